@@ -1,0 +1,130 @@
+/**
+ * An in-memory `ThreadStore`: for tests, examples and single-process scripts. Threads are kept as
+ * JSON-round-tripped events so it behaves like a durable store (no shared object references).
+ */
+import type { Clock } from "./clock.ts";
+import { systemClock } from "./clock.ts";
+import { InvalidInputError } from "./errors.ts";
+import { Thread } from "./thread.ts";
+import {
+  LeaseLostError,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  VersionConflictError,
+  type AppendOptions,
+  type Lease,
+  type ThreadListPage,
+  type ThreadListQuery,
+  type ThreadStore,
+  type ThreadSummary,
+} from "./store.ts";
+
+interface Row {
+  json: string;
+  thread: Thread;
+  summary: ThreadSummary;
+  order: number;
+  lease?: { owner: string; token: number; expiresAt: number };
+  lastToken: number;
+}
+
+/**
+ * @example
+ * const store = createMemoryStore();
+ * await store.create(Thread.start("hello"));
+ */
+export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore {
+  const clock = options.clock ?? systemClock;
+  const rows = new Map<string, Row>();
+  let order = 0;
+
+  const copy = (thread: Thread) => Thread.fromJSON(JSON.stringify(thread));
+  const rowOf = (threadId: string): Row => {
+    const row = rows.get(threadId);
+    if (!row) throw new ThreadNotFoundError(threadId);
+    return row;
+  };
+
+  return {
+    async create(thread) {
+      if (rows.has(thread.id)) throw new ThreadExistsError(thread.id);
+      const now = clock.now().toISOString();
+      rows.set(thread.id, {
+        json: "",
+        thread: copy(thread),
+        summary: {
+          id: thread.id,
+          agent: thread.agent,
+          status: thread.status,
+          version: thread.version,
+          createdAt: now,
+          updatedAt: now,
+        },
+        order: order++,
+        lastToken: 0,
+      });
+    },
+    async append(thread, { expectedVersion, fence }: AppendOptions) {
+      const row = rowOf(thread.id);
+      if (fence !== undefined && (row.lastToken !== fence || !row.lease || row.lease.token !== fence)) {
+        throw new LeaseLostError(thread.id, fence);
+      }
+      if (row.thread.version !== expectedVersion) {
+        throw new VersionConflictError(thread.id, expectedVersion, row.thread.version);
+      }
+      const added = JSON.parse(JSON.stringify(thread.events.slice(expectedVersion)));
+      row.thread = row.thread.appendEvents(added);
+      row.summary = {
+        ...row.summary,
+        status: row.thread.status,
+        version: row.thread.version,
+        updatedAt: clock.now().toISOString(),
+      };
+    },
+    async load(threadId) {
+      const row = rows.get(threadId);
+      return row ? row.thread : undefined;
+    },
+    async list(query: ThreadListQuery = {}): Promise<ThreadListPage> {
+      const limit = query.limit ?? 50;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new InvalidInputError(`limit must be an integer from 1 to 1000, got ${limit}.`);
+      }
+      let before = Number.POSITIVE_INFINITY;
+      if (query.cursor !== undefined) {
+        before = Number(query.cursor);
+        if (!Number.isInteger(before)) throw new InvalidInputError(`Invalid cursor ${JSON.stringify(query.cursor)}.`);
+      }
+      const matching = [...rows.values()]
+        .filter((row) => row.order < before)
+        .filter((row) => query.status === undefined || row.summary.status === query.status)
+        .filter((row) => query.agent === undefined || row.summary.agent === query.agent)
+        .sort((a, b) => b.order - a.order);
+      const page = matching.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        threads: page.map((row) => ({ ...row.summary })),
+        ...(matching.length > limit && last ? { nextCursor: String(last.order) } : {}),
+      };
+    },
+    async acquireLease(threadId, owner, ttlMs) {
+      const row = rowOf(threadId);
+      const now = clock.now().getTime();
+      if (row.lease && row.lease.expiresAt > now && row.lease.owner !== owner) return undefined;
+      row.lastToken += 1;
+      row.lease = { owner, token: row.lastToken, expiresAt: now + ttlMs };
+      return { threadId, owner, token: row.lastToken, expiresAt: new Date(row.lease.expiresAt).toISOString() };
+    },
+    async renewLease(lease, ttlMs) {
+      const row = rowOf(lease.threadId);
+      if (!row.lease || row.lease.token !== lease.token) return undefined;
+      row.lease.expiresAt = clock.now().getTime() + ttlMs;
+      return { ...lease, expiresAt: new Date(row.lease.expiresAt).toISOString() };
+    },
+    async releaseLease(lease) {
+      const row = rows.get(lease.threadId);
+      if (row?.lease?.token === lease.token) delete row.lease;
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The `Model` interface: the one boundary between agentfold's core and any language model.
+ *
+ * The core renders the thread into messages, builds the JSON Schema of the next step and calls
+ * `generate`. A model returns the raw reply; the core parses and validates it (tolerantly), so an
+ * adapter never needs to know about intents beyond passing the schema along.
+ */
+
+/** A chat message as the model receives it. The prompt function owns roles and content. */
+export interface ModelMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/** A JSON Schema object (draft 2020-12 as produced by `z.toJSONSchema`). */
+export type JsonSchema = Record<string, unknown>;
+
+/** One intent the model may choose: what native tool calling turns into one tool. */
+export interface IntentSpec {
+  intent: string;
+  description: string;
+  /** JSON Schema of the arguments object (without the `intent` key). */
+  parameters: JsonSchema;
+}
+
+/**
+ * How the model is asked for the next step.
+ * - `tools`: native tool calling, one tool per intent, tool choice required, parallel calls allowed.
+ * - `json`: JSON-schema structured output of the next-step union.
+ * - `prompt`: the schema is described in the prompt and the reply parsed tolerantly.
+ */
+export type OutputMode = "tools" | "json" | "prompt";
+
+export interface ModelRequest {
+  messages: readonly ModelMessage[];
+  /** The next-step schema: a union over intents, each `{ intent: const, ...args }`. */
+  schema: JsonSchema;
+  /** The same intents one by one, for native tool calling. */
+  intents: readonly IntentSpec[];
+  mode: OutputMode;
+  /** The thread this call decides for, and how many model calls that thread made before this one. */
+  threadId: string;
+  turn: number;
+  signal?: AbortSignal;
+  /** Milliseconds before the call is abandoned with a timeout error. */
+  timeoutMs?: number;
+}
+
+export interface ModelUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** In the currency of the price table the adapter was given (usually USD). */
+  cost?: number;
+}
+
+export interface ModelReply {
+  /**
+   * The raw next step: a string (text as the model wrote it), one object `{ intent, ...args }`,
+   * or an array of such objects (several calls in one reply). The core parses and validates it.
+   */
+  output: unknown;
+  usage?: ModelUsage;
+  finishReason?: string;
+  /** The model that actually answered, e.g. after a fallback: `openai:gpt-4o-mini`. */
+  modelId?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * A language model as agentfold sees it. Versioned so adapters can be checked for compatibility.
+ *
+ * @example
+ * const echo: Model = {
+ *   specificationVersion: "v1",
+ *   id: "echo",
+ *   async generate() { return { output: { intent: "done_for_now", message: "hi" } }; },
+ * };
+ */
+export interface Model {
+  readonly specificationVersion: "v1";
+  /** A model spec string such as `openai:gpt-4o` or `script:calc.json`. */
+  readonly id: string;
+  /** Preferred output mode when the agent does not choose one. */
+  readonly defaultMode?: OutputMode;
+  generate(request: ModelRequest): Promise<ModelReply>;
+}

@@ -1,0 +1,109 @@
+/**
+ * `ThreadStore`: where threads live between steps. A paused thread is rows in a store, nothing else.
+ *
+ * Contract (checked by `runThreadStoreConformance` in `agentfold/testing`):
+ * - `append` writes only the new events, atomically, and only if the stored version equals
+ *   `expectedVersion`; otherwise it throws `VersionConflictError` and writes nothing.
+ * - When a `fence` is given, the append also fails (with `LeaseLostError`) unless that fencing token
+ *   is still the newest lease on the thread: a runner that lost its lease cannot write.
+ * - `load` returns exactly the events appended, in order, equal after a JSON round trip.
+ * - `list` is newest first (by creation), filtered by status and agent, paged by an opaque cursor.
+ */
+import { AgentfoldError } from "./errors.ts";
+import type { Thread } from "./thread.ts";
+import type { ThreadStatus } from "./thread-state.ts";
+
+export interface ThreadSummary {
+  id: string;
+  agent: string | undefined;
+  status: ThreadStatus;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ThreadListQuery {
+  status?: ThreadStatus;
+  agent?: string;
+  /** 1..1000, default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface ThreadListPage {
+  threads: ThreadSummary[];
+  /** Present when there may be more threads after this page. */
+  nextCursor?: string;
+}
+
+/** The right to advance one thread for a while. `token` increases with every new lease. */
+export interface Lease {
+  threadId: string;
+  owner: string;
+  token: number;
+  expiresAt: string;
+}
+
+export interface AppendOptions {
+  /** The version (event count) the caller read; the append fails if the store moved on. */
+  expectedVersion: number;
+  /** The fencing token of the caller's lease, when it holds one. */
+  fence?: number;
+}
+
+export interface ThreadStore {
+  /** Stores a new thread with the events it already has. Fails if the id exists. */
+  create(thread: Thread): Promise<void>;
+  /**
+   * Appends `thread.events.slice(expectedVersion)`; `thread` is the caller's new thread, whose status
+   * is stored beside the events for listing.
+   */
+  append(thread: Thread, options: AppendOptions): Promise<void>;
+  /** The thread, or `undefined` when there is none with this id. */
+  load(threadId: string): Promise<Thread | undefined>;
+  list(query?: ThreadListQuery): Promise<ThreadListPage>;
+  /** Takes the lease if it is free or expired; `undefined` when another owner holds it. */
+  acquireLease(threadId: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends a lease still held; `undefined` when it was lost. */
+  renewLease(lease: Lease, ttlMs: number): Promise<Lease | undefined>;
+  releaseLease(lease: Lease): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The thread changed since it was read: reload and try again. Maps to HTTP 409. */
+export class VersionConflictError extends AgentfoldError {
+  readonly threadId: string;
+  readonly expectedVersion: number;
+  readonly actualVersion: number;
+  constructor(threadId: string, expectedVersion: number, actualVersion: number) {
+    super(
+      "version_conflict",
+      `Thread ${threadId} is at version ${actualVersion}, not ${expectedVersion}: it changed since it was read. Reload it and retry.`,
+    );
+    this.threadId = threadId;
+    this.expectedVersion = expectedVersion;
+    this.actualVersion = actualVersion;
+  }
+}
+
+/** The caller's lease was taken over by another runner: stop working on this thread. */
+export class LeaseLostError extends AgentfoldError {
+  constructor(threadId: string, fence: number) {
+    super("lease_lost", `Lease ${fence} on thread ${threadId} is no longer current; another runner owns the thread now.`);
+  }
+}
+
+/** No thread with this id. Maps to HTTP 404. */
+export class ThreadNotFoundError extends AgentfoldError {
+  constructor(threadId: string) {
+    super("not_found", `No thread with id ${JSON.stringify(threadId)}.`);
+  }
+}
+
+/** A thread with this id already exists. */
+export class ThreadExistsError extends AgentfoldError {
+  constructor(threadId: string) {
+    super("thread_exists", `A thread with id ${JSON.stringify(threadId)} already exists.`);
+  }
+}

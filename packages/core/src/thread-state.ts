@@ -1,0 +1,283 @@
+/**
+ * Everything a thread "is" besides its events, computed as a fold over the events.
+ *
+ * `reduceThreadState(state, event, index)` is pure; a `Thread` keeps the folded state of its events
+ * and folds only the new ones on append, so status, pending requests and counters cost O(1) per
+ * event rather than a scan of the whole history on every step.
+ */
+import type { Event, EventOf, JsonValue, ToolCall } from "./events.ts";
+
+export type ThreadStatus = "running" | "awaiting_approval" | "awaiting_human" | "done" | "failed" | "canceled";
+
+/** Where one call of a model decision stands until it is settled (result, error, rejection…). */
+export type CallPhase =
+  | "decided"
+  | "awaiting_approval"
+  | "approved"
+  | "awaiting_human"
+  | "started"
+  | "child_paused"
+  | "child_resumed";
+
+export interface OpenCall {
+  readonly callId: string;
+  readonly intent: string;
+  /** The arguments the model chose. */
+  readonly args: Record<string, JsonValue>;
+  /** The arguments that will run: the edited ones when a human approved an edit. */
+  readonly runArgs: Record<string, JsonValue>;
+  /** Index of the `model_decision` event that made this call. */
+  readonly decisionIndex: number;
+  readonly phase: CallPhase;
+  readonly idempotencyKey?: string;
+  readonly childThreadId?: string;
+}
+
+/** An open approval request: approve, reject with a comment, or approve edited arguments. */
+export interface PendingApproval {
+  readonly kind: "approval";
+  readonly callId: string;
+  readonly intent: string;
+  readonly args: Record<string, JsonValue>;
+  readonly argsHash: string;
+  readonly since: string;
+}
+
+/** An open question to a person (asked by the model, an escalation, or an unknown outcome). */
+export interface PendingQuestion {
+  readonly kind: "question";
+  readonly callId: string;
+  readonly reason: EventOf<"human_request">["reason"];
+  readonly question: string;
+  readonly context?: string;
+  readonly urgency: "low" | "medium" | "high";
+  readonly format: "free_text" | "yes_no" | "multiple_choice";
+  readonly choices?: readonly string[];
+  readonly intent?: string;
+  readonly since: string;
+}
+
+/** A child agent's thread is waiting; what it waits for is listed on the child thread. */
+export interface PendingChild {
+  readonly kind: "child";
+  readonly callId: string;
+  readonly childThreadId: string;
+  readonly childStatus: "awaiting_approval" | "awaiting_human";
+  readonly since: string;
+}
+
+export type PendingItem = PendingApproval | PendingQuestion | PendingChild;
+
+export interface ThreadState {
+  /** `done`, `failed` or `canceled` once such an event is last in effect; a new user input clears it. */
+  readonly terminal: "done" | "failed" | "canceled" | null;
+  /** Calls of model decisions that are not settled yet, in the order the model made them. */
+  readonly openCalls: readonly OpenCall[];
+  readonly pending: readonly PendingItem[];
+  /** Errors since the last success (tool result, human response or user input). */
+  readonly consecutiveErrors: number;
+  /** The same, per intent, for per-tool limits. */
+  readonly consecutiveErrorsByIntent: Readonly<Record<string, number>>;
+  /** Model calls in the whole thread (decisions and invalid replies). */
+  readonly stepCount: number;
+  /** Model calls since the last user input or human response: what `maxSteps` limits. */
+  readonly stepsSinceInput: number;
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number; readonly cost: number };
+  /** Events before this index are replaced by `compactionSummary` in the rendered context. */
+  readonly compactedUpTo: number;
+  readonly compactionSummary: string | null;
+  /** Index of the last event that counts as a success; errors before it are resolved. */
+  readonly lastSuccessIndex: number;
+}
+
+export const emptyThreadState: ThreadState = Object.freeze({
+  terminal: null,
+  openCalls: [],
+  pending: [],
+  consecutiveErrors: 0,
+  consecutiveErrorsByIntent: {},
+  stepCount: 0,
+  stepsSinceInput: 0,
+  usage: { inputTokens: 0, outputTokens: 0, cost: 0 },
+  compactedUpTo: 0,
+  compactionSummary: null,
+  lastSuccessIndex: -1,
+});
+
+/** Derives the status from a folded state. */
+export function statusOf(state: ThreadState): ThreadStatus {
+  if (state.terminal) return state.terminal;
+  let human = false;
+  for (const item of state.pending) {
+    if (item.kind === "approval") return "awaiting_approval";
+    if (item.kind === "child" && item.childStatus === "awaiting_approval") return "awaiting_approval";
+    human = true;
+  }
+  return human ? "awaiting_human" : "running";
+}
+
+function withoutCall<T extends { callId: string }>(items: readonly T[], callId: string): readonly T[] {
+  return items.some((item) => item.callId === callId) ? items.filter((item) => item.callId !== callId) : items;
+}
+
+function updateCall(calls: readonly OpenCall[], callId: string, change: Partial<OpenCall>): readonly OpenCall[] {
+  return calls.map((call) => (call.callId === callId ? { ...call, ...change } : call));
+}
+
+function settle(state: ThreadState, callId: string): ThreadState {
+  return { ...state, openCalls: withoutCall(state.openCalls, callId), pending: withoutCall(state.pending, callId) };
+}
+
+function success(state: ThreadState, index: number, intent?: string): ThreadState {
+  let byIntent = state.consecutiveErrorsByIntent;
+  if (intent === undefined) byIntent = {};
+  else if (byIntent[intent]) byIntent = { ...byIntent, [intent]: 0 };
+  return { ...state, consecutiveErrors: 0, consecutiveErrorsByIntent: byIntent, lastSuccessIndex: index };
+}
+
+/** Folds one event into the state. Pure: never mutates `state`. */
+export function reduceThreadState(state: ThreadState, event: Event, index: number): ThreadState {
+  switch (event.type) {
+    case "user_input":
+      return {
+        ...success(state, index),
+        terminal: null,
+        stepsSinceInput: 0,
+      };
+    case "model_decision": {
+      const calls: OpenCall[] = event.calls.map((call: ToolCall) => ({
+        callId: call.callId,
+        intent: call.intent,
+        args: call.args,
+        runArgs: call.args,
+        decisionIndex: index,
+        phase: "decided",
+      }));
+      const usage = event.usage
+        ? {
+            inputTokens: state.usage.inputTokens + event.usage.inputTokens,
+            outputTokens: state.usage.outputTokens + event.usage.outputTokens,
+            cost: state.usage.cost + (event.usage.cost ?? 0),
+          }
+        : state.usage;
+      return {
+        ...state,
+        openCalls: [...state.openCalls, ...calls],
+        stepCount: state.stepCount + 1,
+        stepsSinceInput: state.stepsSinceInput + 1,
+        usage,
+      };
+    }
+    case "approval_requested":
+      return {
+        ...state,
+        openCalls: updateCall(state.openCalls, event.callId, { phase: "awaiting_approval" }),
+        pending: [
+          ...state.pending,
+          {
+            kind: "approval",
+            callId: event.callId,
+            intent: event.intent,
+            args: event.args,
+            argsHash: event.argsHash,
+            since: event.at,
+          },
+        ],
+      };
+    case "approval_decision": {
+      if (!event.approved) return settle(state, event.callId);
+      const call = state.openCalls.find((open) => open.callId === event.callId);
+      return {
+        ...state,
+        openCalls: updateCall(state.openCalls, event.callId, {
+          phase: "approved",
+          runArgs: event.args ?? call?.args ?? {},
+        }),
+        pending: withoutCall(state.pending, event.callId),
+      };
+    }
+    case "tool_started":
+      return {
+        ...state,
+        openCalls: updateCall(state.openCalls, event.callId, {
+          phase: "started",
+          idempotencyKey: event.idempotencyKey,
+        }),
+      };
+    case "tool_result":
+      return success(settle(state, event.callId), index, event.intent);
+    case "error": {
+      const base = event.callId === undefined ? state : settle(state, event.callId);
+      const counts = event.source === "model_output" || event.source === "model_call";
+      const byIntent =
+        event.intent === undefined
+          ? base.consecutiveErrorsByIntent
+          : {
+              ...base.consecutiveErrorsByIntent,
+              [event.intent]: (base.consecutiveErrorsByIntent[event.intent] ?? 0) + 1,
+            };
+      return {
+        ...base,
+        consecutiveErrors: base.consecutiveErrors + 1,
+        consecutiveErrorsByIntent: byIntent,
+        stepCount: counts ? base.stepCount + 1 : base.stepCount,
+        stepsSinceInput: counts ? base.stepsSinceInput + 1 : base.stepsSinceInput,
+      };
+    }
+    case "human_request": {
+      const question: PendingQuestion = {
+        kind: "question",
+        callId: event.callId,
+        reason: event.reason,
+        question: event.question,
+        urgency: event.urgency,
+        format: event.format,
+        since: event.at,
+        ...(event.context === undefined ? {} : { context: event.context }),
+        ...(event.choices === undefined ? {} : { choices: event.choices }),
+        ...(event.intent === undefined ? {} : { intent: event.intent }),
+      };
+      return {
+        ...state,
+        openCalls: updateCall(state.openCalls, event.callId, { phase: "awaiting_human" }),
+        pending: [...withoutCall(state.pending, event.callId), question],
+      };
+    }
+    case "human_response":
+      return { ...success(settle(state, event.callId), index), stepsSinceInput: 0 };
+    case "child_paused":
+      return {
+        ...state,
+        openCalls: updateCall(state.openCalls, event.callId, {
+          phase: "child_paused",
+          childThreadId: event.childThreadId,
+        }),
+        pending: [
+          ...withoutCall(state.pending, event.callId),
+          {
+            kind: "child",
+            callId: event.callId,
+            childThreadId: event.childThreadId,
+            childStatus: event.childStatus,
+            since: event.at,
+          },
+        ],
+      };
+    case "child_resumed":
+      return {
+        ...state,
+        openCalls: updateCall(state.openCalls, event.callId, { phase: "child_resumed" }),
+        pending: withoutCall(state.pending, event.callId),
+      };
+    case "done":
+      return { ...state, terminal: "done", openCalls: [], pending: [] };
+    case "failed":
+      return { ...state, terminal: "failed", openCalls: [], pending: [] };
+    case "cancel":
+      return { ...state, terminal: "canceled", openCalls: [], pending: [] };
+    case "compaction":
+      return { ...state, compactedUpTo: event.upTo, compactionSummary: event.summary };
+    case "custom":
+      return state;
+  }
+}

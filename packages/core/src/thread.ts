@@ -1,0 +1,251 @@
+/**
+ * `Thread`: an immutable, append-only list of events plus what is derived from them.
+ *
+ * The thread is the only state of an agent. It serializes to JSON and back losslessly; the JSON
+ * carries `schemaVersion`, and loading a malformed or newer thread fails with a clear error.
+ */
+import { systemClock, newId, type Clock } from "./clock.ts";
+import { ThreadFormatError, StateConflictError } from "./errors.ts";
+import { eventSchema, jsonValue, type Event, type JsonValue, type NewEvent } from "./events.ts";
+import {
+  emptyThreadState,
+  reduceThreadState,
+  statusOf,
+  type PendingItem,
+  type ThreadState,
+  type ThreadStatus,
+} from "./thread-state.ts";
+import { z } from "zod";
+
+/** The version of the thread JSON format this code writes. Older versions keep loading. */
+export const THREAD_SCHEMA_VERSION = 1;
+
+export interface ThreadJson {
+  schemaVersion: number;
+  id: string;
+  agent?: string;
+  metadata?: Record<string, JsonValue>;
+  events: Event[];
+}
+
+export interface ThreadOptions {
+  id?: string;
+  agent?: string;
+  metadata?: Record<string, JsonValue>;
+}
+
+const threadJsonSchema = z.object({
+  schemaVersion: z.number().int().positive(),
+  id: z.string().min(1).max(200),
+  agent: z.string().optional(),
+  metadata: z.record(z.string(), jsonValue).optional(),
+  events: z.array(z.unknown()),
+});
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/** Rejects keys that could reach an object's prototype when a thread is loaded from JSON. */
+function assertNoPrototypeKeys(value: unknown, path: string): void {
+  if (value === null || typeof value !== "object") return;
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__") {
+      throw new ThreadFormatError(`Thread JSON has a "__proto__" key at ${path || "the top level"}; remove it.`);
+    }
+    assertNoPrototypeKeys((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+  }
+}
+
+/**
+ * @example
+ * let thread = Thread.start("can you divide 3 by 4");
+ * thread.status;               // "running"
+ * const json = JSON.stringify(thread);
+ * Thread.fromJSON(json).events.length === thread.events.length; // true
+ */
+export class Thread {
+  readonly id: string;
+  readonly agent: string | undefined;
+  readonly metadata: Readonly<Record<string, JsonValue>>;
+  readonly events: readonly Event[];
+  /** The fold of all events: status, pending requests, counters. */
+  readonly state: ThreadState;
+
+  private constructor(
+    id: string,
+    agent: string | undefined,
+    metadata: Record<string, JsonValue>,
+    events: readonly Event[],
+    state: ThreadState,
+  ) {
+    this.id = id;
+    this.agent = agent;
+    this.metadata = metadata;
+    this.events = events;
+    this.state = state;
+    Object.freeze(this);
+  }
+
+  /** An empty thread (no events yet). */
+  static create(options: ThreadOptions = {}): Thread {
+    return new Thread(
+      options.id ?? newId("thr"),
+      options.agent,
+      deepFreeze({ ...(options.metadata ?? {}) }),
+      Object.freeze([]),
+      emptyThreadState,
+    );
+  }
+
+  /** A thread whose first event is a user's message. */
+  static start(
+    input: string | { text: string; actor?: string; source?: string },
+    options: ThreadOptions & { clock?: Clock } = {},
+  ): Thread {
+    const message = typeof input === "string" ? { text: input } : input;
+    return Thread.create(options).append([{ type: "user_input", ...message }], options.clock);
+  }
+
+  /**
+   * Loads a thread from its JSON (a string or the parsed value). Validates every event.
+   * @throws ThreadFormatError when the JSON is malformed, an event is invalid, or the version is newer.
+   */
+  static fromJSON(input: unknown): Thread {
+    let value = input;
+    if (typeof input === "string") {
+      try {
+        value = JSON.parse(input);
+      } catch (error) {
+        throw new ThreadFormatError(`Thread JSON does not parse: ${(error as Error).message}`);
+      }
+    }
+    assertNoPrototypeKeys(value, "");
+    const parsed = threadJsonSchema.safeParse(value);
+    if (!parsed.success) {
+      throw new ThreadFormatError(`Not a thread: ${formatIssues(parsed.error.issues)}`);
+    }
+    const json = parsed.data;
+    if (json.schemaVersion > THREAD_SCHEMA_VERSION) {
+      throw new ThreadFormatError(
+        `Thread ${json.id} has schemaVersion ${json.schemaVersion}, but this agentfold reads up to ${THREAD_SCHEMA_VERSION}. Upgrade agentfold to load it.`,
+      );
+    }
+    const events = json.events.map((raw, index) => {
+      const event = eventSchema.safeParse(raw);
+      if (!event.success) {
+        throw new ThreadFormatError(`Thread ${json.id}, event ${index}: ${formatIssues(event.error.issues)}`);
+      }
+      return event.data;
+    });
+    return Thread.create({
+      id: json.id,
+      ...(json.agent === undefined ? {} : { agent: json.agent }),
+      ...(json.metadata === undefined ? {} : { metadata: json.metadata }),
+    }).appendEvents(events);
+  }
+
+  /**
+   * A new thread with these events appended; events without `at` are stamped with the clock.
+   * Events are frozen: a thread and its events never change after creation.
+   */
+  append(events: readonly NewEvent[], clock: Clock = systemClock): Thread {
+    if (events.length === 0) return this;
+    let stamp: string | undefined;
+    const stamped = events.map((event) => {
+      if (event.at !== undefined) return event as Event;
+      stamp ??= clock.now().toISOString();
+      return { ...event, at: stamp } as Event;
+    });
+    return this.appendEvents(stamped);
+  }
+
+  /** Appends already-stamped events (as a store loads them). */
+  appendEvents(events: readonly Event[]): Thread {
+    if (events.length === 0) return this;
+    let state = this.state;
+    const all = this.events.slice();
+    for (const event of events) {
+      deepFreeze(event);
+      state = reduceThreadState(state, event, all.length);
+      all.push(event);
+    }
+    return new Thread(this.id, this.agent, this.metadata, Object.freeze(all), state);
+  }
+
+  /** The number of events: the version a store compares on append. */
+  get version(): number {
+    return this.events.length;
+  }
+
+  get status(): ThreadStatus {
+    return statusOf(this.state);
+  }
+
+  /** Open approvals, questions and paused children, oldest first. */
+  get pending(): readonly PendingItem[] {
+    return this.state.pending;
+  }
+
+  get consecutiveErrors(): number {
+    return this.state.consecutiveErrors;
+  }
+
+  get stepCount(): number {
+    return this.state.stepCount;
+  }
+
+  get lastEvent(): Event | undefined {
+    return this.events[this.events.length - 1];
+  }
+
+  /** The pending item for a call id, or a `StateConflictError` naming what is pending instead. */
+  pendingItem(callId: string): PendingItem {
+    const item = this.state.pending.find((candidate) => candidate.callId === callId);
+    if (item) return item;
+    const open = this.state.pending.map((candidate) => `${candidate.kind} ${candidate.callId}`).join(", ");
+    const decided = this.events.some(
+      (event) =>
+        (event.type === "approval_decision" || event.type === "human_response") && event.callId === callId,
+    );
+    throw new StateConflictError(
+      `Call ${callId} is not pending on thread ${this.id}${decided ? " (it was already decided)" : ""}. ` +
+        `Thread status: ${this.status}. ${open ? `Pending: ${open}.` : "Nothing is pending."}`,
+    );
+  }
+
+  /** A new thread (new id) with the first `atEvent` events of this one. */
+  fork(atEvent: number, options: ThreadOptions = {}): Thread {
+    if (!Number.isInteger(atEvent) || atEvent < 0 || atEvent > this.events.length) {
+      throw new StateConflictError(
+        `Cannot fork thread ${this.id} at event ${atEvent}: it has ${this.events.length} events (use 0..${this.events.length}).`,
+      );
+    }
+    return Thread.create({
+      id: options.id ?? newId("thr"),
+      ...(this.agent === undefined ? {} : { agent: this.agent }),
+      metadata: { ...this.metadata, ...(options.metadata ?? {}), forkedFrom: this.id, forkedAt: atEvent },
+    }).appendEvents(this.events.slice(0, atEvent));
+  }
+
+  toJSON(): ThreadJson {
+    return {
+      schemaVersion: THREAD_SCHEMA_VERSION,
+      id: this.id,
+      ...(this.agent === undefined ? {} : { agent: this.agent }),
+      ...(Object.keys(this.metadata).length === 0 ? {} : { metadata: { ...this.metadata } }),
+      events: this.events as Event[],
+    };
+  }
+}
+
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .join("; ");
+}
