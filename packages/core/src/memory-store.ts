@@ -65,6 +65,11 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
       });
     },
     async append(thread, { expectedVersion, fence }: AppendOptions) {
+      if (!Number.isInteger(expectedVersion) || expectedVersion < 0 || expectedVersion > thread.version) {
+        throw new InvalidInputError(
+          `expectedVersion must be an integer from 0 to the thread's version (${thread.version}), got ${expectedVersion}.`,
+        );
+      }
       const row = rowOf(thread.id);
       if (fence !== undefined && (row.lastToken !== fence || !row.lease || row.lease.token !== fence)) {
         throw new LeaseLostError(thread.id, fence);

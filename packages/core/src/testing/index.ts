@@ -1,0 +1,2 @@
+// Store conformance
+export { runThreadStoreConformance, type ThreadStoreConformanceOptions } from "./store-conformance.ts";
