@@ -5,7 +5,7 @@ export { Thread, THREAD_SCHEMA_VERSION, type ThreadJson, type ThreadOptions } fr
 export type { Event, EventType, EventOf, NewEvent, JsonValue } from "./events.ts";
 export type { ThreadStatus } from "./thread-state.ts";
 export { systemClock, newId, type Clock } from "./clock.ts";
-export { AgentfoldError, ConfigurationError, InvalidInputError, ThreadFormatError } from "./errors.ts";
+export { AgentfoldError, ConfigurationError, InvalidInputError, InternalError, ThreadFormatError } from "./errors.ts";
 export {
   VersionConflictError,
   LeaseLostError,

@@ -1,1 +1,2 @@
-export {};
+// SQLite: the embedded default
+export { createSqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";

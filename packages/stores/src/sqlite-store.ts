@@ -1,0 +1,325 @@
+/**
+ * The embedded default store: one SQLite file through `node:sqlite`.
+ *
+ * One row per event with a unique (thread, seq) key, so an append writes only the new events and the
+ * file grows linearly. WAL mode with `synchronous=FULL` makes every acknowledged append durable;
+ * `BEGIN IMMEDIATE` takes the write lock before the version and fence checks, so several processes
+ * can share one file safely.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import {
+  ConfigurationError,
+  LeaseLostError,
+  systemClock,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  VersionConflictError,
+  type Clock,
+  type Lease,
+  type ThreadListQuery,
+  type ThreadStatus,
+  type ThreadStore,
+  type ThreadSummary,
+} from "agentfold";
+import {
+  checkExpectedVersion,
+  checkTtl,
+  decodeCursor,
+  encodeCursor,
+  eventBodies,
+  listLimit,
+  metadataText,
+  threadFromRows,
+  WRITE_SCHEMA_VERSION,
+} from "./store-rows.ts";
+
+export interface SqliteStoreOptions {
+  /** The database file (created with its directory if missing), or `":memory:"`. */
+  path: string;
+  /**
+   * How long to wait for another connection's write lock before failing, in milliseconds.
+   * Default 5000: long enough to ride out another process's commit, short enough to surface a stuck one.
+   */
+  busyTimeoutMs?: number;
+  /** Where timestamps and lease expiry come from. Default: the system clock. */
+  clock?: Clock;
+}
+
+/** Schema migrations, applied in order at open; each runs once, recorded in `schema_migrations`. */
+const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: "threads and events",
+    sql: `
+      CREATE TABLE threads (
+        key INTEGER PRIMARY KEY AUTOINCREMENT, -- creation order: list order and cursor
+        id TEXT NOT NULL UNIQUE,
+        agent TEXT,
+        metadata TEXT,                          -- JSON object, NULL when empty
+        schema_version INTEGER NOT NULL,
+        status TEXT NOT NULL,                   -- derived from the events, written with them
+        version INTEGER NOT NULL,               -- the number of events
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        lease_owner TEXT,                       -- NULL when no lease is held
+        lease_token INTEGER NOT NULL DEFAULT 0, -- the newest fencing token ever granted
+        lease_expires_at INTEGER                -- milliseconds since the epoch
+      );
+      CREATE INDEX threads_by_status ON threads (status, key);
+      CREATE INDEX threads_by_agent ON threads (agent, key);
+      CREATE TABLE events (
+        thread_key INTEGER NOT NULL REFERENCES threads (key),
+        seq INTEGER NOT NULL,
+        schema_version INTEGER NOT NULL,
+        body TEXT NOT NULL,                     -- the event's JSON
+        PRIMARY KEY (thread_key, seq)
+      );`,
+  },
+];
+
+interface ThreadRow {
+  key: number;
+  id: string;
+  agent: string | null;
+  metadata: string | null;
+  schema_version: number;
+  status: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  lease_owner: string | null;
+  lease_token: number;
+  lease_expires_at: number | null;
+}
+
+function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
+  if (typeof path !== "string" || path.trim() === "") {
+    throw new ConfigurationError('createSqliteStore needs a file path, e.g. { path: "./agentfold.db" }, or ":memory:".');
+  }
+  try {
+    if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+    const db = new DatabaseSync(path, { timeout: busyTimeoutMs });
+    db.exec("PRAGMA journal_mode = WAL");
+    // FULL: in WAL mode, NORMAL may lose the last commits on power loss; an acknowledged append must not be lost.
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+    return db;
+  } catch (error) {
+    throw new ConfigurationError(
+      `Cannot open SQLite database ${JSON.stringify(path)}: ${(error as Error).message}. Check that the path is a writable file (or a new one) and that it is a SQLite database.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Runs `work` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back when it throws. */
+function immediate<T>(db: DatabaseSync, work: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+function migrate(db: DatabaseSync, path: string): void {
+  immediate(db, () => {
+    db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    );
+    const row = db.prepare("SELECT max(version) AS version FROM schema_migrations").get() as { version: number | null };
+    const current = row.version ?? 0;
+    const newest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+    if (current > newest) {
+      throw new ConfigurationError(
+        `SQLite database ${JSON.stringify(path)} has schema version ${current}, but this @agentfold/stores knows up to ${newest}. Upgrade @agentfold/stores to open it.`,
+      );
+    }
+    const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    }
+  });
+}
+
+const summaryOf = (row: ThreadRow): ThreadSummary => ({
+  id: row.id,
+  agent: row.agent ?? undefined,
+  status: row.status as ThreadStatus,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/**
+ * A `ThreadStore` in a SQLite file. Safe to share between processes on one machine.
+ *
+ * Calls are synchronous under the hood (node:sqlite), so a call waiting on another process's write
+ * lock blocks this process's event loop for up to `busyTimeoutMs`.
+ *
+ * @example
+ * import { createSqliteStore } from "@agentfold/stores";
+ * const store = createSqliteStore({ path: "./data/agentfold.db" });
+ * await store.create(Thread.start("hello", { agent: "calculator" }));
+ * const { threads } = await store.list({ status: "running" });
+ * await store.close();
+ */
+export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
+  const clock = options.clock ?? systemClock;
+  const db = openDatabase(options.path, options.busyTimeoutMs ?? 5000);
+  try {
+    migrate(db, options.path);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const statements = {
+    threadById: db.prepare("SELECT * FROM threads WHERE id = ?"),
+    insertThread: db.prepare(
+      `INSERT INTO threads (id, agent, metadata, schema_version, status, version, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ),
+    insertEvent: db.prepare("INSERT INTO events (thread_key, seq, schema_version, body) VALUES (?, ?, ?, ?)"),
+    updateThread: db.prepare("UPDATE threads SET version = ?, status = ?, updated_at = ? WHERE key = ?"),
+    events: db.prepare(
+      "SELECT body, schema_version FROM events WHERE thread_key = ? AND seq < ? ORDER BY seq",
+    ),
+    acquire: db.prepare(
+      `UPDATE threads SET lease_owner = ?, lease_token = lease_token + 1, lease_expires_at = ?
+       WHERE id = ? AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)
+       RETURNING lease_token`,
+    ),
+    renew: db.prepare(
+      `UPDATE threads SET lease_expires_at = ? WHERE id = ? AND lease_owner IS NOT NULL AND lease_token = ?`,
+    ),
+    release: db.prepare(
+      "UPDATE threads SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_token = ?",
+    ),
+  };
+  const listStatements = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
+  let closed = false;
+
+  const open = () => {
+    if (closed) throw new ConfigurationError("This SQLite store was closed; create a new one to keep using the file.");
+  };
+  const threadRow = (threadId: string) => statements.threadById.get(threadId) as ThreadRow | undefined;
+  const insertEvents = (key: number, from: number, bodies: readonly string[]) => {
+    bodies.forEach((body, index) => statements.insertEvent.run(key, from + index, WRITE_SCHEMA_VERSION, body));
+  };
+
+  return {
+    async create(thread) {
+      open();
+      const bodies = eventBodies(thread, 0);
+      const now = clock.now().toISOString();
+      immediate(db, () => {
+        const { changes, lastInsertRowid } = statements.insertThread.run(
+          thread.id,
+          thread.agent ?? null,
+          metadataText(thread),
+          WRITE_SCHEMA_VERSION,
+          thread.status,
+          thread.version,
+          now,
+          now,
+        );
+        if (changes === 0) throw new ThreadExistsError(thread.id);
+        insertEvents(Number(lastInsertRowid), 0, bodies);
+      });
+    },
+
+    async append(thread, { expectedVersion, fence }) {
+      open();
+      checkExpectedVersion(thread, expectedVersion);
+      const bodies = eventBodies(thread, expectedVersion);
+      immediate(db, () => {
+        const row = threadRow(thread.id);
+        if (!row) throw new ThreadNotFoundError(thread.id);
+        if (fence !== undefined && (row.lease_owner === null || row.lease_token !== fence)) {
+          throw new LeaseLostError(thread.id, fence);
+        }
+        if (row.version !== expectedVersion) throw new VersionConflictError(thread.id, expectedVersion, row.version);
+        insertEvents(row.key, expectedVersion, bodies);
+        statements.updateThread.run(thread.version, thread.status, clock.now().toISOString(), row.key);
+      });
+    },
+
+    async load(threadId) {
+      open();
+      const row = threadRow(threadId);
+      if (!row) return undefined;
+      // Events below the row's version only: a concurrent append from another process cannot tear the read.
+      const events = statements.events.all(row.key, row.version) as { body: string; schema_version: number }[];
+      const schemaVersion = events.reduce((newest, event) => Math.max(newest, event.schema_version), 0);
+      return threadFromRows(
+        { id: row.id, agent: row.agent, metadata: row.metadata, schemaVersion: row.schema_version, version: row.version },
+        events.map((event) => event.body),
+        schemaVersion,
+      );
+    },
+
+    async list(query: ThreadListQuery = {}) {
+      open();
+      const limit = listLimit(query);
+      const conditions: string[] = [];
+      const values: SQLInputValue[] = [];
+      if (query.status !== undefined) conditions.push("status = ?"), values.push(query.status);
+      if (query.agent !== undefined) conditions.push("agent = ?"), values.push(query.agent);
+      if (query.cursor !== undefined) conditions.push("key < ?"), values.push(Number(decodeCursor(query.cursor)));
+      const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
+      const sql = `SELECT * FROM threads ${where} ORDER BY key DESC LIMIT ?`;
+      let statement = listStatements.get(sql);
+      if (!statement) listStatements.set(sql, (statement = db.prepare(sql)));
+      // One row more than asked tells whether another page follows.
+      const rows = statement.all(...values, limit + 1) as unknown as ThreadRow[];
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        threads: page.map(summaryOf),
+        ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.key) } : {}),
+      };
+    },
+
+    async acquireLease(threadId, owner, ttlMs): Promise<Lease | undefined> {
+      open();
+      checkTtl(ttlMs);
+      const now = clock.now().getTime();
+      const expiresAt = now + ttlMs;
+      const granted = statements.acquire.get(owner, expiresAt, threadId, now, owner) as
+        | { lease_token: number }
+        | undefined;
+      if (granted) return { threadId, owner, token: granted.lease_token, expiresAt: new Date(expiresAt).toISOString() };
+      if (!threadRow(threadId)) throw new ThreadNotFoundError(threadId);
+      return undefined;
+    },
+
+    async renewLease(lease, ttlMs) {
+      open();
+      checkTtl(ttlMs);
+      const expiresAt = clock.now().getTime() + ttlMs;
+      const { changes } = statements.renew.run(expiresAt, lease.threadId, lease.token);
+      if (changes > 0) return { ...lease, expiresAt: new Date(expiresAt).toISOString() };
+      if (!threadRow(lease.threadId)) throw new ThreadNotFoundError(lease.threadId);
+      return undefined;
+    },
+
+    async releaseLease(lease) {
+      open();
+      statements.release.run(lease.threadId, lease.token);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}
