@@ -26,8 +26,8 @@ export interface ThreadStoreConformanceOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** JSON of a thread, parsed: what "equal after a JSON round trip" compares. */
-const json = (thread: Thread | undefined) => JSON.parse(JSON.stringify(thread));
+/** A value after a JSON round trip: what "equal after a JSON round trip" compares. */
+const json = (value: unknown) => JSON.parse(JSON.stringify(value));
 
 const note = (index: number): NewEvent => ({ type: "custom", name: "note", data: { index } });
 

@@ -1,0 +1,289 @@
+/**
+ * The shared store: Postgres through `pg`, for several server processes on one database.
+ *
+ * Same rows as the SQLite store (one per event, unique (thread, seq)). Each write is one SQL
+ * statement, so it is one transaction and one round trip: `append` locks the thread row
+ * (`SELECT … FOR UPDATE`), checks the version and the fencing token, inserts the new events and
+ * updates the status together, or does nothing. Lease times come from the database clock, so
+ * runners on machines with skewed clocks still agree on when a lease expires.
+ */
+import {
+  ConfigurationError,
+  LeaseLostError,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  VersionConflictError,
+  type Lease,
+  type ThreadListQuery,
+  type ThreadStatus,
+  type ThreadStore,
+  type ThreadSummary,
+} from "agentfold";
+import pg from "pg";
+import { migratePostgres, quoteSchema } from "./postgres-migrations.ts";
+import {
+  checkExpectedVersion,
+  checkTtl,
+  decodeCursor,
+  encodeCursor,
+  eventBodies,
+  listLimit,
+  metadataText,
+  threadFromRows,
+  WRITE_SCHEMA_VERSION,
+} from "./store-rows.ts";
+
+export type PostgresStoreOptions = (
+  | { /** e.g. `postgres://user@host:5432/db`. The store owns the pool it makes and ends it on `close()`. */ connectionString: string }
+  | { /** A pool you own: `close()` leaves it open. */ pool: pg.Pool }
+) & {
+  /** The schema holding the tables, created if missing. Default `"agentfold"`. */
+  schema?: string;
+};
+
+interface SummaryRow {
+  key: string;
+  id: string;
+  agent: string | null;
+  status: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const summaryOf = (row: SummaryRow): ThreadSummary => ({
+  id: row.id,
+  agent: row.agent ?? undefined,
+  status: row.status as ThreadStatus,
+  version: row.version,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+});
+
+/** Rewords a failure to reach the server so it says what to check. */
+function connectionError(error: unknown, options: PostgresStoreOptions): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "3D000" || code === "28P01" || code === "28000") {
+    const where = "connectionString" in options ? redact(options.connectionString) : "the given pool";
+    return new ConfigurationError(
+      `Cannot use Postgres at ${where}: ${(error as Error).message}. Check that the server is running and the connection string (host, port, database, user) is right.`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+
+/**
+ * A `ThreadStore` in Postgres. Runs pending migrations before it resolves (safe with several
+ * processes starting at once).
+ *
+ * @example
+ * import { createPostgresStore } from "@agentfold/stores";
+ * const store = await createPostgresStore({ connectionString: process.env.DATABASE_URL! });
+ * const lease = await store.acquireLease(threadId, "runner-1", 30_000);
+ * if (lease) await store.append(next, { expectedVersion: thread.version, fence: lease.token });
+ * await store.close();
+ */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<ThreadStore> {
+  const schemaName = options.schema ?? "agentfold";
+  const schema = quoteSchema(schemaName);
+  const ownsPool = !("pool" in options);
+  if ("connectionString" in options && typeof options.connectionString !== "string") {
+    throw new ConfigurationError("createPostgresStore needs a connectionString such as postgres://user@host:5432/db, or a pg Pool.");
+  }
+  const pool = "pool" in options ? options.pool : new pg.Pool({ connectionString: options.connectionString });
+  try {
+    await migratePostgres(pool, schemaName);
+  } catch (error) {
+    if (ownsPool) await pool.end().catch(() => {});
+    throw connectionError(error, options);
+  }
+
+  const threads = `${schema}.threads`;
+  const events = `${schema}.events`;
+  let closed = false;
+  const query = async <Row extends pg.QueryResultRow>(text: string, values: unknown[]) => {
+    if (closed) throw new ConfigurationError("This Postgres store was closed; create a new one to keep using it.");
+    return (await pool.query<Row>(text, values)).rows;
+  };
+  const exists = async (threadId: string) =>
+    (await query(`SELECT 1 FROM ${threads} WHERE id = $1`, [threadId])).length > 0;
+
+  return {
+    async create(thread) {
+      const rows = await query<{ created: string }>(
+        `WITH created AS (
+           INSERT INTO ${threads} (id, agent, metadata, schema_version, status, version, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), clock_timestamp())
+           ON CONFLICT (id) DO NOTHING
+           RETURNING key
+         ), inserted AS (
+           INSERT INTO ${events} (thread_key, seq, schema_version, body)
+           SELECT created.key, new.ordinality - 1, $4, new.body
+           FROM created, unnest($7::text[]) WITH ORDINALITY AS new (body, ordinality)
+         )
+         SELECT count(*) AS created FROM created`,
+        [
+          thread.id,
+          thread.agent ?? null,
+          metadataText(thread),
+          WRITE_SCHEMA_VERSION,
+          thread.status,
+          thread.version,
+          eventBodies(thread, 0),
+        ],
+      );
+      if (rows[0]?.created !== "1") throw new ThreadExistsError(thread.id);
+    },
+
+    async append(thread, { expectedVersion, fence }) {
+      checkExpectedVersion(thread, expectedVersion);
+      let rows: { version: number; leased: boolean; lease_token: string; appended: string }[];
+      try {
+        rows = await query(
+          `WITH current AS MATERIALIZED (
+             SELECT key, version, lease_owner, lease_token FROM ${threads} WHERE id = $1 FOR UPDATE
+           ), allowed AS MATERIALIZED (
+             SELECT key FROM current
+             WHERE version = $2::integer
+               AND ($3::bigint IS NULL OR (lease_owner IS NOT NULL AND lease_token = $3::bigint))
+           ), inserted AS (
+             INSERT INTO ${events} (thread_key, seq, schema_version, body)
+             SELECT allowed.key, $2::integer + new.ordinality - 1, $4, new.body
+             FROM allowed, unnest($5::text[]) WITH ORDINALITY AS new (body, ordinality)
+           ), updated AS (
+             UPDATE ${threads} SET version = $6, status = $7, updated_at = clock_timestamp()
+             FROM allowed WHERE ${threads}.key = allowed.key
+             RETURNING 1
+           )
+           SELECT version, lease_owner IS NOT NULL AS leased, lease_token,
+                  (SELECT count(*) FROM updated) AS appended
+           FROM current`,
+          [
+            thread.id,
+            expectedVersion,
+            fence ?? null,
+            WRITE_SCHEMA_VERSION,
+            eventBodies(thread, expectedVersion),
+            thread.version,
+            thread.status,
+          ],
+        );
+      } catch (error) {
+        // The row lock makes this unreachable; the unique (thread, seq) key is the last line of defence.
+        if ((error as { code?: string }).code === "23505") {
+          const stored = await query<{ version: number }>(`SELECT version FROM ${threads} WHERE id = $1`, [thread.id]);
+          throw new VersionConflictError(thread.id, expectedVersion, stored[0]?.version ?? expectedVersion);
+        }
+        throw error;
+      }
+      const row = rows[0];
+      if (!row) throw new ThreadNotFoundError(thread.id);
+      if (row.appended === "1") return;
+      if (fence !== undefined && (!row.leased || Number(row.lease_token) !== fence)) {
+        throw new LeaseLostError(thread.id, fence);
+      }
+      throw new VersionConflictError(thread.id, expectedVersion, row.version);
+    },
+
+    async load(threadId) {
+      // One statement, one snapshot: the events always match the row's version.
+      const rows = await query<{
+        id: string;
+        agent: string | null;
+        metadata: string | null;
+        schema_version: number;
+        version: number;
+        bodies: string[];
+        event_schema_version: number | null;
+      }>(
+        `SELECT id, agent, metadata, schema_version, version,
+                array(SELECT body FROM ${events} WHERE thread_key = t.key ORDER BY seq) AS bodies,
+                (SELECT max(schema_version) FROM ${events} WHERE thread_key = t.key) AS event_schema_version
+         FROM ${threads} t WHERE id = $1`,
+        [threadId],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      return threadFromRows(
+        { id: row.id, agent: row.agent, metadata: row.metadata, schemaVersion: row.schema_version, version: row.version },
+        row.bodies,
+        row.event_schema_version ?? 0,
+      );
+    },
+
+    async list(listQuery: ThreadListQuery = {}) {
+      const limit = listLimit(listQuery);
+      const conditions: string[] = [];
+      const values: unknown[] = [];
+      const add = (condition: string, value: unknown) => {
+        values.push(value);
+        conditions.push(condition.replace("?", `$${values.length}`));
+      };
+      if (listQuery.status !== undefined) add("status = ?", listQuery.status);
+      if (listQuery.agent !== undefined) add("agent = ?", listQuery.agent);
+      if (listQuery.cursor !== undefined) add("key < ?::bigint", decodeCursor(listQuery.cursor));
+      values.push(limit + 1);
+      const rows = await query<SummaryRow>(
+        `SELECT key, id, agent, status, version, created_at, updated_at FROM ${threads}
+         ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
+         ORDER BY key DESC LIMIT $${values.length}`,
+        values,
+      );
+      // One row more than asked tells whether another page follows.
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        threads: page.map(summaryOf),
+        ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.key) } : {}),
+      };
+    },
+
+    async acquireLease(threadId, owner, ttlMs): Promise<Lease | undefined> {
+      checkTtl(ttlMs);
+      // A concurrent acquire waits for the row lock, then re-checks the WHERE clause against the winner's row.
+      const rows = await query<{ lease_token: string; lease_expires_at: Date }>(
+        `UPDATE ${threads}
+         SET lease_owner = $2, lease_token = lease_token + 1,
+             lease_expires_at = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
+         WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= clock_timestamp() OR lease_owner = $2)
+         RETURNING lease_token, lease_expires_at`,
+        [threadId, owner, ttlMs],
+      );
+      const row = rows[0];
+      if (row) return { threadId, owner, token: Number(row.lease_token), expiresAt: row.lease_expires_at.toISOString() };
+      if (!(await exists(threadId))) throw new ThreadNotFoundError(threadId);
+      return undefined;
+    },
+
+    async renewLease(lease, ttlMs) {
+      checkTtl(ttlMs);
+      const rows = await query<{ lease_expires_at: Date }>(
+        `UPDATE ${threads}
+         SET lease_expires_at = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
+         WHERE id = $1 AND lease_owner IS NOT NULL AND lease_token = $2
+         RETURNING lease_expires_at`,
+        [lease.threadId, lease.token, ttlMs],
+      );
+      const row = rows[0];
+      if (row) return { ...lease, expiresAt: row.lease_expires_at.toISOString() };
+      if (!(await exists(lease.threadId))) throw new ThreadNotFoundError(lease.threadId);
+      return undefined;
+    },
+
+    async releaseLease(lease) {
+      await query(
+        `UPDATE ${threads} SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_token = $2`,
+        [lease.threadId, lease.token],
+      );
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (ownsPool) await pool.end();
+    },
+  };
+}
