@@ -1,0 +1,88 @@
+/**
+ * Small, focused agents (factor 10): one agent calls another as a tool. The child runs in its own
+ * thread (id derived from the parent's thread and call), with its own limits; when the child waits
+ * for a person, the parent waits with it.
+ */
+import { z } from "zod";
+import type { Clock } from "./clock.ts";
+import { StateConflictError } from "./errors.ts";
+import type { Model } from "./model.ts";
+import type { ThreadStore } from "./store.ts";
+import { ChildPaused, ChildResult, type StepOptions } from "./step.ts";
+import type { Thread, ThreadOptions } from "./thread.ts";
+import { defineTool, type AnyTool, type ApprovalPolicy } from "./tools.ts";
+
+/** The part of an agent a child tool needs (kept narrow to avoid a cycle with agent.ts). */
+interface ChildAgent {
+  name: string;
+  description: string | undefined;
+  start(input: string, options?: ThreadOptions): Thread;
+  run(thread: Thread, options: StepOptions): Promise<Thread>;
+}
+
+export interface ChildAgentToolOptions {
+  /** Where the child threads live (the same store as the parent's, usually). */
+  threads: ThreadStore;
+  /** Default: the child agent's name. */
+  intent?: string;
+  description?: string;
+  approval?: ApprovalPolicy<{ message: string }>;
+  /** The child's model; default: the model of the parent's step. */
+  model?: Model;
+}
+
+/** The id of the thread a child agent runs in for one call of the parent. */
+export function childThreadId(parentThreadId: string, callId: string): string {
+  return `${parentThreadId}.${callId}`;
+}
+
+export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions): AnyTool {
+  return defineTool({
+    intent: options.intent ?? agent.name.replaceAll(".", "_"),
+    description: options.description ?? agent.description ?? `Ask the ${agent.name} agent to do a task.`,
+    args: z.object({ message: z.string().describe(`The task for ${agent.name}, in plain words`) }),
+    // The child thread is durable and keyed by the call, so running again continues it.
+    idempotent: true,
+    ...(options.approval === undefined ? {} : { approval: options.approval }),
+    async run({ message }, context) {
+      const id = childThreadId(context.thread.id, context.callId);
+      let child = await options.threads.load(id);
+      if (!child) {
+        child = agent.start(message, { id, metadata: { parentThreadId: context.thread.id, parentCallId: context.callId } });
+        await options.threads.create(child);
+      }
+      child = await agent.run(child, {
+        model: options.model ?? context.model,
+        signal: context.signal,
+        commit: (next, previous) => options.threads.append(next, { expectedVersion: previous.version }),
+      });
+      switch (child.status) {
+        case "done": {
+          const done = child.events.findLast((event) => event.type === "done");
+          return new ChildResult(id, done?.type === "done" ? done.message : null);
+        }
+        case "awaiting_approval":
+        case "awaiting_human":
+          return new ChildPaused(id, child.status);
+        default: {
+          const failed = child.events.findLast((event) => event.type === "failed");
+          throw new Error(`Agent ${agent.name} ${child.status} in thread ${id}${failed?.type === "failed" ? `: ${failed.reason}` : ""}.`);
+        }
+      }
+    },
+  });
+}
+
+/**
+ * Marks a paused child as ready to go on (after its approval or answer); the parent's next step
+ * continues the child thread.
+ *
+ * @example
+ * parent = resumeChild(parent, "call_1_0");
+ * parent = await manager.run(parent, { model });
+ */
+export function resumeChild(parent: Thread, callId: string, clock?: Clock): Thread {
+  const item = parent.pendingItem(callId);
+  if (item.kind !== "child") throw new StateConflictError(`Call ${callId} on thread ${parent.id} is not a child agent.`);
+  return parent.append([{ type: "child_resumed", callId, childThreadId: item.childThreadId }], clock);
+}

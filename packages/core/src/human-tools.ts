@@ -1,0 +1,66 @@
+/**
+ * Built-in human intents (factor 7): asking a person is itself a structured tool call, and so is
+ * saying "done for now". Use them as they are, rename them, or extend their arguments.
+ */
+import { z } from "zod";
+import { defineTool, type HumanQuestion, type Tool } from "./tools.ts";
+
+const questionArgs = z.object({
+  question: z.string().min(1).describe("What you need to know, phrased for a person"),
+  context: z.string().optional().describe("What the person needs to know to answer"),
+  urgency: z.enum(["low", "medium", "high"]).optional().describe("How soon an answer is needed"),
+  format: z
+    .enum(["free_text", "yes_no", "multiple_choice"])
+    .optional()
+    .describe("The kind of answer expected; multiple_choice needs choices"),
+  choices: z.array(z.string()).optional().describe("The options for multiple_choice"),
+});
+
+/**
+ * `request_human_input`: the model asks a person; the thread waits durably for the answer.
+ *
+ * @example
+ * const ask = askHuman({ intent: "request_more_information", description: "ask the user to clarify" });
+ */
+export function askHuman(
+  options: { intent?: string; description?: string } = {},
+): Tool<string, typeof questionArgs> {
+  return defineTool({
+    intent: options.intent ?? "request_human_input",
+    description:
+      options.description ??
+      "Ask a person a question when you need information, a decision or clarification you cannot get otherwise.",
+    args: questionArgs,
+    kind: "human",
+    toQuestion: (args): HumanQuestion => ({
+      question: args.question,
+      ...(args.context === undefined ? {} : { context: args.context }),
+      ...(args.urgency === undefined ? {} : { urgency: args.urgency }),
+      ...(args.format === undefined ? {} : { format: args.format }),
+      ...(args.choices === undefined ? {} : { choices: args.choices }),
+    }),
+  });
+}
+
+/** Same as `askHuman()`: the name used in the 12-factor guide. */
+export const requestHumanInput = askHuman;
+
+const doneArgs = z.object({
+  message: z.string().describe("The final answer or summary for the person"),
+});
+
+/**
+ * `done_for_now`: the agent has finished and says so. A later message reopens the thread.
+ *
+ * @example
+ * const done = doneForNow();
+ */
+export function doneForNow(options: { intent?: string; description?: string } = {}): Tool<string, typeof doneArgs> {
+  return defineTool({
+    intent: options.intent ?? "done_for_now",
+    description: options.description ?? "Finish: give the person your final answer or summary.",
+    args: doneArgs,
+    kind: "finish",
+    toMessage: (args) => args.message,
+  });
+}

@@ -1,0 +1,241 @@
+/**
+ * Own your control flow (factor 8): what happens next is a pure function of the agent's policy and
+ * the thread. The loop (see `step.ts`) only carries actions out; your own loop can do the same.
+ */
+import type { NewEvent } from "./events.ts";
+import { hashArgs } from "./hash.ts";
+import type { ContextRenderer } from "./render-context.ts";
+import type { Thread } from "./thread.ts";
+import { statusOf, type OpenCall, type ThreadStatus } from "./thread-state.ts";
+import type { AnyTool } from "./tools.ts";
+
+export interface Limits {
+  /** Model calls allowed since the last user input or human answer (default 20). */
+  maxSteps: number;
+  /** Consecutive errors before escalating (default 3). A tool's own `maxConsecutiveErrors` also applies. */
+  maxConsecutiveErrors: number;
+  /** What reaching the error limit does: ask a human how to proceed (default) or fail the thread. */
+  onErrorLimit: "escalate" | "fail";
+}
+
+/** The parts of an agent that decide what happens next. */
+export interface Policy {
+  tools: ReadonlyMap<string, AnyTool>;
+  limits: Limits;
+  prefetch: readonly { tool: AnyTool; args: Record<string, unknown> }[];
+  context: ContextRenderer;
+}
+
+export type NextAction =
+  /** The thread is done, failed or canceled. */
+  | { type: "stop"; status: ThreadStatus }
+  /** Waiting for an approval, an answer or a child agent. */
+  | { type: "wait"; status: ThreadStatus }
+  /** Run the prefetch tools before the first model call. */
+  | { type: "prefetch" }
+  /** Record approval requests and questions for the calls that need them. */
+  | { type: "gate"; events: NewEvent[] }
+  /** Run a tool call (new, approved, or a resumed child agent). */
+  | { type: "run_tool"; call: OpenCall; tool: AnyTool }
+  /** A call started but never reported: re-run it (idempotent) or ask a human what happened. */
+  | { type: "recover"; call: OpenCall; tool: AnyTool }
+  /** Append events that settle the thread or a call without running anything. */
+  | { type: "append"; events: NewEvent[]; reason: "finish" | "error_limit" | "step_limit" | "unknown_intent" }
+  /** The context is over its token budget: compact it. */
+  | { type: "compact" }
+  /** Ask the model for the next step. */
+  | { type: "decide" };
+
+type Gate = "run" | "approve" | "ask" | "external" | "finish";
+
+function gateOf(call: OpenCall, tool: AnyTool, thread: Thread): Gate {
+  if (tool.kind === "finish") return "finish";
+  if (tool.kind === "human") return "ask";
+  if (!tool.run) return "external";
+  if (tool.approval === "required") return "approve";
+  if (typeof tool.approval === "function") return tool.approval(call.args, thread) ? "approve" : "run";
+  return "run";
+}
+
+function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate): NewEvent | undefined {
+  if (gate === "approve") {
+    return {
+      type: "approval_requested",
+      callId: call.callId,
+      intent: call.intent,
+      args: call.args,
+      argsHash: hashArgs(call.args),
+    };
+  }
+  if (gate === "ask") {
+    const question = tool.toQuestion?.(tool.args.parse(call.args)) ?? { question: JSON.stringify(call.args) };
+    return {
+      type: "human_request",
+      callId: call.callId,
+      reason: "question",
+      intent: call.intent,
+      question: question.question,
+      urgency: question.urgency ?? "medium",
+      format: question.format ?? (question.choices?.length ? "multiple_choice" : "free_text"),
+      ...(question.context === undefined ? {} : { context: question.context }),
+      ...(question.choices === undefined ? {} : { choices: question.choices }),
+    };
+  }
+  if (gate === "external") {
+    return {
+      type: "human_request",
+      callId: call.callId,
+      reason: "external_result",
+      intent: call.intent,
+      question: `Provide the result of ${call.intent}(${JSON.stringify(call.args)}).`,
+      urgency: "medium",
+      format: "free_text",
+    };
+  }
+  return undefined;
+}
+
+function errorLimitReached(policy: Policy, thread: Thread): string | undefined {
+  const { consecutiveErrors, consecutiveErrorsByIntent } = thread.state;
+  if (consecutiveErrors >= policy.limits.maxConsecutiveErrors) {
+    return `${consecutiveErrors} consecutive errors`;
+  }
+  for (const [intent, count] of Object.entries(consecutiveErrorsByIntent)) {
+    const limit = policy.tools.get(intent)?.maxConsecutiveErrors;
+    if (limit !== undefined && count >= limit) return `${count} consecutive errors from ${intent}`;
+  }
+  return undefined;
+}
+
+function lastErrorMessage(thread: Thread): string {
+  for (let index = thread.events.length - 1; index >= 0; index--) {
+    const event = thread.events[index]!;
+    if (event.type === "error") return event.message;
+  }
+  return "unknown";
+}
+
+/**
+ * What the loop should do next with this thread. Pure: same policy and thread, same action.
+ *
+ * @example
+ * const action = nextAction(agent.policy, thread);
+ * if (action.type === "wait") console.log("waiting:", thread.pending);
+ */
+export function nextAction(policy: Policy, thread: Thread): NextAction {
+  const { state } = thread;
+  if (state.terminal) return { type: "stop", status: state.terminal };
+
+  const prefetched = (event: Thread["events"][number]) =>
+    (event.type === "tool_result" || event.type === "error") && event.callId?.startsWith("prefetch_") === true;
+  if (policy.prefetch.length > 0 && state.stepCount === 0 && !thread.events.some(prefetched)) {
+    return { type: "prefetch" };
+  }
+
+  // Calls whose intent the agent no longer has (an older thread, a changed agent) are settled with an error.
+  for (const call of state.openCalls) {
+    if (!policy.tools.has(call.intent)) {
+      return {
+        type: "append",
+        reason: "unknown_intent",
+        events: [
+          {
+            type: "error",
+            source: "tool",
+            callId: call.callId,
+            intent: call.intent,
+            message: `Unknown intent "${call.intent}". Valid intents: ${[...policy.tools.keys()].join(", ")}.`,
+          },
+        ],
+      };
+    }
+  }
+
+  // Record every gate of a decision at once, so all its approvals and questions are visible together.
+  const gates: NewEvent[] = [];
+  for (const call of state.openCalls) {
+    if (call.phase !== "decided") continue;
+    const tool = policy.tools.get(call.intent)!;
+    const event = gateEvent(call, tool, gateOf(call, tool, thread));
+    if (event) gates.push(event);
+  }
+  if (gates.length > 0) return { type: "gate", events: gates };
+
+  let finisher: OpenCall | undefined;
+  for (const call of state.openCalls) {
+    const tool = policy.tools.get(call.intent)!;
+    switch (call.phase) {
+      case "decided":
+        if (tool.kind === "finish") finisher ??= call;
+        else return { type: "run_tool", call, tool };
+        break;
+      case "approved":
+      case "child_resumed":
+        return { type: "run_tool", call, tool };
+      case "started":
+        return { type: "recover", call, tool };
+      default:
+        break;
+    }
+  }
+
+  const status = statusOf(state);
+  if (status !== "running") return { type: "wait", status };
+
+  if (finisher) {
+    const tool = policy.tools.get(finisher.intent)!;
+    const args = tool.args.parse(finisher.args);
+    const message = tool.toMessage?.(args) ?? String((args as { message?: unknown }).message ?? "");
+    return {
+      type: "append",
+      reason: "finish",
+      events: [{ type: "done", callId: finisher.callId, message }],
+    };
+  }
+
+  const errorLimit = errorLimitReached(policy, thread);
+  if (errorLimit) {
+    const detail = `${errorLimit}; the last one: ${lastErrorMessage(thread)}`;
+    if (policy.limits.onErrorLimit === "fail") {
+      return { type: "append", reason: "error_limit", events: [{ type: "failed", reason: `Stopped after ${detail}.` }] };
+    }
+    return {
+      type: "append",
+      reason: "error_limit",
+      events: [
+        {
+          type: "human_request",
+          callId: `escalation_${thread.version}`,
+          reason: "escalation",
+          question: `The agent stopped after ${detail}. How should it proceed?`,
+          urgency: "high",
+          format: "free_text",
+        },
+      ],
+    };
+  }
+
+  if (state.stepsSinceInput >= policy.limits.maxSteps) {
+    return {
+      type: "append",
+      reason: "step_limit",
+      events: [
+        {
+          type: "failed",
+          reason: `Reached maxSteps (${policy.limits.maxSteps}) model calls since the last input. Send a message to continue.`,
+        },
+      ],
+    };
+  }
+
+  // Compact at most once before a decision: if that was not enough, decide over budget rather than loop.
+  if (
+    policy.context.maxTokens !== undefined &&
+    thread.lastEvent?.type !== "compaction" &&
+    policy.context.render(thread).tokens > policy.context.maxTokens
+  ) {
+    return { type: "compact" };
+  }
+
+  return { type: "decide" };
+}

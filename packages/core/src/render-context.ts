@@ -1,0 +1,201 @@
+/**
+ * Own your context window (factor 3): events become model input. The default writes one XML-like
+ * block per event, named after the event or intent, with a YAML body — dense and readable.
+ *
+ * Events are immutable, so each event's rendered text and token count are cached: re-rendering a
+ * thread after one new event only renders and counts that event.
+ */
+import type { Event, EventType, JsonValue } from "./events.ts";
+import type { Thread } from "./thread.ts";
+import { countTokens } from "./tokens.ts";
+import { toYaml } from "./yaml.ts";
+
+/** What a per-event renderer may use besides the event itself. */
+export interface RenderHelpers {
+  /** The intent of a call id made earlier in the thread. */
+  intentOf(callId: string): string | undefined;
+  yaml(value: JsonValue): string;
+  /** `<name>\nbody\n</name>`. */
+  block(name: string, body: string): string;
+}
+
+/** Renders one event; `null` hides it from the model. */
+export type EventRenderer<E extends Event = Event> = (event: E, helpers: RenderHelpers) => string | null;
+
+export interface RenderedContext {
+  /** The context text, one block per visible event. */
+  text: string;
+  /** Its token count. */
+  tokens: number;
+}
+
+/** Replaces early events with a summary when the context is over budget; recorded as an event. */
+export type Compactor = (input: {
+  thread: Thread;
+  /** Token count per event (0 for hidden events). */
+  eventTokens: readonly number[];
+  maxTokens: number;
+}) => Promise<{ upTo: number; summary: string }> | { upTo: number; summary: string };
+
+export interface ContextRenderer {
+  render(thread: Thread): RenderedContext;
+  /** Token budget of the context, if any. */
+  readonly maxTokens: number | undefined;
+  /** Per-event token counts (hidden events count 0), for compaction. */
+  eventTokens(thread: Thread): number[];
+  readonly compact: Compactor;
+}
+
+export interface XmlContextOptions {
+  /** Per-event-type renderers; for custom events use `custom:<name>`. Return `null` to hide. */
+  renderers?: { [T in EventType]?: EventRenderer<Extract<Event, { type: T }>> } & {
+    [custom: `custom:${string}`]: EventRenderer<Extract<Event, { type: "custom" }>>;
+  };
+  /** Hide errors that a later success resolved (default true). */
+  hideResolvedErrors?: boolean;
+  /**
+   * Paths to redact in rendered bodies, e.g. `args.password`, `result.token`, `*.apiKey`
+   * (`*` matches any one key). Matched values render as `[redacted]`.
+   */
+  redact?: readonly string[];
+  /** Keep the context under this many tokens by compaction. */
+  maxTokens?: number;
+  /** How to compact; the default drops the oldest events and says how many. */
+  compact?: Compactor;
+}
+
+function redactValue(value: JsonValue, path: readonly string[], depth = 0): JsonValue {
+  if (value === null || typeof value !== "object" || depth >= path.length) return value;
+  const segment = path[depth]!;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, path, depth));
+  const out: Record<string, JsonValue> = {};
+  for (const [name, inner] of Object.entries(value)) {
+    if (segment === "*" || segment === name) {
+      out[name] = depth === path.length - 1 ? "[redacted]" : redactValue(inner, path, depth + 1);
+    } else {
+      out[name] = inner;
+    }
+  }
+  return out;
+}
+
+const block = (name: string, body: string) => (body === "" ? `<${name}>\n</${name}>` : `<${name}>\n${body}\n</${name}>`);
+
+/** The default renderers, one per event type. Override any of them in `xmlContext({ renderers })`. */
+export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Event, { type: T }>> } = {
+  user_input: (event) => block("user_input", event.actor ? `from: ${event.actor}\n${event.text}` : event.text),
+  model_decision: (event, h) => event.calls.map((call) => h.block(call.intent, h.yaml(call.args))).join("\n"),
+  approval_requested: () => null,
+  approval_decision: (event, h) => {
+    const intent = h.intentOf(event.callId) ?? "call";
+    const body: Record<string, JsonValue> = { approved: event.approved, by: event.actor };
+    if (event.comment) body.comment = event.comment;
+    if (event.args) body.edited_args = event.args;
+    return h.block(`${intent}_approval`, h.yaml(body));
+  },
+  tool_started: () => null,
+  tool_result: (event, h) => h.block(`${event.intent}_result`, h.yaml(event.result)),
+  error: (event, h) => {
+    const body: Record<string, JsonValue> = {};
+    if (event.intent) body.intent = event.intent;
+    body.message = event.message;
+    return h.block("error", h.yaml(body));
+  },
+  human_request: (event, h) =>
+    event.reason === "question" ? null : h.block(event.reason, h.yaml({ question: event.question })),
+  human_response: (event, h) => h.block("human_response", `from: ${event.actor}\n${event.text}`),
+  child_paused: () => null,
+  child_resumed: () => null,
+  done: () => null,
+  failed: (event, h) => h.block("failed", event.reason),
+  cancel: (event, h) => h.block("canceled", event.reason ?? ""),
+  compaction: () => null,
+  custom: (event, h) => h.block(event.name, h.yaml(event.data)),
+};
+
+/** The default compactor: summarize the oldest events as "N earlier events omitted". */
+export const dropOldestEvents: Compactor = ({ thread, eventTokens, maxTokens }) => {
+  const target = Math.floor(maxTokens * 0.7);
+  let total = 0;
+  let upTo = eventTokens.length;
+  while (upTo > 0 && total + eventTokens[upTo - 1]! <= target) {
+    total += eventTokens[upTo - 1]!;
+    upTo -= 1;
+  }
+  // Never cut a call from its decision: keep every event from the oldest open call on.
+  for (const call of thread.state.openCalls) upTo = Math.min(upTo, call.decisionIndex);
+  const first = thread.events.find((event) => event.type === "user_input");
+  const opening = first?.type === "user_input" ? ` The thread began with: ${JSON.stringify(first.text.slice(0, 300))}.` : "";
+  return { upTo, summary: `${upTo} earlier events were omitted to fit the context window.${opening}` };
+};
+
+/**
+ * The default context renderer: XML-like tags with YAML bodies.
+ *
+ * @example
+ * const context = xmlContext({ redact: ["args.password"], maxTokens: 8000 });
+ * context.render(thread).text; // "<user_input>\ncan you multiply 3 and 4?\n</user_input>\n..."
+ */
+export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
+  const hideResolved = options.hideResolvedErrors ?? true;
+  const redactPaths = (options.redact ?? []).map((path) => path.split("."));
+  const cache = new WeakMap<Event, { text: string | null; tokens: number }>();
+
+  const redact = (value: JsonValue): JsonValue =>
+    redactPaths.reduce((current, path) => redactValue(current, path), value);
+
+  function renderEvent(event: Event, intentOf: (callId: string) => string | undefined): { text: string | null; tokens: number } {
+    const cached = cache.get(event);
+    if (cached) return cached;
+    const helpers: RenderHelpers = { intentOf, yaml: (value) => toYaml(redact(value)), block };
+    const custom =
+      event.type === "custom"
+        ? options.renderers?.[`custom:${event.name}`]
+        : (options.renderers?.[event.type] as EventRenderer | undefined);
+    const renderer = (custom ?? defaultEventRenderers[event.type]) as EventRenderer;
+    const text = renderer(event, helpers);
+    // Each block ends with a newline; counting blocks one by one then adds up to the whole.
+    const entry = { text: text === null ? null : `${text}\n`, tokens: text === null ? 0 : countTokens(`${text}\n`) };
+    cache.set(event, entry);
+    return entry;
+  }
+
+  function pass(thread: Thread, visit: (index: number, entry: { text: string | null; tokens: number }) => void): void {
+    const known = new Map<string, string>();
+    const intentOf = (callId: string) => known.get(callId);
+    const { compactedUpTo, lastSuccessIndex } = thread.state;
+    thread.events.forEach((event, index) => {
+      if (event.type === "model_decision") for (const call of event.calls) known.set(call.callId, call.intent);
+      if (index < compactedUpTo) return;
+      if (hideResolved && event.type === "error" && index < lastSuccessIndex) return;
+      visit(index, renderEvent(event, intentOf));
+    });
+  }
+
+  return {
+    maxTokens: options.maxTokens,
+    compact: options.compact ?? dropOldestEvents,
+    render(thread) {
+      let text = "";
+      let tokens = 0;
+      if (thread.state.compactionSummary !== null) {
+        const summary = block("summary", thread.state.compactionSummary) + "\n";
+        text += summary;
+        tokens += countTokens(summary);
+      }
+      pass(thread, (_index, entry) => {
+        if (entry.text === null) return;
+        text += entry.text;
+        tokens += entry.tokens;
+      });
+      return { text, tokens };
+    },
+    eventTokens(thread) {
+      const counts = new Array<number>(thread.events.length).fill(0);
+      pass(thread, (index, entry) => {
+        counts[index] = entry.tokens;
+      });
+      return counts;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * `ScriptedModel`: a model whose replies are written in advance. The k-th reply answers the k-th
+ * model call of each thread (k = the thread's earlier model calls), so it is deterministic and safe
+ * under concurrency and across processes: the same thread always gets the same reply.
+ */
+import { readFileSync } from "node:fs";
+import { ConfigurationError } from "../errors.ts";
+import type { Model, ModelReply, ModelRequest, ModelUsage, OutputMode } from "../model.ts";
+
+/** A scripted reply: what a model would send (object, array of objects, or text), or a function of the request. */
+export type ScriptStep = unknown | ((request: ModelRequest) => unknown);
+
+export interface ScriptedModelOptions {
+  id?: string;
+  /** Usage reported with every reply. */
+  usage?: ModelUsage;
+  mode?: OutputMode;
+}
+
+/**
+ * @example
+ * const model = new ScriptedModel([
+ *   { intent: "divide", a: 3, b: 4 },
+ *   { intent: "done_for_now", message: "3 / 4 = 0.75" },
+ * ]);
+ * thread = await calculator.run(thread, { model });
+ */
+export class ScriptedModel implements Model {
+  readonly specificationVersion = "v1";
+  readonly id: string;
+  readonly defaultMode: OutputMode;
+  readonly steps: readonly ScriptStep[];
+  /** Every request received, in order: for assertions on what was sent. */
+  readonly requests: ModelRequest[] = [];
+  readonly #usage: ModelUsage | undefined;
+
+  constructor(steps: readonly ScriptStep[], options: ScriptedModelOptions = {}) {
+    if (!Array.isArray(steps)) throw new ConfigurationError("ScriptedModel needs an array of steps.");
+    this.steps = steps;
+    this.id = options.id ?? "script:inline";
+    this.defaultMode = options.mode ?? "prompt";
+    this.#usage = options.usage;
+  }
+
+  async generate(request: ModelRequest): Promise<ModelReply> {
+    request.signal?.throwIfAborted();
+    this.requests.push(request);
+    if (request.turn >= this.steps.length) {
+      throw new ConfigurationError(
+        `${this.id} has ${this.steps.length} steps, but thread ${request.threadId} asked for model call ${request.turn + 1}. Add a step to the script.`,
+      );
+    }
+    const step = this.steps[request.turn];
+    const output = typeof step === "function" ? (step as (request: ModelRequest) => unknown)(request) : step;
+    return {
+      output: structuredClone(output),
+      modelId: this.id,
+      finishReason: "stop",
+      ...(this.#usage ? { usage: this.#usage } : {}),
+    };
+  }
+}
+
+/**
+ * The `script:<path.json>` model: a JSON object `{ "steps": [ ... ] }`.
+ *
+ * @example
+ * const model = scriptedModelFromFile("test/fixtures/divide.json");
+ */
+export function scriptedModelFromFile(path: string): ScriptedModel {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigurationError(`Cannot read the model script ${path}: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(`The model script ${path} is not JSON: ${(error as Error).message}`);
+  }
+  const steps = (value as { steps?: unknown })?.steps;
+  if (!Array.isArray(steps)) {
+    throw new ConfigurationError(`The model script ${path} must be a JSON object {"steps": [...]} with one raw reply per model call.`);
+  }
+  return new ScriptedModel(steps, { id: `script:${path}` });
+}

@@ -1,0 +1,131 @@
+/**
+ * Tools are structured outputs: a tool is an intent with typed arguments. Running a function is one
+ * thing the control flow may do with it; asking a human or finishing are others.
+ */
+import { z } from "zod";
+import { ConfigurationError } from "./errors.ts";
+import type { JsonSchema } from "./model.ts";
+import type { Thread } from "./thread.ts";
+
+/** Whether a call needs a human's approval before it runs. A predicate sees the arguments and thread. */
+export type ApprovalPolicy<Args> = "required" | "never" | ((args: Args, thread: Thread) => boolean);
+
+/**
+ * What the control flow does with a chosen intent:
+ * - `action`: run it (after approval when the policy says so); a tool without `run` waits for an
+ *   external result, submitted like a human's answer;
+ * - `human`: ask a person and wait for the answer;
+ * - `finish`: the agent is done for now.
+ */
+export type ToolKind = "action" | "human" | "finish";
+
+export interface ToolContext {
+  /** Stable for this call in this thread: pass it to the systems you call so a retry is safe. */
+  idempotencyKey: string;
+  callId: string;
+  signal: AbortSignal;
+  /** The thread as of just before this tool runs. */
+  thread: Thread;
+  /** The model the step was given, for tools that run other agents. */
+  model: import("./model.ts").Model;
+}
+
+export type AnyArgs = z.ZodObject<z.ZodRawShape>;
+
+export interface ToolDefinition<Intent extends string, Args extends AnyArgs> {
+  intent: Intent;
+  description: string;
+  args: Args;
+  run?: (args: z.output<Args>, context: ToolContext) => unknown;
+  approval?: ApprovalPolicy<z.output<Args>>;
+  /** May be re-run after a crash with the same idempotency key. Default false. */
+  idempotent?: boolean;
+  kind?: ToolKind;
+  /** Consecutive errors of this tool before the agent escalates (see the agent's `limits`). */
+  maxConsecutiveErrors?: number;
+  /** For `human` tools: turns the arguments into the question a person sees. */
+  toQuestion?: (args: z.output<Args>) => HumanQuestion;
+  /** For `finish` tools: the final message. Default: `args.message`. */
+  toMessage?: (args: z.output<Args>) => string;
+}
+
+export interface HumanQuestion {
+  question: string;
+  context?: string;
+  urgency?: "low" | "medium" | "high";
+  format?: "free_text" | "yes_no" | "multiple_choice";
+  choices?: string[];
+}
+
+export interface Tool<Intent extends string = string, Args extends AnyArgs = AnyArgs>
+  extends ToolDefinition<Intent, Args> {
+  readonly kind: ToolKind;
+  readonly approval: ApprovalPolicy<z.output<Args>>;
+  readonly idempotent: boolean;
+  /** JSON Schema of the arguments (without `intent`). */
+  readonly parameters: JsonSchema;
+}
+
+/** Any tool, whatever its argument types. */
+// biome-ignore lint: a tool list mixes argument types; `any` is confined to this alias.
+export type AnyTool = Tool<string, any>;
+
+const intentPattern = /^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/;
+
+/**
+ * Declares an intent the model may choose, with typed arguments.
+ *
+ * @example
+ * const divide = defineTool({
+ *   intent: "divide",
+ *   description: "divide a by b",
+ *   args: z.object({ a: z.number(), b: z.number() }),
+ *   approval: "required",
+ *   run: ({ a, b }) => a / b,
+ * });
+ */
+export function defineTool<const Intent extends string, Args extends AnyArgs>(
+  definition: ToolDefinition<Intent, Args>,
+): Tool<Intent, Args> {
+  if (!intentPattern.test(definition.intent)) {
+    throw new ConfigurationError(
+      `Tool intent ${JSON.stringify(definition.intent)} is invalid: use 1-64 letters, digits, "_" or "-", starting with a letter or "_".`,
+    );
+  }
+  if (!(definition.args instanceof z.ZodObject)) {
+    throw new ConfigurationError(`Tool "${definition.intent}": args must be a z.object(...) schema.`);
+  }
+  if ("intent" in definition.args.shape) {
+    throw new ConfigurationError(
+      `Tool "${definition.intent}": args must not have a key named "intent"; it names the tool in the next step.`,
+    );
+  }
+  if (!definition.description?.trim()) {
+    throw new ConfigurationError(`Tool "${definition.intent}" needs a description: the model reads it to choose.`);
+  }
+  const approval = definition.approval ?? "never";
+  if (approval !== "required" && approval !== "never" && typeof approval !== "function") {
+    throw new ConfigurationError(
+      `Tool "${definition.intent}": approval must be "required", "never" or a function (args, thread) => boolean.`,
+    );
+  }
+  if (definition.maxConsecutiveErrors !== undefined && !(definition.maxConsecutiveErrors >= 1)) {
+    throw new ConfigurationError(`Tool "${definition.intent}": maxConsecutiveErrors must be at least 1.`);
+  }
+  let parameters: JsonSchema;
+  try {
+    parameters = z.toJSONSchema(definition.args, { io: "input" }) as JsonSchema;
+  } catch (error) {
+    throw new ConfigurationError(
+      `Tool "${definition.intent}": its args schema cannot be expressed as JSON Schema (${(error as Error).message}). Use JSON-compatible Zod types.`,
+    );
+  }
+  delete parameters.$schema;
+  return Object.freeze({
+    ...definition,
+    kind: definition.kind ?? "action",
+    approval,
+    idempotent: definition.idempotent ?? false,
+    parameters,
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * A small YAML writer for JSON values, used by the default context renderer. It writes the dense,
+ * readable block style the 12-factor guide shows and quotes anything a YAML 1.2 parser could read
+ * as another type. Hand-written because rendering runs on every step and must stay in microseconds.
+ */
+import type { JsonValue } from "./events.ts";
+
+const reserved = /^(?:true|false|null|yes|no|on|off|y|n|~)$/i;
+const plainSafe = /^[A-Za-z_/][A-Za-z0-9_ .,/()'$@%+=?!-]*$/;
+
+function isPlain(text: string): boolean {
+  return (
+    plainSafe.test(text) &&
+    !reserved.test(text) &&
+    !text.endsWith(" ") &&
+    !text.includes(" #") &&
+    !text.includes(": ") &&
+    !text.endsWith(":")
+  );
+}
+
+function scalarString(text: string): string {
+  return isPlain(text) ? text : JSON.stringify(text);
+}
+
+/** A key as YAML: plain when safe, else double-quoted. */
+function key(text: string): string {
+  return isPlain(text) && !text.includes(" ") ? text : JSON.stringify(text);
+}
+
+/** Multi-line strings become block literals when they can round-trip exactly. */
+function blockLiteral(text: string, indent: string): string | undefined {
+  if (!text.includes("\n") || /[\r\t\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(text)) return undefined;
+  const body = text.replace(/\n+$/, "");
+  const trailing = text.length - body.length;
+  if (trailing > 1 || body === "" || body.startsWith(" ") || body.split("\n").some((line) => line.endsWith(" ") || line.startsWith(" ") && line.trim() === "")) {
+    return undefined;
+  }
+  const chomp = trailing === 0 ? "-" : "";
+  const lines = body.split("\n").map((line) => (line === "" ? "" : indent + line));
+  return `|${chomp}\n${lines.join("\n")}`;
+}
+
+function isEmptyCollection(value: JsonValue): boolean {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    (Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0)
+  );
+}
+
+function inline(value: JsonValue, indent: string): string {
+  if (value === null) return "null";
+  if (typeof value === "boolean") return String(value);
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "null";
+  if (typeof value === "string") return blockLiteral(value, indent) ?? scalarString(value);
+  return Array.isArray(value) ? "[]" : "{}";
+}
+
+function write(value: JsonValue, indent: string, out: string[]): void {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (item !== null && typeof item === "object" && !isEmptyCollection(item)) {
+        const nested: string[] = [];
+        write(item, `${indent}  `, nested);
+        // The first line of the nested block goes on the dash line.
+        const first = nested[0] ?? "";
+        out.push(`${indent}- ${first.slice(indent.length + 2)}`, ...nested.slice(1));
+      } else {
+        out.push(`${indent}- ${inline(item, `${indent}  `)}`);
+      }
+    }
+    return;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [name, item] of Object.entries(value)) {
+      if (item !== null && typeof item === "object" && !isEmptyCollection(item)) {
+        out.push(`${indent}${key(name)}:`);
+        write(item, Array.isArray(item) ? indent : `${indent}  `, out);
+      } else {
+        out.push(`${indent}${key(name)}: ${inline(item, `${indent}  `)}`);
+      }
+    }
+    return;
+  }
+  out.push(`${indent}${inline(value, indent)}`);
+}
+
+/**
+ * YAML for a JSON value, without a trailing newline.
+ *
+ * @example
+ * toYaml({ tags: [{ name: "v1.2.3" }] }); // "tags:\n- name: v1.2.3"
+ */
+export function toYaml(value: JsonValue): string {
+  if (value === null || typeof value !== "object" || isEmptyCollection(value)) return inline(value, "  ");
+  const out: string[] = [];
+  write(value, "", out);
+  return out.join("\n");
+}

@@ -1,0 +1,43 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import YAML from "yaml";
+import { toYaml } from "../src/yaml.ts";
+
+const tricky = fc.constantFrom(
+  "a\n\nb", "\n", "x\n\n", " lead", "- x", "a #b", "@x", "1e3", "0x1F", ".5", "a:b", "é ü", "\t",
+  "x\r\ny", "multi\n line", "a\n  b\n", "true", "No", "null", "~", "", "key: value", "#comment",
+);
+const text = fc.oneof(fc.string({ unit: "binary" }), tricky);
+const json = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    text,
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie("value")),
+    fc.dictionary(text, tie("value")),
+  ),
+})).value;
+
+test("a YAML parser reads back exactly the JSON value we wrote", () => {
+  fc.assert(
+    fc.property(json, (value) => {
+      const normalized = JSON.parse(JSON.stringify(value));
+      const written = toYaml(normalized);
+      assert.deepStrictEqual(YAML.parse(written), normalized, written);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test("writes the dense block style of the guide", () => {
+  assert.equal(
+    toYaml({ tags: [{ name: "v1.2.3", commit: "abc123" }], note: "two\nlines" }),
+    "tags:\n- name: v1.2.3\n  commit: abc123\nnote: |-\n  two\n  lines",
+  );
+  assert.equal(toYaml("true"), '"true"');
+  assert.equal(toYaml(12), "12");
+});
