@@ -1,0 +1,196 @@
+/**
+ * Turns a JSON Schema into a GBNF grammar (the grammar format of llama.cpp) so a local model can only
+ * write JSON the schema accepts. Every repetition is bounded: strings, arrays, numbers and whitespace
+ * have a maximum length, so even a model with random weights stops in a bounded number of tokens.
+ *
+ * Supported: `type` (string, number, integer, boolean, null, object, array, or a list of them),
+ * `const`, `enum`, `anyOf`/`oneOf`, `properties` with `required`, `items`, `minItems`/`maxItems`,
+ * `minLength`/`maxLength`, and local `$ref`s into `$defs`/`definitions`. Numeric ranges, `pattern` and
+ * `format` are not enforced by the grammar; the core still validates the parsed reply.
+ */
+import { ConfigurationError } from "agentfold";
+import type { JsonSchema } from "agentfold";
+
+export interface GrammarLimits {
+  /** Longest string the grammar allows when the schema gives no `maxLength`. Default 256. */
+  maxStringLength: number;
+  /** Most array items when the schema gives no `maxItems`. Default 16. */
+  maxItems: number;
+  /** Most whitespace characters between two JSON tokens. Default 8. */
+  maxWhitespace: number;
+  /**
+   * Characters allowed inside strings. `unicode` (default) allows any character but control
+   * characters and surrogates; `ascii` allows printable ASCII only, which keeps models that emit raw
+   * bytes (tiny or untrained ones) from writing invalid UTF-8.
+   */
+  characters: "unicode" | "ascii";
+}
+
+const defaultLimits: GrammarLimits = { maxStringLength: 256, maxItems: 16, maxWhitespace: 8, characters: "unicode" };
+
+const sharedRules: Record<string, string> = {
+  integer: String.raw`"-"? ("0" | [1-9] [0-9]{0,14})`,
+  number: String.raw`"-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?`,
+  boolean: String.raw`"true" | "false"`,
+  null: String.raw`"null"`,
+};
+
+class GrammarBuilder {
+  readonly rules = new Map<string, string>();
+  private readonly names = new Map<object, string>();
+  private counter = 0;
+  private readonly root: JsonSchema;
+  private readonly limits: GrammarLimits;
+
+  constructor(root: JsonSchema, limits: GrammarLimits) {
+    this.root = root;
+    this.limits = limits;
+    this.rules.set("ws", `[ \\t\\n]{0,${limits.maxWhitespace}}`);
+    const plain = limits.characters === "ascii" ? String.raw`[ !#-\[\]-~]` : String.raw`[^"\\\x00-\x1F\uD800-\uDFFF]`;
+    this.rules.set("char", `${plain} | "\\\\" (["\\\\/bfnrt] | "u" [0-9a-fA-F]{4})`);
+  }
+
+  private shared(name: string): string {
+    const body = sharedRules[name];
+    if (body !== undefined && !this.rules.has(name)) this.rules.set(name, body);
+    return name;
+  }
+
+  private newName(hint: string): string {
+    this.counter += 1;
+    return `${hint.replace(/[^a-zA-Z0-9]/g, "-").replace(/^-+|-+$/g, "") || "value"}-${this.counter}`;
+  }
+
+  /** Returns the name of a rule matching `schema`, creating it (once per schema object). */
+  ruleFor(schema: unknown, hint: string): string {
+    if (schema === true || schema === undefined) return this.anyPrimitive();
+    if (schema === false) throw new ConfigurationError(`The schema at "${hint}" accepts no value, so no grammar can match it.`);
+    if (typeof schema !== "object" || schema === null) {
+      throw new ConfigurationError(`Expected a JSON Schema object at "${hint}", got ${JSON.stringify(schema)}.`);
+    }
+    const existing = this.names.get(schema);
+    if (existing) return existing;
+    const name = this.newName(hint);
+    this.names.set(schema, name);
+    this.rules.set(name, this.bodyFor(schema as JsonSchema, name));
+    return name;
+  }
+
+  private bodyFor(schema: JsonSchema, name: string): string {
+    if (typeof schema.$ref === "string") return this.ruleFor(this.resolveRef(schema.$ref), name);
+    if ("const" in schema) return literal(JSON.stringify(schema.const));
+    if (Array.isArray(schema.enum)) return schema.enum.map((value) => literal(JSON.stringify(value))).join(" | ");
+    const union = (schema.anyOf ?? schema.oneOf) as unknown;
+    if (Array.isArray(union)) return union.map((branch, index) => this.ruleFor(branch, `${name}-option${index}`)).join(" | ");
+    const type = schema.type;
+    if (Array.isArray(type)) return type.map((single) => this.typedBody({ ...schema, type: single }, name)).join(" | ");
+    if (typeof type === "string") return this.typedBody(schema, name);
+    if (schema.properties !== undefined) return this.objectBody(schema, name);
+    if (schema.items !== undefined) return this.arrayBody(schema, name);
+    return this.anyPrimitive();
+  }
+
+  private typedBody(schema: JsonSchema, name: string): string {
+    switch (schema.type) {
+      case "string":
+        return this.stringBody(schema);
+      case "integer":
+        return this.shared("integer");
+      case "number":
+        return this.shared("number");
+      case "boolean":
+        return this.shared("boolean");
+      case "null":
+        return this.shared("null");
+      case "object":
+        return this.objectBody(schema, name);
+      case "array":
+        return this.arrayBody(schema, name);
+      default:
+        throw new ConfigurationError(
+          `Unsupported JSON Schema type ${JSON.stringify(schema.type)} at "${name}". Use string, number, integer, boolean, null, object or array.`,
+        );
+    }
+  }
+
+  private stringBody(schema: JsonSchema): string {
+    const min = typeof schema.minLength === "number" ? schema.minLength : 0;
+    const max = typeof schema.maxLength === "number" ? schema.maxLength : this.limits.maxStringLength;
+    return `"\\"" ${this.shared("char")}{${min},${Math.max(min, max)}} "\\""`;
+  }
+
+  private objectBody(schema: JsonSchema, name: string): string {
+    const properties = (schema.properties ?? {}) as Record<string, unknown>;
+    const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
+    const keys = Object.keys(properties);
+    // Required keys first (JSON objects are unordered), so every optional key comes after a comma.
+    const requiredKeys = keys.filter((key) => required.has(key));
+    const optionalKeys = keys.filter((key) => !required.has(key));
+    const pair = (key: string) => `${literal(JSON.stringify(key))} ws ":" ws ${this.ruleFor(properties[key], `${name}-${key}`)}`;
+    if (requiredKeys.length > 0) {
+      const head = requiredKeys.map(pair).join(` ws "," ws `);
+      const tail = optionalKeys.map((key) => `(ws "," ws ${pair(key)})?`).join(" ");
+      return `"{" ws ${head} ${tail} ws "}"`;
+    }
+    if (optionalKeys.length === 0) return `"{" ws "}"`;
+    // No key is required: any ordered subset, written as "first present key, then optional rest".
+    const alternatives = optionalKeys.map((key, index) => {
+      const rest = optionalKeys.slice(index + 1).map((other) => `(ws "," ws ${pair(other)})?`);
+      return [pair(key), ...rest].join(" ");
+    });
+    return `"{" ws (${alternatives.map((alternative) => `(${alternative})`).join(" | ")})? ws "}"`;
+  }
+
+  private arrayBody(schema: JsonSchema, name: string): string {
+    const item = this.ruleFor(schema.items ?? true, `${name}-item`);
+    const min = typeof schema.minItems === "number" ? schema.minItems : 0;
+    const max = Math.max(min, typeof schema.maxItems === "number" ? schema.maxItems : this.limits.maxItems);
+    if (max === 0) return `"[" ws "]"`;
+    const more = `(ws "," ws ${item}){${Math.max(0, min - 1)},${max - 1}}`;
+    const items = `${item} ${more}`;
+    return min > 0 ? `"[" ws ${items} ws "]"` : `"[" ws (${items})? ws "]"`;
+  }
+
+  /** A value the schema leaves open: a bounded string, a number, a boolean or null (no nesting). */
+  private anyPrimitive(): string {
+    if (!this.rules.has("any-value")) {
+      this.rules.set("any-value", "");
+      this.rules.set(
+        "any-value",
+        [this.stringBody({}), this.shared("number"), this.shared("boolean"), this.shared("null")].join(" | "),
+      );
+    }
+    return "any-value";
+  }
+
+  private resolveRef(reference: string): unknown {
+    const match = /^#\/(\$defs|definitions)\/(.+)$/.exec(reference);
+    const table = match ? (this.root[match[1] as string] as Record<string, unknown> | undefined) : undefined;
+    const target = match && table ? table[decodeURIComponent(match[2] as string)] : reference === "#" ? this.root : undefined;
+    if (target === undefined) {
+      throw new ConfigurationError(`Cannot resolve $ref "${reference}": only local refs like "#/$defs/Name" are supported.`);
+    }
+    return target;
+  }
+}
+
+function literal(text: string): string {
+  return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
+}
+
+/**
+ * Converts a JSON Schema into a GBNF grammar whose root rule is `root`.
+ *
+ * @example
+ * const grammar = jsonSchemaToGrammar({
+ *   anyOf: [{ type: "object", properties: { intent: { const: "done" } }, required: ["intent"] }],
+ * });
+ * // root ::= value-1 ...
+ */
+export function jsonSchemaToGrammar(schema: JsonSchema, limits: Partial<GrammarLimits> = {}): string {
+  const builder = new GrammarBuilder(schema, { ...defaultLimits, ...limits });
+  const top = builder.ruleFor(schema, "value");
+  const lines = [`root ::= ${top}`];
+  for (const [name, body] of builder.rules) lines.push(`${name} ::= ${body}`);
+  return `${lines.join("\n")}\n`;
+}
