@@ -10,3 +10,11 @@ export { createMemoryStore } from "../memory-store.ts";
 
 // Store conformance
 export { runThreadStoreConformance, type ThreadStoreConformanceOptions } from "./store-conformance.ts";
+
+// Model conformance
+export {
+  runModelConformance,
+  conformanceRequest,
+  assertReplyShape,
+  type ModelConformanceOptions,
+} from "./model-conformance.ts";
