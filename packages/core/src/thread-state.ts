@@ -173,7 +173,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
         ...state,
         openCalls: updateCall(state.openCalls, event.callId, { phase: "awaiting_approval" }),
         pending: [
-          ...state.pending,
+          ...withoutCall(state.pending, event.callId),
           {
             kind: "approval",
             callId: event.callId,
