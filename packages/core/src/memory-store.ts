@@ -97,7 +97,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
       }
       let before = Number.POSITIVE_INFINITY;
       if (query.cursor !== undefined) {
-        before = Number(query.cursor);
+        before = /^[0-9]+$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
         if (!Number.isInteger(before)) throw new InvalidInputError(`Invalid cursor ${JSON.stringify(query.cursor)}.`);
       }
       const matching = [...rows.values()]

@@ -7,7 +7,12 @@
 import { ConfigurationError } from "agentfold";
 import type { Pool } from "pg";
 
-/** The SQL of each migration, given the quoted schema name. Never edit a released one: add a new one. */
+/**
+ * The SQL of each migration, given the quoted schema name. Never edit a released one: add a new one.
+ *
+ * @example
+ * const newest = POSTGRES_MIGRATIONS.at(-1)?.version; // the schema version this code writes
+ */
 export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: (schema: string) => string }[] = [
   {
     version: 1,

@@ -258,7 +258,9 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         for (const limit of [0, -1, 1001, 1.5, Number.NaN]) {
           await rejectsWith(store.list({ limit }), InvalidInputError, `limit ${limit}`);
         }
-        await rejectsWith(store.list({ cursor: "not a cursor" }), InvalidInputError, "cursor");
+        for (const cursor of ["not a cursor", ""]) {
+          await rejectsWith(store.list({ cursor }), InvalidInputError, `cursor ${JSON.stringify(cursor)}`);
+        }
       });
     });
 
