@@ -1,0 +1,167 @@
+/**
+ * A loopback HTTP server that speaks just enough of the OpenAI Chat Completions and Anthropic
+ * Messages APIs for wire-level tests. Replies are queued per test; with an empty queue it answers the
+ * request sensibly (a tool call in tools mode, JSON text otherwise), which the conformance suite uses.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface QueuedReply {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Never answer (until the client gives up). */
+  hang?: boolean;
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: Record<string, unknown>;
+}
+
+export interface FakeProviderServer {
+  /** Base URL ending in `/v1`. */
+  url: string;
+  requests: SeenRequest[];
+  queue: QueuedReply[];
+  reply(...replies: QueuedReply[]): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const usage = { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 };
+
+/** An OpenAI chat completion whose message has tool calls. `args` is sent as given when a string. */
+export function openaiToolCalls(calls: Array<{ name: string; args: unknown }>): unknown {
+  return {
+    id: "chatcmpl-test",
+    object: "chat.completion",
+    created: 1_700_000_000,
+    model: "gpt-test",
+    choices: [
+      {
+        index: 0,
+        finish_reason: "tool_calls",
+        message: {
+          role: "assistant",
+          content: null,
+          tool_calls: calls.map((call, index) => ({
+            id: `call_${index}`,
+            type: "function",
+            function: { name: call.name, arguments: typeof call.args === "string" ? call.args : JSON.stringify(call.args) },
+          })),
+        },
+      },
+    ],
+    usage,
+  };
+}
+
+/** An OpenAI chat completion with plain text content. */
+export function openaiText(text: string): unknown {
+  return {
+    id: "chatcmpl-test",
+    object: "chat.completion",
+    created: 1_700_000_000,
+    model: "gpt-test",
+    choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content: text } }],
+    usage,
+  };
+}
+
+/** An Anthropic message with tool_use blocks. */
+export function anthropicToolUse(calls: Array<{ name: string; input: unknown }>): unknown {
+  return {
+    id: "msg_test",
+    type: "message",
+    role: "assistant",
+    model: "claude-test",
+    content: calls.map((call, index) => ({ type: "tool_use", id: `toolu_${index}`, name: call.name, input: call.input })),
+    stop_reason: "tool_use",
+    stop_sequence: null,
+    usage: { input_tokens: 13, output_tokens: 5 },
+  };
+}
+
+/** An Anthropic message with one text block. */
+export function anthropicText(text: string): unknown {
+  return {
+    id: "msg_test",
+    type: "message",
+    role: "assistant",
+    model: "claude-test",
+    content: [{ type: "text", text }],
+    stop_reason: "end_turn",
+    stop_sequence: null,
+    usage: { input_tokens: 13, output_tokens: 5 },
+  };
+}
+
+const doneStep = { intent: "done_for_now", message: "all done" };
+
+function automaticReply(request: SeenRequest): QueuedReply {
+  const tools = request.body.tools as Array<Record<string, unknown>> | undefined;
+  const anthropic = request.path.endsWith("/messages");
+  const wantsWrapper = JSON.stringify(request.body).includes('"next_step"');
+  const text = JSON.stringify(wantsWrapper ? { next_step: doneStep } : doneStep);
+  if (anthropic) {
+    const toolName = tools?.[0]?.name;
+    return { body: typeof toolName === "string" && toolName !== "json" ? anthropicToolUse([{ name: toolName, input: { message: "all done" } }]) : anthropicText(text) };
+  }
+  const functionName = (tools?.[0]?.function as { name?: string } | undefined)?.name;
+  return { body: functionName ? openaiToolCalls([{ name: functionName, args: { message: "all done" } }]) : openaiText(text) };
+}
+
+/**
+ * Starts the fake server on 127.0.0.1 with a random port.
+ *
+ * @example
+ * const server = await startFakeProviderServer();
+ * server.reply({ status: 429, headers: { "retry-after": "0" }, body: { error: { message: "slow down" } } });
+ */
+export async function startFakeProviderServer(): Promise<FakeProviderServer> {
+  const requests: SeenRequest[] = [];
+  const queue: QueuedReply[] = [];
+  const hanging = new Set<ServerResponse>();
+  const server: Server = createServer((incoming, response) => {
+    const chunks: Buffer[] = [];
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const seen: SeenRequest = {
+        method: incoming.method ?? "GET",
+        path: incoming.url ?? "/",
+        headers: incoming.headers,
+        body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      };
+      requests.push(seen);
+      const reply = queue.shift() ?? automaticReply(seen);
+      if (reply.hang) {
+        hanging.add(response);
+        response.on("close", () => hanging.delete(response));
+        return;
+      }
+      response.writeHead(reply.status ?? 200, { "content-type": "application/json", ...reply.headers });
+      response.end(JSON.stringify(reply.body ?? {}));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    queue,
+    reply: (...replies) => queue.push(...replies),
+    reset() {
+      requests.length = 0;
+      queue.length = 0;
+    },
+    async close() {
+      for (const response of hanging) response.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
