@@ -14,7 +14,8 @@ import { toYaml } from "./yaml.ts";
 export interface RenderHelpers {
   /** The intent of a call id made earlier in the thread. */
   intentOf(callId: string): string | undefined;
-  yaml(value: JsonValue): string;
+  /** YAML of a value; `block` names the block it goes in, for redaction paths. */
+  yaml(value: JsonValue, block?: string): string;
   /** `<name>\nbody\n</name>`. */
   block(name: string, body: string): string;
 }
@@ -54,8 +55,9 @@ export interface XmlContextOptions {
   /** Hide errors that a later success resolved (default true). */
   hideResolvedErrors?: boolean;
   /**
-   * Paths to redact in rendered bodies, e.g. `args.password`, `result.token`, `*.apiKey`
-   * (`*` matches any one key). Matched values render as `[redacted]`.
+   * Paths to redact: the block name, then keys in its body. `login.password` redacts the password
+   * argument of `login` calls, `login_result.token` the token in its results, `*.apiKey` any
+   * top-level `apiKey` (`*` matches any one name). Matched values render as `[redacted]`.
    */
   redact?: readonly string[];
   /** Keep the context under this many tokens by compaction. */
@@ -84,17 +86,17 @@ const block = (name: string, body: string) => (body === "" ? `<${name}>\n</${nam
 /** The default renderers, one per event type. Override any of them in `xmlContext({ renderers })`. */
 export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Event, { type: T }>> } = {
   user_input: (event) => block("user_input", event.actor ? `from: ${event.actor}\n${event.text}` : event.text),
-  model_decision: (event, h) => event.calls.map((call) => h.block(call.intent, h.yaml(call.args))).join("\n"),
+  model_decision: (event, h) => event.calls.map((call) => h.block(call.intent, h.yaml(call.args, call.intent))).join("\n"),
   approval_requested: () => null,
   approval_decision: (event, h) => {
-    const intent = h.intentOf(event.callId) ?? "call";
+    const name = `${h.intentOf(event.callId) ?? "call"}_approval`;
     const body: Record<string, JsonValue> = { approved: event.approved, by: event.actor };
     if (event.comment) body.comment = event.comment;
     if (event.args) body.edited_args = event.args;
-    return h.block(`${intent}_approval`, h.yaml(body));
+    return h.block(name, h.yaml(body, name));
   },
   tool_started: () => null,
-  tool_result: (event, h) => h.block(`${event.intent}_result`, h.yaml(event.result)),
+  tool_result: (event, h) => h.block(`${event.intent}_result`, h.yaml(event.result, `${event.intent}_result`)),
   error: (event, h) => {
     const body: Record<string, JsonValue> = {};
     if (event.intent) body.intent = event.intent;
@@ -110,7 +112,7 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
   failed: (event, h) => h.block("failed", event.reason),
   cancel: (event, h) => h.block("canceled", event.reason ?? ""),
   compaction: () => null,
-  custom: (event, h) => h.block(event.name, h.yaml(event.data)),
+  custom: (event, h) => h.block(event.name, h.yaml(event.data, event.name)),
 };
 
 /** The default compactor: summarize the oldest events as "N earlier events omitted". */
@@ -139,19 +141,22 @@ export const dropOldestEvents: Compactor = ({ thread, eventTokens, maxTokens }) 
 export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
   const hideResolved = options.hideResolvedErrors ?? true;
   const redactPaths = (options.redact ?? []).map((path) => path.split("."));
+  const redact = (value: JsonValue, blockName: string | undefined): JsonValue => {
+    let current = value;
+    for (const [first, ...rest] of redactPaths) {
+      if (rest.length > 0 && (first === "*" || first === blockName)) current = redactValue(current, rest);
+    }
+    return current;
+  };
   const cache = new WeakMap<Event, { text: string | null; tokens: number }>();
-
-  const redact = (value: JsonValue): JsonValue =>
-    redactPaths.reduce((current, path) => redactValue(current, path), value);
 
   function renderEvent(event: Event, intentOf: (callId: string) => string | undefined): { text: string | null; tokens: number } {
     const cached = cache.get(event);
     if (cached) return cached;
-    const helpers: RenderHelpers = { intentOf, yaml: (value) => toYaml(redact(value)), block };
+    const helpers: RenderHelpers = { intentOf, yaml: (value, blockName) => toYaml(redact(value, blockName)), block };
     const custom =
-      event.type === "custom"
-        ? options.renderers?.[`custom:${event.name}`]
-        : (options.renderers?.[event.type] as EventRenderer | undefined);
+      (event.type === "custom" ? options.renderers?.[`custom:${event.name}`] : undefined) ??
+      (options.renderers?.[event.type] as EventRenderer | undefined);
     const renderer = (custom ?? defaultEventRenderers[event.type]) as EventRenderer;
     const text = renderer(event, helpers);
     // Each block ends with a newline; counting blocks one by one then adds up to the whole.
