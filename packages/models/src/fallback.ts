@@ -1,0 +1,47 @@
+/**
+ * An ordered list of models tried in turn: when one fails for good (after its own retries), the next
+ * one gets the same request. An aborted call stops at once.
+ */
+import { ModelCallError, describeError } from "agentfold";
+import type { Model, ModelReply, ModelRequest } from "agentfold";
+
+/**
+ * Combines models into one that falls back in order. The reply's `modelId` names the model that
+ * answered, and `metadata.failedModels` lists the ones that failed before it.
+ *
+ * @example
+ * const model = withFallbacks([openaiModel("gpt-4o-mini"), anthropicModel("claude-haiku-4-5")]);
+ */
+export function withFallbacks(models: readonly Model[]): Model {
+  const [first] = models;
+  if (!first) throw new ModelCallError("withFallbacks needs at least one model.", { retryable: false });
+  if (models.length === 1) return first;
+  return {
+    specificationVersion: "v1",
+    id: first.id,
+    ...(first.defaultMode ? { defaultMode: first.defaultMode } : {}),
+    async generate(request: ModelRequest): Promise<ModelReply> {
+      const failures: Array<{ model: string; error: string; retryable: boolean }> = [];
+      for (const model of models) {
+        if (request.signal?.aborted) break;
+        try {
+          const reply = await model.generate(request);
+          if (failures.length === 0) return reply;
+          return {
+            ...reply,
+            modelId: reply.modelId ?? model.id,
+            metadata: { ...reply.metadata, failedModels: failures },
+          };
+        } catch (error) {
+          if (request.signal?.aborted) throw error;
+          failures.push({ model: model.id, error: describeError(error), retryable: error instanceof ModelCallError && error.retryable });
+        }
+      }
+      if (request.signal?.aborted) throw new ModelCallError(`Call to model ${first.id} was aborted.`, { retryable: false });
+      throw new ModelCallError(
+        `Every model failed: ${failures.map((failure) => `${failure.model}: ${failure.error}`).join("; ")}`,
+        { retryable: failures.some((failure) => failure.retryable) },
+      );
+    },
+  };
+}
