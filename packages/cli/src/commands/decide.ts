@@ -1,0 +1,136 @@
+/**
+ * `agentfold approve`, `agentfold reject` and `agentfold respond`: decide what a thread waits for,
+ * then continue it like `agentfold run` would.
+ */
+import type { Command } from "commander";
+import type { Thread } from "agentfold";
+import { driveThread, storeAppend } from "../drive-thread.ts";
+import type { CommandContext } from "./context.ts";
+import {
+  actorName,
+  agentForThread,
+  carryFlags,
+  finish,
+  loadThread,
+  modelFor,
+  parseArgsOption,
+  withStore,
+  type StoreOptions,
+} from "./shared.ts";
+import type { Agent } from "agentfold";
+
+interface DecideOptions extends StoreOptions {
+  agents?: string;
+  model?: string;
+  comment?: string;
+  args?: string;
+  /** `--no-continue`: record the decision only. */
+  continue: boolean;
+}
+
+const sharedHelp = `
+The agent module defaults to the one recorded by agentfold run; the model to --model, else
+AGENTFOLD_MODEL, else the one the thread ran with. After the decision the thread runs on until it is
+done or waits again (exit 0 or 3); with --no-continue only the decision is stored.`;
+
+function addDecisionOptions(command: Command): Command {
+  return command
+    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("-m, --model <spec>", "model spec for continuing (else AGENTFOLD_MODEL, else the thread's)")
+    .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
+    .option("--no-continue", "only record the decision; do not run the agent")
+    .option("--json", "print the final state as JSON; never prompt");
+}
+
+/** Shared flow: load, decide (pure), store, continue. */
+async function decideAndContinue(
+  context: CommandContext,
+  threadId: string,
+  options: DecideOptions,
+  decide: (agent: Agent, thread: Thread, actor: string) => Thread,
+): Promise<number> {
+  const out = context.output(options.json);
+  return withStore(options, context.env, context.cwd, async (store, spec) => {
+    const thread = await loadThread(store, threadId, spec);
+    const agent = await agentForThread(thread, options.agents, context.cwd);
+    const model = options.continue ? (await modelFor(options.model, context.env, context.cwd, thread)).model : undefined;
+    const actor = actorName(context.env);
+    const decided = await storeAppend({ out, store }, decide(agent, thread, actor), thread);
+    const final = model ? await driveThread(decided, { out, store, agent, model, actor }) : decided;
+    return finish(out, final, carryFlags(options, context.env));
+  });
+}
+
+/** Adds `approve`, `reject` and `respond` to the program. */
+export function registerDecideCommands(program: Command, context: CommandContext): void {
+  addDecisionOptions(
+    program
+      .command("approve")
+      .description("Approve a pending tool call, optionally with edited arguments, then continue the thread.")
+      .argument("<thread>", "thread id")
+      .argument("<callId>", "the call id shown under pending")
+      .option("--args <json>", "edited arguments as a JSON object; validated against the tool's schema; exactly these run")
+      .option("--comment <text>", "a note recorded with the approval"),
+  )
+    .addHelpText(
+      "after",
+      `${sharedHelp}
+
+Examples:
+  $ agentfold approve thr_abc123 call_1
+  $ agentfold approve thr_abc123 call_1 --args '{"a": 3, "b": 5}' --comment "use 5"
+  $ agentfold approve thr_abc123 call_1 --agents ./agent.ts --db ./agents.db --json`,
+    )
+    .action(async (threadId: string, callId: string, options: DecideOptions) => {
+      const args = parseArgsOption(options.args);
+      context.exitCode = await decideAndContinue(context, threadId, options, (agent, thread, actor) =>
+        agent.approve(thread, callId, {
+          actor,
+          ...(args === undefined ? {} : { args }),
+          ...(options.comment === undefined ? {} : { comment: options.comment }),
+        }),
+      );
+    });
+
+  addDecisionOptions(
+    program
+      .command("reject")
+      .description("Reject a pending tool call with a comment the agent reads, then continue the thread.")
+      .argument("<thread>", "thread id")
+      .argument("<callId>", "the call id shown under pending")
+      .option("--comment <text>", "why; the agent reads this and may try something else"),
+  )
+    .addHelpText(
+      "after",
+      `${sharedHelp}
+
+Examples:
+  $ agentfold reject thr_abc123 call_1 --comment "never divide by zero"
+  $ agentfold reject thr_abc123 call_1 --json`,
+    )
+    .action(async (threadId: string, callId: string, options: DecideOptions) => {
+      context.exitCode = await decideAndContinue(context, threadId, options, (agent, thread, actor) =>
+        agent.reject(thread, callId, { actor, ...(options.comment === undefined ? {} : { comment: options.comment }) }),
+      );
+    });
+
+  addDecisionOptions(
+    program
+      .command("respond")
+      .description("Answer a question the agent asked, then continue the thread.")
+      .argument("<thread>", "thread id")
+      .argument("<callId>", "the call id shown under pending")
+      .argument("<text>", "the answer (yes/no or one of the choices when the question asks for it)"),
+  )
+    .addHelpText(
+      "after",
+      `${sharedHelp}
+
+Examples:
+  $ agentfold respond thr_abc123 call_2 "divide by 4, not 0"
+  $ agentfold respond thr_abc123 call_2 yes --json`,
+    )
+    .action(async (threadId: string, callId: string, text: string, options: DecideOptions) => {
+      context.exitCode = await decideAndContinue(context, threadId, options, (agent, thread, actor) => agent.respond(thread, callId, text, { actor }));
+    });
+}

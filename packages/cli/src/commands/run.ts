@@ -1,0 +1,118 @@
+/**
+ * `agentfold run`, `agentfold resume` and `agentfold message`: start or continue a thread in the
+ * terminal.
+ */
+import type { Command } from "commander";
+import { CliError } from "../exit-codes.ts";
+import { driveThread, storeAppend } from "../drive-thread.ts";
+import { printTimeline } from "../format-thread.ts";
+import { loadAgent } from "../load-agents.ts";
+import type { CommandContext } from "./context.ts";
+import {
+  actorName,
+  agentForThread,
+  carryFlags,
+  finish,
+  loadThread,
+  modelFor,
+  runMetadata,
+  withStore,
+  type StoreOptions,
+} from "./shared.ts";
+
+interface RunOptions extends StoreOptions {
+  model?: string;
+}
+
+interface ContinueOptions extends RunOptions {
+  agents?: string;
+}
+
+/** Adds `run`, `resume` and `message` to the program. */
+export function registerRunCommands(program: Command, context: CommandContext): void {
+  program
+    .command("run")
+    .description("Start a thread with a message and run the agent in the terminal. Approvals and questions are asked interactively; without a terminal the command prints what the thread waits for and exits 3.")
+    .argument("<module>", "the agent module, optionally with #agent-name: path/to/agent.ts#calculator")
+    .argument("<message>", "the first message of the thread")
+    .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the default model)")
+    .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
+    .option("--json", "print the final state as JSON; never prompt")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold run examples/calculator/agent.ts "can you divide 3 by 4"
+  $ agentfold run ./agent.ts#calculator "add 2 and 3" --model openai:gpt-4o-mini
+  $ agentfold run ./agent.ts "divide 3 by 4" --model script:./steps.json --json`,
+    )
+    .action(async (target: string, message: string, options: RunOptions) => {
+      const out = context.output(options.json);
+      if (message.trim() === "") throw new CliError("The message is empty. Say what the agent should do, e.g. \"can you divide 3 by 4\".");
+      const { agent, path } = await loadAgent(target, context.cwd);
+      const { model, spec } = await modelFor(options.model, context.env, context.cwd);
+      context.exitCode = await withStore(options, context.env, context.cwd, async (store) => {
+        const thread = agent.start({ text: message, source: "cli", actor: actorName(context.env) }, { metadata: runMetadata(path, spec) });
+        await store.create(thread);
+        if (!out.json) {
+          out.line(`${out.paint("bold", "thread")} ${thread.id} ${out.paint("gray", `(${agent.name})`)}`);
+          printTimeline(out, thread.events);
+        }
+        const final = await driveThread(thread, { out, store, agent, model, actor: actorName(context.env) });
+        return finish(out, final, carryFlags(options, context.env));
+      });
+    });
+
+  program
+    .command("resume")
+    .description("Continue a thread: run it if it can go on, and in a terminal ask about what it waits for. Use it after Ctrl-C or a model error.")
+    .argument("<thread>", "thread id")
+    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the one the thread ran with)")
+    .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
+    .option("--json", "print the final state as JSON; never prompt")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold resume thr_abc123
+  $ agentfold resume thr_abc123 --agents ./agent.ts --model script:./steps.json --json`,
+    )
+    .action(async (threadId: string, options: ContinueOptions) => {
+      const out = context.output(options.json);
+      context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
+        const thread = await loadThread(store, threadId, spec);
+        const agent = await agentForThread(thread, options.agents, context.cwd);
+        const { model } = await modelFor(options.model, context.env, context.cwd, thread);
+        const final = await driveThread(thread, { out, store, agent, model, actor: actorName(context.env) });
+        return finish(out, final, carryFlags(options, context.env));
+      });
+    });
+
+  program
+    .command("message")
+    .description("Send a new message on a thread that is done or waiting, then run it like agentfold run.")
+    .argument("<thread>", "thread id")
+    .argument("<text>", "the message")
+    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the one the thread ran with)")
+    .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
+    .option("--json", "print the final state as JSON; never prompt")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold message thr_abc123 "now multiply that by 10"`,
+    )
+    .action(async (threadId: string, text: string, options: ContinueOptions) => {
+      const out = context.output(options.json);
+      context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
+        const thread = await loadThread(store, threadId, spec);
+        const agent = await agentForThread(thread, options.agents, context.cwd);
+        const { model } = await modelFor(options.model, context.env, context.cwd, thread);
+        const next = await storeAppend({ out, store }, agent.message(thread, text, { actor: actorName(context.env), source: "cli" }), thread);
+        const final = await driveThread(next, { out, store, agent, model, actor: actorName(context.env) });
+        return finish(out, final, carryFlags(options, context.env));
+      });
+    });
+}

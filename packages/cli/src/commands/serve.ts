@@ -1,0 +1,119 @@
+/**
+ * `agentfold serve`: the HTTP API of DESIGN.md for the agents of a module, on a store and a model.
+ */
+import type { Command } from "commander";
+import type { Agent, Model, ThreadStore } from "agentfold";
+import { CliError, ExitCode } from "../exit-codes.ts";
+import { loadAgentModule, parseTarget, pickAgent } from "../load-agents.ts";
+import { openStore, redact, storeSpec } from "../open-store.ts";
+import type { CommandContext } from "./context.ts";
+import { absoluteModelSpec } from "./shared.ts";
+import { loadModel, modelSpec } from "../load-model.ts";
+
+interface ServeOptions {
+  agents: string;
+  db?: string;
+  port: string;
+  host: string;
+  model?: string;
+  json?: boolean;
+}
+
+/** What `startServer` of `@agentfold/server` is called with. */
+interface StartServerOptions {
+  store: ThreadStore;
+  agents: Agent[];
+  model: Model;
+  port: number;
+  hostname: string;
+}
+
+/** What a started server may give back; only `close` is needed. */
+interface RunningServer {
+  url?: string;
+  port?: number;
+  close?: () => unknown;
+  stop?: () => unknown;
+}
+
+type StartServer = (options: StartServerOptions) => RunningServer | Promise<RunningServer>;
+
+async function serverPackage(): Promise<StartServer> {
+  const module = (await import("@agentfold/server")) as unknown as { startServer?: StartServer };
+  if (typeof module.startServer !== "function") {
+    throw new CliError("agentfold serve needs startServer from @agentfold/server, which this install does not provide yet. Update @agentfold/server.", ExitCode.unexpected, "unavailable");
+  }
+  return module.startServer;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliError(`--port must be a number from 0 to 65535 (0 picks a free port), got ${JSON.stringify(text)}.`);
+  }
+  return port;
+}
+
+/** Waits for SIGINT or SIGTERM. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/** Adds `serve` to the program. */
+export function registerServeCommand(program: Command, context: CommandContext): void {
+  program
+    .command("serve")
+    .description("Serve the HTTP API (launch, approve, answer, stream threads) for the agents of a module. Stops on Ctrl-C.")
+    .requiredOption("--agents <module>", "the module whose exported agents are served (module#name serves one)")
+    .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
+    .option("-p, --port <n>", "port; 0 picks a free one (else PORT, else 3000)", process.env.PORT ?? "3000")
+    .option("--host <name>", "interface to listen on", "127.0.0.1")
+    .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the default model)")
+    .option("--json", "print { url } as JSON once listening")
+    .addHelpText(
+      "after",
+      `
+API keys: set AGENTFOLD_API_KEYS="name:key,other:key2" to require bearer tokens.
+
+Examples:
+  $ agentfold serve --agents examples/calculator/agent.ts
+  $ agentfold serve --agents ./agents.ts --db postgres://postgres@127.0.0.1:5432/agents --port 8080 --model openai:gpt-4o-mini
+  $ curl -s localhost:3000/v1/threads -d '{"agent":"calculator","message":"divide 3 by 4"}' -H 'content-type: application/json'`,
+    )
+    .action(async (options: ServeOptions) => {
+      const out = context.output(options.json);
+      const port = parsePort(options.port);
+      const startServer = await serverPackage();
+      const { module, agentName } = parseTarget(options.agents);
+      const loaded = await loadAgentModule(module, context.cwd);
+      const agents = agentName === undefined ? loaded.agents : [pickAgent(loaded, agentName, module)];
+      const model = await loadModel(absoluteModelSpec(modelSpec(options.model, context.env), context.cwd));
+      const { spec } = storeSpec(options.db, context.env);
+      const store = await openStore(spec, context.cwd);
+      let running: RunningServer;
+      try {
+        running = await startServer({ store, agents, model, port, hostname: options.host });
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      const url = running.url ?? `http://${options.host}:${running.port ?? port}`;
+      if (out.json) out.data({ url, agents: agents.map((agent) => agent.name), db: redact(spec) });
+      else {
+        out.line(`${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)})`);
+        out.line(out.paint("gray", `  try: curl -s ${url}/healthz   ·   OpenAPI: ${url}/openapi.json   ·   Ctrl-C stops`));
+      }
+      await untilSignal();
+      await (running.close ?? running.stop)?.call(running);
+      await store.close();
+      context.exitCode = ExitCode.ok;
+    });
+}

@@ -1,0 +1,173 @@
+/**
+ * `agentfold threads ls|show|render` and `agentfold fork`: read and branch stored threads.
+ */
+import type { Command } from "commander";
+import { countTokens, type ThreadStatus } from "agentfold";
+import { CliError } from "../exit-codes.ts";
+import { paintStatus, printThreadState, printTimeline, threadSummary } from "../format-thread.ts";
+import type { CommandContext } from "./context.ts";
+import { agentForThread, carryFlags, loadThread, withStore, type StoreOptions } from "./shared.ts";
+
+const statuses: readonly ThreadStatus[] = ["running", "awaiting_approval", "awaiting_human", "done", "failed", "canceled"];
+const dbOption = ["--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)"] as const;
+
+interface ListOptions extends StoreOptions {
+  status?: string;
+  agent?: string;
+  limit: string;
+  cursor?: string;
+}
+
+function parseLimit(text: string): number {
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit must be a whole number from 1 to 1000, got ${JSON.stringify(text)}.`);
+  return limit;
+}
+
+function parseStatus(text: string | undefined): ThreadStatus | undefined {
+  if (text === undefined) return undefined;
+  if (!(statuses as readonly string[]).includes(text)) throw new CliError(`Unknown status ${JSON.stringify(text)}. Use one of: ${statuses.join(", ")}.`);
+  return text as ThreadStatus;
+}
+
+/** Adds `threads` (with `ls`, `show`, `render`) and `fork` to the program. */
+export function registerThreadCommands(program: Command, context: CommandContext): void {
+  const threads = program
+    .command("threads")
+    .description("List, show and render stored threads.")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold threads ls --status awaiting_approval
+  $ agentfold threads show thr_abc123
+  $ agentfold threads render thr_abc123`,
+    );
+
+  threads
+    .command("ls")
+    .alias("list")
+    .description("List threads, newest first.")
+    .option("--status <status>", `only threads with this status: ${statuses.join(", ")}`)
+    .option("--agent <name>", "only threads of this agent")
+    .option("--limit <n>", "how many (1-1000)", "20")
+    .option("--cursor <cursor>", "the next-page cursor printed by the previous page")
+    .option(...dbOption)
+    .option("--json", "print { threads, nextCursor } as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold threads ls
+  $ agentfold threads ls --status awaiting_approval --agent calculator --json`,
+    )
+    .action(async (options: ListOptions) => {
+      const out = context.output(options.json);
+      const status = parseStatus(options.status);
+      const limit = parseLimit(options.limit);
+      await withStore(options, context.env, context.cwd, async (store) => {
+        const page = await store.list({
+          limit,
+          ...(status === undefined ? {} : { status }),
+          ...(options.agent === undefined ? {} : { agent: options.agent }),
+          ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+        });
+        if (out.json) return out.data(page);
+        if (page.threads.length === 0) return out.line("No threads yet. Start one with: agentfold run <module> \"<message>\"");
+        const idWidth = Math.max(...page.threads.map((thread) => thread.id.length), 2);
+        const agentWidth = Math.max(...page.threads.map((thread) => (thread.agent ?? "-").length), 5);
+        out.line(out.paint("bold", `${"id".padEnd(idWidth)}  ${"agent".padEnd(agentWidth)}  ${"status".padEnd(17)}  events  updated`));
+        for (const thread of page.threads) {
+          out.line(
+            `${thread.id.padEnd(idWidth)}  ${(thread.agent ?? "-").padEnd(agentWidth)}  ${paintStatus(out, thread.status)}${" ".repeat(Math.max(0, 17 - thread.status.length))}  ${String(thread.version).padStart(6)}  ${thread.updatedAt}`,
+          );
+        }
+        if (page.nextCursor) out.line(out.paint("gray", `more: agentfold threads ls --cursor ${page.nextCursor}`));
+      });
+    });
+
+  threads
+    .command("show")
+    .description("Show a thread as a readable timeline, with what it waits for and how to continue.")
+    .argument("<thread>", "thread id")
+    .option(...dbOption)
+    .option("--json", "print the whole thread (events included) as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold threads show thr_abc123
+  $ agentfold threads show thr_abc123 --json | jq '.events | length'`,
+    )
+    .action(async (threadId: string, options: StoreOptions) => {
+      const out = context.output(options.json);
+      await withStore(options, context.env, context.cwd, async (store, spec) => {
+        const thread = await loadThread(store, threadId, spec);
+        const carry = carryFlags(options, context.env);
+        if (out.json) return out.data({ ...threadSummary(thread, carry), metadata: thread.metadata, events: thread.events });
+        printTimeline(out, thread.events);
+        out.line();
+        printThreadState(out, thread, carry);
+      });
+    });
+
+  threads
+    .command("render")
+    .description("Print the exact model input the next step would send for a thread, and its token count. Never calls the model.")
+    .argument("<thread>", "thread id")
+    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option(...dbOption)
+    .option("--json", "print { messages, tokens } as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold threads render thr_abc123
+  $ agentfold threads render thr_abc123 --agents ./agent.ts --json`,
+    )
+    .action(async (threadId: string, options: StoreOptions & { agents?: string }) => {
+      const out = context.output(options.json);
+      await withStore(options, context.env, context.cwd, async (store, spec) => {
+        const thread = await loadThread(store, threadId, spec);
+        const agent = await agentForThread(thread, options.agents, context.cwd);
+        const rendered = agent.render(thread);
+        if (out.json) return out.data({ messages: rendered.messages, tokens: rendered.tokens });
+        for (const message of rendered.messages) {
+          out.line(out.paint("bold", `── ${message.role} (${countTokens(message.content)} tokens) ──`));
+          out.line(message.content);
+          out.line();
+        }
+        out.line(out.paint("bold", `${rendered.tokens} tokens in ${rendered.messages.length} messages`));
+      });
+    });
+
+  program
+    .command("fork")
+    .description("Start a new thread from the first <n> events of another (e.g. to retry from before a bad step).")
+    .argument("<thread>", "thread id")
+    .requiredOption("--at <n>", "how many events of the original to keep (0..its event count)")
+    .option(...dbOption)
+    .option("--json", "print the new thread's state as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold fork thr_abc123 --at 3
+  $ agentfold threads show "$(agentfold fork thr_abc123 --at 3 --json | jq -r .id)"`,
+    )
+    .action(async (threadId: string, options: StoreOptions & { at: string }) => {
+      const out = context.output(options.json);
+      const at = Number(options.at);
+      if (!/^\d+$/.test(options.at.trim()) || !Number.isSafeInteger(at)) throw new CliError(`--at must be a whole number of events, got ${JSON.stringify(options.at)}.`);
+      await withStore(options, context.env, context.cwd, async (store, spec) => {
+        const thread = await loadThread(store, threadId, spec);
+        const forked = thread.fork(at);
+        await store.create(forked);
+        const carry = carryFlags(options, context.env);
+        if (out.json) return out.data({ ...threadSummary(forked, carry), forkedFrom: thread.id, forkedAt: at });
+        out.line(`Forked ${thread.id} at event ${at}.`);
+        printThreadState(out, forked, carry);
+        if (forked.status === "running") out.line(`continue with:\n  agentfold resume ${forked.id}${carry.length ? ` ${carry.join(" ")}` : ""}`);
+      });
+    });
+}

@@ -1,0 +1,204 @@
+/**
+ * How threads read in a terminal: a one-screen state (status, pending calls, how to continue), a
+ * timeline of events, and the JSON summary printed by `--json`.
+ */
+import type { Event, PendingItem, Thread } from "agentfold";
+import { ExitCode, type ExitCodeValue } from "./exit-codes.ts";
+import { oneLine, shellQuote, type Output } from "./output.ts";
+
+/** Flags that must be repeated on a follow-up command (a non-default `--db`, for instance). */
+export type CarryFlags = readonly string[];
+
+/** The exit code that a thread's status maps to. */
+export function exitCodeFor(thread: Thread): ExitCodeValue {
+  switch (thread.status) {
+    case "done":
+      return ExitCode.ok;
+    case "awaiting_approval":
+    case "awaiting_human":
+      return ExitCode.waiting;
+    case "failed":
+      return ExitCode.failed;
+    case "canceled":
+      return ExitCode.canceled;
+    case "running":
+      return ExitCode.unexpected;
+  }
+}
+
+/** The commands that continue a waiting thread, one per pending call and decision. */
+export function continueCommands(thread: Thread, carry: CarryFlags = []): string[] {
+  const tail = carry.length ? ` ${carry.join(" ")}` : "";
+  const commands: string[] = [];
+  for (const item of thread.pending) {
+    const base = `${thread.id} ${item.callId}`;
+    if (item.kind === "approval") {
+      commands.push(`agentfold approve ${base}${tail}`);
+      commands.push(`agentfold approve ${base} --args ${shellQuote(JSON.stringify(item.args))}${tail}`);
+      commands.push(`agentfold reject ${base} --comment ${shellQuote("<why>")}${tail}`);
+    } else if (item.kind === "question") {
+      const example = item.format === "yes_no" ? "yes" : item.choices?.[0] ?? "<answer>";
+      commands.push(`agentfold respond ${base} ${shellQuote(example)}${tail}`);
+    } else {
+      commands.push(`agentfold threads show ${item.childThreadId}${tail}`);
+    }
+  }
+  return commands;
+}
+
+/** One line describing a pending call. */
+export function describePending(item: PendingItem): string {
+  if (item.kind === "approval") return `approve ${item.intent} ${JSON.stringify(item.args)}`;
+  if (item.kind === "question") {
+    const choices = item.choices?.length ? ` [${item.choices.join(" / ")}]` : item.format === "yes_no" ? " [yes / no]" : "";
+    return `answer: ${item.question}${choices}`;
+  }
+  return `child thread ${item.childThreadId} is ${item.childStatus}`;
+}
+
+/** The final message of a done thread, or the reason of a failed or canceled one. */
+export function outcomeOf(thread: Thread): string | undefined {
+  for (let index = thread.events.length - 1; index >= 0; index -= 1) {
+    const event = thread.events[index];
+    if (!event) continue;
+    if (event.type === "done") return event.message;
+    if (event.type === "failed") return event.reason;
+    if (event.type === "cancel") return event.reason ?? "canceled";
+  }
+  return undefined;
+}
+
+/**
+ * The `--json` document for a thread: what the HTTP API's `GET /v1/threads/:id` returns, without
+ * the events, plus the outcome and the commands that continue it.
+ *
+ * @example
+ * out.data(threadSummary(thread, ["--db", "./other.db"]));
+ */
+export function threadSummary(thread: Thread, carry: CarryFlags = []): Record<string, unknown> {
+  const outcome = outcomeOf(thread);
+  return {
+    id: thread.id,
+    agent: thread.agent ?? null,
+    status: thread.status,
+    version: thread.version,
+    pending: thread.pending,
+    ...(thread.status === "done" && outcome !== undefined ? { result: outcome } : {}),
+    ...((thread.status === "failed" || thread.status === "canceled") && outcome !== undefined ? { reason: outcome } : {}),
+    next: continueCommands(thread, carry),
+  };
+}
+
+const statusStyle = {
+  done: "green",
+  running: "cyan",
+  awaiting_approval: "yellow",
+  awaiting_human: "yellow",
+  failed: "red",
+  canceled: "gray",
+} as const;
+
+/** The status word, coloured. */
+export function paintStatus(out: Output, status: Thread["status"]): string {
+  return out.paint(statusStyle[status], status);
+}
+
+/**
+ * Prints where a thread stands: its id and status, the outcome or what is pending, and the
+ * commands that continue it.
+ *
+ * @example
+ * printThreadState(out, thread);
+ */
+export function printThreadState(out: Output, thread: Thread, carry: CarryFlags = []): void {
+  out.line(`${out.paint("bold", "thread")} ${thread.id}  ${paintStatus(out, thread.status)}  (${thread.agent ?? "no agent"}, ${thread.version} events)`);
+  const outcome = outcomeOf(thread);
+  if (thread.status === "done" && outcome !== undefined) out.line(`${out.paint("green", "✔")} ${outcome}`);
+  if ((thread.status === "failed" || thread.status === "canceled") && outcome !== undefined) out.line(`${out.paint("red", "✖")} ${outcome}`);
+  if (thread.pending.length > 0) {
+    out.line(out.paint("bold", "pending:"));
+    for (const item of thread.pending) out.line(`  ${out.paint("yellow", item.callId)}  ${describePending(item)}`);
+    out.line(out.paint("bold", "continue with:"));
+    for (const command of continueCommands(thread, carry)) out.line(`  ${command}`);
+  }
+}
+
+function time(at: string): string {
+  return at.length >= 19 ? at.slice(11, 19) : at;
+}
+
+function formatArgs(args: Record<string, unknown>): string {
+  return oneLine(JSON.stringify(args), 100);
+}
+
+/** One event as a short line (without its index and time). */
+export function describeEvent(event: Event): string {
+  switch (event.type) {
+    case "user_input":
+      return `user${event.actor ? ` (${event.actor})` : ""}: ${oneLine(event.text)}`;
+    case "model_decision": {
+      const calls = event.calls.map((call) => `${call.intent} ${formatArgs(call.args)} [${call.callId}]`).join("; ");
+      const tokens = event.usage ? `  (${event.usage.inputTokens}→${event.usage.outputTokens} tokens)` : "";
+      return `model: ${calls}${tokens}`;
+    }
+    case "approval_requested":
+      return `approval needed: ${event.intent} ${formatArgs(event.args)} [${event.callId}]`;
+    case "approval_decision": {
+      const verdict = event.approved ? (event.args ? "approved with edited args" : "approved") : "rejected";
+      const edited = event.args ? ` ${formatArgs(event.args)}` : "";
+      const comment = event.comment ? ` "${oneLine(event.comment, 80)}"` : "";
+      return `${verdict} by ${event.actor}${edited}${comment} [${event.callId}]`;
+    }
+    case "tool_started":
+      return `running ${event.intent} ${formatArgs(event.args)} [${event.callId}]`;
+    case "tool_result":
+      return `${event.intent} → ${oneLine(JSON.stringify(event.result), 100)}${event.prefetched ? " (prefetched)" : ""}`;
+    case "error":
+      return `error (${event.source}${event.intent ? `, ${event.intent}` : ""}): ${oneLine(event.message)}`;
+    case "human_request":
+      return `asks (${event.reason}): ${oneLine(event.question)} [${event.callId}]`;
+    case "human_response":
+      return `answer by ${event.actor}: ${oneLine(event.text)} [${event.callId}]`;
+    case "child_paused":
+      return `child thread ${event.childThreadId} is ${event.childStatus} [${event.callId}]`;
+    case "child_resumed":
+      return `child thread ${event.childThreadId} resumed [${event.callId}]`;
+    case "done":
+      return `done: ${oneLine(event.message)}`;
+    case "failed":
+      return `failed: ${oneLine(event.reason)}`;
+    case "cancel":
+      return `canceled${event.actor ? ` by ${event.actor}` : ""}${event.reason ? `: ${oneLine(event.reason)}` : ""}`;
+    case "compaction":
+      return `compacted events before #${event.upTo}: ${oneLine(event.summary, 80)}`;
+    case "custom":
+      return `${event.name}: ${oneLine(JSON.stringify(event.data), 100)}`;
+  }
+}
+
+const eventStyle: Partial<Record<Event["type"], Parameters<Output["paint"]>[0]>> = {
+  user_input: "cyan",
+  model_decision: "magenta",
+  approval_requested: "yellow",
+  approval_decision: "yellow",
+  human_request: "yellow",
+  error: "red",
+  failed: "red",
+  done: "green",
+  tool_result: "blue",
+};
+
+/**
+ * Prints events as a timeline: `#index  hh:mm:ss  what happened`.
+ *
+ * @example
+ * printTimeline(out, thread.events);
+ */
+export function printTimeline(out: Output, events: readonly Event[], firstIndex = 0): void {
+  events.forEach((event, offset) => {
+    const index = out.paint("gray", `#${firstIndex + offset}`.padEnd(4));
+    const style = eventStyle[event.type];
+    const text = describeEvent(event);
+    out.line(`${index} ${out.paint("gray", time(event.at))}  ${style ? out.paint(style, text) : text}`);
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Finding agents in a user's module: `path/to/agent.ts` or `path/to/agent.ts#name`.
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Agent } from "agentfold";
+import { CliError } from "./exit-codes.ts";
+
+/** The agents a module exports, and where it was loaded from. */
+export interface LoadedModule {
+  /** Absolute path of the module file. */
+  path: string;
+  /** Every agent the module exports, once each. */
+  agents: Agent[];
+  /** The default export, when it is an agent. */
+  defaultAgent: Agent | undefined;
+  /** Agents by export name (`default` included). */
+  exportNames: Map<string, Agent>;
+}
+
+/** `module#agent` split in two; the agent part is optional. */
+export function parseTarget(target: string): { module: string; agentName: string | undefined } {
+  const hash = target.lastIndexOf("#");
+  if (hash <= 0) return { module: target, agentName: undefined };
+  const agentName = target.slice(hash + 1);
+  return { module: target.slice(0, hash), agentName: agentName === "" ? undefined : agentName };
+}
+
+/** Whether a value looks like what `defineAgent()` returns. */
+export function isAgent(value: unknown): value is Agent {
+  if (value === null || typeof value !== "object") return false;
+  const candidate = value as Partial<Record<keyof Agent, unknown>>;
+  return (
+    typeof candidate.name === "string" &&
+    Array.isArray(candidate.tools) &&
+    typeof candidate.run === "function" &&
+    typeof candidate.approve === "function" &&
+    typeof candidate.render === "function"
+  );
+}
+
+/**
+ * Imports a module and collects the agents it exports.
+ *
+ * @example
+ * const loaded = await loadAgentModule("examples/calculator/agent.ts", process.cwd());
+ * loaded.agents.map((agent) => agent.name); // ["calculator"]
+ */
+export async function loadAgentModule(modulePath: string, cwd: string): Promise<LoadedModule> {
+  const path = isAbsolute(modulePath) ? modulePath : resolve(cwd, modulePath);
+  if (!existsSync(path)) {
+    throw new CliError(`Agent module ${JSON.stringify(modulePath)} does not exist (looked for ${path}). Pass the path of a .ts or .js file that exports an agent made with defineAgent().`);
+  }
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(`Cannot load agent module ${modulePath}: ${reason}`);
+  }
+  const agents: Agent[] = [];
+  const exportNames = new Map<string, Agent>();
+  for (const [exportName, value] of Object.entries(namespace)) {
+    if (!isAgent(value)) continue;
+    exportNames.set(exportName, value);
+    if (!agents.includes(value)) agents.push(value);
+  }
+  const defaultAgent = isAgent(namespace.default) ? namespace.default : undefined;
+  if (agents.length === 0) {
+    const exported = Object.keys(namespace);
+    throw new CliError(
+      `Agent module ${modulePath} exports no agent (exports: ${exported.length ? exported.join(", ") : "none"}). ` +
+        "Export one made with defineAgent(), e.g. `export default defineAgent({ name, tools })`.",
+    );
+  }
+  return { path, agents, defaultAgent, exportNames };
+}
+
+/**
+ * Picks one agent: by name (`#name`, an agent's `name` or its export name), else the default export,
+ * else the only agent exported.
+ *
+ * @example
+ * const agent = pickAgent(loaded, "calculator");
+ */
+export function pickAgent(loaded: LoadedModule, name: string | undefined, modulePath = loaded.path): Agent {
+  const names = loaded.agents.map((agent) => agent.name).join(", ");
+  if (name !== undefined) {
+    const found = loaded.agents.find((agent) => agent.name === name) ?? loaded.exportNames.get(name);
+    if (found) return found;
+    throw new CliError(`No agent named ${JSON.stringify(name)} in ${modulePath}. Agents found: ${names}. Pick one with ${modulePath}#<name>.`);
+  }
+  if (loaded.defaultAgent) return loaded.defaultAgent;
+  const [only, ...others] = loaded.agents;
+  if (only && others.length === 0) return only;
+  throw new CliError(`${modulePath} exports several agents (${names}) and no default one. Pick one with ${modulePath}#<name>.`);
+}
+
+/**
+ * Loads `module[#agent]` and picks the agent.
+ *
+ * @example
+ * const { agent, path } = await loadAgent("examples/calculator/agent.ts#calculator", process.cwd());
+ */
+export async function loadAgent(target: string, cwd: string): Promise<{ agent: Agent; path: string; loaded: LoadedModule }> {
+  const { module, agentName } = parseTarget(target);
+  const loaded = await loadAgentModule(module, cwd);
+  return { agent: pickAgent(loaded, agentName, module), path: loaded.path, loaded };
+}

@@ -1,0 +1,129 @@
+/**
+ * The `agentfold` program: commands, help with examples, and one place that turns any error into a
+ * clear message and an exit code (never a stack trace, unless AGENTFOLD_DEBUG is set).
+ */
+import { Command, CommanderError } from "commander";
+import { CliError, ExitCode, exitCodeHelp } from "./exit-codes.ts";
+import { processContext, type CommandContext } from "./commands/context.ts";
+import { registerDecideCommands } from "./commands/decide.ts";
+import { registerInitCommand } from "./commands/init.ts";
+import { registerRunCommands } from "./commands/run.ts";
+import { registerServeCommand } from "./commands/serve.ts";
+import { registerThreadCommands } from "./commands/threads.ts";
+import { Interrupted } from "./drive-thread.ts";
+
+/** Errors that mean the input was wrong (exit 2), by class name, so they match across copies of agentfold. */
+const usageErrors = new Set(["ConfigurationError", "InvalidInputError", "StateConflictError", "ThreadNotFoundError", "ThreadFormatError", "ThreadExistsError"]);
+
+/**
+ * Builds the program. Commands set `context.exitCode`.
+ *
+ * @example
+ * const program = createProgram(processContext());
+ * await program.parseAsync(["run", "agent.ts", "hi"], { from: "user" });
+ */
+export function createProgram(context: CommandContext): Command {
+  const program = new Command("agentfold")
+    .description("Run, inspect and serve agentfold agents: stateless reducers over an append-only thread of events.")
+    .version("0.1.0", "-v, --version")
+    .showSuggestionAfterError()
+    .showHelpAfterError("(add --help for usage and examples)")
+    .addHelpText(
+      "after",
+      `
+Where things come from:
+  store  --db <path|postgres-url>, else AGENTFOLD_DB, else ./.agentfold/agentfold.db (SQLite)
+  model  --model <spec>, else AGENTFOLD_MODEL, else the spec the thread ran with, else the default
+         (an API key in OPENAI_API_KEY / ANTHROPIC_API_KEY / GOOGLE_GENERATIVE_AI_API_KEY, else a
+         small local model). Specs: openai:<model>, anthropic:<model>, google:<model>, ollama:<model>,
+         openai-compatible:<baseURL>#<model>, local:<path.gguf>, script:<steps.json>
+
+${exitCodeHelp}
+
+Examples:
+  $ agentfold run examples/calculator/agent.ts "can you divide 3 by 4"
+  $ agentfold run ./agent.ts "divide 3 by 4" --model script:./steps.json --json
+  $ agentfold approve thr_abc123 call_1_0 --args '{"a": 3, "b": 5}'
+  $ agentfold threads ls --status awaiting_approval
+  $ agentfold serve --agents ./agent.ts --port 8080
+  $ agentfold init my-agent`,
+    );
+  program.exitOverride();
+  program.configureOutput({ outputError: () => {} });
+  registerRunCommands(program, context);
+  registerDecideCommands(program, context);
+  registerThreadCommands(program, context);
+  registerServeCommand(program, context);
+  registerInitCommand(program, context);
+  for (const command of allCommands(program)) {
+    command.exitOverride();
+    command.configureOutput({ outputError: () => {} });
+  }
+  return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((child) => [child, ...allCommands(child)]);
+}
+
+/** Whether `--json` appears among the arguments (for reporting errors before options are parsed). */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes("--json");
+}
+
+/**
+ * Reports an error and returns its exit code.
+ */
+function report(error: unknown, context: CommandContext, argv: readonly string[]): number {
+  const out = context.output(wantsJson(argv));
+  let code: number;
+  let kind: string;
+  let message: string;
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.ok;
+    code = ExitCode.usage;
+    kind = "usage";
+    message = error.message.replace(/^error: /, "");
+  } else if (error instanceof CliError) {
+    code = error.exitCode;
+    kind = error.code;
+    message = error.message;
+  } else if (error instanceof Error && usageErrors.has(error.name)) {
+    code = ExitCode.usage;
+    kind = (error as Error & { code?: string }).code ?? "invalid_input";
+    message = error.message;
+  } else {
+    code = ExitCode.unexpected;
+    kind = "unexpected";
+    message = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
+    if (!context.env.AGENTFOLD_DEBUG) message += " (set AGENTFOLD_DEBUG=1 for the stack trace)";
+  }
+  if (out.json) out.data({ error: { code: kind, message } });
+  else {
+    out.warn(`${out.paint("red", "error:")} ${message}`);
+    if (error instanceof CommanderError) out.warn("(add --help for usage and examples)");
+  }
+  if (context.env.AGENTFOLD_DEBUG && error instanceof Error && error.stack) out.warn(error.stack);
+  return code;
+}
+
+/**
+ * Runs the command line and returns the exit code.
+ *
+ * @example
+ * process.exitCode = await main(process.argv.slice(2));
+ */
+export async function main(argv: readonly string[], context: CommandContext = processContext()): Promise<number> {
+  const program = createProgram(context);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return ExitCode.usage;
+    }
+    await program.parseAsync(argv as string[], { from: "user" });
+    return context.exitCode;
+  } catch (error) {
+    if (error instanceof Interrupted) context.output(false).warn(error.message);
+    return error instanceof Interrupted ? error.exitCode : report(error, context, argv);
+  }
+}
