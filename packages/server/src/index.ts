@@ -1,1 +1,13 @@
-export {};
+/**
+ * @agentfold/server: the HTTP API v1 and the runner that advances threads, one runner per thread
+ * at a time, across processes.
+ */
+
+// The HTTP API
+export { createServer, type Server, type ServerOptions } from "./create-server.ts";
+export { startServer, resolveServerModel, type StartServerOptions, type RunningServer } from "./start-server.ts";
+export { ApiError, ThreadBusyError, errorResponse, type ErrorBody } from "./http-errors.ts";
+export { parseApiKeys, type ApiKeys } from "./api-keys.ts";
+
+// The runner
+export { createRunner, type Runner, type RunnerOptions, type AdvanceOutcome, type ThreadChange } from "./runner.ts";

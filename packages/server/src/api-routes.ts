@@ -1,0 +1,229 @@
+/**
+ * The HTTP API v1 as route definitions: the request and response schemas validate requests and
+ * generate `/openapi.json`, so the document cannot drift from what the server accepts.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { eventTypes } from "agentfold";
+
+/** Ids the server makes look like `thr_3f9c…`; child threads add `.call_…`. Anything else is a 400. */
+export const idPattern = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$/;
+
+const threadId = z
+  .string()
+  .regex(idPattern, "must be a thread id such as thr_3f9c0c7e (letters, digits, _ . : -; at most 200 characters)")
+  .openapi({ param: { name: "id", in: "path" }, example: "thr_3f9c0c7e5d2a4b1e9f0a6c8d7e5b4a3c" });
+const callId = z
+  .string()
+  .regex(idPattern, "must be a call id from the thread's pending list, such as call_1_0")
+  .openapi({ param: { name: "callId", in: "path" }, example: "call_1_0" });
+
+export const threadParams = z.object({ id: threadId });
+export const callParams = z.object({ id: threadId, callId });
+
+const statuses = ["running", "awaiting_approval", "awaiting_human", "done", "failed", "canceled"] as const;
+
+const waitQuery = z.object({
+  wait: z.coerce
+    .number()
+    .min(0)
+    .max(600)
+    .optional()
+    .openapi({ description: "Seconds to wait for the thread to pause or finish (default 30; 0 answers at once with 202)." }),
+});
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+const eventView = z
+  .looseObject({ type: z.enum(eventTypes as [string, ...string[]]), at: z.string() })
+  .openapi("Event", { description: "One event of the thread; the other fields depend on `type`." });
+
+const pendingView = z
+  .looseObject({ kind: z.enum(["approval", "question", "child"]), callId: z.string(), since: z.string() })
+  .openapi("PendingItem", { description: "An open approval (with intent, args, argsHash), question (with question, format, choices) or paused child agent." });
+
+export const threadView = z
+  .object({
+    id: z.string(),
+    agent: z.string().nullable(),
+    status: z.enum(statuses),
+    version: z.number().int().openapi({ description: "The number of events." }),
+    metadata: jsonObject,
+    events: z.array(eventView),
+    pending: z.array(pendingView),
+  })
+  .openapi("Thread");
+
+export const errorView = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi("Error");
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const errors = {
+  400: json(errorView, "The request is invalid; the message says what to fix."),
+  401: json(errorView, "An API key is required (Authorization: Bearer <key>)."),
+  404: json(errorView, "No such thread."),
+};
+const conflict = { 409: json(errorView, "The thread's state does not allow this; the message says what it is.") } ;
+const threadResponses = {
+  200: json(threadView, "The thread, paused or finished."),
+  202: json(threadView, "The thread, still running (the wait elapsed)."),
+  ...errors,
+};
+const body = <T extends z.ZodType>(schema: T, required = true) => ({
+  body: { required, content: { "application/json": { schema } } },
+});
+
+export const launchBody = z
+  .object({
+    agent: z.string().min(1).optional().openapi({ description: "The agent's name; may be left out when the server runs one agent." }),
+    message: z.string().min(1).optional().openapi({ description: "The first user message." }),
+    events: z.array(jsonObject).max(10_000).optional().openapi({ description: "Events to start from (e.g. an exported thread); `at` may be left out." }),
+    metadata: jsonObject.optional(),
+  })
+  .strict();
+
+export const launchRoute = createRoute({
+  method: "post",
+  path: "/v1/threads",
+  summary: "Launch a thread; runs until it pauses or finishes, or `wait` seconds pass",
+  request: { query: waitQuery, ...body(launchBody) },
+  responses: { ...threadResponses, 413: json(errorView, "The body is over 1 MB.") },
+});
+
+export const listRoute = createRoute({
+  method: "get",
+  path: "/v1/threads",
+  summary: "List threads, newest first",
+  request: {
+    query: z.object({
+      status: z.enum(statuses).optional(),
+      agent: z.string().min(1).max(100).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
+      cursor: z.string().min(1).max(200).optional(),
+    }),
+  },
+  responses: {
+    200: json(
+      z.object({
+        threads: z.array(
+          z.object({
+            id: z.string(),
+            agent: z.string().nullable(),
+            status: z.enum(statuses),
+            version: z.number().int(),
+            createdAt: z.string(),
+            updatedAt: z.string(),
+          }),
+        ),
+        nextCursor: z.string().optional(),
+      }),
+      "A page of threads; pass `nextCursor` as `cursor` for the next.",
+    ),
+    ...errors,
+  },
+});
+
+export const getRoute = createRoute({
+  method: "get",
+  path: "/v1/threads/{id}",
+  summary: "A thread: its events, status and what is pending",
+  request: { params: threadParams },
+  responses: { 200: json(threadView, "The thread."), ...errors },
+});
+
+export const approvalBody = z
+  .object({
+    approved: z.boolean(),
+    comment: z.string().max(10_000).optional(),
+    args: jsonObject.optional().openapi({ description: "Edited arguments (approve only); validated against the tool's schema." }),
+    argsHash: z.string().optional().openapi({ description: "The `argsHash` you reviewed; a different one is a 409." }),
+  })
+  .strict();
+
+export const approvalRoute = createRoute({
+  method: "post",
+  path: "/v1/threads/{id}/approvals/{callId}",
+  summary: "Approve, reject with a comment, or approve edited arguments",
+  request: { params: callParams, query: waitQuery, ...body(approvalBody) },
+  responses: { ...threadResponses, ...conflict },
+});
+
+const textBody = z.object({ text: z.string().min(1).max(100_000) }).strict();
+
+export const responseRoute = createRoute({
+  method: "post",
+  path: "/v1/threads/{id}/responses/{callId}",
+  summary: "Answer a question the agent asked",
+  request: { params: callParams, query: waitQuery, ...body(textBody) },
+  responses: { ...threadResponses, ...conflict },
+});
+
+export const messageRoute = createRoute({
+  method: "post",
+  path: "/v1/threads/{id}/messages",
+  summary: "A new user message on a finished or waiting thread",
+  request: { params: threadParams, query: waitQuery, ...body(textBody) },
+  responses: { ...threadResponses, ...conflict },
+});
+
+export const cancelRoute = createRoute({
+  method: "post",
+  path: "/v1/threads/{id}/cancel",
+  summary: "Stop a thread",
+  request: { params: threadParams, ...body(z.object({ reason: z.string().max(10_000).optional() }).strict(), false) },
+  responses: { 200: json(threadView, "The canceled thread."), ...errors, ...conflict },
+});
+
+export const forkRoute = createRoute({
+  method: "post",
+  path: "/v1/threads/{id}/fork",
+  summary: "A new thread from the first `atEvent` events; it runs like a launched one",
+  request: { params: threadParams, query: waitQuery, ...body(z.object({ atEvent: z.number().int().min(1) }).strict()) },
+  responses: threadResponses,
+});
+
+export const contextRoute = createRoute({
+  method: "get",
+  path: "/v1/threads/{id}/context",
+  summary: "The exact model input the next step would send, and its token count",
+  request: { params: threadParams },
+  responses: {
+    200: json(
+      z.object({
+        messages: z.array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string() })),
+        context: z.string(),
+        tokens: z.number().int(),
+        mode: z.string(),
+      }),
+      "The prompt.",
+    ),
+    ...errors,
+  },
+});
+
+export const streamRoute = createRoute({
+  method: "get",
+  path: "/v1/threads/{id}/stream",
+  summary: "Server-sent events as they are appended (id = the event's sequence, from 1)",
+  request: {
+    params: threadParams,
+    query: z.object({
+      after: z.coerce.number().int().min(0).optional().openapi({ description: "Send events after this sequence (default 0: all)." }),
+    }),
+    headers: z.object({ "last-event-id": z.string().regex(/^\d{1,15}$/, "must be the sequence of the last event received").optional() }),
+  },
+  responses: {
+    200: { description: "`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`", content: { "text/event-stream": { schema: z.string() } } },
+    ...errors,
+  },
+});
+
+export const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  summary: "Liveness",
+  responses: { 200: json(z.object({ ok: z.boolean() }), "The server is up.") },
+});

@@ -1,0 +1,358 @@
+/**
+ * `createServer`: the HTTP API v1 as a Hono app over a store, some agents and a model, with the runner
+ * that advances threads after launches, approvals, answers and messages.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import {
+  ConfigurationError,
+  InvalidInputError,
+  THREAD_SCHEMA_VERSION,
+  Thread,
+  ThreadNotFoundError,
+  newId,
+  type Agent,
+  type Model,
+  type ThreadStore,
+} from "agentfold";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { streamSSE } from "hono/streaming";
+import type { Context } from "hono";
+import type { z } from "zod";
+import { parseApiKeys } from "./api-keys.ts";
+import {
+  approvalRoute,
+  cancelRoute,
+  contextRoute,
+  forkRoute,
+  getRoute,
+  healthRoute,
+  launchRoute,
+  listRoute,
+  messageRoute,
+  responseRoute,
+  streamRoute,
+  type threadView,
+} from "./api-routes.ts";
+import { ApiError, errorResponse } from "./http-errors.ts";
+import { createRunner, type AdvanceOutcome, type Runner, type ThreadChange } from "./runner.ts";
+import { streamThread } from "./thread-stream.ts";
+
+export interface ServerOptions {
+  store: ThreadStore;
+  /** The agents the server runs; threads name theirs by `agent`. */
+  agents: readonly Agent[] | Readonly<Record<string, Agent>>;
+  model: Model;
+  /**
+   * Bearer API keys: `"name:key,name2:key2"` or `{ name: key }`. Default: `AGENTFOLD_API_KEYS`;
+   * `false` turns auth off even when that is set. Without keys every request is `anonymous`.
+   */
+  apiKeys?: string | Readonly<Record<string, string>> | false;
+  /** A runner to use instead of a new one (e.g. shared with other servers in one process). */
+  runner?: Runner;
+  /** Passed to the runner this creates. */
+  leaseTtlMs?: number;
+  leaseWaitMs?: number;
+  owner?: string;
+  /** Largest request body in bytes. Default 1 MB. */
+  maxBodyBytes?: number;
+  /** How often streams and waits look for appends made by other processes. Default 250 ms. */
+  pollIntervalMs?: number;
+  /** Errors the runner met while advancing threads. Default: logged to stderr. */
+  onError?: (error: unknown, threadId: string) => void;
+}
+
+type Env = { Variables: { actor: string } };
+type ThreadView = z.infer<typeof threadView>;
+
+export interface Server {
+  /** The Hono app: `app.fetch` for any runtime, `app.request(...)` in tests. */
+  app: OpenAPIHono<Env>;
+  runner: Runner;
+}
+
+function viewOf(thread: Thread): ThreadView {
+  return {
+    id: thread.id,
+    agent: thread.agent ?? null,
+    status: thread.status,
+    version: thread.version,
+    metadata: { ...thread.metadata },
+    events: thread.events as unknown as ThreadView["events"],
+    pending: thread.pending as unknown as ThreadView["pending"],
+  };
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref?.();
+  });
+
+/**
+ * Creates the HTTP API. The runner is not started: call `runner.start()` to recover threads left
+ * running by a crash (`startServer` does).
+ *
+ * @example
+ * const { app, runner } = createServer({ store: createMemoryStore(), agents: [calculator], model });
+ * const response = await app.request("/v1/threads", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ agent: "calculator", message: "divide 3 by 4" }),
+ * });
+ * (await response.json()).status; // "awaiting_approval"
+ */
+export function createServer(options: ServerOptions): Server {
+  const { store, model } = options;
+  const agentList = Array.isArray(options.agents) ? (options.agents as readonly Agent[]) : Object.values(options.agents as Record<string, Agent>);
+  const agents = new Map(agentList.map((agent) => [agent.name, agent]));
+  const runner =
+    options.runner ??
+    createRunner({
+      store,
+      agents: agentList,
+      model,
+      ...(options.owner === undefined ? {} : { owner: options.owner }),
+      ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+      ...(options.leaseWaitMs === undefined ? {} : { leaseWaitMs: options.leaseWaitMs }),
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    });
+  const apiKeys = options.apiKeys === false ? undefined : parseApiKeys(options.apiKeys ?? process.env.AGENTFOLD_API_KEYS);
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  if (!model || typeof model.generate !== "function") throw new ConfigurationError("createServer needs a model (an object with generate()).");
+
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issues = result.error.issues
+        .slice(0, 5)
+        .map((issue) => `${[result.target === "json" ? "body" : result.target, ...issue.path].join(".")}: ${issue.message}`)
+        .join("; ");
+      throw new ApiError(400, "invalid_request", `Invalid request: ${issues}.`);
+    },
+  });
+
+  app.onError((error, c) => {
+    const { status, body } = errorResponse(error);
+    if (status >= 500) console.error("agentfold server:", error);
+    return c.json(body, status);
+  });
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${new URL(c.req.url).pathname}. See GET /openapi.json for the API.` } }, 404),
+  );
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new HTTPException(413);
+      },
+    }),
+  );
+  app.use("/v1/*", async (c, next) => {
+    if (!apiKeys) {
+      c.set("actor", "anonymous");
+      return next();
+    }
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const name = match ? apiKeys.nameOf(match[1]!) : undefined;
+    if (!name) {
+      c.header("WWW-Authenticate", 'Bearer realm="agentfold"');
+      throw new ApiError(401, "unauthorized", match ? "The API key is not valid." : 'Send an API key: "Authorization: Bearer <key>".');
+    }
+    c.set("actor", name);
+    return next();
+  });
+
+  function agentOf(thread: Thread): Agent {
+    const agent = agents.get(thread.agent ?? "");
+    if (!agent) {
+      throw new ApiError(409, "unknown_agent", `Thread ${thread.id} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...agents.keys()].join(", ")}.`);
+    }
+    return agent;
+  }
+
+  async function load(threadId: string): Promise<Thread> {
+    const thread = await store.load(threadId);
+    if (!thread) throw new ThreadNotFoundError(threadId);
+    return thread;
+  }
+
+  /** Waits until the runner is done with the thread or `waitSeconds` pass; then the thread as stored. */
+  async function settle(threadId: string, settled: Promise<AdvanceOutcome>, waitSeconds: number): Promise<Thread> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    let elapse = () => {};
+    const timeout = new Promise<undefined>((resolve) => (elapse = () => resolve(undefined)));
+    const timer = setTimeout(elapse, waitSeconds * 1000);
+    const outcome = await Promise.race([settled, timeout]);
+    clearTimeout(timer);
+    if (outcome?.result === "settled" && outcome.thread) return outcome.thread;
+    // Another runner has the thread (or the wait ran out): watch the store until it settles.
+    for (;;) {
+      const thread = await load(threadId);
+      const remaining = deadline - Date.now();
+      if (thread.status !== "running" || remaining <= 0) return thread;
+      await sleep(Math.min(pollIntervalMs, remaining));
+    }
+  }
+
+  function respond(c: Context<Env>, thread: Thread) {
+    return thread.status === "running" ? c.json(viewOf(thread), 202) : c.json(viewOf(thread), 200);
+  }
+
+  /** Applies a person's change through the runner, then answers like a launch. */
+  async function changeAndSettle(threadId: string, waitSeconds: number, change: ThreadChange): Promise<Thread> {
+    const { applied, settled } = await runner.change(threadId, change);
+    if (waitSeconds === 0) return applied;
+    return settle(threadId, settled, waitSeconds);
+  }
+
+  async function launch(thread: Thread, waitSeconds: number): Promise<Thread> {
+    await store.create(thread);
+    const settled = runner.advance(thread.id);
+    if (waitSeconds === 0) return thread;
+    return settle(thread.id, settled, waitSeconds);
+  }
+
+  app.openapi(launchRoute, async (c) => {
+    const body = c.req.valid("json");
+    const wait = c.req.valid("query").wait ?? 30;
+    let agent: Agent | undefined;
+    if (body.agent === undefined) {
+      if (agents.size !== 1) throw new InvalidInputError(`Name the agent to run: "agent" is one of ${[...agents.keys()].join(", ")}.`);
+      agent = agentList[0];
+    } else {
+      agent = agents.get(body.agent);
+    }
+    if (!agent) throw new InvalidInputError(`Unknown agent "${body.agent}". Agents here: ${[...agents.keys()].join(", ")}.`);
+    if (body.message === undefined && (body.events === undefined || body.events.length === 0)) {
+      throw new InvalidInputError('Give the thread a "message" or "events" to start from.');
+    }
+    const at = new Date().toISOString();
+    const events: Record<string, unknown>[] = (body.events ?? []).map((event) => ({ at, ...event }));
+    if (body.message !== undefined) events.push({ type: "user_input", at, text: body.message, actor: c.get("actor"), source: "http" });
+    const thread = Thread.fromJSON({
+      schemaVersion: THREAD_SCHEMA_VERSION,
+      id: newId("thr"),
+      agent: agent.name,
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      events,
+    });
+    const result = await launch(thread, wait);
+    c.header("Location", `/v1/threads/${result.id}`);
+    return result.status === "running" ? c.json(viewOf(result), 202) : c.json(viewOf(result), 200);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const query = c.req.valid("query");
+    const page = await store.list({
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.agent === undefined ? {} : { agent: query.agent }),
+      ...(query.limit === undefined ? {} : { limit: query.limit }),
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+    });
+    return c.json(
+      {
+        threads: page.threads.map((summary) => ({ ...summary, agent: summary.agent ?? null })),
+        ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
+      },
+      200,
+    );
+  });
+
+  app.openapi(getRoute, async (c) => c.json(viewOf(await load(c.req.valid("param").id)), 200));
+
+  app.openapi(approvalRoute, async (c) => {
+    const { id, callId } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const actor = c.get("actor");
+    if (!body.approved && body.args !== undefined) {
+      throw new InvalidInputError('"args" edits the arguments of an approval; leave it out when rejecting ("approved": false).');
+    }
+    agentOf(await load(id));
+    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
+      body.approved
+        ? agent.approve(current, callId, {
+            actor,
+            ...(body.comment === undefined ? {} : { comment: body.comment }),
+            ...(body.args === undefined ? {} : { args: body.args }),
+            ...(body.argsHash === undefined ? {} : { argsHash: body.argsHash }),
+          })
+        : agent.reject(current, callId, { actor, ...(body.comment === undefined ? {} : { comment: body.comment }) }),
+    );
+    return respond(c, thread);
+  });
+
+  app.openapi(responseRoute, async (c) => {
+    const { id, callId } = c.req.valid("param");
+    const { text } = c.req.valid("json");
+    const actor = c.get("actor");
+    agentOf(await load(id));
+    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => agent.respond(current, callId, text, { actor }));
+    return respond(c, thread);
+  });
+
+  app.openapi(messageRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const { text } = c.req.valid("json");
+    const actor = c.get("actor");
+    agentOf(await load(id));
+    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
+      agent.message(current, text, { actor, source: "http" }),
+    );
+    return respond(c, thread);
+  });
+
+  app.openapi(cancelRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const { reason } = c.req.valid("json");
+    agentOf(await load(id));
+    const thread = await runner.cancel(id, { actor: c.get("actor"), ...(reason === undefined ? {} : { reason }) });
+    return c.json(viewOf(thread), 200);
+  });
+
+  app.openapi(forkRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const { atEvent } = c.req.valid("json");
+    const source = await load(id);
+    agentOf(source);
+    if (atEvent > source.version) {
+      throw new InvalidInputError(`Thread ${id} has ${source.version} events; "atEvent" must be from 1 to ${source.version}.`);
+    }
+    const result = await launch(source.fork(atEvent), c.req.valid("query").wait ?? 30);
+    c.header("Location", `/v1/threads/${result.id}`);
+    return respond(c, result);
+  });
+
+  app.openapi(contextRoute, async (c) => {
+    const thread = await load(c.req.valid("param").id);
+    const agent = agentOf(thread);
+    const mode = agent.mode ?? model.defaultMode ?? "prompt";
+    const { messages, context, tokens } = agent.render(thread, { mode });
+    return c.json({ messages, context, tokens, mode }, 200);
+  });
+
+  app.openapi(streamRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const lastEventId = c.req.valid("header")["last-event-id"];
+    const after = lastEventId === undefined ? (c.req.valid("query").after ?? 0) : Number(lastEventId);
+    await load(id);
+    return streamSSE(c, (stream) =>
+      streamThread(stream, { store, runner, threadId: id, after, pollIntervalMs: Math.max(pollIntervalMs, 250), keepAliveMs: 15_000 }),
+    );
+  });
+
+  app.openapi(healthRoute, (c) => c.json({ ok: true }, 200));
+
+  app.doc("/openapi.json", {
+    openapi: "3.0.3",
+    info: {
+      title: "agentfold HTTP API",
+      version: "1",
+      description: "Launch, inspect, approve, answer, message, cancel and fork agent threads. Errors are { error: { code, message } }.",
+    },
+  });
+
+  return { app, runner };
+}

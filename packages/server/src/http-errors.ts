@@ -1,0 +1,55 @@
+/**
+ * Errors as HTTP responses: every error body is `{ "error": { "code", "message" } }`, and the status
+ * says whose fault it is (4xx: the request; 5xx: the server).
+ */
+import {
+  AgentfoldError,
+  InvalidInputError,
+  StateConflictError,
+  ThreadFormatError,
+  ThreadNotFoundError,
+  VersionConflictError,
+} from "agentfold";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Another runner holds the thread for longer than a request may wait. Maps to HTTP 409. */
+export class ThreadBusyError extends AgentfoldError {
+  constructor(threadId: string) {
+    super("thread_busy", `Thread ${threadId} is being advanced by another runner right now; retry in a few seconds.`);
+  }
+}
+
+/** An error the API reports with a given status and code. */
+export class ApiError extends AgentfoldError {
+  readonly status: ContentfulStatusCode;
+  constructor(status: ContentfulStatusCode, code: string, message: string) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** The status and body for anything thrown while handling a request. */
+export function errorResponse(error: unknown): { status: ContentfulStatusCode; body: ErrorBody } {
+  const body = (code: string, message: string): ErrorBody => ({ error: { code, message } });
+  if (error instanceof ApiError) return { status: error.status, body: body(error.code, error.message) };
+  if (error instanceof ThreadNotFoundError) return { status: 404, body: body("not_found", error.message) };
+  if (error instanceof InvalidInputError || error instanceof ThreadFormatError) {
+    return { status: 400, body: body("invalid_request", error.message) };
+  }
+  if (error instanceof StateConflictError || error instanceof VersionConflictError || error instanceof ThreadBusyError) {
+    return { status: 409, body: body(error.code, error.message) };
+  }
+  if (error instanceof HTTPException) {
+    const status = error.status as ContentfulStatusCode;
+    if (status === 413) return { status, body: body("payload_too_large", "The request body is over 1 MB; send less.") };
+    if (status === 415) return { status, body: body("unsupported_media_type", 'Send the body as JSON with "Content-Type: application/json".') };
+    if (status === 400) return { status, body: body("invalid_json", `${error.message || "Bad request"}: send a valid JSON body.`) };
+    return { status, body: body("http_error", error.message || "Request failed.") };
+  }
+  return { status: 500, body: body("internal", "The server failed while handling this request; see its log.") };
+}

@@ -1,0 +1,387 @@
+/**
+ * The runner: takes the next steps of runnable threads, one runner per thread at a time.
+ *
+ * In a process, every write to a thread goes through a per-thread queue, so one task at a time
+ * touches it. Across processes, a task first takes the thread's lease in the store and appends with
+ * the lease's fencing token, so a runner that lost its lease cannot write. A queue entry exists only
+ * while a task is queued or running: an idle runner holds nothing for a paused thread.
+ */
+import { hostname } from "node:os";
+import {
+  ConfigurationError,
+  describeError,
+  LeaseLostError,
+  StateConflictError,
+  ThreadNotFoundError,
+  VersionConflictError,
+  type Agent,
+  type Lease,
+  type Model,
+  type Thread,
+  type ThreadStore,
+} from "agentfold";
+import { ThreadBusyError } from "./http-errors.ts";
+
+export interface RunnerOptions {
+  store: ThreadStore;
+  /** The agents this runner can advance, by name. Threads of other agents are left alone. */
+  agents: readonly Agent[] | Readonly<Record<string, Agent>>;
+  model: Model;
+  /** Names this runner in leases. Default: `<host>:<pid>:<random>`. */
+  owner?: string;
+  /** How long a lease lasts without renewal. Default 30 s; it is renewed every third of that while a step runs. */
+  leaseTtlMs?: number;
+  /**
+   * How long a human action waits for a thread that another runner is advancing. Default 10 s:
+   * longer than a typical step, shorter than an HTTP client's patience.
+   */
+  leaseWaitMs?: number;
+  /** How often `start()` re-checks for threads left `running` (by a crashed process). Default: `leaseTtlMs`. */
+  sweepIntervalMs?: number;
+  /** Called with errors that stopped a thread's progress (the thread records them too when it can). */
+  onError?: (error: unknown, threadId: string) => void;
+}
+
+/** What one task did with a thread. */
+export interface AdvanceOutcome {
+  /** `settled`: the thread waits or is finished; `leased_elsewhere`: another runner has it; `stopped`: aborted or the lease was lost. */
+  result: "settled" | "leased_elsewhere" | "stopped" | "not_found" | "unknown_agent";
+  /** The thread as this runner last saw it. */
+  thread: Thread | undefined;
+}
+
+/** A change to a thread made by a person (approve, answer, message): pure, re-applied after a reload. */
+export type ThreadChange = (thread: Thread, agent: Agent) => Thread;
+
+export interface Runner {
+  readonly owner: string;
+  /** Runs the thread until it waits or finishes. Resolves when this runner is done with it. */
+  advance(threadId: string): Promise<AdvanceOutcome>;
+  /**
+   * Applies a person's change under the thread's lease, then advances the thread. `applied` is the
+   * thread right after the change (or the change's error: a conflict, invalid input); `settled`
+   * resolves when the runner is done with the thread.
+   */
+  change(threadId: string, change: ThreadChange): Promise<{ applied: Thread; settled: Promise<AdvanceOutcome> }>;
+  /** Appends a cancel without waiting for the lease, and stops this process's work on the thread. */
+  cancel(threadId: string, options?: { actor?: string; reason?: string }): Promise<Thread>;
+  /** Advances every stored thread that is `running` (left mid-step by a crash). Returns how many it advanced. */
+  recover(): Promise<number>;
+  /** Recovers now and then every `sweepIntervalMs`, until `close()`. */
+  start(): Promise<void>;
+  /** Stops sweeping, aborts work in progress and waits for it to stop. */
+  close(): Promise<void>;
+  /** Calls `listener` with the thread after each append this process makes to it. Returns an unsubscribe function. */
+  subscribe(threadId: string, listener: (thread: Thread) => void): () => void;
+  /** Threads with a task queued or running in this process. */
+  readonly activeThreads: number;
+}
+
+interface QueueEntry {
+  tail: Promise<unknown>;
+  tasks: number;
+  /** Aborts the task running now. */
+  controller: AbortController | undefined;
+  /** A plain advance queued and not started yet: later advance calls share it. */
+  queuedAdvance: Promise<AdvanceOutcome> | undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
+
+function agentMap(agents: RunnerOptions["agents"]): Map<string, Agent> {
+  const list = Array.isArray(agents) ? (agents as readonly Agent[]) : Object.values(agents as Record<string, Agent>);
+  const map = new Map<string, Agent>();
+  for (const agent of list) {
+    if (!agent || typeof agent.name !== "string" || typeof agent.run !== "function") {
+      throw new ConfigurationError("Runner agents must come from defineAgent().");
+    }
+    if (map.has(agent.name)) throw new ConfigurationError(`Two agents are named "${agent.name}"; agent names must be unique.`);
+    map.set(agent.name, agent);
+  }
+  if (map.size === 0) throw new ConfigurationError("A runner needs at least one agent.");
+  return map;
+}
+
+/**
+ * Creates a runner over a store.
+ *
+ * @example
+ * const runner = createRunner({ store, agents: [calculator], model });
+ * await runner.start();                       // recovers threads left running by a crash
+ * await store.create(calculator.start("divide 3 by 4"));
+ * const { thread } = await runner.advance(threadId);
+ * thread?.status; // "awaiting_approval"
+ */
+export function createRunner(options: RunnerOptions): Runner {
+  const { store, model } = options;
+  const agents = agentMap(options.agents);
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${globalThis.crypto.randomUUID().slice(0, 8)}`;
+  const leaseTtlMs = options.leaseTtlMs ?? 30_000;
+  const leaseWaitMs = options.leaseWaitMs ?? 10_000;
+  const sweepIntervalMs = options.sweepIntervalMs ?? leaseTtlMs;
+  const onError = options.onError ?? ((error, threadId) => console.error(`agentfold runner: thread ${threadId}: ${describeError(error)}`));
+  if (!Number.isFinite(leaseTtlMs) || leaseTtlMs < 100) throw new ConfigurationError(`leaseTtlMs must be at least 100, got ${leaseTtlMs}.`);
+
+  const queues = new Map<string, QueueEntry>();
+  const listeners = new Map<string, Set<(thread: Thread) => void>>();
+  let sweepTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  function notify(thread: Thread): void {
+    for (const listener of listeners.get(thread.id) ?? []) {
+      try {
+        listener(thread);
+      } catch (error) {
+        onError(error, thread.id);
+      }
+    }
+  }
+
+  /** Runs `task` after every earlier task of the same thread; drops the entry when the queue drains. */
+  function enqueue<T>(threadId: string, task: (entry: QueueEntry) => Promise<T>): Promise<T> {
+    let entry = queues.get(threadId);
+    if (!entry) {
+      entry = { tail: Promise.resolve(), tasks: 0, controller: undefined, queuedAdvance: undefined };
+      queues.set(threadId, entry);
+    }
+    const current = entry;
+    current.tasks += 1;
+    const result = current.tail.then(() => task(current));
+    current.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    void current.tail.then(() => {
+      current.tasks -= 1;
+      if (current.tasks === 0 && queues.get(threadId) === current) queues.delete(threadId);
+    });
+    return result;
+  }
+
+  /** Takes the lease, waiting up to `waitMs` while another runner holds it. */
+  async function takeLease(threadId: string, waitMs: number): Promise<Lease | undefined> {
+    const deadline = Date.now() + waitMs;
+    let delay = 20;
+    for (;;) {
+      const lease = await store.acquireLease(threadId, owner, leaseTtlMs);
+      if (lease || Date.now() + delay > deadline) return lease;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+
+  /** Holds a lease for the duration of `work`: renews it, aborts `work` when it is lost, releases it. */
+  async function withLease<T>(lease: Lease, entry: QueueEntry, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    entry.controller = controller;
+    let held = lease;
+    const timer = setInterval(() => {
+      store.renewLease(held, leaseTtlMs).then(
+        (renewed) => {
+          if (renewed) held = renewed;
+          else controller.abort(new LeaseLostError(lease.threadId, lease.token));
+        },
+        (error) => onError(error, lease.threadId),
+      );
+    }, Math.max(50, Math.floor(leaseTtlMs / 3)));
+    timer.unref?.();
+    try {
+      return await work(controller.signal);
+    } finally {
+      clearInterval(timer);
+      entry.controller = undefined;
+      await store.releaseLease(held).catch((error: unknown) => onError(error, lease.threadId));
+    }
+  }
+
+  /** Runs a loaded thread until it waits or finishes, appending every batch with the lease's fence. */
+  async function runThread(start: Thread, agent: Agent, lease: Lease, signal: AbortSignal): Promise<AdvanceOutcome> {
+    let thread = start;
+    for (let attempt = 0; ; attempt++) {
+      const action = agent.nextAction(thread).type;
+      if (action === "wait" || action === "stop") return { result: "settled", thread };
+      try {
+        thread = await agent.run(thread, {
+          model,
+          signal,
+          commit: async (next, previous) => {
+            await store.append(next, { expectedVersion: previous.version, fence: lease.token });
+            thread = next;
+            notify(next);
+          },
+        });
+      } catch (error) {
+        if (signal.aborted || error instanceof LeaseLostError) return { result: "stopped", thread };
+        if (error instanceof VersionConflictError && attempt < 5) {
+          // Someone appended without the lease (a cancel, another tool): go on from what is stored.
+          const reloaded = await store.load(thread.id);
+          if (!reloaded) return { result: "not_found", thread: undefined };
+          thread = reloaded;
+          continue;
+        }
+        onError(error, thread.id);
+        // Record why the thread stopped, so it does not look stuck; a new message continues it.
+        const failed = thread.append([
+          { type: "failed", reason: `The runner stopped: ${describeError(error)} Fix the cause, then send a message to continue.` },
+        ]);
+        try {
+          await store.append(failed, { expectedVersion: thread.version, fence: lease.token });
+          notify(failed);
+          return { result: "settled", thread: failed };
+        } catch (appendError) {
+          onError(appendError, thread.id);
+          return { result: "stopped", thread };
+        }
+      }
+    }
+  }
+
+  async function advanceTask(threadId: string, entry: QueueEntry, change: ThreadChange | undefined, applied?: (thread: Thread) => void): Promise<AdvanceOutcome> {
+    const lease = await takeLease(threadId, change ? leaseWaitMs : 0);
+    if (!lease) {
+      if (change) throw new ThreadBusyError(threadId);
+      return { result: "leased_elsewhere", thread: await store.load(threadId) };
+    }
+    return withLease(lease, entry, async (signal) => {
+      let thread = await store.load(threadId);
+      if (!thread) throw new ThreadNotFoundError(threadId);
+      const agent = agents.get(thread.agent ?? "");
+      if (!agent) {
+        if (change) throw new StateConflictError(`Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...agents.keys()].join(", ")}.`);
+        return { result: "unknown_agent", thread };
+      }
+      if (change) {
+        const next = change(thread, agent);
+        if (next !== thread) {
+          await store.append(next, { expectedVersion: thread.version, fence: lease.token });
+          notify(next);
+          thread = next;
+        }
+        applied?.(thread);
+      }
+      return runThread(thread, agent, lease, signal);
+    });
+  }
+
+  const runner: Runner = {
+    owner,
+    get activeThreads() {
+      return queues.size;
+    },
+
+    advance(threadId) {
+      const existing = queues.get(threadId)?.queuedAdvance;
+      if (existing) return existing;
+      let started = false;
+      const promise = enqueue(threadId, (entry) => {
+        started = true;
+        if (entry.queuedAdvance === promise) entry.queuedAdvance = undefined;
+        return advanceTask(threadId, entry, undefined).catch((error: unknown): AdvanceOutcome => {
+          if (error instanceof ThreadNotFoundError) return { result: "not_found", thread: undefined };
+          onError(error, threadId);
+          return { result: "stopped", thread: undefined };
+        });
+      });
+      const entry = queues.get(threadId);
+      if (entry && !started) entry.queuedAdvance = promise;
+      return promise;
+    },
+
+    change(threadId, change) {
+      return new Promise((resolve, reject) => {
+        let applied = false;
+        let expired = false;
+        // A change waits at most `leaseWaitMs` for this process's earlier work on the thread too.
+        const timer = setTimeout(() => {
+          expired = true;
+          if (!applied) reject(new ThreadBusyError(threadId));
+        }, leaseWaitMs);
+        timer.unref?.();
+        const settled = enqueue(threadId, (entry) => {
+          if (expired) return Promise.resolve<AdvanceOutcome>({ result: "stopped", thread: undefined });
+          return advanceTask(threadId, entry, change, (thread) => {
+            applied = true;
+            clearTimeout(timer);
+            resolve({ applied: thread, settled });
+          });
+        });
+        settled.catch((error: unknown) => {
+          clearTimeout(timer);
+          if (!applied) reject(error);
+          else onError(error, threadId);
+        });
+      });
+    },
+
+    async cancel(threadId, cancelOptions = {}) {
+      for (let attempt = 0; ; attempt++) {
+        const thread = await store.load(threadId);
+        if (!thread) throw new ThreadNotFoundError(threadId);
+        const agent = agents.get(thread.agent ?? "");
+        if (!agent) throw new StateConflictError(`Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run.`);
+        const next = agent.cancel(thread, cancelOptions);
+        try {
+          await store.append(next, { expectedVersion: thread.version });
+        } catch (error) {
+          if (error instanceof VersionConflictError && attempt < 10) continue;
+          throw error;
+        }
+        notify(next);
+        queues.get(threadId)?.controller?.abort(new StateConflictError(`Thread ${threadId} was canceled.`));
+        return next;
+      }
+    },
+
+    async recover() {
+      let count = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await store.list({ status: "running", limit: 200, ...(cursor === undefined ? {} : { cursor }) });
+        const started: Promise<AdvanceOutcome>[] = [];
+        for (const summary of page.threads) {
+          if (closed) return count;
+          if (!agents.has(summary.agent ?? "") || queues.has(summary.id)) continue;
+          started.push(runner.advance(summary.id));
+        }
+        for (const outcome of await Promise.all(started)) if (outcome.result === "settled") count += 1;
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      return count;
+    },
+
+    async start() {
+      if (sweepTimer || closed) return;
+      const sweep = () => {
+        runner.recover().then(
+          () => {
+            if (!closed) sweepTimer = setTimeout(sweep, sweepIntervalMs).unref();
+          },
+          (error: unknown) => {
+            onError(error, "*");
+            if (!closed) sweepTimer = setTimeout(sweep, sweepIntervalMs).unref();
+          },
+        );
+      };
+      // The first recovery runs in the background: a server should listen while it catches up.
+      sweepTimer = setTimeout(sweep, 0).unref();
+    },
+
+    async close() {
+      closed = true;
+      clearTimeout(sweepTimer);
+      for (const entry of queues.values()) entry.controller?.abort(new Error("The runner is closing."));
+      await Promise.all([...queues.values()].map((entry) => entry.tail));
+    },
+
+    subscribe(threadId, listener) {
+      let set = listeners.get(threadId);
+      if (!set) listeners.set(threadId, (set = new Set()));
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0 && listeners.get(threadId) === set) listeners.delete(threadId);
+      };
+    },
+  };
+  return runner;
+}

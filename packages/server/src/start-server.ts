@@ -1,0 +1,90 @@
+/**
+ * `startServer`: the API on a real port through @hono/node-server, with the runner recovering
+ * threads left running by a crash. Accepts spec strings for the store and the model, as the CLI does.
+ */
+import type { AddressInfo } from "node:net";
+import { serve, type ServerType } from "@hono/node-server";
+import { ConfigurationError, type Model, type ThreadStore } from "agentfold";
+import { scriptedModelFromFile } from "agentfold/testing";
+import { createStore } from "@agentfold/stores";
+import { createServer, type Server, type ServerOptions } from "./create-server.ts";
+
+export interface StartServerOptions extends Omit<ServerOptions, "store" | "model"> {
+  /** A store, or a spec: a SQLite file path or a `postgres://` URL. */
+  store: ThreadStore | string;
+  /** A model, or a spec string such as `script:./replies.json` or `openai:gpt-4o-mini`. */
+  model: Model | string;
+  /** Default 3000; 0 picks a free port. */
+  port?: number;
+  /** Default `127.0.0.1`: loopback only until you choose otherwise. */
+  hostname?: string;
+}
+
+export interface RunningServer extends Server {
+  /** The address it listens on, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  port: number;
+  store: ThreadStore;
+  /** Stops listening, stops the runner, and closes the store if it was opened from a spec. */
+  close(): Promise<void>;
+}
+
+/**
+ * A model from a spec string: `script:<path.json>` is built in; other specs need `@agentfold/models`.
+ *
+ * @example
+ * const model = await resolveServerModel("script:./test/fixtures/divide.json");
+ */
+export async function resolveServerModel(spec: string): Promise<Model> {
+  if (spec.startsWith("script:")) return scriptedModelFromFile(spec.slice("script:".length));
+  let resolveModel: ((spec: string) => Model | Promise<Model>) | undefined;
+  try {
+    // Loaded only when needed: the provider SDKs are large.
+    const models = (await import("@agentfold/models")) as { resolveModel?: (spec: string) => Model | Promise<Model> };
+    resolveModel = models.resolveModel;
+  } catch (error) {
+    throw new ConfigurationError(`Model spec "${spec}" needs the @agentfold/models package, which failed to load: ${(error as Error).message}`);
+  }
+  if (typeof resolveModel !== "function") {
+    throw new ConfigurationError(`Model spec "${spec}" is not supported by this installation: use "script:<path.json>" or pass a Model object.`);
+  }
+  return resolveModel(spec);
+}
+
+/**
+ * Starts the API on a port and the runner's crash recovery.
+ *
+ * @example
+ * const server = await startServer({ store: "./agentfold.db", agents: [calculator], model: "script:replies.json", port: 3000 });
+ * console.log(`listening on ${server.url}`);
+ * await server.close();
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const ownsStore = typeof options.store === "string";
+  const store = typeof options.store === "string" ? await createStore(options.store) : options.store;
+  const model = typeof options.model === "string" ? await resolveServerModel(options.model) : options.model;
+  const { port = 3000, hostname = "127.0.0.1", ...rest } = options;
+  const server = createServer({ ...rest, store, model });
+  let listener: ServerType | undefined;
+  const address = await new Promise<AddressInfo>((resolve, reject) => {
+    listener = serve({ fetch: server.app.fetch, port, hostname }, resolve);
+    listener.once("error", reject);
+  });
+  await server.runner.start();
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    ...server,
+    store,
+    port: address.port,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        if (!listener) return resolve();
+        listener.close(() => resolve());
+        (listener as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await server.runner.close();
+      if (ownsStore) await store.close();
+    },
+  };
+}

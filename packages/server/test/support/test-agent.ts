@@ -1,0 +1,71 @@
+/**
+ * The agents and helpers the server tests share: a calculator whose divide needs approval and
+ * counts its runs, and a worker whose tool can be made to block (to catch a thread mid-step).
+ */
+import { appendFileSync } from "node:fs";
+import { z } from "zod";
+import { askHuman, defineAgent, defineTool, doneForNow, type Agent } from "agentfold";
+import { ScriptedModel } from "agentfold/testing";
+
+export interface TestAgents {
+  calculator: Agent;
+  worker: Agent;
+  /** Runs of divide, by `threadId:callId`. */
+  divideRuns: Map<string, number>;
+}
+
+/**
+ * @param options.runLog a file that gets one line per tool run (for counting across processes).
+ * @param options.workMs how long the worker's `work` tool takes.
+ */
+export function createTestAgents(options: { runLog?: string; workMs?: number } = {}): TestAgents {
+  const divideRuns = new Map<string, number>();
+  const record = (intent: string, key: string) => {
+    if (options.runLog) appendFileSync(options.runLog, `${JSON.stringify({ intent, key, pid: process.pid })}\n`);
+  };
+  const divide = defineTool({
+    intent: "divide",
+    description: "divide a by b",
+    args: z.object({ a: z.number(), b: z.number() }),
+    approval: "required",
+    idempotent: false,
+    run: ({ a, b }, { idempotencyKey }) => {
+      divideRuns.set(idempotencyKey, (divideRuns.get(idempotencyKey) ?? 0) + 1);
+      record("divide", idempotencyKey);
+      return a / b;
+    },
+  });
+  const work = defineTool({
+    intent: "work",
+    description: "do some slow work",
+    args: z.object({ label: z.string() }),
+    idempotent: true,
+    run: async ({ label }, { idempotencyKey }) => {
+      record("work", idempotencyKey);
+      await new Promise((resolve) => setTimeout(resolve, options.workMs ?? 0));
+      return `worked on ${label}`;
+    },
+  });
+  const calculator = defineAgent({
+    name: "calculator",
+    tools: [divide, askHuman({ intent: "request_more_information" }), doneForNow()],
+  });
+  const worker = defineAgent({ name: "worker", tools: [work, doneForNow()] });
+  return { calculator, worker, divideRuns };
+}
+
+/** Replies by turn, the same for every thread: divide 3 by 4, then done. */
+export const divideScript = [{ intent: "divide", a: 3, b: 4 }, { intent: "done_for_now", message: "finished" }, { intent: "done_for_now", message: "again" }];
+
+/** Replies by turn for the worker: one slow call, then done. */
+export const workScript = [{ intent: "work", label: "job" }, { intent: "done_for_now", message: "work done" }];
+
+/** One model for both test agents: it picks the script by the agent's tools. */
+export function createTestModel(): ScriptedModel {
+  return new ScriptedModel(
+    Array.from({ length: 3 }, (_, turn) => (request: { intents: readonly { intent: string }[] }) => {
+      const script = request.intents.some((intent) => intent.intent === "work") ? workScript : divideScript;
+      return script[turn] ?? { intent: "done_for_now", message: "out of script" };
+    }),
+  );
+}
