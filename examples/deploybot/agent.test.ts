@@ -71,7 +71,7 @@ test("a staging deploy runs at once", async () => {
   assert.equal(target.running.production, "v1.4.1");
   assert.equal(target.history.length, 1);
   assert.equal(target.history[0]?.idempotencyKey, `${thread.id}:${eventsOfType(thread, "tool_started")[0]?.callId}`);
-  assert.match(contextOf(model.requests[1]), /<deploy_backend_result>\nenvironment: staging\ntag: v1\.5\.0/);
+  assert.match(contextOf(model.requests[1]), /<deploy_backend_result>\ndeployed: v1\.5\.0\nenvironment: staging\n/);
 });
 
 test("a production deploy waits for approval, then runs exactly what was approved", async () => {
@@ -221,6 +221,25 @@ test("a deploy of a tag that does not exist fails, and the model corrects itself
   assert.doesNotMatch(contextOf(model.requests[2]), /<error>/);
   assert.equal(thread.consecutiveErrors, 0);
   assert.equal(target.running.staging, "v1.5.0");
+});
+
+test("an environment the tool does not know is caught before anything runs, and the model retries", async () => {
+  const { bot, target } = setup();
+  const { model, thread } = await runScript(
+    [
+      { intent: "deploy_backend", tag: "v1.5.0", environment: "prod" },
+      { intent: "deploy_backend", tag: "v1.5.0", environment: "production" },
+    ],
+    "ship v1.5.0 to prod",
+    bot,
+  );
+  const [error] = eventsOfType(thread, "error");
+  assert.equal(error?.source, "model_output");
+  assert.match(error?.message ?? "", /Invalid arguments for "deploy_backend": environment: /);
+  assert.equal(target.requests, 0);
+  assert.equal(model.requests.length, 2);
+  // The corrected call is a production deploy: it waits for approval like any other.
+  assert.equal(thread.status, "awaiting_approval");
 });
 
 test("a flaky deploy that fails twice self-heals on the third try", async () => {
