@@ -169,7 +169,11 @@ export function createDeploybot({ repository, target }: DeploybotSystems): Agent
     approval: (args) => args.environment === "production",
     // The target ignores a repeated idempotency key, so re-running after a crash is safe.
     idempotent: true,
-    run: ({ tag, environment }, { idempotencyKey }) => target.deploy({ tag, environment, idempotencyKey }),
+    // The model needs the outcome, not the target's bookkeeping (keys, record kinds).
+    run: ({ tag, environment }, { idempotencyKey }) => {
+      const record = target.deploy({ tag, environment, idempotencyKey });
+      return { deployed: record.tag, environment: record.environment };
+    },
   });
 
   const rollbackBackend = defineTool({
@@ -178,7 +182,10 @@ export function createDeploybot({ repository, target }: DeploybotSystems): Agent
     args: z.object({ environment }),
     // A rollback returns to a version that already ran there: the quick way out of an incident.
     idempotent: true,
-    run: ({ environment }, { idempotencyKey }) => target.rollback({ environment, idempotencyKey }),
+    run: ({ environment }, { idempotencyKey }) => {
+      const record = target.rollback({ environment, idempotencyKey });
+      return { rolled_back_to: record.tag, environment: record.environment };
+    },
   });
 
   return defineAgent({
