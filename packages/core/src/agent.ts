@@ -10,7 +10,7 @@ import type { JsonValue } from "./events.ts";
 import { hashArgs } from "./hash.ts";
 import { defaultPrompt, type PromptFunction } from "./default-prompt.ts";
 import type { ModelMessage, OutputMode } from "./model.ts";
-import { toJson } from "./next-step.ts";
+import { intentSpecs, nextStepSchema, toJson } from "./next-step.ts";
 import { nextAction, type Limits, type NextAction, type Policy } from "./next-action.ts";
 import { xmlContext, type ContextRenderer } from "./render-context.ts";
 import { applyAll, buildPrompt, decide, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
@@ -148,6 +148,8 @@ export function defineAgent(definition: AgentDefinition): Agent {
     prompt: definition.prompt ?? defaultPrompt,
     mode: definition.mode,
     hooks: definition.hooks ?? {},
+    schema: nextStepSchema(definition.tools),
+    intents: intentSpecs(definition.tools),
   };
 
   const agent: Agent = {
@@ -200,7 +202,8 @@ export function defineAgent(definition: AgentDefinition): Agent {
           const why = parsed && !parsed.success ? formatIssues(parsed.error.issues) : `unknown intent ${item.intent}`;
           throw new InvalidInputError(`Edited arguments for "${item.intent}" are invalid: ${why}. Expected: ${JSON.stringify(tool?.parameters ?? {})}`);
         }
-        args = toJson(parsed.data) as Record<string, JsonValue>;
+        // Keep the input shape: the tool parses these again when it runs.
+        args = toJson(decision.args) as Record<string, JsonValue>;
       }
       return thread.append(
         [

@@ -25,8 +25,12 @@ function describeType(schema: Record<string, unknown>): string {
   return JSON.stringify(schema);
 }
 
+const described = new WeakMap<readonly IntentSpec[], string>();
+
 function describeIntents(intents: readonly IntentSpec[]): string {
-  return intents
+  const cached = described.get(intents);
+  if (cached !== undefined) return cached;
+  const text = intents
     .map((spec) => {
       const properties = (spec.parameters as { properties?: Record<string, Record<string, unknown>> }).properties ?? {};
       const required = new Set((spec.parameters as { required?: string[] }).required ?? []);
@@ -37,6 +41,8 @@ function describeIntents(intents: readonly IntentSpec[]): string {
       return `- ${spec.intent}: ${description}.${args ? ` Arguments: ${args}.` : ""}`;
     })
     .join("\n");
+  described.set(intents, text);
+  return text;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { JsonValue } from "./events.ts";
 import type { IntentSpec, JsonSchema } from "./model.ts";
 import type { AnyTool } from "./tools.ts";
 
-/** One validated call: the intent and its arguments as the tool's schema parsed them. */
+/** One validated call: the intent and its arguments as the model sent them (they passed the schema). */
 export interface ParsedCall {
   intent: string;
   args: Record<string, JsonValue>;
@@ -141,7 +141,9 @@ export function parseModelOutput(output: unknown, tools: ReadonlyMap<string, Any
         raw: shorten(raw),
       };
     }
-    calls.push({ intent: tool.intent, args: toJsonObject(parsed.data) });
+    // Store what the model sent (validated), not the schema's output: the tool parses it again when
+    // it runs, so a schema that transforms (dollars → cents) must see its input shape.
+    calls.push({ intent: tool.intent, args: toJsonObject(args) });
   }
   return { ok: true, calls };
 }

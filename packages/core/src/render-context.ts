@@ -7,6 +7,7 @@
  */
 import type { Event, EventType, JsonValue } from "./events.ts";
 import type { Thread } from "./thread.ts";
+import { ConfigurationError } from "./errors.ts";
 import { countTokens } from "./tokens.ts";
 import { toYaml } from "./yaml.ts";
 
@@ -25,9 +26,9 @@ export type EventRenderer<E extends Event = Event> = (event: E, helpers: RenderH
 
 export interface RenderedContext {
   /** The context text, one block per visible event. */
-  text: string;
-  /** Its token count. */
-  tokens: number;
+  readonly text: string;
+  /** Its token count, computed on first read from per-event counts (cached: events never change). */
+  readonly tokens: number;
 }
 
 /** Replaces early events with a summary when the context is over budget; recorded as an event. */
@@ -55,15 +56,25 @@ export interface XmlContextOptions {
   /** Hide errors that a later success resolved (default true). */
   hideResolvedErrors?: boolean;
   /**
-   * Paths to redact: the block name, then keys in its body. `login.password` redacts the password
-   * argument of `login` calls, `login_result.token` the token in its results, `*.apiKey` any
-   * top-level `apiKey` (`*` matches any one name). Matched values render as `[redacted]`.
+   * What to redact. A single name (`password`) redacts that key at any depth of any block. A dotted
+   * path starts with the block name: `login.password` redacts the password argument of `login`
+   * calls, `login_result.token` the token in its results, `*.apiKey` a top-level `apiKey` of any
+   * block (`*` matches any one name). Matched values render as `[redacted]`.
    */
   redact?: readonly string[];
   /** Keep the context under this many tokens by compaction. */
   maxTokens?: number;
   /** How to compact; the default drops the oldest events and says how many. */
   compact?: Compactor;
+}
+
+/** Redacts every `key` at any depth. */
+function redactKey(value: JsonValue, key: string): JsonValue {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => redactKey(item, key));
+  const out: Record<string, JsonValue> = {};
+  for (const [name, inner] of Object.entries(value)) out[name] = name === key ? "[redacted]" : redactKey(inner, key);
+  return out;
 }
 
 function redactValue(value: JsonValue, path: readonly string[], depth = 0): JsonValue {
@@ -135,22 +146,39 @@ export const dropOldestEvents: Compactor = ({ thread, eventTokens, maxTokens }) 
  * The default context renderer: XML-like tags with YAML bodies.
  *
  * @example
- * const context = xmlContext({ redact: ["args.password"], maxTokens: 8000 });
+ * const context = xmlContext({ redact: ["password", "login_result.token"], maxTokens: 8000 });
  * context.render(thread).text; // "<user_input>\ncan you multiply 3 and 4?\n</user_input>\n..."
  */
 export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
   const hideResolved = options.hideResolvedErrors ?? true;
-  const redactPaths = (options.redact ?? []).map((path) => path.split("."));
+  const redactPaths = (options.redact ?? []).map((path) => {
+    const segments = typeof path === "string" ? path.split(".") : [];
+    if (segments.length === 0 || segments.some((segment) => segment === "")) {
+      throw new ConfigurationError(`Redact path ${JSON.stringify(path)} is invalid: use "key", "block.key" or "*.key".`);
+    }
+    if (segments.length > 1 && (segments[0] === "args" || segments[0] === "result")) {
+      throw new ConfigurationError(
+        `Redact path "${path}" starts with "${segments[0]}", but paths start with the block name: use "${segments.slice(1).join(".")}" (any block), "<intent>.${segments.slice(1).join(".")}" or "<intent>_result.${segments.slice(1).join(".")}".`,
+      );
+    }
+    return segments;
+  });
   const redact = (value: JsonValue, blockName: string | undefined): JsonValue => {
     let current = value;
     for (const [first, ...rest] of redactPaths) {
-      if (rest.length > 0 && (first === "*" || first === blockName)) current = redactValue(current, rest);
+      if (rest.length === 0) current = redactKey(current, first!);
+      else if (first === "*" || first === blockName) current = redactValue(current, rest);
     }
     return current;
   };
-  const cache = new WeakMap<Event, { text: string | null; tokens: number }>();
+  interface Entry {
+    text: string | null;
+    tokens: number | undefined;
+  }
+  const cache = new WeakMap<Event, Entry>();
+  const tokensOf = (entry: Entry): number => (entry.tokens ??= entry.text === null ? 0 : countTokens(entry.text));
 
-  function renderEvent(event: Event, intentOf: (callId: string) => string | undefined): { text: string | null; tokens: number } {
+  function renderEvent(event: Event, intentOf: (callId: string) => string | undefined): Entry {
     const cached = cache.get(event);
     if (cached) return cached;
     const helpers: RenderHelpers = { intentOf, yaml: (value, blockName) => toYaml(redact(value, blockName)), block };
@@ -160,47 +188,121 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
     const renderer = (custom ?? defaultEventRenderers[event.type]) as EventRenderer;
     const text = renderer(event, helpers);
     // Each block ends with a newline; counting blocks one by one then adds up to the whole.
-    const entry = { text: text === null ? null : `${text}\n`, tokens: text === null ? 0 : countTokens(`${text}\n`) };
+    const entry: Entry = { text: text === null ? null : `${text}\n`, tokens: undefined };
     cache.set(event, entry);
     return entry;
   }
 
-  function pass(thread: Thread, visit: (index: number, entry: { text: string | null; tokens: number }) => void): void {
-    const known = new Map<string, string>();
-    const intentOf = (callId: string) => known.get(callId);
-    const { compactedUpTo, lastSuccessIndex } = thread.state;
-    thread.events.forEach((event, index) => {
-      if (event.type === "model_decision") for (const call of event.calls) known.set(call.callId, call.intent);
-      if (index < compactedUpTo) return;
-      if (hideResolved && event.type === "error" && index < lastSuccessIndex) return;
-      visit(index, renderEvent(event, intentOf));
-    });
+  /** The intent of a call, found by scanning back from `before` (only for events not yet cached). */
+  function intentFinder(thread: Thread, before: number): (callId: string) => string | undefined {
+    return (callId) => {
+      for (let index = before - 1; index >= 0; index--) {
+        const event = thread.eventAt(index)!;
+        if (event.type === "model_decision") {
+          const call = event.calls.find((candidate) => candidate.callId === callId);
+          if (call) return call.intent;
+        }
+      }
+      return undefined;
+    };
+  }
+
+  function visible(thread: Thread, index: number): boolean {
+    const event = thread.eventAt(index)!;
+    if (index < thread.state.compactedUpTo) return false;
+    return !(hideResolved && event.type === "error" && index < thread.state.lastSuccessIndex);
+  }
+
+  /**
+   * The rendered text of a thread's first `length` events. Kept per last event so the next render
+   * of the same thread, a few events longer, only renders the new events.
+   */
+  interface Snapshot {
+    threadId: string;
+    firstEvent: Event;
+    length: number;
+    text: string;
+    compactedUpTo: number;
+    lastSuccessIndex: number;
+    showsErrors: boolean;
+    tokens(): number;
+  }
+  const snapshots = new WeakMap<Event, Snapshot>();
+  const lookBack = 16;
+
+  function usableSnapshot(thread: Thread): Snapshot | undefined {
+    const { state, version } = thread;
+    for (let index = version - 1; index >= Math.max(0, version - lookBack); index--) {
+      const snapshot = snapshots.get(thread.eventAt(index)!);
+      if (
+        snapshot &&
+        snapshot.threadId === thread.id &&
+        snapshot.length === index + 1 &&
+        snapshot.firstEvent === thread.eventAt(0) &&
+        snapshot.compactedUpTo === state.compactedUpTo &&
+        !(hideResolved && snapshot.showsErrors && snapshot.lastSuccessIndex !== state.lastSuccessIndex)
+      ) {
+        return snapshot;
+      }
+    }
+    return undefined;
+  }
+
+  function renderThread(thread: Thread): Snapshot {
+    const { state, version } = thread;
+    const base = usableSnapshot(thread);
+    if (base?.length === version) return base;
+    let text = base?.text ?? "";
+    let showsErrors = base?.showsErrors ?? false;
+    const added: Entry[] = [];
+    for (let index = base?.length ?? 0; index < version; index++) {
+      if (!visible(thread, index)) continue;
+      const event = thread.eventAt(index)!;
+      const entry = renderEvent(event, intentFinder(thread, index));
+      if (entry.text === null) continue;
+      text += entry.text;
+      added.push(entry);
+      if (event.type === "error") showsErrors = true;
+    }
+    let tokens: number | undefined;
+    let previous: Snapshot | undefined = base;
+    const snapshot: Snapshot = {
+      threadId: thread.id,
+      firstEvent: thread.eventAt(0)!,
+      length: version,
+      text,
+      compactedUpTo: state.compactedUpTo,
+      lastSuccessIndex: state.lastSuccessIndex,
+      showsErrors,
+      tokens() {
+        if (tokens === undefined) {
+          tokens = added.reduce((sum, entry) => sum + tokensOf(entry), previous?.tokens() ?? 0);
+          previous = undefined; // the sum is known; let older snapshots go
+        }
+        return tokens;
+      },
+    };
+    if (version > 0) snapshots.set(thread.eventAt(version - 1)!, snapshot);
+    return snapshot;
   }
 
   return {
     maxTokens: options.maxTokens,
     compact: options.compact ?? dropOldestEvents,
     render(thread) {
-      let text = "";
-      let tokens = 0;
-      if (thread.state.compactionSummary !== null) {
-        const summary = block("summary", thread.state.compactionSummary) + "\n";
-        text += summary;
-        tokens += countTokens(summary);
-      }
-      pass(thread, (_index, entry) => {
-        if (entry.text === null) return;
-        text += entry.text;
-        tokens += entry.tokens;
-      });
-      return { text, tokens };
+      const summary = thread.state.compactionSummary === null ? "" : `${block("summary", thread.state.compactionSummary)}\n`;
+      const snapshot = renderThread(thread);
+      return {
+        text: summary + snapshot.text,
+        get tokens() {
+          return countTokens(summary) + snapshot.tokens();
+        },
+      };
     },
     eventTokens(thread) {
-      const counts = new Array<number>(thread.events.length).fill(0);
-      pass(thread, (index, entry) => {
-        counts[index] = entry.tokens;
-      });
-      return counts;
+      return thread.events.map((event, index) =>
+        visible(thread, index) ? tokensOf(renderEvent(event, intentFinder(thread, index))) : 0,
+      );
     },
   };
 }

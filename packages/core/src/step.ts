@@ -6,8 +6,8 @@
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigurationError, describeError } from "./errors.ts";
 import type { NewEvent } from "./events.ts";
-import type { Model, ModelMessage, ModelReply, ModelRequest, OutputMode } from "./model.ts";
-import { intentSpecs, nextStepSchema, parseModelOutput, toJson } from "./next-step.ts";
+import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, OutputMode } from "./model.ts";
+import { parseModelOutput, toJson } from "./next-step.ts";
 import { nextAction, type NextAction, type Policy } from "./next-action.ts";
 import type { PromptFunction } from "./default-prompt.ts";
 import type { Thread } from "./thread.ts";
@@ -45,6 +45,9 @@ export interface Runtime {
   prompt: PromptFunction;
   mode: OutputMode | undefined;
   hooks: AgentHooks;
+  /** The next-step schema and intents, computed once from the tools. */
+  schema: JsonSchema;
+  intents: readonly IntentSpec[];
 }
 
 /** Returned by a tool that ran a child agent which is now waiting for a person. */
@@ -79,7 +82,7 @@ export function buildPrompt(runtime: Runtime, thread: Thread, mode: OutputMode):
   const messages = runtime.prompt({
     agent: { name: runtime.name, description: runtime.description, instructions: runtime.instructions },
     context: rendered.text,
-    intents: intentSpecs([...runtime.policy.tools.values()]),
+    intents: runtime.intents,
     mode,
   });
   return { messages, context: rendered.text, contextTokens: rendered.tokens };
@@ -88,11 +91,10 @@ export function buildPrompt(runtime: Runtime, thread: Thread, mode: OutputMode):
 /** Asks the model for the next step and appends the decision (or a compact error). */
 export async function decide(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
   const mode = runtime.mode ?? options.model.defaultMode ?? "prompt";
-  const tools = [...runtime.policy.tools.values()];
   let request: ModelRequest = {
     messages: buildPrompt(runtime, thread, mode).messages,
-    schema: nextStepSchema(tools),
-    intents: intentSpecs(tools),
+    schema: runtime.schema,
+    intents: runtime.intents,
     mode,
     threadId: thread.id,
     turn: thread.state.stepCount,

@@ -72,23 +72,42 @@ export class Thread {
   readonly id: string;
   readonly agent: string | undefined;
   readonly metadata: Readonly<Record<string, JsonValue>>;
-  readonly events: readonly Event[];
   /** The fold of all events: status, pending requests, counters. */
   readonly state: ThreadState;
+  /**
+   * Events live in a buffer shared by a thread and the threads appended from it; each thread sees
+   * only its first `#length`. Appending to the newest thread pushes in place (O(1)); appending to an
+   * older one copies its prefix. Private fields stay writable under `Object.freeze`.
+   */
+  readonly #buffer: Event[];
+  readonly #length: number;
+  #events: readonly Event[] | undefined;
 
   private constructor(
     id: string,
     agent: string | undefined,
     metadata: Record<string, JsonValue>,
-    events: readonly Event[],
+    buffer: Event[],
+    length: number,
     state: ThreadState,
   ) {
     this.id = id;
     this.agent = agent;
     this.metadata = metadata;
-    this.events = events;
+    this.#buffer = buffer;
+    this.#length = length;
     this.state = state;
     Object.freeze(this);
+  }
+
+  /** The events, oldest first (a frozen array, made on first read). */
+  get events(): readonly Event[] {
+    return (this.#events ??= Object.freeze(this.#buffer.slice(0, this.#length)));
+  }
+
+  /** The event at `index`, without materializing `events`. */
+  eventAt(index: number): Event | undefined {
+    return index >= 0 && index < this.#length ? this.#buffer[index] : undefined;
   }
 
   /** An empty thread (no events yet). */
@@ -97,7 +116,8 @@ export class Thread {
       options.id ?? newId("thr"),
       options.agent,
       deepFreeze({ ...(options.metadata ?? {}) }),
-      Object.freeze([]),
+      [],
+      0,
       emptyThreadState,
     );
   }
@@ -168,18 +188,18 @@ export class Thread {
   appendEvents(events: readonly Event[]): Thread {
     if (events.length === 0) return this;
     let state = this.state;
-    const all = this.events.slice();
+    const buffer = this.#buffer.length === this.#length ? this.#buffer : this.#buffer.slice(0, this.#length);
     for (const event of events) {
       deepFreeze(event);
-      state = reduceThreadState(state, event, all.length);
-      all.push(event);
+      state = reduceThreadState(state, event, buffer.length);
+      buffer.push(event);
     }
-    return new Thread(this.id, this.agent, this.metadata, Object.freeze(all), state);
+    return new Thread(this.id, this.agent, this.metadata, buffer, buffer.length, state);
   }
 
   /** The number of events: the version a store compares on append. */
   get version(): number {
-    return this.events.length;
+    return this.#length;
   }
 
   get status(): ThreadStatus {
@@ -200,7 +220,7 @@ export class Thread {
   }
 
   get lastEvent(): Event | undefined {
-    return this.events[this.events.length - 1];
+    return this.eventAt(this.#length - 1);
   }
 
   /** The pending item for a call id, or a `StateConflictError` naming what is pending instead. */

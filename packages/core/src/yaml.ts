@@ -6,12 +6,16 @@
 import type { JsonValue } from "./events.ts";
 
 const reserved = /^(?:true|false|null|yes|no|on|off|y|n|~)$/i;
-const plainSafe = /^[A-Za-z_/][A-Za-z0-9_ .,/()'$@%+=?!-]*$/;
+// Letters, digits and the punctuation that cannot start or change a YAML token in this position.
+const plainSafe = /^[A-Za-z0-9_/][A-Za-z0-9_ .,/()'$@%+=?!:#-]*$/;
+// Anything a YAML 1.1 or 1.2 parser could read as a number (ints, floats, hex, octal, sexagesimal).
+const numberLike = /^[-+]?(?:[0-9][0-9_:]*(?:\.[0-9_]*)?(?:e[-+]?[0-9]+)?|\.[0-9]+|0x[0-9a-f_]+|0o[0-7]+|0b[01_]+)$/i;
 
 function isPlain(text: string): boolean {
   return (
     plainSafe.test(text) &&
     !reserved.test(text) &&
+    !numberLike.test(text) &&
     !text.endsWith(" ") &&
     !text.includes(" #") &&
     !text.includes(": ") &&

@@ -7,6 +7,7 @@ import { toYaml } from "../src/yaml.ts";
 const tricky = fc.constantFrom(
   "a\n\nb", "\n", "x\n\n", " lead", "- x", "a #b", "@x", "1e3", "0x1F", ".5", "a:b", "é ü", "\t",
   "x\r\ny", "multi\n line", "a\n  b\n", "true", "No", "null", "~", "", "key: value", "#comment",
+  "7c02af9", "1e5", "1_000", "10:30", "2026-01-12T09:03:00Z", "0o17", "0b101", "1.", "a:", "a#b", "12:30:45.5", "v1.2.3",
 );
 const text = fc.oneof(fc.string({ unit: "binary" }), tricky);
 const json = fc.letrec((tie) => ({
