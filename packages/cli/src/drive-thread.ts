@@ -17,15 +17,34 @@ export interface DriveOptions {
   model: Model;
   /** Recorded on approvals and answers. */
   actor: string;
+  /** Flags a follow-up command must repeat (a non-default `--db`). */
+  carry?: readonly string[];
 }
 
 /** Raised when the person pressed Ctrl-C while the agent was running. */
 export class Interrupted extends CliError {
   readonly thread: Thread;
-  constructor(thread: Thread) {
-    super(`Stopped. Everything up to here is saved in thread ${thread.id}; continue with: agentfold resume ${thread.id}`, ExitCode.interrupted, "interrupted");
+  constructor(thread: Thread, carry: readonly string[] = []) {
+    super(`Stopped. Everything up to here is saved in thread ${thread.id}; continue with: ${resumeCommand(thread, carry)}`, ExitCode.interrupted, "interrupted");
     this.thread = thread;
   }
+}
+
+function resumeCommand(thread: Thread, carry: readonly string[]): string {
+  return `agentfold resume ${thread.id}${carry.length ? ` ${carry.join(" ")}` : ""}`;
+}
+
+/** Errors that are the user's to fix (exit 2) rather than faults (exit 1), by class name. */
+const fixableErrors = new Set(["ConfigurationError", "InvalidInputError"]);
+
+/** The error, with a note that the thread is saved and how to continue it once fixed. */
+function withResumeHint(error: unknown, thread: Thread, carry: readonly string[]): unknown {
+  if (!(error instanceof Error) || error instanceof CliError) return error;
+  const fixable = fixableErrors.has(error.name);
+  const hint = ` Thread ${thread.id} is saved (${thread.version} events); once this is fixed, continue with: ${resumeCommand(thread, carry)}`;
+  const wrapped = new CliError(`${error.message}${hint}`, fixable ? ExitCode.usage : ExitCode.unexpected, (error as Error & { code?: string }).code ?? "unexpected");
+  wrapped.cause = error;
+  return wrapped;
 }
 
 /** A model that shows a spinner for as long as each call takes. */
@@ -35,7 +54,7 @@ function withSpinner(model: Model, out: Output, controller: AbortController): Mo
     get(target, property) {
       if (property !== "generate") return Reflect.get(target, property, target);
       return async (request: Parameters<Model["generate"]>[0]) => {
-        const spin = prompts.spinner({ onCancel: () => controller.abort() });
+        const spin = prompts.spinner({ withGuide: false, onCancel: () => controller.abort() });
         spin.start(`${model.id} is thinking`);
         try {
           return await target.generate(request);
@@ -96,7 +115,7 @@ async function runAgent(thread: Thread, options: DriveOptions): Promise<Thread> 
       },
     });
   } catch (error) {
-    if (controller.signal.aborted) throw new Interrupted(latest);
-    throw error;
+    if (controller.signal.aborted) throw new Interrupted(latest, options.carry ?? []);
+    throw withResumeHint(error, latest, options.carry ?? []);
   }
 }

@@ -56,7 +56,7 @@ async function decideAndContinue(
     const model = options.continue ? (await modelFor(options.model, context.env, context.cwd, thread)).model : undefined;
     const actor = actorName(context.env);
     const decided = await storeAppend({ out, store }, decide(agent, thread, actor), thread);
-    const final = model ? await driveThread(decided, { out, store, agent, model, actor }) : decided;
+    const final = model ? await driveThread(decided, { out, store, agent, model, actor, carry: carryFlags(options, context.env) }) : decided;
     return finish(out, final, carryFlags(options, context.env));
   });
 }
