@@ -1,0 +1,31 @@
+/**
+ * A server in its own process, for tests that kill it or run two at once. Configured by environment:
+ * TEST_DB (SQLite path or Postgres URL), TEST_SCHEMA (Postgres schema), TEST_RUN_LOG (tool runs),
+ * TEST_WORK_MS (how long the worker's tool takes), TEST_LEASE_TTL_MS. Prints one JSON line
+ * `{ "url": ... }` once it listens.
+ */
+import { createPostgresStore, createSqliteStore } from "@agentfold/stores";
+import { startServer } from "../../src/index.ts";
+import { createTestAgents, createTestModel } from "./test-agent.ts";
+
+const db = process.env.TEST_DB!;
+const store = db.startsWith("postgres")
+  ? await createPostgresStore({ connectionString: db, ...(process.env.TEST_SCHEMA ? { schema: process.env.TEST_SCHEMA } : {}) })
+  : createSqliteStore({ path: db });
+const agents = createTestAgents({
+  ...(process.env.TEST_RUN_LOG ? { runLog: process.env.TEST_RUN_LOG } : {}),
+  workMs: Number(process.env.TEST_WORK_MS ?? 0),
+});
+const server = await startServer({
+  store,
+  agents: [agents.calculator, agents.worker],
+  model: createTestModel(),
+  port: 0,
+  apiKeys: false,
+  leaseTtlMs: Number(process.env.TEST_LEASE_TTL_MS ?? 30_000),
+  onError: (error, threadId) => console.error(`runner error on ${threadId}:`, error),
+});
+process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
+process.on("SIGTERM", () => {
+  void server.close().then(() => store.close()).then(() => process.exit(0));
+});
