@@ -263,7 +263,7 @@ async function readEvents(response: Response, until: number | ((event: string) =
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const fields = Object.fromEntries(block.split("\n").filter((line) => !line.startsWith(":")).map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]));
-      if (fields.data !== undefined) messages.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) });
+      if (fields.data !== undefined) messages.push({ id: fields.id ?? "", event: fields.event ?? "message", data: JSON.parse(fields.data) });
     }
   }
   await reader.cancel();

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LeaseLostError } from "agentfold";
+import { createMemoryStore, ScriptedModel } from "agentfold/testing";
+import { createRunner } from "../src/index.ts";
+import { createTestAgents, createTestModel } from "./support/test-agent.ts";
+
+describe("runner", () => {
+  it("advances a thread until it waits, and holds nothing for it afterwards", async () => {
+    const { calculator } = createTestAgents();
+    const store = createMemoryStore();
+    const runner = createRunner({ store, agents: [calculator], model: createTestModel() });
+    const thread = calculator.start("divide 3 by 4");
+    await store.create(thread);
+    const outcome = await runner.advance(thread.id);
+    assert.equal(outcome.result, "settled");
+    assert.equal(outcome.thread?.status, "awaiting_approval");
+    assert.equal((await store.load(thread.id))?.status, "awaiting_approval");
+    assert.equal(runner.activeThreads, 0);
+    assert.equal((await runner.advance("thr_missing")).result, "not_found");
+  });
+
+  it("does not advance a thread whose lease another runner holds", async () => {
+    const { calculator } = createTestAgents();
+    const store = createMemoryStore();
+    const runner = createRunner({ store, agents: [calculator], model: createTestModel(), owner: "a" });
+    const thread = calculator.start("divide 3 by 4");
+    await store.create(thread);
+    const lease = await store.acquireLease(thread.id, "b", 60_000);
+    assert.ok(lease);
+    const outcome = await runner.advance(thread.id);
+    assert.equal(outcome.result, "leased_elsewhere");
+    assert.equal((await store.load(thread.id))?.version, 1, "nothing was appended");
+    await store.releaseLease(lease);
+    assert.equal((await runner.advance(thread.id)).thread?.status, "awaiting_approval");
+  });
+
+  it("stops writing once its lease is taken over (fenced appends)", async () => {
+    const { worker } = createTestAgents({ workMs: 300 });
+    const store = createMemoryStore();
+    const errors: unknown[] = [];
+    const runner = createRunner({ store, agents: [worker], model: createTestModel(), owner: "a", leaseTtlMs: 100, onError: (error) => errors.push(error) });
+    const thread = worker.start("work");
+    await store.create(thread);
+    const advancing = runner.advance(thread.id);
+    // Let the lease expire without renewal being possible: another owner takes it.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const original = store.renewLease.bind(store);
+    store.renewLease = async () => undefined;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const stolen = await store.acquireLease(thread.id, "b", 60_000);
+    assert.ok(stolen, "the expired lease can be taken");
+    const outcome = await advancing;
+    store.renewLease = original;
+    assert.equal(outcome.result, "stopped");
+    const stored = await store.load(thread.id);
+    assert.equal(stored?.lastEvent?.type, "tool_started", "the old runner wrote nothing after losing the lease");
+    await assert.rejects(store.append(stored!.append([{ type: "cancel" }]), { expectedVersion: stored!.version, fence: stolen.token - 1 }), LeaseLostError);
+  });
+
+  it("serializes work on one thread in a process and shares queued advances", async () => {
+    const { calculator } = createTestAgents();
+    const store = createMemoryStore();
+    const runner = createRunner({ store, agents: [calculator], model: createTestModel() });
+    const thread = calculator.start("divide 3 by 4");
+    await store.create(thread);
+    const first = runner.advance(thread.id);
+    const second = runner.advance(thread.id);
+    const third = runner.advance(thread.id);
+    assert.equal(second, third, "a queued advance is shared");
+    const outcomes = await Promise.all([first, second, third]);
+    assert.deepEqual(outcomes.map((outcome) => outcome.result), ["settled", "settled", "settled"]);
+    assert.equal((await store.load(thread.id))?.version, 3);
+  });
+
+  it("recover() advances every thread left running, and only those of its agents", async () => {
+    const { calculator, worker } = createTestAgents();
+    const store = createMemoryStore();
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index++) {
+      const thread = calculator.start(`divide ${index}`);
+      ids.push(thread.id);
+      await store.create(thread);
+    }
+    const other = worker.start("work");
+    await store.create(other);
+    const runner = createRunner({ store, agents: [calculator], model: createTestModel() });
+    assert.equal(await runner.recover(), 5);
+    for (const id of ids) assert.equal((await store.load(id))?.status, "awaiting_approval");
+    assert.equal((await store.load(other.id))?.status, "running", "threads of other agents are left alone");
+  });
+
+  it("change() applies a person's change under the lease and reports its errors", async () => {
+    const { calculator, divideRuns } = createTestAgents();
+    const store = createMemoryStore();
+    const runner = createRunner({ store, agents: [calculator], model: createTestModel() });
+    const thread = calculator.start("divide 3 by 4");
+    await store.create(thread);
+    const paused = (await runner.advance(thread.id)).thread!;
+    const callId = paused.pending[0]!.callId;
+    const { applied, settled } = await runner.change(thread.id, (current, agent) => agent.approve(current, callId, { actor: "ann" }));
+    assert.equal(applied.lastEvent?.type, "approval_decision");
+    assert.equal((await settled).thread?.status, "done");
+    assert.equal(divideRuns.size, 1);
+    await assert.rejects(runner.change(thread.id, (current, agent) => agent.approve(current, callId)), /not pending/);
+  });
+
+  it("records a failed event when the runner cannot go on (a model script ran out)", async () => {
+    const { calculator } = createTestAgents();
+    const store = createMemoryStore();
+    const runner = createRunner({ store, agents: [calculator], model: new ScriptedModel([]), onError: () => {} });
+    const thread = calculator.start("divide 3 by 4");
+    await store.create(thread);
+    const outcome = await runner.advance(thread.id);
+    assert.equal(outcome.thread?.status, "failed");
+    const last = outcome.thread?.lastEvent;
+    assert.ok(last?.type === "failed" && /Add a step to the script/.test(last.reason));
+  });
+
+  it("start() recovers in the background and close() stops it", async () => {
+    const { calculator } = createTestAgents();
+    const store = createMemoryStore();
+    const thread = calculator.start("divide 3 by 4");
+    await store.create(thread);
+    const runner = createRunner({ store, agents: [calculator], model: createTestModel(), leaseTtlMs: 200 });
+    await runner.start();
+    for (let attempt = 0; attempt < 50 && (await store.load(thread.id))?.status === "running"; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal((await store.load(thread.id))?.status, "awaiting_approval");
+    await runner.close();
+  });
+});
