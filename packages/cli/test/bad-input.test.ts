@@ -4,6 +4,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { Command } from "commander";
+import { createProgram } from "../src/main.ts";
+import { createOutput } from "../src/output.ts";
 import { calculatorModule, fixtures, json, runCli, tempDir, type CliResult } from "./helpers.ts";
 
 const divideScript = `script:${join(fixtures, "divide.json")}`;
@@ -101,14 +104,22 @@ describe("bad input", () => {
     assert.match(body.error.message, /No thread with id "thr_nope"/);
   });
 
-  test("--help of every command exits 0 and shows examples; the top level lists exit codes", async () => {
-    const commands = [[], ["run"], ["resume"], ["message"], ["approve"], ["reject"], ["respond"], ["threads"], ["threads", "ls"], ["threads", "show"], ["threads", "render"], ["fork"], ["serve"], ["init"]];
-    const results = await Promise.all(commands.map((command) => runCli([...command, "--help"], { cwd: dir.path })));
-    results.forEach((result, index) => {
-      const name = commands[index]?.join(" ") || "agentfold";
-      assert.equal(result.code, 0, `${name} --help`);
-      assert.match(result.stdout, /Examples:\n\s+\$ agentfold /, `${name} --help has examples`);
-    });
-    assert.match(results[0]?.stdout ?? "", /Exit codes:\n\s+0\s+done.*\n\s+1\s+unexpected.*\n\s+2\s+bad input.*\n\s+3\s+the thread waits/);
+  test("--help of every command shows examples; the top level lists exit codes", async () => {
+    const program = createProgram({ env: {}, cwd: dir.path, output: () => createOutput({ json: false }), exitCode: 0 });
+    const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
+    const commands = all(program);
+    assert.ok(commands.length >= 14, commands.map((command) => command.name()).join(", "));
+    for (const command of commands) {
+      let text = "";
+      command.configureOutput({ writeOut: (chunk) => (text += chunk), writeErr: (chunk) => (text += chunk) });
+      command.outputHelp();
+      assert.match(text, /Examples:\n\s+\$ agentfold /, `${command.name()} --help has examples`);
+    }
+    const help = await runCli(["--help"], { cwd: dir.path });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Exit codes:\n\s+0\s+done.*\n\s+1\s+unexpected.*\n\s+2\s+bad input.*\n\s+3\s+the thread waits/);
+    const runHelp = await runCli(["run", "--help"], { cwd: dir.path });
+    assert.equal(runHelp.code, 0);
+    assert.match(runHelp.stdout, /Usage: agentfold run \[options\] <module> <message>/);
   });
 });

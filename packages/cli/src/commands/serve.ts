@@ -2,7 +2,6 @@
  * `agentfold serve`: the HTTP API of DESIGN.md for the agents of a module, on a store and a model.
  */
 import type { Command } from "commander";
-import type { Agent, Model, ThreadStore } from "agentfold";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { loadAgentModule, parseTarget, pickAgent } from "../load-agents.ts";
 import { openStore, redact, storeSpec } from "../open-store.ts";
@@ -17,33 +16,6 @@ interface ServeOptions {
   host: string;
   model?: string;
   json?: boolean;
-}
-
-/** What `startServer` of `@agentfold/server` is called with. */
-interface StartServerOptions {
-  store: ThreadStore;
-  agents: Agent[];
-  model: Model;
-  port: number;
-  hostname: string;
-}
-
-/** What a started server may give back; only `close` is needed. */
-interface RunningServer {
-  url?: string;
-  port?: number;
-  close?: () => unknown;
-  stop?: () => unknown;
-}
-
-type StartServer = (options: StartServerOptions) => RunningServer | Promise<RunningServer>;
-
-async function serverPackage(): Promise<StartServer> {
-  const module = (await import("@agentfold/server")) as unknown as { startServer?: StartServer };
-  if (typeof module.startServer !== "function") {
-    throw new CliError("agentfold serve needs startServer from @agentfold/server, which this install does not provide yet. Update @agentfold/server.", ExitCode.unexpected, "unavailable");
-  }
-  return module.startServer;
 }
 
 function parsePort(text: string): number {
@@ -74,7 +46,7 @@ export function registerServeCommand(program: Command, context: CommandContext):
     .description("Serve the HTTP API (launch, approve, answer, stream threads) for the agents of a module. Stops on Ctrl-C.")
     .requiredOption("--agents <module>", "the module whose exported agents are served (module#name serves one)")
     .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
-    .option("-p, --port <n>", "port; 0 picks a free one (else PORT, else 3000)", process.env.PORT ?? "3000")
+    .option("-p, --port <n>", "port; 0 picks a free one (else PORT, else 3000)", context.env.PORT ?? "3000")
     .option("--host <name>", "interface to listen on", "127.0.0.1")
     .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the default model)")
     .option("--json", "print { url } as JSON once listening")
@@ -91,28 +63,29 @@ Examples:
     .action(async (options: ServeOptions) => {
       const out = context.output(options.json);
       const port = parsePort(options.port);
-      const startServer = await serverPackage();
+      // Loaded only for this command: the HTTP stack is not needed elsewhere.
+      const { startServer } = await import("@agentfold/server");
       const { module, agentName } = parseTarget(options.agents);
       const loaded = await loadAgentModule(module, context.cwd);
       const agents = agentName === undefined ? loaded.agents : [pickAgent(loaded, agentName, module)];
-      const model = await loadModel(absoluteModelSpec(modelSpec(options.model, context.env), context.cwd));
+      const model = await loadModel(absoluteModelSpec(modelSpec(options.model, context.env), context.cwd), context.env);
       const { spec } = storeSpec(options.db, context.env);
       const store = await openStore(spec, context.cwd);
-      let running: RunningServer;
+      let running: Awaited<ReturnType<typeof startServer>>;
       try {
         running = await startServer({ store, agents, model, port, hostname: options.host });
       } catch (error) {
         await store.close();
         throw error;
       }
-      const url = running.url ?? `http://${options.host}:${running.port ?? port}`;
+      const url = running.url;
       if (out.json) out.data({ url, agents: agents.map((agent) => agent.name), db: redact(spec) });
       else {
         out.line(`${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)})`);
         out.line(out.paint("gray", `  try: curl -s ${url}/healthz   ·   OpenAPI: ${url}/openapi.json   ·   Ctrl-C stops`));
       }
       await untilSignal();
-      await (running.close ?? running.stop)?.call(running);
+      await running.close();
       await store.close();
       context.exitCode = ExitCode.ok;
     });

@@ -109,7 +109,7 @@ export function absoluteModelSpec(spec: string | undefined, cwd: string): string
 /** Resolves the model for a command: `--model`, `AGENTFOLD_MODEL`, the spec recorded on the thread, the default. */
 export async function modelFor(option: string | undefined, env: NodeJS.ProcessEnv, cwd: string, thread?: Thread): Promise<{ model: Model; spec: string | undefined }> {
   const spec = absoluteModelSpec(modelSpec(option, env, thread ? recordedRun(thread).model : undefined), cwd);
-  return { model: await loadModel(spec), spec };
+  return { model: await loadModel(spec, env), spec };
 }
 
 /** Who acted, as recorded on approvals and answers: `cli:<user name>`. */

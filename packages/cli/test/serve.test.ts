@@ -1,0 +1,73 @@
+/**
+ * `agentfold serve` starts the HTTP API on a real port for the agents of a module, and stops cleanly.
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { bin, calculatorModule, cleanEnv, fixtures, json, runCli, tempDir } from "./helpers.ts";
+
+describe("agentfold serve", () => {
+  let dir: ReturnType<typeof tempDir>;
+  before(() => {
+    dir = tempDir("serve");
+  });
+  after(() => dir.remove());
+
+  test("serves launch and approval over HTTP; the CLI sees the same threads; SIGTERM stops it", async () => {
+    const db = join(dir.path, "served.db");
+    const child = spawn(process.execPath, [bin, "serve", "--agents", calculatorModule, "--db", db, "--port", "0", "--model", `script:${join(fixtures, "divide.json")}`, "--json"], {
+      cwd: dir.path,
+      env: cleanEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      const started = Date.now();
+      while (!stdout.trim().endsWith("}")) {
+        if (Date.now() - started > 15_000 || child.exitCode !== null) throw new Error(`serve did not start:\n${stdout}\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const { url, agents } = JSON.parse(stdout) as { url: string; agents: string[] };
+      assert.deepEqual(agents, ["calculator"]);
+
+      const launched = await fetch(`${url}/v1/threads`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ agent: "calculator", message: "can you divide 3 by 4" }),
+      });
+      const thread = (await launched.json()) as { id: string; status: string; pending: Array<{ callId: string }> };
+      assert.equal(thread.status, "awaiting_approval", JSON.stringify(thread));
+
+      const listed = json<{ threads: Array<{ id: string; status: string }> }>(await runCli(["threads", "ls", "--db", db, "--json"], { cwd: dir.path }));
+      assert.deepEqual(listed.threads.map((item) => [item.id, item.status]), [[thread.id, "awaiting_approval"]]);
+
+      const approved = await fetch(`${url}/v1/threads/${thread.id}/approvals/${thread.pending[0]?.callId}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ approved: true, args: { a: 3, b: 5 } }),
+      });
+      assert.equal(approved.status, 200, await approved.clone().text());
+      let final = (await approved.json()) as { status: string; events: Array<{ type: string; result?: unknown }> };
+      for (let attempt = 0; final.status !== "done" && attempt < 100; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        final = (await (await fetch(`${url}/v1/threads/${thread.id}`)).json()) as typeof final;
+      }
+      assert.equal(final.status, "done");
+      assert.deepEqual(final.events.filter((event) => event.type === "tool_result").map((event) => event.result), [0.6]);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    assert.equal(await exited, 0, stderr);
+  });
+
+  test("a port that is not a number is a usage error", async () => {
+    const result = await runCli(["serve", "--agents", calculatorModule, "--port", "http"], { cwd: dir.path });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--port must be a number from 0 to 65535/);
+  });
+});
