@@ -3,12 +3,12 @@
  * happens, show a spinner while the model thinks, and — in a terminal — ask the person about each
  * pending approval or question, then go on until the thread is done, fails, or waits.
  */
-import * as prompts from "@clack/prompts";
 import type { Agent, Model, Thread, ThreadStore } from "agentfold";
 import { askPerson } from "./ask-person.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { printTimeline } from "./format-thread.ts";
 import type { Output } from "./output.ts";
+import { startSpinner } from "./spinner.ts";
 
 export interface DriveOptions {
   out: Output;
@@ -48,18 +48,17 @@ function withResumeHint(error: unknown, thread: Thread, carry: readonly string[]
 }
 
 /** A model that shows a spinner for as long as each call takes. */
-function withSpinner(model: Model, out: Output, controller: AbortController): Model {
+function withSpinner(model: Model, out: Output): Model {
   if (!out.interactive) return model;
   return new Proxy(model, {
     get(target, property) {
       if (property !== "generate") return Reflect.get(target, property, target);
       return async (request: Parameters<Model["generate"]>[0]) => {
-        const spin = prompts.spinner({ withGuide: false, onCancel: () => controller.abort() });
-        spin.start(`${model.id} is thinking`);
+        const spinner = startSpinner(process.stdout, `thinking (${model.id})`);
         try {
           return await target.generate(request);
         } finally {
-          if (!spin.isCancelled) spin.clear();
+          spinner.stop();
         }
       };
     },
@@ -104,10 +103,13 @@ export async function driveThread(start: Thread, options: DriveOptions): Promise
 
 async function runAgent(thread: Thread, options: DriveOptions): Promise<Thread> {
   const controller = new AbortController();
+  // Ctrl-C stops the run between events; everything committed so far stays stored.
+  const interrupt = () => controller.abort();
+  process.once("SIGINT", interrupt);
   let latest = thread;
   try {
     return await options.agent.run(thread, {
-      model: withSpinner(options.model, options.out, controller),
+      model: withSpinner(options.model, options.out),
       signal: controller.signal,
       commit: async (next, previous) => {
         await storeAppend(options, next, previous);
@@ -117,5 +119,7 @@ async function runAgent(thread: Thread, options: DriveOptions): Promise<Thread> 
   } catch (error) {
     if (controller.signal.aborted) throw new Interrupted(latest, options.carry ?? []);
     throw withResumeHint(error, latest, options.carry ?? []);
+  } finally {
+    process.off("SIGINT", interrupt);
   }
 }

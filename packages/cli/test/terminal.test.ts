@@ -4,6 +4,8 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { calculatorModule, fixtures, hasScript, json, keys, runCli, runInTerminal, tempDir } from "./helpers.ts";
 
@@ -60,5 +62,25 @@ describe("in a terminal", { skip }, () => {
     assert.equal(await stopped.exited, 3, stopped.output());
     assert.match(stopped.output(), /awaiting_human/);
     assert.match(stopped.output(), /agentfold respond thr_\w+ call_1_0/);
+  });
+
+  test("a spinner shows while the model is called; Ctrl-C then stops cleanly with exit 130 and the thread resumable", async () => {
+    // A model server that never answers keeps the spinner up until Ctrl-C.
+    const silent: Server = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const session = runInTerminal(["run", calculatorModule, "can you divide 3 by 4", "--model", `openai-compatible:http://127.0.0.1:${port}/v1#silent`], { cwd: dir.path });
+      await session.waitFor("thinking (openai-compatible:");
+      await session.type(keys.ctrlC);
+      assert.equal(await session.exited, 130, session.output());
+      const id = /Everything up to here is saved in thread (thr_\w+); continue with: agentfold resume thr_\w+/.exec(session.output())?.[1];
+      assert.ok(id, session.output());
+      const shown = json<{ status: string; version: number }>(await runCli(["threads", "show", id, "--json"], { cwd: dir.path }));
+      assert.deepEqual([shown.status, shown.version], ["running", 1]);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });

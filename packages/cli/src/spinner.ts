@@ -1,0 +1,42 @@
+/**
+ * A one-line spinner for the time a model call takes. It only writes to the terminal and never
+ * reads from it, so Ctrl-C stays an ordinary SIGINT that the run loop turns into a clean stop.
+ */
+import { styleText } from "node:util";
+
+const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+export interface Spinner {
+  stop(): void;
+}
+
+/**
+ * Starts a spinner on `stream` (a terminal). `stop()` erases its line.
+ *
+ * @example
+ * const spinner = startSpinner(process.stdout, "openai:gpt-4o-mini is thinking");
+ * try { await model.generate(request); } finally { spinner.stop(); }
+ */
+export function startSpinner(stream: NodeJS.WriteStream, message: string): Spinner {
+  const started = Date.now();
+  let frame = 0;
+  const draw = () => {
+    const seconds = Math.floor((Date.now() - started) / 1000);
+    const text = `${frames[frame % frames.length]} ${message}${seconds > 0 ? ` ${seconds}s` : ""}`;
+    const width = stream.columns && stream.columns > 10 ? stream.columns - 1 : 79;
+    stream.write(`\r\x1b[2K${styleText("magenta", text.slice(0, width), { stream })}`);
+    frame += 1;
+  };
+  stream.write("\x1b[?25l");
+  draw();
+  const timer = setInterval(draw, 80);
+  let stopped = false;
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      stream.write("\r\x1b[2K\x1b[?25h");
+    },
+  };
+}
