@@ -30,6 +30,7 @@ export function exitCodeFor(thread: Thread): ExitCodeValue {
 export function continueCommands(thread: Thread, carry: CarryFlags = []): string[] {
   const tail = carry.length ? ` ${carry.join(" ")}` : "";
   const commands: string[] = [];
+  if (thread.status === "failed") commands.push(`agentfold message ${thread.id} ${shellQuote("<what to do now>")}${tail}`);
   for (const item of thread.pending) {
     const base = `${thread.id} ${item.callId}`;
     if (item.kind === "approval") {
@@ -118,8 +119,11 @@ export function printThreadState(out: Output, thread: Thread, carry: CarryFlags 
   if (thread.pending.length > 0) {
     out.line(out.paint("bold", "pending:"));
     for (const item of thread.pending) out.line(`  ${out.paint("yellow", item.callId)}  ${describePending(item)}`);
+  }
+  const commands = continueCommands(thread, carry);
+  if (commands.length > 0) {
     out.line(out.paint("bold", "continue with:"));
-    for (const command of continueCommands(thread, carry)) out.line(`  ${command}`);
+    for (const command of commands) out.line(`  ${command}`);
   }
 }
 

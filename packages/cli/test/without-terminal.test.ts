@@ -133,4 +133,17 @@ describe("without a terminal", () => {
     assert.equal(badFork.code, 2);
     assert.match(badFork.stderr, /Cannot fork thread .* at event 99/);
   });
+
+  test("a failed thread exits 4 and says how to go on; a model that cannot answer exits 2 with the resume command", async () => {
+    const invalid = `script:${join(fixtures, "invalid-replies.json")}`;
+    const failed = await runCli(["run", `${join(fixtures, "two-agents.ts")}#limited`, "go", "--model", invalid], { cwd: dir.path });
+    assert.equal(failed.code, 4, failed.stderr);
+    assert.match(failed.stdout, /failed\s+\(limited, 3 events\)/);
+    assert.match(failed.stdout, /Reached maxSteps \(1\)/);
+    assert.match(failed.stdout, /agentfold message thr_\w+ '<what to do now>'/);
+
+    const exhausted = await runCli(["run", `${join(fixtures, "two-agents.ts")}#helper`, "go", "--model", invalid], { cwd: dir.path });
+    assert.equal(exhausted.code, 2);
+    assert.match(exhausted.stderr, /has 1 steps, but thread (thr_\w+) asked for model call 2\. Add a step to the script\. Thread \1 is saved \(2 events\); .*agentfold resume \1/);
+  });
 });
