@@ -154,7 +154,7 @@ describe("HTTP API: launch and read", () => {
       assert.ok([400, 404].includes(response.status), `${path}: ${response.status}`);
       assert.ok(((await response.json()) as any).error.message, path);
     }
-    for (const path of ["/v1/nope", "/v1/threads/a/b/c/d", `/v1/threads/${id}/unknown`, "/"]) {
+    for (const path of ["/v1/nope", "/v1/threads/a/b/c/d", `/v1/threads/${id}/unknown`, "/nope", "/assets/nope.js"]) {
       const response = await fetch(path);
       assert.equal(response.status, 404, path);
       assert.equal(((await response.json()) as any).error.code, "not_found");

@@ -1,0 +1,101 @@
+/**
+ * `createWebApp`: the inbox and thread inspector as a Hono app. The UI is hand-written ES modules and
+ * one stylesheet in `public/`; they are read once when the app is created and served from memory, so
+ * only the files that ship can ever be served (no path from a request reaches the file system).
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Hono } from "hono";
+
+/** Where the UI's files live: `index.html`, `styles.css` and the `.js` modules. */
+export const webAssetsDirectory = fileURLToPath(new URL("../public/", import.meta.url));
+
+export interface WebAsset {
+  /** The URL path it is served at: `/` for `index.html`, `/assets/<file>` for the rest. */
+  path: string;
+  contentType: string;
+  body: Uint8Array;
+  etag: string;
+}
+
+const contentTypes: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+};
+
+/**
+ * The UI's files, keyed by the path they are served at.
+ *
+ * @example
+ * webAssets().get("/")?.contentType; // "text/html; charset=utf-8"
+ */
+export function webAssets(directory: string = webAssetsDirectory): Map<string, WebAsset> {
+  const assets = new Map<string, WebAsset>();
+  for (const name of readdirSync(directory).sort()) {
+    const contentType = contentTypes[extname(name)];
+    if (!contentType) continue;
+    const body = readFileSync(join(directory, name));
+    const path = name === "index.html" ? "/" : `/assets/${name}`;
+    const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
+    assets.set(path, { path, contentType, body, etag });
+  }
+  if (!assets.has("/")) throw new Error(`The web UI has no index.html in ${directory}; reinstall @agentfold/web.`);
+  return assets;
+}
+
+/**
+ * The page may only load its own scripts, styles and API: nothing inline, nothing from elsewhere. The
+ * UI writes untrusted text with `textContent`; this is the second line of defence.
+ */
+export const contentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+export interface WebAppOptions {
+  /** Serve the files of another directory (for a customised UI). Default: this package's `public/`. */
+  directory?: string;
+}
+
+/**
+ * The UI as a Hono app serving `GET /` and `GET /assets/*`. Anything else falls through to the app it
+ * is mounted in.
+ *
+ * @example
+ * app.route("/", createWebApp());
+ */
+export function createWebApp(options: WebAppOptions = {}): Hono {
+  const assets = webAssets(options.directory);
+  const app = new Hono();
+  app.get("*", async (c, next) => {
+    const asset = assets.get(c.req.path);
+    if (!asset) return next();
+    const headers: Record<string, string> = {
+      "content-type": asset.contentType,
+      // Revalidate every time: the files are small and a new version must show at once after an upgrade.
+      "cache-control": "no-cache",
+      etag: asset.etag,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+    };
+    if (asset.path === "/") {
+      headers["content-security-policy"] = contentSecurityPolicy;
+      headers["x-frame-options"] = "DENY";
+    }
+    if (c.req.header("if-none-match") === asset.etag) return c.body(null, 304, headers);
+    return c.body(asset.body, 200, headers);
+  });
+  return app;
+}
