@@ -272,7 +272,6 @@ export function createServer(options: ServerOptions): Server {
     if (!body.approved && body.args !== undefined) {
       throw new InvalidInputError('"args" edits the arguments of an approval; leave it out when rejecting ("approved": false).');
     }
-    agentOf(await load(id));
     const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
       body.approved
         ? agent.approve(current, callId, {
@@ -290,7 +289,6 @@ export function createServer(options: ServerOptions): Server {
     const { id, callId } = c.req.valid("param");
     const { text } = c.req.valid("json");
     const actor = c.get("actor");
-    agentOf(await load(id));
     const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => agent.respond(current, callId, text, { actor }));
     return respond(c, thread);
   });
@@ -299,7 +297,6 @@ export function createServer(options: ServerOptions): Server {
     const { id } = c.req.valid("param");
     const { text } = c.req.valid("json");
     const actor = c.get("actor");
-    agentOf(await load(id));
     const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
       agent.message(current, text, { actor, source: "http" }),
     );

@@ -36,20 +36,22 @@ describe("runner", () => {
   });
 
   it("stops writing once its lease is taken over (fenced appends)", async () => {
-    const { worker } = createTestAgents({ workMs: 300 });
+    const { worker } = createTestAgents({ workMs: 1000 });
     const store = createMemoryStore();
     const errors: unknown[] = [];
     const runner = createRunner({ store, agents: [worker], model: createTestModel(), owner: "a", leaseTtlMs: 100, onError: (error) => errors.push(error) });
     const thread = worker.start("work");
     await store.create(thread);
     const advancing = runner.advance(thread.id);
-    // Let the lease expire without renewal being possible: another owner takes it.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Once the tool runs, stop renewals and let another owner take the expired lease.
+    while ((await store.load(thread.id))?.lastEvent?.type !== "tool_started") await new Promise((resolve) => setTimeout(resolve, 5));
     const original = store.renewLease.bind(store);
     store.renewLease = async () => undefined;
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    const stolen = await store.acquireLease(thread.id, "b", 60_000);
-    assert.ok(stolen, "the expired lease can be taken");
+    let stolen = await store.acquireLease(thread.id, "b", 60_000);
+    while (!stolen) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      stolen = await store.acquireLease(thread.id, "b", 60_000);
+    }
     const outcome = await advancing;
     store.renewLease = original;
     assert.equal(outcome.result, "stopped");
