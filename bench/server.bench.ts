@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -113,6 +113,8 @@ async function warmUp(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // Other work on the machine (and its disk) shows in the numbers: record how busy it was.
+  const loadAtStart = loadavg().map((value) => round(value, 2));
   const directory = mkdtempSync(join(tmpdir(), "agentfold-server-bench-"));
   const db = join(directory, "bench.db");
 
@@ -160,7 +162,7 @@ async function main(): Promise<void> {
     const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
     const results = {
       date: new Date().toISOString(),
-      machine: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGiB: round(totalmem() / 2 ** 30), os: `${platform()} ${release()}` },
+      machine: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGiB: round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, loadAverageAtStart: loadAtStart },
       setup: { model: "scripted, zero latency", transport: "HTTP over loopback, server in its own process", clientConcurrency: CLIENT_CONCURRENCY, threads: THROUGHPUT_THREADS },
       throughput: {
         sqliteFile: onFile,
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
       join(out, "server.md"),
       `# Server benchmark
 
-Run ${results.date} with \`node --expose-gc bench/server.bench.ts\`: node ${results.machine.node}, ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, ${results.machine.os}.
+Run ${results.date} with \`node --expose-gc bench/server.bench.ts\`: node ${results.machine.node}, ${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, ${results.machine.os}; load average at start ${loadAtStart.join(", ")}.
 Scripted model with zero latency; HTTP over loopback; the server in its own process; ${CLIENT_CONCURRENCY} concurrent clients in the benchmark process (sharing the ${results.machine.cores} cores); ${THROUGHPUT_THREADS} threads.
 
 | throughput | SQLite file (WAL, synchronous=FULL) | SQLite \`:memory:\` (no durable commit) |
@@ -202,7 +204,9 @@ Scripted model with zero latency; HTTP over loopback; the server in its own proc
 | threads the runner holds in memory while idle | ${results.rssMiB.runnerActiveThreadsWhenIdle} |
 
 A resume is seven durable SQLite commits: the lease taken, the approval, \`tool_started\`, \`tool_result\`,
-the model's decision, \`done\`, the lease released. \`node:sqlite\` commits synchronously, so on a file the
+the model's decision, \`done\`, the lease released. The server's RSS grows during the throughput run
+partly because the scripted model records every request it receives (a test double); paused threads
+add nothing: the runner holds no per-thread state between tasks. \`node:sqlite\` commits synchronously, so on a file the
 fsync of each commit bounds throughput; the \`:memory:\` column shows the server's own cost.
 `,
     );
