@@ -13,7 +13,7 @@ import { registerThreadCommands } from "./commands/threads.ts";
 import { Interrupted } from "./drive-thread.ts";
 
 /** Errors that mean the input was wrong (exit 2), by class name, so they match across copies of agentfold. */
-const usageErrors = new Set(["ConfigurationError", "InvalidInputError", "StateConflictError", "ThreadNotFoundError", "ThreadFormatError", "ThreadExistsError"]);
+const usageErrors = new Set(["ConfigurationError", "InvalidInputError", "StateConflictError", "VersionConflictError", "ThreadNotFoundError", "ThreadFormatError", "ThreadExistsError"]);
 
 /**
  * Builds the program. Commands set `context.exitCode`.
@@ -27,7 +27,6 @@ export function createProgram(context: CommandContext): Command {
     .description("Run, inspect and serve agentfold agents: stateless reducers over an append-only thread of events.")
     .version("0.1.0", "-v, --version")
     .showSuggestionAfterError()
-    .showHelpAfterError("(add --help for usage and examples)")
     .addHelpText(
       "after",
       `

@@ -36,8 +36,8 @@ describe("bad input", () => {
     ]);
     assertUsageError(missing, /Agent module "nope\/agent\.ts" does not exist/);
     assertUsageError(empty, /exports no agent \(exports: answer\)/);
-    assertUsageError(ambiguous, /exports several agents \(helper, reviewer\).*#<name>/);
-    assertUsageError(unknownName, /No agent named "writer" .*Agents found: helper, reviewer/);
+    assertUsageError(ambiguous, /exports several agents \(helper, limited, reviewer\).*#<name>/);
+    assertUsageError(unknownName, /No agent named "writer" .*Agents found: helper, limited, reviewer/);
   });
 
   test("invalid --args: not JSON, not an object, not matching the tool's schema; the thread is unchanged", async () => {

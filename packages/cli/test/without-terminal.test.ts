@@ -146,4 +146,14 @@ describe("without a terminal", () => {
     assert.equal(exhausted.code, 2);
     assert.match(exhausted.stderr, /has 1 steps, but thread (thr_\w+) asked for model call 2\. Add a step to the script\. Thread \1 is saved \(2 events\); .*agentfold resume \1/);
   });
+
+  test("message reopens a done thread and runs it again", async () => {
+    const model = `script:${join(fixtures, "two-answers.json")}`;
+    const first = json<Summary>(await runCli(["run", `${join(fixtures, "two-agents.ts")}#helper`, "hello", "--model", model, "--json"], { cwd: dir.path }));
+    assert.deepEqual([first.status, first.result], ["done", "first answer"]);
+    const second = await runCli(["message", first.id, "and again", "--json"], { cwd: dir.path });
+    assert.equal(second.code, 0, second.stderr);
+    const summary = json<Summary>(second);
+    assert.deepEqual([summary.id, summary.status, summary.result], [first.id, "done", "second answer"]);
+  });
 });
