@@ -127,6 +127,63 @@ function immediate<T>(db: DatabaseSync, work: () => T): T {
   }
 }
 
+interface QueuedWrite {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: writes queued in the same turn of the event loop commit in one transaction, each in
+ * its own savepoint (a write that fails — a version conflict, a lost lease — rolls back alone). Under
+ * concurrency one fsync covers many appends; a lone write waits one `setImmediate`. Each promise
+ * settles only after the COMMIT, so nothing is acknowledged before it is durable.
+ */
+function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promise<T> {
+  let queue: QueuedWrite[] = [];
+  let scheduled = false;
+
+  function flush(): void {
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      for (const item of batch) {
+        db.exec("SAVEPOINT queued_write");
+        try {
+          outcomes.push({ ok: true, value: item.work() });
+          db.exec("RELEASE queued_write");
+        } catch (error) {
+          db.exec("ROLLBACK TO queued_write");
+          db.exec("RELEASE queued_write");
+          outcomes.push({ ok: false, error });
+        }
+      }
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
+  }
+
+  return <T>(work: () => T) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+}
+
 function migrate(db: DatabaseSync, path: string): void {
   immediate(db, () => {
     db.exec(
@@ -206,6 +263,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
   };
   const listStatements = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
   let closed = false;
+  const write = createWriteQueue(db);
 
   const open = () => {
     if (closed) throw new ConfigurationError("This SQLite store was closed; create a new one to keep using the file.");
@@ -220,7 +278,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
       open();
       const bodies = eventBodies(thread, 0);
       const now = clock.now().toISOString();
-      immediate(db, () => {
+      await write(() => {
         const { changes, lastInsertRowid } = statements.insertThread.run(
           thread.id,
           thread.agent ?? null,
@@ -240,7 +298,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
       open();
       checkExpectedVersion(thread, expectedVersion);
       const bodies = eventBodies(thread, expectedVersion);
-      immediate(db, () => {
+      await write(() => {
         const row = threadRow(thread.id);
         if (!row) throw new ThreadNotFoundError(thread.id);
         if (fence !== undefined && (row.lease_owner === null || row.lease_token !== fence)) {
@@ -293,7 +351,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
       checkTtl(ttlMs);
       const now = clock.now().getTime();
       const expiresAt = now + ttlMs;
-      const granted = statements.acquire.get(owner, expiresAt, threadId, now, owner) as
+      const granted = (await write(() => statements.acquire.get(owner, expiresAt, threadId, now, owner))) as
         | { lease_token: number }
         | undefined;
       if (granted) return { threadId, owner, token: granted.lease_token, expiresAt: new Date(expiresAt).toISOString() };
@@ -305,7 +363,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
       open();
       checkTtl(ttlMs);
       const expiresAt = clock.now().getTime() + ttlMs;
-      const { changes } = statements.renew.run(expiresAt, lease.threadId, lease.token);
+      const { changes } = await write(() => statements.renew.run(expiresAt, lease.threadId, lease.token));
       if (changes > 0) return { ...lease, expiresAt: new Date(expiresAt).toISOString() };
       if (!threadRow(lease.threadId)) throw new ThreadNotFoundError(lease.threadId);
       return undefined;
@@ -313,12 +371,14 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
 
     async releaseLease(lease) {
       open();
-      statements.release.run(lease.threadId, lease.token);
+      await write(() => statements.release.run(lease.threadId, lease.token));
     },
 
     async close() {
       if (closed) return;
       closed = true;
+      // Let writes already queued commit before the file is closed.
+      await write(() => undefined);
       db.close();
     },
   };

@@ -101,6 +101,31 @@ describe("SQLite store", () => {
     assert.ok(perEventAt1000 < eventBytes * 3, `${perEventAt1000} B on disk per ${eventBytes} B event`);
   });
 
+  it("commits concurrent writes together; a failing one rolls back alone", async () => {
+    const path = freshPath();
+    const store = createSqliteStore({ path });
+    const threads = Array.from({ length: 30 }, (_, index) => Thread.start(`thread ${index}`));
+    await Promise.all(threads.map((thread) => store.create(thread)));
+    // One turn of the event loop: 30 appends, one of them stale, and a lease.
+    const results = await Promise.allSettled([
+      ...threads.map((thread, index) =>
+        store.append(thread.append([{ type: "user_input", text: "more" }]), { expectedVersion: index === 7 ? 0 : 1 }),
+      ),
+      store.acquireLease(threads[3]!.id, "runner-a", 1000),
+    ]);
+    assert.equal(results.filter((result) => result.status === "rejected").length, 1);
+    const rejected = results[7];
+    assert.ok(rejected?.status === "rejected" && rejected.reason instanceof VersionConflictError);
+    await store.close();
+    // Reopened from disk: every acknowledged write is there, the stale one is not.
+    const reopened = createSqliteStore({ path });
+    for (const [index, thread] of threads.entries()) {
+      assert.equal((await reopened.load(thread.id))?.version, index === 7 ? 1 : 2);
+    }
+    assert.equal(await reopened.acquireLease(threads[3]!.id, "runner-b", 1000), undefined);
+    await reopened.close();
+  });
+
   it("answers status filters from an index", async () => {
     const path = freshPath();
     const store = createSqliteStore({ path });
