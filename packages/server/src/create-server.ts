@@ -38,6 +38,7 @@ import {
 } from "./api-routes.ts";
 import { ApiError, errorResponse } from "./http-errors.ts";
 import { createRunner, type AdvanceOutcome, type Runner, type ThreadChange } from "./runner.ts";
+import type { ServerExtension } from "./server-extension.ts";
 import { streamThread } from "./thread-stream.ts";
 
 export interface ServerOptions {
@@ -62,6 +63,8 @@ export interface ServerOptions {
   pollIntervalMs?: number;
   /** Errors the runner met while advancing threads. Default: logged to stderr. */
   onError?: (error: unknown, threadId: string) => void;
+  /** Human channels and triggers (e.g. from `@agentfold/channels`): mounted in order, before API-key auth. */
+  extensions?: readonly ServerExtension[];
 }
 
 type Env = { Variables: { actor: string } };
@@ -151,6 +154,8 @@ export function createServer(options: ServerOptions): Server {
       },
     }),
   );
+  // Extension routes authenticate their own requests (signatures), so they come before API-key auth.
+  for (const extension of options.extensions ?? []) extension.mount({ app, runner, store, agents });
   app.use("/v1/*", async (c, next) => {
     if (!apiKeys) {
       c.set("actor", "anonymous");

@@ -8,6 +8,7 @@ export { createServer, type Server, type ServerOptions } from "./create-server.t
 export { startServer, resolveServerModel, type StartServerOptions, type RunningServer } from "./start-server.ts";
 export { ApiError, ThreadBusyError, errorResponse, type ErrorBody } from "./http-errors.ts";
 export { parseApiKeys, type ApiKeys } from "./api-keys.ts";
+export type { ServerExtension, ServerExtensionContext } from "./server-extension.ts";
 
 // The runner
 export { createRunner, type Runner, type RunnerOptions, type AdvanceOutcome, type ThreadChange } from "./runner.ts";

@@ -73,6 +73,8 @@ export interface Runner {
   close(): Promise<void>;
   /** Calls `listener` with the thread after each append this process makes to it. Returns an unsubscribe function. */
   subscribe(threadId: string, listener: (thread: Thread) => void): () => void;
+  /** Calls `listener` with the thread after every append this process makes to any thread. Returns an unsubscribe function. */
+  subscribeAll(listener: (thread: Thread) => void): () => void;
   /** Threads with a task queued or running in this process. */
   readonly activeThreads: number;
 }
@@ -124,11 +126,12 @@ export function createRunner(options: RunnerOptions): Runner {
 
   const queues = new Map<string, QueueEntry>();
   const listeners = new Map<string, Set<(thread: Thread) => void>>();
+  const allListeners = new Set<(thread: Thread) => void>();
   let sweepTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
   function notify(thread: Thread): void {
-    for (const listener of listeners.get(thread.id) ?? []) {
+    for (const listener of [...(listeners.get(thread.id) ?? []), ...allListeners]) {
       try {
         listener(thread);
       } catch (error) {
@@ -380,6 +383,13 @@ export function createRunner(options: RunnerOptions): Runner {
       return () => {
         set.delete(listener);
         if (set.size === 0 && listeners.get(threadId) === set) listeners.delete(threadId);
+      };
+    },
+
+    subscribeAll(listener) {
+      allListeners.add(listener);
+      return () => {
+        allListeners.delete(listener);
       };
     },
   };

@@ -71,6 +71,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     listener.once("error", reject);
   });
   await server.runner.start();
+  for (const extension of options.extensions ?? []) await extension.start?.();
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     ...server,
@@ -83,6 +84,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         listener.close(() => resolve());
         (listener as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      for (const extension of options.extensions ?? []) await extension.close?.();
       await server.runner.close();
       if (ownsStore) await store.close();
     },
