@@ -16,7 +16,7 @@ export interface WebAsset {
   /** The URL path it is served at: `/` for `index.html`, `/assets/<file>` for the rest. */
   path: string;
   contentType: string;
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   etag: string;
 }
 
@@ -40,7 +40,7 @@ export function webAssets(directory: string = webAssetsDirectory): Map<string, W
   for (const name of readdirSync(directory).sort()) {
     const contentType = contentTypes[extname(name)];
     if (!contentType) continue;
-    const body = readFileSync(join(directory, name));
+    const body = new Uint8Array(readFileSync(join(directory, name)));
     const path = name === "index.html" ? "/" : `/assets/${name}`;
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
     assets.set(path, { path, contentType, body, etag });

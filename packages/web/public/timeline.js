@@ -1,0 +1,181 @@
+// @ts-check
+/**
+ * The thread as a timeline: one entry per event, in the order appended, each with what a person
+ * needs to see (who, when, what was called with which arguments, what came back).
+ */
+import { h, jsonText } from "./dom.js";
+import { formatNumber, timeElement } from "./format.js";
+
+/** @typedef {{ type: string, at: string } & Record<string, any>} ThreadEvent */
+
+/**
+ * A link to another thread's page.
+ *
+ * @param {string} threadId
+ * @param {string} [label]
+ */
+export function threadLink(threadId, label) {
+  return h("a", { href: `#/threads/${encodeURIComponent(threadId)}`, title: threadId }, label ?? threadId);
+}
+
+/** @param {unknown} value */
+const pre = (value) => h("pre", { class: "code" }, jsonText(value));
+
+/**
+ * The title and body of an event.
+ *
+ * @param {ThreadEvent} event
+ * @returns {{ title: (string | Node)[], body: (Node | string | null)[], tone: string }}
+ */
+export function describeEvent(event) {
+  switch (event.type) {
+    case "user_input":
+      return {
+        title: [`User input${event.actor ? ` from ${event.actor}` : ""}${event.source ? ` (${event.source})` : ""}`],
+        body: [h("p", { class: "text" }, event.text)],
+        tone: "user",
+      };
+    case "model_decision": {
+      const usage = event.usage
+        ? `${formatNumber(event.usage.inputTokens)} in / ${formatNumber(event.usage.outputTokens)} out tokens${event.usage.cost === undefined ? "" : `, $${event.usage.cost}`}`
+        : "";
+      const details = [event.model, usage, event.latencyMs === undefined ? "" : `${Math.round(event.latencyMs)} ms`].filter(Boolean).join(" · ");
+      return {
+        title: [`Model decided ${event.calls.length === 1 ? "1 call" : `${event.calls.length} calls`}`],
+        body: [
+          ...event.calls.map((/** @type {any} */ call) =>
+            h("div", { class: "call" }, h("p", {}, h("code", { class: "intent" }, call.intent), " ", h("span", { class: "muted" }, call.callId)), pre(call.args)),
+          ),
+          details ? h("p", { class: "muted small" }, details) : null,
+        ],
+        tone: "model",
+      };
+    }
+    case "approval_requested":
+      return { title: ["Approval requested for ", h("code", { class: "intent" }, event.intent)], body: [pre(event.args)], tone: "waiting" };
+    case "approval_decision":
+      return {
+        title: [`${event.approved ? (event.args ? "Approved with edited arguments" : "Approved") : "Rejected"} by ${event.actor}`],
+        body: [
+          event.comment ? h("blockquote", {}, event.comment) : null,
+          event.args ? h("div", {}, h("p", { class: "muted small" }, "Arguments that run:"), pre(event.args)) : null,
+        ],
+        tone: event.approved ? "ok" : "rejected",
+      };
+    case "tool_started":
+      return { title: ["Running ", h("code", { class: "intent" }, event.intent)], body: [], tone: "quiet" };
+    case "tool_result":
+      return {
+        title: [event.prefetched ? "Prefetched result of " : "Result of ", h("code", { class: "intent" }, event.intent)],
+        body: [pre(event.result), event.childThreadId ? h("p", {}, "Child thread: ", threadLink(event.childThreadId)) : null],
+        tone: "ok",
+      };
+    case "error":
+      return {
+        title: [`Error (${String(event.source).replace("_", " ")})`, event.intent ? " in " : "", event.intent ? h("code", { class: "intent" }, event.intent) : ""],
+        body: [
+          h("p", { class: "text" }, event.message),
+          event.raw ? h("details", {}, h("summary", {}, "Model output"), h("pre", { class: "code" }, event.raw)) : null,
+        ],
+        tone: "error",
+      };
+    case "human_request":
+      return {
+        title: [event.reason === "question" ? "Asked a person" : `Asked a person (${String(event.reason).replace("_", " ")})`],
+        body: [
+          h("p", { class: "text" }, event.question),
+          event.context ? h("p", { class: "muted text" }, event.context) : null,
+          h(
+            "p",
+            { class: "muted small" },
+            `Urgency ${event.urgency} · ${String(event.format).replace("_", " ")}`,
+            event.choices ? ` · choices: ${event.choices.join(", ")}` : "",
+          ),
+        ],
+        tone: "waiting",
+      };
+    case "human_response":
+      return { title: [`Answer from ${event.actor}`], body: [h("p", { class: "text" }, event.text)], tone: "user" };
+    case "child_paused":
+      return {
+        title: ["Waiting on a child agent"],
+        body: [h("p", {}, threadLink(event.childThreadId), ` is ${String(event.childStatus).replace("_", " ")}.`)],
+        tone: "waiting",
+      };
+    case "child_resumed":
+      return { title: ["Child agent resumed"], body: [h("p", {}, threadLink(event.childThreadId))], tone: "quiet" };
+    case "done":
+      return { title: ["Done"], body: [h("p", { class: "text" }, event.message)], tone: "ok" };
+    case "failed":
+      return { title: ["Failed"], body: [h("p", { class: "text" }, event.reason)], tone: "error" };
+    case "cancel":
+      return { title: [`Canceled${event.actor ? ` by ${event.actor}` : ""}`], body: [event.reason ? h("p", { class: "text" }, event.reason) : null], tone: "rejected" };
+    case "compaction":
+      return { title: [`Compacted events before ${event.upTo}`], body: [h("p", { class: "text" }, event.summary)], tone: "quiet" };
+    case "custom":
+      return { title: [`Custom: ${event.name}`], body: [pre(event.data)], tone: "quiet" };
+    default:
+      return { title: [event.type], body: [pre(event)], tone: "quiet" };
+  }
+}
+
+/**
+ * One timeline entry with a fork button.
+ *
+ * @param {ThreadEvent} event
+ * @param {number} sequence 1-based position in the thread
+ * @param {(sequence: number) => void} onFork
+ */
+export function timelineEntry(event, sequence, onFork) {
+  const { title, body, tone } = describeEvent(event);
+  return h(
+    "li",
+    { class: `event tone-${tone}`, id: `event-${sequence}`, dataset: { type: event.type, sequence: String(sequence) } },
+    h(
+      "div",
+      { class: "event-head" },
+      h("span", { class: "sequence", "aria-label": `event ${sequence}` }, String(sequence)),
+      h("h3", { class: "event-title" }, ...title),
+      timeElement(event.at),
+      h(
+        "button",
+        { type: "button", class: "link-button fork", title: `A new thread with events 1 to ${sequence}`, "aria-label": `Fork from event ${sequence}`, onclick: () => onFork(sequence) },
+        "Fork here",
+      ),
+    ),
+    ...body,
+  );
+}
+
+/**
+ * A one-line summary of an event, for a card's "recent context".
+ *
+ * @param {ThreadEvent} event
+ * @returns {string}
+ */
+export function summarizeEvent(event) {
+  const clip = (/** @type {unknown} */ value) => {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    return text.length > 160 ? `${text.slice(0, 157)}…` : text;
+  };
+  switch (event.type) {
+    case "user_input":
+      return `User: ${clip(event.text)}`;
+    case "model_decision":
+      return `Model: ${event.calls.map((/** @type {any} */ call) => `${call.intent} ${clip(call.args)}`).join("; ")}`;
+    case "tool_result":
+      return `Result of ${event.intent}: ${clip(event.result)}`;
+    case "error":
+      return `Error: ${clip(event.message)}`;
+    case "human_request":
+      return `Asked: ${clip(event.question)}`;
+    case "human_response":
+      return `${event.actor} answered: ${clip(event.text)}`;
+    case "approval_decision":
+      return `${event.approved ? "Approved" : "Rejected"} by ${event.actor}${event.comment ? `: ${clip(event.comment)}` : ""}`;
+    case "done":
+      return `Done: ${clip(event.message)}`;
+    default:
+      return event.type.replace("_", " ");
+  }
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { createServer } from "@agentfold/server";
+import { createMemoryStore, ScriptedModel } from "agentfold/testing";
+import { calculator } from "../../../examples/calculator/agent.ts";
+import { contentSecurityPolicy, createWebApp, webAssets, webAssetsDirectory } from "../src/index.ts";
+
+const root = join(import.meta.dirname, "../../..");
+
+describe("serving the UI", () => {
+  it("serves index.html at / with a strict content security policy, and the assets it references", async () => {
+    const app = createWebApp();
+    const page = await app.request("/");
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.equal(page.headers.get("content-security-policy"), contentSecurityPolicy);
+    assert.match(contentSecurityPolicy, /script-src 'self'/);
+    const html = await page.text();
+    const referenced = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+    assert.ok(referenced.length >= 3);
+    for (const path of referenced) assert.equal((await app.request(path)).status, 200, path);
+    assert.doesNotMatch(html, /https?:\/\//, "no asset comes from another origin");
+  });
+
+  it("serves every module the app imports, as JavaScript, and nothing from outside public/", async () => {
+    const app = createWebApp();
+    const imports = new Set<string>(["app.js"]);
+    for (const name of readdirSync(webAssetsDirectory).filter((file) => file.endsWith(".js"))) {
+      const source = readFileSync(join(webAssetsDirectory, name), "utf8");
+      for (const match of source.matchAll(/from "\.\/([^"]+)"/g)) imports.add(match[1]!);
+      assert.doesNotMatch(source, /innerHTML|outerHTML|insertAdjacentHTML|document\.write/, `${name} must write text, never HTML`);
+    }
+    for (const name of imports) {
+      const response = await app.request(`/assets/${name}`);
+      assert.equal(response.status, 200, name);
+      assert.equal(response.headers.get("content-type"), "text/javascript; charset=utf-8", name);
+      assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+    }
+    for (const path of ["/assets/../package.json", "/assets/%2e%2e/package.json", "/assets/nope.js", "/package.json", "/src/index.ts"]) {
+      assert.notEqual((await app.request(path)).status, 200, path);
+    }
+  });
+
+  it("answers 304 to a matching If-None-Match", async () => {
+    const app = createWebApp();
+    const first = await app.request("/assets/app.js");
+    const etag = first.headers.get("etag")!;
+    assert.ok(etag);
+    const again = await app.request("/assets/app.js", { headers: { "if-none-match": etag } });
+    assert.equal(again.status, 304);
+  });
+
+  it("is mounted by createServer at / without auth, while /v1 still needs a key", async () => {
+    const { app } = createServer({
+      store: createMemoryStore(),
+      agents: [calculator],
+      model: new ScriptedModel([]),
+      apiKeys: "alice:0123456789",
+    });
+    assert.equal((await app.request("/")).status, 200);
+    assert.equal((await app.request("/assets/styles.css")).status, 200);
+    assert.equal((await app.request("/v1/threads")).status, 401);
+    const missing = await app.request("/assets/missing.js");
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, "not_found");
+  });
+
+  it("finds a missing index.html at start, with what to do", () => {
+    assert.throws(() => webAssets(join(root, "packages/web/src")), /no index\.html.*reinstall/);
+  });
+
+  it("type-checks the browser modules (JSDoc types, checkJs)", () => {
+    const tsc = join(root, "node_modules/typescript/bin/tsc");
+    const result = spawnSync(process.execPath, [tsc, "-p", join(root, "packages/web/tsconfig.browser.json")], { encoding: "utf8" });
+    assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+  });
+});
