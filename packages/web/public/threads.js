@@ -27,7 +27,7 @@ export function showThreads(root, hooks) {
   /** @type {string[]} */
   let agentNames = [];
   /** Totals by thread id and version, so unchanged threads are not fetched again. */
-  /** @type {Map<string, { version: number, totals: ReturnType<typeof threadTotals> }>} */
+  /** @type {Map<string, { version: number, totals: ReturnType<typeof threadTotals>, request: string }>} */
   const totalsCache = new Map();
 
   const body = h("tbody");
@@ -41,7 +41,7 @@ export function showThreads(root, hooks) {
     h(
       "thead",
       {},
-      h("tr", {}, ["Thread", "Agent", "Status", "Updated", "Steps", "Tokens", "Cost"].map((name) => h("th", { scope: "col" }, name))),
+      h("tr", {}, ["Thread", "Agent", "Status", "Age", "Steps", "Tokens", "Cost"].map((name) => h("th", { scope: "col" }, name))),
     ),
     body,
   );
@@ -81,18 +81,25 @@ export function showThreads(root, hooks) {
   }
 
   /**
-   * @param {{ id: string, agent: string | null, status: string, updatedAt: string }} thread
-   * @param {ReturnType<typeof threadTotals> | undefined} totals
+   * @param {{ id: string, agent: string | null, status: string, createdAt: string, updatedAt: string }} thread
+   * @param {{ totals: ReturnType<typeof threadTotals>, request: string } | undefined} details
    */
-  function row(thread, totals) {
+  function row(thread, details) {
+    const totals = details?.totals;
+    const age = timeElement(thread.createdAt);
+    age.title = `started ${new Date(thread.createdAt).toLocaleString()}, updated ${new Date(thread.updatedAt).toLocaleString()}`;
     const cell = (/** @type {string} */ label, /** @type {(string | Node)[]} */ ...content) => h("td", { "data-label": label }, ...content);
     return h(
       "tr",
       { dataset: { threadId: thread.id } },
-      cell("Thread", h("a", { href: `#/threads/${encodeURIComponent(thread.id)}`, title: thread.id, class: "mono" }, shortId(thread.id))),
+      cell(
+        "Thread",
+        h("a", { href: `#/threads/${encodeURIComponent(thread.id)}`, title: thread.id, class: "mono" }, shortId(thread.id)),
+        details?.request ? h("span", { class: "request muted" }, details.request) : "",
+      ),
       cell("Agent", thread.agent ?? "–"),
       cell("Status", statusBadge(thread.status)),
-      cell("Updated", timeElement(thread.updatedAt)),
+      cell("Age", age),
       cell("Steps", totals ? String(totals.steps) : "…"),
       cell("Tokens", totals ? formatNumber(totals.tokens) : "…"),
       cell("Cost", totals ? formatCost(totals.cost) : "…"),
@@ -107,16 +114,19 @@ export function showThreads(root, hooks) {
         renderFilters();
       }
       const page = await api.listThreads({ ...filters, limit });
-      /** @type {{ id: string, agent: string | null, status: string, version: number, updatedAt: string }[]} */
+      /** @type {{ id: string, agent: string | null, status: string, version: number, createdAt: string, updatedAt: string }[]} */
       const threads = page.threads;
       await mapLimit(threads, 6, async (thread) => {
         const cached = totalsCache.get(thread.id);
         if (cached && cached.version === thread.version) return;
         const full = await api.thread(thread.id).catch(() => null);
-        if (full) totalsCache.set(thread.id, { version: full.version, totals: threadTotals(full.events) });
+        if (!full) return;
+        const first = full.events.find((/** @type {{ type: string }} */ event) => event.type === "user_input");
+        const request = first ? String(first.text) : "";
+        totalsCache.set(thread.id, { version: full.version, totals: threadTotals(full.events), request: request.length > 80 ? `${request.slice(0, 77)}…` : request });
       });
       if (stopped || mine !== generation) return;
-      replaceChildren(body, threads.map((thread) => row(thread, totalsCache.get(thread.id)?.totals)));
+      replaceChildren(body, threads.map((thread) => row(thread, totalsCache.get(thread.id))));
       summary.textContent = threads.length === 0 ? "No threads yet. Start one with POST /v1/threads or agentfold run." : `${threads.length} thread(s), newest first.`;
       more.hidden = !page.nextCursor;
     } catch (error) {

@@ -227,7 +227,11 @@ describe("web UI in Chromium", { timeout: 120_000 }, () => {
     assert.equal(await row.locator('td[data-label="Agent"]').textContent(), "calculator");
     assert.equal(await row.locator('td[data-label="Tokens"]').textContent(), "1,290");
     assert.equal(await row.locator('td[data-label="Cost"]').textContent(), "$0.0006");
+    assert.match((await row.locator('td[data-label="Thread"]').textContent())!, /add two numbers/);
     await screenshot(page, "threads.png");
+    await page.setViewportSize({ width: 375, height: 812 });
+    await screenshot(page, "threads-phone.png");
+    await page.setViewportSize({ width: 1280, height: 900 });
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(dialogs, []);
   });
