@@ -1,0 +1,185 @@
+/**
+ * The email channel: requests go out through SMTP (nodemailer) with Message-ID, In-Reply-To and
+ * References so mail clients thread them; replies come back as raw MIME at `POST /v1/email/inbound`
+ * (what mail forwarding services post), parsed with mailparser and matched to the thread and call by
+ * those headers. Only the people a request was routed to count.
+ */
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { simpleParser } from "mailparser";
+import nodemailer, { type Transporter } from "nodemailer";
+import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
+import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
+import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
+import { allowedBy } from "../routing.ts";
+import { replyCommand, stripReply } from "./email-reply.ts";
+
+export interface EmailChannelOptions {
+  /** The agent's address: requests come from it, new mail to it starts a thread. */
+  from: string;
+  /** A nodemailer transport or its SMTP options (`{ host, port, auth }`). */
+  transport: Transporter | SMTPTransport.Options;
+  /**
+   * A secret the mail relay sends as `Authorization: Bearer <secret>` (or `?secret=`) when it posts
+   * inbound mail. Without it the inbound endpoint answers 404: a From header alone proves nothing.
+   */
+  inboundSecret?: string;
+  /** The agent new mail starts; needed when the server runs several. Or map addresses: `{ "deploys@x.com": "deploybot" }`. */
+  agent?: string;
+  addresses?: Readonly<Record<string, string>>;
+  /** Who may start threads by mail: addresses or `"anyone"`. Default: nobody. */
+  starters?: readonly string[] | "anyone";
+}
+
+interface EmailRecord {
+  messageId: string;
+  subject: string;
+  references: string[];
+}
+
+const weekMs = 7 * 24 * 60 * 60 * 1000;
+const json = (body: Record<string, JsonValue>, status = 200) => Response.json(body, { status });
+
+function equalSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function requestText(thread: Thread, item: DeliverableItem): { subject: string; text: string } {
+  const agent = thread.agent ?? "agent";
+  const footer = `\n\n-- \nagentfold thread ${thread.id}, call ${item.callId}`;
+  if (item.kind === "approval") {
+    return {
+      subject: `[${agent}] Approval needed: ${item.intent}`,
+      text: `${agent} wants to run ${item.intent} with:\n\n${JSON.stringify(item.args, null, 2)}\n\nReply "approve" to approve, or "reject: <reason>" to reject.${footer}`,
+    };
+  }
+  const how = item.format === "yes_no" ? 'Reply "yes" or "no".' : item.format === "multiple_choice" ? `Reply with one of: ${(item.choices ?? []).join(", ")}.` : "Reply with your answer.";
+  const heading = item.reason === "escalation" ? `${agent} needs help` : `${agent} asks`;
+  return {
+    subject: `[${agent}] ${item.reason === "escalation" ? "Needs help" : "Question"}: ${item.question.slice(0, 80)}`,
+    text: `${heading}:\n\n${item.question}${item.context ? `\n\n${item.context}` : ""}\n\n${how}${footer}`,
+  };
+}
+
+/**
+ * @example
+ * const email = emailChannel({
+ *   from: "deploybot@example.com",
+ *   transport: { host: "smtp.example.com", port: 587, auth: { user, pass } },
+ *   inboundSecret: process.env.MAIL_INBOUND_SECRET,
+ *   starters: ["alex@example.com"],
+ * });
+ */
+export function emailChannel(options: EmailChannelOptions): Channel {
+  if (!options?.from || !/@/.test(options.from)) throw new ConfigurationError('emailChannel needs "from": the agent\'s email address.');
+  if (!options.transport) throw new ConfigurationError('emailChannel needs "transport": a nodemailer transport or SMTP options { host, port }.');
+  const transporter: Transporter = "sendMail" in options.transport ? (options.transport as Transporter) : nodemailer.createTransport(options.transport as SMTPTransport.Options);
+  const domain = options.from.split("@")[1]!.replace(/>.*$/, "");
+  const starters = options.starters ?? [];
+  const newMessageId = (threadId: string) => `<${threadId}.${randomBytes(6).toString("hex")}@${domain}>`;
+
+  function agentFor(to: readonly string[], context: ChannelContext): string | undefined {
+    for (const address of to) {
+      const agent = Object.entries(options.addresses ?? {}).find(([candidate]) => candidate.toLowerCase() === address.toLowerCase())?.[1];
+      if (agent) return agent;
+    }
+    if (options.agent) return options.agent;
+    return context.agents.size === 1 ? [...context.agents.keys()][0] : undefined;
+  }
+
+  async function send(input: { to: readonly string[]; subject: string; text: string; inReplyTo?: EmailRecord }): Promise<EmailRecord> {
+    const messageId = newMessageId("agentfold");
+    const references = input.inReplyTo ? [...input.inReplyTo.references, input.inReplyTo.messageId] : [];
+    const subject = input.inReplyTo ? `Re: ${input.inReplyTo.subject.replace(/^re:\s*/i, "")}` : input.subject;
+    await transporter.sendMail({
+      from: options.from,
+      to: [...input.to],
+      subject,
+      text: input.text,
+      messageId,
+      ...(input.inReplyTo ? { inReplyTo: input.inReplyTo.messageId, references } : {}),
+    });
+    return { messageId, subject, references };
+  }
+
+  return {
+    name: "email",
+    paths: ["/v1/email/inbound"],
+    configured: true,
+
+    async deliver({ thread, item, audience, origin }, context) {
+      const to = audience.people === "anyone" ? (audience.target ? [audience.target] : []) : [...audience.people];
+      if (to.length === 0) throw new ConfigurationError(`No recipients for ${thread.id}/${item.callId} by email: list "people" (addresses) in the routing rule.`);
+      const { subject, text } = requestText(thread, item);
+      const inReplyTo = origin?.channel === "email" ? (origin.data as unknown as EmailRecord) : undefined;
+      const record = await send({ to, subject, text, ...(inReplyTo ? { inReplyTo } : {}) });
+      await context.store.put(`email-message:${record.messageId}`, { threadId: thread.id, callId: item.callId });
+      return record as unknown as JsonValue;
+    },
+
+    async finished(thread, origin) {
+      if (origin?.channel !== "email") return;
+      const last = thread.events.at(-1);
+      const text = last?.type === "done" ? last.message : last?.type === "failed" ? `Stopped: ${last.reason}` : "Canceled.";
+      await send({ to: [origin.person], subject: "", text, inReplyTo: origin.data as unknown as EmailRecord });
+    },
+
+    async receive(request, _params, context) {
+      if (!options.inboundSecret) return errorJson(404, "not_configured", "Inbound email is off: set emailChannel({ inboundSecret }) and have your mail relay send it.");
+      const url = new URL(request.url);
+      const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ?? url.searchParams.get("secret") ?? "";
+      if (!equalSecret(bearer, options.inboundSecret)) return errorJson(401, "unauthorized", 'Send the inbound secret as "Authorization: Bearer <secret>".');
+      const raw = Buffer.from(await request.arrayBuffer());
+      if (raw.length === 0) return errorJson(400, "invalid_request", "Post the raw MIME message as the body (Content-Type: message/rfc822).");
+      const mail = await simpleParser(raw);
+      const sender = mail.from?.value[0]?.address?.toLowerCase();
+      if (!sender) return errorJson(400, "invalid_request", "The message has no From address.");
+      const messageId = mail.messageId ?? `<sha-${raw.length}-${Date.now()}>`;
+      if (!(await context.store.claim(`email-seen:${messageId}`, null, { ttlMs: weekMs }))) return json({ status: "duplicate" });
+      const references = [mail.inReplyTo, ...(Array.isArray(mail.references) ? mail.references : mail.references ? [mail.references] : [])].filter(
+        (reference): reference is string => typeof reference === "string",
+      );
+      const text = stripReply(mail.text ?? "");
+      const actor = `email:${sender}`;
+      for (const reference of references.reverse()) {
+        const known = (await context.store.get(`email-message:${reference}`)) as { threadId: string; callId?: string } | undefined;
+        if (!known) continue;
+        if (!known.callId) {
+          const origin = await context.originOf(known.threadId);
+          if (origin?.person !== sender) return json({ status: "ignored", reason: `${sender} did not start this thread.` });
+          const outcome = await context.apply({ type: "message", threadId: known.threadId, actor, text, source: "email" });
+          return outcome.ok ? json({ status: "applied", threadId: known.threadId }) : json({ status: "refused", reason: outcome.message }, 409);
+        }
+        const found = await context.audienceFor(known.threadId, known.callId, "email");
+        if (!found) return json({ status: "ignored", reason: "That request is no longer pending." });
+        if (!allowedBy(found.audience, sender)) return json({ status: "ignored", reason: `${sender} may not decide this request.` });
+        const command = found.item.kind === "approval" ? replyCommand(text) : { type: "text" as const, text };
+        const base = { threadId: known.threadId, callId: known.callId, actor };
+        const outcome =
+          command.type === "approve"
+            ? await context.apply({ type: "approve", ...base, ...(found.item.kind === "approval" ? { argsHash: found.item.argsHash } : {}) })
+            : command.type === "reject"
+              ? await context.apply({ type: "reject", ...base, ...(command.reason ? { comment: command.reason } : {}) })
+              : found.item.kind === "approval"
+                ? ({ ok: false, code: "invalid_input", message: 'Reply "approve" or "reject: <reason>".' } as const)
+                : await context.apply({ type: "respond", ...base, text: command.text });
+        return outcome.ok ? json({ status: "applied", threadId: known.threadId, callId: known.callId }) : json({ status: "refused", reason: outcome.message }, 409);
+      }
+      // Not a reply to anything we sent: new mail to the agent starts a thread.
+      const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((list) => list.value.map((entry) => entry.address ?? ""));
+      if (starters !== "anyone" && !starters.some((starter) => starter.toLowerCase() === sender)) {
+        return json({ status: "ignored", reason: `${sender} may not start threads by email.` });
+      }
+      const agent = agentFor(to, context);
+      if (!agent) return json({ status: "ignored", reason: "No agent for this address: set emailChannel({ agent }) or { addresses }." });
+      const record: EmailRecord = { messageId, subject: mail.subject ?? "", references: references.reverse() };
+      const origin: Origin = { channel: "email", person: sender, data: record as unknown as Record<string, JsonValue> };
+      const body = [mail.subject, text].filter(Boolean).join("\n\n");
+      const outcome = await context.apply({ type: "start", agent, actor, text: body, source: "email", origin });
+      if (!outcome.ok) return json({ status: "refused", reason: outcome.message }, 409);
+      await context.store.put(`email-message:${messageId}`, { threadId: outcome.thread.id });
+      return json({ status: "started", threadId: outcome.thread.id }, 201);
+    },
+  };
+}

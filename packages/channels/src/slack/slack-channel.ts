@@ -1,0 +1,292 @@
+/**
+ * The Slack channel: approvals as Block Kit messages (Approve / Reject with a reason / Edit in a
+ * modal), questions with answer buttons or thread replies, the message updated after a decision.
+ * Inbound `/v1/slack/interactions` and `/v1/slack/events` are verified (v0 signatures), answered at
+ * once (Slack wants an answer within 3 s) and processed afterwards; retries and replays are dropped.
+ */
+import { createHash } from "node:crypto";
+import { WebClient } from "@slack/web-api";
+import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
+import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
+import { allowedBy } from "../routing.ts";
+import { editModal, mention, pendingMessage, rejectModal, settledMessage, type ButtonValue } from "./slack-blocks.ts";
+import { verifySlackRequest } from "./slack-signature.ts";
+
+export interface SlackChannelOptions {
+  /** Bot token (`xoxb-…`). Default: `SLACK_BOT_TOKEN`. */
+  token?: string;
+  /** Default: `SLACK_SIGNING_SECRET`. */
+  signingSecret?: string;
+  /** Where requests go when a routing rule gives no `target`. Default: `SLACK_CHANNEL`. */
+  defaultTarget?: string;
+  /** The agent a mention or a direct message starts. Needed when the server runs several agents. */
+  agent?: string;
+  /** Who may start threads by a mention or DM: Slack user ids or `"anyone"` (default). */
+  starters?: readonly string[] | "anyone";
+  /** The Web API base URL (a stand-in in tests). Default `https://slack.com/api/`. */
+  apiUrl?: string;
+  /** A client to use instead of a new WebClient. */
+  client?: WebClient;
+}
+
+interface SlackRecord {
+  channel: string;
+  ts: string;
+}
+
+const seenTtlMs = 60 * 60 * 1000;
+const ok = () => new Response(null, { status: 200 });
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+function parseValue(value: unknown): ButtonValue | undefined {
+  try {
+    const parsed = JSON.parse(String(value)) as ButtonValue;
+    return typeof parsed.t === "string" && typeof parsed.c === "string" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The item as it was requested, even after it was decided (for updating its message). */
+function requestedItem(thread: Thread, callId: string): DeliverableItem | undefined {
+  const pending = thread.pending.find((item) => item.callId === callId);
+  if (pending && pending.kind !== "child") return pending;
+  for (let index = thread.events.length - 1; index >= 0; index--) {
+    const event = thread.events[index]!;
+    if (event.type === "approval_requested" && event.callId === callId) {
+      return { kind: "approval", callId, intent: event.intent, args: event.args, argsHash: event.argsHash, since: event.at };
+    }
+    if (event.type === "human_request" && event.callId === callId) {
+      return {
+        kind: "question",
+        callId,
+        reason: event.reason,
+        question: event.question,
+        urgency: event.urgency,
+        format: event.format,
+        since: event.at,
+        ...(event.context === undefined ? {} : { context: event.context }),
+        ...(event.choices === undefined ? {} : { choices: event.choices }),
+      };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * @example
+ * const slack = slackChannel({ agent: "deploybot", defaultTarget: "C_DEPLOYS" }); // token and secret from the environment
+ * createChannels({ channels: [slack], routing: [{ send: [{ channel: "slack", people: ["U_ALEX"] }] }] });
+ */
+export function slackChannel(options: SlackChannelOptions = {}): Channel {
+  const token = options.token ?? process.env.SLACK_BOT_TOKEN;
+  const signingSecret = options.signingSecret ?? process.env.SLACK_SIGNING_SECRET;
+  const defaultTarget = options.defaultTarget ?? process.env.SLACK_CHANNEL;
+  const starters = options.starters ?? "anyone";
+  const configured = Boolean((token || options.client) && signingSecret);
+  const client =
+    options.client ??
+    new WebClient(token, {
+      ...(options.apiUrl === undefined ? {} : { slackApiUrl: options.apiUrl }),
+      // A few quick retries: a slow Slack must not hold a delivery for minutes.
+      retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
+    });
+
+  function agentFor(context: ChannelContext): string {
+    if (options.agent) return options.agent;
+    if (context.agents.size === 1) return [...context.agents.keys()][0]!;
+    throw new ConfigurationError(`slackChannel({ agent }) is needed: the server runs several agents (${[...context.agents.keys()].join(", ")}).`);
+  }
+
+  async function ephemeral(channel: string | undefined, user: string, text: string, threadTs?: string) {
+    if (!channel) return;
+    await client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  }
+
+  /** Checks that `user` may decide; tells them when not. */
+  async function authorize(context: ChannelContext, value: ButtonValue, user: string, channel: string | undefined) {
+    const found = await context.audienceFor(value.t, value.c, "slack");
+    if (!found) {
+      await ephemeral(channel, user, "This request is no longer pending: it was already decided.");
+      return undefined;
+    }
+    if (!allowedBy(found.audience, user)) {
+      await ephemeral(channel, user, `You are not allowed to decide this request. Ask ${found.audience.people === "anyone" ? "someone" : found.audience.people.map((person) => `<@${person}>`).join(", ")}.`);
+      return undefined;
+    }
+    return found;
+  }
+
+  async function report(context: ChannelContext, outcome: Awaited<ReturnType<ChannelContext["apply"]>>, channel: string | undefined, user: string) {
+    if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${outcome.message}`);
+  }
+
+  async function onInteraction(payload: Record<string, any>, context: ChannelContext): Promise<void> {
+    const user = String(payload.user?.id ?? "");
+    if (payload.type === "block_actions") {
+      const action = payload.actions?.[0];
+      const value = parseValue(action?.value);
+      const channel = payload.channel?.id as string | undefined;
+      if (!action || !value) return;
+      const found = await authorize(context, value, user, channel);
+      if (!found) return;
+      const metadata = JSON.stringify({ ...value, channel, ts: payload.message?.ts });
+      const actor = `slack:${user}`;
+      if (action.action_id === "agentfold_approve") {
+        await report(context, await context.apply({ type: "approve", threadId: value.t, callId: value.c, actor, ...(value.h ? { argsHash: value.h } : {}) }), channel, user);
+      } else if (action.action_id === "agentfold_reject") {
+        await client.views.open({ trigger_id: payload.trigger_id, view: rejectModal(metadata) as never });
+      } else if (action.action_id === "agentfold_edit" && found.item.kind === "approval") {
+        await client.views.open({ trigger_id: payload.trigger_id, view: editModal(metadata, found.item.intent, found.item.args) as never });
+      } else if (String(action.action_id).startsWith("agentfold_answer_") && value.a !== undefined) {
+        await report(context, await context.apply({ type: "respond", threadId: value.t, callId: value.c, actor, text: value.a }), channel, user);
+      }
+      return;
+    }
+    if (payload.type === "view_submission") {
+      const view = payload.view ?? {};
+      const value = parseValue(view.private_metadata) as (ButtonValue & { channel?: string }) | undefined;
+      if (!value) return;
+      const found = await authorize(context, value, user, value.channel);
+      if (!found) return;
+      const values = view.state?.values ?? {};
+      const actor = `slack:${user}`;
+      if (view.callback_id === "agentfold_reject") {
+        const reason = String(values.reason?.reason?.value ?? "").trim();
+        await report(context, await context.apply({ type: "reject", threadId: value.t, callId: value.c, actor, ...(reason ? { comment: reason } : {}) }), value.channel, user);
+      } else if (view.callback_id === "agentfold_edit") {
+        const args = JSON.parse(String(values.args?.args?.value)) as Record<string, unknown>;
+        await report(
+          context,
+          await context.apply({ type: "approve", threadId: value.t, callId: value.c, actor, args, comment: "edited in Slack", ...(value.h ? { argsHash: value.h } : {}) }),
+          value.channel,
+          user,
+        );
+      }
+    }
+  }
+
+  async function onEvent(event: Record<string, any>, context: ChannelContext): Promise<void> {
+    if (event.bot_id || (event.subtype !== undefined && event.subtype !== "thread_broadcast")) return;
+    const isMention = event.type === "app_mention";
+    const isDirect = event.type === "message" && event.channel_type === "im";
+    const isReply = event.type === "message" && typeof event.thread_ts === "string";
+    if (!isMention && !isDirect && !isReply) return;
+    const channel = String(event.channel ?? "");
+    const user = String(event.user ?? "");
+    // A reply that mentions the bot arrives twice (app_mention and message): act once per Slack message.
+    if (!(await context.store.claim(`slack-message:${channel}:${event.ts}`, null, { ttlMs: seenTtlMs }))) return;
+    const text = String(event.text ?? "").replace(/<@[A-Z0-9]+>/g, "").trim();
+    if (text === "") return;
+    const known = typeof event.thread_ts === "string" ? ((await context.store.get(`slack-thread:${channel}:${event.thread_ts}`)) as { threadId: string; callId?: string } | null | undefined) : undefined;
+    if (known) {
+      const origin = await context.originOf(known.threadId);
+      const target = known.callId ?? (await firstQuestion(context, known.threadId));
+      if (target) {
+        const found = await context.audienceFor(known.threadId, target, "slack");
+        if (!found) return ephemeral(channel, user, "That question was already answered.", event.thread_ts);
+        if (!allowedBy(found.audience, user)) return ephemeral(channel, user, "You are not allowed to answer this question.", event.thread_ts);
+        const outcome = await context.apply({ type: "respond", threadId: known.threadId, callId: target, actor: `slack:${user}`, text });
+        if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${outcome.message}`, event.thread_ts);
+        return;
+      }
+      if (origin?.person === user || (starters !== "anyone" ? starters.includes(user) : true)) {
+        const outcome = await context.apply({ type: "message", threadId: known.threadId, actor: `slack:${user}`, text, source: "slack" });
+        if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${outcome.message}`, event.thread_ts);
+      }
+      return;
+    }
+    if (!isMention && !isDirect) return;
+    if (starters !== "anyone" && !starters.includes(user)) return ephemeral(channel, user, "You are not allowed to start this agent.");
+    const threadTs = String(event.thread_ts ?? event.ts);
+    const origin: Origin = { channel: "slack", person: user, data: { channel, ts: threadTs } };
+    const outcome = await context.apply({ type: "start", agent: agentFor(context), actor: `slack:${user}`, text, source: "slack", origin });
+    if (outcome.ok) await context.store.put(`slack-thread:${channel}:${threadTs}`, { threadId: outcome.thread.id });
+    else await ephemeral(channel, user, `Could not start: ${outcome.message}`);
+  }
+
+  async function firstQuestion(context: ChannelContext, threadId: string): Promise<string | undefined> {
+    const record = (await context.store.list(`delivery:slack:${threadId}:`)).map((entry) => entry.key.split(":").at(-1)!);
+    for (const callId of record) {
+      const found = await context.audienceFor(threadId, callId, "slack");
+      if (found?.item.kind === "question") return callId;
+    }
+    return undefined;
+  }
+
+  async function verified(request: Request): Promise<{ body: string } | Response> {
+    const body = await request.text();
+    const result = verifySlackRequest({
+      signingSecret: signingSecret!,
+      rawBody: body,
+      timestamp: request.headers.get("x-slack-request-timestamp"),
+      signature: request.headers.get("x-slack-signature"),
+    });
+    return result.ok ? { body } : errorJson(401, "unauthorized", result.reason);
+  }
+
+  return {
+    name: "slack",
+    paths: ["/v1/slack/interactions", "/v1/slack/events"],
+    configured,
+
+    async deliver({ thread, item, audience, origin }, context) {
+      const target = audience.target ?? (origin?.channel === "slack" ? String(origin.data.channel) : defaultTarget);
+      if (!target) throw new ConfigurationError(`No Slack channel for ${thread.id}/${item.callId}: give the routing rule a "target" or set SLACK_CHANNEL.`);
+      const inOrigin = origin?.channel === "slack" && origin.data.channel === target ? String(origin.data.ts) : undefined;
+      const message = pendingMessage(thread, item, audience.people);
+      const posted = await client.chat.postMessage({ channel: target, text: message.text, blocks: message.blocks as never, ...(inOrigin ? { thread_ts: inOrigin } : {}) });
+      const record: SlackRecord = { channel: String(posted.channel ?? target), ts: String(posted.ts) };
+      // Replies in the question's Slack thread answer it.
+      if (item.kind === "question") await context.store.put(`slack-thread:${record.channel}:${record.ts}`, { threadId: thread.id, callId: item.callId });
+      return record as unknown as JsonValue;
+    },
+
+    async resolved(resolution) {
+      const record = resolution.record as unknown as SlackRecord;
+      const item = requestedItem(resolution.thread, resolution.callId);
+      if (!item || !record?.ts) return;
+      const message = settledMessage(resolution.thread, item, resolution);
+      await client.chat.update({ channel: record.channel, ts: record.ts, text: message.text, blocks: message.blocks as never });
+    },
+
+    async finished(thread, origin) {
+      if (origin?.channel !== "slack") return;
+      const last = thread.events.at(-1);
+      const text = last?.type === "done" ? last.message : last?.type === "failed" ? `:warning: Stopped: ${last.reason}` : "Canceled.";
+      await client.chat.postMessage({ channel: String(origin.data.channel), thread_ts: String(origin.data.ts), text: `${mention(`slack:${origin.person}`)} ${text}` });
+    },
+
+    async receive(request, _params, context) {
+      const checked = await verified(request);
+      if (checked instanceof Response) return checked;
+      const path = new URL(request.url).pathname;
+      if (path.endsWith("/interactions")) {
+        const payloadText = new URLSearchParams(checked.body).get("payload");
+        if (!payloadText) return errorJson(400, "invalid_request", 'Expected a form body with a "payload" field.');
+        const payload = JSON.parse(payloadText) as Record<string, any>;
+        // An edit with invalid JSON is refused in the modal itself, before anything is applied.
+        if (payload.type === "view_submission" && payload.view?.callback_id === "agentfold_edit") {
+          const raw = String(payload.view?.state?.values?.args?.args?.value ?? "");
+          try {
+            const parsed = JSON.parse(raw) as unknown;
+            if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("expected a JSON object");
+          } catch (error) {
+            return Response.json({ response_action: "errors", errors: { args: `Not a JSON object: ${(error as Error).message}` } });
+          }
+        }
+        if (!(await context.store.claim(`slack-seen:${sha256(checked.body)}`, null, { ttlMs: seenTtlMs }))) return ok();
+        context.background(() => onInteraction(payload, context));
+        return ok();
+      }
+      const body = JSON.parse(checked.body) as Record<string, any>;
+      if (body.type === "url_verification") return Response.json({ challenge: body.challenge });
+      if (body.type !== "event_callback" || !body.event) return ok();
+      // Slack retries (X-Slack-Retry-Num) carry the same event_id: the first one wins.
+      const eventId = String(body.event_id ?? sha256(checked.body));
+      if (!(await context.store.claim(`slack-event:${eventId}`, null, { ttlMs: seenTtlMs }))) return ok();
+      context.background(() => onEvent(body.event, context));
+      return ok();
+    },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * Signed webhooks (Standard Webhooks, via the `standardwebhooks` package). Outbound: pending requests
+ * routed to a hook, and finished threads, POSTed to the hook's URL, signed, retried with backoff, each
+ * attempt in a delivery log. Inbound: `POST /v1/hooks/:name` starts or resumes threads; a bad
+ * signature or a timestamp more than 5 minutes away is a 401, a repeated webhook id a 200 with no effect.
+ */
+import { randomUUID } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
+import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type InboundAction } from "../channel.ts";
+import { allowedBy } from "../routing.ts";
+
+export type WebhookEventType = "approval.requested" | "question.asked" | "thread.finished";
+
+export interface WebhookHook {
+  /** The shared secret, `whsec_<base64>` as Standard Webhooks defines it. */
+  secret: string;
+  /** Outbound: where this hook's events go. */
+  url?: string;
+  /** Outbound events besides routed requests. Default `["thread.finished"]` when `url` is set. */
+  events?: readonly WebhookEventType[];
+  /** The agent an inbound `{ message }` starts, and the only agent whose finished threads are sent. */
+  agent?: string;
+  /** Turns an inbound payload that is not `{ message }` into a first message (e.g. a CI event). */
+  toMessage?: (payload: unknown) => string | undefined;
+}
+
+export interface WebhookChannelOptions {
+  hooks: Readonly<Record<string, WebhookHook>>;
+  /** Waits between attempts. Default 1 s, 5 s, 30 s, 2 min, 10 min. */
+  retryDelaysMs?: readonly number[];
+  /** Per attempt. Default 10 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface WebhookDeliveryLog {
+  hook: string;
+  url: string;
+  type: WebhookEventType;
+  state: "pending" | "delivered" | "failed";
+  attempts: { at: string; status?: number; error?: string }[];
+}
+
+const namePattern = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * @example
+ * const webhooks = webhookChannel({
+ *   hooks: {
+ *     ci: { secret: process.env.CI_WEBHOOK_SECRET!, agent: "deploybot" },
+ *     ops: { secret: process.env.OPS_WEBHOOK_SECRET!, url: "https://ops.example.com/agentfold" },
+ *   },
+ * });
+ */
+export function webhookChannel(options: WebhookChannelOptions): Channel {
+  const verifiers = new Map<string, Webhook>();
+  for (const [name, hook] of Object.entries(options.hooks ?? {})) {
+    if (!namePattern.test(name)) throw new ConfigurationError(`Webhook name ${JSON.stringify(name)} is invalid: use letters, digits, "_" and "-".`);
+    try {
+      verifiers.set(name, new Webhook(hook.secret));
+    } catch (error) {
+      throw new ConfigurationError(`Webhook "${name}": the secret must be "whsec_" plus base64 (${(error as Error).message}).`);
+    }
+  }
+  const delays = options.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000, 600_000];
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const fetcher = options.fetch ?? fetch;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let closed = false;
+
+  async function attempt(context: ChannelContext, id: string, body: string, hookName: string): Promise<void> {
+    const key = `webhook-delivery:${id}`;
+    const log = (await context.store.get(key)) as unknown as WebhookDeliveryLog | undefined;
+    if (!log || log.state !== "pending") return;
+    const at = new Date();
+    const signature = verifiers.get(hookName)!.sign(id, at, body);
+    let result: { at: string; status?: number; error?: string };
+    try {
+      const response = await fetcher(log.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+          "webhook-signature": signature,
+        },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.body?.cancel();
+      result = { at: at.toISOString(), status: response.status };
+    } catch (error) {
+      result = { at: at.toISOString(), error: (error as Error).message };
+    }
+    const attempts = [...log.attempts, result];
+    const success = result.status !== undefined && result.status >= 200 && result.status < 300;
+    const failed = !success && attempts.length > delays.length;
+    await context.store.put(key, { ...log, attempts, state: success ? "delivered" : failed ? "failed" : "pending" } as unknown as JsonValue);
+    if (success || failed || closed) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      context.background(() => attempt(context, id, body, hookName));
+    }, delays[attempts.length - 1]);
+    timer.unref?.();
+    timers.add(timer);
+  }
+
+  /** Logs and sends one event; retries go on in the background. Returns the webhook id. */
+  async function send(context: ChannelContext, hookName: string, type: WebhookEventType, data: Record<string, JsonValue>): Promise<string> {
+    const hook = options.hooks[hookName]!;
+    const id = `msg_${randomUUID().replaceAll("-", "")}`;
+    const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
+    const log: WebhookDeliveryLog = { hook: hookName, url: hook.url!, type, state: "pending", attempts: [] };
+    await context.store.put(`webhook-delivery:${id}`, log as unknown as JsonValue);
+    await attempt(context, id, body, hookName);
+    return id;
+  }
+
+  function itemData(thread: Thread, item: DeliverableItem): Record<string, JsonValue> {
+    return { threadId: thread.id, agent: thread.agent ?? null, ...(JSON.parse(JSON.stringify(item)) as Record<string, JsonValue>) };
+  }
+
+  async function inbound(name: string, payload: Record<string, unknown>, context: ChannelContext): Promise<{ action: InboundAction } | { status: number; code: string; message: string }> {
+    const hook = options.hooks[name]!;
+    const actor = `webhook:${name}`;
+    const threadId = typeof payload.threadId === "string" ? payload.threadId : undefined;
+    const callId = typeof payload.callId === "string" ? payload.callId : undefined;
+    if (threadId && callId) {
+      const found = await context.audienceFor(threadId, callId, "webhook");
+      if (!found) return { status: 409, code: "conflict", message: `Call ${callId} of ${threadId} is not pending, or not routed to webhooks.` };
+      if (!allowedBy(found.audience, name)) return { status: 403, code: "forbidden", message: `Webhook "${name}" may not decide this request: list it in the routing rule's people.` };
+      if (typeof payload.approved === "boolean") {
+        const comment = typeof payload.comment === "string" ? { comment: payload.comment } : {};
+        if (!payload.approved) return { action: { type: "reject", threadId, callId, actor, ...comment } };
+        const args = payload.args && typeof payload.args === "object" ? { args: payload.args as Record<string, unknown> } : {};
+        return { action: { type: "approve", threadId, callId, actor, ...comment, ...args } };
+      }
+      if (typeof payload.text === "string") return { action: { type: "respond", threadId, callId, actor, text: payload.text } };
+      return { status: 400, code: "invalid_request", message: 'With "callId", send "approved" (true/false) or "text".' };
+    }
+    const message = typeof payload.message === "string" ? payload.message : hook.toMessage?.(payload);
+    if (!message) return { status: 400, code: "invalid_request", message: 'Send { "message": "..." } to start a thread, or { "threadId", "callId", "approved" | "text" } to resume one.' };
+    if (threadId) {
+      const origin = await context.originOf(threadId);
+      if (origin?.person !== name) return { status: 403, code: "forbidden", message: `Webhook "${name}" did not start thread ${threadId}.` };
+      return { action: { type: "message", threadId, actor, text: message, source: "webhook" } };
+    }
+    const agent = hook.agent ?? (context.agents.size === 1 ? [...context.agents.keys()][0] : undefined);
+    if (!agent) return { status: 400, code: "invalid_request", message: `Webhook "${name}" has no agent: set hooks.${name}.agent.` };
+    const metadata = payload.metadata && typeof payload.metadata === "object" ? { metadata: payload.metadata as Record<string, JsonValue> } : {};
+    return { action: { type: "start", agent, actor, text: message, source: "webhook", origin: { channel: "webhook", person: name, data: {} }, ...metadata } };
+  }
+
+  return {
+    name: "webhook",
+    paths: ["/v1/hooks/:name"],
+    configured: verifiers.size > 0,
+
+    async deliver({ thread, item, audience }, context) {
+      const names = Object.keys(options.hooks).filter((name) => options.hooks[name]!.url && allowedBy(audience, name));
+      const ids: string[] = [];
+      for (const name of names) ids.push(await send(context, name, item.kind === "approval" ? "approval.requested" : "question.asked", itemData(thread, item)));
+      return ids;
+    },
+
+    async finished(thread, _origin, context) {
+      const last = thread.events.at(-1);
+      for (const [name, hook] of Object.entries(options.hooks)) {
+        if (!hook.url || !(hook.events ?? ["thread.finished"]).includes("thread.finished")) continue;
+        if (hook.agent && hook.agent !== thread.agent) continue;
+        await send(context, name, "thread.finished", {
+          threadId: thread.id,
+          agent: thread.agent ?? null,
+          status: thread.status,
+          message: last?.type === "done" ? last.message : last?.type === "failed" ? last.reason : null,
+        });
+      }
+    },
+
+    async receive(request, params, context) {
+      const name = params.name ?? "";
+      const verifier = verifiers.get(name);
+      if (!verifier) return errorJson(404, "not_found", `No inbound webhook named "${name}". Configured: ${[...verifiers.keys()].join(", ") || "none"}.`);
+      const body = await request.text();
+      const headers = Object.fromEntries(["webhook-id", "webhook-timestamp", "webhook-signature"].map((header) => [header, request.headers.get(header) ?? ""]));
+      let payload: unknown;
+      try {
+        payload = verifier.verify(body, headers);
+      } catch (error) {
+        return errorJson(401, "unauthorized", `Webhook verification failed: ${(error as Error).message}. Sign with the hook's secret per Standard Webhooks; timestamps must be within 5 minutes.`);
+      }
+      if (!payload || typeof payload !== "object" || Array.isArray(payload)) return errorJson(400, "invalid_request", "The body must be a JSON object.");
+      const seenKey = `hook-seen:${name}:${headers["webhook-id"]}`;
+      // Kept well past the 5-minute signature window, so a replay is always recognized.
+      if (!(await context.store.claim(seenKey, null, { ttlMs: 24 * 60 * 60 * 1000 }))) return Response.json({ status: "duplicate" });
+      const result = await inbound(name, payload as Record<string, unknown>, context);
+      if (!("action" in result)) {
+        await context.store.delete(seenKey);
+        return errorJson(result.status, result.code, result.message);
+      }
+      const outcome = await context.apply(result.action);
+      if (!outcome.ok) {
+        // Let the sender retry after a transient failure; a conflict stays a conflict.
+        if (outcome.code === "internal" || outcome.code === "thread_busy") await context.store.delete(seenKey);
+        return errorJson(outcome.code === "internal" ? 500 : 409, outcome.code, outcome.message);
+      }
+      return Response.json({ status: "applied", threadId: outcome.thread.id }, { status: result.action.type === "start" ? 201 : 200 });
+    },
+
+    async close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}
