@@ -177,10 +177,10 @@ test("factor 10: the release agent runs the tester in its own thread", async () 
     release: [{ intent: "ask_tester", message: "run the billing tests" }, { intent: "done_for_now", message: "Billing is green." }],
     tester: [{ intent: "run_tests", service: "billing" }, { intent: "done_for_now", message: "412 passed, 0 failed." }],
   };
-  // One model for both agents: the child's thread id contains the parent's, plus the call.
-  const model = new ScriptedModel(
-    [0, 1].map((turn) => (request: { threadId: string }) => replies[request.threadId.includes(".") ? "tester" : "release"]![turn]),
-  );
+  // One model for both agents: the child's thread starts with the task the release agent gave it.
+  const isTester = (request: { messages: readonly { content: string }[] }) =>
+    request.messages.some((message) => message.content.includes("<user_input>\nrun the billing tests"));
+  const model = new ScriptedModel([0, 1].map((turn) => (request: Parameters<typeof isTester>[0]) => replies[isTester(request) ? "tester" : "release"]![turn]));
   const parent = await release.run(release.start("is billing ready to release?"), { model });
   assert.equal(parent.status, "done");
   const result = parent.events.find((event) => event.type === "tool_result");

@@ -5,6 +5,7 @@ const listGitTags = defineTool({
   intent: "list_git_tags",
   description: "list the git tags of the backend, newest first",
   args: z.object({}),
+  idempotent: true, // prefetch tools may run again after a crash
   run: () => ["v1.5.0", "v1.4.1", "v1.4.0"],
 });
 
@@ -12,6 +13,7 @@ const lookupOnCall = defineTool({
   intent: "lookup_on_call",
   description: "who is on call for a team",
   args: z.object({ team: z.string() }),
+  idempotent: true,
   run: ({ team }) => ({ team, person: "lee@example.com" }),
 });
 

@@ -113,8 +113,10 @@ test("manager approves: one refund is recorded even if the tool runs twice with 
   assert.equal(resumed.status, "done");
   assert.equal(ledger.requests, 2, "the tool ran twice");
   assert.equal(ledger.refunds.length, 1, "one refund recorded");
+  // Each attempt is recorded, with the same key.
   const started = eventsOfType(resumed, "tool_started");
-  assert.equal(started.length, 1);
+  assert.deepEqual(started.map((event) => event.attempt), [1, 2]);
+  assert.equal(started[1]?.idempotencyKey, started[0]?.idempotencyKey);
   assert.equal(ledger.refunds[0]?.idempotencyKey, started[0]?.idempotencyKey);
   assert.deepEqual(eventsOfType(resumed, "tool_result")[0]?.result, { ...ledger.refunds[0] });
   assert.equal(eventsOfType(resumed, "approval_decision").length, 1, "the recovery did not ask for approval again");

@@ -9,12 +9,13 @@ import { ConfigurationError, InvalidInputError, StateConflictError } from "./err
 import type { JsonValue } from "./events.ts";
 import { hashArgs } from "./hash.ts";
 import { defaultPrompt, type PromptFunction } from "./default-prompt.ts";
-import type { ModelMessage, OutputMode } from "./model.ts";
+import type { Model, ModelMessage, OutputMode } from "./model.ts";
 import { intentSpecs, nextStepSchema, toJson } from "./next-step.ts";
 import { nextAction, type Limits, type NextAction, type Policy } from "./next-action.ts";
 import { xmlContext, type ContextRenderer } from "./render-context.ts";
-import { applyAll, buildPrompt, decide, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
-import { Thread, formatIssues, type ThreadOptions } from "./thread.ts";
+import { applyAll, buildPrompt, decide, modeFor, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
+import { Thread, type ThreadOptions } from "./thread.ts";
+import { formatIssues } from "./errors.ts";
 import { countTokens } from "./tokens.ts";
 import type { AnyTool } from "./tools.ts";
 import { childAgentTool, type ChildAgentToolOptions } from "./child-agent.ts";
@@ -34,7 +35,7 @@ export interface AgentDefinition {
   mode?: OutputMode;
   limits?: Partial<Limits>;
   /** Tools run before the first model call, their results appended (factor 13). */
-  prefetch?: readonly (AnyTool | { tool: AnyTool; args: Record<string, unknown> })[];
+  prefetch?: readonly (AnyTool | { tool: AnyTool; args?: Record<string, unknown> })[];
   hooks?: AgentHooks;
 }
 
@@ -51,8 +52,11 @@ export interface Agent extends Runtime {
   readonly tools: readonly AnyTool[];
   /** A new thread for this agent starting with a user message. */
   start(input: string | { text: string; actor?: string; source?: string }, options?: ThreadOptions & { clock?: Clock }): Thread;
-  /** What the next step would send to the model. Never calls the model. */
-  render(thread: Thread, options?: { mode?: OutputMode }): RenderedPrompt;
+  /**
+   * What the next step would send to the model (with the same output mode rule: the agent's, else
+   * the model's preference). Never calls the model. `beforeModelCall` hooks are not applied.
+   */
+  render(thread: Thread, options?: { mode?: OutputMode; model?: Model }): RenderedPrompt;
   /** What the loop will do next (pure). */
   nextAction(thread: Thread): NextAction;
   /** All effects that need no model call: gates, tool runs, limits. Never calls the model. */
@@ -121,6 +125,24 @@ export function defineAgent(definition: AgentDefinition): Agent {
     if (tools.has(tool.intent)) throw new ConfigurationError(`Agent "${definition.name}": intent "${tool.intent}" is defined twice.`);
     tools.set(tool.intent, tool);
   }
+  const knownLimits = new Set(["maxSteps", "maxConsecutiveErrors", "onErrorLimit"]);
+  for (const key of Object.keys(definition.limits ?? {})) {
+    if (!knownLimits.has(key)) throw new ConfigurationError(`Unknown limit "${key}". Limits: ${[...knownLimits].join(", ")}.`);
+  }
+  if (definition.mode !== undefined && !["tools", "json", "prompt"].includes(definition.mode)) {
+    throw new ConfigurationError(`mode must be "tools", "json" or "prompt", got ${JSON.stringify(definition.mode)}.`);
+  }
+  if (definition.prompt !== undefined && typeof definition.prompt !== "function") {
+    throw new ConfigurationError("prompt must be a function (context) => messages; see defaultPrompt.");
+  }
+  if (definition.context !== undefined && typeof definition.context?.render !== "function") {
+    throw new ConfigurationError("context must be a renderer such as xmlContext({ ... }).");
+  }
+  for (const [name, hook] of Object.entries(definition.hooks ?? {})) {
+    if (!["beforeModelCall", "afterModelCall", "beforeToolRun", "afterToolRun"].includes(name) || typeof hook !== "function") {
+      throw new ConfigurationError(`Hook "${name}" is not a known hook function. Hooks: beforeModelCall, afterModelCall, beforeToolRun, afterToolRun.`);
+    }
+  }
   const limits: Limits = {
     maxSteps: positiveInteger(definition.limits?.maxSteps, "maxSteps", 20),
     maxConsecutiveErrors: positiveInteger(definition.limits?.maxConsecutiveErrors, "maxConsecutiveErrors", 3),
@@ -130,8 +152,14 @@ export function defineAgent(definition: AgentDefinition): Agent {
     throw new ConfigurationError(`limits.onErrorLimit must be "escalate" or "fail", got ${JSON.stringify(limits.onErrorLimit)}.`);
   }
   const prefetch = (definition.prefetch ?? []).map((entry) => {
-    const { tool, args } = "tool" in entry && "args" in entry ? entry : { tool: entry as AnyTool, args: {} };
+    const { tool, args } = "tool" in entry ? { tool: entry.tool, args: entry.args ?? {} } : { tool: entry as AnyTool, args: {} };
+    if (!tool?.parameters) throw new ConfigurationError("Each prefetch entry must be a tool or { tool, args }.");
     if (!tool.run) throw new ConfigurationError(`Prefetch tool "${tool.intent}" has no run function.`);
+    if (!tool.idempotent) {
+      throw new ConfigurationError(
+        `Prefetch tool "${tool.intent}" must be idempotent (idempotent: true): prefetch runs before anything is recorded, so it may run again after a crash.`,
+      );
+    }
     const parsed = tool.args.safeParse(args);
     if (!parsed.success) {
       throw new ConfigurationError(`Prefetch "${tool.intent}": arguments are invalid: ${formatIssues(parsed.error.issues)}. Pass { tool, args }.`);
@@ -159,7 +187,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
       return Thread.start(input, { ...options, agent: definition.name });
     },
     render(thread, options = {}) {
-      const { messages, context } = buildPrompt(runtime, thread, options.mode ?? runtime.mode ?? "prompt");
+      const { messages, context } = buildPrompt(runtime, thread, options.mode ?? modeFor(runtime, options.model));
       const tokens = messages.reduce((sum, message) => sum + countTokens(message.content), 0);
       return { messages, context, tokens };
     },
@@ -187,17 +215,15 @@ export function defineAgent(definition: AgentDefinition): Agent {
       }
     },
     approve(thread, callId, decision = {}) {
-      const item = thread.pendingItem(callId);
-      if (item.kind !== "approval") {
-        throw new StateConflictError(`Call ${callId} on thread ${thread.id} waits for an answer, not an approval: respond to it instead.`);
-      }
+      const item = pendingApproval(thread, callId);
       if (decision.argsHash !== undefined && decision.argsHash !== item.argsHash) {
         throw new StateConflictError(`The arguments of call ${callId} are not the ones you saw (hash mismatch); reload the thread and decide again.`);
       }
       let args: Record<string, JsonValue> | undefined;
       if (decision.args !== undefined) {
         const tool = tools.get(item.intent);
-        const parsed = tool?.args.safeParse(decision.args);
+        // Strict: a key the tool would drop must not be recorded as approved.
+        const parsed = tool?.args.strict().safeParse(decision.args);
         if (!tool || !parsed?.success) {
           const why = parsed && !parsed.success ? formatIssues(parsed.error.issues) : `unknown intent ${item.intent}`;
           throw new InvalidInputError(`Edited arguments for "${item.intent}" are invalid: ${why}. Expected: ${JSON.stringify(tool?.parameters ?? {})}`);
@@ -221,10 +247,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
       );
     },
     reject(thread, callId, decision = {}) {
-      const item = thread.pendingItem(callId);
-      if (item.kind !== "approval") {
-        throw new StateConflictError(`Call ${callId} on thread ${thread.id} waits for an answer, not an approval: respond to it instead.`);
-      }
+      const item = pendingApproval(thread, callId);
       return thread.append(
         [
           {
@@ -245,7 +268,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
         throw new StateConflictError(`Call ${callId} on thread ${thread.id} waits for an approval: approve or reject it.`);
       }
       if (item.kind === "child") {
-        throw new StateConflictError(`Call ${callId} waits for child thread ${item.childThreadId}; answer what is pending there.`);
+        throw new StateConflictError(`Call ${callId} waits for child thread ${item.childThreadId}; answer what is pending on that thread.`);
       }
       const answer = normalizeAnswer(text, item.format, item.choices);
       return thread.append([{ type: "human_response", callId, text: answer, actor: options.actor ?? "anonymous" }], options.clock);
@@ -272,6 +295,18 @@ export function defineAgent(definition: AgentDefinition): Agent {
     },
   };
   return Object.freeze(agent);
+}
+
+/** The pending approval for a call, or a conflict that says what the call waits for instead. */
+function pendingApproval(thread: Thread, callId: string) {
+  const item = thread.pendingItem(callId);
+  if (item.kind === "question") {
+    throw new StateConflictError(`Call ${callId} on thread ${thread.id} waits for an answer, not an approval: respond to it instead.`);
+  }
+  if (item.kind === "child") {
+    throw new StateConflictError(`Call ${callId} waits for child thread ${item.childThreadId}; approve or reject what is pending on that thread.`);
+  }
+  return item;
 }
 
 function normalizeAnswer(text: string, format: "free_text" | "yes_no" | "multiple_choice", choices: readonly string[] | undefined): string {

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import type { Clock } from "./clock.ts";
-import { StateConflictError } from "./errors.ts";
+import { ConfigurationError, StateConflictError } from "./errors.ts";
+import { sha256Hex } from "./hash.ts";
 import type { Model } from "./model.ts";
 import type { ThreadStore } from "./store.ts";
 import { ChildPaused, ChildResult, type StepOptions } from "./step.ts";
@@ -31,14 +32,24 @@ export interface ChildAgentToolOptions {
   model?: Model;
 }
 
-/** The id of the thread a child agent runs in for one call of the parent. */
+/**
+ * The id of the thread a child agent runs in for one call of the parent: derived, so running the
+ * call again continues the same child; hashed, so nested children keep short ids.
+ */
 export function childThreadId(parentThreadId: string, callId: string): string {
-  return `${parentThreadId}.${callId}`;
+  return `thr_${sha256Hex(`${parentThreadId}/${callId}`).slice(0, 32)}`;
 }
 
 export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions): AnyTool {
+  const intent = options.intent ?? agent.name.replaceAll(".", "_");
+  if (!/^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/.test(intent)) {
+    throw new ConfigurationError(`Agent "${agent.name}" cannot be a tool under its own name: pass asTool({ intent: "a_valid_name", ... }).`);
+  }
+  if (!options.threads || typeof options.threads.load !== "function") {
+    throw new ConfigurationError(`asTool() of agent "${agent.name}" needs { threads }: the store its child threads live in.`);
+  }
   return defineTool({
-    intent: options.intent ?? agent.name.replaceAll(".", "_"),
+    intent,
     description: options.description ?? agent.description ?? `Ask the ${agent.name} agent to do a task.`,
     args: z.object({ message: z.string().describe(`The task for ${agent.name}, in plain words`) }),
     // The child thread is durable and keyed by the call, so running again continues it.
@@ -54,6 +65,7 @@ export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions
       child = await agent.run(child, {
         model: options.model ?? context.model,
         signal: context.signal,
+        clock: context.clock,
         commit: (next, previous) => options.threads.append(next, { expectedVersion: previous.version }),
       });
       switch (child.status) {

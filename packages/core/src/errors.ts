@@ -44,15 +44,6 @@ export class StateConflictError extends AgentfoldError {
   }
 }
 
-/** The model replied with something that is not a valid next step. Becomes an error event. */
-export class ModelOutputError extends AgentfoldError {
-  readonly raw: string;
-  constructor(message: string, raw: string) {
-    super("model_output", message);
-    this.raw = raw;
-  }
-}
-
 /** Calling the model failed (network, provider, timeout) after any retries. */
 export class ModelCallError extends AgentfoldError {
   readonly retryable: boolean;
@@ -71,13 +62,35 @@ export class InternalError extends AgentfoldError {
   }
 }
 
-/** Turns anything thrown into a one-line message fit for an error event. */
+/** Turns anything thrown into a compact message fit for an error event (first line, at most 500 characters). */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === "string") return error;
-  try {
-    return JSON.stringify(error);
-  } catch {
-    return String(error);
+  let text: string;
+  if (error instanceof Error && Array.isArray((error as { issues?: unknown }).issues)) {
+    text = formatIssues((error as unknown as { issues: IssueLike[] }).issues);
+  } else if (error instanceof Error) {
+    text = error.message || error.name;
+  } else if (typeof error === "string") {
+    text = error;
+  } else {
+    try {
+      text = JSON.stringify(error) ?? String(error);
+    } catch {
+      text = String(error);
+    }
   }
+  const line = text.split("\n").find((part) => part.trim() !== "") ?? text;
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}
+
+interface IssueLike {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+/** Zod issues as one line: `path: message; path: message`. */
+export function formatIssues(issues: readonly IssueLike[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length ? issue.path.map(String).join(".") : "(root)"}: ${issue.message}`)
+    .join("; ");
 }

@@ -93,7 +93,6 @@ export {
   InvalidInputError,
   ThreadFormatError,
   StateConflictError,
-  ModelOutputError,
   ModelCallError,
   InternalError,
   describeError,

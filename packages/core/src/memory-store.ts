@@ -20,7 +20,6 @@ import {
 } from "./store.ts";
 
 interface Row {
-  json: string;
   thread: Thread;
   summary: ThreadSummary;
   order: number;
@@ -50,7 +49,6 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
       if (rows.has(thread.id)) throw new ThreadExistsError(thread.id);
       const now = clock.now().toISOString();
       rows.set(thread.id, {
-        json: "",
         thread: copy(thread),
         summary: {
           id: thread.id,

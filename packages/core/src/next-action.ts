@@ -2,8 +2,11 @@
  * Own your control flow (factor 8): what happens next is a pure function of the agent's policy and
  * the thread. The loop (see `step.ts`) only carries actions out; your own loop can do the same.
  */
+import { z } from "zod";
+import { ConfigurationError, describeError, formatIssues } from "./errors.ts";
 import type { NewEvent } from "./events.ts";
-import { hashArgs } from "./hash.ts";
+import { canonicalJson, hashArgs } from "./hash.ts";
+import { toJson } from "./next-step.ts";
 import type { ContextRenderer } from "./render-context.ts";
 import type { Thread } from "./thread.ts";
 import { statusOf, type OpenCall, type ThreadStatus } from "./thread-state.ts";
@@ -40,7 +43,7 @@ export type NextAction =
   /** A call started but never reported: re-run it (idempotent) or ask a human what happened. */
   | { type: "recover"; call: OpenCall; tool: AnyTool }
   /** Append events that settle the thread or a call without running anything. */
-  | { type: "append"; events: NewEvent[]; reason: "finish" | "error_limit" | "step_limit" | "unknown_intent" }
+  | { type: "append"; events: NewEvent[]; reason: "finish" | "error_limit" | "step_limit" | "invalid_call" }
   /** The context is over its token budget: compact it. */
   | { type: "compact" }
   /** Ask the model for the next step. */
@@ -48,27 +51,52 @@ export type NextAction =
 
 type Gate = "run" | "approve" | "ask" | "external" | "finish";
 
-function gateOf(call: OpenCall, tool: AnyTool, thread: Thread): Gate {
+/** A call's arguments as its tool receives them (defaults filled, transforms applied). */
+type Parsed = { ok: true; args: unknown } | { ok: false; message: string };
+
+function parseArgs(call: OpenCall, tool: AnyTool): Parsed {
+  const parsed = tool.args.safeParse(call.runArgs);
+  return parsed.success
+    ? { ok: true, args: parsed.data }
+    : { ok: false, message: `The arguments of ${call.intent} are no longer valid for its tool: ${formatIssues(parsed.error.issues)}.` };
+}
+
+function gateOf(tool: AnyTool, args: unknown, thread: Thread): Gate {
   if (tool.kind === "finish") return "finish";
   if (tool.kind === "human") return "ask";
   if (!tool.run) return "external";
   if (tool.approval === "required") return "approve";
-  if (typeof tool.approval === "function") return tool.approval(call.args, thread) ? "approve" : "run";
+  if (typeof tool.approval === "function") return tool.approval(args, thread) ? "approve" : "run";
   return "run";
 }
 
-function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate): NewEvent | undefined {
+const questionShape = z.object({
+  question: z.string().min(1),
+  context: z.string().optional(),
+  urgency: z.enum(["low", "medium", "high"]).optional(),
+  format: z.enum(["free_text", "yes_no", "multiple_choice"]).optional(),
+  choices: z.array(z.string()).optional(),
+});
+
+function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate, args: unknown): NewEvent | undefined {
   if (gate === "approve") {
+    const resolved = toJson(args);
     return {
       type: "approval_requested",
       callId: call.callId,
       intent: call.intent,
       args: call.args,
       argsHash: hashArgs(call.args),
+      ...(canonicalJson(resolved) === canonicalJson(call.args) ? {} : { resolvedArgs: resolved }),
     };
   }
   if (gate === "ask") {
-    const question = tool.toQuestion?.(tool.args.parse(call.args)) ?? { question: JSON.stringify(call.args) };
+    const asked = tool.toQuestion ? tool.toQuestion(args) : { question: JSON.stringify(call.args) };
+    const checked = questionShape.safeParse(asked);
+    if (!checked.success) {
+      throw new ConfigurationError(`toQuestion of tool "${tool.intent}" returned an invalid question: ${formatIssues(checked.error.issues)}.`);
+    }
+    const question = checked.data;
     return {
       type: "human_request",
       callId: call.callId,
@@ -87,10 +115,38 @@ function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate): NewEvent | undefi
       callId: call.callId,
       reason: "external_result",
       intent: call.intent,
-      question: `Provide the result of ${call.intent}(${JSON.stringify(call.args)}).`,
+      args: call.runArgs,
+      question: `Provide the result of ${call.intent} for the arguments shown.`,
       urgency: "medium",
       format: "free_text",
     };
+  }
+  return undefined;
+}
+
+/** Runs a piece of the agent's own code; what it throws becomes an error event settling the call. */
+function guarded<T>(call: OpenCall, work: () => T): { ok: true; value: T } | { ok: false; event: NewEvent } {
+  try {
+    return { ok: true, value: work() };
+  } catch (error) {
+    return {
+      ok: false,
+      event: { type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) },
+    };
+  }
+}
+
+/** Whether another call of the finishing call's decision was rejected or failed. */
+function siblingFailed(thread: Thread, finisher: OpenCall): string | undefined {
+  const decision = thread.eventAt(finisher.decisionIndex);
+  if (decision?.type !== "model_decision") return undefined;
+  const siblings = new Map(decision.calls.filter((call) => call.callId !== finisher.callId).map((call) => [call.callId, call.intent]));
+  for (let index = finisher.decisionIndex + 1; index < thread.version; index++) {
+    const event = thread.eventAt(index)!;
+    if (event.type === "error" && event.callId && siblings.has(event.callId)) return `${siblings.get(event.callId)} failed`;
+    if (event.type === "approval_decision" && !event.approved && siblings.has(event.callId)) {
+      return `${siblings.get(event.callId)} was rejected`;
+    }
   }
   return undefined;
 }
@@ -132,23 +188,20 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
     return { type: "prefetch" };
   }
 
-  // Calls whose intent the agent no longer has (an older thread, a changed agent) are settled with an error.
+  // Calls whose intent the agent no longer has, or whose arguments no longer fit the tool (an older
+  // thread, a changed agent), are settled with an error the model can read.
+  const parsed = new Map<string, unknown>();
   for (const call of state.openCalls) {
-    if (!policy.tools.has(call.intent)) {
+    const tool = policy.tools.get(call.intent);
+    const args = tool ? parseArgs(call, tool) : { ok: false as const, message: `Unknown intent "${call.intent}". Valid intents: ${[...policy.tools.keys()].join(", ")}.` };
+    if (!args.ok) {
       return {
         type: "append",
-        reason: "unknown_intent",
-        events: [
-          {
-            type: "error",
-            source: "tool",
-            callId: call.callId,
-            intent: call.intent,
-            message: `Unknown intent "${call.intent}". Valid intents: ${[...policy.tools.keys()].join(", ")}.`,
-          },
-        ],
+        reason: "invalid_call",
+        events: [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: args.message }],
       };
     }
+    parsed.set(call.callId, args.args);
   }
 
   // Record every gate of a decision at once, so all its approvals and questions are visible together.
@@ -156,8 +209,10 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
   for (const call of state.openCalls) {
     if (call.phase !== "decided") continue;
     const tool = policy.tools.get(call.intent)!;
-    const event = gateEvent(call, tool, gateOf(call, tool, thread));
-    if (event) gates.push(event);
+    const args = parsed.get(call.callId);
+    const gated = guarded(call, () => gateEvent(call, tool, gateOf(tool, args, thread), args));
+    if (!gated.ok) return { type: "append", reason: "invalid_call", events: [gated.event] };
+    if (gated.value) gates.push(gated.value);
   }
   if (gates.length > 0) return { type: "gate", events: gates };
 
@@ -183,13 +238,31 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
   if (status !== "running") return { type: "wait", status };
 
   if (finisher) {
+    // Finishing next to a call that was rejected or failed would report success that did not happen.
+    const failed = siblingFailed(thread, finisher);
+    if (failed) {
+      return {
+        type: "append",
+        reason: "invalid_call",
+        events: [
+          {
+            type: "error",
+            source: "tool",
+            callId: finisher.callId,
+            intent: finisher.intent,
+            message: `Not finished: ${failed} in the same step. Decide again with that in mind.`,
+          },
+        ],
+      };
+    }
     const tool = policy.tools.get(finisher.intent)!;
-    const args = tool.args.parse(finisher.args);
-    const message = tool.toMessage?.(args) ?? String((args as { message?: unknown }).message ?? "");
+    const args = parsed.get(finisher.callId);
+    const message = guarded(finisher, () => tool.toMessage?.(args) ?? String((args as { message?: unknown }).message ?? ""));
+    if (!message.ok) return { type: "append", reason: "invalid_call", events: [message.event] };
     return {
       type: "append",
       reason: "finish",
-      events: [{ type: "done", callId: finisher.callId, message }],
+      events: [{ type: "done", callId: finisher.callId, message: message.value }],
     };
   }
 

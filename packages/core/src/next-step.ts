@@ -3,7 +3,7 @@
  * for the model, and tolerant parsing of whatever the model sent back.
  */
 import { jsonrepair } from "jsonrepair";
-import { formatIssues } from "./thread.ts";
+import { formatIssues } from "./errors.ts";
 import type { JsonValue } from "./events.ts";
 import type { IntentSpec, JsonSchema } from "./model.ts";
 import type { AnyTool } from "./tools.ts";
@@ -21,28 +21,49 @@ export function intentSpecs(tools: readonly AnyTool[]): IntentSpec[] {
   return tools.map((tool) => ({ intent: tool.intent, description: tool.description, parameters: tool.parameters }));
 }
 
+/** Rewrites `#/$defs/<name>` references inside a schema to point at renamed definitions. */
+function renameRefs(value: unknown, rename: (name: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((item) => renameRefs(item, rename));
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] =
+      key === "$ref" && typeof inner === "string" && inner.startsWith("#/$defs/")
+        ? `#/$defs/${rename(inner.slice("#/$defs/".length))}`
+        : renameRefs(inner, rename);
+  }
+  return out;
+}
+
 /**
- * JSON Schema of one next step: `anyOf` objects, each `{ intent: const, ...arguments }`.
+ * JSON Schema of one next step: `anyOf` objects, each `{ intent: const, ...arguments }`. Shared or
+ * recursive argument schemas (`$defs`) are hoisted to the root, prefixed with their intent.
  *
  * @example
  * nextStepSchema([add, divide]).anyOf[0].properties.intent; // { const: "add", ... }
  */
 export function nextStepSchema(tools: readonly AnyTool[]): JsonSchema & { anyOf: JsonSchema[] } {
-  return {
-    anyOf: tools.map((tool) => {
-      const parameters = tool.parameters as { properties?: Record<string, unknown>; required?: string[] };
-      return {
-        type: "object",
-        description: tool.description,
-        properties: {
-          intent: { type: "string", const: tool.intent },
-          ...(parameters.properties ?? {}),
-        },
-        required: ["intent", ...(parameters.required ?? [])],
-        additionalProperties: false,
-      };
-    }),
-  };
+  const definitions: Record<string, unknown> = {};
+  const anyOf = tools.map((tool) => {
+    const rename = (name: string) => `${tool.intent}__${name}`;
+    const parameters = renameRefs(tool.parameters, rename) as {
+      properties?: Record<string, unknown>;
+      required?: string[];
+      $defs?: Record<string, unknown>;
+    };
+    for (const [name, definition] of Object.entries(parameters.$defs ?? {})) definitions[rename(name)] = definition;
+    return {
+      type: "object",
+      description: tool.description,
+      properties: {
+        intent: { type: "string", const: tool.intent },
+        ...(parameters.properties ?? {}),
+      },
+      required: ["intent", ...(parameters.required ?? [])],
+      additionalProperties: false,
+    };
+  });
+  return Object.keys(definitions).length > 0 ? { anyOf, $defs: definitions } : { anyOf };
 }
 
 const maxRaw = 500;
@@ -51,36 +72,69 @@ function shorten(text: string): string {
   return text.length > maxRaw ? `${text.slice(0, maxRaw)}… (${text.length - maxRaw} more characters)` : text;
 }
 
-/** Finds the JSON in a reply that may have code fences or prose around it. */
-function extractJson(text: string): string | undefined {
-  const fenced = /```(?:json|JSON)?\s*\n?([\s\S]*?)```/.exec(text);
-  if (fenced?.[1]?.trim()) return fenced[1].trim();
-  const start = text.search(/[[{]/);
-  if (start === -1) return undefined;
-  const open = text[start];
-  const close = open === "{" ? "}" : "]";
-  const end = text.lastIndexOf(close);
-  return end > start ? text.slice(start, end + 1) : text.slice(start);
+/** Top-level balanced `{…}` and `[…]` spans of a text, skipping over JSON strings; an unclosed one last. */
+function balancedSpans(text: string): string[] {
+  const spans: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  let escaped = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (char === "\\") escaped = true;
+      else if (char === '"') inString = false;
+    } else if (char === '"' && depth > 0) {
+      inString = true;
+    } else if (char === "{" || char === "[") {
+      if (depth === 0) start = index;
+      depth++;
+    } else if ((char === "}" || char === "]") && depth > 0) {
+      depth--;
+      if (depth === 0) spans.push(text.slice(start, index + 1));
+    }
+  }
+  if (depth > 0 && start >= 0) spans.push(text.slice(start));
+  return spans;
 }
 
-/**
- * Parses near-JSON: strict JSON first, then the JSON found inside fences or prose, then a repair
- * (trailing commas, single quotes, missing brackets…). Returns `undefined` when nothing works.
- */
-export function parseJsonLenient(text: string): unknown {
+function parseCandidate(text: string): unknown {
+  if (text === "") return undefined;
   try {
     return JSON.parse(text);
   } catch {}
-  const found = extractJson(text);
-  if (found === undefined) return undefined;
   try {
-    return JSON.parse(found);
-  } catch {}
-  try {
-    return JSON.parse(jsonrepair(found));
+    return JSON.parse(jsonrepair(text));
   } catch {
     return undefined;
   }
+}
+
+const isStep = (value: unknown): boolean => isRecord(value) && typeof value.intent === "string";
+const isSteps = (value: unknown): boolean => isStep(value) || (Array.isArray(value) && value.length > 0 && value.every(isStep));
+
+/**
+ * Parses near-JSON from a model reply: the whole text, then each code fence, then each balanced
+ * `{…}`/`[…]` in the prose (repairing trailing commas, single quotes, missing brackets…), skipping
+ * `<think>` blocks. Prefers what looks like a next step (`{ "intent": … }` or a list of them);
+ * several step objects one after another become a list. Returns `undefined` when nothing parses.
+ */
+export function parseJsonLenient(text: string): unknown {
+  const stripped = text.replace(/<think>[\s\S]*?<\/think>/gi, "").trim();
+  const whole = [stripped];
+  for (const match of stripped.matchAll(/```[a-zA-Z]*[^\S\n]*\n?([\s\S]*?)```/g)) whole.push((match[1] ?? "").trim());
+  let fallback: unknown;
+  for (const candidate of whole) {
+    const value = parseCandidate(candidate);
+    if (isSteps(value)) return value;
+    fallback ??= value;
+  }
+  const spans = balancedSpans(stripped).map(parseCandidate);
+  const steps = spans.filter(isSteps);
+  if (steps.length === 1) return steps[0];
+  if (steps.length > 1) return steps.flat();
+  return spans.find((value) => value !== undefined) ?? (typeof fallback === "object" ? fallback : undefined);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -131,7 +185,9 @@ export function parseModelOutput(output: unknown, tools: ReadonlyMap<string, Any
     let args: Record<string, unknown> = rest;
     // Some models nest arguments as {"intent": "x", "args": {...}}; unwrap when unambiguous.
     const keys = Object.keys(rest);
-    const nested = keys.length === 1 && (keys[0] === "args" || keys[0] === "arguments") ? rest[keys[0]] : undefined;
+    let nested = keys.length === 1 && (keys[0] === "args" || keys[0] === "arguments") ? rest[keys[0]] : undefined;
+    // OpenAI-style tool calls carry the arguments as a JSON string.
+    if (typeof nested === "string") nested = parseCandidate(nested);
     if (isRecord(nested) && !(keys[0]! in tool.args.shape)) args = nested;
     const parsed = tool.args.safeParse(args);
     if (!parsed.success) {
@@ -148,10 +204,16 @@ export function parseModelOutput(output: unknown, tools: ReadonlyMap<string, Any
   return { ok: true, calls };
 }
 
-/** A value as plain JSON (dates become strings, `undefined` is dropped, `bigint` becomes a string). */
+/**
+ * A value as plain JSON (dates become strings, `undefined` is dropped, `bigint` becomes a string).
+ * Throws on what JSON cannot hold, such as a circular structure.
+ */
 export function toJson(value: unknown): JsonValue {
   if (value === undefined) return null;
-  const text = JSON.stringify(value, (_key, inner) => (typeof inner === "bigint" ? inner.toString() : inner));
+  const text = JSON.stringify(value, (key, inner) =>
+    // A "__proto__" key could not be loaded back safely; it is dropped.
+    key === "__proto__" ? undefined : typeof inner === "bigint" ? inner.toString() : inner,
+  );
   return text === undefined ? null : (JSON.parse(text) as JsonValue);
 }
 

@@ -17,6 +17,10 @@ export interface RenderHelpers {
   intentOf(callId: string): string | undefined;
   /** YAML of a value; `block` names the block it goes in, for redaction paths. */
   yaml(value: JsonValue, block?: string): string;
+  /** A value with the redaction paths of `block` applied (for data nested under another block). */
+  redact(value: JsonValue, block: string): JsonValue;
+  /** Raw text made safe to put inside a block: `</` cannot close a tag. */
+  text(value: string): string;
   /** `<name>\nbody\n</name>`. */
   block(name: string, body: string): string;
 }
@@ -96,14 +100,14 @@ const block = (name: string, body: string) => (body === "" ? `<${name}>\n</${nam
 
 /** The default renderers, one per event type. Override any of them in `xmlContext({ renderers })`. */
 export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Event, { type: T }>> } = {
-  user_input: (event) => block("user_input", event.actor ? `from: ${event.actor}\n${event.text}` : event.text),
+  user_input: (event, h) => h.block("user_input", event.actor ? `from: ${event.actor}\n${h.text(event.text)}` : h.text(event.text)),
   model_decision: (event, h) => event.calls.map((call) => h.block(call.intent, h.yaml(call.args, call.intent))).join("\n"),
   approval_requested: () => null,
   approval_decision: (event, h) => {
     const name = `${h.intentOf(event.callId) ?? "call"}_approval`;
     const body: Record<string, JsonValue> = { approved: event.approved, by: event.actor };
     if (event.comment) body.comment = event.comment;
-    if (event.args) body.edited_args = event.args;
+    if (event.args) body.edited_args = h.redact(event.args, h.intentOf(event.callId) ?? "call");
     return h.block(name, h.yaml(body, name));
   },
   tool_started: () => null,
@@ -114,19 +118,27 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
     body.message = event.message;
     return h.block("error", h.yaml(body));
   },
-  human_request: (event, h) =>
-    event.reason === "question" ? null : h.block(event.reason, h.yaml({ question: event.question })),
-  human_response: (event, h) => h.block("human_response", `from: ${event.actor}\n${event.text}`),
+  human_request: (event, h) => {
+    if (event.reason === "question") return null;
+    const body: Record<string, JsonValue> = { question: event.question };
+    if (event.args) body.args = h.redact(event.args, event.intent ?? "call");
+    return h.block(event.reason, h.yaml(body, event.reason));
+  },
+  human_response: (event, h) => h.block("human_response", `from: ${event.actor}\n${h.text(event.text)}`),
   child_paused: () => null,
   child_resumed: () => null,
   done: () => null,
-  failed: (event, h) => h.block("failed", event.reason),
-  cancel: (event, h) => h.block("canceled", event.reason ?? ""),
+  failed: (event, h) => h.block("failed", h.text(event.reason)),
+  cancel: (event, h) => h.block("canceled", h.text(event.reason ?? "")),
   compaction: () => null,
   custom: (event, h) => h.block(event.name, h.yaml(event.data, event.name)),
 };
 
-/** The default compactor: summarize the oldest events as "N earlier events omitted". */
+/**
+ * The default compactor: hides the oldest events, keeping the newest ones that fit in 70% of the
+ * budget, never an open call's decision nor the newest event. The summary quotes the newest input
+ * from a person in full when it is among the hidden events, so the request itself is never lost.
+ */
 export const dropOldestEvents: Compactor = ({ thread, eventTokens, maxTokens }) => {
   const target = Math.floor(maxTokens * 0.7);
   let total = 0;
@@ -137,9 +149,15 @@ export const dropOldestEvents: Compactor = ({ thread, eventTokens, maxTokens }) 
   }
   // Never cut a call from its decision: keep every event from the oldest open call on.
   for (const call of thread.state.openCalls) upTo = Math.min(upTo, call.decisionIndex);
-  const first = thread.events.find((event) => event.type === "user_input");
-  const opening = first?.type === "user_input" ? ` The thread began with: ${JSON.stringify(first.text.slice(0, 300))}.` : "";
-  return { upTo, summary: `${upTo} earlier events were omitted to fit the context window.${opening}` };
+  upTo = Math.max(thread.state.compactedUpTo, Math.min(upTo, thread.version - 1));
+  let input: string | undefined;
+  for (let index = upTo - 1; index >= 0 && input === undefined; index--) {
+    const event = thread.eventAt(index)!;
+    if (event.type === "user_input" || event.type === "human_response") {
+      input = ` The latest ${event.type === "user_input" ? "request" : "answer from a person"} (event ${index}) was: ${JSON.stringify(event.text)}`;
+    }
+  }
+  return { upTo, summary: `${upTo} earlier events were omitted to fit the context window.${input ?? ""}` };
 };
 
 /**
@@ -181,14 +199,21 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
   function renderEvent(event: Event, intentOf: (callId: string) => string | undefined): Entry {
     const cached = cache.get(event);
     if (cached) return cached;
-    const helpers: RenderHelpers = { intentOf, yaml: (value, blockName) => toYaml(redact(value, blockName)), block };
+    const helpers: RenderHelpers = {
+      intentOf,
+      yaml: (value, blockName) => toYaml(redact(value, blockName)),
+      redact: (value, blockName) => redact(value, blockName),
+      text: (value) => value.replaceAll("</", "<\\/"),
+      block,
+    };
     const custom =
       (event.type === "custom" ? options.renderers?.[`custom:${event.name}`] : undefined) ??
       (options.renderers?.[event.type] as EventRenderer | undefined);
     const renderer = (custom ?? defaultEventRenderers[event.type]) as EventRenderer;
     const text = renderer(event, helpers);
     // Each block ends with a newline; counting blocks one by one then adds up to the whole.
-    const entry: Entry = { text: text === null ? null : `${text}\n`, tokens: undefined };
+    // An empty block is hidden too: it would add a lone newline that breaks additive token counts.
+    const entry: Entry = { text: text === null || text === "" ? null : `${text}\n`, tokens: undefined };
     cache.set(event, entry);
     return entry;
   }
@@ -207,73 +232,71 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
     };
   }
 
-  function visible(thread: Thread, index: number): boolean {
-    const event = thread.eventAt(index)!;
+  /** Errors still shown: all of them, or only the unresolved ones. */
+  function shownErrors(thread: Thread): ReadonlySet<number> | undefined {
+    return hideResolved ? new Set(thread.state.unresolvedErrors.map((error) => error.index)) : undefined;
+  }
+
+  function visible(thread: Thread, index: number, errors: ReadonlySet<number> | undefined): boolean {
     if (index < thread.state.compactedUpTo) return false;
-    return !(hideResolved && event.type === "error" && index < thread.state.lastSuccessIndex);
+    return !(errors && thread.eventAt(index)!.type === "error" && !errors.has(index));
   }
 
   /**
-   * The rendered text of a thread's first `length` events. Kept per last event so the next render
-   * of the same thread, a few events longer, only renders the new events.
+   * The rendered text of a thread's first `length` events. Threads that share a `prefixKey` are
+   * prefixes of one another, so a snapshot of a shorter one is the start of a longer one's text —
+   * unless something since changed how earlier events render: a compaction, or an error it showed
+   * that is now resolved.
    */
   interface Snapshot {
-    threadId: string;
-    firstEvent: Event;
     length: number;
     text: string;
     compactedUpTo: number;
-    lastSuccessIndex: number;
-    showsErrors: boolean;
+    errorsShown: readonly number[];
     tokens(): number;
   }
-  const snapshots = new WeakMap<Event, Snapshot>();
-  const lookBack = 16;
+  const snapshots = new WeakMap<object, Snapshot[]>();
+  const keptPerPrefix = 4;
 
-  function usableSnapshot(thread: Thread): Snapshot | undefined {
-    const { state, version } = thread;
-    for (let index = version - 1; index >= Math.max(0, version - lookBack); index--) {
-      const snapshot = snapshots.get(thread.eventAt(index)!);
+  function usableSnapshot(thread: Thread, errors: ReadonlySet<number> | undefined): Snapshot | undefined {
+    let best: Snapshot | undefined;
+    for (const snapshot of snapshots.get(thread.prefixKey) ?? []) {
       if (
-        snapshot &&
-        snapshot.threadId === thread.id &&
-        snapshot.length === index + 1 &&
-        snapshot.firstEvent === thread.eventAt(0) &&
-        snapshot.compactedUpTo === state.compactedUpTo &&
-        !(hideResolved && snapshot.showsErrors && snapshot.lastSuccessIndex !== state.lastSuccessIndex)
+        snapshot.length <= thread.version &&
+        snapshot.length > (best?.length ?? -1) &&
+        snapshot.compactedUpTo === thread.state.compactedUpTo &&
+        (!errors || snapshot.errorsShown.every((index) => errors.has(index)))
       ) {
-        return snapshot;
+        best = snapshot;
       }
     }
-    return undefined;
+    return best;
   }
 
   function renderThread(thread: Thread): Snapshot {
     const { state, version } = thread;
-    const base = usableSnapshot(thread);
+    const errors = shownErrors(thread);
+    const base = usableSnapshot(thread, errors);
     if (base?.length === version) return base;
     let text = base?.text ?? "";
-    let showsErrors = base?.showsErrors ?? false;
+    const errorsShown = [...(base?.errorsShown ?? [])];
     const added: Entry[] = [];
     for (let index = base?.length ?? 0; index < version; index++) {
-      if (!visible(thread, index)) continue;
+      if (!visible(thread, index, errors)) continue;
       const event = thread.eventAt(index)!;
       const entry = renderEvent(event, intentFinder(thread, index));
       if (entry.text === null) continue;
       text += entry.text;
       added.push(entry);
-      if (event.type === "error") showsErrors = true;
+      if (event.type === "error") errorsShown.push(index);
     }
     let tokens: number | undefined;
     let previous: Snapshot | undefined = base;
     const snapshot: Snapshot = {
-      threadId: thread.id,
-      firstEvent: thread.eventAt(0)!,
       length: version,
       text,
       compactedUpTo: state.compactedUpTo,
-      lastSuccessIndex: state.lastSuccessIndex,
-      showsErrors,
+      errorsShown,
       tokens() {
         if (tokens === undefined) {
           tokens = added.reduce((sum, entry) => sum + tokensOf(entry), previous?.tokens() ?? 0);
@@ -282,7 +305,10 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
         return tokens;
       },
     };
-    if (version > 0) snapshots.set(thread.eventAt(version - 1)!, snapshot);
+    const kept = snapshots.get(thread.prefixKey) ?? [];
+    kept.push(snapshot);
+    if (kept.length > keptPerPrefix) kept.shift();
+    snapshots.set(thread.prefixKey, kept);
     return snapshot;
   }
 
@@ -300,8 +326,9 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
       };
     },
     eventTokens(thread) {
+      const errors = shownErrors(thread);
       return thread.events.map((event, index) =>
-        visible(thread, index) ? tokensOf(renderEvent(event, intentFinder(thread, index))) : 0,
+        visible(thread, index, errors) ? tokensOf(renderEvent(event, intentFinder(thread, index))) : 0,
       );
     },
   };

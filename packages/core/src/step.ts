@@ -4,9 +4,9 @@
  * never runs unless its `tool_started` event is durable.
  */
 import { systemClock, type Clock } from "./clock.ts";
-import { ConfigurationError, describeError } from "./errors.ts";
-import type { NewEvent } from "./events.ts";
-import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, OutputMode } from "./model.ts";
+import { ConfigurationError, StateConflictError, describeError } from "./errors.ts";
+import type { JsonValue, NewEvent } from "./events.ts";
+import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
 import { parseModelOutput, toJson } from "./next-step.ts";
 import { nextAction, type NextAction, type Policy } from "./next-action.ts";
 import type { PromptFunction } from "./default-prompt.ts";
@@ -88,9 +88,22 @@ export function buildPrompt(runtime: Runtime, thread: Thread, mode: OutputMode):
   return { messages, context: rendered.text, contextTokens: rendered.tokens };
 }
 
+/** Keeps usage only when it is plain non-negative numbers: an adapter's odd report must not break the thread. */
+function cleanUsage(usage: ModelReply["usage"]): { usage: ModelUsage } | Record<string, never> {
+  const valid = (value: unknown) => typeof value === "number" && Number.isFinite(value) && value >= 0;
+  if (!usage || !valid(usage.inputTokens) || !valid(usage.outputTokens)) return {};
+  return { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(valid(usage.cost) ? { cost: usage.cost! } : {}) } };
+}
+
 /** Asks the model for the next step and appends the decision (or a compact error). */
 export async function decide(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
-  const mode = runtime.mode ?? options.model.defaultMode ?? "prompt";
+  const action = nextAction(runtime.policy, thread);
+  if (action.type !== "decide") {
+    throw new StateConflictError(
+      `Thread ${thread.id} does not need a model decision now (status ${thread.status}; next action: ${action.type}). Run agent.apply(), or resolve what is pending, first.`,
+    );
+  }
+  const mode = modeFor(runtime, options.model);
   let request: ModelRequest = {
     messages: buildPrompt(runtime, thread, mode).messages,
     schema: runtime.schema,
@@ -122,67 +135,100 @@ export async function decide(runtime: Runtime, thread: Thread, options: StepOpti
     calls: parsed.calls.map((call, index) => ({ callId: `call_${thread.version}_${index}`, ...call })),
     model: reply.modelId ?? options.model.id,
     latencyMs: Math.max(0, clock.now().getTime() - started),
-    ...(reply.usage ? { usage: reply.usage } : {}),
+    ...cleanUsage(reply.usage),
   };
   return commitEvents(thread, [decision], options);
 }
 
-async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: AnyTool, options: StepOptions, restart: boolean): Promise<Thread> {
-  const idempotencyKey = call.idempotencyKey ?? `${thread.id}:${call.callId}`;
-  let current = thread;
-  if (!restart) {
-    current = await commitEvents(
-      current,
-      [{ type: "tool_started", callId: call.callId, intent: call.intent, args: call.runArgs, idempotencyKey }],
-      options,
-    );
-  }
-  const context: ToolContext = {
+/** The output mode a step uses: the agent's, else the model's preference, else plain prompting. */
+export function modeFor(runtime: Runtime, model: Model | undefined): OutputMode {
+  return runtime.mode ?? model?.defaultMode ?? "prompt";
+}
+
+function toolContext(thread: Thread, callId: string, idempotencyKey: string, options: StepOptions): ToolContext {
+  return {
     idempotencyKey,
-    callId: call.callId,
+    callId,
     signal: options.signal ?? new AbortController().signal,
-    thread: current,
+    thread,
     model: options.model,
+    clock: options.clock ?? systemClock,
   };
-  let event: NewEvent;
+}
+
+/** The event a finished run becomes. Serialization failures never turn a success into a failure. */
+function resultEvent(call: OpenCall, result: unknown): NewEvent {
+  if (result instanceof ChildPaused) {
+    return { type: "child_paused", callId: call.callId, childThreadId: result.childThreadId, childStatus: result.childStatus };
+  }
+  const value = result instanceof ChildResult ? result.result : result;
+  let json: JsonValue;
+  try {
+    json = toJson(value);
+  } catch (error) {
+    json = `[the tool succeeded, but its result could not be stored as JSON: ${describeError(error)}]`;
+  }
+  return {
+    type: "tool_result",
+    callId: call.callId,
+    intent: call.intent,
+    result: json,
+    ...(result instanceof ChildResult ? { childThreadId: result.childThreadId } : {}),
+  };
+}
+
+async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: AnyTool, options: StepOptions): Promise<Thread> {
+  const idempotencyKey = call.idempotencyKey ?? `${thread.id}:${call.callId}`;
+  const current = await commitEvents(
+    thread,
+    [{ type: "tool_started", callId: call.callId, intent: call.intent, args: call.runArgs, idempotencyKey, attempt: call.attempts + 1 }],
+    options,
+  );
+  let result: unknown;
   try {
     await runtime.hooks.beforeToolRun?.(call, current);
-    const result = await tool.run!(tool.args.parse(call.runArgs), context);
-    await runtime.hooks.afterToolRun?.(call, result, current);
-    if (result instanceof ChildPaused) {
-      event = { type: "child_paused", callId: call.callId, childThreadId: result.childThreadId, childStatus: result.childStatus };
-    } else if (result instanceof ChildResult) {
-      event = { type: "tool_result", callId: call.callId, intent: call.intent, result: toJson(result.result), childThreadId: result.childThreadId };
-    } else {
-      event = { type: "tool_result", callId: call.callId, intent: call.intent, result: toJson(result) };
-    }
+    result = await tool.run!(tool.args.parse(call.runArgs), toolContext(current, call.callId, idempotencyKey, options));
   } catch (error) {
-    if (options.signal?.aborted) throw error;
-    event = { type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) };
+    // A developer's misconfiguration (e.g. in a child agent) is not the model's to fix.
+    if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
+    return commitEvents(current, [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) }], options);
   }
-  return commitEvents(current, [event], options);
+  // The tool ran: record its result first, so nothing after this can make it run again.
+  const next = await commitEvents(current, [resultEvent(call, result)], options);
+  await runtime.hooks.afterToolRun?.(call, result, next);
+  return next;
 }
 
 async function prefetch(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
   const events: NewEvent[] = [];
   for (const [index, { tool, args }] of runtime.policy.prefetch.entries()) {
     const callId = `prefetch_${index}`;
-    const context: ToolContext = {
-      idempotencyKey: `${thread.id}:${callId}`,
-      callId,
-      signal: options.signal ?? new AbortController().signal,
-      thread,
-      model: options.model,
-    };
+    // Prefetch tools are idempotent (checked by defineAgent): after a crash they simply run again.
+    const context = toolContext(thread, callId, `${thread.id}:${callId}`, options);
     try {
       const result = await tool.run!(tool.args.parse(args), context);
-      events.push({ type: "tool_result", callId, intent: tool.intent, result: toJson(result), prefetched: true });
+      const event = resultEvent({ callId, intent: tool.intent } as OpenCall, result);
+      events.push({ ...event, prefetched: true } as NewEvent);
     } catch (error) {
+      if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
       // The model sees the error; prefetch counts as done either way (see `nextAction`).
       events.push({ type: "error", source: "tool", callId, intent: tool.intent, message: describeError(error) });
     }
   }
   return commitEvents(thread, events, options);
+}
+
+/** Runs of an idempotent tool after crashes before a person is asked instead. */
+const maxAttempts = 3;
+
+function checkCompaction(result: unknown, thread: Thread): { upTo: number; summary: string } {
+  const { upTo, summary } = (result ?? {}) as { upTo?: unknown; summary?: unknown };
+  if (typeof upTo !== "number" || !Number.isInteger(upTo) || upTo < thread.state.compactedUpTo || upTo > thread.version || typeof summary !== "string") {
+    throw new ConfigurationError(
+      `The context's compact function returned ${JSON.stringify(result)}; it must return { upTo, summary } with an integer upTo from ${thread.state.compactedUpTo} to ${thread.version} and a string summary.`,
+    );
+  }
+  return { upTo, summary };
 }
 
 /**
@@ -201,9 +247,9 @@ export async function applyAction(runtime: Runtime, thread: Thread, action: Next
     case "append":
       return commitEvents(thread, action.events, options);
     case "run_tool":
-      return runTool(runtime, thread, action.call, action.tool, options, false);
+      return runTool(runtime, thread, action.call, action.tool, options);
     case "recover":
-      if (action.tool.idempotent) return runTool(runtime, thread, action.call, action.tool, options, true);
+      if (action.tool.idempotent && action.call.attempts < maxAttempts) return runTool(runtime, thread, action.call, action.tool, options);
       return commitEvents(
         thread,
         [
@@ -212,7 +258,10 @@ export async function applyAction(runtime: Runtime, thread: Thread, action: Next
             callId: action.call.callId,
             reason: "outcome_unknown",
             intent: action.call.intent,
-            question: `${action.call.intent}(${JSON.stringify(action.call.runArgs)}) was started, but the process stopped before it reported a result, and it is not safe to run twice. Did it take effect? Describe what happened.`,
+            args: action.call.runArgs,
+            question: action.tool.idempotent
+              ? `${action.call.intent} was started ${action.call.attempts} times and the process stopped each time before it reported a result. Did it take effect? Describe what happened.`
+              : `${action.call.intent} was started, but the process stopped before it reported a result, and it is not safe to run twice. Did it take effect? Describe what happened.`,
             urgency: "high",
             format: "free_text",
           },
@@ -221,14 +270,12 @@ export async function applyAction(runtime: Runtime, thread: Thread, action: Next
       );
     case "compact": {
       const { context } = runtime.policy;
-      const compaction = await context.compact({
+      const compaction = checkCompaction(
+        await context.compact({ thread, eventTokens: context.eventTokens(thread), maxTokens: context.maxTokens! }),
         thread,
-        eventTokens: context.eventTokens(thread),
-        maxTokens: context.maxTokens!,
-      });
+      );
       // Even when nothing more can be dropped the attempt is recorded, so the next action is a decision.
-      const upTo = Math.max(compaction.upTo, thread.state.compactedUpTo);
-      return commitEvents(thread, [{ type: "compaction", upTo, summary: compaction.summary }], options);
+      return commitEvents(thread, [{ type: "compaction", upTo: compaction.upTo, summary: compaction.summary }], options);
     }
   }
 }

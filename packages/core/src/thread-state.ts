@@ -5,6 +5,7 @@
  * and folds only the new ones on append, so status, pending requests and counters cost O(1) per
  * event rather than a scan of the whole history on every step.
  */
+import { InternalError } from "./errors.ts";
 import type { Event, EventOf, JsonValue, ToolCall } from "./events.ts";
 
 export type ThreadStatus = "running" | "awaiting_approval" | "awaiting_human" | "done" | "failed" | "canceled";
@@ -30,6 +31,8 @@ export interface OpenCall {
   readonly decisionIndex: number;
   readonly phase: CallPhase;
   readonly idempotencyKey?: string;
+  /** How many times it was started (more than once only after crashes). */
+  readonly attempts: number;
   readonly childThreadId?: string;
 }
 
@@ -40,6 +43,8 @@ export interface PendingApproval {
   readonly intent: string;
   readonly args: Record<string, JsonValue>;
   readonly argsHash: string;
+  /** The arguments as the tool will receive them, when its schema fills defaults or transforms. */
+  readonly resolvedArgs?: JsonValue;
   readonly since: string;
 }
 
@@ -74,7 +79,10 @@ export interface ThreadState {
   /** Calls of model decisions that are not settled yet, in the order the model made them. */
   readonly openCalls: readonly OpenCall[];
   readonly pending: readonly PendingItem[];
-  /** Errors since the last success (tool result, human response or user input). */
+  /**
+   * Failed steps in a row: an invalid or failed model call, or a decision one of whose calls failed,
+   * counts once. A decision whose calls all succeed, a human response or a user input resets it.
+   */
   readonly consecutiveErrors: number;
   /** The same, per intent, for per-tool limits. */
   readonly consecutiveErrorsByIntent: Readonly<Record<string, number>>;
@@ -86,8 +94,19 @@ export interface ThreadState {
   /** Events before this index are replaced by `compactionSummary` in the rendered context. */
   readonly compactedUpTo: number;
   readonly compactionSummary: string | null;
-  /** Index of the last event that counts as a success; errors before it are resolved. */
-  readonly lastSuccessIndex: number;
+  /**
+   * Errors not resolved yet, oldest first. A tool's error is resolved by a later result of the same
+   * intent; an invalid or failed model call by a later valid decision.
+   */
+  readonly unresolvedErrors: readonly UnresolvedError[];
+  /** Index of the newest decision one of whose calls failed (-1 when none). */
+  readonly failedDecisionIndex: number;
+}
+
+export interface UnresolvedError {
+  readonly index: number;
+  readonly intent: string | undefined;
+  readonly source: "model_output" | "model_call" | "tool";
 }
 
 export const emptyThreadState: ThreadState = Object.freeze({
@@ -101,7 +120,8 @@ export const emptyThreadState: ThreadState = Object.freeze({
   usage: { inputTokens: 0, outputTokens: 0, cost: 0 },
   compactedUpTo: 0,
   compactionSummary: null,
-  lastSuccessIndex: -1,
+  unresolvedErrors: [],
+  failedDecisionIndex: -1,
 });
 
 /** Derives the status from a folded state. */
@@ -128,22 +148,38 @@ function settle(state: ThreadState, callId: string): ThreadState {
   return { ...state, openCalls: withoutCall(state.openCalls, callId), pending: withoutCall(state.pending, callId) };
 }
 
-function success(state: ThreadState, index: number, intent?: string): ThreadState {
-  let byIntent = state.consecutiveErrorsByIntent;
-  if (intent === undefined) byIntent = {};
-  else if (byIntent[intent]) byIntent = { ...byIntent, [intent]: 0 };
-  return { ...state, consecutiveErrors: 0, consecutiveErrorsByIntent: byIntent, lastSuccessIndex: index };
+/** A person spoke: every counter starts again. */
+function reset(state: ThreadState): ThreadState {
+  return { ...state, consecutiveErrors: 0, consecutiveErrorsByIntent: {}, failedDecisionIndex: -1 };
+}
+
+/** A call settled successfully: its intent's count resets, and the step's once all its calls did. */
+function callSucceeded(before: ThreadState, after: ThreadState, callId: string, intent: string | undefined): ThreadState {
+  const call = before.openCalls.find((open) => open.callId === callId);
+  let next = after;
+  if (intent !== undefined) {
+    if (next.consecutiveErrorsByIntent[intent]) {
+      next = { ...next, consecutiveErrorsByIntent: { ...next.consecutiveErrorsByIntent, [intent]: 0 } };
+    }
+    if (next.unresolvedErrors.some((error) => error.intent === intent && error.source === "tool")) {
+      next = { ...next, unresolvedErrors: next.unresolvedErrors.filter((error) => !(error.intent === intent && error.source === "tool")) };
+    }
+  }
+  if (
+    call &&
+    call.decisionIndex !== next.failedDecisionIndex &&
+    !next.openCalls.some((open) => open.decisionIndex === call.decisionIndex)
+  ) {
+    next = { ...next, consecutiveErrors: 0 };
+  }
+  return next;
 }
 
 /** Folds one event into the state. Pure: never mutates `state`. */
 export function reduceThreadState(state: ThreadState, event: Event, index: number): ThreadState {
   switch (event.type) {
     case "user_input":
-      return {
-        ...success(state, index),
-        terminal: null,
-        stepsSinceInput: 0,
-      };
+      return { ...reset(state), terminal: null, stepsSinceInput: 0 };
     case "model_decision": {
       const calls: OpenCall[] = event.calls.map((call: ToolCall) => ({
         callId: call.callId,
@@ -152,6 +188,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
         runArgs: call.args,
         decisionIndex: index,
         phase: "decided",
+        attempts: 0,
       }));
       const usage = event.usage
         ? {
@@ -160,12 +197,15 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
             cost: state.usage.cost + (event.usage.cost ?? 0),
           }
         : state.usage;
+      const modelErrors = state.unresolvedErrors.some((error) => error.source !== "tool");
       return {
         ...state,
         openCalls: [...state.openCalls, ...calls],
         stepCount: state.stepCount + 1,
         stepsSinceInput: state.stepsSinceInput + 1,
         usage,
+        // A valid decision resolves earlier invalid or failed model calls.
+        unresolvedErrors: modelErrors ? state.unresolvedErrors.filter((error) => error.source === "tool") : state.unresolvedErrors,
       };
     }
     case "approval_requested":
@@ -180,6 +220,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
             intent: event.intent,
             args: event.args,
             argsHash: event.argsHash,
+            ...(event.resolvedArgs === undefined ? {} : { resolvedArgs: event.resolvedArgs }),
             since: event.at,
           },
         ],
@@ -196,19 +237,23 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
         pending: withoutCall(state.pending, event.callId),
       };
     }
-    case "tool_started":
+    case "tool_started": {
+      const attempts = (state.openCalls.find((open) => open.callId === event.callId)?.attempts ?? 0) + 1;
       return {
         ...state,
         openCalls: updateCall(state.openCalls, event.callId, {
           phase: "started",
           idempotencyKey: event.idempotencyKey,
+          attempts,
         }),
       };
+    }
     case "tool_result":
-      return success(settle(state, event.callId), index, event.intent);
+      return callSucceeded(state, settle(state, event.callId), event.callId, event.intent);
     case "error": {
+      const call = event.callId === undefined ? undefined : state.openCalls.find((open) => open.callId === event.callId);
       const base = event.callId === undefined ? state : settle(state, event.callId);
-      const counts = event.source === "model_output" || event.source === "model_call";
+      const modelCall = event.source === "model_output" || event.source === "model_call";
       const byIntent =
         event.intent === undefined
           ? base.consecutiveErrorsByIntent
@@ -216,12 +261,16 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
               ...base.consecutiveErrorsByIntent,
               [event.intent]: (base.consecutiveErrorsByIntent[event.intent] ?? 0) + 1,
             };
+      // A decision counts as one failed step however many of its calls fail.
+      const sameStep = call !== undefined && call.decisionIndex === base.failedDecisionIndex;
       return {
         ...base,
-        consecutiveErrors: base.consecutiveErrors + 1,
+        consecutiveErrors: sameStep ? base.consecutiveErrors : base.consecutiveErrors + 1,
         consecutiveErrorsByIntent: byIntent,
-        stepCount: counts ? base.stepCount + 1 : base.stepCount,
-        stepsSinceInput: counts ? base.stepsSinceInput + 1 : base.stepsSinceInput,
+        failedDecisionIndex: call ? call.decisionIndex : base.failedDecisionIndex,
+        unresolvedErrors: [...base.unresolvedErrors, { index, intent: event.intent, source: event.source }],
+        stepCount: modelCall ? base.stepCount + 1 : base.stepCount,
+        stepsSinceInput: modelCall ? base.stepsSinceInput + 1 : base.stepsSinceInput,
       };
     }
     case "human_request": {
@@ -244,7 +293,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
       };
     }
     case "human_response":
-      return { ...success(settle(state, event.callId), index), stepsSinceInput: 0 };
+      return { ...reset(settle(state, event.callId)), stepsSinceInput: 0 };
     case "child_paused":
       return {
         ...state,
@@ -279,5 +328,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
       return { ...state, compactedUpTo: event.upTo, compactionSummary: event.summary };
     case "custom":
       return state;
+    default:
+      throw new InternalError(`Unknown event type ${JSON.stringify((event as { type?: unknown }).type)}; events must match eventSchema.`);
   }
 }

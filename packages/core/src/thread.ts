@@ -5,7 +5,7 @@
  * carries `schemaVersion`, and loading a malformed or newer thread fails with a clear error.
  */
 import { systemClock, newId, type Clock } from "./clock.ts";
-import { ThreadFormatError, StateConflictError } from "./errors.ts";
+import { InvalidInputError, ThreadFormatError, StateConflictError, formatIssues } from "./errors.ts";
 import { eventSchema, jsonValue, type Event, type JsonValue, type NewEvent } from "./events.ts";
 import {
   emptyThreadState,
@@ -34,9 +34,16 @@ export interface ThreadOptions {
   metadata?: Record<string, JsonValue>;
 }
 
+const threadId = z.string().min(1).max(200);
+const threadOptionsSchema = z.object({
+  id: threadId.optional(),
+  agent: z.string().min(1).max(200).optional(),
+  metadata: z.record(z.string(), jsonValue).optional(),
+});
+
 const threadJsonSchema = z.object({
   schemaVersion: z.number().int().positive(),
-  id: z.string().min(1).max(200),
+  id: threadId,
   agent: z.string().optional(),
   metadata: z.record(z.string(), jsonValue).optional(),
   events: z.array(z.unknown()),
@@ -81,6 +88,7 @@ export class Thread {
    */
   readonly #buffer: Event[];
   readonly #length: number;
+  readonly #prefixKey: object;
   #events: readonly Event[] | undefined;
 
   private constructor(
@@ -90,12 +98,14 @@ export class Thread {
     buffer: Event[],
     length: number,
     state: ThreadState,
+    prefixKey: object,
   ) {
     this.id = id;
     this.agent = agent;
     this.metadata = metadata;
     this.#buffer = buffer;
     this.#length = length;
+    this.#prefixKey = prefixKey;
     this.state = state;
     Object.freeze(this);
   }
@@ -105,6 +115,14 @@ export class Thread {
     return (this.#events ??= Object.freeze(this.#buffer.slice(0, this.#length)));
   }
 
+  /**
+   * Opaque: two threads with the same key share their event buffer, so the shorter one's events are
+   * a prefix of the longer one's. Renderers use it to reuse work safely.
+   */
+  get prefixKey(): object {
+    return this.#prefixKey;
+  }
+
   /** The event at `index`, without materializing `events`. */
   eventAt(index: number): Event | undefined {
     return index >= 0 && index < this.#length ? this.#buffer[index] : undefined;
@@ -112,6 +130,8 @@ export class Thread {
 
   /** An empty thread (no events yet). */
   static create(options: ThreadOptions = {}): Thread {
+    const checked = threadOptionsSchema.safeParse(options);
+    if (!checked.success) throw new InvalidInputError(`Invalid thread options: ${formatIssues(checked.error.issues)}`);
     return new Thread(
       options.id ?? newId("thr"),
       options.agent,
@@ -119,6 +139,7 @@ export class Thread {
       [],
       0,
       emptyThreadState,
+      {},
     );
   }
 
@@ -176,10 +197,16 @@ export class Thread {
   append(events: readonly NewEvent[], clock: Clock = systemClock): Thread {
     if (events.length === 0) return this;
     let stamp: string | undefined;
-    const stamped = events.map((event) => {
-      if (event.at !== undefined) return event as Event;
-      stamp ??= clock.now().toISOString();
-      return { ...event, at: stamp } as Event;
+    const stamped = events.map((event, offset) => {
+      const withTime = event.at !== undefined ? event : { ...event, at: (stamp ??= clock.now().toISOString()) };
+      // Every event is checked before it joins a thread: one that could not be loaded again is refused here.
+      const checked = eventSchema.safeParse(withTime);
+      if (!checked.success) {
+        throw new InvalidInputError(
+          `Event ${this.#length + offset} (${JSON.stringify((event as { type?: unknown }).type)}) for thread ${this.id} is invalid: ${formatIssues(checked.error.issues)}`,
+        );
+      }
+      return checked.data;
     });
     return this.appendEvents(stamped);
   }
@@ -188,13 +215,14 @@ export class Thread {
   appendEvents(events: readonly Event[]): Thread {
     if (events.length === 0) return this;
     let state = this.state;
-    const buffer = this.#buffer.length === this.#length ? this.#buffer : this.#buffer.slice(0, this.#length);
+    const shared = this.#buffer.length === this.#length;
+    const buffer = shared ? this.#buffer : this.#buffer.slice(0, this.#length);
     for (const event of events) {
       deepFreeze(event);
       state = reduceThreadState(state, event, buffer.length);
       buffer.push(event);
     }
-    return new Thread(this.id, this.agent, this.metadata, buffer, buffer.length, state);
+    return new Thread(this.id, this.agent, this.metadata, buffer, buffer.length, state, shared ? this.#prefixKey : {});
   }
 
   /** The number of events: the version a store compares on append. */
@@ -241,7 +269,7 @@ export class Thread {
   /** A new thread (new id) with the first `atEvent` events of this one. */
   fork(atEvent: number, options: ThreadOptions = {}): Thread {
     if (!Number.isInteger(atEvent) || atEvent < 0 || atEvent > this.events.length) {
-      throw new StateConflictError(
+      throw new InvalidInputError(
         `Cannot fork thread ${this.id} at event ${atEvent}: it has ${this.events.length} events (use 0..${this.events.length}).`,
       );
     }
@@ -263,9 +291,3 @@ export class Thread {
   }
 }
 
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
-    .join("; ");
-}

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { ConfigurationError } from "./errors.ts";
-import type { JsonSchema } from "./model.ts";
+import type { Clock } from "./clock.ts";
+import type { JsonSchema, Model } from "./model.ts";
 import type { Thread } from "./thread.ts";
 
 /** Whether a call needs a human's approval before it runs. A predicate sees the arguments and thread. */
@@ -27,7 +28,9 @@ export interface ToolContext {
   /** The thread as of just before this tool runs. */
   thread: Thread;
   /** The model the step was given, for tools that run other agents. */
-  model: import("./model.ts").Model;
+  model: Model;
+  /** The step's clock, so child agents and timestamps follow a fake clock in tests. */
+  clock: Clock;
 }
 
 export type AnyArgs = z.ZodObject<z.ZodRawShape>;
@@ -109,8 +112,14 @@ export function defineTool<const Intent extends string, Args extends AnyArgs>(
       `Tool "${definition.intent}": approval must be "required", "never" or a function (args, thread) => boolean.`,
     );
   }
-  if (definition.maxConsecutiveErrors !== undefined && !(definition.maxConsecutiveErrors >= 1)) {
-    throw new ConfigurationError(`Tool "${definition.intent}": maxConsecutiveErrors must be at least 1.`);
+  if (definition.maxConsecutiveErrors !== undefined && !(Number.isInteger(definition.maxConsecutiveErrors) && definition.maxConsecutiveErrors >= 1)) {
+    throw new ConfigurationError(`Tool "${definition.intent}": maxConsecutiveErrors must be an integer of at least 1.`);
+  }
+  if (definition.kind !== undefined && !["action", "human", "finish"].includes(definition.kind)) {
+    throw new ConfigurationError(`Tool "${definition.intent}": kind must be "action", "human" or "finish", got ${JSON.stringify(definition.kind)}.`);
+  }
+  if (definition.run !== undefined && typeof definition.run !== "function") {
+    throw new ConfigurationError(`Tool "${definition.intent}": run must be a function (args, context) => result.`);
   }
   let parameters: JsonSchema;
   try {

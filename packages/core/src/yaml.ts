@@ -37,7 +37,9 @@ function blockLiteral(text: string, indent: string): string | undefined {
   if (!text.includes("\n") || /[\r\t\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(text)) return undefined;
   const body = text.replace(/\n+$/, "");
   const trailing = text.length - body.length;
-  if (trailing > 1 || body === "" || body.startsWith(" ") || body.split("\n").some((line) => line.endsWith(" ") || line.startsWith(" ") && line.trim() === "")) {
+  // The first non-empty line sets the block's indentation: it must not start with a space.
+  const firstLine = body.split("\n").find((line) => line !== "") ?? "";
+  if (trailing > 1 || body === "" || firstLine.startsWith(" ") || body.split("\n").some((line) => line.endsWith(" ") || line.startsWith(" ") && line.trim() === "")) {
     return undefined;
   }
   const chomp = trailing === 0 ? "-" : "";

@@ -334,7 +334,9 @@ describe("durability hooks", () => {
     const question = unsafe.pending[0]!;
     assert.ok(question.kind === "question");
     assert.equal(question.reason, "outcome_unknown");
-    assert.match(question.question, /charge\(\{"cents":5000\}\) was started/);
+    assert.match(question.question, /charge was started, but the process stopped/);
+    assert.ok(unsafe.lastEvent?.type === "human_request");
+    assert.deepStrictEqual(unsafe.lastEvent.args, { cents: 5000 });
   });
 });
 
@@ -375,6 +377,7 @@ describe("prefetch, hooks, compaction, child agents", () => {
       intent: "list_git_tags",
       description: "list tags",
       args: z.object({}),
+      idempotent: true,
       run: () => {
         listed++;
         return ["v1.0.0", "v1.1.0"];
@@ -448,11 +451,12 @@ describe("prefetch, hooks, compaction, child agents", () => {
     });
     const child = defineAgent({ name: "refunder", description: "issues refunds", tools: [refund, doneForNow()] });
     const parent = defineAgent({ name: "support", tools: [child.asTool({ threads }), doneForNow()] });
+    const isChild = (request: ModelRequest) => request.messages.some((message) => message.content.includes("<user_input>\nrefund $20"));
     const model = new ScriptedModel([
       // The parent's thread and the child's thread each count their own model calls.
-      (request: ModelRequest) => (request.threadId.includes(".") ? { intent: "refund", amount: 20 } : { intent: "refunder", message: "refund $20" }),
+      (request: ModelRequest) => (isChild(request) ? { intent: "refund", amount: 20 } : { intent: "refunder", message: "refund $20" }),
       (request: ModelRequest) =>
-        request.threadId.includes(".") ? { intent: "done_for_now", message: "refund issued" } : { intent: "done_for_now", message: "your refund is on its way" },
+        isChild(request) ? { intent: "done_for_now", message: "refund issued" } : { intent: "done_for_now", message: "your refund is on its way" },
     ]);
     let thread = await parent.run(parent.start("I want my $20 back"), { model });
     assert.equal(thread.status, "awaiting_approval");
@@ -483,7 +487,12 @@ describe("definition-time validation", () => {
     assert.throws(() => defineAgent({ name: "a", tools: [done], limits: { maxSteps: 0 } }), /maxSteps must be a positive integer/);
     const noRun = defineTool({ intent: "x", description: "x", args: z.object({}) });
     assert.throws(() => defineAgent({ name: "a", tools: [noRun, done], prefetch: [noRun] }), /Prefetch tool "x" has no run function/);
-    const needsArgs = defineTool({ intent: "y", description: "y", args: z.object({ n: z.number() }), run: () => 1 });
+    const needsArgs = defineTool({ intent: "y", description: "y", args: z.object({ n: z.number() }), idempotent: true, run: () => 1 });
+    const notIdempotent = defineTool({ intent: "z", description: "z", args: z.object({}), run: () => 1 });
+    assert.throws(() => defineAgent({ name: "a", tools: [notIdempotent, done], prefetch: [notIdempotent] }), /Prefetch tool "z" must be idempotent/);
+    assert.throws(() => defineAgent({ name: "a", tools: [done], limits: { maxStep: 3 } as never }), /Unknown limit "maxStep"/);
+    assert.throws(() => defineAgent({ name: "a", tools: [done], mode: "xml" as never }), /mode must be/);
+    assert.throws(() => defineTool({ intent: "k", description: "k", args: z.object({}), kind: "finsh" as never }), /kind must be/);
     assert.throws(() => defineAgent({ name: "a", tools: [needsArgs, done], prefetch: [needsArgs] }), /Prefetch "y": arguments are invalid: n:/);
   });
   it("refuses bad tools", () => {

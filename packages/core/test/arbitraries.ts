@@ -1,6 +1,6 @@
 /** fast-check arbitraries for event sequences: valid events, in any order, over a few call ids. */
 import fc from "fast-check";
-import type { Event } from "agentfold";
+import { toJson, type Event } from "agentfold";
 
 const at = fc.constant("2026-11-26T12:00:00.000Z");
 const callId = fc.constantFrom("call_1_0", "call_1_1", "call_2_0", "escalation_5");
@@ -37,7 +37,7 @@ export const event: fc.Arbitrary<Event> = fc.oneof(
   fc.record({ type: fc.constant("done" as const), at, message: text }),
   fc.record({ type: fc.constant("failed" as const), at, reason: text }),
   fc.record({ type: fc.constant("cancel" as const), at }),
-  fc.record({ type: fc.constant("custom" as const), at, name: fc.constant("note"), data: fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.parse(JSON.stringify(value))) }),
+  fc.record({ type: fc.constant("custom" as const), at, name: fc.constant("note"), data: fc.jsonValue({ maxDepth: 2 }).map((value) => toJson(value)) }),
 );
 
 export function eventSequence(maxLength = 40): fc.Arbitrary<Event[]> {

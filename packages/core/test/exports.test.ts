@@ -7,7 +7,7 @@ import * as testing from "agentfold/testing";
 test("the main entry exports exactly this list", () => {
   assert.deepStrictEqual(Object.keys(core).sort(), [
     "AgentfoldError", "ChildPaused", "ChildResult", "ConfigurationError", "InternalError", "InvalidInputError",
-    "LeaseLostError", "ModelCallError", "ModelOutputError", "StateConflictError", "THREAD_SCHEMA_VERSION", "Thread",
+    "LeaseLostError", "ModelCallError", "StateConflictError", "THREAD_SCHEMA_VERSION", "Thread",
     "ThreadExistsError", "ThreadFormatError", "ThreadNotFoundError", "VersionConflictError", "askHuman",
     "canonicalJson", "childThreadId", "countTokens", "createMemoryStore", "defaultEventRenderers", "defaultPrompt",
     "defineAgent", "defineTool", "describeError", "doneForNow", "dropOldestEvents", "emptyThreadState", "eventSchema",

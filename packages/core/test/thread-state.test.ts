@@ -5,61 +5,82 @@ import { Thread, type Event, type ThreadStatus } from "agentfold";
 import { eventSequence } from "./arbitraries.ts";
 
 /**
- * A deliberately naive reference: rescans all events with plain maps. The fold in
+ * A deliberately naive reference: rescans all events with plain maps and lists. The fold in
  * thread-state.ts must agree with it on every sequence.
  */
 function reference(events: readonly Event[]) {
   let terminal: ThreadStatus | null = null;
   let pending = new Map<string, "approval" | "question" | "child_approval" | "child_human">();
+  // Open calls as [callId, decision index], in order; a call id may repeat in random sequences.
+  let open: Array<[string, number]> = [];
   let errors = 0;
+  let failedDecision = -1;
   let steps = 0;
-  for (const event of events) {
-    const settle = (callId: string) => pending.delete(callId);
+  const settle = (callId: string) => {
+    pending.delete(callId);
+    open = open.filter(([id]) => id !== callId);
+  };
+  events.forEach((event, index) => {
     switch (event.type) {
       case "user_input":
         terminal = null;
         errors = 0;
+        failedDecision = -1;
         break;
       case "model_decision":
         steps++;
+        for (const call of event.calls) open.push([call.callId, index]);
         break;
       case "approval_requested":
-        settle(event.callId);
+        pending.delete(event.callId);
         pending.set(event.callId, "approval");
         break;
       case "approval_decision":
-      case "human_response":
+        if (event.approved) pending.delete(event.callId);
+        else settle(event.callId);
+        break;
       case "child_resumed":
+        pending.delete(event.callId);
+        break;
+      case "human_response":
         settle(event.callId);
-        if (event.type === "human_response") errors = 0;
+        errors = 0;
+        failedDecision = -1;
         break;
       case "human_request":
-        settle(event.callId);
+        pending.delete(event.callId);
         pending.set(event.callId, "question");
         break;
       case "child_paused":
-        settle(event.callId);
+        pending.delete(event.callId);
         pending.set(event.callId, event.childStatus === "awaiting_approval" ? "child_approval" : "child_human");
         break;
-      case "tool_result":
+      case "tool_result": {
+        const decision = open.find(([id]) => id === event.callId)?.[1];
         settle(event.callId);
-        errors = 0;
+        // The step succeeded when its last open call succeeded and none of its calls failed.
+        if (decision !== undefined && decision !== failedDecision && !open.some(([, d]) => d === decision)) errors = 0;
         break;
-      case "error":
-        if (event.callId) settle(event.callId);
-        errors++;
+      }
+      case "error": {
+        const decision = event.callId === undefined ? undefined : open.find(([id]) => id === event.callId)?.[1];
+        if (event.callId !== undefined) settle(event.callId);
+        if (decision === undefined || decision !== failedDecision) errors++;
+        if (decision !== undefined) failedDecision = decision;
         if (event.source !== "tool") steps++;
         break;
+      }
       case "done":
       case "failed":
       case "cancel":
         terminal = event.type === "cancel" ? "canceled" : event.type;
         pending = new Map();
+        open = [];
         break;
       default:
         break;
     }
-  }
+  });
   const kinds = [...pending.values()];
   const status: ThreadStatus =
     terminal ??

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { Thread, ThreadFormatError, StateConflictError, THREAD_SCHEMA_VERSION } from "agentfold";
+import { InvalidInputError, Thread, ThreadFormatError, THREAD_SCHEMA_VERSION } from "agentfold";
 import { eventSequence } from "./arbitraries.ts";
 
 const fixtures = fileURLToPath(new URL("./fixtures/threads/", import.meta.url));
@@ -87,7 +87,7 @@ describe("Thread", () => {
     assert.notEqual(fork.id, thread.id);
     assert.equal(fork.events.length, 1);
     assert.equal(fork.metadata.forkedFrom, thread.id);
-    assert.throws(() => thread.fork(3), StateConflictError);
+    assert.throws(() => thread.fork(3), InvalidInputError);
     assert.throws(() => thread.fork(-1), /use 0\.\.2/);
   });
 

@@ -8,6 +8,7 @@
  */
 import { hostname } from "node:os";
 import {
+  resumeChild,
   ConfigurationError,
   describeError,
   LeaseLostError,
@@ -262,8 +263,25 @@ export function createRunner(options: RunnerOptions): Runner {
         }
         applied?.(thread);
       }
-      return runThread(thread, agent, lease, signal);
+      const outcome = await runThread(thread, agent, lease, signal);
+      if (outcome.thread) resumeParent(outcome.thread);
+      return outcome;
     });
+  }
+
+  /**
+   * A child agent's thread (see `agent.asTool`) that went on after a person answered it lets its
+   * parent go on too: the parent's next step continues the child and reads its result.
+   */
+  function resumeParent(child: Thread): void {
+    const { parentThreadId, parentCallId } = child.metadata;
+    if (typeof parentThreadId !== "string" || typeof parentCallId !== "string") return;
+    if (child.status === "awaiting_approval" || child.status === "awaiting_human") return;
+    runner
+      .change(parentThreadId, (parent) =>
+        parent.pending.some((item) => item.kind === "child" && item.callId === parentCallId) ? resumeChild(parent, parentCallId) : parent,
+      )
+      .catch((error: unknown) => onError(error, parentThreadId));
   }
 
   const runner: Runner = {

@@ -39,13 +39,20 @@ function runLog(path: string): { intent: string; key: string; pid: number }[] {
   return readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
 }
 
-/** Every callId has at most one tool_started and one result, and results follow their start. */
-function assertCallsSettledOnce(events: { type: string; callId?: string }[]): void {
+/**
+ * Every callId has one result, after its starts. A call re-run after a crash has one
+ * `tool_started` per attempt (numbered 1, 2, …), all with the same idempotency key.
+ */
+function assertCallsSettledOnce(events: { type: string; callId?: string; attempt?: number; idempotencyKey?: string }[]): void {
   const started = new Map<string, number>();
+  const attempts = new Map<string, { attempt: number; key: string | undefined }>();
   const settled = new Map<string, number>();
   events.forEach((event, index) => {
     if (event.type === "tool_started") {
-      assert.ok(!started.has(event.callId!), `tool_started twice for ${event.callId}`);
+      const previous = attempts.get(event.callId!);
+      assert.equal(event.attempt ?? 1, (previous?.attempt ?? 0) + 1, `attempts of ${event.callId} are numbered in order`);
+      if (previous) assert.equal(event.idempotencyKey, previous.key, `a re-run of ${event.callId} keeps its idempotency key`);
+      attempts.set(event.callId!, { attempt: event.attempt ?? 1, key: event.idempotencyKey });
       started.set(event.callId!, index);
     }
     if (event.type === "tool_result" || (event.type === "error" && event.callId)) {
@@ -124,7 +131,8 @@ describe("end to end: crash recovery", () => {
     assert.deepEqual(done.events.slice(0, before.body.version), before.body.events, "what was stored before the crash is kept");
     assert.deepEqual(
       done.events.map((event: { type: string }) => event.type),
-      ["user_input", "model_decision", "tool_started", "tool_result", "model_decision", "done"],
+      // The second tool_started is the re-run's attempt 2 after the crash.
+      ["user_input", "model_decision", "tool_started", "tool_started", "tool_result", "model_decision", "done"],
     );
     assertCallsSettledOnce(done.events);
     // The idempotent tool ran again after the crash, with the same idempotency key.
