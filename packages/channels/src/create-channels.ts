@@ -31,6 +31,10 @@ export interface ChannelsOptions {
 /** The hub: a server extension, plus what tests and tools need. */
 export interface Channels extends ServerExtension {
   readonly store: ChannelStore;
+  /** Starts channels, schedules and the delivery sweep (`startServer` calls it). */
+  start(): Promise<void>;
+  /** Stops schedules and the sweep, and waits for work in flight. */
+  close(): Promise<void>;
   /** Resolves when no delivery or inbound work is in flight. */
   idle(): Promise<void>;
   /** Delivers every pending request of stored waiting threads that was not delivered yet. */

@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 export interface SlackCall {
   method: string;
   args: Record<string, any>;
+  /** What the stand-in answered. */
+  result: Record<string, any>;
 }
 
 export interface SlackStandIn {
@@ -37,8 +39,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
           }
         }
       }
-      calls.push({ method, args });
       const answer: Record<string, unknown> = { ok: true };
+      calls.push({ method, args, result: answer });
       if (method === "chat.postMessage") Object.assign(answer, { channel: args.channel, ts: `${ts++}.000100`, message: { text: args.text } });
       if (method === "chat.update") Object.assign(answer, { channel: args.channel, ts: args.ts });
       if (method === "chat.postEphemeral") Object.assign(answer, { message_ts: `${ts++}.000200` });
