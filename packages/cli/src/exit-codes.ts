@@ -17,6 +17,8 @@ export const ExitCode = {
   failed: 4,
   /** The thread was canceled. */
   canceled: 5,
+  /** `agentfold test`: a case passed less often than the threshold. */
+  belowThreshold: 6,
   /** Ctrl-C while the agent was running; what was done so far is saved. */
   interrupted: 130,
 } as const;
@@ -31,6 +33,7 @@ export const exitCodeHelp = `Exit codes:
   3  the thread waits for a person (approval or answer); the output says how to continue
   4  the thread failed (step or error limit reached)
   5  the thread was canceled
+  6  agentfold test: an eval case passed less often than --threshold
   130  interrupted (Ctrl-C) while running; everything done so far is saved`;
 
 /**

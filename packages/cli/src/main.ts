@@ -10,6 +10,8 @@ import { registerInitCommand } from "./commands/init.ts";
 import { registerRunCommands } from "./commands/run.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { registerThreadCommands } from "./commands/threads.ts";
+import { registerTestCommand } from "./commands/test.ts";
+import { registerExportCommand } from "./commands/export-thread.ts";
 import { Interrupted } from "./drive-thread.ts";
 
 /** Errors that mean the input was wrong (exit 2), by class name, so they match across copies of agentfold. */
@@ -45,15 +47,18 @@ Examples:
   $ agentfold approve thr_abc123 call_1_0 --args '{"a": 3, "b": 5}'
   $ agentfold threads ls --status awaiting_approval
   $ agentfold serve --agents ./agent.ts --port 8080
-  $ agentfold init my-agent`,
+  $ agentfold init my-agent
+  $ agentfold test --model openai:gpt-4o-mini --runs 5`,
     );
   program.exitOverride();
   program.configureOutput({ outputError: () => {} });
   registerRunCommands(program, context);
   registerDecideCommands(program, context);
   registerThreadCommands(program, context);
+  registerExportCommand(program, context);
   registerServeCommand(program, context);
   registerInitCommand(program, context);
+  registerTestCommand(program, context);
   for (const command of allCommands(program)) {
     command.exitOverride();
     command.configureOutput({ outputError: () => {} });
