@@ -1,6 +1,7 @@
 /**
  * Finding agents in a user's module: `path/to/agent.ts` or `path/to/agent.ts#name`.
  */
+import type { ServerExtension } from "@agentfold/server";
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,6 +18,8 @@ export interface LoadedModule {
   defaultAgent: Agent | undefined;
   /** Agents by export name (`default` included). */
   exportNames: Map<string, Agent>;
+  /** The module's `extensions` export: server extensions such as channels, mounted by `serve`. */
+  extensions: ServerExtension[];
 }
 
 /** `module#agent` split in two; the agent part is optional. */
@@ -74,7 +77,15 @@ export async function loadAgentModule(modulePath: string, cwd: string): Promise<
         "Export one made with defineAgent(), e.g. `export default defineAgent({ name, tools })`.",
     );
   }
-  return { path, agents, defaultAgent, exportNames };
+  // Server extensions (channels, schedules…) the module wants `agentfold serve` to mount.
+  const extensions = Array.isArray(namespace.extensions) ? (namespace.extensions as unknown[]) : [];
+  for (const [index, extension] of extensions.entries()) {
+    const candidate = extension as { name?: unknown; mount?: unknown } | null;
+    if (typeof candidate?.name !== "string" || typeof candidate.mount !== "function") {
+      throw new CliError(`Agent module ${modulePath}: extensions[${index}] is not a server extension (it needs a name and a mount function), e.g. createChannels({ ... }).`);
+    }
+  }
+  return { path, agents, defaultAgent, exportNames, extensions: extensions as ServerExtension[] };
 }
 
 /**

@@ -35,6 +35,10 @@ describe("agentfold serve", () => {
       const { url, agents } = JSON.parse(stdout) as { url: string; agents: string[] };
       assert.deepEqual(agents, ["calculator"]);
 
+      // The web inbox is served at / next to the API.
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<html/i);
       const launched = await fetch(`${url}/v1/threads`, {
         method: "POST",
         headers: { "content-type": "application/json" },

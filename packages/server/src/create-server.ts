@@ -19,7 +19,6 @@ import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import type { Context } from "hono";
 import type { z } from "zod";
-import { createWebApp } from "@agentfold/web";
 import { registerAgentsRoute } from "./agents-route.ts";
 import { parseApiKeys } from "./api-keys.ts";
 import {
@@ -349,8 +348,6 @@ export function createServer(options: ServerOptions): Server {
 
   app.openapi(healthRoute, (c) => c.json({ ok: true }, 200));
   registerAgentsRoute(app, agentList);
-  // The inbox and thread inspector at `/`; a client of the routes above like any other.
-  app.route("/", createWebApp());
 
   app.doc("/openapi.json", {
     openapi: "3.0.3",

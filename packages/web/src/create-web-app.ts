@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
+import type { ServerExtension } from "@agentfold/server";
 
 /** Where the UI's files live: `index.html`, `styles.css` and the `.js` modules. */
 export const webAssetsDirectory = fileURLToPath(new URL("../public/", import.meta.url));
@@ -98,4 +99,21 @@ export function createWebApp(options: WebAppOptions = {}): Hono {
     return c.body(asset.body, 200, headers);
   });
   return app;
+}
+
+/**
+ * The UI as a server extension: `startServer({ ..., extensions: [webInbox()] })` serves it at `/`.
+ * It only answers `GET /` and `GET /assets/*`; the UI itself talks to the public HTTP API.
+ *
+ * @example
+ * await startServer({ store: "agentfold.db", agents, model, port: 3000, extensions: [webInbox()] });
+ */
+export function webInbox(options: WebAppOptions = {}): ServerExtension {
+  const app = createWebApp(options);
+  return {
+    name: "web-inbox",
+    mount: (context) => {
+      context.app.route("/", app);
+    },
+  };
 }

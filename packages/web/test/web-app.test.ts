@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { createServer } from "@agentfold/server";
 import { createMemoryStore, ScriptedModel } from "agentfold/testing";
 import { calculator } from "../../../examples/calculator/agent.ts";
-import { contentSecurityPolicy, createWebApp, webAssets, webAssetsDirectory } from "../src/index.ts";
+import { contentSecurityPolicy, createWebApp, webAssets, webAssetsDirectory, webInbox } from "../src/index.ts";
 
 const root = join(import.meta.dirname, "../../..");
 
@@ -53,12 +53,13 @@ describe("serving the UI", () => {
     assert.equal(again.status, 304);
   });
 
-  it("is mounted by createServer at / without auth, while /v1 still needs a key", async () => {
+  it("is mounted by createServer (as an extension) at / without auth, while /v1 still needs a key", async () => {
     const { app } = createServer({
       store: createMemoryStore(),
       agents: [calculator],
       model: new ScriptedModel([]),
       apiKeys: "alice:0123456789",
+      extensions: [webInbox()],
     });
     assert.equal((await app.request("/")).status, 200);
     assert.equal((await app.request("/assets/styles.css")).status, 200);

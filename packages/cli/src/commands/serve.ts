@@ -16,6 +16,7 @@ interface ServeOptions {
   host: string;
   model?: string;
   json?: boolean;
+  ui: boolean;
 }
 
 function parsePort(text: string): number {
@@ -50,6 +51,7 @@ export function registerServeCommand(program: Command, context: CommandContext):
     .option("--host <name>", "interface to listen on", "127.0.0.1")
     .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the default model)")
     .option("--json", "print { url } as JSON once listening")
+    .option("--no-ui", "do not serve the web inbox at /")
     .addHelpText(
       "after",
       `
@@ -65,6 +67,7 @@ Examples:
       const port = parsePort(options.port);
       // Loaded only for this command: the HTTP stack is not needed elsewhere.
       const { startServer } = await import("@agentfold/server");
+      const { webInbox } = await import("@agentfold/web");
       const { module, agentName } = parseTarget(options.agents);
       const loaded = await loadAgentModule(module, context.cwd);
       const agents = agentName === undefined ? loaded.agents : [pickAgent(loaded, agentName, module)];
@@ -73,7 +76,9 @@ Examples:
       const store = await openStore(spec, context.cwd);
       let running: Awaited<ReturnType<typeof startServer>>;
       try {
-        running = await startServer({ store, agents, model, port, hostname: options.host });
+        // The module's own extensions (channels, schedules) and the web inbox at `/`.
+        const extensions = [...loaded.extensions, ...(options.ui ? [webInbox()] : [])];
+        running = await startServer({ store, agents, model, port, hostname: options.host, extensions });
       } catch (error) {
         await store.close();
         throw error;

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { defineAgent, defineTool, doneForNow, type ModelRequest } from "agentfold";
 import { ScriptedModel } from "agentfold/testing";
 import { startServer, type RunningServer } from "@agentfold/server";
+import { webInbox } from "../../src/index.ts";
 import { calculator } from "../../../../examples/calculator/agent.ts";
 
 export const xss = "<img src=x onerror=alert(1)>";
@@ -100,6 +101,7 @@ export async function startFixtureServer(options: { apiKeys?: string } = {}): Pr
     port: 0,
     apiKeys: options.apiKeys ?? false,
     pollIntervalMs: 100,
+    extensions: [webInbox()],
   });
   const headers: Record<string, string> = { "content-type": "application/json" };
   const key = options.apiKeys?.split(":")[1];
