@@ -90,11 +90,13 @@ export function exportCase(options: ExportCaseOptions): ExportedCase {
         ? `import { ${binding} } from ${JSON.stringify(agentImport.specifier)};`
         : `import { ${JSON.stringify(agentImport.exportName)} as ${binding} } from ${JSON.stringify(agentImport.specifier)};`;
   const caseEvents = events.slice(0, decisionIndex).map(withoutTime);
-  const model = decision.model ? ` (answered by ${decision.model})` : "";
+  // Text inside the doc comment must not close it.
+  const model = decision.model ? `, answered by ${decision.model.replaceAll("*/", "* /")}` : "";
   const source = `/**
- * A case from thread ${thread.id}${thread.agent ? ` of agent ${thread.agent}` : ""}: its first ${caseEvents.length} events, and the
- * step the model took next${model} as the expectation. If that step was a mistake, change
- * \`expect\` to the right one: the case then fails until the agent gets it right.
+ * An eval case from thread ${thread.id.replaceAll("*/", "* /")}${thread.agent ? ` (agent ${thread.agent.replaceAll("*/", "* /")})` : ""}.
+ * The case is the thread's first ${caseEvents.length} events; the expectation is the step the model
+ * took next (event #${decisionIndex}${model}). If that step was a mistake, change \`expect\` to the
+ * right one: the case then fails until the agent gets it right.
  *
  * Run it: agentfold test <this file> --model <spec> --runs 5
  */
