@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { calculatorModule, evalSource, fixtures, runCli, tempDir } from "./support/cli.ts";
 import { startFakeChatServer } from "./support/fake-chat-server.ts";
@@ -89,6 +89,32 @@ describe("record and replay", () => {
     const other = await runCli(["test", evalFile, "--replay", "--model", "openai:gpt-4o-mini"], { cwd: dir.path });
     assert.equal(other.code, 2);
     assert.match(other.stderr, /was recorded with openai-compatible:.*, not openai:gpt-4o-mini\. Drop --model/);
+  });
+
+  test("a judge with its own model spec records into its own cassette and replays from it", async () => {
+    const server = await startFakeChatServer((text) =>
+      text.includes("Question:") ? { intent: "verdict", answer: text.includes('"intent":"ask"') ? "yes" : "no", reason: "it asks what to calculate" } : { intent: "ask", question: "What should I calculate?" },
+    );
+    const judgeSpec = `openai-compatible:${server.url}#judge-model`;
+    const evalFile = join(dir.path, "judged.eval.ts");
+    const cases = `[{ name: "asks back", thread: "hello", expect: { intent: "ask", judge: { question: "Does the agent ask what to calculate?", model: ${JSON.stringify(judgeSpec)} } } }]`;
+    writeFileSync(evalFile, evalSource(join(fixtures, "agent.ts"), "mathAgent", cases));
+    try {
+      const recorded = await runCli(["test", evalFile, "--model", `openai-compatible:${server.url}#fake-model`, "--record", "--runs", "2"], { cwd: dir.path });
+      assert.equal(recorded.code, 0, recorded.stdout + recorded.stderr);
+      assert.match(recorded.stdout, /✓ asks back\s+2\/2/);
+    } finally {
+      await server.close();
+    }
+    assert.equal(server.count, 4);
+    const judgeCassette = readdirSync(dir.path).find((name) => name.startsWith("judged.openai-compatible") && name.endsWith(".cassette.json"));
+    assert.ok(judgeCassette, readdirSync(dir.path).join(", "));
+    assert.equal((JSON.parse(readFileSync(join(dir.path, judgeCassette), "utf8")) as { spec: string }).spec, judgeSpec);
+    const replayed = await runCli(["test", evalFile, "--replay", "--runs", "2", "--json"], { cwd: dir.path });
+    assert.equal(replayed.code, 0, replayed.stdout + replayed.stderr);
+    const report = JSON.parse(replayed.stdout) as { cases: Array<{ passed: number; judgeTokens: number }> };
+    assert.equal(report.cases[0]?.passed, 2);
+    assert.equal(report.cases[0]?.judgeTokens, 220);
   });
 
   test("threads export turns a stored thread into a case that passes against the replayed reply", async () => {
