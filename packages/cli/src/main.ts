@@ -12,6 +12,7 @@ import { registerServeCommand } from "./commands/serve.ts";
 import { registerThreadCommands } from "./commands/threads.ts";
 import { registerTestCommand } from "./commands/test.ts";
 import { registerExportCommand } from "./commands/export-thread.ts";
+import { registerEjectCommand } from "./commands/eject.ts";
 import { Interrupted } from "./drive-thread.ts";
 
 /** Errors that mean the input was wrong (exit 2), by class name, so they match across copies of agentfold. */
@@ -59,6 +60,7 @@ Examples:
   registerServeCommand(program, context);
   registerInitCommand(program, context);
   registerTestCommand(program, context);
+  registerEjectCommand(program, context);
   for (const command of allCommands(program)) {
     command.exitOverride();
     command.configureOutput({ outputError: () => {} });

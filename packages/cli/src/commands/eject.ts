@@ -1,0 +1,48 @@
+/**
+ * `agentfold eject prompt [file]`: copies the default prompt's source into your project, so you own
+ * it (factor 2). The copy imports its types from `agentfold` and is used as `defineAgent({ prompt })`.
+ */
+import type { Command } from "commander";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CliError } from "../exit-codes.ts";
+import type { CommandContext } from "./context.ts";
+
+/** The default prompt's source, with its imports pointed at the `agentfold` package. */
+export function defaultPromptSource(): string {
+  const path = fileURLToPath(new URL("./default-prompt.ts", import.meta.resolve("agentfold")));
+  return readFileSync(path, "utf8").replace(/from "\.\/[a-z-]+\.ts"/g, 'from "agentfold"');
+}
+
+/** Adds `eject` to the program. */
+export function registerEjectCommand(program: Command, context: CommandContext): void {
+  program
+    .command("eject")
+    .description("Copy a default into your project so you own it. Today: the prompt.")
+    .argument("<what>", 'what to copy: "prompt"')
+    .argument("[file]", "where to write it", "prompt.ts")
+    .option("--force", "overwrite the file if it exists")
+    .option("--json", "print { file } as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ agentfold eject prompt src/prompt.ts
+  then: import { defaultPrompt as prompt } from "./prompt.ts"; defineAgent({ name, tools, prompt })`,
+    )
+    .action((what: string, file: string, options: { force?: boolean; json?: boolean }) => {
+      const out = context.output(options.json);
+      if (what !== "prompt") throw new CliError(`Nothing called ${JSON.stringify(what)} can be ejected. Try: agentfold eject prompt [file]`);
+      const target = resolve(context.cwd, file);
+      if (existsSync(target) && !options.force) {
+        throw new CliError(`${file} already exists; pass --force to overwrite it, or choose another file.`);
+      }
+      writeFileSync(target, defaultPromptSource());
+      if (out.json) return out.data({ file: target });
+      const shown = relative(context.cwd, target) || file;
+      out.line(`${out.paint("green", "✔")} Wrote the default prompt to ${shown}. Edit it, then pass it to your agent:`);
+      out.line(`  import { defaultPrompt as prompt } from "./${shown.replace(/\\.ts$/, ".ts")}";`);
+      out.line("  defineAgent({ name, tools, prompt });");
+    });
+}
