@@ -102,6 +102,13 @@ describe("checks", () => {
     assert.deepEqual(missing.failures, ["multiply args.b: expected 4, got 5"]);
   });
 
+  test("a /g regular expression gives the same answer on every run", async () => {
+    const suite = defineEval({ agent: mathAgent, cases: [{ name: "mentions 18", thread: "go", expect: { intent: "done_for_now", args: { message: /18/g } } }] });
+    const model = new ScriptedModel([{ intent: "done_for_now", message: "the answer is 18" }]);
+    const report = await runEvals(suiteOf(suite), { model, runs: 4, concurrency: 1 });
+    assert.equal(report.cases[0]!.passed, 4);
+  });
+
   test("intent lists and several calls: one call must match intent and args; calls matches all, in any order", async () => {
     const both = [
       { intent: "add", a: 1, b: 2 },
