@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Clock } from "./clock.ts";
 import { ConfigurationError, StateConflictError } from "./errors.ts";
 import { sha256Hex } from "./hash.ts";
+import { holdLease } from "./lease.ts";
 import type { Model } from "./model.ts";
 import type { ThreadStore } from "./store.ts";
 import { ChildPaused, ChildResult, type StepOptions } from "./step.ts";
@@ -62,12 +63,16 @@ export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions
         child = agent.start(message, { id, metadata: { parentThreadId: context.thread.id, parentCallId: context.callId } });
         await options.threads.create(child);
       }
-      child = await agent.run(child, {
-        model: options.model ?? context.model,
-        signal: context.signal,
-        clock: context.clock,
-        commit: (next, previous) => options.threads.append(next, { expectedVersion: previous.version }),
-      });
+      // The child's thread is advanced under its own lease, like any thread, so a runner's recovery
+      // never takes it for a crashed one while it runs here.
+      child = await holdLease(options.threads, id, { owner: `parent:${context.thread.id}`, waitMs: 5_000 }, (fence, signal) =>
+        agent.run(child!, {
+          model: options.model ?? context.model,
+          signal: AbortSignal.any([signal, context.signal]),
+          clock: context.clock,
+          commit: (next, previous) => options.threads.append(next, { expectedVersion: previous.version, fence }),
+        }),
+      );
       switch (child.status) {
         case "done": {
           const done = child.events.findLast((event) => event.type === "done");

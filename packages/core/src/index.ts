@@ -85,6 +85,7 @@ export {
   type AppendOptions,
 } from "./store.ts";
 export { createMemoryStore } from "./memory-store.ts";
+export { holdLease, ThreadBusyError, type HoldLeaseOptions } from "./lease.ts";
 
 // Errors
 export {

@@ -266,18 +266,30 @@ export class Thread {
     );
   }
 
-  /** A new thread (new id) with the first `atEvent` events of this one. */
+  /**
+   * A new thread (new id) with the first `atEvent` events of this one. Approvals are bound to their
+   * thread: a call approved or started but not finished before the cut is pending approval again in
+   * the fork, never run on the original's approval. Links to a parent agent are not copied.
+   */
   fork(atEvent: number, options: ThreadOptions = {}): Thread {
     if (!Number.isInteger(atEvent) || atEvent < 0 || atEvent > this.events.length) {
       throw new InvalidInputError(
         `Cannot fork thread ${this.id} at event ${atEvent}: it has ${this.events.length} events (use 0..${this.events.length}).`,
       );
     }
+    const prefix = this.events.slice(0, atEvent);
+    const cut = Thread.create({ id: this.id }).appendEvents(prefix);
+    const unfinished = new Set(cut.state.openCalls.map((call) => call.callId));
+    const kept = prefix.filter(
+      (event) =>
+        !((event.type === "approval_decision" || event.type === "tool_started") && unfinished.has(event.callId)),
+    );
+    const { parentThreadId: _parent, parentCallId: _call, ...metadata } = this.metadata;
     return Thread.create({
       id: options.id ?? newId("thr"),
       ...(this.agent === undefined ? {} : { agent: this.agent }),
-      metadata: { ...this.metadata, ...(options.metadata ?? {}), forkedFrom: this.id, forkedAt: atEvent },
-    }).appendEvents(this.events.slice(0, atEvent));
+      metadata: { ...metadata, ...(options.metadata ?? {}), forkedFrom: this.id, forkedAt: atEvent },
+    }).appendEvents(kept);
   }
 
   toJSON(): ThreadJson {

@@ -15,7 +15,7 @@ import {
   xmlContext,
   type ModelRequest,
 } from "agentfold";
-import { ScriptedModel } from "agentfold/testing";
+import { ScriptedModel, createMemoryStore } from "agentfold/testing";
 import YAML from "yaml";
 
 const lastMessage = (request: ModelRequest) => request.messages.at(-1)!.content;
@@ -264,5 +264,47 @@ describe("rendering and schemas", () => {
 
   it("writes valid YAML for a multi-line string whose first line is empty", () => {
     for (const value of ["\n  indented\nless", { k: "\n  x\ny" }]) assert.deepStrictEqual(YAML.parse(toYaml(value)), value);
+  });
+});
+
+describe("approvals and leases belong to their thread", () => {
+  it("a fork cut after an approval asks for approval again instead of running on the original's", async () => {
+    let runs = 0;
+    const divide = defineTool({ intent: "divide", description: "divide", args: z.object({ a: z.number(), b: z.number() }), approval: "required", run: ({ a, b }) => (runs++, a / b) });
+    const agent = defineAgent({ name: "f", tools: [divide, doneForNow()] });
+    let thread = await agent.run(agent.start("divide"), { model: new ScriptedModel([{ intent: "divide", a: 1, b: 2 }]) });
+    thread = agent.approve(thread, thread.pending[0]!.callId, { actor: "alice" });
+    const fork = thread.fork(thread.version, { metadata: { forkedBy: "bob" } });
+    assert.equal(fork.status, "awaiting_approval");
+    assert.equal(fork.events.some((event) => event.type === "approval_decision"), false);
+    const ran = await agent.run(fork, { model: new ScriptedModel([]) });
+    assert.equal(ran.status, "awaiting_approval");
+    assert.equal(runs, 0);
+    const child = Thread.start("x", { metadata: { parentThreadId: "thr_p", parentCallId: "call_1_0" } });
+    assert.equal(child.fork(1).metadata.parentThreadId, undefined);
+  });
+
+  it("a child agent runs under the lease of its thread", async () => {
+    const threads = createMemoryStore();
+    let leasedElsewhere: unknown = "not checked";
+    const probe = defineTool({
+      intent: "probe",
+      description: "probe",
+      args: z.object({}),
+      run: async (_args, context) => {
+        leasedElsewhere = await threads.acquireLease(context.thread.id, "someone-else", 1000);
+        return "ok";
+      },
+    });
+    const child = defineAgent({ name: "child", tools: [probe, doneForNow()] });
+    const parent = defineAgent({ name: "parent", tools: [child.asTool({ threads }), doneForNow()] });
+    const isChild = (request: ModelRequest) => request.messages.some((message) => message.content.includes("<user_input>\ncheck"));
+    const model = new ScriptedModel([
+      (request: ModelRequest) => (isChild(request) ? { intent: "probe" } : { intent: "child", message: "check" }),
+      (request: ModelRequest) => ({ intent: "done_for_now", message: isChild(request) ? "checked" : "all good" }),
+    ]);
+    const thread = await parent.run(parent.start("go"), { model });
+    assert.equal(thread.status, "done");
+    assert.equal(leasedElsewhere, undefined, "nobody else could take the child's lease while it ran");
   });
 });
