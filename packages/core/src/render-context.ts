@@ -100,7 +100,9 @@ const block = (name: string, body: string) => (body === "" ? `<${name}>\n</${nam
 
 /** The default renderers, one per event type. Override any of them in `xmlContext({ renderers })`. */
 export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Event, { type: T }>> } = {
-  user_input: (event, h) => h.block("user_input", event.actor ? `from: ${event.actor}\n${h.text(event.text)}` : h.text(event.text)),
+  // "anonymous" says nothing the model can use; a named sender does.
+  user_input: (event, h) =>
+    h.block("user_input", event.actor && event.actor !== "anonymous" ? `from: ${event.actor}\n${h.text(event.text)}` : h.text(event.text)),
   model_decision: (event, h) => event.calls.map((call) => h.block(call.intent, h.yaml(call.args, call.intent))).join("\n"),
   approval_requested: () => null,
   approval_decision: (event, h) => {
@@ -124,7 +126,8 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
     if (event.args) body.args = h.redact(event.args, event.intent ?? "call");
     return h.block(event.reason, h.yaml(body, event.reason));
   },
-  human_response: (event, h) => h.block("human_response", `from: ${event.actor}\n${h.text(event.text)}`),
+  human_response: (event, h) =>
+    h.block("human_response", event.actor !== "anonymous" ? `from: ${event.actor}\n${h.text(event.text)}` : h.text(event.text)),
   child_paused: () => null,
   child_resumed: () => null,
   done: () => null,
