@@ -76,11 +76,31 @@ const body = <T extends z.ZodType>(schema: T, required = true) => ({
   body: { required, content: { "application/json": { schema } } },
 });
 
+/**
+ * The event types a launch may carry: what people and your systems say. Everything else (model
+ * decisions, approvals, tool calls) is recorded by the server as the thread runs; a client that could
+ * send an `approval_decision` would skip the approval gate.
+ */
+export const launchEventTypes = ["user_input", "custom"] as const;
+
+const launchEvent = z
+  .looseObject({
+    type: z.enum(launchEventTypes, {
+      error: (issue) =>
+        `a launch accepts only ${launchEventTypes.join(" and ")} events, got ${JSON.stringify(issue.input)}; approvals, model decisions and tool events are recorded by the server`,
+    }),
+  })
+  .openapi("LaunchEvent", { description: "A `user_input` (`text`) or `custom` (`name`, `data`) event; `at` may be left out, `actor` is the caller." });
+
 export const launchBody = z
   .object({
     agent: z.string().min(1).optional().openapi({ description: "The agent's name; may be left out when the server runs one agent." }),
     message: z.string().min(1).optional().openapi({ description: "The first user message." }),
-    events: z.array(jsonObject).max(10_000).optional().openapi({ description: "Events to start from (e.g. an exported thread); `at` may be left out." }),
+    events: z
+      .array(launchEvent)
+      .max(10_000)
+      .optional()
+      .openapi({ description: "Events to start from: `user_input` and `custom` only; `at` may be left out; a `user_input`'s `actor` is set to the caller." }),
     metadata: jsonObject.optional(),
   })
   .strict();

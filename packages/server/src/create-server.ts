@@ -236,8 +236,12 @@ export function createServer(options: ServerOptions): Server {
       throw new InvalidInputError('Give the thread a "message" or "events" to start from.');
     }
     const at = new Date().toISOString();
-    const events: Record<string, unknown>[] = (body.events ?? []).map((event) => ({ at, ...event }));
-    if (body.message !== undefined) events.push({ type: "user_input", at, text: body.message, actor: c.get("actor"), source: "http" });
+    const actor = c.get("actor");
+    // Only user_input and custom events get here (the route schema); who said it is the caller, whatever the body claims.
+    const events: Record<string, unknown>[] = (body.events ?? []).map((event) =>
+      event.type === "user_input" ? { at, source: "http", ...event, actor } : { at, ...event },
+    );
+    if (body.message !== undefined) events.push({ type: "user_input", at, text: body.message, actor, source: "http" });
     const thread = Thread.fromJSON({
       schemaVersion: THREAD_SCHEMA_VERSION,
       id: newId("thr"),
