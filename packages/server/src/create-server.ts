@@ -324,10 +324,10 @@ export function createServer(options: ServerOptions): Server {
     const { atEvent } = c.req.valid("json");
     const source = await load(id);
     agentOf(source);
-    if (atEvent > source.version) {
-      throw new InvalidInputError(`Thread ${id} has ${source.version} events; "atEvent" must be from 1 to ${source.version}.`);
-    }
-    const result = await launch(source.fork(atEvent), c.req.valid("query").wait ?? 30);
+    // Core checks `atEvent` against the thread (InvalidInputError: 400) and re-opens approvals that had
+    // not taken effect before the cut: a fork never runs a call on the original's approval.
+    const forked = source.fork(atEvent, { metadata: { forkedBy: c.get("actor") } });
+    const result = await launch(forked, c.req.valid("query").wait ?? 30);
     c.header("Location", `/v1/threads/${result.id}`);
     return respond(c, result);
   });

@@ -202,6 +202,28 @@ describe("HTTP API: responses, messages, cancel, fork, context", () => {
     assert.equal((await post(fetch, "/v1/threads/thr_nope/fork", { atEvent: 1 })).status, 404);
   });
 
+  it("a fork right after an approval asks again and does not run the tool; it records who forked", async () => {
+    const { fetch, divideRuns } = setup({ apiKeys: "alice:alice-secret-key,bob:bob-secret-key" });
+    const alice = { authorization: "Bearer alice-secret-key" };
+    const bob = { authorization: "Bearer bob-secret-key" };
+    const thread = await launchDivide(fetch, alice);
+    const callId = thread.pending[0]!.callId;
+    const approved = await post(fetch, `/v1/threads/${thread.id}/approvals/${callId}`, { approved: true }, alice);
+    assert.equal(approved.body.status, "done");
+    const types: string[] = approved.body.events.map((event: { type: string }) => event.type);
+    // Cut right after the approval, and right after the tool started: neither may run divide again.
+    for (const atEvent of [types.indexOf("approval_decision") + 1, types.indexOf("tool_started") + 1]) {
+      const forked = await post(fetch, `/v1/threads/${thread.id}/fork`, { atEvent }, bob);
+      assert.equal(forked.status, 200, JSON.stringify(forked.body));
+      assert.equal(forked.body.status, "awaiting_approval", `fork at ${atEvent}`);
+      assert.deepEqual(forked.body.pending.map((item: { callId: string }) => item.callId), [callId]);
+      assert.ok(!forked.body.events.some((event: { type: string }) => event.type === "approval_decision" || event.type === "tool_started"));
+      assert.equal(forked.body.metadata.forkedBy, "bob");
+      assert.equal(forked.body.metadata.forkedFrom, thread.id);
+    }
+    assert.deepEqual([...divideRuns.values()], [1], "divide ran once, on alice's approval");
+  });
+
   it("shows the exact model input and its token count", async () => {
     const { fetch } = setup();
     const thread = await launchDivide(fetch);
