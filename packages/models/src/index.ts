@@ -46,4 +46,11 @@ export {
 } from "./retry.ts";
 
 // Record and replay
-export { recordingFetch, replayingFetch, readCassette, type Cassette, type CassetteExchange } from "./cassette.ts";
+export {
+  recordingFetch,
+  replayingFetch,
+  readCassette,
+  type Cassette,
+  type CassetteExchange,
+  type ReplayOptions,
+} from "./cassette.ts";

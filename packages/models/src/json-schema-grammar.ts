@@ -5,8 +5,12 @@
  *
  * Supported: `type` (string, number, integer, boolean, null, object, array, or a list of them),
  * `const`, `enum`, `anyOf`/`oneOf`, `properties` with `required`, `items`, `minItems`/`maxItems`,
- * `minLength`/`maxLength`, and local `$ref`s into `$defs`/`definitions`. Numeric ranges, `pattern` and
- * `format` are not enforced by the grammar; the core still validates the parsed reply.
+ * `minLength`/`maxLength`, local `$ref`s into `$defs`/`definitions`, and `allOf` when its parts can be
+ * merged (all objects, as zod writes for intersections with shared keys, or constraints on one
+ * primitive type). Numeric ranges, `pattern`, `format` and `additionalProperties` are not enforced by
+ * the grammar; the core still validates the parsed reply. Any other keyword (`not`, `prefixItems`,
+ * `if`/`then`/`else`, `patternProperties`…) is a `ConfigurationError`: allowing anything in its place
+ * would make a reply the core can only reject.
  */
 import { ConfigurationError } from "agentfold";
 import type { JsonSchema } from "agentfold";
@@ -34,6 +38,39 @@ const sharedRules: Record<string, string> = {
   boolean: String.raw`"true" | "false"`,
   null: String.raw`"null"`,
 };
+
+/** Keywords the grammar expresses, the core checks after parsing, or that only annotate. */
+const knownKeywords = new Set([
+  // Expressed by the grammar.
+  "type", "const", "enum", "anyOf", "oneOf", "allOf", "properties", "required", "items", "minItems", "maxItems",
+  "minLength", "maxLength", "$ref", "$defs", "definitions",
+  // Not expressed, but the reply keeps the schema's shape and the core validates them.
+  "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "pattern", "format",
+  "additionalProperties", "propertyNames", "minProperties", "maxProperties", "uniqueItems",
+  "contentEncoding", "contentMediaType",
+  // Annotations.
+  "$schema", "$id", "$comment", "$anchor", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
+]);
+
+const annotationKeywords = new Set(["$schema", "$id", "$comment", "$anchor", "$defs", "definitions", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"]);
+const primitiveTypes = new Set(["string", "number", "integer", "boolean", "null"]);
+
+function isSchemaObject(value: unknown): value is JsonSchema {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Throws for a keyword the grammar can neither express nor safely leave to the core's validation. */
+function checkKeywords(schema: JsonSchema, name: string): void {
+  for (const keyword of Object.keys(schema)) {
+    if (!knownKeywords.has(keyword) && !keyword.startsWith("x-")) {
+      throw new ConfigurationError(
+        `The JSON Schema keyword "${keyword}" at "${name}" cannot be turned into a grammar for a local model. ` +
+          `Supported: type, const, enum, anyOf, oneOf, allOf of objects, properties, required, items, min/maxItems, min/maxLength, $ref. ` +
+          `Simplify the tool's arguments, or use a hosted model.`,
+      );
+    }
+  }
+}
 
 class GrammarBuilder {
   readonly rules = new Map<string, string>();
@@ -77,6 +114,8 @@ class GrammarBuilder {
   }
 
   private bodyFor(schema: JsonSchema, name: string): string {
+    checkKeywords(schema, name);
+    if (Array.isArray(schema.allOf)) return this.bodyFor(this.mergeAllOf(schema, name), name);
     if (typeof schema.$ref === "string") return this.ruleFor(this.resolveRef(schema.$ref), name);
     if ("const" in schema) return literal(JSON.stringify(schema.const));
     if (Array.isArray(schema.enum)) return schema.enum.map((value) => literal(JSON.stringify(value))).join(" | ");
@@ -149,6 +188,66 @@ class GrammarBuilder {
     const more = `(ws "," ws ${item}){${Math.max(0, min - 1)},${max - 1}}`;
     const items = `${item} ${more}`;
     return min > 0 ? `"[" ws ${items} ws "]"` : `"[" ws (${items})? ws "]"`;
+  }
+
+  /**
+   * Merges `allOf` into one schema when that is simple: every part an object (properties joined, a
+   * key in several parts becomes the `allOf` of its schemas, `required` joined), or every part the
+   * same primitive type (the tightest length bounds win). Anything else is a `ConfigurationError`.
+   */
+  private mergeAllOf(schema: JsonSchema, name: string): JsonSchema {
+    const { allOf, ...rest } = schema as JsonSchema & { allOf: unknown[] };
+    const parts: JsonSchema[] = Object.keys(rest).some((key) => !annotationKeywords.has(key)) ? [rest] : [];
+    for (const [index, part] of allOf.entries()) {
+      if (part === true) continue;
+      let resolved: unknown = part;
+      for (let depth = 0; isSchemaObject(resolved) && typeof resolved.$ref === "string" && depth < 8; depth++) {
+        resolved = this.resolveRef(resolved.$ref);
+      }
+      if (!isSchemaObject(resolved)) {
+        throw new ConfigurationError(`The allOf at "${name}" has a part (#${index + 1}) that accepts no value or is not a schema object.`);
+      }
+      checkKeywords(resolved, `${name}-part${index}`);
+      if (Array.isArray(resolved.allOf)) resolved = this.mergeAllOf(resolved, `${name}-part${index}`);
+      parts.push(resolved as JsonSchema);
+    }
+    if (parts.length === 0) return {};
+    const cannot = (why: string) =>
+      new ConfigurationError(
+        `The allOf at "${name}" cannot be turned into a grammar for a local model: ${why}. Only an allOf of plain objects, ` +
+          `or of constraints on one primitive type, can be merged. Write the arguments as one z.object (no intersection with a ` +
+          `record or a union), or use a hosted model.`,
+      );
+    const structural = (part: JsonSchema) => ["anyOf", "oneOf", "const", "enum"].some((key) => key in part);
+    if (parts.some(structural)) throw cannot("a part is a union, a const or an enum");
+    const isObject = (part: JsonSchema) => part.type === "object" || (part.type === undefined && part.properties !== undefined);
+    if (parts.every(isObject)) {
+      const properties: Record<string, unknown> = {};
+      const required = new Set<string>();
+      for (const part of parts) {
+        const extra = part.additionalProperties;
+        if (isSchemaObject(extra) && Object.keys(extra).length > 0) throw cannot("a part constrains additional properties (a record)");
+        for (const [key, value] of Object.entries((part.properties ?? {}) as Record<string, unknown>)) {
+          properties[key] = key in properties ? { allOf: [properties[key], value] } : value;
+        }
+        if (Array.isArray(part.required)) for (const key of part.required as string[]) required.add(key);
+      }
+      return { type: "object", properties, required: [...required] };
+    }
+    const [first] = parts;
+    const type = first?.type;
+    if (typeof type === "string" && primitiveTypes.has(type) && parts.every((part) => part.type === type)) {
+      const merged: JsonSchema = Object.assign({}, ...parts);
+      const minimums = parts.flatMap((part) => (typeof part.minLength === "number" ? [part.minLength] : []));
+      const maximums = parts.flatMap((part) => (typeof part.maxLength === "number" ? [part.maxLength] : []));
+      if (minimums.length > 0) merged.minLength = Math.max(...minimums);
+      if (maximums.length > 0) merged.maxLength = Math.min(...maximums);
+      if (typeof merged.minLength === "number" && typeof merged.maxLength === "number" && merged.minLength > merged.maxLength) {
+        throw new ConfigurationError(`The allOf at "${name}" accepts no string: minLength ${merged.minLength} is above maxLength ${merged.maxLength}.`);
+      }
+      return merged;
+    }
+    throw cannot(`its parts have different types (${parts.map((part) => JSON.stringify(part.type ?? "any")).join(", ")})`);
   }
 
   /** A value the schema leaves open: a bounded string, a number, a boolean or null (no nesting). */

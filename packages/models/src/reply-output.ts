@@ -2,6 +2,7 @@
  * Shapes what a provider returned into the core's raw next step, without validating it: the core owns
  * tolerant parsing and schema validation.
  */
+import { parseJsonLenient } from "agentfold";
 import type { JsonSchema } from "agentfold";
 
 /** The key the next step is wrapped under when the provider needs an object at the schema root. */
@@ -28,26 +29,29 @@ export function wrapRootUnion(schema: JsonSchema): JsonSchema {
 }
 
 /**
- * Undoes `wrapRootUnion` on a JSON-mode reply. Text that is not exactly the wrapper object is passed
- * through as text, so the core's tolerant parser (fences, prose, repair) sees it unchanged.
+ * Undoes `wrapRootUnion` on a JSON-mode reply. The text is parsed leniently first (the core's
+ * `parseJsonLenient`: code fences, prose around the JSON, small repairs), then a parsed
+ * `{ "next_step": ... }` is unwrapped, so a fenced or prose-wrapped reply reaches the core as the step
+ * itself. Anything else is passed through as text, unchanged, for the core's own parsing and errors.
  *
  * @example
  * unwrapJsonText('{"next_step":{"intent":"done"}}'); // { intent: "done" }
+ * unwrapJsonText('```json\n{"next_step":{"intent":"done"}}\n```'); // { intent: "done" }
  * unwrapJsonText("not json"); // "not json"
  */
 export function unwrapJsonText(text: string): unknown {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith("{")) return text;
-  try {
-    const value = JSON.parse(trimmed) as unknown;
-    if (value && typeof value === "object" && !Array.isArray(value) && wrapperKey in value) {
-      const keys = Object.keys(value);
-      if (keys.length === 1) return (value as Record<string, unknown>)[wrapperKey];
-    }
-    return text;
-  } catch {
-    return text;
+  const value = parseJsonLenient(text);
+  if (isWrapper(value)) return value[wrapperKey];
+  // A model that wrote several wrapped steps one after another.
+  if (Array.isArray(value) && value.length > 0 && value.every(isWrapper)) {
+    return value.flatMap((item) => item[wrapperKey] as unknown);
   }
+  return text;
+}
+
+/** `{ "next_step": ... }`, and not a step that happens to have an argument called `next_step`. */
+function isWrapper(value: unknown): value is Record<typeof wrapperKey, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && wrapperKey in value && !("intent" in value);
 }
 
 export interface RawToolCall {

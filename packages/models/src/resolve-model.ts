@@ -7,7 +7,7 @@ import { ConfigurationError } from "agentfold";
 import type { Model, ModelReply, ModelRequest, OutputMode } from "agentfold";
 import { scriptedModelFromFile } from "agentfold/testing";
 import type { ModelPrice } from "./ai-sdk-model.ts";
-import { readCassette, recordingFetch, replayingFetch } from "./cassette.ts";
+import { readCassette, recordingFetch, replayingFetch, type ReplayOptions } from "./cassette.ts";
 import { withFallbacks } from "./fallback.ts";
 import { localModel, type LocalModelSettings } from "./local-model.ts";
 import { ensureModelFile, parseHubPath, type DownloadOptions, type DownloadSource } from "./model-download.ts";
@@ -60,6 +60,11 @@ export interface ResolveModelOptions {
   fetch?: FetchFunction;
   /** Cassette file for `record:` specs. Default `AGENTFOLD_CASSETTE`, else `cassettes/<spec>.json`. */
   cassette?: string;
+  /**
+   * How `replay:` matches requests to recorded exchanges. `strict` (default) fails on a request that
+   * was not recorded; `loose` serves the next unused exchange instead. See `replayingFetch`.
+   */
+  replayMatch?: ReplayOptions["match"];
   /** Specs tried in order when the main model fails for good. */
   fallbacks?: readonly string[];
   /** Prices by spec, for usage cost. */
@@ -154,7 +159,7 @@ function resolveOne(spec: string, options: ResolveModelOptions): Model {
       const cassette = readCassette(rest);
       // Replays never reach a provider, so any key will do.
       const replayEnv = { ...env, OPENAI_API_KEY: "replay", ANTHROPIC_API_KEY: "replay", GOOGLE_GENERATIVE_AI_API_KEY: "replay" };
-      return resolveOne(cassette.spec, { ...options, env: replayEnv, fetch: replayingFetch(cassette, rest) });
+      return resolveOne(cassette.spec, { ...options, env: replayEnv, fetch: replayingFetch(cassette, rest, options.replayMatch ? { match: options.replayMatch } : {}) });
     }
   }
   throw new ConfigurationError(`Unknown model spec "${spec}".`);

@@ -1,8 +1,10 @@
 /**
  * The retry policy every adapter shares. The AI SDK's own retries are not used (adapters call the
  * provider's `doGenerate`, which never retries), so this is the one place that decides: retry 408,
- * 409, 429, 5xx (including Anthropic's 529) and network failures and per-attempt timeouts, with
- * exponential backoff, full jitter and `Retry-After`; never retry other 4xx (auth, invalid request).
+ * 409, 429, 5xx (including Anthropic's 529, but not 501 and 505, which are not transient), network
+ * failures (connection resets and refusals, connect timeouts, DNS failures) and per-attempt timeouts,
+ * with exponential backoff, full jitter and `Retry-After`; never retry other 4xx (auth, invalid
+ * request).
  */
 import { ModelCallError } from "agentfold";
 
@@ -11,8 +13,17 @@ export interface RetryPolicy {
   maxAttempts: number;
   /** Delay before the first retry, doubled after each attempt. Default 500 ms. */
   initialDelayMs: number;
-  /** Longest wait between two attempts, `Retry-After` included. Default 30 s. */
+  /**
+   * Longest backoff between two attempts. Default 30 s. A longer `Retry-After` is not shortened
+   * (retrying early only earns another 429): it is waited for in full if it ends before the call's
+   * deadline, else the call fails at once with a message giving the wait.
+   */
   maxDelayMs: number;
+  /**
+   * Longest `Retry-After` waited for when the call has no deadline (`timeoutMs`). Default 2 min, so a
+   * provider asking for hours (a daily quota) fails the call instead of hanging it.
+   */
+  maxRetryAfterMs: number;
   /** Abandon one attempt after this long and retry it. Default 60 s; `0` turns it off. */
   attemptTimeoutMs: number;
 }
@@ -21,6 +32,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxAttempts: 3,
   initialDelayMs: 500,
   maxDelayMs: 30_000,
+  maxRetryAfterMs: 120_000,
   attemptTimeoutMs: 60_000,
 };
 
@@ -34,7 +46,24 @@ export interface FailureInfo {
 }
 
 const retryableStatuses = new Set([408, 409, 429, 500, 502, 503, 504, 529]);
-const networkCodes = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "EAI_AGAIN"]);
+/** 5xx answers that will not change on a retry: the server does not support the method or HTTP version. */
+const permanentServerStatuses = new Set([501, 505]);
+const networkCodes = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EHOSTUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
 
 /**
  * Reads `Retry-After` (seconds or an HTTP date) or `retry-after-ms` from response headers.
@@ -56,19 +85,26 @@ export function retryAfterMs(headers: Record<string, string> | undefined, now = 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function errorCode(error: unknown): string | undefined {
+/** The first error code (`ECONNRESET`, `UND_ERR_CONNECT_TIMEOUT`…) in the cause chain, known or not. */
+function errorCode(error: unknown): { code: string; network: boolean } | undefined {
   let current: unknown = error;
+  let first: string | undefined;
   for (let depth = 0; depth < 4 && current && typeof current === "object"; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && networkCodes.has(code)) return code;
+    if (typeof code === "string") {
+      if (networkCodes.has(code)) return { code, network: true };
+      first ??= code;
+    }
     current = (current as { cause?: unknown }).cause;
   }
-  return undefined;
+  return first === undefined ? undefined : { code: first, network: false };
 }
 
 /**
- * Classifies anything an attempt threw: AI SDK `APICallError`s (status, headers), network errors,
- * and everything else (not retryable).
+ * Classifies anything an attempt threw. With an HTTP status, our status rules decide. Without one
+ * (the request never got an answer), an AI SDK `APICallError` marked `isRetryable` is retried (the SDK
+ * sets it for connection failures: connect timeouts, DNS errors, resets), as are known network error
+ * codes; everything else is not.
  *
  * @example
  * classifyFailure(apiCallErrorWith429).retryable; // true
@@ -79,27 +115,35 @@ export function classifyFailure(error: unknown): FailureInfo {
     responseHeaders?: Record<string, string>;
     message?: unknown;
     name?: unknown;
+    isRetryable?: unknown;
   };
   const message = typeof record.message === "string" ? record.message : String(error);
   if (typeof record.statusCode === "number") {
     const status = record.statusCode;
-    const info: FailureInfo = { retryable: retryableStatuses.has(status) || status >= 500, status, message };
+    const retryable = retryableStatuses.has(status) || (status >= 500 && !permanentServerStatuses.has(status));
+    const info: FailureInfo = { retryable, status, message };
     const wait = retryAfterMs(record.responseHeaders);
     if (wait !== undefined) info.retryAfterMs = wait;
     return info;
   }
   const code = errorCode(error);
-  if (code) return { retryable: true, message: `${message} (${code})` };
+  const withCode = code && !message.includes(code.code) ? `${message} (${code.code})` : message;
+  if (record.isRetryable === true || code?.network) return { retryable: true, message: withCode };
   if (error instanceof TypeError && /fetch failed|network|socket/i.test(message)) return { retryable: true, message };
   return { retryable: false, message };
 }
 
-/** Full-jitter exponential backoff, raised to `Retry-After` when the server asked for longer. */
+/**
+ * Full-jitter exponential backoff capped at `maxDelayMs`, raised to `Retry-After` when the server
+ * asked for longer (even beyond the cap: `withRetries` decides whether there is time for it).
+ *
+ * @example
+ * backoffDelay(1, defaultRetryPolicy, { retryable: true, message: "", retryAfterMs: 45_000 }); // 45000
+ */
 export function backoffDelay(attempt: number, policy: RetryPolicy, failure: FailureInfo, random = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
   const jittered = Math.round(random() * ceiling);
-  const asked = failure.retryAfterMs ?? 0;
-  return Math.min(policy.maxDelayMs, Math.max(jittered, asked));
+  return Math.max(jittered, failure.retryAfterMs ?? 0);
 }
 
 class AttemptTimeout extends Error {
@@ -155,6 +199,7 @@ export async function withRetries<T>(
       ? setTimeout(() => deadline.abort(new AttemptTimeout(context.timeoutMs as number)), context.timeoutMs)
       : undefined;
   const callSignal = context.signal ? AbortSignal.any([context.signal, deadline.signal]) : deadline.signal;
+  const startedAt = performance.now();
   try {
     for (let number = 1; ; number++) {
       if (context.signal?.aborted) throw aborted(context);
@@ -187,6 +232,16 @@ export async function withRetries<T>(
         });
       }
       const delayMs = backoffDelay(number, policy, failure);
+      if (failure.retryAfterMs !== undefined) {
+        const tooLong = retryAfterTooLong(failure.retryAfterMs, policy, context, performance.now() - startedAt);
+        if (tooLong) {
+          throw new ModelCallError(`Model ${context.modelId} failed: ${failure.message.replace(/\.$/, "")}. ${tooLong}`, {
+            retryable: true,
+            ...(failure.status !== undefined ? { status: failure.status } : {}),
+            cause,
+          });
+        }
+      }
       context.onRetry?.({ attempt: number, delayMs, failure });
       try {
         await sleep(delayMs, callSignal);
@@ -198,6 +253,23 @@ export async function withRetries<T>(
   } finally {
     if (stopDeadline) clearTimeout(stopDeadline);
   }
+}
+
+function seconds(milliseconds: number): string {
+  return milliseconds < 1_000 ? `${Math.round(milliseconds)} ms` : `${Math.round(milliseconds / 100) / 10} s`;
+}
+
+/** Why a `Retry-After` cannot be waited for, or undefined when it can. */
+function retryAfterTooLong(waitMs: number, policy: RetryPolicy, context: RetryContext, elapsedMs: number): string | undefined {
+  const asked = `The provider asked to wait ${seconds(waitMs)} before retrying (Retry-After)`;
+  const advice = "Try again later, give the call more time, or add a fallback model.";
+  if (context.timeoutMs !== undefined && context.timeoutMs > 0) {
+    const leftMs = context.timeoutMs - elapsedMs;
+    if (waitMs < leftMs) return undefined;
+    return `${asked}, longer than the ${seconds(Math.max(0, leftMs))} left of the call's ${seconds(context.timeoutMs)} timeout, so it was not retried. ${advice}`;
+  }
+  if (waitMs <= Math.max(policy.maxDelayMs, policy.maxRetryAfterMs)) return undefined;
+  return `${asked}, longer than the ${seconds(policy.maxRetryAfterMs)} a call without a timeout waits (maxRetryAfterMs), so it was not retried. ${advice}`;
 }
 
 function advice(status: number | undefined): string {

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { conformanceRequest, runModelConformance } from "agentfold/testing";
-import { ensureModelFile, noModelMessage, resolveModel, withFallbacks } from "../src/index.ts";
-import { openaiToolCalls, startFakeProviderServer, type FakeProviderServer } from "./support/fake-provider-server.ts";
+import { ensureModelFile, noModelMessage, readCassette, resolveModel, withFallbacks } from "../src/index.ts";
+import { openaiText, openaiToolCalls, startFakeProviderServer, type FakeProviderServer } from "./support/fake-provider-server.ts";
 
 let server: FakeProviderServer;
 let directory: string;
@@ -172,6 +172,45 @@ describe("record and replay", () => {
     await assert.rejects(model.generate(conformanceRequest("tools")), /no more recorded exchanges/);
   });
 
+  test("replay is strict: a changed prompt fails, naming the first difference and how to re-record", async () => {
+    server.reset();
+    const cassette = join(directory, "cassettes", "strict.json");
+    const spec = `openai-compatible:${server.url}#fake`;
+    const asking = (text: string) => ({ ...conformanceRequest("json"), messages: [{ role: "user" as const, content: text }] });
+    const recordedText = '{"intent":"done_for_now","message":"recorded"}';
+    server.reply({ body: openaiText(recordedText) });
+    await resolveModel(`record:${spec}`, { env: {}, cassette, retry: fast }).generate(asking("multiply 3 and 4"));
+    const requestsBefore = server.requests.length;
+
+    const replayed = resolveModel(`replay:${cassette}`, { env: {}, retry: fast });
+    await assert.rejects(replayed.generate(asking("multiply 3 and 5")), (error: Error & { retryable?: boolean }) => {
+      assert.equal(error.name, "ModelCallError");
+      assert.equal(error.retryable, false);
+      assert.match(error.message, /strict\.json has no recorded exchange for this request/);
+      assert.match(error.message, /at request\.body\.messages\[0\]\.content: recorded "multiply 3 and 4", sent "multiply 3 and 5"/);
+      assert.match(error.message, new RegExp(`--model ${spec.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} --record`));
+      return true;
+    });
+    // The unchanged request still replays, and nothing reached the server.
+    const same = await replayed.generate(asking("multiply 3 and 4"));
+    assert.equal(same.output, recordedText);
+    assert.equal(server.requests.length, requestsBefore);
+
+    const loose = resolveModel(`replay:${cassette}`, { env: {}, retry: fast, replayMatch: "loose" });
+    assert.equal((await loose.generate(asking("hello!"))).output, recordedText);
+  });
+
+  test("a cassette that is not JSON is an error naming the file", () => {
+    const broken = join(directory, "cassettes", "broken.json");
+    writeFileSync(broken, '{"version": 1, "spec": ');
+    assert.throws(() => readCassette(broken), (error: Error) => {
+      assert.equal(error.name, "ConfigurationError");
+      assert.ok(error.message.includes(broken), error.message);
+      assert.match(error.message, /not valid JSON/);
+      return true;
+    });
+  });
+
   test("record: refuses models that do not speak HTTP", () => {
     assert.throws(() => resolveModel("record:local:/tmp/x.gguf"), /record: works with HTTP models/);
   });
@@ -192,6 +231,7 @@ runModelConformance({
         })),
       }),
     );
-    return resolveModel(`replay:${cassette}`, { env: {} });
+    // Hand-written: the same reply for any request, so matching has to be loose.
+    return resolveModel(`replay:${cassette}`, { env: {}, replayMatch: "loose" });
   },
 });

@@ -119,6 +119,20 @@ export function runWireCases(options: WireCaseOptions): void {
       });
     });
 
+    test("a JSON-mode reply in a code fence or inside prose is unwrapped too", async () => {
+      const wrapped = JSON.stringify({ next_step: { intent: "divide", a: 3, b: 4 } });
+      const replies = [
+        `\`\`\`json\n${wrapped}\n\`\`\``,
+        `Here is the next step: ${wrapped} Let me know if you need more.`,
+        `<think>dividing</think>\n\`\`\`\n${wrapped.replace("4}}", "4,}}")}\n\`\`\``,
+      ];
+      for (const text of replies) {
+        server.reply({ body: options.text(text) });
+        const reply = await newModel().generate(calculatorRequest("json"));
+        assert.deepEqual(reply.output, { intent: "divide", a: 3, b: 4 }, text);
+      }
+    });
+
     test("prose around the JSON is passed through as text for the core to parse", async () => {
       const text = 'Sure! Here is the step:\n```json\n{"intent":"add","a":1,"b":2}\n```\nAnything else?';
       server.reply({ body: options.text(text) });
