@@ -105,6 +105,11 @@ export interface Channel {
   finished?(thread: Thread, origin: Origin | undefined, context: ChannelContext): Promise<void>;
   /** Answers one inbound request on one of `paths`. Verifies it first: a forged request is a 401. */
   receive?(request: Request, params: Record<string, string>, context: ChannelContext): Promise<Response>;
+  /**
+   * Called by the hub's sweep (every `sweepIntervalMs`, and `channels.sweep()`): resume the
+   * channel's own unfinished work from the store, e.g. webhook retries a restart interrupted.
+   */
+  sweep?(context: ChannelContext): Promise<void>;
   start?(context: ChannelContext): Promise<void>;
   close?(): Promise<void>;
 }

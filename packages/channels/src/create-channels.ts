@@ -25,6 +25,15 @@ export interface ChannelsOptions {
    * send, or a channel that was down). Default 60 s; 0 turns it off.
    */
   sweepIntervalMs?: number;
+  /**
+   * How long a delivery claim (`{ state: "sending" }`) holds before another process may send the
+   * item again. A process that dies between the claim and the send leaves the claim behind; once it
+   * expires, a sweep delivers. Default 5 min: longer than the built-in channels' own timeouts (Slack
+   * 15 s per request with two retries, webhooks 10 s per attempt, SMTP 30 s to connect and 60 s of
+   * silence), so a slow send is not duplicated. Raise it if you pass a transport or client with
+   * longer timeouts.
+   */
+  deliveryClaimTtlMs?: number;
   onError?: (error: unknown, where: string) => void;
 }
 
@@ -37,7 +46,10 @@ export interface Channels extends ServerExtension {
   close(): Promise<void>;
   /** Resolves when no delivery or inbound work is in flight. */
   idle(): Promise<void>;
-  /** Delivers every pending request of stored waiting threads that was not delivered yet. */
+  /**
+   * Delivers every pending request of stored waiting threads that was not delivered yet (or whose
+   * delivery claim expired), and lets each channel resume its own unfinished work (webhook retries).
+   */
   sweep(): Promise<void>;
 }
 
@@ -78,11 +90,14 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
   const store = options.store ?? createMemoryChannelStore();
   const onError = options.onError ?? ((error, where) => console.error(`agentfold channels (${where}): ${describeError(error)}`));
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  const deliveryClaimTtlMs = options.deliveryClaimTtlMs ?? 5 * 60_000;
+  if (!(deliveryClaimTtlMs > 0)) throw new ConfigurationError(`deliveryClaimTtlMs must be a positive number of milliseconds (got ${String(options.deliveryClaimTtlMs)}).`);
 
   let server: { runner: Runner; store: ThreadStore; agents: ReadonlyMap<string, Agent> } | undefined;
   const inFlight = new Set<Promise<unknown>>();
   const chains = new Map<string, Promise<void>>();
   const lastVersion = new Map<string, number>();
+  /** Deliveries this process sent or is sending, or saw sent: no store round trip for them again. */
   const claimedHere = new Set<string>();
   let stopSchedules: (() => void) | undefined;
   let sweepTimer: ReturnType<typeof setTimeout> | undefined;
@@ -126,14 +141,17 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
         if (!channel?.configured) continue;
         const key = `delivery:${channel.name}:${thread.id}:${item.callId}`;
         if (claimedHere.has(key)) continue;
-        if (!(await store.claim(key, { state: "sending" }))) {
-          claimedHere.add(key);
+        // The claim expires: if this process dies before `put` below, another one sends it later.
+        if (!(await store.claim(key, { state: "sending" }, { ttlMs: deliveryClaimTtlMs }))) {
+          // Sending elsewhere may still fail or die, so only a finished delivery is remembered.
+          if (((await store.get(key)) as { state?: string } | undefined)?.state === "sent") claimedHere.add(key);
           continue;
         }
+        if (claimedHere.size >= 10_000) claimedHere.clear();
         claimedHere.add(key);
-        if (claimedHere.size > 10_000) claimedHere.clear();
         try {
           const record = await channel.deliver({ thread, item, audience: send, origin }, context);
+          // `put` keeps the record without an expiry.
           await store.put(key, { state: "sent", record });
         } catch (error) {
           // Unclaimed, so the next sweep tries again.
@@ -245,6 +263,15 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
 
   async function sweep(): Promise<void> {
     const { store: threads } = mounted();
+    for (const channel of list) {
+      if (closed) return;
+      if (!channel.sweep || !channel.configured) continue;
+      try {
+        await channel.sweep(context);
+      } catch (error) {
+        onError(error, `sweep ${channel.name}`);
+      }
+    }
     for (const status of ["awaiting_approval", "awaiting_human"] as const) {
       let cursor: string | undefined;
       do {

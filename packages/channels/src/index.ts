@@ -28,6 +28,7 @@ export { createPostgresChannelStore, type PostgresChannelStoreOptions } from "./
 export { slackChannel, type SlackChannelOptions } from "./slack/slack-channel.ts";
 export { verifySlackRequest, signSlackRequest, type SlackVerification } from "./slack/slack-signature.ts";
 export { emailChannel, type EmailChannelOptions } from "./email/email-channel.ts";
+export type { AuthenticationRequirement, AuthenticationMethod } from "./email/email-authentication.ts";
 export { stripReply, replyCommand, type ReplyCommand } from "./email/email-reply.ts";
 export { webhookChannel, type WebhookChannelOptions, type WebhookHook, type WebhookEventType, type WebhookDeliveryLog } from "./webhooks/webhook-channel.ts";
 

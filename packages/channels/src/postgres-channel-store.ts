@@ -25,9 +25,13 @@ export async function createPostgresChannelStore(options: PostgresChannelStoreOp
   const table = `"${schema}".agentfold_channel_records`;
   try {
     const client = await pool.connect();
+    const lock = `${schema}.channel_records`;
+    let locked = false;
+    let broken: Error | undefined;
     try {
       // Two processes may start at once: serialize the DDL.
-      await client.query("SELECT pg_advisory_lock(hashtext($1))", [`${schema}.channel_records`]);
+      await client.query("SELECT pg_advisory_lock(hashtext($1))", [lock]);
+      locked = true;
       await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
         key TEXT PRIMARY KEY,
@@ -35,9 +39,15 @@ export async function createPostgresChannelStore(options: PostgresChannelStoreOp
         updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         expires_at TIMESTAMPTZ
       )`);
-      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [`${schema}.channel_records`]);
     } finally {
-      client.release();
+      // A session lock outlives a failed statement: left held, the pooled connection would block
+      // every other process's start. If unlocking fails too, the connection is dropped instead.
+      if (locked) {
+        await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lock]).catch((error: Error) => {
+          broken = error;
+        });
+      }
+      client.release(broken);
     }
   } catch (error) {
     if (ownsPool) await pool.end().catch(() => {});

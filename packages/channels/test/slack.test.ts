@@ -108,6 +108,21 @@ describe("Slack request signatures", () => {
     assert.equal((await store.list({})).threads.length, 0);
   });
 
+  it("answers 400, not 500, to a correctly signed but malformed body", async () => {
+    for (const [path, body, type] of [
+      ["/v1/slack/events", "{not json", "application/json"],
+      ["/v1/slack/events", "[1, 2]", "application/json"],
+      ["/v1/slack/interactions", "payload=%7Bnot", "application/x-www-form-urlencoded"],
+      ["/v1/slack/interactions", "payload=null", "application/x-www-form-urlencoded"],
+    ] as const) {
+      const response = await signedRequest(path, body, type);
+      assert.equal(response.status, 400, `${path} ${body}`);
+      const error = ((await response.json()) as any).error;
+      assert.equal(error.code, "invalid_request");
+      assert.match(error.message, /not a JSON object/);
+    }
+  });
+
   it("answers url_verification with the challenge", async () => {
     const response = await slackEvent({ type: "url_verification", challenge: "abc123" });
     assert.deepEqual(await response.json(), { challenge: "abc123" });

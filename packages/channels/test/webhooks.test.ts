@@ -133,4 +133,21 @@ describe("webhooks", () => {
     assert.equal((await postHook("nope", good)).status, 404);
     assert.equal((await store.list({})).threads.length, count);
   });
+
+  it("a correctly signed body that is not JSON is a 400 saying so, not a 401", async () => {
+    const count = (await store.list({})).threads.length;
+    const body = "message=hello";
+    const id = "msg_not_json";
+    const at = new Date();
+    const response = await app.request("/v1/hooks/ci", {
+      method: "POST",
+      headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(ciSecret).sign(id, at, body) },
+      body,
+    });
+    assert.equal(response.status, 400);
+    const error = ((await response.json()) as any).error;
+    assert.equal(error.code, "invalid_request");
+    assert.match(error.message, /not valid JSON/);
+    assert.equal((await store.list({})).threads.length, count);
+  });
 });

@@ -4,13 +4,14 @@
  * (what mail forwarding services post), parsed with mailparser and matched to the thread and call by
  * those headers. Only the people a request was routed to count.
  */
-import { randomBytes, timingSafeEqual } from "node:crypto";
-import { simpleParser } from "mailparser";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { simpleParser, type ParsedMail } from "mailparser";
 import nodemailer, { type Transporter } from "nodemailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
 import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
-import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
+import { errorJson, type ActionOutcome, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
+import { authenticationFailure, type AuthenticationRequirement } from "./email-authentication.ts";
 import { replyCommand, stripReply } from "./email-reply.ts";
 
 export interface EmailChannelOptions {
@@ -28,6 +29,16 @@ export interface EmailChannelOptions {
   addresses?: Readonly<Record<string, string>>;
   /** Who may start threads by mail: addresses or `"anyone"`. Default: nobody. */
   starters?: readonly string[] | "anyone";
+  /**
+   * Counts a mail only when your receiving mail server vouches for its From address in an
+   * `Authentication-Results` header (`dmarc=pass`, or `dkim=pass`, for the sender's domain).
+   * Without it, the From header is taken at its word once the relay proved itself with
+   * `inboundSecret`. See docs/channels.md, "Who sent this mail?".
+   *
+   * @example
+   * requireAuthenticationResults: { authservId: "mx.example.com" }
+   */
+  requireAuthenticationResults?: AuthenticationRequirement;
 }
 
 interface EmailRecord {
@@ -38,6 +49,21 @@ interface EmailRecord {
 
 const weekMs = 7 * 24 * 60 * 60 * 1000;
 const json = (body: Record<string, JsonValue>, status = 200) => Response.json(body, { status });
+/** Refusals a relay may retry (the seen-id is released for them): the thread was busy, or we failed. */
+const transient = new Set(["thread_busy", "internal"]);
+/**
+ * SMTP timeouts when `transport` is given as options: bounded well under the hub's delivery claim
+ * (5 min), so a hanging server fails the send (and the sweep retries) instead of outliving the claim.
+ */
+const smtpTimeouts = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 };
+
+/** Message-IDs in `References` order (oldest first), without repeats. */
+function messageIds(mail: { references?: string | string[] | undefined; inReplyTo?: string | undefined }): string[] {
+  const references = Array.isArray(mail.references) ? mail.references : mail.references ? [mail.references] : [];
+  // RFC 5322: without References, In-Reply-To names the parent.
+  const ids = references.length > 0 ? references : mail.inReplyTo ? [mail.inReplyTo] : [];
+  return [...new Set(ids.filter((id) => typeof id === "string" && id !== ""))];
+}
 
 function equalSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -74,7 +100,8 @@ function requestText(thread: Thread, item: DeliverableItem): { subject: string; 
 export function emailChannel(options: EmailChannelOptions): Channel {
   if (!options?.from || !/@/.test(options.from)) throw new ConfigurationError('emailChannel needs "from": the agent\'s email address.');
   if (!options.transport) throw new ConfigurationError('emailChannel needs "transport": a nodemailer transport or SMTP options { host, port }.');
-  const transporter: Transporter = "sendMail" in options.transport ? (options.transport as Transporter) : nodemailer.createTransport(options.transport as SMTPTransport.Options);
+  const transporter: Transporter =
+    "sendMail" in options.transport ? (options.transport as Transporter) : nodemailer.createTransport({ ...smtpTimeouts, ...(options.transport as SMTPTransport.Options) });
   const domain = options.from.split("@")[1]!.replace(/>.*$/, "");
   const starters = options.starters ?? [];
   const newMessageId = (threadId: string) => `<${threadId}.${randomBytes(6).toString("hex")}@${domain}>`;
@@ -90,7 +117,7 @@ export function emailChannel(options: EmailChannelOptions): Channel {
 
   async function send(input: { to: readonly string[]; subject: string; text: string; inReplyTo?: EmailRecord }): Promise<EmailRecord> {
     const messageId = newMessageId("agentfold");
-    const references = input.inReplyTo ? [...input.inReplyTo.references, input.inReplyTo.messageId] : [];
+    const references = input.inReplyTo ? [...new Set([...input.inReplyTo.references, input.inReplyTo.messageId])] : [];
     const subject = input.inReplyTo ? `Re: ${input.inReplyTo.subject.replace(/^re:\s*/i, "")}` : input.subject;
     await transporter.sendMail({
       from: options.from,
@@ -103,7 +130,7 @@ export function emailChannel(options: EmailChannelOptions): Channel {
     return { messageId, subject, references };
   }
 
-  return {
+  const channel: Channel = {
     name: "email",
     paths: ["/v1/email/inbound"],
     configured: true,
@@ -135,51 +162,81 @@ export function emailChannel(options: EmailChannelOptions): Channel {
       const mail = await simpleParser(raw);
       const sender = mail.from?.value[0]?.address?.toLowerCase();
       if (!sender) return errorJson(400, "invalid_request", "The message has no From address.");
-      const messageId = mail.messageId ?? `<sha-${raw.length}-${Date.now()}>`;
-      if (!(await context.store.claim(`email-seen:${messageId}`, null, { ttlMs: weekMs }))) return json({ status: "duplicate" });
-      const references = [mail.inReplyTo, ...(Array.isArray(mail.references) ? mail.references : mail.references ? [mail.references] : [])].filter(
-        (reference): reference is string => typeof reference === "string",
-      );
-      const text = stripReply(mail.text ?? "");
-      const actor = `email:${sender}`;
-      for (const reference of references.reverse()) {
-        const known = (await context.store.get(`email-message:${reference}`)) as { threadId: string; callId?: string } | undefined;
-        if (!known) continue;
-        if (!known.callId) {
-          const origin = await context.originOf(known.threadId);
-          if (origin?.person !== sender) return json({ status: "ignored", reason: `${sender} did not start this thread.` });
-          const outcome = await context.apply({ type: "message", threadId: known.threadId, actor, text, source: "email" });
-          return outcome.ok ? json({ status: "applied", threadId: known.threadId }) : json({ status: "refused", reason: outcome.message }, 409);
-        }
-        const found = await context.audienceFor(known.threadId, known.callId, "email");
-        if (!found) return json({ status: "ignored", reason: "That request is no longer pending." });
-        if (!allowedBy(found.audience, sender)) return json({ status: "ignored", reason: `${sender} may not decide this request.` });
-        const command = found.item.kind === "approval" ? replyCommand(text) : { type: "text" as const, text };
-        const base = { threadId: known.threadId, callId: known.callId, actor };
-        const outcome =
-          command.type === "approve"
-            ? await context.apply({ type: "approve", ...base, ...(found.item.kind === "approval" ? { argsHash: found.item.argsHash } : {}) })
-            : command.type === "reject"
-              ? await context.apply({ type: "reject", ...base, ...(command.reason ? { comment: command.reason } : {}) })
-              : found.item.kind === "approval"
-                ? ({ ok: false, code: "invalid_input", message: 'Reply "approve" or "reject: <reason>".' } as const)
-                : await context.apply({ type: "respond", ...base, text: command.text });
-        return outcome.ok ? json({ status: "applied", threadId: known.threadId, callId: known.callId }) : json({ status: "refused", reason: outcome.message }, 409);
+      if (options.requireAuthenticationResults) {
+        const values = mail.headerLines.filter((header) => header.key === "authentication-results").map((header) => header.line.replace(/^[^:]*:/, ""));
+        const failure = authenticationFailure(values, sender, options.requireAuthenticationResults);
+        if (failure) return json({ status: "ignored", reason: failure });
       }
-      // Not a reply to anything we sent: new mail to the agent starts a thread.
-      const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((list) => list.value.map((entry) => entry.address ?? ""));
-      if (starters !== "anyone" && !starters.some((starter) => starter.toLowerCase() === sender)) {
-        return json({ status: "ignored", reason: `${sender} may not start threads by email.` });
+      // Without a Message-ID, the same raw message posted twice must still count once.
+      const messageId = mail.messageId ?? `<sha256.${createHash("sha256").update(raw).digest("hex")}@inbound.invalid>`;
+      const seenKey = `email-seen:${messageId}`;
+      if (!(await context.store.claim(seenKey, null, { ttlMs: weekMs }))) return json({ status: "duplicate" });
+      try {
+        const { response, retryable } = await handle(mail, sender, messageId, context);
+        // A refusal the relay may retry must not be taken for a duplicate when it comes back.
+        if (retryable) await context.store.delete(seenKey);
+        return response;
+      } catch (error) {
+        await context.store.delete(seenKey).catch(() => {});
+        throw error;
       }
-      const agent = agentFor(to, context);
-      if (!agent) return json({ status: "ignored", reason: "No agent for this address: set emailChannel({ agent }) or { addresses }." });
-      const record: EmailRecord = { messageId, subject: mail.subject ?? "", references: references.reverse() };
-      const origin: Origin = { channel: "email", person: sender, data: record as unknown as Record<string, JsonValue> };
-      const body = [mail.subject, text].filter(Boolean).join("\n\n");
-      const outcome = await context.apply({ type: "start", agent, actor, text: body, source: "email", origin });
-      if (!outcome.ok) return json({ status: "refused", reason: outcome.message }, 409);
-      await context.store.put(`email-message:${messageId}`, { threadId: outcome.thread.id });
-      return json({ status: "started", threadId: outcome.thread.id }, 201);
     },
   };
+
+  /** What to answer the relay, and whether a retry of the same mail should be applied again. */
+  type Answer = { response: Response; retryable: boolean };
+  const answer = (body: Record<string, JsonValue>, status = 200): Answer => ({ response: json(body, status), retryable: false });
+  function refused(outcome: Extract<ActionOutcome, { ok: false }>): Answer {
+    const status = outcome.code === "internal" ? 500 : outcome.code === "invalid_input" ? 400 : 409;
+    return { response: errorJson(status, outcome.code, outcome.message), retryable: transient.has(outcome.code) };
+  }
+
+  async function handle(mail: ParsedMail, sender: string, messageId: string, context: ChannelContext): Promise<Answer> {
+    const references = messageIds(mail);
+    // The closest parent first: In-Reply-To, then References from the newest.
+    const candidates = [...new Set([...(mail.inReplyTo ? [mail.inReplyTo] : []), ...references.toReversed()])];
+    const text = stripReply(mail.text ?? "");
+    const actor = `email:${sender}`;
+    for (const reference of candidates) {
+      const known = (await context.store.get(`email-message:${reference}`)) as { threadId: string; callId?: string } | undefined;
+      if (!known) continue;
+      if (!known.callId) {
+        const origin = await context.originOf(known.threadId);
+        if (origin?.person !== sender) return answer({ status: "ignored", reason: `${sender} did not start this thread.` });
+        const outcome = await context.apply({ type: "message", threadId: known.threadId, actor, text, source: "email" });
+        return outcome.ok ? answer({ status: "applied", threadId: known.threadId }) : refused(outcome);
+      }
+      const found = await context.audienceFor(known.threadId, known.callId, "email");
+      if (!found) return answer({ status: "ignored", reason: "That request is no longer pending." });
+      if (!allowedBy(found.audience, sender)) return answer({ status: "ignored", reason: `${sender} may not decide this request.` });
+      const command = found.item.kind === "approval" ? replyCommand(text) : { type: "text" as const, text };
+      const base = { threadId: known.threadId, callId: known.callId, actor };
+      const outcome =
+        command.type === "approve"
+          ? await context.apply({ type: "approve", ...base, ...(found.item.kind === "approval" ? { argsHash: found.item.argsHash } : {}) })
+          : command.type === "reject"
+            ? await context.apply({ type: "reject", ...base, ...(command.reason ? { comment: command.reason } : {}) })
+            : found.item.kind === "approval"
+              ? ({ ok: false, code: "invalid_input", message: 'Reply "approve" or "reject: <reason>".' } as const)
+              : await context.apply({ type: "respond", ...base, text: command.text });
+      return outcome.ok ? answer({ status: "applied", threadId: known.threadId, callId: known.callId }) : refused(outcome);
+    }
+    // Not a reply to anything we sent: new mail to the agent starts a thread.
+    const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((list) => list.value.map((entry) => entry.address ?? ""));
+    if (starters !== "anyone" && !starters.some((starter) => starter.toLowerCase() === sender)) {
+      return answer({ status: "ignored", reason: `${sender} may not start threads by email.` });
+    }
+    const agent = agentFor(to, context);
+    if (!agent) return answer({ status: "ignored", reason: "No agent for this address: set emailChannel({ agent }) or { addresses }." });
+    // Our replies carry References = these, then this mail's Message-ID (RFC 5322 §3.6.4).
+    const record: EmailRecord = { messageId, subject: mail.subject ?? "", references };
+    const origin: Origin = { channel: "email", person: sender, data: record as unknown as Record<string, JsonValue> };
+    const body = [mail.subject, text].filter(Boolean).join("\n\n");
+    const outcome = await context.apply({ type: "start", agent, actor, text: body, source: "email", origin });
+    if (!outcome.ok) return refused(outcome);
+    await context.store.put(`email-message:${messageId}`, { threadId: outcome.thread.id });
+    return answer({ status: "started", threadId: outcome.thread.id }, 201);
+  }
+
+  return channel;
 }

@@ -13,27 +13,53 @@ export interface ButtonValue {
 }
 
 const plain = (text: string) => ({ type: "plain_text", text: text.slice(0, 75) });
+/** A mrkdwn text object. Everything from the thread in `text` must already be `escapeMrkdwn`ed. */
 const mrkdwn = (text: string) => ({ type: "mrkdwn", text: text.slice(0, 3000) });
-const who = (people: readonly string[] | "anyone") => (people === "anyone" ? "anyone here" : people.map((person) => `<@${person}>`).join(", "));
+/** Characters a Slack user id may hold here; anything else is shown as text, never as a mention. */
+const slackId = /^[A-Za-z0-9_.-]{1,64}$/;
+const who = (people: readonly string[] | "anyone") => (people === "anyone" ? "anyone here" : people.map(userMention).join(", "));
+const userMention = (id: string) => (slackId.test(id) ? `<@${id}>` : escapeMrkdwn(id));
 
-/** `slack:U123` → `<@U123>`; other actors as they are. */
+/**
+ * Escapes text for Slack's mrkdwn and `text` fields. Slack treats `&`, `<` and `>` as control
+ * characters (`<!channel>`, `<@U123>`, `<https://x|label>`) and asks clients to send exactly these
+ * three as `&amp;`, `&lt;` and `&gt;`, and nothing else. Thread text (the model's question, a
+ * rejection comment, a tool's arguments) is untrusted: without this a prompt-injected question could
+ * ping the whole channel or show a disguised link beside the Approve button.
+ *
+ * @example
+ * escapeMrkdwn("<!channel> <https://evil|Approve>"); // "&lt;!channel&gt; &lt;https://evil|Approve&gt;"
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+}
+
+/** `slack:U123` → `<@U123>`; other actors escaped, as text. */
 export function mention(actor: string | undefined): string {
   if (!actor) return "someone";
-  return actor.startsWith("slack:") ? `<@${actor.slice("slack:".length)}>` : actor;
+  return actor.startsWith("slack:") ? userMention(actor.slice("slack:".length)) : escapeMrkdwn(actor);
+}
+
+/**
+ * Preformatted text as a `rich_text` block: its text elements are shown literally (no mrkdwn, no
+ * links, no mentions), so arguments containing backticks or `<!channel>` cannot break out.
+ */
+function preformatted(text: string): Block {
+  return { type: "rich_text", elements: [{ type: "rich_text_preformatted", elements: [{ type: "text", text: text.slice(0, 2900) }] }] };
 }
 
 /** The blocks that describe an item (kept when the message is updated after a decision). */
 export function itemBlocks(thread: Thread, item: DeliverableItem): Block[] {
-  const agent = thread.agent ?? "agent";
+  const agent = escapeMrkdwn(thread.agent ?? "agent");
   if (item.kind === "approval") {
     return [
-      { type: "section", text: mrkdwn(`*${agent}* wants to run \`${item.intent}\`. Approve?`) },
-      { type: "section", text: mrkdwn("```" + JSON.stringify(item.args, null, 2).slice(0, 2900) + "```") },
+      { type: "section", text: mrkdwn(`*${agent}* wants to run \`${escapeMrkdwn(item.intent)}\`. Approve?`) },
+      preformatted(JSON.stringify(item.args, null, 2)),
     ];
   }
   const heading = item.reason === "escalation" ? `:rotating_light: *${agent}* needs help` : `*${agent}* asks`;
-  const blocks: Block[] = [{ type: "section", text: mrkdwn(`${heading}: ${item.question}`) }];
-  if (item.context) blocks.push({ type: "context", elements: [mrkdwn(item.context)] });
+  const blocks: Block[] = [{ type: "section", text: mrkdwn(`${heading}: ${escapeMrkdwn(item.question)}`) }];
+  if (item.context) blocks.push({ type: "context", elements: [mrkdwn(escapeMrkdwn(item.context))] });
   return blocks;
 }
 
@@ -68,8 +94,10 @@ export function pendingMessage(thread: Thread, item: DeliverableItem, people: re
     }
   }
   const hint = item.kind === "question" ? "Reply in this thread to answer. " : "";
-  blocks.push({ type: "context", elements: [mrkdwn(`${hint}May decide: ${who(people)} · thread \`${thread.id}\``)] });
-  const text = item.kind === "approval" ? `${thread.agent ?? "agent"} wants to run ${item.intent}` : `${thread.agent ?? "agent"} asks: ${item.question}`;
+  blocks.push({ type: "context", elements: [mrkdwn(`${hint}May decide: ${who(people)} · thread \`${escapeMrkdwn(thread.id)}\``)] });
+  // The fallback text (notifications, screen readers) is mrkdwn too.
+  const agent = escapeMrkdwn(thread.agent ?? "agent");
+  const text = item.kind === "approval" ? `${agent} wants to run ${escapeMrkdwn(item.intent)}` : `${agent} asks: ${escapeMrkdwn(item.question)}`;
   return { text, blocks };
 }
 
@@ -80,9 +108,9 @@ export function settledMessage(thread: Thread, item: DeliverableItem, resolution
     resolution.outcome === "approved"
       ? `:white_check_mark: Approved by ${by}`
       : resolution.outcome === "rejected"
-        ? `:x: Rejected by ${by}${resolution.text ? `: ${resolution.text}` : ""}`
+        ? `:x: Rejected by ${by}${resolution.text ? `: ${escapeMrkdwn(resolution.text)}` : ""}`
         : resolution.outcome === "answered"
-          ? `:speech_balloon: Answered by ${by}: ${resolution.text ?? ""}`
+          ? `:speech_balloon: Answered by ${by}: ${escapeMrkdwn(resolution.text ?? "")}`
           : "Closed";
   return { text: line, blocks: [...itemBlocks(thread, item), { type: "context", elements: [mrkdwn(line)] }] };
 }

@@ -9,7 +9,7 @@ import { WebClient } from "@slack/web-api";
 import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
 import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
-import { editModal, mention, pendingMessage, rejectModal, settledMessage, type ButtonValue } from "./slack-blocks.ts";
+import { editModal, escapeMrkdwn, mention, pendingMessage, rejectModal, settledMessage, type ButtonValue } from "./slack-blocks.ts";
 import { verifySlackRequest } from "./slack-signature.ts";
 
 export interface SlackChannelOptions {
@@ -42,6 +42,16 @@ function parseValue(value: unknown): ButtonValue | undefined {
   try {
     const parsed = JSON.parse(String(value)) as ButtonValue;
     return typeof parsed.t === "string" && typeof parsed.c === "string" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON object, or `undefined` for anything else (a signed but malformed body is the sender's fault: 400). */
+function parseObject(text: string): Record<string, any> | undefined {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, any>) : undefined;
   } catch {
     return undefined;
   }
@@ -88,8 +98,10 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     options.client ??
     new WebClient(token, {
       ...(options.apiUrl === undefined ? {} : { slackApiUrl: options.apiUrl }),
-      // A few quick retries: a slow Slack must not hold a delivery for minutes.
+      // A few quick retries and a per-request timeout: a slow Slack must not hold a delivery for
+      // minutes (the hub's delivery claim expires after `deliveryClaimTtlMs`, 5 min by default).
       retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 2000 },
+      timeout: 15_000,
     });
 
   function agentFor(context: ChannelContext): string {
@@ -98,6 +110,7 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     throw new ConfigurationError(`slackChannel({ agent }) is needed: the server runs several agents (${[...context.agents.keys()].join(", ")}).`);
   }
 
+  /** `text` is mrkdwn: escape anything from the thread or an error message in it. */
   async function ephemeral(channel: string | undefined, user: string, text: string, threadTs?: string) {
     if (!channel) return;
     await client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
@@ -118,7 +131,7 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
   }
 
   async function report(context: ChannelContext, outcome: Awaited<ReturnType<ChannelContext["apply"]>>, channel: string | undefined, user: string) {
-    if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${outcome.message}`);
+    if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${escapeMrkdwn(outcome.message)}`);
   }
 
   async function onInteraction(payload: Record<string, any>, context: ChannelContext): Promise<void> {
@@ -187,12 +200,12 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
         if (!found) return ephemeral(channel, user, "That question was already answered.", event.thread_ts);
         if (!allowedBy(found.audience, user)) return ephemeral(channel, user, "You are not allowed to answer this question.", event.thread_ts);
         const outcome = await context.apply({ type: "respond", threadId: known.threadId, callId: target, actor: `slack:${user}`, text });
-        if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${outcome.message}`, event.thread_ts);
+        if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${escapeMrkdwn(outcome.message)}`, event.thread_ts);
         return;
       }
       if (origin?.person === user || (starters !== "anyone" ? starters.includes(user) : true)) {
         const outcome = await context.apply({ type: "message", threadId: known.threadId, actor: `slack:${user}`, text, source: "slack" });
-        if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${outcome.message}`, event.thread_ts);
+        if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${escapeMrkdwn(outcome.message)}`, event.thread_ts);
       }
       return;
     }
@@ -202,7 +215,7 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     const origin: Origin = { channel: "slack", person: user, data: { channel, ts: threadTs } };
     const outcome = await context.apply({ type: "start", agent: agentFor(context), actor: `slack:${user}`, text, source: "slack", origin });
     if (outcome.ok) await context.store.put(`slack-thread:${channel}:${threadTs}`, { threadId: outcome.thread.id });
-    else await ephemeral(channel, user, `Could not start: ${outcome.message}`);
+    else await ephemeral(channel, user, `Could not start: ${escapeMrkdwn(outcome.message)}`);
   }
 
   async function firstQuestion(context: ChannelContext, threadId: string): Promise<string | undefined> {
@@ -253,7 +266,7 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     async finished(thread, origin) {
       if (origin?.channel !== "slack") return;
       const last = thread.events.at(-1);
-      const text = last?.type === "done" ? last.message : last?.type === "failed" ? `:warning: Stopped: ${last.reason}` : "Canceled.";
+      const text = last?.type === "done" ? escapeMrkdwn(last.message) : last?.type === "failed" ? `:warning: Stopped: ${escapeMrkdwn(last.reason)}` : "Canceled.";
       await client.chat.postMessage({ channel: String(origin.data.channel), thread_ts: String(origin.data.ts), text: `${mention(`slack:${origin.person}`)} ${text}` });
     },
 
@@ -264,7 +277,8 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
       if (path.endsWith("/interactions")) {
         const payloadText = new URLSearchParams(checked.body).get("payload");
         if (!payloadText) return errorJson(400, "invalid_request", 'Expected a form body with a "payload" field.');
-        const payload = JSON.parse(payloadText) as Record<string, any>;
+        const payload = parseObject(payloadText);
+        if (!payload) return errorJson(400, "invalid_request", 'The "payload" field is not a JSON object; send what Slack sends to the Interactivity URL.');
         // An edit with invalid JSON is refused in the modal itself, before anything is applied.
         if (payload.type === "view_submission" && payload.view?.callback_id === "agentfold_edit") {
           const raw = String(payload.view?.state?.values?.args?.args?.value ?? "");
@@ -279,7 +293,8 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
         context.background(() => onInteraction(payload, context));
         return ok();
       }
-      const body = JSON.parse(checked.body) as Record<string, any>;
+      const body = parseObject(checked.body);
+      if (!body) return errorJson(400, "invalid_request", "The body is not a JSON object; send what Slack sends to the Events URL (Content-Type: application/json).");
       if (body.type === "url_verification") return Response.json({ challenge: body.challenge });
       if (body.type !== "event_callback" || !body.event) return ok();
       // Slack retries (X-Slack-Retry-Num) carry the same event_id: the first one wins.

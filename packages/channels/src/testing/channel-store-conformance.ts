@@ -33,6 +33,20 @@ export function runChannelStoreConformance(options: { name: string; newStore: ()
       }
     });
 
+    it("a put keeps the key for good, even over a claim that would expire", async () => {
+      const store = await options.newStore();
+      try {
+        assert.equal(await store.claim("delivery:a", { state: "sending" }, { ttlMs: 30 }), true);
+        await store.put("delivery:a", { state: "sent" });
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        assert.deepEqual(await store.get("delivery:a"), { state: "sent" });
+        assert.equal(await store.claim("delivery:a", { state: "sending" }, { ttlMs: 30 }), false);
+        assert.equal((await store.list("delivery:")).length, 1);
+      } finally {
+        await store.close();
+      }
+    });
+
     it("puts, gets, lists by prefix and deletes", async () => {
       const store = await options.newStore();
       try {

@@ -5,19 +5,25 @@
  * signature or a timestamp more than 5 minutes away is a 401, a repeated webhook id a 200 with no effect.
  */
 import { randomUUID } from "node:crypto";
-import { Webhook } from "standardwebhooks";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
 import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type InboundAction } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
 
 export type WebhookEventType = "approval.requested" | "question.asked" | "thread.finished";
+const allEvents: readonly WebhookEventType[] = ["approval.requested", "question.asked", "thread.finished"];
 
 export interface WebhookHook {
   /** The shared secret, `whsec_<base64>` as Standard Webhooks defines it. */
   secret: string;
   /** Outbound: where this hook's events go. */
   url?: string;
-  /** Outbound events besides routed requests. Default `["thread.finished"]` when `url` is set. */
+  /**
+   * Outbound: the events this hook gets. Default all of them. `approval.requested` and
+   * `question.asked` are sent only for requests routed to the hook (see routing); `thread.finished`
+   * for every finished thread of `agent` (of any agent when `agent` is not set). A routed request
+   * whose event is not listed here is not sent to this hook.
+   */
   events?: readonly WebhookEventType[];
   /** The agent an inbound `{ message }` starts, and the only agent whose finished threads are sent. */
   agent?: string;
@@ -40,6 +46,10 @@ export interface WebhookDeliveryLog {
   type: WebhookEventType;
   state: "pending" | "delivered" | "failed";
   attempts: { at: string; status?: number; error?: string }[];
+  /** The payload, kept while `pending` so a sweep in any process can resume the retries after a restart. */
+  body?: string;
+  /** When the next attempt is due (while `pending`). */
+  nextAttemptAt?: string;
 }
 
 const namePattern = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -57,6 +67,9 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
   const verifiers = new Map<string, Webhook>();
   for (const [name, hook] of Object.entries(options.hooks ?? {})) {
     if (!namePattern.test(name)) throw new ConfigurationError(`Webhook name ${JSON.stringify(name)} is invalid: use letters, digits, "_" and "-".`);
+    for (const type of hook.events ?? []) {
+      if (!allEvents.includes(type)) throw new ConfigurationError(`Webhook "${name}": unknown event ${JSON.stringify(type)} in "events". Events: ${allEvents.join(", ")}.`);
+    }
     try {
       verifiers.set(name, new Webhook(hook.secret));
     } catch (error) {
@@ -66,15 +79,49 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
   const delays = options.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000, 600_000];
   const timeoutMs = options.timeoutMs ?? 10_000;
   const fetcher = options.fetch ?? fetch;
-  const timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Retry timers of this process, by webhook id. */
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
   let closed = false;
+  const wants = (hook: WebhookHook, type: WebhookEventType) => (hook.events ?? allEvents).includes(type);
 
-  async function attempt(context: ChannelContext, id: string, body: string, hookName: string): Promise<void> {
+  function retryLater(context: ChannelContext, id: string, delayMs: number): void {
+    if (closed || timers.has(id)) return;
+    const timer = setTimeout(() => {
+      timers.delete(id);
+      context.background(() => attempt(context, id));
+    }, Math.max(delayMs, 0));
+    timer.unref?.();
+    timers.set(id, timer);
+  }
+
+  async function finish(context: ChannelContext, id: string, log: WebhookDeliveryLog): Promise<void> {
+    const { body: _body, nextAttemptAt: _next, ...kept } = log;
+    await context.store.put(`webhook-delivery:${id}`, kept as unknown as JsonValue);
+    await context.store.delete(`webhook-pending:${id}`);
+  }
+
+  /**
+   * One attempt of a pending delivery, from its log. Each attempt number is claimed in the store, so
+   * when several processes resume the same delivery only one of them sends it.
+   */
+  async function attempt(context: ChannelContext, id: string): Promise<void> {
     const key = `webhook-delivery:${id}`;
     const log = (await context.store.get(key)) as unknown as WebhookDeliveryLog | undefined;
-    if (!log || log.state !== "pending") return;
+    if (!log || log.state !== "pending") {
+      await context.store.delete(`webhook-pending:${id}`);
+      return;
+    }
+    const verifier = verifiers.get(log.hook);
+    if (!verifier || log.body === undefined) {
+      const reason = verifier ? "the payload was not kept" : `hook "${log.hook}" is no longer configured`;
+      await finish(context, id, { ...log, state: "failed", attempts: [...log.attempts, { at: new Date().toISOString(), error: `Cannot retry: ${reason}.` }] });
+      return;
+    }
+    // Expires, so an attempt interrupted by a crash is made again by the next sweep.
+    if (!(await context.store.claim(`webhook-attempt:${id}:${log.attempts.length}`, null, { ttlMs: timeoutMs + 60_000 }))) return;
+    const body = log.body;
     const at = new Date();
-    const signature = verifiers.get(hookName)!.sign(id, at, body);
+    const signature = verifier.sign(id, at, body);
     let result: { at: string; status?: number; error?: string };
     try {
       const response = await fetcher(log.url, {
@@ -96,14 +143,13 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     const attempts = [...log.attempts, result];
     const success = result.status !== undefined && result.status >= 200 && result.status < 300;
     const failed = !success && attempts.length > delays.length;
-    await context.store.put(key, { ...log, attempts, state: success ? "delivered" : failed ? "failed" : "pending" } as unknown as JsonValue);
-    if (success || failed || closed) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      context.background(() => attempt(context, id, body, hookName));
-    }, delays[attempts.length - 1]);
-    timer.unref?.();
-    timers.add(timer);
+    if (success || failed) {
+      await finish(context, id, { ...log, attempts, state: success ? "delivered" : "failed" });
+      return;
+    }
+    const delayMs = delays[attempts.length - 1]!;
+    await context.store.put(key, { ...log, attempts, nextAttemptAt: new Date(Date.now() + delayMs).toISOString() } as unknown as JsonValue);
+    retryLater(context, id, delayMs);
   }
 
   /** Logs and sends one event; retries go on in the background. Returns the webhook id. */
@@ -111,9 +157,11 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     const hook = options.hooks[hookName]!;
     const id = `msg_${randomUUID().replaceAll("-", "")}`;
     const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
-    const log: WebhookDeliveryLog = { hook: hookName, url: hook.url!, type, state: "pending", attempts: [] };
+    const log: WebhookDeliveryLog = { hook: hookName, url: hook.url!, type, state: "pending", attempts: [], body };
     await context.store.put(`webhook-delivery:${id}`, log as unknown as JsonValue);
-    await attempt(context, id, body, hookName);
+    // A short index of unfinished deliveries: the sweep reads it instead of the whole log.
+    await context.store.put(`webhook-pending:${id}`, null);
+    await attempt(context, id);
     return id;
   }
 
@@ -158,16 +206,17 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     configured: verifiers.size > 0,
 
     async deliver({ thread, item, audience }, context) {
-      const names = Object.keys(options.hooks).filter((name) => options.hooks[name]!.url && allowedBy(audience, name));
+      const type = item.kind === "approval" ? "approval.requested" : "question.asked";
+      const names = Object.keys(options.hooks).filter((name) => options.hooks[name]!.url && wants(options.hooks[name]!, type) && allowedBy(audience, name));
       const ids: string[] = [];
-      for (const name of names) ids.push(await send(context, name, item.kind === "approval" ? "approval.requested" : "question.asked", itemData(thread, item)));
+      for (const name of names) ids.push(await send(context, name, type, itemData(thread, item)));
       return ids;
     },
 
     async finished(thread, _origin, context) {
       const last = thread.events.at(-1);
       for (const [name, hook] of Object.entries(options.hooks)) {
-        if (!hook.url || !(hook.events ?? ["thread.finished"]).includes("thread.finished")) continue;
+        if (!hook.url || !wants(hook, "thread.finished")) continue;
         if (hook.agent && hook.agent !== thread.agent) continue;
         await send(context, name, "thread.finished", {
           threadId: thread.id,
@@ -188,7 +237,9 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
       try {
         payload = verifier.verify(body, headers);
       } catch (error) {
-        return errorJson(401, "unauthorized", `Webhook verification failed: ${(error as Error).message}. Sign with the hook's secret per Standard Webhooks; timestamps must be within 5 minutes.`);
+        // `verify` parses the body only after the signature matched: a parse error is a signed, malformed body.
+        if (!(error instanceof WebhookVerificationError)) return errorJson(400, "invalid_request", `The body is not valid JSON (${(error as Error).message}); send a JSON object.`);
+        return errorJson(401, "unauthorized", `Webhook verification failed: ${error.message}. Sign with the hook's secret per Standard Webhooks; timestamps must be within 5 minutes.`);
       }
       if (!payload || typeof payload !== "object" || Array.isArray(payload)) return errorJson(400, "invalid_request", "The body must be a JSON object.");
       const seenKey = `hook-seen:${name}:${headers["webhook-id"]}`;
@@ -208,9 +259,24 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
       return Response.json({ status: "applied", threadId: outcome.thread.id }, { status: result.action.type === "start" ? 201 : 200 });
     },
 
+    /**
+     * Resumes due retries that no timer of this process holds: those a restart or another process
+     * left behind. They run at the sweep's pace (`sweepIntervalMs`), not to the millisecond.
+     */
+    async sweep(context) {
+      for (const { key } of await context.store.list("webhook-pending:", { limit: 1000 })) {
+        if (closed) return;
+        const id = key.slice("webhook-pending:".length);
+        if (timers.has(id)) continue;
+        const log = (await context.store.get(`webhook-delivery:${id}`)) as unknown as WebhookDeliveryLog | undefined;
+        if (log?.nextAttemptAt !== undefined && Date.parse(log.nextAttemptAt) > Date.now()) continue;
+        context.background(() => attempt(context, id));
+      }
+    },
+
     async close() {
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers.values()) clearTimeout(timer);
       timers.clear();
     },
   };
