@@ -173,7 +173,8 @@ export function approvalCard(item, thread, tool, onSettled) {
         return;
       }
       formErrors.hidden = true;
-      const changed = JSON.stringify(result.value) !== JSON.stringify(item.args);
+      // Unchanged arguments are a plain approval: the timeline must not say they were edited.
+      const changed = result.changed.length > 0;
       const text = comment.value.trim();
       send(
         { approved: true, ...(changed ? { args: result.value } : {}), ...(text ? { comment: text } : {}) },

@@ -3,9 +3,10 @@
  * Follows a thread's server-sent events. It reads the stream with fetch rather than EventSource
  * because EventSource cannot send the Authorization header, and an API key in a URL ends up in logs.
  * On a dropped connection it reconnects after the last sequence it saw, so nothing is missed or
- * received twice.
+ * received twice. A message it cannot read is skipped (reconnecting would only receive it again);
+ * an answer that retrying cannot fix (401, 403, 404) is handed to `onError` and ends the stream.
  */
-import { authHeaders } from "./api.js";
+import { ApiError, authHeaders } from "./api.js";
 
 /**
  * @typedef {{ type: string, at: string, sequence: number } & Record<string, any>} StreamedEvent
@@ -44,11 +45,64 @@ export function parseServerSentEvents(buffer) {
 }
 
 /**
+ * @typedef {{
+ *   after: number,
+ *   onEvent: (event: StreamedEvent) => void,
+ *   onStatus?: (connected: boolean, problem?: string) => void,
+ *   onMalformed?: (data: string) => void,
+ *   onError?: (error: ApiError) => void,
+ * }} FollowOptions
+ * `onMalformed` is called with a message's data that is not a JSON event (the message is skipped;
+ * reload the thread to see it). `onError` gets the API's answer when the stream cannot go on.
+ */
+
+/** Statuses that come back the same on every retry. */
+const finalStatuses = new Set([401, 403, 404]);
+
+/**
+ * The event in a message's data, or `undefined` when it is not a JSON event.
+ *
+ * @param {string} data
+ * @returns {StreamedEvent | undefined}
+ */
+function readEvent(data) {
+  try {
+    const event = JSON.parse(data);
+    return event && typeof event === "object" && Number.isInteger(event.sequence) && typeof event.type === "string" ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The API's error answer as an ApiError.
+ *
+ * @param {Response} response
+ */
+async function apiErrorOf(response) {
+  /** @type {any} */
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  const error = body && body.error;
+  return new ApiError(
+    response.status,
+    (error && error.code) || "http_error",
+    (error && error.message) || `The live stream answered ${response.status} ${response.statusText}.`,
+  );
+}
+
+/**
  * Streams a thread's events after `after`. Returns a function that stops it.
  *
  * @param {string} threadId
- * @param {{ after: number, onEvent: (event: StreamedEvent) => void, onStatus?: (connected: boolean, problem?: string) => void }} options
+ * @param {FollowOptions} options
  * @returns {() => void}
+ * @example
+ * const stop = followThread(id, { after: thread.version, onEvent: show, onError: showError });
  */
 export function followThread(threadId, options) {
   let after = options.after;
@@ -64,9 +118,15 @@ export function followThread(threadId, options) {
           headers: { accept: "text/event-stream", ...authHeaders() },
           signal: controller.signal,
         });
+        if (finalStatuses.has(response.status)) {
+          const error = await apiErrorOf(response);
+          if (stopped) return;
+          options.onStatus?.(false, `The live stream stopped: ${error.message}`);
+          options.onError?.(error);
+          return;
+        }
         if (!response.ok || !response.body) {
           options.onStatus?.(false, `The live stream answered ${response.status}; retrying.`);
-          if (response.status === 401 || response.status === 404) return;
         } else {
           options.onStatus?.(true);
           retryMs = 500;
@@ -79,8 +139,15 @@ export function followThread(threadId, options) {
             const parsed = parseServerSentEvents(buffer);
             buffer = parsed.rest;
             for (const message of parsed.messages) {
-              /** @type {StreamedEvent} */
-              const event = JSON.parse(message.data);
+              const event = readEvent(message.data);
+              if (!event) {
+                // Skip it and read on: reconnecting would only receive it again. Its id is its
+                // sequence, so a later reconnect starts after it.
+                const sequence = Number(message.id);
+                if (Number.isInteger(sequence) && sequence > after) after = sequence;
+                options.onMalformed?.(message.data);
+                continue;
+              }
               if (event.sequence <= after) continue;
               after = event.sequence;
               options.onEvent(event);

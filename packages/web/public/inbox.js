@@ -1,9 +1,9 @@
 // @ts-check
 /**
  * The inbox: every open approval and question across threads, newest first, filterable by agent,
- * kind and urgency. There is no stream across threads, so it looks for changes every few seconds;
- * cards already on screen are kept (with whatever a person was typing) and only new or settled ones
- * change.
+ * kind and urgency. There is no stream across threads, so it looks for changes every few seconds:
+ * it lists the waiting threads (every page) and fetches only those whose version changed. Cards
+ * already on screen are kept (with whatever a person was typing) and only new or settled ones change.
  */
 import { api, mapLimit } from "./api.js";
 import { approvalCard, questionCard } from "./cards.js";
@@ -15,23 +15,54 @@ import { h, replaceChildren } from "./dom.js";
 const refreshMs = 3000;
 const filters = { agent: "", kind: "", urgency: "" };
 
+/** Threads asked for per list request (the API allows up to 1000). */
+const listPageSize = 200;
+
 /**
- * Open approvals and questions of all threads that wait on a person.
+ * The summaries of every thread with `status`, following `nextCursor` to the last page.
  *
+ * @param {string} status
+ * @returns {Promise<{ id: string, version: number }[]>}
+ */
+async function listAll(status) {
+  /** @type {{ id: string, version: number }[]} */
+  const summaries = [];
+  /** @type {string | undefined} */
+  let cursor;
+  do {
+    /** @type {{ threads: { id: string, version: number }[], nextCursor?: string }} */
+    const page = await api.listThreads({ status, limit: listPageSize, ...(cursor === undefined ? {} : { cursor }) });
+    summaries.push(...page.threads);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return summaries;
+}
+
+/**
+ * Open approvals and questions of all threads that wait on a person. `cache` keeps each thread's
+ * body by id; a thread is fetched again only when its version in the list differs, and threads no
+ * longer waiting are dropped from it.
+ *
+ * @param {Map<string, ThreadWithPending & { version: number }>} [cache]
  * @returns {Promise<InboxEntry[]>}
  */
-export async function loadInbox() {
-  const pages = await Promise.all([
-    api.listThreads({ status: "awaiting_approval", limit: 200 }),
-    api.listThreads({ status: "awaiting_human", limit: 200 }),
-  ]);
-  /** @type {{ id: string }[]} */
-  const summaries = pages.flatMap((page) => page.threads);
-  /** @type {(ThreadWithPending | null)[]} */
-  const threads = await mapLimit(summaries, 6, (summary) => api.thread(summary.id).catch(() => null));
+export async function loadInbox(cache = new Map()) {
+  const lists = await Promise.all([listAll("awaiting_approval"), listAll("awaiting_human")]);
+  // A thread can move from one list to the other between the two requests; count it once.
+  const summaries = [...new Map(lists.flat().map((summary) => [summary.id, summary])).values()];
+  const listed = new Set(summaries.map((summary) => summary.id));
+  for (const id of cache.keys()) if (!listed.has(id)) cache.delete(id);
+  const stale = summaries.filter((summary) => cache.get(summary.id)?.version !== summary.version);
+  await mapLimit(stale, 6, async (summary) => {
+    /** @type {(ThreadWithPending & { version: number }) | null} */
+    const thread = await api.thread(summary.id).catch(() => null);
+    if (thread) cache.set(thread.id, thread);
+    else cache.delete(summary.id);
+  });
   /** @type {InboxEntry[]} */
   const entries = [];
-  for (const thread of threads) {
+  for (const summary of summaries) {
+    const thread = cache.get(summary.id);
     if (!thread) continue;
     for (const item of thread.pending) {
       // A paused child agent's own approval or question is listed under the child's thread.
@@ -90,6 +121,9 @@ export function showInbox(root, hooks) {
   const cards = new Map();
   /** Cards decided here stay visible (with the outcome) until a refresh finds them no longer pending. */
   const settled = new Set();
+  /** Thread bodies by id, kept while their version stays the same. */
+  /** @type {Map<string, ThreadWithPending & { version: number }>} */
+  const threadCache = new Map();
 
   const list = h("div", { class: "cards", id: "inbox-list" });
   const summary = h("p", { class: "muted", role: "status", "aria-live": "polite" }, "Loading…");
@@ -158,7 +192,7 @@ export function showInbox(root, hooks) {
         for (const agent of agents) for (const tool of agent.tools) tools.set(`${agent.name}/${tool.intent}`, { tool });
         renderFilters();
       }
-      const loaded = await loadInbox();
+      const loaded = await loadInbox(threadCache);
       if (stopped) return;
       const keys = new Set(loaded.map((entry) => entry.key));
       for (const key of [...settled]) {

@@ -2,7 +2,9 @@
 /**
  * A form generated from a tool's JSON Schema, for editing a call's arguments before approving it.
  * Numbers, strings, booleans, enums and lists get their own controls; nested objects and anything
- * else are edited as JSON. `read()` validates everything and reports each problem beside its field.
+ * else are edited as JSON. `read()` starts from the call's own arguments and changes only the fields
+ * whose control the person changed, so nothing is converted on the way (an optional boolean left out
+ * stays left out); it validates the result and reports each problem beside its field.
  */
 import { h, uniqueId } from "./dom.js";
 import { fieldKind, formatField, parseField, validateValue } from "./schema-values.js";
@@ -10,9 +12,12 @@ import { fieldKind, formatField, parseField, validateValue } from "./schema-valu
 /** @typedef {import("./schema-values.js").JsonSchema} JsonSchema */
 
 /**
+ * `read()` gives the arguments and the names of the fields whose value changed (empty when the
+ * person changed nothing, or changed something and changed it back).
+ *
  * @typedef {{
  *   element: HTMLElement,
- *   read: () => { ok: true, value: Record<string, unknown> } | { ok: false, errors: { path: string, message: string }[] },
+ *   read: () => { ok: true, value: Record<string, unknown>, changed: string[] } | { ok: false, errors: { path: string, message: string }[] },
  * }} ArgsForm
  */
 
@@ -26,30 +31,42 @@ export function buildArgsForm(schema, values) {
   const required = new Set(/** @type {string[]} */ (schema.required ?? []));
   // Arguments the schema does not describe are kept as they are.
   const names = [...new Set([...Object.keys(properties), ...Object.keys(values)])];
-  /** @type {{ name: string, schema: JsonSchema, control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement, error: HTMLElement }[]} */
+  /**
+   * Each field with the input its control started with, to tell which ones the person changed.
+   * @type {{ name: string, schema: JsonSchema, kind: import("./schema-values.js").FieldKind, control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement, initial: string | boolean, error: HTMLElement }[]}
+   */
   const fields = [];
   const element = h("div", { class: "args-form" });
   for (const name of names) {
     const fieldSchema = properties[name] ?? {};
-    const kind = fieldKind(fieldSchema);
+    const value = values[name];
+    const kind = fieldKind(fieldSchema, value);
     const id = uniqueId(`arg-${name}`);
     const errorId = `${id}-error`;
     const hintId = `${id}-hint`;
     const common = { id, name, "aria-describedby": `${hintId} ${errorId}` };
-    const value = values[name];
     /** @type {HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement} */
     let control;
     /** @type {string} */
     let hint = typeof fieldSchema.description === "string" ? fieldSchema.description : "";
-    if (kind === "boolean") {
+    if (kind === "boolean" && required.has(name)) {
       control = h("input", { ...common, type: "checkbox", checked: value === true });
+    } else if (kind === "boolean") {
+      // Optional: "not set" is a third state, different from false (the tool may default it to true).
+      control = h(
+        "select",
+        common,
+        [["", "(not set)"], ["true", "true"], ["false", "false"]].map(([option, label]) =>
+          h("option", { value: option, selected: option === (value === undefined ? "" : String(value)) }, label),
+        ),
+      );
     } else if (kind === "number" || kind === "integer") {
       control = h("input", {
         ...common,
         type: "number",
         step: kind === "integer" ? "1" : "any",
         inputmode: "decimal",
-        value: formatField(fieldSchema, value),
+        value: formatField(fieldSchema, value, kind),
         ...(typeof fieldSchema.minimum === "number" ? { min: String(fieldSchema.minimum) } : {}),
         ...(typeof fieldSchema.maximum === "number" ? { max: String(fieldSchema.maximum) } : {}),
       });
@@ -61,21 +78,22 @@ export function buildArgsForm(schema, values) {
         /** @type {string[]} */ (fieldSchema.enum).map((option) => h("option", { value: option, selected: option === value }, option)),
       );
     } else if (kind === "text") {
-      const text = formatField(fieldSchema, value);
+      const text = formatField(fieldSchema, value, kind);
       control = text.length > 60 || text.includes("\n") ? h("textarea", { ...common, rows: 3, value: text }) : h("input", { ...common, type: "text", value: text });
     } else if (kind === "lines") {
       hint = [hint, "One item per line."].filter(Boolean).join(" ");
-      control = h("textarea", { ...common, rows: 3, value: formatField(fieldSchema, value) });
+      control = h("textarea", { ...common, rows: 3, value: formatField(fieldSchema, value, kind) });
     } else {
       hint = [hint, "JSON."].filter(Boolean).join(" ");
-      control = h("textarea", { ...common, rows: 4, class: "code", spellcheck: "false", value: formatField(fieldSchema, value) });
+      control = h("textarea", { ...common, rows: 4, class: "code", spellcheck: "false", value: formatField(fieldSchema, value, kind) });
     }
     const error = h("p", { id: errorId, class: "field-error", hidden: true });
-    fields.push({ name, schema: fieldSchema, control, error });
+    fields.push({ name, schema: fieldSchema, kind, control, initial: inputOf(control), error });
     element.append(
       h(
         "div",
-        { class: `field field-${kind}` },
+        // An optional boolean is a choice of three, laid out like one (field-boolean is the checkbox row).
+        { class: `field field-${kind === "boolean" && !required.has(name) ? "choice" : kind}` },
         h("label", { for: id }, name, required.has(name) ? null : h("span", { class: "optional" }, " (optional)")),
         control,
         h("p", { id: hintId, class: "hint", hidden: hint === "" }, hint),
@@ -86,19 +104,27 @@ export function buildArgsForm(schema, values) {
 
   function read() {
     /** @type {Record<string, unknown>} */
-    const result = {};
+    const result = { ...values };
+    /** @type {string[]} */
+    const changed = [];
     /** @type {{ path: string, message: string }[]} */
     const errors = [];
     for (const field of fields) {
-      const input = field.control instanceof HTMLInputElement && field.control.type === "checkbox" ? field.control.checked : field.control.value;
-      const parsed = parseField(field.schema, input, required.has(field.name));
+      if (inputOf(field.control) === field.initial) continue;
+      const parsed = parseField(field.schema, inputOf(field.control), required.has(field.name), field.kind);
       if (!parsed.ok) errors.push({ path: field.name, message: parsed.message });
-      else if (!parsed.omitted) result[field.name] = parsed.value;
+      else if (JSON.stringify(parsed.value) !== JSON.stringify(values[field.name])) {
+        changed.push(field.name);
+        if (parsed.omitted) delete result[field.name];
+        else result[field.name] = parsed.value;
+      }
     }
-    // Check what did parse too, so every problem shows at once; a field that did not parse is not
-    // also reported as missing.
+    // Nothing changed: that is the plain approval of the arguments as shown, valid or not (the server
+    // decides); only edited arguments are checked here.
+    // Otherwise check what did parse too, so every problem shows at once; a field that did not parse
+    // is not also reported as missing.
     const unparsed = new Set(errors.map((error) => error.path));
-    errors.push(...validateValue(schema, result).filter((error) => !unparsed.has(error.path.split(".")[0] ?? "")));
+    if (changed.length > 0) errors.push(...validateValue(schema, result).filter((error) => !unparsed.has(error.path.split(".")[0] ?? "")));
     for (const field of fields) {
       const own = errors.filter((error) => error.path === field.name || error.path.startsWith(`${field.name}.`));
       field.error.textContent = own.map((error) => (error.path === field.name ? error.message : `${error.path}: ${error.message}`)).join(" ");
@@ -107,8 +133,18 @@ export function buildArgsForm(schema, values) {
     }
     const firstInvalid = fields.find((field) => !field.error.hidden);
     if (firstInvalid) firstInvalid.control.focus();
-    return errors.length > 0 ? /** @type {const} */ ({ ok: false, errors }) : /** @type {const} */ ({ ok: true, value: result });
+    return errors.length > 0 ? /** @type {const} */ ({ ok: false, errors }) : /** @type {const} */ ({ ok: true, value: result, changed });
   }
 
   return { element, read };
+}
+
+/**
+ * What a control holds: `checked` for a checkbox, the text or chosen value otherwise.
+ *
+ * @param {HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement} control
+ * @returns {string | boolean}
+ */
+function inputOf(control) {
+  return control instanceof HTMLInputElement && control.type === "checkbox" ? control.checked : control.value;
 }

@@ -110,13 +110,27 @@ export function validateValue(schema, value, path = "") {
 }
 
 /**
- * How the form edits a field: a number, text, a choice, a checkbox, a list (one item per line), or
- * JSON for anything else (nested objects, mixed arrays).
+ * How the form edits a field: a number, text, a choice, a boolean, a list (one item per line), or
+ * JSON for anything else (nested objects, mixed arrays). With `value`, a value the control could not
+ * show exactly (a string where the schema says number, a choice not in the enum, a list item with a
+ * line break) is edited as JSON instead, so the person sees what the model sent.
  *
  * @param {JsonSchema} schema
- * @returns {"number" | "integer" | "text" | "choice" | "boolean" | "lines" | "json"}
+ * @param {unknown} [value] the value the control starts with
+ * @returns {FieldKind}
  */
-export function fieldKind(schema) {
+export function fieldKind(schema, value) {
+  const kind = schemaKind(schema);
+  return value === undefined || fitsKind(kind, schema, value) ? kind : "json";
+}
+
+/** @typedef {"number" | "integer" | "text" | "choice" | "boolean" | "lines" | "json"} FieldKind */
+
+/**
+ * @param {JsonSchema} schema
+ * @returns {FieldKind}
+ */
+function schemaKind(schema) {
   // A nullable field is edited as JSON so that `null` and "" stay different.
   if (Array.isArray(schema.type) && schema.type.includes("null")) return "json";
   const type = schemaType(schema);
@@ -130,37 +144,69 @@ export function fieldKind(schema) {
 }
 
 /**
- * Turns what a person typed into the value of a field, or an error message.
+ * Whether a control of `kind` shows `value` exactly, so that reading it back gives the same value.
+ *
+ * @param {FieldKind} kind
+ * @param {JsonSchema} schema
+ * @param {unknown} value
+ */
+function fitsKind(kind, schema, value) {
+  if (kind === "number" || kind === "integer") return typeof value === "number" && Number.isFinite(value);
+  if (kind === "text") return typeof value === "string";
+  if (kind === "choice") return typeof value === "string" && schema.enum.includes(value);
+  if (kind === "boolean") return typeof value === "boolean";
+  if (kind === "lines") {
+    if (!Array.isArray(value)) return false;
+    if (schemaType(schema.items) === "string") {
+      // A line break inside an item would split it; a last item that is empty would look like the
+      // trailing newline that reading ignores (and [""] like the empty list).
+      return value.every((item) => typeof item === "string" && !/[\r\n]/.test(item)) && value.at(-1) !== "";
+    }
+    return value.every((item) => typeof item === "number" && Number.isFinite(item));
+  }
+  return true;
+}
+
+/**
+ * Turns what a person typed into the value of a field, or an error message. An optional boolean is
+ * edited with three states: `""` (not set), `"true"` and `"false"`; a required one with a checkbox.
  *
  * @param {JsonSchema} schema
  * @param {string | boolean} input the text of the control (or `checked` for a checkbox)
  * @param {boolean} required
+ * @param {FieldKind} [kind] how the field is edited (see `fieldKind`)
  * @returns {{ ok: true, value: unknown, omitted?: boolean } | { ok: false, message: string }}
  */
-export function parseField(schema, input, required) {
-  const kind = fieldKind(schema);
-  if (kind === "boolean") return { ok: true, value: input === true };
+export function parseField(schema, input, required, kind = fieldKind(schema)) {
+  if (kind === "boolean" && typeof input === "boolean") return { ok: true, value: input };
   const text = String(input);
-  if (text.trim() === "" && kind !== "text") {
-    return required ? { ok: false, message: "Required." } : { ok: true, value: undefined, omitted: true };
+  const empty = kind === "text" || kind === "lines" ? text === "" : text.trim() === "";
+  if (empty) {
+    if (!required) return { ok: true, value: undefined, omitted: true };
+    // An empty box of a field that must be there is the empty string or the empty list.
+    if (kind === "text") return { ok: true, value: "" };
+    if (kind === "lines") return { ok: true, value: [] };
+    return { ok: false, message: "Required." };
   }
-  if (kind === "text") {
-    if (text === "" && !required) return { ok: true, value: undefined, omitted: true };
-    return { ok: true, value: text };
+  if (kind === "text" || kind === "choice") return { ok: true, value: text };
+  if (kind === "boolean") {
+    if (text === "true" || text === "false") return { ok: true, value: text === "true" };
+    return { ok: false, message: "Choose true or false." };
   }
-  if (kind === "choice") return { ok: true, value: text };
   if (kind === "number" || kind === "integer") {
     const value = Number(text);
     if (!Number.isFinite(value)) return { ok: false, message: `"${text}" is not a number.` };
     return { ok: true, value };
   }
   if (kind === "lines") {
-    const itemKind = schemaType(schema.items);
-    // Lines are kept as typed (no trimming): an unchanged list must send exactly the same strings.
-    const lines = text.split("\n").filter((line) => line.trim() !== "");
-    if (itemKind === "string") return { ok: true, value: lines };
-    const numbers = lines.map(Number);
-    const bad = lines.find((_, index) => !Number.isFinite(numbers[index]));
+    // One trailing newline ends the last line rather than adding an empty item.
+    const lines = text.replace(/\n$/, "").split("\n");
+    // Lines are kept as typed, empty ones too (no trimming): an unchanged list reads back the same.
+    if (schemaType(schema.items) === "string") return { ok: true, value: lines };
+    // A blank line cannot be a number, so in a list of numbers it only separates.
+    const filled = lines.filter((line) => line.trim() !== "");
+    const numbers = filled.map(Number);
+    const bad = filled.find((_, index) => !Number.isFinite(numbers[index]));
     if (bad !== undefined) return { ok: false, message: `"${bad}" is not a number; put one number per line.` };
     return { ok: true, value: numbers };
   }
@@ -176,11 +222,11 @@ export function parseField(schema, input, required) {
  *
  * @param {JsonSchema} schema
  * @param {unknown} value
+ * @param {FieldKind} [kind] how the field is edited (see `fieldKind`)
  * @returns {string}
  */
-export function formatField(schema, value) {
+export function formatField(schema, value, kind = fieldKind(schema, value)) {
   if (value === undefined) return "";
-  const kind = fieldKind(schema);
   if (kind === "lines" && Array.isArray(value)) return value.map(String).join("\n");
   if (kind === "json") return JSON.stringify(value, null, 2);
   return String(value);

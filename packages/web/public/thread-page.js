@@ -232,6 +232,12 @@ export function showThread(root, threadId, hooks) {
         onStatus: (connected, problem) => {
           live.textContent = connected ? "Live: new events appear as they happen." : (problem ?? "Reconnecting…");
         },
+        // An event the stream could not carry is still in the thread: reload it from the API.
+        onMalformed: scheduleRefresh,
+        // A 401 shows the sign-in form; the page cannot stay live without a key the server accepts.
+        onError: (error) => {
+          if (!stopped) hooks.onError(error);
+        },
       });
     } catch (error) {
       if (!stopped) hooks.onError(error);

@@ -10,21 +10,10 @@ import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser } from "./support/browser.ts";
 import { startFixtureServer, xss, type FixtureServer } from "./support/fixture-server.ts";
+import { waitFor } from "./support/wait.ts";
 
 const screenshots = join(import.meta.dirname, "../../../test-output/screenshots");
 mkdirSync(screenshots, { recursive: true });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
-    await sleep(50);
-  }
-}
 
 /** A card of the inbox or a thread page, by thread id. */
 const card = (page: Page, threadId: string) => page.locator(`article.card[data-thread-id="${threadId}"]`);
@@ -266,6 +255,29 @@ describe("web UI with API keys", { timeout: 60_000 }, () => {
       await page.getByRole("button", { name: "Forget API key" }).click();
       await page.getByRole("heading", { name: "API key needed" }).waitFor();
       assert.equal(await page.evaluate(() => sessionStorage.getItem("agentfold.apiKey")), null);
+    } finally {
+      await browser.close();
+      await fixture.close();
+    }
+  });
+
+  it("shows the sign-in form when the stream refuses the key", async () => {
+    const fixture = await startFixtureServer({ apiKeys: "alice:correct-horse-battery" });
+    const browser = await launchBrowser();
+    try {
+      const launched = await fixture.launch("divide 8 by 2");
+      const page = await browser.newPage();
+      await page.goto(fixture.url);
+      await page.getByLabel("API key").fill("correct-horse-battery");
+      await page.getByLabel("API key").press("Enter");
+      await card(page, launched.id).waitFor();
+      // The key is revoked while the thread page is open: the page loads, then its stream answers 401.
+      await page.route("**/stream?**", (route) =>
+        route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify({ error: { code: "unauthorized", message: "Unknown API key." } }) }),
+      );
+      await page.goto(`${fixture.url}/#/threads/${launched.id}`);
+      await page.getByRole("heading", { name: "API key needed" }).waitFor({ timeout: 5_000 });
+      await page.getByText("The server did not accept that key").waitFor();
     } finally {
       await browser.close();
       await fixture.close();

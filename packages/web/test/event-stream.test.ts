@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
+import { waitFor, sleep } from "./support/wait.ts";
 
 type Message = { id?: string; event?: string; data: string };
-const { parseServerSentEvents }: { parseServerSentEvents(buffer: string): { messages: Message[]; rest: string } } = await import(
-  new URL("../public/event-stream.js", import.meta.url).href
-);
+type StreamedEvent = { type: string; at: string; sequence: number };
+type FollowOptions = {
+  after: number;
+  onEvent: (event: StreamedEvent) => void;
+  onStatus?: (connected: boolean, problem?: string) => void;
+  onMalformed?: () => void;
+  onError?: (error: Error & { status?: number }) => void;
+};
+const { parseServerSentEvents, followThread }: {
+  parseServerSentEvents(buffer: string): { messages: Message[]; rest: string };
+  followThread(threadId: string, options: FollowOptions): () => void;
+} = await import(new URL("../public/event-stream.js", import.meta.url).href);
 
 describe("server-sent events parsing", () => {
   it("splits complete messages and keeps the partial rest for the next chunk", () => {
@@ -18,5 +28,68 @@ describe("server-sent events parsing", () => {
 
   it("joins multi-line data", () => {
     assert.deepEqual(parseServerSentEvents("data: a\ndata: b\n\n").messages, [{ data: "a\nb" }]);
+  });
+});
+
+describe("following a thread", () => {
+  const realFetch = globalThis.fetch;
+  /** The URLs fetched, in order. */
+  let requests: string[] = [];
+  let stop = () => {};
+
+  /** Answers every request with `respond`; the module reads the API key from sessionStorage. */
+  function fakeServer(respond: (url: string) => Response) {
+    requests = [];
+    Object.assign(globalThis, { sessionStorage: { getItem: () => null } });
+    globalThis.fetch = async (input: string | URL | Request) => {
+      const url = String(input);
+      requests.push(url);
+      return respond(url);
+    };
+  }
+
+  /** A stream that sends `text` and stays open, like a live thread with nothing new. */
+  function openStream(text: string): Response {
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => controller.enqueue(new TextEncoder().encode(text)) });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  }
+
+  afterEach(() => {
+    stop();
+    globalThis.fetch = realFetch;
+    Reflect.deleteProperty(globalThis, "sessionStorage");
+  });
+
+  it("skips a message whose data is not JSON and keeps the stream", async () => {
+    fakeServer(() => openStream('id: 1\ndata: {not json\n\nid: 2\ndata: {"sequence":2,"type":"custom","at":"2026-01-01T00:00:00.000Z"}\n\n'));
+    const events: number[] = [];
+    let malformed = 0;
+    const statuses: string[] = [];
+    stop = followThread("thr_1", {
+      after: 0,
+      onEvent: (event) => events.push(event.sequence),
+      onMalformed: () => (malformed += 1),
+      onStatus: (connected, problem) => statuses.push(connected ? "connected" : (problem ?? "")),
+    });
+    await waitFor("the good event", async () => events.length > 0, 2_000);
+    // Longer than the first reconnection delay (500 ms): a reconnect would have happened by now.
+    await sleep(700);
+    assert.deepEqual(events, [2]);
+    assert.equal(malformed, 1);
+    assert.deepEqual(requests, ["/v1/threads/thr_1/stream?after=0"]);
+    assert.deepEqual(statuses, ["connected"]);
+  });
+
+  it("reports a 401 as an API error instead of stopping silently", async () => {
+    fakeServer(() => Response.json({ error: { code: "unauthorized", message: "A valid API key is required." } }, { status: 401 }));
+    const errors: (Error & { status?: number })[] = [];
+    stop = followThread("thr_1", { after: 3, onEvent: () => {}, onError: (error) => errors.push(error) });
+    await waitFor("the error", async () => errors.length > 0, 2_000);
+    await sleep(700);
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.name, "ApiError");
+    assert.equal(errors[0]!.status, 401);
+    assert.equal(errors[0]!.message, "A valid API key is required.");
+    assert.equal(requests.length, 1, "no retry with a key the server refused");
   });
 });

@@ -6,9 +6,9 @@ import { z } from "zod";
 // file's own type check does not need their declarations.
 type Parsed = { ok: true; value: unknown; omitted?: boolean } | { ok: false; message: string };
 const { fieldKind, formatField, parseField, validateValue }: {
-  fieldKind(schema: object): string;
-  formatField(schema: object, value: unknown): string;
-  parseField(schema: object, input: string | boolean, required: boolean): Parsed;
+  fieldKind(schema: object, value?: unknown): string;
+  formatField(schema: object, value: unknown, kind?: string): string;
+  parseField(schema: object, input: string | boolean, required: boolean, kind?: string): Parsed;
   validateValue(schema: object, value: unknown, path?: string): { path: string; message: string }[];
 } = await import(new URL("../public/schema-values.js", import.meta.url).href);
 
@@ -41,7 +41,7 @@ describe("argument form values", () => {
     assert.deepEqual(parseField(property("count"), "three", true), { ok: false, message: '"three" is not a number.' });
     assert.deepEqual(parseField(property("count"), "", true), { ok: false, message: "Required." });
     assert.deepEqual(parseField(property("ratio"), "", false), { ok: true, value: undefined, omitted: true });
-    assert.deepEqual(parseField(property("tags"), "a\n b \n\n", true), { ok: true, value: ["a", " b "] });
+    assert.deepEqual(parseField(property("tags"), "a\n b \n\n", true), { ok: true, value: ["a", " b ", ""] });
     assert.deepEqual(parseField(property("sizes"), "1\n2.5", true), { ok: true, value: [1, 2.5] });
     assert.match((parseField(property("sizes"), "1\nx", true) as { message: string }).message, /"x" is not a number/);
     assert.deepEqual(parseField(property("meta"), '{"source":"a"}', true), { ok: true, value: { source: "a" } });
@@ -49,6 +49,35 @@ describe("argument form values", () => {
     assert.deepEqual(parseField(property("dry"), true, true), { ok: true, value: true });
     assert.equal(formatField(property("tags"), ["a", "b"]), "a\nb");
     assert.equal(formatField(property("meta"), { source: "a" }), '{\n  "source": "a"\n}');
+  });
+
+  it("reads back exactly what it showed: empty list items, and an optional boolean left out", () => {
+    for (const tags of [["a", "", "b"], ["", "a"], [" x "], []]) {
+      assert.equal(fieldKind(property("tags"), tags), "lines");
+      assert.deepEqual(parseField(property("tags"), formatField(property("tags"), tags), true), { ok: true, value: tags }, JSON.stringify(tags));
+    }
+    // A trailing newline ends the last line; lists this would change are edited as JSON.
+    assert.deepEqual(parseField(property("tags"), "a\nb\n", true), { ok: true, value: ["a", "b"] });
+    for (const tags of [["a", ""], [""], ["two\nlines"], ["carriage\rreturn"]]) {
+      assert.equal(fieldKind(property("tags"), tags), "json", JSON.stringify(tags));
+      assert.deepEqual(parseField(property("tags"), formatField(property("tags"), tags), true, "json"), { ok: true, value: tags });
+    }
+    assert.deepEqual(parseField(property("sizes"), "1\n\n2", true), { ok: true, value: [1, 2] }, "a blank line is not a number");
+
+    const optional = { type: "boolean" };
+    assert.deepEqual(parseField(optional, "", false), { ok: true, value: undefined, omitted: true });
+    assert.deepEqual(parseField(optional, "true", false), { ok: true, value: true });
+    assert.deepEqual(parseField(optional, "false", false), { ok: true, value: false });
+    assert.deepEqual(parseField(optional, "", true), { ok: false, message: "Required." });
+  });
+
+  it("edits as JSON a value its control could not show", () => {
+    assert.equal(fieldKind(property("count"), "3"), "json");
+    assert.equal(fieldKind(property("mode"), "slow"), "json");
+    assert.equal(fieldKind(property("dry"), "yes"), "json");
+    assert.equal(fieldKind(property("sizes"), [1, "2"]), "json");
+    assert.equal(fieldKind(property("title"), 5), "json");
+    assert.equal(fieldKind(property("mode"), "fast"), "choice");
   });
 
   it("validates against the schema with a path per problem", () => {

@@ -1,16 +1,17 @@
 /**
- * A real agentfold server for the UI tests: a SQLite file, a loopback port, the calculator example
- * and a small "notes" agent whose tool takes strings, lists, enums and nested objects (to exercise the
- * argument form and escaping). The model is scripted: it reads the rendered thread and reacts to the
+ * A real agentfold server for the UI tests: a SQLite file, a loopback port, the calculator example,
+ * a small "notes" agent whose tool takes strings, lists, enums and nested objects (to exercise the
+ * argument form and escaping) and an "ops" agent whose tool has optional fields. The model is scripted: it reads the rendered thread and reacts to the
  * last thing that happened, like a model would.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { defineAgent, defineTool, doneForNow, type ModelRequest } from "agentfold";
+import { defineAgent, defineTool, doneForNow, type ModelRequest, type ThreadStore } from "agentfold";
 import { ScriptedModel } from "agentfold/testing";
 import { startServer, type RunningServer } from "@agentfold/server";
+import { createSqliteStore } from "@agentfold/stores";
 import { webInbox } from "../../src/index.ts";
 import { calculator } from "../../../../examples/calculator/agent.ts";
 
@@ -33,6 +34,23 @@ const saveNote = defineTool({
 
 export const notes = defineAgent({ name: "notes", description: "keeps notes", tools: [saveNote, doneForNow()] });
 
+const deploy = defineTool({
+  intent: "deploy",
+  description: "deploy a service",
+  args: z.object({
+    service: z.string().min(1),
+    dryRun: z.boolean().optional(),
+    tags: z.array(z.string()).optional(),
+  }),
+  approval: "required",
+  run: (args) => `deployed ${args.service}`,
+});
+
+/** The arguments the scripted model gives `deploy`: `dryRun` left out, and an empty tag. */
+export const deployArgs = { service: "api", tags: ["a", "", "b"] };
+
+export const ops = defineAgent({ name: "ops", description: "deploys services", tools: [deploy, doneForNow()] });
+
 /** The last `<tag>body</tag>` block of the rendered thread. */
 function lastBlock(request: ModelRequest): { name: string; body: string; context: string } {
   const context = request.messages.at(-1)?.content ?? "";
@@ -54,6 +72,7 @@ function reply(request: ModelRequest): unknown {
     if (body === "pick an operation") {
       return { intent: "request_more_information", question: "Which operation?", format: "multiple_choice", choices: ["add", "multiply"], urgency: "low" };
     }
+    if (body === "deploy api") return { intent: "deploy", ...deployArgs };
     if (body === "save a note") {
       return { intent: "save_note", title: xss, tags: ["<b>bold</b>", "ops"], priority: "normal", pinned: false, copies: 1, meta: { source: "<script>alert(2)</script>" } };
     }
@@ -85,18 +104,27 @@ export interface FixtureServer {
 }
 
 /**
- * Starts the server on a free loopback port with a fresh SQLite file.
+ * Starts the server on a free loopback port with a fresh SQLite file. `seed` writes threads into the
+ * store before the server opens it (much faster than launching them through the API).
  *
  * @example
  * const fixture = await startFixtureServer();
  * await fixture.launch("divide 3 by 4");
  */
-export async function startFixtureServer(options: { apiKeys?: string } = {}): Promise<FixtureServer> {
+export async function startFixtureServer(options: { apiKeys?: string; seed?: (store: ThreadStore) => Promise<void> } = {}): Promise<FixtureServer> {
   const directory = mkdtempSync(join(tmpdir(), "agentfold-web-"));
+  if (options.seed) {
+    const store = createSqliteStore({ path: join(directory, "agentfold.db") });
+    try {
+      await options.seed(store);
+    } finally {
+      await store.close();
+    }
+  }
   const model = new ScriptedModel(Array.from({ length: 12 }, () => reply), { id: "script:web-test", usage: { inputTokens: 412, outputTokens: 18, cost: 0.00021 } });
   const server = await startServer({
     store: join(directory, "agentfold.db"),
-    agents: [calculator, notes],
+    agents: [calculator, notes, ops],
     model,
     port: 0,
     apiKeys: options.apiKeys ?? false,
