@@ -14,7 +14,7 @@ export type Decision = Thread | undefined;
  *
  * @example
  * const next = await askPerson(agent, thread, thread.pending[0], "cli:alice");
- * if (next) await store.append(next, { expectedVersion: thread.version });
+ * if (next) await storeAppend({ out, store, lease }, next, thread);
  */
 export async function askPerson(agent: Agent, thread: Thread, item: PendingApproval | PendingQuestion, actor: string): Promise<Decision> {
   return item.kind === "approval" ? askApproval(agent, thread, item, actor) : askQuestion(agent, thread, item, actor);

@@ -2,8 +2,13 @@
  * Advancing a thread from the terminal: run the agent with every batch of new events stored as it
  * happens, show a spinner while the model thinks, and — in a terminal — ask the person about each
  * pending approval or question, then go on until the thread is done, fails, or waits.
+ *
+ * Every write happens under the thread's lease, with its fencing token, like a server's runner: a
+ * server on the same database never takes a live CLI run for a crashed one, and a CLI never writes
+ * over a thread a server is advancing. The lease is not held while a person is asked.
  */
-import type { Agent, Model, Thread, ThreadStore } from "agentfold";
+import { hostname } from "node:os";
+import { holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type Agent, type Model, type Thread, type ThreadStore } from "agentfold";
 import { askPerson } from "./ask-person.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { printTimeline } from "./format-thread.ts";
@@ -19,6 +24,63 @@ export interface DriveOptions {
   actor: string;
   /** Flags a follow-up command must repeat (a non-default `--db`). */
   carry?: readonly string[];
+  /** `AGENTFOLD_LEASE_WAIT_MS`: how long to wait for a thread another process is advancing. */
+  leaseWaitMs?: number;
+}
+
+/** The thread's lease while this command writes it. */
+export interface ThreadLease {
+  /** The fencing token every append carries. */
+  fence: number;
+  /** Aborted when the lease is lost. */
+  signal: AbortSignal;
+}
+
+/** A change a person makes (a decision, an answer, a message): pure, applied to the thread as stored. */
+export type ThreadChange = (thread: Thread) => Thread;
+
+/**
+ * How long a command waits for a thread another process is advancing: `AGENTFOLD_LEASE_WAIT_MS`,
+ * else 10 s (a typical step; a server waits as long for a person's action).
+ */
+export function leaseWaitFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.AGENTFOLD_LEASE_WAIT_MS;
+  if (text === undefined || text === "") return 10_000;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+    throw new CliError(`AGENTFOLD_LEASE_WAIT_MS must be a whole number of milliseconds, got ${JSON.stringify(text)}.`);
+  }
+  return value;
+}
+
+function busyError(threadId: string, detail: string): CliError {
+  return new CliError(
+    `Thread ${threadId} ${detail} by another process (an agentfold server or another agentfold command on the same database). Wait until it pauses, then retry; see where it is with: agentfold threads show ${threadId}`,
+    ExitCode.busy,
+    "thread_busy",
+  );
+}
+
+/**
+ * Runs `work` holding the thread's lease (owner `cli:<host>:<pid>`); a thread another process is
+ * advancing is a `CliError` with exit code 7 once `waitMs` pass.
+ *
+ * @example
+ * await withThreadLease(store, thread.id, 10_000, (lease) => applyChange({ out, store, lease }, thread.id, (current) => agent.cancel(current)));
+ */
+export async function withThreadLease<T>(store: ThreadStore, threadId: string, waitMs: number, work: (lease: ThreadLease) => Promise<T>): Promise<T> {
+  let held = false;
+  try {
+    return await holdLease(store, threadId, { owner: `cli:${hostname()}:${process.pid}`, waitMs }, (fence, signal) => {
+      held = true;
+      return work({ fence, signal });
+    });
+  } catch (error) {
+    // Only this thread's lease: a child agent's busy thread inside `work` is reported as it is.
+    if (!held && error instanceof ThreadBusyError) throw busyError(threadId, "is being advanced right now");
+    if (error instanceof LeaseLostError && error.message.includes(`thread ${threadId} `)) throw busyError(threadId, "was taken over");
+    throw error;
+  }
 }
 
 /** Raised when the person pressed Ctrl-C while the agent was running. */
@@ -66,42 +128,75 @@ function withSpinner(model: Model, out: Output): Model {
 }
 
 /**
- * Stores a new thread and prints the events it adds.
+ * Stores a new version of the thread with the lease's fencing token and prints the events it adds.
  *
  * @example
- * thread = await storeAppend(options, agent.approve(thread, callId), thread);
+ * thread = await storeAppend({ out, store, lease }, agent.approve(thread, callId), thread);
  */
-export async function storeAppend(options: Pick<DriveOptions, "out" | "store">, next: Thread, previous: Thread): Promise<Thread> {
+export async function storeAppend(options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease }, next: Thread, previous: Thread): Promise<Thread> {
   if (next === previous) return next;
-  await options.store.append(next, { expectedVersion: previous.version });
+  await options.store.append(next, { expectedVersion: previous.version, fence: options.lease.fence });
   if (!options.out.json) printTimeline(options.out, next.events.slice(previous.version), previous.version);
   return next;
 }
 
 /**
+ * Applies a person's change to the thread as stored and stores it (under the lease). When someone
+ * wrote the thread in between without the lease (a cancel), it reloads and applies the change once
+ * more, so the error, if any, says what the thread's state is now ("… already decided").
+ */
+export async function applyChange(options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease }, threadId: string, change: ThreadChange): Promise<Thread> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await options.store.load(threadId);
+    if (!current) throw new CliError(`Thread ${threadId} no longer exists.`);
+    try {
+      return await storeAppend(options, change(current), current);
+    } catch (error) {
+      if (error instanceof VersionConflictError && attempt === 0) continue;
+      throw error;
+    }
+  }
+}
+
+/**
  * Runs the thread until it must pause; in a terminal, asks about what it waits for and goes on.
- * Returns the last stored thread.
+ * `change` (a decision or a message) is applied first, to the thread as stored. Every write is made
+ * under the thread's lease. Returns the last stored thread.
  *
  * @example
  * const final = await driveThread(thread, { out, store, agent, model, actor: "cli:alice" });
  * process.exitCode = exitCodeFor(final);
  */
-export async function driveThread(start: Thread, options: DriveOptions): Promise<Thread> {
+export async function driveThread(start: Thread, options: DriveOptions, change?: ThreadChange): Promise<Thread> {
   const { out, agent } = options;
   let thread = start;
+  let pendingChange = change;
   for (;;) {
-    const action = agent.nextAction(thread).type;
-    if (action !== "wait" && action !== "stop") thread = await runAgent(thread, options);
+    const first = pendingChange;
+    pendingChange = undefined;
+    thread = await withThreadLease(options.store, thread.id, options.leaseWaitMs ?? 10_000, async (lease) => {
+      let current = first ? await applyChange({ ...options, lease }, thread.id, first) : ((await options.store.load(thread.id)) ?? thread);
+      const action = agent.nextAction(current).type;
+      if (action !== "wait" && action !== "stop") current = await runAgent(current, options, lease);
+      return current;
+    });
     if (!out.interactive || (thread.status !== "awaiting_approval" && thread.status !== "awaiting_human")) return thread;
     const item = thread.pending.find((candidate) => candidate.kind !== "child");
     if (!item) return thread;
-    const next = await askPerson(agent, thread, item, options.actor);
+    // The person is asked without the lease: a paused thread holds nothing.
+    const asked = thread;
+    const next = await askPerson(agent, asked, item, options.actor);
     if (!next) return thread;
-    thread = await storeAppend(options, next, thread);
+    pendingChange = (current) => {
+      if (current.version !== asked.version) {
+        throw new CliError(`Thread ${asked.id} changed while you were deciding (it is now ${current.status}); see it with: agentfold threads show ${asked.id}`, ExitCode.busy, "conflict");
+      }
+      return next;
+    };
   }
 }
 
-async function runAgent(thread: Thread, options: DriveOptions): Promise<Thread> {
+async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLease): Promise<Thread> {
   const controller = new AbortController();
   // Ctrl-C stops the run between events; everything committed so far stays stored.
   const interrupt = () => controller.abort();
@@ -110,14 +205,17 @@ async function runAgent(thread: Thread, options: DriveOptions): Promise<Thread> 
   try {
     return await options.agent.run(thread, {
       model: withSpinner(options.model, options.out),
-      signal: controller.signal,
+      signal: AbortSignal.any([controller.signal, lease.signal]),
       commit: async (next, previous) => {
-        await storeAppend(options, next, previous);
+        await storeAppend({ ...options, lease }, next, previous);
         latest = next;
       },
     });
   } catch (error) {
     if (controller.signal.aborted) throw new Interrupted(latest, options.carry ?? []);
+    const lost = lease.signal.aborted ? lease.signal.reason : error;
+    if (lost instanceof LeaseLostError) throw busyError(thread.id, "was taken over");
+    if (lease.signal.aborted) throw withResumeHint(lost, latest, options.carry ?? []);
     throw withResumeHint(error, latest, options.carry ?? []);
   } finally {
     process.off("SIGINT", interrupt);

@@ -19,6 +19,8 @@ export const ExitCode = {
   canceled: 5,
   /** `agentfold test`: a case passed less often than the threshold. */
   belowThreshold: 6,
+  /** Another process (a server, another command) is advancing the thread; retry once it pauses. */
+  busy: 7,
   /** Ctrl-C while the agent was running; what was done so far is saved. */
   interrupted: 130,
 } as const;
@@ -34,6 +36,7 @@ export const exitCodeHelp = `Exit codes:
   4  the thread failed (step or error limit reached)
   5  the thread was canceled
   6  agentfold test: an eval case passed less often than --threshold
+  7  the thread is being advanced by another process (a server, another command); retry
   130  interrupted (Ctrl-C) while running; everything done so far is saved`;
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import type { Thread } from "agentfold";
-import { driveThread, storeAppend } from "../drive-thread.ts";
+import { applyChange, driveThread, leaseWaitFrom, withThreadLease } from "../drive-thread.ts";
 import type { CommandContext } from "./context.ts";
 import {
   actorName,
@@ -42,7 +42,10 @@ function addDecisionOptions(command: Command): Command {
     .option("--json", "print the final state as JSON; never prompt");
 }
 
-/** Shared flow: load, decide (pure), store, continue. */
+/**
+ * Shared flow: load, then under the thread's lease decide (pure, on the thread as stored), store, and
+ * continue. A decision on a call someone else decided meanwhile says so ("already decided").
+ */
 async function decideAndContinue(
   context: CommandContext,
   threadId: string,
@@ -50,14 +53,18 @@ async function decideAndContinue(
   decide: (agent: Agent, thread: Thread, actor: string) => Thread,
 ): Promise<number> {
   const out = context.output(options.json);
+  const leaseWaitMs = leaseWaitFrom(context.env);
   return withStore(options, context.env, context.cwd, async (store, spec) => {
     const thread = await loadThread(store, threadId, spec);
     const agent = await agentForThread(thread, options.agents, context.cwd);
     const model = options.continue ? (await modelFor(options.model, context.env, context.cwd, thread)).model : undefined;
     const actor = actorName(context.env);
-    const decided = await storeAppend({ out, store }, decide(agent, thread, actor), thread);
-    const final = model ? await driveThread(decided, { out, store, agent, model, actor, carry: carryFlags(options, context.env) }) : decided;
-    return finish(out, final, carryFlags(options, context.env));
+    const carry = carryFlags(options, context.env);
+    const change = (current: Thread) => decide(agent, current, actor);
+    const final = model
+      ? await driveThread(thread, { out, store, agent, model, actor, carry, leaseWaitMs }, change)
+      : await withThreadLease(store, thread.id, leaseWaitMs, (lease) => applyChange({ out, store, lease }, thread.id, change));
+    return finish(out, final, carry);
   });
 }
 

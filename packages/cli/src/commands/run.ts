@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import { CliError } from "../exit-codes.ts";
-import { driveThread, storeAppend } from "../drive-thread.ts";
+import { driveThread, leaseWaitFrom } from "../drive-thread.ts";
 import { printTimeline } from "../format-thread.ts";
 import { loadAgent } from "../load-agents.ts";
 import type { CommandContext } from "./context.ts";
@@ -58,7 +58,7 @@ Examples:
           out.line(`${out.paint("bold", "thread")} ${thread.id} ${out.paint("gray", `(${agent.name})`)}`);
           printTimeline(out, thread.events);
         }
-        const final = await driveThread(thread, { out, store, agent, model, actor: actorName(context.env), carry: carryFlags(options, context.env) });
+        const final = await driveThread(thread, { out, store, agent, model, actor: actorName(context.env), carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) });
         return finish(out, final, carryFlags(options, context.env));
       });
     });
@@ -84,7 +84,7 @@ Examples:
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(thread, options.agents, context.cwd);
         const { model } = await modelFor(options.model, context.env, context.cwd, thread);
-        const final = await driveThread(thread, { out, store, agent, model, actor: actorName(context.env), carry: carryFlags(options, context.env) });
+        const final = await driveThread(thread, { out, store, agent, model, actor: actorName(context.env), carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) });
         return finish(out, final, carryFlags(options, context.env));
       });
     });
@@ -110,8 +110,12 @@ Examples:
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(thread, options.agents, context.cwd);
         const { model } = await modelFor(options.model, context.env, context.cwd, thread);
-        const next = await storeAppend({ out, store }, agent.message(thread, text, { actor: actorName(context.env), source: "cli" }), thread);
-        const final = await driveThread(next, { out, store, agent, model, actor: actorName(context.env), carry: carryFlags(options, context.env) });
+        const actor = actorName(context.env);
+        const final = await driveThread(
+          thread,
+          { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) },
+          (current) => agent.message(current, text, { actor, source: "cli" }),
+        );
         return finish(out, final, carryFlags(options, context.env));
       });
     });
