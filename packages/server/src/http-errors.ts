@@ -6,19 +6,13 @@ import {
   AgentfoldError,
   InvalidInputError,
   StateConflictError,
+  ThreadBusyError,
   ThreadFormatError,
   ThreadNotFoundError,
   VersionConflictError,
 } from "agentfold";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-
-/** Another runner holds the thread for longer than a request may wait. Maps to HTTP 409. */
-export class ThreadBusyError extends AgentfoldError {
-  constructor(threadId: string) {
-    super("thread_busy", `Thread ${threadId} is being advanced by another runner right now; retry in a few seconds.`);
-  }
-}
 
 /** An error the API reports with a given status and code. */
 export class ApiError extends AgentfoldError {
@@ -41,6 +35,7 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
   if (error instanceof InvalidInputError || error instanceof ThreadFormatError) {
     return { status: 400, body: body("invalid_request", error.message) };
   }
+  // ThreadBusyError (core's): another process held the thread's lease for longer than a request may wait.
   if (error instanceof StateConflictError || error instanceof VersionConflictError || error instanceof ThreadBusyError) {
     return { status: 409, body: body(error.code, error.message) };
   }

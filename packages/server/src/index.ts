@@ -6,7 +6,9 @@
 // The HTTP API
 export { createServer, type Server, type ServerOptions } from "./create-server.ts";
 export { startServer, resolveServerModel, type StartServerOptions, type RunningServer } from "./start-server.ts";
-export { ApiError, ThreadBusyError, errorResponse, type ErrorBody } from "./http-errors.ts";
+export { ApiError, errorResponse, type ErrorBody } from "./http-errors.ts";
+/** Core's class, re-exported: a 409 `thread_busy` is this error. */
+export { ThreadBusyError } from "agentfold";
 export { parseApiKeys, type ApiKeys } from "./api-keys.ts";
 export type { ServerExtension, ServerExtensionContext } from "./server-extension.ts";
 

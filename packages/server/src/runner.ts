@@ -13,6 +13,7 @@ import {
   describeError,
   LeaseLostError,
   StateConflictError,
+  ThreadBusyError,
   ThreadNotFoundError,
   VersionConflictError,
   type Agent,
@@ -21,7 +22,6 @@ import {
   type Thread,
   type ThreadStore,
 } from "agentfold";
-import { ThreadBusyError } from "./http-errors.ts";
 
 export interface RunnerOptions {
   store: ThreadStore;
@@ -89,7 +89,21 @@ interface QueueEntry {
   queuedAdvance: Promise<AdvanceOutcome> | undefined;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref?.());
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How many threads `recover()` advances at once: enough to catch up fast, few enough not to swamp the model or the store. */
+const RECOVERY_CONCURRENCY = 8;
+
+/** A person's change on its way in: it may be applied only while its request still waits for it. */
+interface PendingChange {
+  apply: ThreadChange;
+  /** When the request stops waiting (set when `change()` was called). */
+  deadline: number;
+  /** Called once the lease is held: `false` when the request already gave up, so the change must not be applied. */
+  claim: () => boolean;
+  /** Called with the thread right after the change is stored. */
+  applied: (thread: Thread) => void;
+}
 
 function agentMap(agents: RunnerOptions["agents"]): Map<string, Agent> {
   const list = Array.isArray(agents) ? (agents as readonly Agent[]) : Object.values(agents as Record<string, Agent>);
@@ -162,9 +176,8 @@ export function createRunner(options: RunnerOptions): Runner {
     return result;
   }
 
-  /** Takes the lease, waiting up to `waitMs` while another runner holds it. */
-  async function takeLease(threadId: string, waitMs: number): Promise<Lease | undefined> {
-    const deadline = Date.now() + waitMs;
+  /** Takes the lease, retrying until `deadline` (a time in ms) while another runner holds it. */
+  async function takeLease(threadId: string, deadline: number): Promise<Lease | undefined> {
     let delay = 20;
     for (;;) {
       const lease = await store.acquireLease(threadId, owner, leaseTtlMs);
@@ -240,11 +253,16 @@ export function createRunner(options: RunnerOptions): Runner {
     }
   }
 
-  async function advanceTask(threadId: string, entry: QueueEntry, change: ThreadChange | undefined, applied?: (thread: Thread) => void): Promise<AdvanceOutcome> {
-    const lease = await takeLease(threadId, change ? leaseWaitMs : 0);
+  async function advanceTask(threadId: string, entry: QueueEntry, change: PendingChange | undefined): Promise<AdvanceOutcome> {
+    const lease = await takeLease(threadId, change ? change.deadline : 0);
     if (!lease) {
-      if (change) throw new ThreadBusyError(threadId);
+      if (change) throw new ThreadBusyError(threadId, Date.now() - (change.deadline - leaseWaitMs));
       return { result: "leased_elsewhere", thread: await store.load(threadId) };
+    }
+    if (change && !change.claim()) {
+      // The request was already answered 409 thread_busy: applying the change now would contradict it.
+      await store.releaseLease(lease).catch((error: unknown) => onError(error, threadId));
+      return { result: "stopped", thread: undefined };
     }
     return withLease(lease, entry, async (signal) => {
       let thread = await store.load(threadId);
@@ -255,13 +273,13 @@ export function createRunner(options: RunnerOptions): Runner {
         return { result: "unknown_agent", thread };
       }
       if (change) {
-        const next = change(thread, agent);
+        const next = change.apply(thread, agent);
         if (next !== thread) {
           await store.append(next, { expectedVersion: thread.version, fence: lease.token });
           notify(next);
           thread = next;
         }
-        applied?.(thread);
+        change.applied(thread);
       }
       const outcome = await runThread(thread, agent, lease, signal);
       if (outcome.thread) resumeParent(outcome.thread);
@@ -282,6 +300,33 @@ export function createRunner(options: RunnerOptions): Runner {
         parent.pending.some((item) => item.kind === "child" && item.callId === parentCallId) ? resumeChild(parent, parentCallId) : parent,
       )
       .catch((error: unknown) => onError(error, parentThreadId));
+  }
+
+  /** Advances started by recovery that have not finished, in this process. */
+  const recovering = new Set<Promise<AdvanceOutcome>>();
+
+  /**
+   * Lists the threads left `running` and starts advancing those of this runner's agents that no task
+   * here is working on, at most RECOVERY_CONCURRENCY at a time. Resolves once all are started, with
+   * their outcomes' promises.
+   */
+  async function startRecovery(): Promise<Promise<AdvanceOutcome>[]> {
+    const started: Promise<AdvanceOutcome>[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ status: "running", limit: 200, ...(cursor === undefined ? {} : { cursor }) });
+      for (const summary of page.threads) {
+        if (!agents.has(summary.agent ?? "")) continue;
+        while (recovering.size >= RECOVERY_CONCURRENCY && !closed) await Promise.race(recovering);
+        if (closed) return started;
+        if (queues.has(summary.id)) continue;
+        const task: Promise<AdvanceOutcome> = runner.advance(summary.id).finally(() => recovering.delete(task));
+        recovering.add(task);
+        started.push(task);
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && !closed);
+    return started;
   }
 
   const runner: Runner = {
@@ -309,27 +354,44 @@ export function createRunner(options: RunnerOptions): Runner {
     },
 
     change(threadId, change) {
+      // One deadline for the whole request: waiting behind this process's earlier work on the thread,
+      // then for another process's lease. Once the lease is held, the change goes ahead.
+      const called = Date.now();
+      const deadline = called + leaseWaitMs;
       return new Promise((resolve, reject) => {
-        let applied = false;
-        let expired = false;
-        // A change waits at most `leaseWaitMs` for this process's earlier work on the thread too.
-        const timer = setTimeout(() => {
-          expired = true;
-          if (!applied) reject(new ThreadBusyError(threadId));
-        }, leaseWaitMs);
-        timer.unref?.();
+        let state: "waiting" | "claimed" | "applied" | "expired" = "waiting";
+        const expire = () => {
+          if (state !== "waiting") return;
+          state = "expired";
+          clearTimeout(timer);
+          reject(new ThreadBusyError(threadId, Date.now() - called));
+        };
+        // Not unref'd: a request waiting for its answer keeps the process alive.
+        const timer = setTimeout(expire, leaseWaitMs);
         const settled = enqueue(threadId, (entry) => {
-          if (expired) return Promise.resolve<AdvanceOutcome>({ result: "stopped", thread: undefined });
-          return advanceTask(threadId, entry, change, (thread) => {
-            applied = true;
-            clearTimeout(timer);
-            resolve({ applied: thread, settled });
+          if (state !== "waiting") return Promise.resolve<AdvanceOutcome>({ result: "stopped", thread: undefined });
+          return advanceTask(threadId, entry, {
+            apply: change,
+            deadline,
+            claim: () => {
+              if (state === "waiting" && Date.now() > deadline) expire();
+              if (state !== "waiting") return false;
+              state = "claimed";
+              clearTimeout(timer);
+              return true;
+            },
+            applied: (thread) => {
+              state = "applied";
+              resolve({ applied: thread, settled });
+            },
           });
         });
         settled.catch((error: unknown) => {
           clearTimeout(timer);
-          if (!applied) reject(error);
-          else onError(error, threadId);
+          if (state === "waiting" || state === "claimed") {
+            state = "expired";
+            reject(error);
+          } else if (state === "applied") onError(error, threadId);
         });
       });
     },
@@ -354,26 +416,16 @@ export function createRunner(options: RunnerOptions): Runner {
     },
 
     async recover() {
-      let count = 0;
-      let cursor: string | undefined;
-      do {
-        const page = await store.list({ status: "running", limit: 200, ...(cursor === undefined ? {} : { cursor }) });
-        const started: Promise<AdvanceOutcome>[] = [];
-        for (const summary of page.threads) {
-          if (closed) return count;
-          if (!agents.has(summary.agent ?? "") || queues.has(summary.id)) continue;
-          started.push(runner.advance(summary.id));
-        }
-        for (const outcome of await Promise.all(started)) if (outcome.result === "settled") count += 1;
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      return count;
+      const outcomes = await Promise.all(await startRecovery());
+      return outcomes.filter((outcome) => outcome.result === "settled").length;
     },
 
     async start() {
       if (sweepTimer || closed) return;
+      // A sweep starts the advances it finds and does not wait for them to finish (a long step must
+      // not hold up the next sweep); it waits only for a free slot when RECOVERY_CONCURRENCY run.
       const sweep = () => {
-        runner.recover().then(
+        startRecovery().then(
           () => {
             if (!closed) sweepTimer = setTimeout(sweep, sweepIntervalMs).unref();
           },

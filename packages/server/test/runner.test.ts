@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { LeaseLostError } from "agentfold";
+import { z } from "zod";
+import { defineAgent, defineTool, doneForNow, LeaseLostError, type Model } from "agentfold";
 import { createMemoryStore, ScriptedModel } from "agentfold/testing";
 import { createRunner } from "../src/index.ts";
 import { createTestAgents, createTestModel } from "./support/test-agent.ts";
@@ -105,6 +106,94 @@ describe("runner", () => {
     assert.equal((await settled).thread?.status, "done");
     assert.equal(divideRuns.size, 1);
     await assert.rejects(runner.change(thread.id, (current, agent) => agent.approve(current, callId)), /not pending/);
+  });
+
+  it("change() that answered thread_busy never applies the change later", async () => {
+    const { calculator } = createTestAgents();
+    const store = createMemoryStore();
+    const inner = createTestModel();
+    let slow = false;
+    const model: Model = {
+      specificationVersion: "v1",
+      id: inner.id,
+      generate: async (request) => {
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 200));
+        return inner.generate(request);
+      },
+    };
+    // Another process takes the lease the moment this one lets go of it after the approval's step, for 120 ms:
+    // longer than what is left of the message's 300 ms wait, shorter than a fresh wait.
+    let steal = false;
+    const release = store.releaseLease.bind(store);
+    store.releaseLease = async (lease) => {
+      await release(lease);
+      if (steal) {
+        steal = false;
+        await store.acquireLease(lease.threadId, "other-process", 120);
+      }
+    };
+    const runner = createRunner({ store, agents: [calculator], model, leaseWaitMs: 300, onError: () => {} });
+    const thread = calculator.start("divide");
+    await store.create(thread);
+    const callId = (await runner.advance(thread.id)).thread!.pending[0]!.callId;
+    slow = true;
+    steal = true;
+    const approval = await runner.change(thread.id, (current, agent) => agent.approve(current, callId, { actor: "alice" }));
+    const message = runner.change(thread.id, (current, agent) => agent.message(current, "and now 6 by 2", { actor: "bob" }));
+    await assert.rejects(message, (error: Error & { code?: string }) => error.code === "thread_busy");
+    await approval.settled;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stored = (await store.load(thread.id))!;
+    assert.equal(stored.status, "done");
+    assert.ok(!stored.events.some((event) => event.type === "user_input" && event.actor === "bob"), "the refused message was not applied");
+    await runner.close();
+  });
+
+  it("recover() advances at most 8 threads at once; a sweep does not wait for a long step", async () => {
+    let active = 0;
+    let peak = 0;
+    const slowWork = defineTool({
+      intent: "work",
+      description: "slow work",
+      args: z.object({ ms: z.number() }),
+      idempotent: true,
+      run: async ({ ms }) => {
+        active += 1;
+        peak = Math.max(peak, active);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        active -= 1;
+        return "ok";
+      },
+    });
+    const worker = defineAgent({ name: "worker", tools: [slowWork, doneForNow()] });
+    const model = new ScriptedModel([
+      (request: { messages: readonly { content: string }[] }) => ({ intent: "work", ms: request.messages.some((message) => message.content.includes("long job")) ? 1500 : 30 }),
+      { intent: "done_for_now", message: "done" },
+    ]);
+    const store = createMemoryStore();
+    const ids: string[] = [];
+    for (let index = 0; index < 20; index++) {
+      const thread = worker.start(`short ${index}`);
+      ids.push(thread.id);
+      await store.create(thread);
+    }
+    const runner = createRunner({ store, agents: [worker], model, onError: () => {} });
+    assert.equal(await runner.recover(), 20);
+    assert.equal(peak, 8);
+    for (const id of ids) assert.equal((await store.load(id))?.status, "done");
+
+    const long = worker.start("long job");
+    await store.create(long);
+    const sweeping = createRunner({ store, agents: [worker], model, sweepIntervalMs: 50, onError: () => {} });
+    await sweeping.start();
+    while ((await store.load(long.id))?.lastEvent?.type !== "tool_started") await new Promise((resolve) => setTimeout(resolve, 10));
+    const later = worker.start("short, started after the slow one");
+    await store.create(later);
+    const started = Date.now();
+    while ((await store.load(later.id))?.status !== "done" && Date.now() - started < 1000) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal((await store.load(later.id))?.status, "done", "the next sweep picked it up while the long step ran");
+    assert.equal((await store.load(long.id))?.status, "running");
+    await sweeping.close();
   });
 
   it("records a failed event when the runner cannot go on (a model script ran out)", async () => {
