@@ -120,7 +120,12 @@ export const listRoute = createRoute({
   request: {
     query: z.object({
       status: z.enum(statuses).optional(),
-      agent: z.string().min(1).max(100).optional(),
+      agent: z
+        .string()
+        .min(1)
+        .max(100)
+        .regex(/^[^\u0000-\u001f\u007f]*$/, "must be an agent name, without control characters")
+        .optional(),
       limit: z.coerce.number().int().min(1).max(1000).optional(),
       cursor: z.string().min(1).max(200).optional(),
     }),

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { InvalidInputError } from "agentfold";
 import { createMemoryStore } from "agentfold/testing";
+import { createPostgresStore, createSqliteStore } from "@agentfold/stores";
+import pg from "pg";
 import { createServer } from "../src/index.ts";
 import { appFetcher, get, post } from "./support/http.ts";
 import { createTestAgents, createTestModel } from "./support/test-agent.ts";
+
+const postgresUrl = process.env.AGENTFOLD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 function setup(options: { apiKeys?: string } = {}) {
   const agents = createTestAgents();
@@ -260,10 +265,36 @@ describe("HTTP API: list", () => {
 
   it("rejects bad list queries with 400", async () => {
     const { fetch } = setup();
-    for (const query of ["status=sleeping", "limit=0", "limit=1001", "limit=abc", "limit=1.5", "cursor=garbage"]) {
+    for (const query of ["status=sleeping", "limit=0", "limit=1001", "limit=abc", "limit=1.5", "cursor=garbage", "agent=%00", "agent=a%0Ab"]) {
       const response = await get(fetch, `/v1/threads?${query}`);
       assert.equal(response.status, 400, query);
       assert.ok(response.body.error.message, query);
+    }
+  });
+
+  it("bad list queries are 400 on SQLite and Postgres too, never a database error", async () => {
+    const schema = `agentfold_server_list_${process.pid}_${Date.now().toString(36)}`;
+    const stores = [createSqliteStore({ path: ":memory:" }), await createPostgresStore({ connectionString: postgresUrl, schema })];
+    try {
+      for (const store of stores) {
+        const { app } = createServer({ store, agents: [createTestAgents().calculator], model: createTestModel(), apiKeys: false, onError: () => {} });
+        const fetch = appFetcher(app);
+        const cursor = (key: string) => encodeURIComponent(Buffer.from(`k${key}`).toString("base64url"));
+        for (const query of [`cursor=${cursor("9999999999999999999")}`, `cursor=${cursor("9223372036854775808")}`, "agent=%00", "agent=calc%00"]) {
+          const response = await get(fetch, `/v1/threads?${query}`);
+          assert.equal(response.status, 400, `${query}: ${JSON.stringify(response.body)}`);
+          assert.equal(response.body.error.code, "invalid_request");
+        }
+        assert.equal((await get(fetch, `/v1/threads?cursor=${cursor("9223372036854775807")}`)).status, 200);
+        // Below the route's checks, the store refuses too (the CLI and other callers go straight to it).
+        await assert.rejects(store.list({ agent: "\u0000" }), InvalidInputError);
+      }
+    } finally {
+      for (const store of stores) await store.close();
+      const client = new pg.Client({ connectionString: postgresUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
     }
   });
 });

@@ -9,6 +9,7 @@
  */
 import {
   ConfigurationError,
+  InvalidInputError,
   LeaseLostError,
   ThreadExistsError,
   ThreadNotFoundError,
@@ -23,6 +24,7 @@ import pg from "pg";
 import { migratePostgres, quoteSchema } from "./postgres-migrations.ts";
 import {
   checkExpectedVersion,
+  checkListFilters,
   checkTtl,
   decodeCursor,
   encodeCursor,
@@ -73,6 +75,23 @@ function connectionError(error: unknown, options: PostgresStoreOptions): unknown
   return error;
 }
 
+/**
+ * Postgres's "this value is not acceptable" errors are the caller's input (an id with a NUL byte, a
+ * number out of range), not a fault of the store: an `InvalidInputError` (HTTP 400), never a 500.
+ */
+const INVALID_VALUE_CODES: Readonly<Record<string, string>> = {
+  "22003": "a number is out of range",
+  "22021": "text contains a byte Postgres cannot store (such as NUL)",
+  "22P02": "a value has the wrong form",
+};
+
+function inputError(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  const what = code === undefined ? undefined : INVALID_VALUE_CODES[code];
+  if (what === undefined) return error;
+  return new InvalidInputError(`Invalid input: ${what} (${(error as Error).message}). Check the ids, filters and cursor you passed.`, { cause: error });
+}
+
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
 
 /**
@@ -106,7 +125,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   let closed = false;
   const query = async <Row extends pg.QueryResultRow>(text: string, values: unknown[]) => {
     if (closed) throw new ConfigurationError("This Postgres store was closed; create a new one to keep using it.");
-    return (await pool.query<Row>(text, values)).rows;
+    try {
+      return (await pool.query<Row>(text, values)).rows;
+    } catch (error) {
+      throw inputError(error);
+    }
   };
   const exists = async (threadId: string) =>
     (await query(`SELECT 1 FROM ${threads} WHERE id = $1`, [threadId])).length > 0;
@@ -216,6 +239,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async list(listQuery: ThreadListQuery = {}) {
       const limit = listLimit(listQuery);
+      checkListFilters(listQuery);
       const conditions: string[] = [];
       const values: unknown[] = [];
       const add = (condition: string, value: unknown) => {
@@ -224,7 +248,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       };
       if (listQuery.status !== undefined) add("status = ?", listQuery.status);
       if (listQuery.agent !== undefined) add("agent = ?", listQuery.agent);
-      if (listQuery.cursor !== undefined) add("key < ?::bigint", decodeCursor(listQuery.cursor));
+      if (listQuery.cursor !== undefined) add("key < ?::bigint", decodeCursor(listQuery.cursor).toString());
       values.push(limit + 1);
       const rows = await query<SummaryRow>(
         `SELECT key, id, agent, status, version, created_at, updated_at FROM ${threads}

@@ -25,6 +25,7 @@ import {
 } from "agentfold";
 import {
   checkExpectedVersion,
+  checkListFilters,
   checkTtl,
   decodeCursor,
   encodeCursor,
@@ -327,11 +328,12 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
     async list(query: ThreadListQuery = {}) {
       open();
       const limit = listLimit(query);
+      checkListFilters(query);
       const conditions: string[] = [];
       const values: SQLInputValue[] = [];
       if (query.status !== undefined) conditions.push("status = ?"), values.push(query.status);
       if (query.agent !== undefined) conditions.push("agent = ?"), values.push(query.agent);
-      if (query.cursor !== undefined) conditions.push("key < ?"), values.push(Number(decodeCursor(query.cursor)));
+      if (query.cursor !== undefined) conditions.push("key < ?"), values.push(decodeCursor(query.cursor));
       const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
       const sql = `SELECT * FROM threads ${where} ORDER BY key DESC LIMIT ?`;
       let statement = listStatements.get(sql);

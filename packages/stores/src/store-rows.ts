@@ -27,16 +27,33 @@ export function encodeCursor(key: number | bigint | string): string {
   return Buffer.from(`${CURSOR_PREFIX}${key}`).toString("base64url");
 }
 
+/** The largest creation sequence number: SQLite's INTEGER and Postgres's bigint are both 64-bit signed. */
+const MAX_KEY = 2n ** 63n - 1n;
+
 /** The creation sequence number a cursor points after, or an `InvalidInputError`. */
-export function decodeCursor(cursor: string): string {
-  const decoded = Buffer.from(cursor, "base64url").toString();
+export function decodeCursor(cursor: string): bigint {
+  const decoded = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString() : "";
   const key = decoded.slice(CURSOR_PREFIX.length);
-  if (!decoded.startsWith(CURSOR_PREFIX) || !/^[1-9][0-9]{0,18}$/.test(key)) {
+  if (!decoded.startsWith(CURSOR_PREFIX) || !/^[1-9][0-9]{0,18}$/.test(key) || BigInt(key) > MAX_KEY) {
     throw new InvalidInputError(
       `Invalid cursor ${JSON.stringify(cursor)}: pass the nextCursor of the previous page unchanged, or no cursor for the first page.`,
     );
   }
-  return key;
+  return BigInt(key);
+}
+
+/** Control characters (NUL included) never occur in agent names or statuses; Postgres cannot even compare NUL. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** Checks the `status` and `agent` filters of a list query: strings without control characters. */
+export function checkListFilters(query: ThreadListQuery): void {
+  for (const name of ["status", "agent"] as const) {
+    const value = query[name];
+    if (value === undefined) continue;
+    if (typeof value !== "string" || CONTROL_CHARACTER.test(value)) {
+      throw new InvalidInputError(`The ${name} filter must be text without control characters, got ${JSON.stringify(value)}.`);
+    }
+  }
 }
 
 /** Checks `expectedVersion` against the thread the caller passed (not the stored one). */

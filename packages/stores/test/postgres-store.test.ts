@@ -1,6 +1,6 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigurationError, LeaseLostError, Thread, VersionConflictError, type ThreadStore } from "agentfold";
+import { ConfigurationError, InvalidInputError, LeaseLostError, Thread, VersionConflictError, type ThreadStore } from "agentfold";
 import { createPostgresStore, createStore, POSTGRES_MIGRATIONS } from "@agentfold/stores";
 import pg from "pg";
 import { dropSchemas, freshSchema, postgresUrl } from "./postgres-test-database.ts";
@@ -33,6 +33,29 @@ describe("Postgres store", () => {
       POSTGRES_MIGRATIONS.map((migration) => migration.version),
     );
     await Promise.all(stores.map((store) => store.close()));
+  });
+
+  it("answers bad list and load input with InvalidInputError, never a database error", async () => {
+    const store = await createPostgresStore({ connectionString: postgresUrl, schema: freshSchema() });
+    try {
+      await store.create(Thread.start("one", { agent: "calculator" }));
+      const invalid = (pattern: RegExp) => (error: unknown) => error instanceof InvalidInputError && pattern.test(error.message);
+      // 19 digits: past the largest bigint (Postgres would answer 22003).
+      for (const key of ["9999999999999999999", "9223372036854775808"]) {
+        await assert.rejects(store.list({ cursor: Buffer.from(`k${key}`).toString("base64url") }), invalid(/pass the nextCursor of the previous page/));
+      }
+      const largest = await store.list({ cursor: Buffer.from("k9223372036854775807").toString("base64url") });
+      assert.equal(largest.threads.length, 1);
+      // NUL (Postgres would answer 22021) and other control characters.
+      for (const agent of ["\u0000", "calc\u0000ulator", "calc\nulator"]) {
+        await assert.rejects(store.list({ agent }), invalid(/agent filter must be text without control characters/));
+      }
+      await assert.rejects(store.list({ status: "done\u0000" as "done" }), invalid(/status filter/));
+      await assert.rejects(store.load("thr_\u0000"), invalid(/Invalid input: text contains a byte Postgres cannot store/));
+      assert.equal((await store.list({ agent: "calculé" })).threads.length, 0);
+    } finally {
+      await store.close();
+    }
   });
 
   it("lets exactly one append win when two processes race with the same expectedVersion", async () => {

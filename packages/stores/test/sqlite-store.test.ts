@@ -6,7 +6,8 @@ import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
 import assert from "node:assert/strict";
-import { ConfigurationError, Thread, VersionConflictError, type NewEvent } from "agentfold";
+import { ConfigurationError, InvalidInputError, Thread, VersionConflictError, type NewEvent } from "agentfold";
+import { createMemoryStore } from "agentfold/testing";
 import { createSqliteStore, createStore } from "@agentfold/stores";
 
 const run = promisify(execFile);
@@ -24,6 +25,21 @@ const toolResult = (index: number): NewEvent => ({
 });
 
 describe("SQLite store", () => {
+  it("rejects out-of-range cursors and control characters in filters with the same advice as the memory store", async () => {
+    const store = createSqliteStore({ path: ":memory:" });
+    await store.create(Thread.start("one", { agent: "calculator" }));
+    const invalid = (pattern: RegExp) => (error: unknown) => error instanceof InvalidInputError && pattern.test(error.message);
+    const advice = /: pass the nextCursor of the previous page unchanged, or no cursor for the first page\.$/;
+    for (const key of ["9999999999999999999", "9223372036854775808"]) {
+      await assert.rejects(store.list({ cursor: Buffer.from(`k${key}`).toString("base64url") }), invalid(advice));
+    }
+    await assert.rejects(createMemoryStore().list({ cursor: "nope" }), invalid(advice));
+    assert.equal((await store.list({ cursor: Buffer.from("k9223372036854775807").toString("base64url") })).threads.length, 1);
+    await assert.rejects(store.list({ agent: "\u0000" }), invalid(/agent filter must be text without control characters/));
+    await assert.rejects(store.list({ status: "done\n" as "done" }), invalid(/status filter/));
+    await store.close();
+  });
+
   it("keeps threads across close and reopen", async () => {
     const path = freshPath();
     const first = createSqliteStore({ path });
