@@ -114,9 +114,18 @@ describe("without a terminal", () => {
     assert.equal(rendered.code, 0, rendered.stderr);
     assert.match(rendered.stdout, /── system \(\d+ tokens\) ──/);
     assert.match(rendered.stdout, /\d+ tokens in \d+ messages/);
-    const renderedJson = json<{ messages: Array<{ role: string; content: string }>; tokens: number }>(await runCli(["threads", "render", id, "--json"], { cwd: dir.path }));
+    assert.match(rendered.stdout, /\(mode: prompt, model: script:/);
+    type Rendered = { messages: Array<{ role: string; content: string }>; tokens: number; mode: string; model: string };
+    const renderedJson = json<Rendered>(await runCli(["threads", "render", id, "--json"], { cwd: dir.path }));
     assert.ok(renderedJson.tokens > 0);
     assert.ok(renderedJson.messages.some((message) => message.content.includes("can you divide 3 by 4") || message.content.includes("divide 3 by 0")));
+    assert.equal(renderedJson.mode, "prompt", "the scripted model the thread ran with renders in prompt mode");
+    // A model that prefers tool calling gets a different prompt (the tools go as tools, not as text); it is resolved, not called.
+    const asTools = json<Rendered>(
+      await runCli(["threads", "render", id, "--model", "openai:gpt-4o-mini", "--json"], { cwd: dir.path, env: { OPENAI_API_KEY: "sk-not-used" } }),
+    );
+    assert.deepEqual([asTools.mode, asTools.model], ["tools", "openai:gpt-4o-mini"]);
+    assert.ok(asTools.tokens < renderedJson.tokens, `${asTools.tokens} < ${renderedJson.tokens}`);
 
     const forked = await runCli(["fork", id, "--at", "1", "--json"], { cwd: dir.path });
     assert.equal(forked.code, 0, forked.stderr);

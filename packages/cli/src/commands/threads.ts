@@ -6,7 +6,7 @@ import { countTokens, type ThreadStatus } from "agentfold";
 import { CliError } from "../exit-codes.ts";
 import { paintStatus, printThreadState, printTimeline, threadSummary } from "../format-thread.ts";
 import type { CommandContext } from "./context.ts";
-import { agentForThread, carryFlags, loadThread, withStore, type StoreOptions } from "./shared.ts";
+import { agentForThread, carryFlags, loadThread, modelFor, withStore, type StoreOptions } from "./shared.ts";
 
 const statuses: readonly ThreadStatus[] = ["running", "awaiting_approval", "awaiting_human", "done", "failed", "canceled"];
 const dbOption = ["--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)"] as const;
@@ -113,31 +113,41 @@ Examples:
 
   threads
     .command("render")
-    .description("Print the exact model input the next step would send for a thread, and its token count. Never calls the model.")
+    .description(
+      "Print the exact model input the next step would send for a thread, and its token count, in the output mode of the model it would use. Never calls the model.",
+    )
     .argument("<thread>", "thread id")
     .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("-m, --model <spec>", "the model whose output mode to render for (else AGENTFOLD_MODEL, else the one the thread ran with)")
     .option(...dbOption)
-    .option("--json", "print { messages, tokens } as JSON")
+    .option("--json", "print { messages, tokens, mode, model } as JSON")
     .addHelpText(
       "after",
       `
+The output mode (prompt, json or tools) changes the prompt: it is the agent's own mode, else the
+model's default. The model is resolved, never called.
+
 Examples:
   $ agentfold threads render thr_abc123
+  $ agentfold threads render thr_abc123 --model openai:gpt-4o-mini
   $ agentfold threads render thr_abc123 --agents ./agent.ts --json`,
     )
-    .action(async (threadId: string, options: StoreOptions & { agents?: string }) => {
+    .action(async (threadId: string, options: StoreOptions & { agents?: string; model?: string }) => {
       const out = context.output(options.json);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(thread, options.agents, context.cwd);
-        const rendered = agent.render(thread);
-        if (out.json) return out.data({ messages: rendered.messages, tokens: rendered.tokens });
+        // The model the next step would use (as resume would pick it): it decides the output mode.
+        const { model } = await modelFor(options.model, context.env, context.cwd, thread);
+        const mode = agent.mode ?? model.defaultMode ?? "prompt";
+        const rendered = agent.render(thread, { model });
+        if (out.json) return out.data({ messages: rendered.messages, tokens: rendered.tokens, mode, model: model.id });
         for (const message of rendered.messages) {
           out.line(out.paint("bold", `── ${message.role} (${countTokens(message.content)} tokens) ──`));
           out.line(message.content);
           out.line();
         }
-        out.line(out.paint("bold", `${rendered.tokens} tokens in ${rendered.messages.length} messages`));
+        out.line(out.paint("bold", `${rendered.tokens} tokens in ${rendered.messages.length} messages`) + out.paint("gray", `  (mode: ${mode}, model: ${model.id})`));
       });
     });
 
