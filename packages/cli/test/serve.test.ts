@@ -5,6 +5,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { isLoopback } from "../src/commands/serve.ts";
 import { bin, calculatorModule, cleanEnv, fixtures, json, runCli, tempDir } from "./helpers.ts";
 
 describe("agentfold serve", () => {
@@ -67,6 +68,45 @@ describe("agentfold serve", () => {
       child.kill("SIGTERM");
     }
     assert.equal(await exited, 0, stderr);
+  });
+
+  test("a non-loopback --host needs API keys or --no-auth", async () => {
+    const db = join(dir.path, "auth.db");
+    const base = ["serve", "--agents", calculatorModule, "--db", db, "--port", "0", "--model", `script:${join(fixtures, "divide.json")}`, "--json", "--no-ui"];
+    const refused = await runCli([...base, "--host", "0.0.0.0"], { cwd: dir.path });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(json<{ error: { message: string } }>(refused).error.message, /Refusing to serve on 0\.0\.0\.0 without API keys.*AGENTFOLD_API_KEYS="name:key".*--no-auth/);
+    const conflicting = await runCli([...base, "--host", "0.0.0.0", "--no-auth"], { cwd: dir.path, env: { AGENTFOLD_API_KEYS: "admin:admin-secret-key" } });
+    assert.equal(conflicting.code, 2);
+
+    for (const [extra, env, expected] of [
+      [["--no-auth"], {}, { auth: "none", status: 200 }],
+      [[], { AGENTFOLD_API_KEYS: "admin:admin-secret-key" }, { auth: "API keys", status: 401 }],
+    ] as const) {
+      const child = spawn(process.execPath, [bin, ...base, "--host", "0.0.0.0", ...extra], { cwd: dir.path, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => (stdout += chunk));
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      try {
+        const started = Date.now();
+        while (!stdout.trim().endsWith("}")) {
+          if (Date.now() - started > 15_000 || child.exitCode !== null) throw new Error(`serve did not start:\n${stdout}\n${stderr}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const { url, auth } = JSON.parse(stdout) as { url: string; auth: string };
+        assert.equal(auth, expected.auth);
+        const port = new URL(url).port;
+        assert.equal((await fetch(`http://127.0.0.1:${port}/v1/threads`)).status, expected.status);
+      } finally {
+        child.kill("SIGTERM");
+      }
+      assert.equal(await exited, 0, stderr);
+    }
+    // Loopback stays open by default.
+    for (const host of ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"]) assert.ok(isLoopback(host), host);
+    for (const host of ["0.0.0.0", "::", "192.168.1.5", "example.com"]) assert.ok(!isLoopback(host), host);
   });
 
   test("a port that is not a number is a usage error", async () => {

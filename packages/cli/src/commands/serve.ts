@@ -1,6 +1,7 @@
 /**
  * `agentfold serve`: the HTTP API of DESIGN.md for the agents of a module, on a store and a model.
  */
+import { isIP } from "node:net";
 import type { Command } from "commander";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { loadAgentModule, parseTarget, pickAgent } from "../load-agents.ts";
@@ -17,6 +18,34 @@ interface ServeOptions {
   model?: string;
   json?: boolean;
   ui: boolean;
+  /** `--no-auth`: serve a non-loopback host without API keys, on purpose. */
+  auth: boolean;
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (bare === "localhost" || bare.endsWith(".localhost")) return true;
+  if (isIP(bare) === 4) return bare.startsWith("127.");
+  if (isIP(bare) === 6) return bare === "::1" || bare.startsWith("::ffff:127.");
+  return false;
+}
+
+/**
+ * Without API keys anyone who can reach the port can launch agents and approve their calls: that is
+ * the default on loopback only. Elsewhere, keys or an explicit `--no-auth`.
+ */
+function checkAuth(host: string, keys: string | undefined, auth: boolean): void {
+  const hasKeys = keys !== undefined && keys.trim() !== "";
+  if (!auth && hasKeys) {
+    throw new CliError("--no-auth conflicts with AGENTFOLD_API_KEYS, which is set: drop --no-auth to require the keys, or unset AGENTFOLD_API_KEYS.");
+  }
+  if (hasKeys || !auth || isLoopback(host)) return;
+  throw new CliError(
+    `Refusing to serve on ${host} without API keys: anyone who can reach it could launch agents and approve their tool calls. ` +
+      `Set AGENTFOLD_API_KEYS="name:key" (several: "alice:<key>,ci:<key2>"; e.g. AGENTFOLD_API_KEYS="admin:$(openssl rand -hex 24)") to require "Authorization: Bearer <key>", ` +
+      `or pass --no-auth if something in front of the server already authenticates requests.`,
+  );
 }
 
 function parsePort(text: string): number {
@@ -52,19 +81,24 @@ export function registerServeCommand(program: Command, context: CommandContext):
     .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the default model)")
     .option("--json", "print { url } as JSON once listening")
     .option("--no-ui", "do not serve the web inbox at /")
+    .option("--no-auth", "allow a non-loopback --host without AGENTFOLD_API_KEYS (something in front of the server authenticates)")
     .addHelpText(
       "after",
       `
-API keys: set AGENTFOLD_API_KEYS="name:key,other:key2" to require bearer tokens.
+API keys: set AGENTFOLD_API_KEYS="name:key,other:key2" to require bearer tokens. Without keys the
+server answers anyone who can reach it, so a --host other than loopback needs keys or --no-auth.
 
 Examples:
   $ agentfold serve --agents examples/calculator/agent.ts
   $ agentfold serve --agents ./agents.ts --db postgres://postgres@127.0.0.1:5432/agents --port 8080 --model openai:gpt-4o-mini
+  $ AGENTFOLD_API_KEYS="admin:$(openssl rand -hex 24)" agentfold serve --agents ./agents.ts --host 0.0.0.0
   $ curl -s localhost:3000/v1/threads -d '{"agent":"calculator","message":"divide 3 by 4"}' -H 'content-type: application/json'`,
     )
     .action(async (options: ServeOptions) => {
       const out = context.output(options.json);
       const port = parsePort(options.port);
+      const keys = context.env.AGENTFOLD_API_KEYS;
+      checkAuth(options.host, keys, options.auth);
       // Loaded only for this command: the HTTP stack is not needed elsewhere.
       const { startServer } = await import("@agentfold/server");
       const { webInbox } = await import("@agentfold/web");
@@ -78,15 +112,16 @@ Examples:
       try {
         // The module's own extensions (channels, schedules) and the web inbox at `/`.
         const extensions = [...loaded.extensions, ...(options.ui ? [webInbox()] : [])];
-        running = await startServer({ store, agents, model, port, hostname: options.host, extensions });
+        running = await startServer({ store, agents, model, port, hostname: options.host, extensions, apiKeys: options.auth && keys ? keys : false });
       } catch (error) {
         await store.close();
         throw error;
       }
       const url = running.url;
-      if (out.json) out.data({ url, agents: agents.map((agent) => agent.name), db: redact(spec) });
+      const auth = options.auth && keys?.trim() ? "API keys" : "none";
+      if (out.json) out.data({ url, agents: agents.map((agent) => agent.name), db: redact(spec), auth });
       else {
-        out.line(`${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)})`);
+        out.line(`${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)}; auth: ${auth})`);
         out.line(out.paint("gray", `  try: curl -s ${url}/healthz   ·   OpenAPI: ${url}/openapi.json   ·   Ctrl-C stops`));
       }
       await untilSignal();
