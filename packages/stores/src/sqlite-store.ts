@@ -140,7 +140,7 @@ interface QueuedWrite {
  * concurrency one fsync covers many appends; a lone write waits one `setImmediate`. Each promise
  * settles only after the COMMIT, so nothing is acknowledged before it is durable.
  */
-function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promise<T> {
+export function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promise<T> {
   let queue: QueuedWrite[] = [];
   let scheduled = false;
 
@@ -157,8 +157,14 @@ function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promise<T> {
           outcomes.push({ ok: true, value: item.work() });
           db.exec("RELEASE queued_write");
         } catch (error) {
-          db.exec("ROLLBACK TO queued_write");
-          db.exec("RELEASE queued_write");
+          try {
+            db.exec("ROLLBACK TO queued_write");
+            db.exec("RELEASE queued_write");
+          } catch {
+            // SQLite rolled the whole transaction back itself (a full disk, an I/O error): the savepoint
+            // is gone and so are the batch's earlier writes. Fail the batch with the cause, not with "no such savepoint".
+            throw error;
+          }
           outcomes.push({ ok: false, error });
         }
       }

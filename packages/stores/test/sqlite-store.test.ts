@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { ConfigurationError, InvalidInputError, Thread, VersionConflictError, type NewEvent } from "agentfold";
 import { createMemoryStore } from "agentfold/testing";
 import { createSqliteStore, createStore } from "@agentfold/stores";
+import { createWriteQueue } from "../src/sqlite-store.ts";
 
 const run = promisify(execFile);
 const directory = mkdtempSync(join(tmpdir(), "agentfold-sqlite-"));
@@ -25,6 +26,28 @@ const toolResult = (index: number): NewEvent => ({
 });
 
 describe("SQLite store", () => {
+  it("a write that makes SQLite roll back the whole batch fails the batch with its own error", async () => {
+    const db = new DatabaseSync(":memory:");
+    db.exec("CREATE TABLE t (x INTEGER)");
+    const write = createWriteQueue(db);
+    const cause = new Error("disk full (simulated)");
+    const results = await Promise.allSettled([
+      write(() => db.exec("INSERT INTO t VALUES (1)")),
+      write(() => {
+        // What SQLite does on some errors (SQLITE_FULL, SQLITE_IOERR): the transaction is gone.
+        db.exec("ROLLBACK");
+        throw cause;
+      }),
+    ]);
+    assert.deepEqual(results.map((result) => result.status), ["rejected", "rejected"]);
+    for (const result of results) assert.equal((result as PromiseRejectedResult).reason, cause);
+    assert.equal(db.prepare("SELECT count(*) AS n FROM t").get()?.n, 0, "nothing of the batch was acknowledged or kept");
+    assert.equal(db.isTransaction, false);
+    await write(() => db.exec("INSERT INTO t VALUES (2)"));
+    assert.equal(db.prepare("SELECT count(*) AS n FROM t").get()?.n, 1, "the queue keeps working");
+    db.close();
+  });
+
   it("rejects out-of-range cursors and control characters in filters with the same advice as the memory store", async () => {
     const store = createSqliteStore({ path: ":memory:" });
     await store.create(Thread.start("one", { agent: "calculator" }));
