@@ -58,6 +58,7 @@ export { eventSchema, eventTypes, type Event, type EventType, type EventOf, type
 export {
   reduceThreadState,
   statusOf,
+  threadStatuses,
   emptyThreadState,
   type ThreadStatus,
   type ThreadState,

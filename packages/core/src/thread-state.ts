@@ -8,7 +8,10 @@
 import { InternalError } from "./errors.ts";
 import type { Event, EventOf, JsonValue, ToolCall } from "./events.ts";
 
-export type ThreadStatus = "running" | "awaiting_approval" | "awaiting_human" | "done" | "failed" | "canceled";
+/** Every status a thread can have, in the order of a thread's life. */
+export const threadStatuses = ["running", "awaiting_approval", "awaiting_human", "done", "failed", "canceled"] as const;
+
+export type ThreadStatus = (typeof threadStatuses)[number];
 
 /** Where one call of a model decision stands until it is settled (result, error, rejection…). */
 export type CallPhase =

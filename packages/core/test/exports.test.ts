@@ -13,7 +13,7 @@ test("the main entry exports exactly this list", () => {
     "defineAgent", "defineTool", "describeError", "doneForNow", "dropOldestEvents", "emptyThreadState", "eventSchema",
     "eventTypes", "hashArgs", "holdLease", "intentSpecs", "newId", "nextAction", "nextStepSchema", "parseJsonLenient",
     "parseModelOutput", "reduceThreadState", "requestHumanInput", "resumeChild", "sha256Hex", "statusOf",
-    "systemClock", "toJson", "toYaml", "version", "xmlContext",
+    "systemClock", "threadStatuses", "toJson", "toYaml", "version", "xmlContext",
   ]);
 });
 

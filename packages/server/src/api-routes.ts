@@ -3,7 +3,7 @@
  * generate `/openapi.json`, so the document cannot drift from what the server accepts.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { eventTypes } from "agentfold";
+import { eventTypes, threadStatuses } from "agentfold";
 
 /** Ids the server makes look like `thr_3f9c…`; child threads add `.call_…`. Anything else is a 400. */
 export const idPattern = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$/;
@@ -20,15 +20,15 @@ const callId = z
 export const threadParams = z.object({ id: threadId });
 export const callParams = z.object({ id: threadId, callId });
 
-const statuses = ["running", "awaiting_approval", "awaiting_human", "done", "failed", "canceled"] as const;
 
 const waitQuery = z.object({
-  wait: z.coerce
-    .number()
-    .min(0)
-    .max(600)
-    .optional()
-    .openapi({ description: "Seconds to wait for the thread to pause or finish (default 30; 0 answers at once with 202)." }),
+  wait: z
+    .preprocess(
+      // `?wait=` (empty) means the default, not 0.
+      (value) => (value === "" ? undefined : value),
+      z.coerce.number().min(0).max(600).optional(),
+    )
+    .openapi({ type: "number", minimum: 0, maximum: 600, description: "Seconds to wait for the thread to pause or finish (default 30; 0 answers at once with 202)." }),
 });
 
 const jsonObject = z.record(z.string(), z.unknown());
@@ -45,7 +45,7 @@ export const threadView = z
   .object({
     id: z.string(),
     agent: z.string().nullable(),
-    status: z.enum(statuses),
+    status: z.enum(threadStatuses),
     version: z.number().int().openapi({ description: "The number of events." }),
     metadata: jsonObject,
     events: z.array(eventView),
@@ -119,7 +119,7 @@ export const listRoute = createRoute({
   summary: "List threads, newest first",
   request: {
     query: z.object({
-      status: z.enum(statuses).optional(),
+      status: z.enum(threadStatuses).optional(),
       agent: z
         .string()
         .min(1)
@@ -137,7 +137,7 @@ export const listRoute = createRoute({
           z.object({
             id: z.string(),
             agent: z.string().nullable(),
-            status: z.enum(statuses),
+            status: z.enum(threadStatuses),
             version: z.number().int(),
             createdAt: z.string(),
             updatedAt: z.string(),

@@ -87,10 +87,8 @@ function viewOf(thread: Thread): ThreadView {
   };
 }
 
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref?.();
-  });
+// Not unref'd: a request waiting for its thread keeps the process alive until it is answered.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Creates the HTTP API. The runner is not started: call `runner.start()` to recover threads left
@@ -203,8 +201,9 @@ export function createServer(options: ServerOptions): Server {
     }
   }
 
+  /** 200 once the thread waits or is finished, 202 while it still runs. */
   function respond(c: Context<Env>, thread: Thread) {
-    return thread.status === "running" ? c.json(viewOf(thread), 202) : c.json(viewOf(thread), 200);
+    return c.json(viewOf(thread), thread.status === "running" ? 202 : 200);
   }
 
   /** Applies a person's change through the runner, then answers like a launch. */
@@ -251,7 +250,7 @@ export function createServer(options: ServerOptions): Server {
     });
     const result = await launch(thread, wait);
     c.header("Location", `/v1/threads/${result.id}`);
-    return result.status === "running" ? c.json(viewOf(result), 202) : c.json(viewOf(result), 200);
+    return respond(c, result);
   });
 
   app.openapi(listRoute, async (c) => {

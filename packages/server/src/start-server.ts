@@ -62,16 +62,27 @@ export async function resolveServerModel(spec: string): Promise<Model> {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const ownsStore = typeof options.store === "string";
   const store = typeof options.store === "string" ? await createStore(options.store) : options.store;
-  const model = typeof options.model === "string" ? await resolveServerModel(options.model) : options.model;
-  const { port = 3000, hostname = "127.0.0.1", ...rest } = options;
-  const server = createServer({ ...rest, store, model });
+  let server: Server | undefined;
   let listener: ServerType | undefined;
-  const address = await new Promise<AddressInfo>((resolve, reject) => {
-    listener = serve({ fetch: server.app.fetch, port, hostname }, resolve);
-    listener.once("error", reject);
-  });
-  await server.runner.start();
-  for (const extension of options.extensions ?? []) await extension.start?.();
+  let address: AddressInfo;
+  try {
+    const model = typeof options.model === "string" ? await resolveServerModel(options.model) : options.model;
+    const { port = 3000, hostname = "127.0.0.1", ...rest } = options;
+    const created = (server = createServer({ ...rest, store, model }));
+    address = await new Promise<AddressInfo>((resolve, reject) => {
+      listener = serve({ fetch: created.app.fetch, port, hostname }, resolve);
+      listener.once("error", reject);
+    });
+    await created.runner.start();
+    for (const extension of options.extensions ?? []) await extension.start?.();
+  } catch (error) {
+    // A failed start leaves nothing open: no listener, no runner, and no store this opened.
+    const opened = listener;
+    if (opened?.listening) await new Promise<void>((resolve) => opened.close(() => resolve()));
+    await server?.runner.close().catch(() => {});
+    if (ownsStore) await store.close().catch(() => {});
+    throw error;
+  }
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     ...server,

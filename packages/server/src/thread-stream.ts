@@ -19,6 +19,21 @@ export interface ThreadStreamOptions {
   keepAliveMs: number;
 }
 
+/** Whether only a new message can change the thread (done, failed, canceled). */
+const settledStatuses = new Set(["done", "failed", "canceled"]);
+
+/**
+ * How long to wait before looking at the store again, after `idle` looks that found nothing new.
+ * Appends by this process arrive at once through the runner; polling only catches other processes'.
+ * So it backs off: a running thread up to 4 intervals, a waiting one up to 8 (a person acts, possibly
+ * through another server), a finished one up to 40 (10 s by default): only a message reopens it, and
+ * it is still seen.
+ */
+export function pollDelay(status: string | undefined, idle: number, intervalMs: number): number {
+  const cap = status === "running" ? 4 : status !== undefined && settledStatuses.has(status) ? 40 : 8;
+  return intervalMs * Math.min(cap, 2 ** idle);
+}
+
 /** Writes events to `stream` until the client goes away. */
 export async function streamThread(stream: SSEStreamingApi, options: ThreadStreamOptions): Promise<void> {
   const { store, runner, threadId } = options;
@@ -35,6 +50,7 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
     wake?.();
   });
   let lastWrite = Date.now();
+  let idle = 0;
   try {
     let thread = await store.load(threadId);
     while (!aborted) {
@@ -47,16 +63,24 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
         lastWrite = Date.now();
       }
       if (aborted) break;
+      let woken = false;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.pollIntervalMs);
+        const timer = setTimeout(resolve, pollDelay(thread?.status, idle, options.pollIntervalMs));
         wake = () => {
+          woken = true;
           clearTimeout(timer);
           resolve();
         };
       });
       wake = undefined;
       if (aborted) break;
-      if (!latest || latest.version <= sent) thread = await store.load(threadId);
+      if (woken && latest && latest.version > sent) {
+        idle = 0;
+      } else {
+        const loaded = await store.load(threadId);
+        idle = loaded && thread && loaded.version > thread.version ? 0 : idle + 1;
+        thread = loaded;
+      }
       if (Date.now() - lastWrite >= options.keepAliveMs) {
         await stream.write(": keep-alive\n\n");
         lastWrite = Date.now();

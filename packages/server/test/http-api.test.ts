@@ -60,6 +60,14 @@ describe("HTTP API: launch and read", () => {
     assert.equal(read.body.status, "awaiting_approval");
   });
 
+  it("an empty ?wait= means the default wait, not 0", async () => {
+    const { fetch } = setup();
+    const launched = await post(fetch, "/v1/threads?wait=", { agent: "calculator", message: "divide 3 by 4" });
+    assert.equal(launched.status, 200, JSON.stringify(launched.body));
+    assert.equal(launched.body.status, "awaiting_approval");
+    assert.equal((await post(fetch, "/v1/threads?wait=soon", { agent: "calculator", message: "x" })).status, 400);
+  });
+
   it("answers 202 when the wait elapses with the thread still running", async () => {
     const agents = createTestAgents({ workMs: 400 });
     const { app } = createServer({ store: createMemoryStore(), agents: [agents.worker], model: createTestModel(), apiKeys: false });

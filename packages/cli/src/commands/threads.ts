@@ -2,13 +2,13 @@
  * `agentfold threads ls|show|render` and `agentfold fork`: read and branch stored threads.
  */
 import type { Command } from "commander";
-import { countTokens, type ThreadStatus } from "agentfold";
+import { countTokens, threadStatuses, type ThreadStatus } from "agentfold";
 import { CliError } from "../exit-codes.ts";
 import { paintStatus, printThreadState, printTimeline, threadSummary } from "../format-thread.ts";
 import type { CommandContext } from "./context.ts";
 import { agentForThread, carryFlags, loadThread, modelFor, withStore, type StoreOptions } from "./shared.ts";
 
-const statuses: readonly ThreadStatus[] = ["running", "awaiting_approval", "awaiting_human", "done", "failed", "canceled"];
+const statuses: readonly ThreadStatus[] = threadStatuses;
 const dbOption = ["--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)"] as const;
 
 interface ListOptions extends StoreOptions {
