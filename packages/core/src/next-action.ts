@@ -54,11 +54,18 @@ type Gate = "run" | "approve" | "ask" | "external" | "finish";
 /** A call's arguments as its tool receives them (defaults filled, transforms applied). */
 type Parsed = { ok: true; args: unknown } | { ok: false; message: string };
 
+// Open calls are immutable and the planner looks at them several times per step: parse each once.
+const parsedCalls = new WeakMap<OpenCall, { tool: AnyTool; parsed: Parsed }>();
+
 function parseArgs(call: OpenCall, tool: AnyTool): Parsed {
-  const parsed = tool.args.safeParse(call.runArgs);
-  return parsed.success
-    ? { ok: true, args: parsed.data }
-    : { ok: false, message: `The arguments of ${call.intent} are no longer valid for its tool: ${formatIssues(parsed.error.issues)}.` };
+  const cached = parsedCalls.get(call);
+  if (cached?.tool === tool) return cached.parsed;
+  const result = tool.args.safeParse(call.runArgs);
+  const parsed: Parsed = result.success
+    ? { ok: true, args: result.data }
+    : { ok: false, message: `The arguments of ${call.intent} are no longer valid for its tool: ${formatIssues(result.error.issues)}.` };
+  parsedCalls.set(call, { tool, parsed });
+  return parsed;
 }
 
 function gateOf(tool: AnyTool, args: unknown, thread: Thread): Gate {
