@@ -203,11 +203,13 @@ Scripted model with zero latency; HTTP over loopback; the server in its own proc
 | server RSS after ${LATENCY_SAMPLES} of them were resumed | ${results.rssMiB.after1000Resumes} MiB |
 | threads the runner holds in memory while idle | ${results.rssMiB.runnerActiveThreadsWhenIdle} |
 
-A resume is seven durable SQLite commits: the lease taken, the approval, \`tool_started\`, \`tool_result\`,
-the model's decision, \`done\`, the lease released. The server's RSS grows during the throughput run
+A resume is seven durable writes: the lease taken, the approval, \`tool_started\`, \`tool_result\`,
+the model's decision, \`done\`, the lease released. The SQLite store commits the writes queued in one
+turn of the event loop together (group commit), so under concurrency one fsync covers many of them;
+the \`:memory:\` column shows the server's own cost. The server's RSS grows during the throughput run
 partly because the scripted model records every request it receives (a test double); paused threads
-add nothing: the runner holds no per-thread state between tasks. \`node:sqlite\` commits synchronously, so on a file the
-fsync of each commit bounds throughput; the \`:memory:\` column shows the server's own cost.
+add nothing: the runner holds no per-thread state between tasks. The machine is shared: runs of this
+benchmark minutes apart have differed by up to 2×; compare columns within one run.
 `,
     );
     console.log(JSON.stringify(results, null, 2));
