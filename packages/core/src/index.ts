@@ -58,6 +58,7 @@ export { eventSchema, eventTypes, type Event, type EventType, type EventOf, type
 export {
   reduceThreadState,
   statusOf,
+  pendingItemOf,
   threadStatuses,
   emptyThreadState,
   type ThreadStatus,

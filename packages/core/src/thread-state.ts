@@ -127,6 +127,39 @@ export const emptyThreadState: ThreadState = Object.freeze({
   failedDecisionIndex: -1,
 });
 
+/**
+ * The pending item a request event opens, as `thread.pending` lists it; also useful to show a request
+ * after it was decided.
+ */
+export function pendingItemOf(event: EventOf<"approval_requested">): PendingApproval;
+export function pendingItemOf(event: EventOf<"human_request">): PendingQuestion;
+export function pendingItemOf(event: EventOf<"approval_requested"> | EventOf<"human_request">): PendingApproval | PendingQuestion;
+export function pendingItemOf(event: EventOf<"approval_requested"> | EventOf<"human_request">): PendingApproval | PendingQuestion {
+  if (event.type === "approval_requested") {
+    return {
+      kind: "approval",
+      callId: event.callId,
+      intent: event.intent,
+      args: event.args,
+      argsHash: event.argsHash,
+      ...(event.resolvedArgs === undefined ? {} : { resolvedArgs: event.resolvedArgs }),
+      since: event.at,
+    };
+  }
+  return {
+    kind: "question",
+    callId: event.callId,
+    reason: event.reason,
+    question: event.question,
+    urgency: event.urgency,
+    format: event.format,
+    since: event.at,
+    ...(event.context === undefined ? {} : { context: event.context }),
+    ...(event.choices === undefined ? {} : { choices: event.choices }),
+    ...(event.intent === undefined ? {} : { intent: event.intent }),
+  };
+}
+
 /** Derives the status from a folded state. */
 export function statusOf(state: ThreadState): ThreadStatus {
   if (state.terminal) return state.terminal;
@@ -215,18 +248,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
       return {
         ...state,
         openCalls: updateCall(state.openCalls, event.callId, { phase: "awaiting_approval" }),
-        pending: [
-          ...withoutCall(state.pending, event.callId),
-          {
-            kind: "approval",
-            callId: event.callId,
-            intent: event.intent,
-            args: event.args,
-            argsHash: event.argsHash,
-            ...(event.resolvedArgs === undefined ? {} : { resolvedArgs: event.resolvedArgs }),
-            since: event.at,
-          },
-        ],
+        pending: [...withoutCall(state.pending, event.callId), pendingItemOf(event)],
       };
     case "approval_decision": {
       if (!event.approved) return settle(state, event.callId);
@@ -276,25 +298,12 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
         stepsSinceInput: modelCall ? base.stepsSinceInput + 1 : base.stepsSinceInput,
       };
     }
-    case "human_request": {
-      const question: PendingQuestion = {
-        kind: "question",
-        callId: event.callId,
-        reason: event.reason,
-        question: event.question,
-        urgency: event.urgency,
-        format: event.format,
-        since: event.at,
-        ...(event.context === undefined ? {} : { context: event.context }),
-        ...(event.choices === undefined ? {} : { choices: event.choices }),
-        ...(event.intent === undefined ? {} : { intent: event.intent }),
-      };
+    case "human_request":
       return {
         ...state,
         openCalls: updateCall(state.openCalls, event.callId, { phase: "awaiting_human" }),
-        pending: [...withoutCall(state.pending, event.callId), question],
+        pending: [...withoutCall(state.pending, event.callId), pendingItemOf(event)],
       };
-    }
     case "human_response":
       return { ...reset(settle(state, event.callId)), stepsSinceInput: 0 };
     case "child_paused":

@@ -12,7 +12,7 @@ test("the main entry exports exactly this list", () => {
     "canonicalJson", "childThreadId", "countTokens", "createMemoryStore", "defaultEventRenderers", "defaultPrompt",
     "defineAgent", "defineTool", "describeError", "doneForNow", "dropOldestEvents", "emptyThreadState", "eventSchema",
     "eventTypes", "hashArgs", "holdLease", "intentSpecs", "newId", "nextAction", "nextStepSchema", "parseJsonLenient",
-    "parseModelOutput", "reduceThreadState", "requestHumanInput", "resumeChild", "sha256Hex", "statusOf",
+    "parseModelOutput", "pendingItemOf", "reduceThreadState", "requestHumanInput", "resumeChild", "sha256Hex", "statusOf",
     "systemClock", "threadStatuses", "toJson", "toYaml", "version", "xmlContext",
   ]);
 });

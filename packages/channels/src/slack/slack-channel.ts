@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { WebClient } from "@slack/web-api";
-import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
+import { ConfigurationError, pendingItemOf, type JsonValue, type Thread } from "agentfold";
 import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
 import { editModal, escapeMrkdwn, mention, pendingMessage, rejectModal, settledMessage, type ButtonValue } from "./slack-blocks.ts";
@@ -63,22 +63,7 @@ function requestedItem(thread: Thread, callId: string): DeliverableItem | undefi
   if (pending && pending.kind !== "child") return pending;
   for (let index = thread.events.length - 1; index >= 0; index--) {
     const event = thread.events[index]!;
-    if (event.type === "approval_requested" && event.callId === callId) {
-      return { kind: "approval", callId, intent: event.intent, args: event.args, argsHash: event.argsHash, since: event.at };
-    }
-    if (event.type === "human_request" && event.callId === callId) {
-      return {
-        kind: "question",
-        callId,
-        reason: event.reason,
-        question: event.question,
-        urgency: event.urgency,
-        format: event.format,
-        since: event.at,
-        ...(event.context === undefined ? {} : { context: event.context }),
-        ...(event.choices === undefined ? {} : { choices: event.choices }),
-      };
-    }
+    if ((event.type === "approval_requested" || event.type === "human_request") && event.callId === callId) return pendingItemOf(event);
   }
   return undefined;
 }
