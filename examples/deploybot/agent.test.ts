@@ -49,7 +49,7 @@ test("git tags are pre-fetched before the first model call", async () => {
   );
   // The model's very first request already contains them.
   const first = contextOf(model.requests[0]);
-  assert.match(first, /<list_git_tags_result>\n- tag: v1\.5\.0\n {2}commit: e13d5b0/);
+  assert.match(first, /<list_git_tags_result>\n- {tag: v1\.5\.0, commit: e13d5b0, date: 2026-01-12T09:03:00Z, message: Bulk export API}\n/);
   assert.equal(thread.stepCount, 1, "prefetch is not a model call");
   assert.equal(thread.status, "done");
 });

@@ -209,12 +209,51 @@ export function parseModelOutput(output: unknown, tools: ReadonlyMap<string, Any
  * Throws on what JSON cannot hold, such as a circular structure.
  */
 export function toJson(value: unknown): JsonValue {
-  if (value === undefined) return null;
-  const text = JSON.stringify(value, (key, inner) =>
-    // A "__proto__" key could not be loaded back safely; it is dropped.
-    key === "__proto__" ? undefined : typeof inner === "bigint" ? inner.toString() : inner,
-  );
-  return text === undefined ? null : (JSON.parse(text) as JsonValue);
+  return copyJson(value, []) ?? null;
+}
+
+/**
+ * A copy with JSON.stringify's rules (toJSON, dropped undefined and functions, non-finite numbers as
+ * null), plus: `bigint` as a string, no `__proto__` keys (they could not be loaded back safely).
+ * Hand-written because it runs on every tool result and model reply; `undefined` means "omit".
+ */
+function copyJson(value: unknown, parents: object[]): JsonValue | undefined {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      // JSON has no -0 and no NaN or Infinity.
+      return Number.isFinite(value) ? value + 0 : null;
+    case "bigint":
+      return value.toString();
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+  }
+  if (value === null) return null;
+  const object = value as { toJSON?: (key: string) => unknown };
+  if (typeof object.toJSON === "function") return copyJson(object.toJSON(""), parents);
+  if (parents.includes(object)) throw new TypeError("Converting circular structure to JSON");
+  parents.push(object);
+  let copy: JsonValue;
+  if (Array.isArray(object)) {
+    const list: JsonValue[] = [];
+    // A loop, not map(): holes in a sparse array become null, as in JSON.
+    for (let index = 0; index < object.length; index++) list.push(copyJson(object[index], parents) ?? null);
+    copy = list;
+  } else {
+    const record: Record<string, JsonValue> = {};
+    for (const key of Object.keys(object)) {
+      if (key === "__proto__") continue;
+      const inner = copyJson((object as Record<string, unknown>)[key], parents);
+      if (inner !== undefined) record[key] = inner;
+    }
+    copy = record;
+  }
+  parents.pop();
+  return copy;
 }
 
 function toJsonObject(value: unknown): Record<string, JsonValue> {

@@ -63,10 +63,37 @@ function inline(value: JsonValue, indent: string): string {
   return Array.isArray(value) ? "[]" : "{}";
 }
 
+/** A flow scalar: plain when safe in `{…}` (no `,[]{}`), else double-quoted. */
+function flowScalar(value: string | number | boolean | null): string {
+  if (typeof value !== "string") return inline(value, "");
+  return isPlain(value) && !/[,[\]{}]/.test(value) ? value : JSON.stringify(value);
+}
+
+const flowLimit = 160;
+
+/**
+ * A list item that is a small record of scalars, as one flow mapping line (`- {tag: v1, date: …}`):
+ * denser than a block for lists of records. `undefined` when the item does not qualify.
+ */
+function flowRecord(item: JsonValue): string | undefined {
+  if (item === null || typeof item !== "object" || Array.isArray(item)) return undefined;
+  const parts: string[] = [];
+  for (const [name, inner] of Object.entries(item)) {
+    if (inner !== null && typeof inner === "object") return undefined;
+    if (typeof inner === "string" && inner.includes("\n")) return undefined;
+    parts.push(`${flowScalar(name)}: ${flowScalar(inner)}`);
+  }
+  const line = `{${parts.join(", ")}}`;
+  return parts.length > 1 && line.length <= flowLimit ? line : undefined;
+}
+
 function write(value: JsonValue, indent: string, out: string[]): void {
   if (Array.isArray(value)) {
     for (const item of value) {
-      if (item !== null && typeof item === "object" && !isEmptyCollection(item)) {
+      const flow = flowRecord(item);
+      if (flow !== undefined) {
+        out.push(`${indent}- ${flow}`);
+      } else if (item !== null && typeof item === "object" && !isEmptyCollection(item)) {
         const nested: string[] = [];
         write(item, `${indent}  `, nested);
         // The first line of the nested block goes on the dash line.

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import fc from "fast-check";
-import { type AnyTool, canonicalJson, defineTool, doneForNow, hashArgs, nextStepSchema, parseJsonLenient, parseModelOutput, sha256Hex } from "agentfold";
+import { type AnyTool, canonicalJson, toJson, defineTool, doneForNow, hashArgs, nextStepSchema, parseJsonLenient, parseModelOutput, sha256Hex } from "agentfold";
 
 const divide = defineTool({ intent: "divide", description: "divide a by b", args: z.object({ a: z.number(), b: z.number() }) });
 const tools = new Map<string, AnyTool>([
@@ -74,5 +74,24 @@ describe("argument hashes", () => {
     assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
     assert.equal(hashArgs({ a: 1, b: 2 }), hashArgs({ b: 2, a: 1 }));
     assert.notEqual(hashArgs({ a: 1, b: 2 }), hashArgs({ a: 1, b: 3 }));
+  });
+});
+
+describe("toJson", () => {
+  it("gives what a JSON round trip gives, for any JSON-like value (property)", () => {
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: false, withDate: true, withMap: false, withSet: false, withTypedArray: false, withSparseArray: true, withNullPrototype: true, withObjectString: false }), (value) => {
+        const viaJson = JSON.stringify(value, (key, inner) => (key === "__proto__" ? undefined : inner));
+        assert.deepStrictEqual(toJson(value), viaJson === undefined ? null : JSON.parse(viaJson));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+  it("turns bigint into a string, drops __proto__ keys, refuses cycles", () => {
+    assert.deepStrictEqual(toJson({ n: 10n, list: [undefined, () => 1, NaN] }), { n: "10", list: [null, null, null] });
+    assert.deepStrictEqual(toJson(JSON.parse('{"a":1,"__proto__":{"b":2}}')), { a: 1 });
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    assert.throws(() => toJson(cycle), /circular/);
   });
 });
