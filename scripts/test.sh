@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# `npm test`: type-check the workspace, then run every test with Node's runner (on Node 24).
+set -euo pipefail
+source "$(dirname "$0")/use-node.sh"
+cd "$root"
+tsc -p tsconfig.json
+node --test --test-reporter=spec "packages/*/test/**/*.test.ts" "examples/*/*.test.ts" "docs/**/*.test.ts"

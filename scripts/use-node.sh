@@ -1,0 +1,7 @@
+# Sourced by ./agentfold, scripts/test.sh and .ci/run: puts the Node 24 that scripts/setup.sh
+# installed (in .agentfold/node, when the machine's node was older) first on PATH.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for bin in "$root"/.agentfold/node/node_modules/node-*/bin; do
+  [ -x "$bin/node" ] && PATH="$bin:$PATH"
+done
+export PATH
