@@ -87,7 +87,7 @@ export {
   type AppendOptions,
 } from "./store.ts";
 export { createMemoryStore } from "./memory-store.ts";
-export { holdLease, ThreadBusyError, type HoldLeaseOptions } from "./lease.ts";
+export { holdLease, acquireLeaseBy, keepLease, ThreadBusyError, type HoldLeaseOptions, type KeepLeaseOptions } from "./lease.ts";
 
 // Errors
 export {

@@ -23,6 +23,61 @@ export interface HoldLeaseOptions {
 }
 
 /**
+ * Takes a thread's lease, retrying with backoff until `deadline` (a `Date.now()` time) while another
+ * owner holds it. `undefined` when it is still held elsewhere at the deadline.
+ *
+ * @example
+ * const lease = await acquireLeaseBy(store, threadId, "runner-a", 30_000, Date.now() + 10_000);
+ */
+export async function acquireLeaseBy(store: ThreadStore, threadId: string, owner: string, ttlMs: number, deadline: number): Promise<Lease | undefined> {
+  for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+    const lease = await store.acquireLease(threadId, owner, ttlMs);
+    if (lease || Date.now() + delay > deadline) return lease;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+export interface KeepLeaseOptions {
+  ttlMs: number;
+  /** Aborted together with `work`'s signal, e.g. when the thread is canceled. */
+  controller?: AbortController;
+  /**
+   * A renewal or the release failed (the store was unreachable). Default: a failed renewal aborts
+   * `work` and a failed release is ignored (the lease then simply expires).
+   */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Runs `work` while keeping a lease it already holds: renews it every third of `ttlMs`, aborts
+ * `work`'s signal when it is lost, and releases it afterwards.
+ *
+ * @example
+ * await keepLease(store, lease, { ttlMs: 30_000 }, (signal) => agent.run(thread, { model, signal, commit }));
+ */
+export async function keepLease<T>(store: ThreadStore, lease: Lease, options: KeepLeaseOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = options.controller ?? new AbortController();
+  let held = lease;
+  const renewal = setInterval(() => {
+    store.renewLease(held, options.ttlMs).then(
+      (renewed) => {
+        if (renewed) held = renewed;
+        else controller.abort(new LeaseLostError(lease.threadId, lease.token));
+      },
+      (error: unknown) => (options.onError ? options.onError(error) : controller.abort(error)),
+    );
+  }, Math.max(50, Math.floor(options.ttlMs / 3)));
+  // The renewal alone must not keep a process alive.
+  (renewal as { unref?: () => void }).unref?.();
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearInterval(renewal);
+    await store.releaseLease(held).catch((error: unknown) => options.onError?.(error));
+  }
+}
+
+/**
  * Runs `work` while holding the thread's lease: takes it (waiting up to `waitMs`), renews it, aborts
  * `work`'s signal if it is lost, and releases it. `work` gets the fencing token to pass to appends.
  *
@@ -38,32 +93,8 @@ export async function holdLease<T>(
   work: (fence: number, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ttlMs = options.ttlMs ?? 30_000;
-  const waitMs = options.waitMs ?? 0;
   const started = Date.now();
-  let lease: Lease | undefined;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-    lease = await store.acquireLease(threadId, options.owner, ttlMs);
-    if (lease || Date.now() - started + delay > waitMs) break;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-  }
+  const lease = await acquireLeaseBy(store, threadId, options.owner, ttlMs, started + (options.waitMs ?? 0));
   if (!lease) throw new ThreadBusyError(threadId, Date.now() - started);
-  const controller = new AbortController();
-  let held = lease;
-  const renewal = setInterval(() => {
-    store.renewLease(held, ttlMs).then(
-      (renewed) => {
-        if (renewed) held = renewed;
-        else controller.abort(new LeaseLostError(threadId, held.token));
-      },
-      (error: unknown) => controller.abort(error),
-    );
-  }, Math.max(50, Math.floor(ttlMs / 3)));
-  // The renewal alone must not keep a process alive.
-  (renewal as { unref?: () => void }).unref?.();
-  try {
-    return await work(lease.token, controller.signal);
-  } finally {
-    clearInterval(renewal);
-    await store.releaseLease(held).catch(() => {});
-  }
+  return keepLease(store, lease, { ttlMs }, (signal) => work(lease.token, signal));
 }

@@ -8,10 +8,10 @@ test("the main entry exports exactly this list", () => {
   assert.deepStrictEqual(Object.keys(core).sort(), [
     "AgentfoldError", "ChildPaused", "ChildResult", "ConfigurationError", "InternalError", "InvalidInputError",
     "LeaseLostError", "ModelCallError", "StateConflictError", "THREAD_SCHEMA_VERSION", "Thread",
-    "ThreadBusyError", "ThreadExistsError", "ThreadFormatError", "ThreadNotFoundError", "VersionConflictError", "askHuman",
+    "ThreadBusyError", "ThreadExistsError", "ThreadFormatError", "ThreadNotFoundError", "VersionConflictError", "acquireLeaseBy", "askHuman",
     "canonicalJson", "childThreadId", "countTokens", "createMemoryStore", "defaultEventRenderers", "defaultPrompt",
     "defineAgent", "defineTool", "describeError", "doneForNow", "dropOldestEvents", "emptyThreadState", "eventSchema",
-    "eventTypes", "hashArgs", "holdLease", "intentSpecs", "newId", "nextAction", "nextStepSchema", "parseJsonLenient",
+    "eventTypes", "hashArgs", "holdLease", "intentSpecs", "keepLease", "newId", "nextAction", "nextStepSchema", "parseJsonLenient",
     "parseModelOutput", "pendingItemOf", "reduceThreadState", "requestHumanInput", "resumeChild", "sha256Hex", "statusOf",
     "systemClock", "threadStatuses", "toJson", "toYaml", "version", "xmlContext",
   ]);

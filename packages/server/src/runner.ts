@@ -8,6 +8,8 @@
  */
 import { hostname } from "node:os";
 import {
+  acquireLeaseBy,
+  keepLease,
   resumeChild,
   ConfigurationError,
   describeError,
@@ -88,8 +90,6 @@ interface QueueEntry {
   /** A plain advance queued and not started yet: later advance calls share it. */
   queuedAdvance: Promise<AdvanceOutcome> | undefined;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** How many threads `recover()` advances at once: enough to catch up fast, few enough not to swamp the model or the store. */
 const RECOVERY_CONCURRENCY = 8;
@@ -176,38 +176,14 @@ export function createRunner(options: RunnerOptions): Runner {
     return result;
   }
 
-  /** Takes the lease, retrying until `deadline` (a time in ms) while another runner holds it. */
-  async function takeLease(threadId: string, deadline: number): Promise<Lease | undefined> {
-    let delay = 20;
-    for (;;) {
-      const lease = await store.acquireLease(threadId, owner, leaseTtlMs);
-      if (lease || Date.now() + delay > deadline) return lease;
-      await sleep(delay);
-      delay = Math.min(delay * 2, 500);
-    }
-  }
-
-  /** Holds a lease for the duration of `work`: renews it, aborts `work` when it is lost, releases it. */
+  /** Holds a lease for the duration of `work` (see core's `keepLease`); a cancel aborts `work` too. */
   async function withLease<T>(lease: Lease, entry: QueueEntry, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     entry.controller = controller;
-    let held = lease;
-    const timer = setInterval(() => {
-      store.renewLease(held, leaseTtlMs).then(
-        (renewed) => {
-          if (renewed) held = renewed;
-          else controller.abort(new LeaseLostError(lease.threadId, lease.token));
-        },
-        (error) => onError(error, lease.threadId),
-      );
-    }, Math.max(50, Math.floor(leaseTtlMs / 3)));
-    timer.unref?.();
     try {
-      return await work(controller.signal);
+      return await keepLease(store, lease, { ttlMs: leaseTtlMs, controller, onError: (error) => onError(error, lease.threadId) }, work);
     } finally {
-      clearInterval(timer);
       entry.controller = undefined;
-      await store.releaseLease(held).catch((error: unknown) => onError(error, lease.threadId));
     }
   }
 
@@ -254,7 +230,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   async function advanceTask(threadId: string, entry: QueueEntry, change: PendingChange | undefined): Promise<AdvanceOutcome> {
-    const lease = await takeLease(threadId, change ? change.deadline : 0);
+    const lease = await acquireLeaseBy(store, threadId, owner, leaseTtlMs, change ? change.deadline : 0);
     if (!lease) {
       if (change) throw new ThreadBusyError(threadId, Date.now() - (change.deadline - leaseWaitMs));
       return { result: "leased_elsewhere", thread: await store.load(threadId) };
