@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// The `agentfold` command. Node 24 runs the TypeScript sources directly (type stripping), so this
-// shim only loads them; it stays JavaScript so it works as a package `bin` on every platform.
-import { main } from "../src/main.ts";
-
+// The `agentfold` command. Plain JavaScript that every Node can parse, so that an older Node gets
+// one line saying what to install instead of a loader error. The program itself is imported by the
+// package's own name: the built dist/ when installed, the TypeScript sources inside the repository.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  console.error(
+    `agentfold needs Node.js 22.13 or newer (22 LTS or 24); this is Node.js ${process.versions.node}. Install Node 24 from https://nodejs.org or with your version manager (e.g. nvm install 24).`,
+  );
+  process.exit(2);
+}
+const { main } = await import("@agentfold/cli");
 process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,80 @@
+/**
+ * `npm run build`: compiles every package (or the ones named) from `src/` to `dist/` — JavaScript,
+ * `.d.ts` and source maps with the sources inlined. The sources stay the truth: the repository runs
+ * and tests them directly (the `agentfold-source` export condition); only published tarballs use
+ * `dist/`, and `npm pack` rebuilds it first (each package's `prepack`).
+ *
+ *   node scripts/build.ts            # every package
+ *   node scripts/build.ts core cli   # the folders named
+ */
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+
+/** Package folders under packages/ that publish a build, in the order their imports point. */
+export const builtPackages = ["core", "models", "stores", "server", "channels", "web", "evals", "cli", "create-agentfold"];
+
+/** Files copied into dist/ as they are: read at run time, never imported. */
+const copied: Record<string, [from: string, to: string][]> = {
+  // `agentfold eject prompt` copies this file into a project; it lives outside dist's module graph
+  // so a user's TypeScript never resolves an import to it.
+  core: [["src/default-prompt.ts", "dist/templates/default-prompt.ts"]],
+};
+
+function filesUnder(directory: string): string[] {
+  return readdirSync(directory).flatMap((name) => {
+    const path = join(directory, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/**
+ * tsc rewrites `./x.ts` to `./x.js` in emitted JavaScript but leaves declaration files as written;
+ * a consumer's TypeScript must find `./x.js` (which it maps to `./x.d.ts`), so rewrite those too.
+ */
+function rewriteDeclarationImports(dist: string): void {
+  for (const file of filesUnder(dist).filter((path) => path.endsWith(".d.ts"))) {
+    const text = readFileSync(file, "utf8");
+    const rewritten = text.replace(/((?:from|import)\s*\(?\s*)"(\.\.?\/[^"]+)\.ts"/g, '$1"$2.js"');
+    if (rewritten !== text) writeFileSync(file, rewritten);
+  }
+}
+
+export function buildPackage(folder: string): void {
+  const directory = join(root, "packages", folder);
+  const dist = join(directory, "dist");
+  rmSync(dist, { recursive: true, force: true });
+  try {
+    execFileSync(process.execPath, [tsc, "-p", join(directory, "tsconfig.build.json")], { stdio: "inherit" });
+  } catch {
+    throw new Error(`tsc failed for packages/${folder} (its errors are printed above).`);
+  }
+  rewriteDeclarationImports(dist);
+  for (const [from, to] of copied[folder] ?? []) {
+    mkdirSync(dirname(join(directory, to)), { recursive: true });
+    copyFileSync(join(directory, from), join(directory, to));
+  }
+}
+
+if (import.meta.main) {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((folder) => !builtPackages.includes(folder));
+  if (unknown.length > 0) {
+    console.error(`Unknown package folder: ${unknown.join(", ")}. Known: ${builtPackages.join(", ")}.`);
+    process.exit(2);
+  }
+  for (const folder of wanted.length > 0 ? wanted : builtPackages) {
+    if (!existsSync(join(root, "packages", folder, "tsconfig.build.json"))) continue;
+    try {
+      buildPackage(folder);
+    } catch (error) {
+      console.error((error as Error).message);
+      process.exit(1);
+    }
+    console.log(`built packages/${folder}/dist`);
+  }
+}
