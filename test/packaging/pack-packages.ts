@@ -27,21 +27,23 @@ export interface PackedPackage {
 
 /** An environment for npm and node child processes that sees the packages as a user would. */
 export function userEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
+  const env = { ...process.env };
   // The repository resolves its own packages to TypeScript sources through this condition; a user never has it.
   delete env.NODE_OPTIONS;
+  // Settings npm passes to the scripts it runs (this test may run under `npm test`).
   for (const key of Object.keys(env)) if (key.startsWith("npm_")) delete env[key];
-  return env;
+  return { ...env, ...extra };
 }
 
 export function packAll(destination = mkdtempSync(join(tmpdir(), "agentfold-pack-"))): PackedPackage[] {
+  mkdirSync(destination, { recursive: true });
   return publishedFolders.map((folder) => {
     const directory = join(repositoryRoot, "packages", folder);
     const output = execFileSync("npm", ["pack", "--json", "--pack-destination", destination], {
       cwd: directory,
       env: userEnvironment(),
       encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
     // prepack scripts print to stdout before npm's JSON: the JSON is the last top-level array.
     const [report] = JSON.parse(output.slice(output.lastIndexOf("\n[") + 1)) as { name: string; version: string; filename: string; files: { path: string }[] }[];
