@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm create agentfold@latest [directory]`. Plain JavaScript that any Node parses (no top-level
+// await), so that an older Node gets one line saying what to install instead of a loader error.
+// The program is imported by the package's own name: the built dist/ when installed, the
+// TypeScript sources inside the agentfold repository.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  console.error(
+    `create-agentfold needs Node.js 22.13 or newer (22 LTS or 24), and so does the project it creates; this is Node.js ${process.versions.node}. Install Node 24 from https://nodejs.org or with your version manager (e.g. nvm install 24), then run npm create agentfold@latest again.`,
+  );
+  process.exit(2);
+}
+import("create-agentfold").then(async ({ main }) => {
+  process.exitCode = await main(process.argv.slice(2));
+});
