@@ -13,14 +13,18 @@ export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 export const fixtures = fileURLToPath(new URL("./fixtures/", import.meta.url));
 export const calculatorModule = join(repoRoot, "examples/calculator/agent.ts");
 
-/** The environment without anything that would pick a model, store or colours from the machine. */
+/**
+ * The environment without anything that would pick a model, store or colours from the machine.
+ * NODE_OPTIONS keeps only the condition that loads agentfold's packages from their TypeScript
+ * sources: without it the bin would import a dist/ build, which may be missing or stale.
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(AGENTFOLD_|OPENAI_|ANTHROPIC_|GOOGLE_|FORCE_COLOR|NODE_TEST|NODE_OPTIONS)/.test(key)) continue;
     env[key] = value;
   }
-  return { ...env, NO_COLOR: "1", AGENTFOLD_ACTOR: "cli:tester", ...extra };
+  return { ...env, NODE_OPTIONS: "--conditions=agentfold-source", NO_COLOR: "1", AGENTFOLD_ACTOR: "cli:tester", ...extra };
 }
 
 export interface CliResult {
