@@ -16,4 +16,3 @@ export { ExitCode, CliError, type ExitCodeValue } from "./exit-codes.ts";
 // Pieces other tools reuse
 export { loadAgent, loadAgentModule, pickAgent, parseTarget, isAgent, type LoadedModule } from "./load-agents.ts";
 export { DEFAULT_DB, storeSpec, openStore } from "./open-store.ts";
-export { writeProject, projectFiles, agentfoldDependencies } from "./init-project.ts";

@@ -1,38 +1,46 @@
 /**
- * `agentfold init <dir>`: scaffold a new agent project.
+ * `agentfold init <dir>`: scaffold a new agent project. The files come from `create-agentfold`
+ * (what `npm create agentfold` writes), so both ways to start give the same project.
  */
 import type { Command } from "commander";
-import { relative } from "node:path";
-import { resolve } from "node:path";
-import { writeProject } from "../init-project.ts";
-import { shellQuote } from "../output.ts";
+import { relative, resolve } from "node:path";
+import { nextSteps, ProjectDirectoryError, writeProject } from "create-agentfold";
+import { CliError } from "../exit-codes.ts";
 import type { CommandContext } from "./context.ts";
 
 /** Adds `init` to the program. */
 export function registerInitCommand(program: Command, context: CommandContext): void {
   program
     .command("init")
-    .description("Create a new agent project: package.json, an agent, a scripted model, a test and a README.")
+    .description("Create a new agent project: package.json, an agent, scripted model replies, a test, an eval, a tsconfig and a README.")
     .argument("<dir>", "the directory to create (must be empty or missing)")
     .option("--force", "write into a non-empty directory (existing files are kept)")
     .option("--json", "print { directory, files } as JSON")
     .addHelpText(
       "after",
       `
+The project depends on agentfold's packages from npm (^ the version of this CLI); npm create
+agentfold@latest <dir> writes the same files without installing the CLI first.
+
 Examples:
   $ agentfold init my-agent && cd my-agent && npm install && npm start`,
     )
     .action((directory: string, options: { force?: boolean; json?: boolean }) => {
       const out = context.output(options.json);
       const target = resolve(context.cwd, directory);
-      const files = writeProject(target, { force: options.force === true });
+      let files: string[];
+      try {
+        files = writeProject(target, { force: options.force === true });
+      } catch (error) {
+        if (!(error instanceof ProjectDirectoryError)) throw error;
+        throw new CliError(
+          error.problem === "not_empty"
+            ? `${directory} is not empty. Pick a new directory, or pass --force to add the files that are missing.`
+            : `${directory} is a file, not a directory. Pick a new directory.`,
+        );
+      }
       if (out.json) return out.data({ directory: target, files });
-      out.line(`${out.paint("green", "✔")} Created ${directory}: ${files.join(", ")}`);
-      const where = relative(context.cwd, target) || ".";
-      out.line(`
-Next:
-  cd ${shellQuote(where)}
-  npm install
-  npm start`);
+      out.line(`${out.paint("green", "✔")} Created ${directory}: ${files.length > 0 ? files.join(", ") : "nothing (every file was there already)"}`);
+      out.line(`\nNext:\n${nextSteps(relative(context.cwd, target) || ".")}`);
     });
 }
