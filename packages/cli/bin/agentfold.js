@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `agentfold` command. Plain JavaScript that every Node can parse, so that an older Node gets
-// one line saying what to install instead of a loader error. The program itself is imported by the
-// package's own name: the built dist/ when installed, the TypeScript sources inside the repository.
+// The `agentfold` command. Plain JavaScript that every Node can parse (no top-level await), so that
+// an older Node gets one line saying what to install instead of a loader error. The program itself
+// is imported by the package's own name: the built dist/ when installed, the TypeScript sources
+// inside the repository.
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
   console.error(
@@ -9,5 +10,6 @@ if (major < 22 || (major === 22 && minor < 13)) {
   );
   process.exit(2);
 }
-const { main } = await import("@agentfold/cli");
-process.exitCode = await main(process.argv.slice(2));
+import("@agentfold/cli").then(async ({ main }) => {
+  process.exitCode = await main(process.argv.slice(2));
+});

@@ -10,6 +10,7 @@
 import { hostname } from "node:os";
 import { holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type Agent, type Model, type Thread, type ThreadStore } from "agentfold";
 import { askPerson } from "./ask-person.ts";
+import { commandName } from "./command-name.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { printTimeline } from "./format-thread.ts";
 import type { Output } from "./output.ts";
@@ -55,7 +56,7 @@ export function leaseWaitFrom(env: NodeJS.ProcessEnv): number {
 
 function busyError(threadId: string, detail: string): CliError {
   return new CliError(
-    `Thread ${threadId} ${detail} by another process (an agentfold server or another agentfold command on the same database). Wait until it pauses, then retry; see where it is with: agentfold threads show ${threadId}`,
+    `Thread ${threadId} ${detail} by another process (an agentfold server or another agentfold command on the same database). Wait until it pauses, then retry; see where it is with: ${commandName()} threads show ${threadId}`,
     ExitCode.busy,
     "thread_busy",
   );
@@ -93,7 +94,7 @@ export class Interrupted extends CliError {
 }
 
 function resumeCommand(thread: Thread, carry: readonly string[]): string {
-  return `agentfold resume ${thread.id}${carry.length ? ` ${carry.join(" ")}` : ""}`;
+  return `${commandName()} resume ${thread.id}${carry.length ? ` ${carry.join(" ")}` : ""}`;
 }
 
 /** Errors that are the user's to fix (exit 2) rather than faults (exit 1), by class name. */
@@ -189,7 +190,7 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
     if (!next) return thread;
     pendingChange = (current) => {
       if (current.version !== asked.version) {
-        throw new CliError(`Thread ${asked.id} changed while you were deciding (it is now ${current.status}); see it with: agentfold threads show ${asked.id}`, ExitCode.busy, "conflict");
+        throw new CliError(`Thread ${asked.id} changed while you were deciding (it is now ${current.status}); see it with: ${commandName()} threads show ${asked.id}`, ExitCode.busy, "conflict");
       }
       return next;
     };

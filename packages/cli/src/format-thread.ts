@@ -3,6 +3,7 @@
  * timeline of events, and the JSON summary printed by `--json`.
  */
 import type { Event, PendingItem, Thread } from "agentfold";
+import { commandName } from "./command-name.ts";
 import { ExitCode, type ExitCodeValue } from "./exit-codes.ts";
 import { oneLine, shellQuote, type Output } from "./output.ts";
 
@@ -29,19 +30,20 @@ export function exitCodeFor(thread: Thread): ExitCodeValue {
 /** The commands that continue a waiting thread, one per pending call and decision. */
 export function continueCommands(thread: Thread, carry: CarryFlags = []): string[] {
   const tail = carry.length ? ` ${carry.join(" ")}` : "";
+  const cli = commandName();
   const commands: string[] = [];
-  if (thread.status === "failed") commands.push(`agentfold message ${thread.id} ${shellQuote("<what to do now>")}${tail}`);
+  if (thread.status === "failed") commands.push(`${cli} message ${thread.id} ${shellQuote("<what to do now>")}${tail}`);
   for (const item of thread.pending) {
     const base = `${thread.id} ${item.callId}`;
     if (item.kind === "approval") {
-      commands.push(`agentfold approve ${base}${tail}`);
-      commands.push(`agentfold approve ${base} --args ${shellQuote(JSON.stringify(item.args))}${tail}`);
-      commands.push(`agentfold reject ${base} --comment ${shellQuote("<why>")}${tail}`);
+      commands.push(`${cli} approve ${base}${tail}`);
+      commands.push(`${cli} approve ${base} --args ${shellQuote(JSON.stringify(item.args))}${tail}`);
+      commands.push(`${cli} reject ${base} --comment ${shellQuote("<why>")}${tail}`);
     } else if (item.kind === "question") {
       const example = item.format === "yes_no" ? "yes" : item.choices?.[0] ?? "<answer>";
-      commands.push(`agentfold respond ${base} ${shellQuote(example)}${tail}`);
+      commands.push(`${cli} respond ${base} ${shellQuote(example)}${tail}`);
     } else {
-      commands.push(`agentfold threads show ${item.childThreadId}${tail}`);
+      commands.push(`${cli} threads show ${item.childThreadId}${tail}`);
     }
   }
   return commands;

@@ -43,6 +43,27 @@ export function isAgent(value: unknown): value is Agent {
   );
 }
 
+/** What the running Node can load; `process.features` unless a test injects another Node's. */
+export interface LoaderFeatures {
+  /** `"strip"` or `"transform"` when Node runs `.ts` files, `false` (or missing before 22.10) when not. */
+  readonly typescript?: "strip" | "transform" | false | undefined;
+}
+
+/**
+ * One line saying how to load the TypeScript file `path` when this Node cannot (Node 22 before
+ * 22.18 strips types only with a flag), or `undefined` when it can, or the file is JavaScript.
+ *
+ * @example
+ * typeScriptUnsupported("/app/agent.ts", "agent.ts", { typescript: false }); // "agent.ts is TypeScript, and …"
+ */
+export function typeScriptUnsupported(path: string, shown: string, features: LoaderFeatures = process.features): string | undefined {
+  if (!/\.[cm]?ts$/.test(path) || features.typescript) return undefined;
+  return (
+    `${shown} is TypeScript, and Node.js ${process.versions.node} does not run .ts files without a flag: ` +
+    "use Node.js 22.18 or newer (or 24), or set NODE_OPTIONS=--experimental-strip-types, or compile it to JavaScript (npx tsc) and pass the .js file."
+  );
+}
+
 /**
  * Imports a module and collects the agents it exports.
  *
@@ -50,11 +71,13 @@ export function isAgent(value: unknown): value is Agent {
  * const loaded = await loadAgentModule("examples/calculator/agent.ts", process.cwd());
  * loaded.agents.map((agent) => agent.name); // ["calculator"]
  */
-export async function loadAgentModule(modulePath: string, cwd: string): Promise<LoadedModule> {
+export async function loadAgentModule(modulePath: string, cwd: string, features: LoaderFeatures = process.features): Promise<LoadedModule> {
   const path = isAbsolute(modulePath) ? modulePath : resolve(cwd, modulePath);
   if (!existsSync(path)) {
     throw new CliError(`Agent module ${JSON.stringify(modulePath)} does not exist (looked for ${path}). Pass the path of a .ts or .js file that exports an agent made with defineAgent().`);
   }
+  const unsupported = typeScriptUnsupported(path, modulePath, features);
+  if (unsupported) throw new CliError(unsupported);
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { commandName } from "../command-name.ts";
 import { CliError } from "../exit-codes.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -33,7 +34,7 @@ Examples:
     )
     .action((what: string, file: string, options: { force?: boolean; json?: boolean }) => {
       const out = context.output(options.json);
-      if (what !== "prompt") throw new CliError(`Nothing called ${JSON.stringify(what)} can be ejected. Try: agentfold eject prompt [file]`);
+      if (what !== "prompt") throw new CliError(`Nothing called ${JSON.stringify(what)} can be ejected. Try: ${commandName()} eject prompt [file]`);
       const target = resolve(context.cwd, file);
       if (existsSync(target) && !options.force) {
         throw new CliError(`${file} already exists; pass --force to overwrite it, or choose another file.`);

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { exportCase } from "@agentfold/evals";
+import { commandName } from "../command-name.ts";
 import { CliError } from "../exit-codes.ts";
 import { loadAgentModule, parseTarget } from "../load-agents.ts";
 import { shellQuote } from "../output.ts";
@@ -84,7 +85,7 @@ Examples:
           ? exported.expect.calls.map((call) => `${call.intent}(${JSON.stringify(call.args)})`).join(", ")
           : `${String(exported.expect.intent)}(${JSON.stringify(exported.expect.args)})`;
         out.line(`Wrote ${file}: case ${JSON.stringify(exported.name)} with events #0-#${exported.eventCount - 1} of ${thread.id}, expecting ${step} (event #${exported.decisionIndex}).`);
-        out.line(`run it:\n  agentfold test ${shellQuote(file)} --model <spec> --runs 5`);
+        out.line(`run it:\n  ${commandName()} test ${shellQuote(file)} --model <spec> --runs 5`);
       });
     });
 }

@@ -6,6 +6,7 @@ import { userInfo } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import type { Agent, JsonValue, Model, Thread, ThreadStore } from "agentfold";
 import { CliError } from "../exit-codes.ts";
+import { commandName } from "../command-name.ts";
 import { exitCodeFor, printThreadState, threadSummary } from "../format-thread.ts";
 import { loadAgentModule, parseTarget, pickAgent } from "../load-agents.ts";
 import { loadModel, modelSpec } from "../load-model.ts";
@@ -53,7 +54,7 @@ export async function withStore<T>(options: StoreOptions, env: NodeJS.ProcessEnv
 export async function loadThread(store: ThreadStore, threadId: string, spec: string): Promise<Thread> {
   const thread = await store.load(threadId);
   if (!thread) {
-    throw new CliError(`No thread with id ${JSON.stringify(threadId)} in ${redact(spec)}. List threads with: agentfold threads ls (add --db when they live elsewhere).`);
+    throw new CliError(`No thread with id ${JSON.stringify(threadId)} in ${redact(spec)}. List threads with: ${commandName()} threads ls (add --db when they live elsewhere).`);
   }
   return thread;
 }

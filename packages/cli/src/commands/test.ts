@@ -4,7 +4,7 @@
  * every case reached the threshold. `--record` and `--replay` keep a cassette next to each eval file.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import {
   evalModels,
@@ -19,6 +19,8 @@ import {
   type LoadedSuite,
 } from "@agentfold/evals";
 import { CliError, ExitCode } from "../exit-codes.ts";
+import { commandName } from "../command-name.ts";
+import { typeScriptUnsupported } from "../load-agents.ts";
 import { modelSpec } from "../load-model.ts";
 import type { CommandContext } from "./context.ts";
 import { absoluteModelSpec } from "./shared.ts";
@@ -127,6 +129,10 @@ Examples:
       const spec = absoluteModelSpec(mode === "replay" ? options.model : modelSpec(options.model, context.env), context.cwd);
 
       const files = await findEvalFiles(patterns, context.cwd);
+      for (const file of files) {
+        const unsupported = typeScriptUnsupported(file, relative(context.cwd, file) || file);
+        if (unsupported) throw new CliError(unsupported);
+      }
       const suites: LoadedSuite[] = [];
       for (const file of files) suites.push(...(await loadEvalFile(file, context.cwd)));
       const models = await evalModels({ mode, env: context.env, ...(spec === undefined ? {} : { spec }), ...(price ? { price } : {}) });
@@ -161,7 +167,7 @@ Examples:
       } else {
         out.line(junitReport(report).trimEnd());
       }
-      if (mode === "record" && !out.json) out.line(out.paint("gray", `cassettes saved next to the eval files; replay them with: agentfold test --replay`));
+      if (mode === "record" && !out.json) out.line(out.paint("gray", `cassettes saved next to the eval files; replay them with: ${commandName()} test --replay`));
       context.exitCode = report.passed ? ExitCode.ok : ExitCode.belowThreshold;
     });
 }

@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import { countTokens, threadStatuses, type ThreadStatus } from "agentfold";
 import { CliError } from "../exit-codes.ts";
+import { commandName } from "../command-name.ts";
 import { paintStatus, printThreadState, printTimeline, threadSummary } from "../format-thread.ts";
 import type { CommandContext } from "./context.ts";
 import { agentForThread, carryFlags, loadThread, modelFor, withStore, type StoreOptions } from "./shared.ts";
@@ -73,7 +74,7 @@ Examples:
           ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
         });
         if (out.json) return out.data(page);
-        if (page.threads.length === 0) return out.line("No threads yet. Start one with: agentfold run <module> \"<message>\"");
+        if (page.threads.length === 0) return out.line(`No threads yet. Start one with: ${commandName()} run <module> "<message>"`);
         const idWidth = Math.max(...page.threads.map((thread) => thread.id.length), 2);
         const agentWidth = Math.max(...page.threads.map((thread) => (thread.agent ?? "-").length), 5);
         out.line(out.paint("bold", `${"id".padEnd(idWidth)}  ${"agent".padEnd(agentWidth)}  ${"status".padEnd(17)}  events  updated`));
@@ -82,7 +83,7 @@ Examples:
             `${thread.id.padEnd(idWidth)}  ${(thread.agent ?? "-").padEnd(agentWidth)}  ${paintStatus(out, thread.status)}${" ".repeat(Math.max(0, 17 - thread.status.length))}  ${String(thread.version).padStart(6)}  ${thread.updatedAt}`,
           );
         }
-        if (page.nextCursor) out.line(out.paint("gray", `more: agentfold threads ls --cursor ${page.nextCursor}`));
+        if (page.nextCursor) out.line(out.paint("gray", `more: ${commandName()} threads ls --cursor ${page.nextCursor}`));
       });
     });
 
@@ -177,7 +178,7 @@ Examples:
         if (out.json) return out.data({ ...threadSummary(forked, carry), forkedFrom: thread.id, forkedAt: at });
         out.line(`Forked ${thread.id} at event ${at}.`);
         printThreadState(out, forked, carry);
-        if (forked.status === "running") out.line(`continue with:\n  agentfold resume ${forked.id}${carry.length ? ` ${carry.join(" ")}` : ""}`);
+        if (forked.status === "running") out.line(`continue with:\n  ${commandName()} resume ${forked.id}${carry.length ? ` ${carry.join(" ")}` : ""}`);
       });
     });
 }

@@ -1,0 +1,27 @@
+/**
+ * How the person at the shell runs this CLI, for the commands it prints ("continue with: …",
+ * "list them with: …"), so that each printed command runs as printed.
+ *
+ * - Installed in a project (`npm start`, `npx agentfold`, a `node_modules/.bin` shim): the command
+ *   is not on the shell's PATH, so `npx agentfold`, which finds the project's copy.
+ * - Run once from npx's cache (`npx @agentfold/cli …` outside a project): `npx @agentfold/cli`.
+ * - Installed globally, or anything else: `agentfold`.
+ * - `AGENTFOLD_COMMAND` overrides all of these; the repository's `./agentfold` wrapper sets it to
+ *   itself.
+ */
+
+/**
+ * The command words that run this CLI, as printed in follow-up commands.
+ *
+ * @example
+ * commandName("/home/me/my-agent/node_modules/.bin/agentfold", {}); // "npx agentfold"
+ * commandName("/usr/local/bin/agentfold", {});                      // "agentfold"
+ */
+export function commandName(invokedAs: string | undefined = process.argv[1], env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.AGENTFOLD_COMMAND?.trim();
+  if (override) return override;
+  const segments = (invokedAs ?? "").split(/[\\/]/);
+  if (segments.includes("_npx")) return "npx @agentfold/cli";
+  if (segments.includes("node_modules")) return "npx agentfold";
+  return "agentfold";
+}
