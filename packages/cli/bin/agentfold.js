@@ -10,6 +10,17 @@ if (major < 22 || (major === 22 && minor < 13)) {
   );
   process.exit(2);
 }
+// Node 22 calls features agentfold relies on (node:sqlite, fs.glob, type stripping) experimental and
+// warns about them on every command; nothing there is for the person to act on, so keep stderr to
+// what the command says.
+const quietWarnings = /^(SQLite|glob|Type Stripping) is an experimental feature/;
+const emitWarning = process.emitWarning;
+process.emitWarning = function (warning, ...rest) {
+  const type = typeof rest[0] === "string" ? rest[0] : rest[0] && rest[0].type;
+  const text = typeof warning === "string" ? warning : warning && warning.message;
+  if (type === "ExperimentalWarning" && quietWarnings.test(String(text))) return;
+  return emitWarning.call(process, warning, ...rest);
+};
 import("@agentfold/cli").then(async ({ main }) => {
   process.exitCode = await main(process.argv.slice(2));
 });

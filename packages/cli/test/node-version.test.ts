@@ -1,13 +1,14 @@
 /**
  * Every way into the CLI on a Node it cannot run on says so in one line, exit 2: the `agentfold`
  * bin under the machine's old Node, the checkout's `./agentfold` before setup, and a `.ts` agent on
- * a Node without type stripping (simulated by handing the loader that Node's feature flags). The
- * commands the CLI prints start the way the person runs it: `npx agentfold` inside a project.
+ * a Node without type stripping (simulated by handing the loader that Node's feature flags), with
+ * none of Node 22's experimental warnings around it. The commands the CLI prints start the way the
+ * person runs it: `npx agentfold` inside a project.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { commandName } from "../src/command-name.ts";
 import { CliError } from "../src/exit-codes.ts";
@@ -79,6 +80,18 @@ describe("Node versions", () => {
     });
     assert.equal(result.status, 2, result.stderr);
     assert.match(oneLine(result.stderr), /List threads with: npx agentfold threads ls/);
+  });
+
+  test("the experimental warnings Node 22 prints for what agentfold relies on stay off stderr; others do not", () => {
+    writeFileSync(join(dir.path, "done.json"), JSON.stringify({ steps: [{ intent: "done_for_now", message: "ok" }] }));
+    const result = spawnSync(process.execPath, [bin, "run", join(fixtures, "warns-on-load.ts"), "hi", "--model", "script:done.json", "--db", join(dir.path, "warns.db")], {
+      cwd: dir.path,
+      env: cleanEnv(),
+      encoding: "utf8",
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /SQLite|glob/);
+    assert.match(result.stderr, /ExperimentalWarning: Frobnication is an experimental feature/);
   });
 
   test("commandName: npx inside a project, the npx cache, a global install, and the override", () => {
