@@ -35,11 +35,17 @@ function filesUnder(directory: string): string[] {
 /**
  * tsc rewrites `./x.ts` to `./x.js` in emitted JavaScript but leaves declaration files as written;
  * a consumer's TypeScript must find `./x.js` (which it maps to `./x.d.ts`), so rewrite those too.
+ * And make every declaration that needs Node's types say so.
  */
-function rewriteDeclarationImports(dist: string): void {
+function rewriteDeclarations(dist: string): void {
   for (const file of filesUnder(dist).filter((path) => path.endsWith(".d.ts"))) {
     const text = readFileSync(file, "utf8");
-    const rewritten = text.replace(/((?:from|import)\s*\(?\s*)"(\.\.?\/[^"]+)\.ts"/g, '$1"$2.js"');
+    let rewritten = text.replace(/((?:from|import)\s*\(?\s*)"(\.\.?\/[^"]+)\.ts"/g, '$1"$2.js"');
+    // Declarations that name Node's types load them themselves: since TypeScript 6 a project
+    // includes no @types by default, and `NodeJS.ProcessEnv` or `node:fs` would not resolve.
+    if (/\bNodeJS\.|from "node:|import\("node:/.test(rewritten) && !rewritten.includes('<reference types="node"')) {
+      rewritten = `/// <reference types="node" />\n${rewritten}`;
+    }
     if (rewritten !== text) writeFileSync(file, rewritten);
   }
 }
@@ -53,7 +59,7 @@ export function buildPackage(folder: string): void {
   } catch {
     throw new Error(`tsc failed for packages/${folder} (its errors are printed above).`);
   }
-  rewriteDeclarationImports(dist);
+  rewriteDeclarations(dist);
   for (const [from, to] of copied[folder] ?? []) {
     mkdirSync(dirname(join(directory, to)), { recursive: true });
     copyFileSync(join(directory, from), join(directory, to));

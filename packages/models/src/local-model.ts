@@ -34,7 +34,9 @@ export interface LocalModelSettings {
   /** Bounds for strings, arrays and whitespace when the schema gives none. */
   grammarLimits?: Partial<GrammarLimits>;
   /** How node-llama-cpp is loaded; tests and bundlers may replace it. */
-  importLlama?: () => Promise<NodeLlamaCpp>;
+  // Typed loosely on purpose: node-llama-cpp is optional, and a published declaration that names its
+  // types would not type-check in a project that does not install it.
+  importLlama?: () => Promise<unknown>;
 }
 
 /** A local model: a `Model` plus explicit loading and freeing of the weights. */
@@ -47,9 +49,9 @@ export interface LocalModel extends Model {
 
 const installHint = "npm install node-llama-cpp";
 
-async function importNodeLlamaCpp(loader: () => Promise<NodeLlamaCpp>): Promise<NodeLlamaCpp> {
+async function importNodeLlamaCpp(loader: () => Promise<unknown>): Promise<NodeLlamaCpp> {
   try {
-    return await loader();
+    return (await loader()) as NodeLlamaCpp;
   } catch (error) {
     throw new ConfigurationError(
       `Local models need the optional package node-llama-cpp, which is not installed. Run \`${installHint}\`, or choose a hosted model (e.g. openai:gpt-4o-mini).`,
