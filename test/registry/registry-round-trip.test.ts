@@ -81,10 +81,26 @@ for (const major of [22, 24]) {
     const started = expectSuccess("npm start", project, env);
     assert.match(started.stdout, /done/i);
 
-    // The user's own TypeScript, with a plain nodenext config, against the published declarations.
+    // The user's own TypeScript, with a plain nodenext config and no skipLibCheck, against every
+    // published entry's declarations (never agentfold's sources).
+    writeFileSync(
+      join(project, "all-entries.ts"),
+      [
+        'import * as agentfold from "agentfold";',
+        'import * as runtime from "agentfold/runtime";',
+        'import * as testing from "agentfold/testing";',
+        'import * as models from "@agentfold/models";',
+        'import * as stores from "@agentfold/stores";',
+        'import * as server from "@agentfold/server";',
+        'import * as cli from "@agentfold/cli";',
+        'import * as evals from "@agentfold/evals";',
+        "export const entries = [agentfold, runtime, testing, models, stores, server, cli, evals];",
+        "",
+      ].join("\n"),
+    );
     writeFileSync(
       join(project, "tsconfig.plain.json"),
-      JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, noEmit: true, allowImportingTsExtensions: true }, include: ["*.ts"] }),
+      JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, noEmit: true, types: ["node"], rewriteRelativeImportExtensions: true }, include: ["*.ts"] }),
     );
     expectSuccess("npx tsc -p tsconfig.plain.json", project, env);
 
