@@ -1,4 +1,5 @@
-import { emptyThreadState, reduceThreadState, Thread, type Agent, type Model, type ThreadState } from "agentfold";
+import { Thread, type Agent, type Model, type ThreadState } from "agentfold";
+import { emptyThreadState, reduceThreadState } from "agentfold/runtime";
 
 /** The agent is a fold: (thread) -> thread with new events. It keeps nothing between calls. */
 export function next(agent: Agent, thread: Thread, model: Model): Promise<Thread> {

@@ -7,7 +7,8 @@
  *
  * No replies are stored here: a case passes or fails on what the model you choose says.
  */
-import { hashArgs, type NewEvent } from "agentfold";
+import type { NewEvent } from "agentfold";
+import { hashArgs } from "agentfold/runtime";
 import { defineEval, oneOf } from "@agentfold/evals";
 import { calculator } from "./agent.ts";
 

@@ -4,7 +4,8 @@
  * delivered (once, by a claim in the channel store), a decision updates what was sent, a finished
  * thread is reported. Inbound requests become actions applied through the runner.
  */
-import { AgentfoldError, ConfigurationError, describeError, type Agent, type Thread, type ThreadStore } from "agentfold";
+import { AgentfoldError, ConfigurationError, type Agent, type Thread, type ThreadStore } from "agentfold";
+import { describeError } from "agentfold/runtime";
 import type { Runner, ServerExtension, ServerExtensionContext } from "@agentfold/server";
 import type { ActionOutcome, Channel, ChannelContext, DeliverableItem, InboundAction, Origin } from "./channel.ts";
 import { errorJson } from "./channel.ts";

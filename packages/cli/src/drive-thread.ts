@@ -8,7 +8,8 @@
  * over a thread a server is advancing. The lease is not held while a person is asked.
  */
 import { hostname } from "node:os";
-import { holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type Agent, type Model, type Thread, type ThreadStore } from "agentfold";
+import type { Agent, Model, Thread, ThreadStore } from "agentfold";
+import { holdLease, LeaseLostError, ThreadBusyError, VersionConflictError } from "agentfold/runtime";
 import { askPerson } from "./ask-person.ts";
 import { commandName } from "./command-name.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";

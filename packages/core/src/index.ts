@@ -1,14 +1,16 @@
 /**
  * agentfold: production LLM agents as stateless reducers over an append-only thread of events.
- * The public surface, grouped by concern. Test doubles live in `agentfold/testing`.
+ * What an agent author uses, grouped by concern, kept small on purpose (a test pins the list).
+ * Building blocks for stores, model adapters, runners and channels live in `agentfold/runtime`;
+ * test doubles and conformance suites in `agentfold/testing`. No `node:*` imports here.
  */
 export const version = "0.1.0";
 
 // Agents: define, step, run, and the human actions
 export { defineAgent, type Agent, type AgentDefinition, type ApproveOptions, type RenderedPrompt } from "./agent.ts";
 export { nextAction, type NextAction, type Limits, type Policy } from "./next-action.ts";
-export { ChildPaused, ChildResult, type AgentHooks, type StepOptions } from "./step.ts";
-export { childThreadId, resumeChild, type ChildAgentToolOptions } from "./child-agent.ts";
+export type { AgentHooks, StepOptions } from "./step.ts";
+export type { ChildAgentToolOptions } from "./child-agent.ts";
 
 // Tools are structured outputs
 export {
@@ -22,7 +24,7 @@ export {
   type HumanQuestion,
 } from "./tools.ts";
 export { askHuman, requestHumanInput, doneForNow } from "./human-tools.ts";
-export { nextStepSchema, intentSpecs, parseModelOutput, parseJsonLenient, toJson, type ParsedCall, type ParseResult } from "./next-step.ts";
+export { nextStepSchema, parseModelOutput, type ParsedCall, type ParseResult } from "./next-step.ts";
 
 // Prompt and context
 export { defaultPrompt, type PromptFunction, type PromptContext } from "./default-prompt.ts";
@@ -52,44 +54,26 @@ export type {
   JsonSchema,
 } from "./model.ts";
 
-// Threads and events
-export { Thread, THREAD_SCHEMA_VERSION, type ThreadJson, type ThreadOptions } from "./thread.ts";
-export { eventSchema, eventTypes, type Event, type EventType, type EventOf, type NewEvent, type JsonValue, type ToolCall } from "./events.ts";
-export {
-  reduceThreadState,
-  statusOf,
-  pendingItemOf,
-  threadStatuses,
-  emptyThreadState,
-  type ThreadStatus,
-  type ThreadState,
-  type PendingItem,
-  type PendingApproval,
-  type PendingQuestion,
-  type PendingChild,
-  type OpenCall,
-  type CallPhase,
+// Threads and events (the event schema and the fold behind `thread.state` are in `agentfold/runtime`)
+export { Thread, type ThreadJson, type ThreadOptions } from "./thread.ts";
+export type { Event, EventType, EventOf, NewEvent, JsonValue, ToolCall } from "./events.ts";
+export type {
+  ThreadStatus,
+  ThreadState,
+  PendingItem,
+  PendingApproval,
+  PendingQuestion,
+  PendingChild,
+  OpenCall,
+  CallPhase,
 } from "./thread-state.ts";
-export { hashArgs, canonicalJson, sha256Hex } from "./hash.ts";
-export { systemClock, newId, type Clock } from "./clock.ts";
+export type { Clock } from "./clock.ts";
 
-// Stores
-export {
-  VersionConflictError,
-  LeaseLostError,
-  ThreadNotFoundError,
-  ThreadExistsError,
-  type ThreadStore,
-  type ThreadSummary,
-  type ThreadListQuery,
-  type ThreadListPage,
-  type Lease,
-  type AppendOptions,
-} from "./store.ts";
+// Stores (store errors and leases are in `agentfold/runtime`)
+export type { ThreadStore, ThreadSummary, ThreadListQuery, ThreadListPage, Lease, AppendOptions } from "./store.ts";
 export { createMemoryStore } from "./memory-store.ts";
-export { holdLease, acquireLeaseBy, keepLease, ThreadBusyError, type HoldLeaseOptions, type KeepLeaseOptions } from "./lease.ts";
 
-// Errors
+// Errors an author catches (`InternalError` and `describeError` are in `agentfold/runtime`)
 export {
   AgentfoldError,
   ConfigurationError,
@@ -97,6 +81,4 @@ export {
   ThreadFormatError,
   StateConflictError,
   ModelCallError,
-  InternalError,
-  describeError,
 } from "./errors.ts";

@@ -1,1 +1,67 @@
-export {};
+/**
+ * `agentfold/runtime`: the building blocks for people who implement a store, a model adapter, a
+ * runner, a server or a channel: the event schema, the fold that derives a thread's state, argument
+ * hashing, ids and clocks, the store errors, leases, child-agent resumption and the scripted model
+ * behind the `script:` model spec. An agent author needs none of it: `agentfold` has what they use.
+ *
+ * Values here are exported from this entry only. The interfaces an implementer fills in (`Model`,
+ * `ThreadStore`) and the types around them are re-exported here too, so one import serves them; they
+ * are the same types `agentfold` exports. This entry uses `node:fs` only to read a model script
+ * (`scriptedModelFromFile`).
+ *
+ * @example
+ * import { ConfigurationError } from "agentfold";
+ * import { VersionConflictError, type ThreadStore } from "agentfold/runtime";
+ */
+
+// Events: the schema every stored thread is checked against
+export { eventSchema, eventTypes, type Event, type EventType, type EventOf, type NewEvent, type JsonValue, type ToolCall } from "./events.ts";
+export { THREAD_SCHEMA_VERSION, type ThreadJson, type ThreadOptions } from "./thread.ts";
+
+// Thread state: a pure fold over the events
+export {
+  reduceThreadState,
+  statusOf,
+  pendingItemOf,
+  threadStatuses,
+  emptyThreadState,
+  type ThreadStatus,
+  type ThreadState,
+  type PendingItem,
+  type PendingApproval,
+  type PendingQuestion,
+  type PendingChild,
+  type OpenCall,
+  type CallPhase,
+} from "./thread-state.ts";
+
+// Hashes, ids and time
+export { hashArgs, canonicalJson, sha256Hex } from "./hash.ts";
+export { systemClock, newId, type Clock } from "./clock.ts";
+
+// Stores: the interface, its errors, and leases
+export {
+  VersionConflictError,
+  LeaseLostError,
+  ThreadNotFoundError,
+  ThreadExistsError,
+  type ThreadStore,
+  type ThreadSummary,
+  type ThreadListQuery,
+  type ThreadListPage,
+  type Lease,
+  type AppendOptions,
+} from "./store.ts";
+export { holdLease, acquireLeaseBy, keepLease, ThreadBusyError, type HoldLeaseOptions, type KeepLeaseOptions } from "./lease.ts";
+
+// Models: the interface, tolerant parsing of replies, and the scripted model of the `script:` spec
+export type { Model, ModelRequest, ModelReply, ModelMessage, ModelUsage, OutputMode, IntentSpec, JsonSchema } from "./model.ts";
+export { intentSpecs, parseJsonLenient, toJson } from "./next-step.ts";
+export { ScriptedModel, scriptedModelFromFile, type ScriptStep, type ScriptedModelOptions } from "./scripted-model.ts";
+
+// Runners: child agents
+export { resumeChild, childThreadId } from "./child-agent.ts";
+export { ChildPaused, ChildResult } from "./step.ts";
+
+// Errors a runner or server reports
+export { InternalError, describeError } from "./errors.ts";

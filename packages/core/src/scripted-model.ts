@@ -2,10 +2,14 @@
  * `ScriptedModel`: a model whose replies are written in advance. The k-th reply answers the k-th
  * model call of each thread (k = the thread's earlier model calls), so it is deterministic and safe
  * under concurrency and across processes: the same thread always gets the same reply.
+ *
+ * Production code, not only a test double: the `script:<path.json>` model spec (the CLI, the server,
+ * outside tests driving the HTTP API) loads its model from here through `agentfold/runtime`;
+ * `agentfold/testing` re-exports it for tests.
  */
 import { readFileSync } from "node:fs";
-import { ConfigurationError } from "../errors.ts";
-import type { Model, ModelReply, ModelRequest, ModelUsage, OutputMode } from "../model.ts";
+import { ConfigurationError } from "./errors.ts";
+import type { Model, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
 
 /** A scripted reply: what a model would send (object, array of objects, or text), or a function of the request. */
 export type ScriptStep = unknown | ((request: ModelRequest) => unknown);

@@ -11,12 +11,11 @@ import {
   defineAgent,
   defineTool,
   doneForNow,
-  hashArgs,
-  resumeChild,
   xmlContext,
   type Model,
   type ModelRequest,
 } from "agentfold";
+import { hashArgs, resumeChild } from "agentfold/runtime";
 import { ScriptedModel, createMemoryStore } from "agentfold/testing";
 
 function calculatorAgent(options: { onErrorLimit?: "escalate" | "fail"; maxSteps?: number } = {}) {

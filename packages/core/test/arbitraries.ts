@@ -1,6 +1,7 @@
 /** fast-check arbitraries for event sequences: valid events, in any order, over a few call ids. */
 import fc from "fast-check";
-import { toJson, type Event } from "agentfold";
+import type { Event } from "agentfold";
+import { toJson } from "agentfold/runtime";
 
 const at = fc.constant("2026-11-26T12:00:00.000Z");
 const callId = fc.constantFrom("call_1_0", "call_1_1", "call_2_0", "escalation_5");

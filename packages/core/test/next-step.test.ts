@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import fc from "fast-check";
-import { type AnyTool, canonicalJson, toJson, defineTool, doneForNow, hashArgs, nextStepSchema, parseJsonLenient, parseModelOutput, sha256Hex } from "agentfold";
+import { type AnyTool, defineTool, doneForNow, nextStepSchema, parseModelOutput } from "agentfold";
+import { canonicalJson, toJson, hashArgs, parseJsonLenient, sha256Hex } from "agentfold/runtime";
 
 const divide = defineTool({ intent: "divide", description: "divide a by b", args: z.object({ a: z.number(), b: z.number() }) });
 const tools = new Map<string, AnyTool>([

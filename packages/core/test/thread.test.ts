@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { InvalidInputError, Thread, ThreadFormatError, THREAD_SCHEMA_VERSION } from "agentfold";
+import { InvalidInputError, Thread, ThreadFormatError } from "agentfold";
+import { THREAD_SCHEMA_VERSION } from "agentfold/runtime";
 import { eventSequence } from "./arbitraries.ts";
 
 const fixtures = fileURLToPath(new URL("./fixtures/threads/", import.meta.url));

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigurationError, THREAD_SCHEMA_VERSION, Thread, type Agent, type Model, type NewEvent, type ToolCall } from "agentfold";
+import { ConfigurationError, Thread, type Agent, type Model, type NewEvent, type ToolCall } from "agentfold";
+import { THREAD_SCHEMA_VERSION } from "agentfold/runtime";
 import type { ArgsPattern } from "./match-args.ts";
 
 /** Where a case's thread comes from: a user message, events (`at` optional), or a loaded thread. */

@@ -3,7 +3,8 @@
  * yes/no question with a reason. The judge goes through the same `Model` interface as any agent, so
  * any adapter (or a scripted model in tests) can grade.
  */
-import { parseJsonLenient, type Model, type ModelReply, type ModelRequest, type ModelUsage, type ToolCall } from "agentfold";
+import type { Model, ModelReply, ModelRequest, ModelUsage, ToolCall } from "agentfold";
+import { parseJsonLenient } from "agentfold/runtime";
 
 /** What the judge said. */
 export interface Verdict {

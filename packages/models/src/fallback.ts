@@ -2,7 +2,8 @@
  * An ordered list of models tried in turn: when one fails for good (after its own retries), the next
  * one gets the same request. An aborted call stops at once.
  */
-import { ModelCallError, describeError } from "agentfold";
+import { ModelCallError } from "agentfold";
+import { describeError } from "agentfold/runtime";
 import type { Model, ModelReply, ModelRequest } from "agentfold";
 
 /**

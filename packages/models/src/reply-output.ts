@@ -2,7 +2,7 @@
  * Shapes what a provider returned into the core's raw next step, without validating it: the core owns
  * tolerant parsing and schema validation.
  */
-import { parseJsonLenient } from "agentfold";
+import { parseJsonLenient } from "agentfold/runtime";
 import type { JsonSchema } from "agentfold";
 
 /** The key the next step is wrapped under when the provider needs an object at the schema root. */

@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from "agentfold";
 import type { Model, ModelReply, ModelRequest, OutputMode } from "agentfold";
-import { scriptedModelFromFile } from "agentfold/testing";
+import { scriptedModelFromFile } from "agentfold/runtime";
 import type { ModelPrice } from "./ai-sdk-model.ts";
 import { readCassette, recordingFetch, replayingFetch, type ReplayOptions } from "./cassette.ts";
 import { withFallbacks } from "./fallback.ts";

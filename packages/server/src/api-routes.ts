@@ -3,7 +3,7 @@
  * generate `/openapi.json`, so the document cannot drift from what the server accepts.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { eventTypes, threadStatuses } from "agentfold";
+import { eventTypes, threadStatuses } from "agentfold/runtime";
 
 /** Ids the server makes look like `thr_3f9c…`; child threads add `.call_…`. Anything else is a 400. */
 export const idPattern = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$/;

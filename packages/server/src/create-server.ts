@@ -3,17 +3,8 @@
  * that advances threads after launches, approvals, answers and messages.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import {
-  ConfigurationError,
-  InvalidInputError,
-  THREAD_SCHEMA_VERSION,
-  Thread,
-  ThreadNotFoundError,
-  newId,
-  type Agent,
-  type Model,
-  type ThreadStore,
-} from "agentfold";
+import { ConfigurationError, InvalidInputError, Thread, type Agent, type Model, type ThreadStore } from "agentfold";
+import { THREAD_SCHEMA_VERSION, ThreadNotFoundError, newId } from "agentfold/runtime";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";

@@ -2,15 +2,8 @@
  * Errors as HTTP responses: every error body is `{ "error": { "code", "message" } }`, and the status
  * says whose fault it is (4xx: the request; 5xx: the server).
  */
-import {
-  AgentfoldError,
-  InvalidInputError,
-  StateConflictError,
-  ThreadBusyError,
-  ThreadFormatError,
-  ThreadNotFoundError,
-  VersionConflictError,
-} from "agentfold";
+import { AgentfoldError, InvalidInputError, StateConflictError, ThreadFormatError } from "agentfold";
+import { ThreadBusyError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 

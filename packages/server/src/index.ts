@@ -8,7 +8,7 @@ export { createServer, type Server, type ServerOptions } from "./create-server.t
 export { startServer, resolveServerModel, type StartServerOptions, type RunningServer } from "./start-server.ts";
 export { ApiError, errorResponse, type ErrorBody } from "./http-errors.ts";
 /** Core's class, re-exported: a 409 `thread_busy` is this error. */
-export { ThreadBusyError } from "agentfold";
+export { ThreadBusyError } from "agentfold/runtime";
 export { parseApiKeys, type ApiKeys } from "./api-keys.ts";
 export type { ServerExtension, ServerExtensionContext } from "./server-extension.ts";
 

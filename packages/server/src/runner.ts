@@ -8,22 +8,24 @@
  */
 import { hostname } from "node:os";
 import {
-  acquireLeaseBy,
-  keepLease,
-  resumeChild,
   ConfigurationError,
-  describeError,
-  LeaseLostError,
   StateConflictError,
-  ThreadBusyError,
-  ThreadNotFoundError,
-  VersionConflictError,
   type Agent,
   type Lease,
   type Model,
   type Thread,
   type ThreadStore,
 } from "agentfold";
+import {
+  acquireLeaseBy,
+  keepLease,
+  resumeChild,
+  describeError,
+  LeaseLostError,
+  ThreadBusyError,
+  ThreadNotFoundError,
+  VersionConflictError,
+} from "agentfold/runtime";
 
 export interface RunnerOptions {
   store: ThreadStore;

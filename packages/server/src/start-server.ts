@@ -5,7 +5,7 @@
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { ConfigurationError, type Model, type ThreadStore } from "agentfold";
-import { scriptedModelFromFile } from "agentfold/testing";
+import { scriptedModelFromFile } from "agentfold/runtime";
 import { createStore } from "@agentfold/stores";
 import { createServer, type Server, type ServerOptions } from "./create-server.ts";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { defineAgent, defineTool, doneForNow, LeaseLostError, type Model } from "agentfold";
+import { defineAgent, defineTool, doneForNow, type Model } from "agentfold";
+import { LeaseLostError } from "agentfold/runtime";
 import { createMemoryStore, ScriptedModel } from "agentfold/testing";
 import { createRunner } from "../src/index.ts";
 import { createTestAgents, createTestModel } from "./support/test-agent.ts";

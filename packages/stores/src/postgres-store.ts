@@ -10,16 +10,13 @@
 import {
   ConfigurationError,
   InvalidInputError,
-  LeaseLostError,
-  ThreadExistsError,
-  ThreadNotFoundError,
-  VersionConflictError,
   type Lease,
   type ThreadListQuery,
   type ThreadStatus,
   type ThreadStore,
   type ThreadSummary,
 } from "agentfold";
+import { LeaseLostError, ThreadExistsError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
 import pg from "pg";
 import { migratePostgres, quoteSchema } from "./postgres-migrations.ts";
 import {

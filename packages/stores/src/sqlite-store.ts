@@ -11,11 +11,6 @@ import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import {
   ConfigurationError,
-  LeaseLostError,
-  systemClock,
-  ThreadExistsError,
-  ThreadNotFoundError,
-  VersionConflictError,
   type Clock,
   type Lease,
   type ThreadListQuery,
@@ -23,6 +18,13 @@ import {
   type ThreadStore,
   type ThreadSummary,
 } from "agentfold";
+import {
+  LeaseLostError,
+  systemClock,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  VersionConflictError,
+} from "agentfold/runtime";
 import {
   checkExpectedVersion,
   checkListFilters,

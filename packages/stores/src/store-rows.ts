@@ -2,7 +2,8 @@
  * What the SQL stores share: argument checks with the same messages as the memory store, the opaque
  * list cursor, and turning stored rows back into a `Thread`.
  */
-import { InternalError, InvalidInputError, Thread, THREAD_SCHEMA_VERSION, type ThreadListQuery } from "agentfold";
+import { InvalidInputError, Thread, type ThreadListQuery } from "agentfold";
+import { InternalError, THREAD_SCHEMA_VERSION } from "agentfold/runtime";
 
 /** The default and largest page sizes of `list`, as in the memory store. */
 export const DEFAULT_LIST_LIMIT = 50;

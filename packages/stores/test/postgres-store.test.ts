@@ -1,6 +1,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigurationError, InvalidInputError, LeaseLostError, Thread, VersionConflictError, type ThreadStore } from "agentfold";
+import { ConfigurationError, InvalidInputError, Thread, type ThreadStore } from "agentfold";
+import { LeaseLostError, VersionConflictError } from "agentfold/runtime";
 import { createPostgresStore, createStore, POSTGRES_MIGRATIONS } from "@agentfold/stores";
 import pg from "pg";
 import { dropSchemas, freshSchema, postgresUrl } from "./postgres-test-database.ts";

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { hashArgs, Thread } from "agentfold";
+import { Thread } from "agentfold";
+import { hashArgs } from "agentfold/runtime";
 import { launchBrowser } from "./support/browser.ts";
 import { startFixtureServer, type FixtureServer } from "./support/fixture-server.ts";
 import { waitFor } from "./support/wait.ts";

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { WebClient } from "@slack/web-api";
-import { ConfigurationError, pendingItemOf, type JsonValue, type Thread } from "agentfold";
+import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
+import { pendingItemOf } from "agentfold/runtime";
 import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
 import { editModal, escapeMrkdwn, mention, pendingMessage, rejectModal, settledMessage, type ButtonValue } from "./slack-blocks.ts";

@@ -2,7 +2,8 @@
  * `agentfold threads ls|show|render` and `agentfold fork`: read and branch stored threads.
  */
 import type { Command } from "commander";
-import { countTokens, threadStatuses, type ThreadStatus } from "agentfold";
+import { countTokens, type ThreadStatus } from "agentfold";
+import { threadStatuses } from "agentfold/runtime";
 import { CliError } from "../exit-codes.ts";
 import { commandName } from "../command-name.ts";
 import { paintStatus, printThreadState, printTimeline, threadSummary } from "../format-thread.ts";
