@@ -44,7 +44,7 @@ export interface RenderedPrompt {
   messages: ModelMessage[];
   /** The rendered thread inside it. */
   context: string;
-  /** Tokens of all message contents. */
+  /** Tokens of all message contents, counted when first read. */
   tokens: number;
 }
 
@@ -188,8 +188,15 @@ export function defineAgent(definition: AgentDefinition): Agent {
     },
     render(thread, options = {}) {
       const { messages, context } = buildPrompt(runtime, thread, options.mode ?? modeFor(runtime, options.model));
-      const tokens = messages.reduce((sum, message) => sum + countTokens(message.content), 0);
-      return { messages, context, tokens };
+      let tokens: number | undefined;
+      return {
+        messages,
+        context,
+        // Counted on first read: a caller that only wants the messages never loads the tokenizer.
+        get tokens() {
+          return (tokens ??= messages.reduce((sum, message) => sum + countTokens(message.content), 0));
+        },
+      };
     },
     nextAction(thread) {
       return nextAction(policy, thread);

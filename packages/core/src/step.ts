@@ -76,8 +76,11 @@ async function commitEvents(thread: Thread, events: readonly NewEvent[], options
   return next;
 }
 
-/** The messages the model would receive for this thread, and the mode they assume. */
-export function buildPrompt(runtime: Runtime, thread: Thread, mode: OutputMode): { messages: ModelMessage[]; context: string; contextTokens: number } {
+/**
+ * The messages the model would receive for this thread, and the mode they assume. No token count:
+ * a decision without a token budget never needs one (`nextAction` counts when there is a budget).
+ */
+export function buildPrompt(runtime: Runtime, thread: Thread, mode: OutputMode): { messages: ModelMessage[]; context: string } {
   const rendered = runtime.policy.context.render(thread);
   const messages = runtime.prompt({
     agent: { name: runtime.name, description: runtime.description, instructions: runtime.instructions },
@@ -85,7 +88,7 @@ export function buildPrompt(runtime: Runtime, thread: Thread, mode: OutputMode):
     intents: runtime.intents,
     mode,
   });
-  return { messages, context: rendered.text, contextTokens: rendered.tokens };
+  return { messages, context: rendered.text };
 }
 
 /** Keeps usage only when it is plain non-negative numbers: an adapter's odd report must not break the thread. */
