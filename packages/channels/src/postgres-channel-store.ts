@@ -3,10 +3,28 @@
  * `INSERT … ON CONFLICT DO …` statement, so exactly one process wins each key.
  */
 import { ConfigurationError, type JsonValue } from "agentfold";
-import pg from "pg";
+import type { Pool } from "pg";
 import type { ChannelRecord, ChannelStore } from "./channel-store.ts";
 
-export type PostgresChannelStoreOptions = ({ connectionString: string } | { pool: pg.Pool }) & {
+/**
+ * `pg` is an optional peer dependency, imported when a store is first made from a connection
+ * string: a process that keeps its channel records in SQLite never loads it.
+ */
+async function loadPg(): Promise<(typeof import("pg"))["default"]> {
+  try {
+    // pg is CommonJS: importing it gives its exports as the default export.
+    return (await import("pg")).default;
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    // Only "pg itself is not installed" gets the advice; any other failure is rethrown as it is.
+    if (code === "ERR_MODULE_NOT_FOUND" && typeof message === "string" && message.includes("'pg'")) {
+      throw new ConfigurationError("The Postgres channel store needs the pg package: npm i pg", { cause: error });
+    }
+    throw error;
+  }
+}
+
+export type PostgresChannelStoreOptions = ({ connectionString: string } | { pool: Pool }) & {
   /** The schema holding the table, created if missing. Default `"agentfold"` (the thread store's). */
   schema?: string;
 };
@@ -21,7 +39,7 @@ export async function createPostgresChannelStore(options: PostgresChannelStoreOp
     throw new ConfigurationError(`Postgres schema name ${JSON.stringify(schema)} is invalid: use letters, digits and "_".`);
   }
   const ownsPool = "connectionString" in options;
-  const pool = "pool" in options ? options.pool : new pg.Pool({ connectionString: options.connectionString, max: 4 });
+  const pool = "pool" in options ? options.pool : new (await loadPg()).Pool({ connectionString: options.connectionString, max: 4 });
   const table = `"${schema}".agentfold_channel_records`;
   try {
     const client = await pool.connect();

@@ -17,7 +17,8 @@ import {
   type ThreadSummary,
 } from "agentfold";
 import { LeaseLostError, ThreadExistsError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
-import pg from "pg";
+import type { Pool, QueryResultRow } from "pg";
+import { loadPg } from "./load-pg.ts";
 import { migratePostgres, quoteSchema } from "./postgres-migrations.ts";
 import {
   checkExpectedVersion,
@@ -34,7 +35,7 @@ import {
 
 export type PostgresStoreOptions = (
   | { /** e.g. `postgres://user@host:5432/db`. The store owns the pool it makes and ends it on `close()`. */ connectionString: string }
-  | { /** A pool you own: `close()` leaves it open. */ pool: pg.Pool }
+  | { /** A pool you own: `close()` leaves it open. */ pool: Pool }
 ) & {
   /** The schema holding the tables, created if missing. Default `"agentfold"`. */
   schema?: string;
@@ -109,7 +110,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   if ("connectionString" in options && typeof options.connectionString !== "string") {
     throw new ConfigurationError("createPostgresStore needs a connectionString such as postgres://user@host:5432/db, or a pg Pool.");
   }
-  const pool = "pool" in options ? options.pool : new pg.Pool({ connectionString: options.connectionString });
+  // pg is loaded here, not on import: SQLite users need not install it (a pool given in means it is).
+  const pool = "pool" in options ? options.pool : new (await loadPg()).Pool({ connectionString: options.connectionString });
   try {
     await migratePostgres(pool, schemaName);
   } catch (error) {
@@ -120,7 +122,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const threads = `${schema}.threads`;
   const events = `${schema}.events`;
   let closed = false;
-  const query = async <Row extends pg.QueryResultRow>(text: string, values: unknown[]) => {
+  const query = async <Row extends QueryResultRow>(text: string, values: unknown[]) => {
     if (closed) throw new ConfigurationError("This Postgres store was closed; create a new one to keep using it.");
     try {
       return (await pool.query<Row>(text, values)).rows;
