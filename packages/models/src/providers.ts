@@ -2,14 +2,16 @@
  * Factories for the hosted providers and OpenAI-compatible servers, built on the AI SDK provider
  * packages. Keys and base URLs come from the usual environment variables unless given in code, and
  * every factory takes a `fetch` (tests, proxies, record/replay).
+ *
+ * The provider packages are optional peers: each is imported on the model's first call, so a project
+ * installs only the ones it uses and none of them slows down start-up. Settings are checked at once
+ * (a missing key throws from the factory); a missing package fails the first call with the
+ * `npm i` to run.
  */
-import { createAnthropic } from "@ai-sdk/anthropic";
-import { createGoogle } from "@ai-sdk/google";
-import { createOpenAI } from "@ai-sdk/openai";
-import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { ConfigurationError } from "agentfold";
-import type { Model } from "agentfold";
+import type { Model, OutputMode } from "agentfold";
 import { fromLanguageModel, type AiSdkModelOptions } from "./ai-sdk-model.ts";
+import { deferredModel, importPeer } from "./deferred-model.ts";
 
 export type FetchFunction = typeof globalThis.fetch;
 
@@ -36,11 +38,10 @@ function requireKey(settings: ProviderSettings, variable: string, provider: stri
   return key;
 }
 
-function adapterOptions(settings: ProviderSettings, id: string, defaultMode: AiSdkModelOptions["defaultMode"]): AiSdkModelOptions {
+/** The adapter's options; the id and mode are known before the provider package is imported. */
+function adapterOptions(settings: ProviderSettings, id: string, defaultMode: OutputMode): AiSdkModelOptions & { id: string; defaultMode: OutputMode } {
   const { apiKey: _apiKey, baseURL: _baseURL, fetch: _fetch, env: _env, ...rest } = settings;
-  const options: AiSdkModelOptions = { ...rest, id: settings.id ?? id };
-  if (options.defaultMode === undefined && defaultMode !== undefined) options.defaultMode = defaultMode;
-  return options;
+  return { ...rest, id: settings.id ?? id, defaultMode: settings.defaultMode ?? defaultMode };
 }
 
 function withFetch<T extends object>(base: T, fetch: FetchFunction | undefined): T & { fetch?: FetchFunction } {
@@ -60,12 +61,13 @@ function withFetch<T extends object>(base: T, fetch: FetchFunction | undefined):
 export function openaiModel(modelId: string, settings: ProviderSettings = {}): Model {
   const env = environment(settings);
   const baseURL = settings.baseURL ?? env.OPENAI_BASE_URL;
-  const provider = createOpenAI(
-    withFetch({ apiKey: requireKey(settings, "OPENAI_API_KEY", "OpenAI"), ...(baseURL ? { baseURL } : {}) }, settings.fetch),
-  );
+  const providerSettings = withFetch({ apiKey: requireKey(settings, "OPENAI_API_KEY", "OpenAI"), ...(baseURL ? { baseURL } : {}) }, settings.fetch);
   const options = adapterOptions(settings, `openai:${modelId}`, "tools");
   options.providerOptions = { ...options.providerOptions, openai: { strictJsonSchema: false, ...options.providerOptions?.openai } };
-  return fromLanguageModel(provider.chat(modelId), options);
+  return deferredModel(options.id, options.defaultMode, async () => {
+    const { createOpenAI } = await importPeer("@ai-sdk/openai", options.id, () => import("@ai-sdk/openai"));
+    return fromLanguageModel(createOpenAI(providerSettings).chat(modelId), options);
+  });
 }
 
 /**
@@ -78,10 +80,12 @@ export function openaiModel(modelId: string, settings: ProviderSettings = {}): M
 export function anthropicModel(modelId: string, settings: ProviderSettings = {}): Model {
   const env = environment(settings);
   const baseURL = settings.baseURL ?? env.ANTHROPIC_BASE_URL;
-  const provider = createAnthropic(
-    withFetch({ apiKey: requireKey(settings, "ANTHROPIC_API_KEY", "Anthropic"), ...(baseURL ? { baseURL } : {}) }, settings.fetch),
-  );
-  return fromLanguageModel(provider.languageModel(modelId), adapterOptions(settings, `anthropic:${modelId}`, "tools"));
+  const providerSettings = withFetch({ apiKey: requireKey(settings, "ANTHROPIC_API_KEY", "Anthropic"), ...(baseURL ? { baseURL } : {}) }, settings.fetch);
+  const options = adapterOptions(settings, `anthropic:${modelId}`, "tools");
+  return deferredModel(options.id, options.defaultMode, async () => {
+    const { createAnthropic } = await importPeer("@ai-sdk/anthropic", options.id, () => import("@ai-sdk/anthropic"));
+    return fromLanguageModel(createAnthropic(providerSettings).languageModel(modelId), options);
+  });
 }
 
 /**
@@ -94,15 +98,16 @@ export function anthropicModel(modelId: string, settings: ProviderSettings = {})
 export function googleModel(modelId: string, settings: ProviderSettings = {}): Model {
   const env = environment(settings);
   const baseURL = settings.baseURL ?? env.GOOGLE_GENERATIVE_AI_BASE_URL;
-  const provider = createGoogle(
-    withFetch(
-      { apiKey: requireKey(settings, "GOOGLE_GENERATIVE_AI_API_KEY", "Google"), ...(baseURL ? { baseURL } : {}) },
-      settings.fetch,
-    ),
+  const providerSettings = withFetch(
+    { apiKey: requireKey(settings, "GOOGLE_GENERATIVE_AI_API_KEY", "Google"), ...(baseURL ? { baseURL } : {}) },
+    settings.fetch,
   );
   // Gemini's response schema accepts a union at the root, so the next step is not wrapped.
   const options = adapterOptions(settings, `google:${modelId}`, "tools");
-  return fromLanguageModel(provider.languageModel(modelId), { wrapJsonSchema: false, ...options });
+  return deferredModel(options.id, options.defaultMode, async () => {
+    const { createGoogle } = await importPeer("@ai-sdk/google", options.id, () => import("@ai-sdk/google"));
+    return fromLanguageModel(createGoogle(providerSettings).languageModel(modelId), { wrapJsonSchema: false, ...options });
+  });
 }
 
 export interface CompatibleSettings extends ProviderSettings {
@@ -127,20 +132,22 @@ export function openaiCompatibleModel(baseURL: string, modelId: string, settings
     );
   }
   const name = settings.name ?? "openai-compatible";
-  const provider = createOpenAICompatible(
-    withFetch(
-      {
-        name,
-        baseURL: baseURL.replace(/\/+$/, ""),
-        ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
-        includeUsage: true,
-        supportsStructuredOutputs: settings.supportsStructuredOutputs ?? true,
-      },
-      settings.fetch,
-    ),
+  const providerSettings = withFetch(
+    {
+      name,
+      baseURL: baseURL.replace(/\/+$/, ""),
+      ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+      includeUsage: true,
+      supportsStructuredOutputs: settings.supportsStructuredOutputs ?? true,
+    },
+    settings.fetch,
   );
   const { name: _name, supportsStructuredOutputs: _structured, ...rest } = settings;
-  return fromLanguageModel(provider.chatModel(modelId), adapterOptions(rest, `openai-compatible:${baseURL}#${modelId}`, "json"));
+  const options = adapterOptions(rest, `openai-compatible:${baseURL}#${modelId}`, "json");
+  return deferredModel(options.id, options.defaultMode, async () => {
+    const { createOpenAICompatible } = await importPeer("@ai-sdk/openai-compatible", options.id, () => import("@ai-sdk/openai-compatible"));
+    return fromLanguageModel(createOpenAICompatible(providerSettings).chatModel(modelId), options);
+  });
 }
 
 /**

@@ -4,10 +4,11 @@
  * `local:hf:<owner>/<repo>/<file>.gguf`, `record:<spec>`, `replay:<cassette.json>`, `script:<path.json>`.
  */
 import { ConfigurationError } from "agentfold";
-import type { Model, ModelReply, ModelRequest, OutputMode } from "agentfold";
+import type { Model, OutputMode } from "agentfold";
 import { scriptedModelFromFile } from "agentfold/runtime";
 import type { ModelPrice } from "./ai-sdk-model.ts";
 import { readCassette, recordingFetch, replayingFetch, type ReplayOptions } from "./cassette.ts";
+import { deferredModel } from "./deferred-model.ts";
 import { withFallbacks } from "./fallback.ts";
 import { localModel, type LocalModelSettings } from "./local-model.ts";
 import { ensureModelFile, parseHubPath, type DownloadOptions, type DownloadSource } from "./model-download.ts";
@@ -79,23 +80,6 @@ export interface ResolveModelOptions {
 
 function slug(text: string): string {
   return text.replace(/[^a-zA-Z0-9._-]+/g, "_").replace(/^_+|_+$/g, "");
-}
-
-/** A model whose real implementation is made on first use (downloads, lazy imports). */
-function deferredModel(id: string, defaultMode: OutputMode, make: () => Promise<Model>): Model {
-  let made: Promise<Model> | undefined;
-  return {
-    specificationVersion: "v1",
-    id,
-    defaultMode,
-    async generate(request: ModelRequest): Promise<ModelReply> {
-      made ??= make().catch((error: unknown) => {
-        made = undefined;
-        throw error;
-      });
-      return (await made).generate(request);
-    },
-  };
 }
 
 function providerSettings(spec: string, options: ResolveModelOptions): ProviderSettings {
