@@ -45,6 +45,7 @@ export {
   LeaseLostError,
   ThreadNotFoundError,
   ThreadExistsError,
+  StoreUnavailableError,
   type ThreadStore,
   type ThreadSummary,
   type ThreadListQuery,

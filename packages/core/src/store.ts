@@ -107,3 +107,17 @@ export class ThreadExistsError extends AgentfoldError {
     super("thread_exists", `A thread with id ${JSON.stringify(threadId)} already exists.`);
   }
 }
+
+/**
+ * The store cannot be reached right now (the database restarted, the network dropped, the disk is
+ * full): nothing was decided about the call, so it is safe to retry later. Maps to HTTP 503 with a
+ * `Retry-After` of `retryAfterSeconds`. A write that failed this way may or may not have committed:
+ * retry it with the same `expectedVersion`, and a `VersionConflictError` then means it had.
+ */
+export class StoreUnavailableError extends AgentfoldError {
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super("store_unavailable", message, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}

@@ -26,7 +26,7 @@ test("the main entry stays small: at most 25 values", () => {
 
 test("the runtime entry exports exactly the building blocks for stores, models, runners and channels", () => {
   assert.deepStrictEqual(Object.keys(runtime).sort(), [
-    "ChildPaused", "ChildResult", "InternalError", "LeaseLostError", "ScriptedModel", "THREAD_SCHEMA_VERSION",
+    "ChildPaused", "ChildResult", "InternalError", "LeaseLostError", "ScriptedModel", "StoreUnavailableError", "THREAD_SCHEMA_VERSION",
     "ThreadBusyError", "ThreadExistsError", "ThreadNotFoundError", "VersionConflictError", "acquireLeaseBy",
     "canonicalJson", "childThreadId", "describeError", "emptyThreadState", "eventSchema", "eventTypes", "hashArgs",
     "holdLease", "intentSpecs", "keepLease", "newId", "parseJsonLenient", "pendingItemOf", "reduceThreadState",

@@ -4,7 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ConfigurationError, InvalidInputError, Thread, type Agent, type Model, type ThreadStore } from "agentfold";
-import { THREAD_SCHEMA_VERSION, ThreadNotFoundError, newId } from "agentfold/runtime";
+import { THREAD_SCHEMA_VERSION, ThreadNotFoundError, describeError, newId } from "agentfold/runtime";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
@@ -126,9 +126,9 @@ export function createServer(options: ServerOptions): Server {
   });
 
   app.onError((error, c) => {
-    const { status, body } = errorResponse(error);
-    if (status >= 500) console.error("agentfold server:", error);
-    return c.json(body, status);
+    const { status, body, headers } = errorResponse(error);
+    if (status >= 500) console.error("agentfold server:", status === 503 ? describeError(error) : error);
+    return c.json(body, status, headers);
   });
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${new URL(c.req.url).pathname}. See GET /openapi.json for the API.` } }, 404),

@@ -3,7 +3,7 @@
  * says whose fault it is (4xx: the request; 5xx: the server).
  */
 import { AgentfoldError, InvalidInputError, StateConflictError, ThreadFormatError } from "agentfold";
-import { ThreadBusyError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
+import { StoreUnavailableError, ThreadBusyError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
@@ -21,8 +21,12 @@ export interface ErrorBody {
 }
 
 /** The status and body for anything thrown while handling a request. */
-export function errorResponse(error: unknown): { status: ContentfulStatusCode; body: ErrorBody } {
+export function errorResponse(error: unknown): { status: ContentfulStatusCode; body: ErrorBody; headers?: Record<string, string> } {
   const body = (code: string, message: string): ErrorBody => ({ error: { code, message } });
+  // The database is away (a restart, a network cut): nothing was decided, so the client retries.
+  if (error instanceof StoreUnavailableError) {
+    return { status: 503, body: body(error.code, error.message), headers: { "Retry-After": String(error.retryAfterSeconds) } };
+  }
   if (error instanceof ApiError) return { status: error.status, body: body(error.code, error.message) };
   if (error instanceof ThreadNotFoundError) return { status: 404, body: body("not_found", error.message) };
   if (error instanceof InvalidInputError || error instanceof ThreadFormatError) {

@@ -10,9 +10,15 @@ import { commandName } from "../command-name.ts";
 import { CliError } from "../exit-codes.ts";
 import type { CommandContext } from "./context.ts";
 
-/** The default prompt's source, with its imports pointed at the `agentfold` package. */
+/**
+ * The default prompt's source, with its imports pointed at the `agentfold` package. An installed
+ * package keeps it at `dist/templates/default-prompt.ts` (outside the compiled module graph); in
+ * this repository the entry is the source folder, where it sits beside `index.ts`.
+ */
 export function defaultPromptSource(): string {
-  const path = fileURLToPath(new URL("./default-prompt.ts", import.meta.resolve("agentfold")));
+  const entry = import.meta.resolve("agentfold");
+  const path = [new URL("./templates/default-prompt.ts", entry), new URL("./default-prompt.ts", entry)].map((url) => fileURLToPath(url)).find((candidate) => existsSync(candidate));
+  if (!path) throw new CliError(`The default prompt's source is missing from the installed agentfold package (${fileURLToPath(entry)}); reinstall it.`);
   return readFileSync(path, "utf8").replace(/from "\.\/[a-z-]+\.ts"/g, 'from "agentfold"');
 }
 

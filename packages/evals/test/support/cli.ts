@@ -27,7 +27,10 @@ export function runCli(args: readonly string[], options: { cwd: string; env?: Re
     env[key] = value;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: { ...env, NO_COLOR: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    // Only the condition that resolves agentfold's packages to their TypeScript sources: the CLI under
+    // test is this checkout's, never a dist/ build that may be older.
+    const childEnv = { ...env, NODE_OPTIONS: "--conditions=agentfold-source", NO_COLOR: "1", ...options.env };
+    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
