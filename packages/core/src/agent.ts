@@ -13,7 +13,7 @@ import type { Model, ModelMessage, OutputMode } from "./model.ts";
 import { intentSpecs, nextStepSchema, toJson } from "./next-step.ts";
 import { nextAction, type Limits, type NextAction, type Policy } from "./next-action.ts";
 import { xmlContext, type ContextRenderer } from "./render-context.ts";
-import { applyAll, buildPrompt, decide, modeFor, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
+import { applyAll, buildPrompt, decide, modeFor, takeStep, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
 import { Thread, type ThreadOptions } from "./thread.ts";
 import { formatIssues } from "./errors.ts";
 import { countTokens } from "./tokens.ts";
@@ -207,11 +207,8 @@ export function defineAgent(definition: AgentDefinition): Agent {
     decide(thread, options) {
       return decide(runtime, thread, options);
     },
-    async step(thread, options) {
-      let current = await applyAll(runtime, thread, options);
-      if (nextAction(policy, current).type !== "decide") return current;
-      current = await decide(runtime, current, options);
-      return applyAll(runtime, current, options);
+    step(thread, options) {
+      return takeStep(runtime, thread, options);
     },
     async run(thread, options) {
       let current = thread;

@@ -1,7 +1,8 @@
 /**
- * Carrying out actions: the only place where the model is called and tools run. Each batch of new
- * events is handed to `commit` (a store append, usually) before anything else happens, so a tool
- * never runs unless its `tool_started` event is durable.
+ * Carrying out actions: the only place where the model is called and tools run. New events are
+ * handed to `commit` (a store append, usually) before the next effect — a model call, a tool run, a
+ * hook, a compaction — so a tool never runs unless its `tool_started` event is durable (see
+ * `Journal`).
  */
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigurationError, StateConflictError, describeError } from "./errors.ts";
@@ -30,8 +31,11 @@ export interface StepOptions {
   timeoutMs?: number;
   clock?: Clock;
   /**
-   * Called with each new thread before the loop goes on: persist it here. If it throws (a version
-   * conflict, a lost lease), the step stops and nothing further runs.
+   * Called with the new thread before each effect (a model call, a tool run, a hook, a compaction)
+   * and before returning: persist it here. `previous` is the thread of the last call (or the one
+   * passed in); one call may carry several batches when only deterministic code ran in between,
+   * e.g. a decision and its `tool_started`. If it throws (a version conflict, a lost lease), the
+   * step stops and nothing further runs.
    */
   commit?: (next: Thread, previous: Thread) => void | Promise<void>;
 }
@@ -70,10 +74,42 @@ export class ChildResult {
   }
 }
 
-async function commitEvents(thread: Thread, events: readonly NewEvent[], options: StepOptions): Promise<Thread> {
-  const next = thread.append(events, options.clock ?? systemClock);
-  await options.commit?.(next, thread);
-  return next;
+/**
+ * When new events become durable. Events are appended to the thread as they are made, but handed to
+ * `commit` only before the next effect — a model call, a tool run, a hook, a compaction, a prefetch
+ * — and before control returns to the caller. Events that deterministic code adds in between (a
+ * decision's gate or `tool_started`, `done`, an escalation) share a commit with the batch before
+ * them: a tool step is two commits, [decision, tool_started] and [tool_result], not three.
+ *
+ * What this keeps:
+ * - a tool runs only after its `tool_started` is durable (committed right before the run);
+ * - a tool's result is durable before anything else with an effect happens, the model call after it
+ *   included, so nothing can make the tool run again; only pure code runs before that commit, and
+ *   an abort commits what is pending before it stops;
+ * - anything lost to a crash before a commit is recomputed from the stored thread: the planner is a
+ *   pure function of it, and an effect never ran on events that were not yet stored.
+ */
+class Journal {
+  #durable: Thread;
+  readonly #commit: StepOptions["commit"];
+
+  constructor(durable: Thread, commit: StepOptions["commit"]) {
+    this.#durable = durable;
+    this.#commit = commit;
+  }
+
+  /** Commits the events `current` has beyond the last commit; returns `current`. */
+  async flush(current: Thread): Promise<Thread> {
+    if (current !== this.#durable) {
+      await this.#commit?.(current, this.#durable);
+      this.#durable = current;
+    }
+    return current;
+  }
+}
+
+function appendEvents(thread: Thread, events: readonly NewEvent[], options: StepOptions): Thread {
+  return thread.append(events, options.clock ?? systemClock);
 }
 
 /**
@@ -98,14 +134,22 @@ function cleanUsage(usage: ModelReply["usage"]): { usage: ModelUsage } | Record<
   return { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(valid(usage.cost) ? { cost: usage.cost! } : {}) } };
 }
 
-/** Asks the model for the next step and appends the decision (or a compact error). */
+/** Asks the model for the next step and appends the decision (or a compact error), committed. */
 export async function decide(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
+  const journal = new Journal(thread, options.commit);
+  return journal.flush(await decideWith(runtime, thread, options, journal));
+}
+
+/** `decide`, leaving the decision uncommitted for what follows it in the same step. */
+async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions, journal: Journal): Promise<Thread> {
   const action = nextAction(runtime.policy, thread);
   if (action.type !== "decide") {
     throw new StateConflictError(
       `Thread ${thread.id} does not need a model decision now (status ${thread.status}; next action: ${action.type}). Run agent.apply(), or resolve what is pending, first.`,
     );
   }
+  // The hooks and the model call are effects: what came before them is stored first.
+  await journal.flush(thread);
   const mode = modeFor(runtime, options.model);
   let request: ModelRequest = {
     messages: buildPrompt(runtime, thread, mode).messages,
@@ -126,12 +170,12 @@ export async function decide(runtime: Runtime, thread: Thread, options: StepOpti
   } catch (error) {
     // Misconfiguration (a missing key, an exhausted script) is for the developer, not the model.
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
-    return commitEvents(thread, [{ type: "error", source: "model_call", message: `The model call failed: ${describeError(error)}` }], options);
+    return appendEvents(thread, [{ type: "error", source: "model_call", message: `The model call failed: ${describeError(error)}` }], options);
   }
   await runtime.hooks.afterModelCall?.(reply, thread);
   const parsed = parseModelOutput(reply.output, runtime.policy.tools);
   if (!parsed.ok) {
-    return commitEvents(thread, [{ type: "error", source: "model_output", message: parsed.message, raw: parsed.raw }], options);
+    return appendEvents(thread, [{ type: "error", source: "model_output", message: parsed.message, raw: parsed.raw }], options);
   }
   const decision: NewEvent = {
     type: "model_decision",
@@ -140,7 +184,7 @@ export async function decide(runtime: Runtime, thread: Thread, options: StepOpti
     latencyMs: Math.max(0, clock.now().getTime() - started),
     ...cleanUsage(reply.usage),
   };
-  return commitEvents(thread, [decision], options);
+  return appendEvents(thread, [decision], options);
 }
 
 /** The output mode a step uses: the agent's, else the model's preference, else plain prompting. */
@@ -180,12 +224,16 @@ function resultEvent(call: OpenCall, result: unknown): NewEvent {
   };
 }
 
-async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: AnyTool, options: StepOptions): Promise<Thread> {
+async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: AnyTool, options: StepOptions, journal: Journal): Promise<Thread> {
   const idempotencyKey = call.idempotencyKey ?? `${thread.id}:${call.callId}`;
-  const current = await commitEvents(
-    thread,
-    [{ type: "tool_started", callId: call.callId, intent: call.intent, args: call.runArgs, idempotencyKey, attempt: call.attempts + 1 }],
-    options,
+  // Durable before the tool runs, in one commit with what pure code added since the last one (the
+  // decision that chose this call, when it was made in the same step).
+  const current = await journal.flush(
+    appendEvents(
+      thread,
+      [{ type: "tool_started", callId: call.callId, intent: call.intent, args: call.runArgs, idempotencyKey, attempt: call.attempts + 1 }],
+      options,
+    ),
   );
   let result: unknown;
   try {
@@ -194,15 +242,20 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
   } catch (error) {
     // A developer's misconfiguration (e.g. in a child agent) is not the model's to fix.
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
-    return commitEvents(current, [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) }], options);
+    return appendEvents(current, [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) }], options);
   }
-  // The tool ran: record its result first, so nothing after this can make it run again.
-  const next = await commitEvents(current, [resultEvent(call, result)], options);
-  await runtime.hooks.afterToolRun?.(call, result, next);
+  // The tool ran: its result is committed before any other effect (the next flush, at the latest
+  // before the next model call or tool run), so nothing after this can make it run again.
+  const next = appendEvents(current, [resultEvent(call, result)], options);
+  if (runtime.hooks.afterToolRun) {
+    await journal.flush(next);
+    await runtime.hooks.afterToolRun(call, result, next);
+  }
   return next;
 }
 
-async function prefetch(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
+async function prefetch(runtime: Runtime, thread: Thread, options: StepOptions, journal: Journal): Promise<Thread> {
+  await journal.flush(thread);
   const events: NewEvent[] = [];
   for (const [index, { tool, args }] of runtime.policy.prefetch.entries()) {
     const callId = `prefetch_${index}`;
@@ -218,7 +271,7 @@ async function prefetch(runtime: Runtime, thread: Thread, options: StepOptions):
       events.push({ type: "error", source: "tool", callId, intent: tool.intent, message: describeError(error) });
     }
   }
-  return commitEvents(thread, events, options);
+  return appendEvents(thread, events, options);
 }
 
 /** Runs of an idempotent tool after crashes before a person is asked instead. */
@@ -235,25 +288,25 @@ function checkCompaction(result: unknown, thread: Thread): { upTo: number; summa
 }
 
 /**
- * Carries out one action that needs no model call. Returns the new thread, or `undefined` when the
- * action is `decide`, `wait` or `stop`.
+ * Carries out one action that needs no model call. Returns the new thread (its events committed
+ * only as far as `Journal` requires), or `undefined` when the action is `decide`, `wait` or `stop`.
  */
-export async function applyAction(runtime: Runtime, thread: Thread, action: NextAction, options: StepOptions): Promise<Thread | undefined> {
+async function applyAction(runtime: Runtime, thread: Thread, action: NextAction, options: StepOptions, journal: Journal): Promise<Thread | undefined> {
   switch (action.type) {
     case "stop":
     case "wait":
     case "decide":
       return undefined;
     case "prefetch":
-      return prefetch(runtime, thread, options);
+      return prefetch(runtime, thread, options, journal);
     case "gate":
     case "append":
-      return commitEvents(thread, action.events, options);
+      return appendEvents(thread, action.events, options);
     case "run_tool":
-      return runTool(runtime, thread, action.call, action.tool, options);
+      return runTool(runtime, thread, action.call, action.tool, options, journal);
     case "recover":
-      if (action.tool.idempotent && action.call.attempts < maxAttempts) return runTool(runtime, thread, action.call, action.tool, options);
-      return commitEvents(
+      if (action.tool.idempotent && action.call.attempts < maxAttempts) return runTool(runtime, thread, action.call, action.tool, options, journal);
+      return appendEvents(
         thread,
         [
           {
@@ -273,24 +326,49 @@ export async function applyAction(runtime: Runtime, thread: Thread, action: Next
       );
     case "compact": {
       const { context } = runtime.policy;
+      // The compactor is the user's code and may call a model: an effect.
+      await journal.flush(thread);
       const compaction = checkCompaction(
         await context.compact({ thread, eventTokens: context.eventTokens(thread), maxTokens: context.maxTokens! }),
         thread,
       );
       // Even when nothing more can be dropped the attempt is recorded, so the next action is a decision.
-      return commitEvents(thread, [{ type: "compaction", upTo: compaction.upTo, summary: compaction.summary }], options);
+      return appendEvents(thread, [{ type: "compaction", upTo: compaction.upTo, summary: compaction.summary }], options);
     }
   }
 }
 
-/** Runs every action that needs no model call, until the thread needs a decision or waits. */
+/** Runs every action that needs no model call, until the thread needs a decision or waits; committed. */
 export async function applyAll(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
+  const journal = new Journal(thread, options.commit);
+  return journal.flush(await applyWith(runtime, thread, options, journal));
+}
+
+async function applyWith(runtime: Runtime, thread: Thread, options: StepOptions, journal: Journal): Promise<Thread> {
   let current = thread;
   for (;;) {
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) {
+      // A tool's result may be waiting for its commit: store it before stopping, so it never runs again.
+      await journal.flush(current);
+      options.signal.throwIfAborted();
+    }
     const action = nextAction(runtime.policy, current);
-    const next = await applyAction(runtime, current, action, options);
+    const next = await applyAction(runtime, current, action, options, journal);
     if (!next) return current;
     current = next;
   }
+}
+
+/**
+ * One step: the actions that need no model call, a decision when one is needed, and what follows
+ * from it. The decision is committed with the events that follow it without an effect in between
+ * (its `tool_started`, its gate, `done`).
+ */
+export async function takeStep(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
+  const journal = new Journal(thread, options.commit);
+  let current = await applyWith(runtime, thread, options, journal);
+  if (nextAction(runtime.policy, current).type === "decide") {
+    current = await applyWith(runtime, await decideWith(runtime, current, options, journal), options, journal);
+  }
+  return journal.flush(current);
 }
