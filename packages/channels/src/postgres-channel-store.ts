@@ -3,28 +3,10 @@
  * `INSERT … ON CONFLICT DO …` statement, so exactly one process wins each key.
  */
 import { ConfigurationError, type JsonValue } from "agentfold";
-import type { Pool } from "pg";
+import { createOwnedPool, type PostgresPool } from "@agentfold/stores";
 import type { ChannelRecord, ChannelStore } from "./channel-store.ts";
 
-/**
- * `pg` is an optional peer dependency, imported when a store is first made from a connection
- * string: a process that keeps its channel records in SQLite never loads it.
- */
-async function loadPg(): Promise<(typeof import("pg"))["default"]> {
-  try {
-    // pg is CommonJS: importing it gives its exports as the default export.
-    return (await import("pg")).default;
-  } catch (error) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    // Only "pg itself is not installed" gets the advice; any other failure is rethrown as it is.
-    if (code === "ERR_MODULE_NOT_FOUND" && typeof message === "string" && message.includes("'pg'")) {
-      throw new ConfigurationError("The Postgres channel store needs the pg package: npm i pg", { cause: error });
-    }
-    throw error;
-  }
-}
-
-export type PostgresChannelStoreOptions = ({ connectionString: string } | { pool: Pool }) & {
+export type PostgresChannelStoreOptions = ({ connectionString: string } | { /** A `pg.Pool` you own, with an `on("error")` listener. */ pool: PostgresPool }) & {
   /** The schema holding the table, created if missing. Default `"agentfold"` (the thread store's). */
   schema?: string;
 };
@@ -39,7 +21,9 @@ export async function createPostgresChannelStore(options: PostgresChannelStoreOp
     throw new ConfigurationError(`Postgres schema name ${JSON.stringify(schema)} is invalid: use letters, digits and "_".`);
   }
   const ownsPool = "connectionString" in options;
-  const pool = "pool" in options ? options.pool : new (await loadPg()).Pool({ connectionString: options.connectionString, max: 4 });
+  // pg is loaded only here (an optional install), and the pool survives the database dropping its
+  // idle connections (see createOwnedPool).
+  const pool = "pool" in options ? options.pool : await createOwnedPool({ connectionString: options.connectionString, max: 4 });
   const table = `"${schema}".agentfold_channel_records`;
   try {
     const client = await pool.connect();
@@ -93,13 +77,13 @@ export async function createPostgresChannelStore(options: PostgresChannelStoreOp
     },
     async get(key) {
       const result = await pool.query(`SELECT value FROM ${table} WHERE key = $1 AND (expires_at IS NULL OR expires_at > now())`, [key]);
-      return result.rows.length === 0 ? undefined : (result.rows[0].value as JsonValue);
+      return result.rows.length === 0 ? undefined : ((result.rows[0] as { value: JsonValue }).value);
     },
     async delete(key) {
       await pool.query(`DELETE FROM ${table} WHERE key = $1`, [key]);
     },
     async list(prefix, listOptions = {}) {
-      const result = await pool.query(
+      const result = await pool.query<{ key: string; value: JsonValue; updated_at: Date }>(
         `SELECT key, value, updated_at FROM ${table} WHERE left(key, length($1)) = $1 AND (expires_at IS NULL OR expires_at > now())
          ORDER BY updated_at, key LIMIT $2`,
         [prefix, listOptions.limit ?? 100],

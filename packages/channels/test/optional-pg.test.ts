@@ -32,6 +32,6 @@ describe("pg, an optional peer of the channels", () => {
       const error = await createPostgresChannelStore({ connectionString: "postgres://127.0.0.1:1/none" }).then(() => undefined, (error) => error);
       console.log(JSON.stringify({ name: error?.name, message: error?.message, pg: globalThis.loadedUrls.some((url) => url.includes("/node_modules/pg/")) }));
     `);
-    assert.deepEqual(seen, { name: "ConfigurationError", message: "The Postgres channel store needs the pg package: npm i pg", pg: false });
+    assert.deepEqual(seen, { name: "ConfigurationError", message: "The Postgres store needs the pg package: npm i pg", pg: false });
   });
 });

@@ -7,3 +7,11 @@ export { createSqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
 // Postgres: several processes on one database
 export { createPostgresStore, type PostgresStoreOptions } from "./postgres-store.ts";
 export { migratePostgres, POSTGRES_MIGRATIONS } from "./postgres-migrations.ts";
+export {
+  createOwnedPool,
+  unavailableError,
+  type PostgresPool,
+  type PostgresClient,
+  type PostgresResult,
+  type OwnedPoolOptions,
+} from "./postgres-pool.ts";

@@ -5,7 +5,7 @@
  * the work done.
  */
 import { ConfigurationError } from "agentfold";
-import type { Pool } from "pg";
+import type { PostgresPool } from "./postgres-pool.ts";
 
 /**
  * The SQL of each migration, given the quoted schema name. Never edit a released one: add a new one.
@@ -64,7 +64,7 @@ export function quoteSchema(schema: string): string {
  * @example
  * await migratePostgres(pool, "agentfold");
  */
-export async function migratePostgres(pool: Pool, schema: string): Promise<void> {
+export async function migratePostgres(pool: PostgresPool, schema: string): Promise<void> {
   const quoted = quoteSchema(schema);
   const client = await pool.connect();
   try {

@@ -16,10 +16,9 @@ import {
   type ThreadStore,
   type ThreadSummary,
 } from "agentfold";
-import { LeaseLostError, ThreadExistsError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
-import type { Pool, QueryResultRow } from "pg";
-import { loadPg } from "./load-pg.ts";
+import { LeaseLostError, StoreUnavailableError, ThreadExistsError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
 import { migratePostgres, quoteSchema } from "./postgres-migrations.ts";
+import { createOwnedPool, unavailableError, type PostgresPool } from "./postgres-pool.ts";
 import {
   checkExpectedVersion,
   checkListFilters,
@@ -35,10 +34,12 @@ import {
 
 export type PostgresStoreOptions = (
   | { /** e.g. `postgres://user@host:5432/db`. The store owns the pool it makes and ends it on `close()`. */ connectionString: string }
-  | { /** A pool you own: `close()` leaves it open. */ pool: Pool }
+  | { /** A `pg.Pool` you own: `close()` leaves it open. Give it an `on("error")` listener. */ pool: PostgresPool }
 ) & {
   /** The schema holding the tables, created if missing. Default `"agentfold"`. */
   schema?: string;
+  /** Told when the database drops an idle connection of a pool the store made. Default: one line on stderr. */
+  onConnectionError?: (error: Error) => void;
 };
 
 interface SummaryRow {
@@ -111,7 +112,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw new ConfigurationError("createPostgresStore needs a connectionString such as postgres://user@host:5432/db, or a pg Pool.");
   }
   // pg is loaded here, not on import: SQLite users need not install it (a pool given in means it is).
-  const pool = "pool" in options ? options.pool : new (await loadPg()).Pool({ connectionString: options.connectionString });
+  const pool =
+    "pool" in options
+      ? options.pool
+      : await createOwnedPool({
+          connectionString: options.connectionString,
+          ...(options.onConnectionError === undefined ? {} : { onConnectionError: options.onConnectionError }),
+        });
   try {
     await migratePostgres(pool, schemaName);
   } catch (error) {
@@ -122,16 +129,27 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const threads = `${schema}.threads`;
   const events = `${schema}.events`;
   let closed = false;
-  const query = async <Row extends QueryResultRow>(text: string, values: unknown[]) => {
+  const query = async <Row extends object>(text: string, values: unknown[]) => {
     if (closed) throw new ConfigurationError("This Postgres store was closed; create a new one to keep using it.");
     try {
       return (await pool.query<Row>(text, values)).rows;
     } catch (error) {
-      throw inputError(error);
+      throw unavailableError(error) ?? inputError(error);
+    }
+  };
+  // A read may go again once when the connection it got had died under it (a restart the pool had
+  // not noticed yet): reading twice changes nothing. Writes are never repeated here; their callers
+  // retry with the same expected version, which tells them whether the first attempt committed.
+  const read = async <Row extends object>(text: string, values: unknown[]) => {
+    try {
+      return await query<Row>(text, values);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      return query<Row>(text, values);
     }
   };
   const exists = async (threadId: string) =>
-    (await query(`SELECT 1 FROM ${threads} WHERE id = $1`, [threadId])).length > 0;
+    (await read(`SELECT 1 FROM ${threads} WHERE id = $1`, [threadId])).length > 0;
 
   return {
     async create(thread) {
@@ -212,7 +230,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async load(threadId) {
       // One statement, one snapshot: the events always match the row's version.
-      const rows = await query<{
+      const rows = await read<{
         id: string;
         agent: string | null;
         metadata: string | null;
@@ -249,7 +267,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       if (listQuery.agent !== undefined) add("agent = ?", listQuery.agent);
       if (listQuery.cursor !== undefined) add("key < ?::bigint", decodeCursor(listQuery.cursor).toString());
       values.push(limit + 1);
-      const rows = await query<SummaryRow>(
+      const rows = await read<SummaryRow>(
         `SELECT key, id, agent, status, version, created_at, updated_at FROM ${threads}
          ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
          ORDER BY key DESC LIMIT $${values.length}`,
