@@ -4,6 +4,7 @@
  * Appends by this process arrive at once; appends by other processes are found by polling the store.
  */
 import type { Thread, ThreadStore } from "agentfold";
+import { StoreUnavailableError } from "agentfold/runtime";
 import type { SSEStreamingApi } from "hono/streaming";
 import type { Runner } from "./runner.ts";
 
@@ -32,6 +33,19 @@ const settledStatuses = new Set(["done", "failed", "canceled"]);
 export function pollDelay(status: string | undefined, idle: number, intervalMs: number): number {
   const cap = status === "running" ? 4 : status !== undefined && settledStatuses.has(status) ? 40 : 8;
   return intervalMs * Math.min(cap, 2 ** idle);
+}
+
+/**
+ * The stored thread, or — while the database is away — the one already sent: the stream stays open
+ * through an outage and goes on from where it was once the store answers again.
+ */
+async function loadThrough(store: ThreadStore, threadId: string, current: Thread | undefined): Promise<Thread | undefined> {
+  try {
+    return await store.load(threadId);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError) return current;
+    throw error;
+  }
 }
 
 /** Writes events to `stream` until the client goes away. */
@@ -77,7 +91,7 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
       if (woken && latest && latest.version > sent) {
         idle = 0;
       } else {
-        const loaded = await store.load(threadId);
+        const loaded = await loadThrough(store, threadId, thread);
         idle = loaded && thread && loaded.version > thread.version ? 0 : idle + 1;
         thread = loaded;
       }

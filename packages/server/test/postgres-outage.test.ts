@@ -67,6 +67,45 @@ describe("the server through a Postgres outage", () => {
     }
   });
 
+  it("keeps a thread's event stream open through the outage and goes on after it", async () => {
+    const proxy = await proxyToPostgres();
+    const store = await storeBehind(proxy);
+    const agents = createTestAgents();
+    const { app, runner } = createServer({ store, agents: [agents.calculator], model: createTestModel(), apiKeys: false, pollIntervalMs: 10, onError: () => {} });
+    const fetch = appFetcher(app);
+    try {
+      const launched = await post(fetch, "/v1/threads", { agent: "calculator", message: "divide 3 by 4" });
+      const { id } = launched.body as { id: string };
+      const callId = launched.body.pending[0].callId as string;
+      const response = await fetch(`/v1/threads/${id}/stream`);
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      const readUntil = async (pattern: RegExp) => {
+        while (!pattern.test(text)) {
+          const { value, done } = await reader.read();
+          if (done) return false;
+          text += value;
+        }
+        return true;
+      };
+      assert.ok(await readUntil(/event: approval_requested/));
+
+      proxy.cut();
+      // Several polls of the store fail while the link is down.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      proxy.restore();
+
+      const approved = await post(fetch, `/v1/threads/${id}/approvals/${callId}`, { approved: true });
+      assert.equal(approved.body.status, "done");
+      assert.ok(await readUntil(/event: done/), `the stream ended early:\n${text}`);
+      await reader.cancel();
+    } finally {
+      await runner.close();
+      await store.close();
+      await proxy.close();
+    }
+  });
+
   it("resumes a thread whose step the outage cut off once the database is back", async () => {
     const proxy = await proxyToPostgres();
     const store = await storeBehind(proxy);
