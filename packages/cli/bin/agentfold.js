@@ -21,6 +21,14 @@ process.emitWarning = function (warning, ...rest) {
   if (type === "ExperimentalWarning" && quietWarnings.test(String(text))) return;
   return emitWarning.call(process, warning, ...rest);
 };
-import("@agentfold/cli").then(async ({ main }) => {
-  process.exitCode = await main(process.argv.slice(2));
-});
+// Node's on-disk compile cache: most of a short command's time is loading and compiling its ~200
+// modules (zod alone is 95); from the second run on the cache saves the compiling (about 25 ms of
+// `agentfold approve`, see bench/results/cold-start.md). It lives in the OS temp directory;
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+import("node:module")
+  .then((module) => module.enableCompileCache?.())
+  .catch(() => {})
+  .then(() => import("@agentfold/cli"))
+  .then(async ({ main }) => {
+    process.exitCode = await main(process.argv.slice(2));
+  });

@@ -2,8 +2,9 @@
  * Interactive decisions in a terminal: approve, reject with a comment, edit the arguments as JSON
  * (validated against the tool's schema, asked again until valid), or answer a question.
  */
-import * as prompts from "@clack/prompts";
 import type { Agent, PendingApproval, PendingQuestion, Thread } from "agentfold";
+
+type Prompts = typeof import("@clack/prompts");
 
 /** The new thread with the person's decision appended, or `undefined` when they stopped (Ctrl-C). */
 export type Decision = Thread | undefined;
@@ -17,14 +18,16 @@ export type Decision = Thread | undefined;
  * if (next) await storeAppend({ out, store, lease }, next, thread);
  */
 export async function askPerson(agent: Agent, thread: Thread, item: PendingApproval | PendingQuestion, actor: string): Promise<Decision> {
-  return item.kind === "approval" ? askApproval(agent, thread, item, actor) : askQuestion(agent, thread, item, actor);
+  // Loaded only in a terminal, when a person is asked: scripts and --json runs never need it.
+  const prompts = await import("@clack/prompts");
+  return item.kind === "approval" ? askApproval(prompts, agent, thread, item, actor) : askQuestion(prompts, agent, thread, item, actor);
 }
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function askApproval(agent: Agent, thread: Thread, item: PendingApproval, actor: string): Promise<Decision> {
+async function askApproval(prompts: Prompts, agent: Agent, thread: Thread, item: PendingApproval, actor: string): Promise<Decision> {
   const choice = await prompts.select({
     message: `${agent.name} wants to run ${item.intent} ${JSON.stringify(item.args)}  [${item.callId}]`,
     options: [
@@ -67,7 +70,7 @@ async function askApproval(agent: Agent, thread: Thread, item: PendingApproval, 
   return approved;
 }
 
-async function askQuestion(agent: Agent, thread: Thread, item: PendingQuestion, actor: string): Promise<Decision> {
+async function askQuestion(prompts: Prompts, agent: Agent, thread: Thread, item: PendingQuestion, actor: string): Promise<Decision> {
   if (item.context) prompts.log.info(item.context);
   const message = `${agent.name} asks: ${item.question}  [${item.callId}]`;
   let answer: string | symbol;

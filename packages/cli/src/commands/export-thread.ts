@@ -5,7 +5,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
-import { exportCase } from "@agentfold/evals";
 import { commandName } from "../command-name.ts";
 import { CliError } from "../exit-codes.ts";
 import { loadAgentModule, parseTarget } from "../load-agents.ts";
@@ -70,6 +69,8 @@ Examples:
         const loaded = await loadAgentModule(module, context.cwd);
         const names = [...loaded.exportNames.entries()].filter(([, value]) => value === agent).map(([name]) => name);
         const exportName = names.find((name) => name !== "default") ?? names[0] ?? "default";
+        // Loaded by this command only: the other commands start without the eval package.
+        const { exportCase } = await import("@agentfold/evals");
         const exported = exportCase({
           thread,
           ...(at === undefined ? {} : { at }),

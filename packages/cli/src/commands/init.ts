@@ -4,7 +4,6 @@
  */
 import type { Command } from "commander";
 import { relative, resolve } from "node:path";
-import { nextSteps, ProjectDirectoryError, writeProject } from "create-agentfold";
 import { CliError } from "../exit-codes.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -25,7 +24,9 @@ agentfold@latest <dir> writes the same files without installing the CLI first.
 Examples:
   $ agentfold init my-agent && cd my-agent && npm install && npm start`,
     )
-    .action((directory: string, options: { force?: boolean; json?: boolean }) => {
+    .action(async (directory: string, options: { force?: boolean; json?: boolean }) => {
+      // Loaded by this command only: the other commands start without the project templates.
+      const { nextSteps, ProjectDirectoryError, writeProject } = await import("create-agentfold");
       const out = context.output(options.json);
       const target = resolve(context.cwd, directory);
       let files: string[];

@@ -6,18 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import type { Command } from "commander";
-import {
-  evalModels,
-  findEvalFiles,
-  junitReport,
-  loadEvalFile,
-  progressBar,
-  runEvals,
-  textReport,
-  type CassetteMode,
-  type EvalReport,
-  type LoadedSuite,
-} from "@agentfold/evals";
+import type { CassetteMode, EvalReport, LoadedSuite } from "@agentfold/evals";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { commandName } from "../command-name.ts";
 import { typeScriptUnsupported } from "../load-agents.ts";
@@ -77,7 +66,14 @@ function parseReporter(options: TestOptions): Reporter {
   return reporter as Reporter;
 }
 
-function render(report: EvalReport, reporter: Reporter, paint?: (style: "green" | "red" | "yellow" | "gray" | "bold", text: string) => string): string {
+type Evals = typeof import("@agentfold/evals");
+
+function render(
+  { junitReport, textReport }: Evals,
+  report: EvalReport,
+  reporter: Reporter,
+  paint?: (style: "green" | "red" | "yellow" | "gray" | "bold", text: string) => string,
+): string {
   if (reporter === "json") return `${JSON.stringify(report, null, 2)}\n`;
   if (reporter === "junit") return junitReport(report);
   return `${textReport(report, paint ? { paint } : {})}\n`;
@@ -128,6 +124,9 @@ Examples:
       // With --replay the cassette names the model; only an explicit --model is compared with it.
       const spec = absoluteModelSpec(mode === "replay" ? options.model : modelSpec(options.model, context.env), context.cwd);
 
+      // Loaded by this command only: the other commands start without the eval runner.
+      const evals = await import("@agentfold/evals");
+      const { evalModels, findEvalFiles, junitReport, loadEvalFile, progressBar, runEvals, textReport } = evals;
       const files = await findEvalFiles(patterns, context.cwd);
       for (const file of files) {
         const unsupported = typeScriptUnsupported(file, relative(context.cwd, file) || file);
@@ -157,7 +156,7 @@ Examples:
       if (options.output !== undefined) {
         const path = resolve(context.cwd, options.output);
         mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, render(report, reporter));
+        writeFileSync(path, render(evals, report, reporter));
         out.line(textReport(report, { paint: (style, text) => out.paint(style, text) }));
         out.line(out.paint("gray", `${reporter} report written to ${options.output}`));
       } else if (reporter === "text") {
