@@ -132,7 +132,13 @@ for (const major of [22, 24]) {
     assert.match(approved.stdout, /done/i);
 
     // serve answers on a free port and shows the agent.
-    const server = spawn("sh", ["-c", "npx agentfold serve --agents agent.ts --port 0 --json --model script:script.json"], { cwd: project, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so that stopping it stops npx's child too.
+    const server = spawn("sh", ["-c", "npx agentfold serve --agents agent.ts --port 0 --json --model script:script.json"], {
+      cwd: project,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let output = "";
@@ -153,7 +159,11 @@ for (const major of [22, 24]) {
       const threads = (await (await fetch(`${url}/v1/threads`)).json()) as { threads: { agent: string }[] };
       assert.ok(threads.threads.length > 0, "the threads run above are listed");
     } finally {
-      server.kill("SIGTERM");
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((resolve) => server.once("exit", resolve));
+        process.kill(-server.pid!, "SIGTERM");
+        await exited;
+      }
     }
   });
 }
