@@ -5,16 +5,20 @@
 import { z } from "zod";
 import { defineTool, type HumanQuestion, type Tool } from "./tools.ts";
 
-const questionArgs = z.object({
-  question: z.string().min(1).describe("What you need to know, phrased for a person"),
-  context: z.string().optional().describe("What the person needs to know to answer"),
-  urgency: z.enum(["low", "medium", "high"]).optional().describe("How soon an answer is needed"),
-  format: z
-    .enum(["free_text", "yes_no", "multiple_choice"])
-    .optional()
-    .describe("The kind of answer expected; multiple_choice needs choices"),
-  choices: z.array(z.string()).optional().describe("The options for multiple_choice"),
-});
+// The argument schemas are made on the first call of their factory, not on import: zod schemas take
+// time to construct, and importing agentfold should not pay for tools a program may not use.
+const questionArgsSchema = () =>
+  z.object({
+    question: z.string().min(1).describe("What you need to know, phrased for a person"),
+    context: z.string().optional().describe("What the person needs to know to answer"),
+    urgency: z.enum(["low", "medium", "high"]).optional().describe("How soon an answer is needed"),
+    format: z
+      .enum(["free_text", "yes_no", "multiple_choice"])
+      .optional()
+      .describe("The kind of answer expected; multiple_choice needs choices"),
+    choices: z.array(z.string()).optional().describe("The options for multiple_choice"),
+  });
+let questionArgs: ReturnType<typeof questionArgsSchema> | undefined;
 
 /**
  * `request_human_input`: the model asks a person; the thread waits durably for the answer.
@@ -24,13 +28,13 @@ const questionArgs = z.object({
  */
 export function askHuman(
   options: { intent?: string; description?: string } = {},
-): Tool<string, typeof questionArgs> {
+): Tool<string, ReturnType<typeof questionArgsSchema>> {
   return defineTool({
     intent: options.intent ?? "request_human_input",
     description:
       options.description ??
       "Ask a person a question when you need information, a decision or clarification you cannot get otherwise.",
-    args: questionArgs,
+    args: (questionArgs ??= questionArgsSchema()),
     kind: "human",
     toQuestion: (args): HumanQuestion => ({
       question: args.question,
@@ -45,9 +49,11 @@ export function askHuman(
 /** Same as `askHuman()`: the name used in the 12-factor guide. */
 export const requestHumanInput = askHuman;
 
-const doneArgs = z.object({
-  message: z.string().describe("The final answer or summary for the person"),
-});
+const doneArgsSchema = () =>
+  z.object({
+    message: z.string().describe("The final answer or summary for the person"),
+  });
+let doneArgs: ReturnType<typeof doneArgsSchema> | undefined;
 
 /**
  * `done_for_now`: the agent has finished and says so. A later message reopens the thread.
@@ -55,11 +61,11 @@ const doneArgs = z.object({
  * @example
  * const done = doneForNow();
  */
-export function doneForNow(options: { intent?: string; description?: string } = {}): Tool<string, typeof doneArgs> {
+export function doneForNow(options: { intent?: string; description?: string } = {}): Tool<string, ReturnType<typeof doneArgsSchema>> {
   return defineTool({
     intent: options.intent ?? "done_for_now",
     description: options.description ?? "Finish: give the person your final answer or summary.",
-    args: doneArgs,
+    args: (doneArgs ??= doneArgsSchema()),
     kind: "finish",
     toMessage: (args) => args.message,
   });

@@ -77,13 +77,16 @@ function gateOf(tool: AnyTool, args: unknown, thread: Thread): Gate {
   return "run";
 }
 
-const questionShape = z.object({
-  question: z.string().min(1),
-  context: z.string().optional(),
-  urgency: z.enum(["low", "medium", "high"]).optional(),
-  format: z.enum(["free_text", "yes_no", "multiple_choice"]).optional(),
-  choices: z.array(z.string()).optional(),
-});
+/** What `toQuestion` must return; made on first use, so importing agentfold does not construct it. */
+const questionShapeSchema = () =>
+  z.object({
+    question: z.string().min(1),
+    context: z.string().optional(),
+    urgency: z.enum(["low", "medium", "high"]).optional(),
+    format: z.enum(["free_text", "yes_no", "multiple_choice"]).optional(),
+    choices: z.array(z.string()).optional(),
+  });
+let questionShape: ReturnType<typeof questionShapeSchema> | undefined;
 
 function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate, args: unknown): NewEvent | undefined {
   if (gate === "approve") {
@@ -99,7 +102,7 @@ function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate, args: unknown): Ne
   }
   if (gate === "ask") {
     const asked = tool.toQuestion ? tool.toQuestion(args) : { question: JSON.stringify(call.args) };
-    const checked = questionShape.safeParse(asked);
+    const checked = (questionShape ??= questionShapeSchema()).safeParse(asked);
     if (!checked.success) {
       throw new ConfigurationError(`toQuestion of tool "${tool.intent}" returned an invalid question: ${formatIssues(checked.error.issues)}.`);
     }

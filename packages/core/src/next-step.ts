@@ -2,9 +2,10 @@
  * The next step as a discriminated union over the agent's intents (factors 1 and 4), its JSON Schema
  * for the model, and tolerant parsing of whatever the model sent back.
  */
-import { jsonrepair } from "jsonrepair";
+import type { jsonrepair } from "jsonrepair";
 import { formatIssues } from "./errors.ts";
 import type { JsonValue } from "./events.ts";
+import { requireOnFirstUse } from "./lazy-require.ts";
 import type { IntentSpec, JsonSchema } from "./model.ts";
 import type { AnyTool } from "./tools.ts";
 
@@ -99,13 +100,19 @@ function balancedSpans(text: string): string[] {
   return spans;
 }
 
+/** jsonrepair, loaded the first time a reply is not valid JSON; `null` where it cannot be loaded. */
+let repair: typeof jsonrepair | null | undefined;
+
 function parseCandidate(text: string): unknown {
   if (text === "") return undefined;
   try {
     return JSON.parse(text);
   } catch {}
+  // Without require (not Node), text that is not JSON stays unparsed: the model reads an error and tries again.
+  repair ??= (requireOnFirstUse("jsonrepair") as { jsonrepair: typeof jsonrepair } | undefined)?.jsonrepair ?? null;
+  if (!repair) return undefined;
   try {
-    return JSON.parse(jsonrepair(text));
+    return JSON.parse(repair(text));
   } catch {
     return undefined;
   }

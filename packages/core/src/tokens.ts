@@ -7,6 +7,7 @@
  */
 import type { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
 import { ConfigurationError } from "./errors.ts";
+import { requireOnFirstUse } from "./lazy-require.ts";
 
 type Count = typeof o200kCount;
 
@@ -19,20 +20,16 @@ const plainText = { disallowedSpecial: new Set<string>() };
 let loaded: Count | undefined;
 
 /**
- * Loads the encoding synchronously, because `countTokens` is synchronous: `render().tokens` is a
- * getter and `nextAction` a pure function. `createRequire` is reached through
- * `process.getBuiltinModule` rather than an `import` of `node:module`, so this entry keeps no
- * static `node:*` import and bundlers do not pull in the table. It loads the package's CommonJS
- * build, which holds no state the rest of the program shares.
+ * Loads the encoding (only o200k_base, not the package root) synchronously, because `countTokens`
+ * is synchronous: `render().tokens` is a getter and `nextAction` a pure function.
  */
 function loadCount(): Count {
-  const createRequire = globalThis.process?.getBuiltinModule?.("node:module")?.createRequire;
-  if (!createRequire) {
+  const encoding = requireOnFirstUse("gpt-tokenizer/encoding/o200k_base") as { countTokens: Count } | undefined;
+  if (!encoding) {
     throw new ConfigurationError(
       "Counting tokens needs Node.js 22.3 or newer (it loads gpt-tokenizer with require on first use). Leave maxTokens unset where that is not available.",
     );
   }
-  const encoding = createRequire(import.meta.url)("gpt-tokenizer/encoding/o200k_base") as { countTokens: Count };
   return encoding.countTokens;
 }
 
