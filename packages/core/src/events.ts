@@ -1,222 +1,23 @@
 /**
- * The event schema: the single source of truth for what a thread can contain.
+ * The event schemas under their public names (`agentfold/runtime` exports `eventSchema` and
+ * `eventTypes`), and the event types. The definitions are in `event-schema.ts`.
  *
- * A thread is an append-only list of these events. Everything else — status, pending requests,
- * error counts — is derived from them (see `thread-state.ts`). Names are noun_verb or nouns.
+ * Loading this module builds the schemas. The main entry imports only its types, so importing
+ * `agentfold` builds none; a thread builds them at its first append.
  */
-import { z } from "zod";
+import type { z } from "zod";
+import { eventSchemas, type EventType, type JsonValue } from "./event-schema.ts";
 
-/** JSON values only: events must survive `JSON.stringify` / `JSON.parse` unchanged. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-/** Plain JSON: finite numbers, strings, booleans, null, arrays, and objects without a `__proto__` key. */
-export function isJsonValue(value: unknown, depth = 0): value is JsonValue {
-  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
-  if (typeof value === "number") return Number.isFinite(value);
-  if (typeof value !== "object" || depth > 100) return false;
-  if (Array.isArray(value)) return value.every((item) => isJsonValue(item, depth + 1));
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return false;
-  for (const key of Object.keys(value)) {
-    if (key === "__proto__" || !isJsonValue((value as Record<string, unknown>)[key], depth + 1)) return false;
-  }
-  return true;
-}
+export { isJsonValue, type Event, type EventOf, type EventType, type JsonValue, type NewEvent, type ToolCall } from "./event-schema.ts";
 
-// A hand-written check rather than a recursive Zod union: every appended event is validated, and
-// this is several times faster.
-export const jsonValue: z.ZodType<JsonValue> = z.custom<JsonValue>((value) => isJsonValue(value), {
-  message: "must be plain JSON (finite numbers, no undefined, functions, class instances or __proto__ keys)",
-});
-const jsonObject = z.record(z.string(), jsonValue);
+const schemas = eventSchemas();
 
-const at = z.string().min(1).describe("ISO 8601 time the event was appended");
-const callId = z.string().min(1).max(200);
-const intent = z.string().min(1).max(200);
-
-export const toolCallSchema = z.object({ callId, intent, args: jsonObject });
-export type ToolCall = z.infer<typeof toolCallSchema>;
-
-export const usageSchema = z.object({
-  inputTokens: z.number().nonnegative(),
-  outputTokens: z.number().nonnegative(),
-  cost: z.number().nonnegative().optional(),
-});
-
-export const urgencySchema = z.enum(["low", "medium", "high"]);
-export const responseFormatSchema = z.enum(["free_text", "yes_no", "multiple_choice"]);
-
-/** Something a person or system said to the agent: the first event of most threads. */
-export const userInputEvent = z.object({
-  type: z.literal("user_input"),
-  at,
-  text: z.string(),
-  actor: z.string().optional(),
-  /** Where the input came from: `cli`, `http`, `slack`, `email`, `cron`, `webhook`… */
-  source: z.string().optional(),
-});
-
-/** The model chose the next step: one call, or several at once, each with its own call id. */
-export const modelDecisionEvent = z.object({
-  type: z.literal("model_decision"),
-  at,
-  calls: z.array(toolCallSchema).min(1),
-  model: z.string().optional(),
-  usage: usageSchema.optional(),
-  latencyMs: z.number().nonnegative().optional(),
-});
-
-/** Policy requires a human's approval before this call runs. */
-export const approvalRequestedEvent = z.object({
-  type: z.literal("approval_requested"),
-  at,
-  callId,
-  intent,
-  args: jsonObject,
-  /** SHA-256 of the canonical JSON of `args`: an approval is bound to exactly these arguments. */
-  argsHash: z.string(),
-  /** The arguments as the tool will receive them, when its schema fills defaults or transforms. */
-  resolvedArgs: jsonValue.optional(),
-});
-
-/** A human approved (possibly with edited arguments) or rejected a call. */
-export const approvalDecisionEvent = z.object({
-  type: z.literal("approval_decision"),
-  at,
-  callId,
-  approved: z.boolean(),
-  comment: z.string().optional(),
-  /** Edited arguments, when the human changed them. What runs is exactly these. */
-  args: jsonObject.optional(),
-  /** Hash of the arguments that will run (the edited ones when present). */
-  argsHash: z.string(),
-  actor: z.string(),
-});
-
-/** A tool began running. Written before the tool runs so a crash mid-call is detectable. */
-export const toolStartedEvent = z.object({
-  type: z.literal("tool_started"),
-  at,
-  callId,
-  intent,
-  args: jsonObject,
-  idempotencyKey: z.string(),
-  /** 1 for the first run; higher when an idempotent tool is run again after a crash. */
-  attempt: z.number().int().positive().optional(),
-});
-
-/** A tool's result (or a prefetched one). */
-export const toolResultEvent = z.object({
-  type: z.literal("tool_result"),
-  at,
-  callId,
-  intent,
-  result: jsonValue,
-  /** Set when the result came from a prefetch step, before any model call. */
-  prefetched: z.boolean().optional(),
-  /** Set when the tool was another agent running in its own thread. */
-  childThreadId: z.string().optional(),
-});
-
-/** Something went wrong; written compactly so the model can read it and self-heal. */
-export const errorEvent = z.object({
-  type: z.literal("error"),
-  at,
-  /** `model_output`: invalid reply; `model_call`: provider failure; `tool`: the tool threw. */
-  source: z.enum(["model_output", "model_call", "tool"]),
-  message: z.string(),
-  callId: callId.optional(),
-  intent: intent.optional(),
-  /** The offending model output, truncated. */
-  raw: z.string().optional(),
-});
-
-/** The agent asks a person something; the thread waits for a `human_response`. */
-export const humanRequestEvent = z.object({
-  type: z.literal("human_request"),
-  at,
-  callId,
-  /**
-   * `question`: the model asked; `escalation`: the consecutive-error limit was reached;
-   * `outcome_unknown`: a non-idempotent tool may or may not have run before a crash;
-   * `external_result`: a tool without `run` waits for its result from outside.
-   */
-  reason: z.enum(["question", "escalation", "outcome_unknown", "external_result"]),
-  question: z.string(),
-  context: z.string().optional(),
-  urgency: urgencySchema,
-  format: responseFormatSchema,
-  choices: z.array(z.string()).optional(),
-  intent: intent.optional(),
-  /** The call's arguments, for `outcome_unknown` and `external_result` (rendered, and redacted, as data). */
-  args: jsonObject.optional(),
-});
-
-/** A person's answer to a `human_request`. */
-export const humanResponseEvent = z.object({
-  type: z.literal("human_response"),
-  at,
-  callId,
-  text: z.string(),
-  actor: z.string(),
-});
-
-/** A child agent (called as a tool) paused; the parent waits with it. */
-export const childPausedEvent = z.object({
-  type: z.literal("child_paused"),
-  at,
-  callId,
-  childThreadId: z.string(),
-  childStatus: z.enum(["awaiting_approval", "awaiting_human"]),
-});
-
-/** The paused child can go on; the parent's next step continues it. */
-export const childResumedEvent = z.object({
-  type: z.literal("child_resumed"),
-  at,
-  callId,
-  childThreadId: z.string(),
-});
-
-/** The agent finished (for now). A later `user_input` reopens the thread. */
-export const doneEvent = z.object({
-  type: z.literal("done"),
-  at,
-  message: z.string(),
-  callId: callId.optional(),
-});
-
-/** The thread cannot go on without a new message (step limit, error limit set to fail). */
-export const failedEvent = z.object({
-  type: z.literal("failed"),
-  at,
-  reason: z.string(),
-});
-
-/** Someone stopped the thread. */
-export const cancelEvent = z.object({
-  type: z.literal("cancel"),
-  at,
-  reason: z.string().optional(),
-  actor: z.string().optional(),
-});
-
-/** Events before `upTo` are summarized by `summary` in the rendered context (they stay stored). */
-export const compactionEvent = z.object({
-  type: z.literal("compaction"),
-  at,
-  upTo: z.number().int().nonnegative(),
-  summary: z.string(),
-});
-
-/** A user-defined event: `name` selects its renderer; `data` is any JSON. */
-export const customEvent = z.object({
-  type: z.literal("custom"),
-  at,
-  name: z.string().min(1),
-  data: jsonValue,
-});
-
-export const eventSchema = z.discriminatedUnion("type", [
+export const jsonValue: z.ZodType<JsonValue> = schemas.jsonValue;
+export const {
+  toolCallSchema,
+  usageSchema,
+  urgencySchema,
+  responseFormatSchema,
   userInputEvent,
   modelDecisionEvent,
   approvalRequestedEvent,
@@ -233,13 +34,7 @@ export const eventSchema = z.discriminatedUnion("type", [
   cancelEvent,
   compactionEvent,
   customEvent,
-]);
-
-export type Event = z.infer<typeof eventSchema>;
-export type EventType = Event["type"];
-/** The event of one type: `EventOf<"tool_result">`. */
-export type EventOf<T extends EventType> = Extract<Event, { type: T }>;
-/** An event before the thread stamps it with a time. */
-export type NewEvent = Event extends infer E ? (E extends Event ? Omit<E, "at"> & { at?: string } : never) : never;
+  eventSchema,
+} = schemas;
 
 export const eventTypes: readonly EventType[] = eventSchema.options.map((option) => option.shape.type.value);

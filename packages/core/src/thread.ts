@@ -6,7 +6,7 @@
  */
 import { systemClock, newId, type Clock } from "./clock.ts";
 import { InvalidInputError, ThreadFormatError, StateConflictError, formatIssues } from "./errors.ts";
-import { eventSchema, jsonValue, type Event, type JsonValue, type NewEvent } from "./events.ts";
+import { eventSchemas, type Event, type JsonValue, type NewEvent } from "./event-schema.ts";
 import {
   emptyThreadState,
   reduceThreadState,
@@ -34,20 +34,27 @@ export interface ThreadOptions {
   metadata?: Record<string, JsonValue>;
 }
 
-const threadId = z.string().min(1).max(200);
-const threadOptionsSchema = z.object({
-  id: threadId.optional(),
-  agent: z.string().min(1).max(200).optional(),
-  metadata: z.record(z.string(), jsonValue).optional(),
-});
-
-const threadJsonSchema = z.object({
-  schemaVersion: z.number().int().positive(),
-  id: threadId,
-  agent: z.string().optional(),
-  metadata: z.record(z.string(), jsonValue).optional(),
-  events: z.array(z.unknown()),
-});
+/** The thread's own schemas, built on first use like the event schemas (see `event-schema.ts`). */
+function buildThreadSchemas() {
+  const { jsonValue } = eventSchemas();
+  const threadId = z.string().min(1).max(200);
+  return {
+    options: z.object({
+      id: threadId.optional(),
+      agent: z.string().min(1).max(200).optional(),
+      metadata: z.record(z.string(), jsonValue).optional(),
+    }),
+    json: z.object({
+      schemaVersion: z.number().int().positive(),
+      id: threadId,
+      agent: z.string().optional(),
+      metadata: z.record(z.string(), jsonValue).optional(),
+      events: z.array(z.unknown()),
+    }),
+  };
+}
+let threadSchemas: ReturnType<typeof buildThreadSchemas> | undefined;
+const schemas = () => (threadSchemas ??= buildThreadSchemas());
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
@@ -130,7 +137,7 @@ export class Thread {
 
   /** An empty thread (no events yet). */
   static create(options: ThreadOptions = {}): Thread {
-    const checked = threadOptionsSchema.safeParse(options);
+    const checked = schemas().options.safeParse(options);
     if (!checked.success) throw new InvalidInputError(`Invalid thread options: ${formatIssues(checked.error.issues)}`);
     return new Thread(
       options.id ?? newId("thr"),
@@ -166,7 +173,7 @@ export class Thread {
       }
     }
     assertNoPrototypeKeys(value, "");
-    const parsed = threadJsonSchema.safeParse(value);
+    const parsed = schemas().json.safeParse(value);
     if (!parsed.success) {
       throw new ThreadFormatError(`Not a thread: ${formatIssues(parsed.error.issues)}`);
     }
@@ -177,7 +184,7 @@ export class Thread {
       );
     }
     const events = json.events.map((raw, index) => {
-      const event = eventSchema.safeParse(raw);
+      const event = eventSchemas().eventSchema.safeParse(raw);
       if (!event.success) {
         throw new ThreadFormatError(`Thread ${json.id}, event ${index}: ${formatIssues(event.error.issues)}`);
       }
@@ -200,7 +207,7 @@ export class Thread {
     const stamped = events.map((event, offset) => {
       const withTime = event.at !== undefined ? event : { ...event, at: (stamp ??= clock.now().toISOString()) };
       // Every event is checked before it joins a thread: one that could not be loaded again is refused here.
-      const checked = eventSchema.safeParse(withTime);
+      const checked = eventSchemas().eventSchema.safeParse(withTime);
       if (!checked.success) {
         throw new InvalidInputError(
           `Event ${this.#length + offset} (${JSON.stringify((event as { type?: unknown }).type)}) for thread ${this.id} is invalid: ${formatIssues(checked.error.issues)}`,
