@@ -10,6 +10,22 @@ function inFreshProcess(code: string): unknown {
 }
 
 describe("dependencies loaded on first use", () => {
+  it("importing agentfold builds no zod schema; the first thread builds the event schemas", (t) => {
+    // zod sets its default locale when the first schema is made: z.config() shows whether one was.
+    const seen = inFreshProcess(`
+      const { z } = await import("zod");
+      const unbuilt = () => z.config().localeError === undefined;
+      const seen = [unbuilt()];
+      const { Thread } = await import("agentfold");
+      seen.push(unbuilt());
+      Thread.start("hi");
+      seen.push(unbuilt());
+      console.log(JSON.stringify(seen));
+    `) as boolean[];
+    if (!seen[0]) return t.skip("this zod version sets its locale on import, so there is nothing to observe");
+    assert.deepEqual(seen, [true, true, false]);
+  });
+
   it("jsonrepair loads only when a reply is not valid JSON, and then repairs it", () => {
     const seen = inFreshProcess(`
       import { registerHooks } from "node:module";
