@@ -9,7 +9,7 @@
  */
 import { hostname } from "node:os";
 import type { Agent, Model, Thread, ThreadStore } from "agentfold";
-import { holdLease, LeaseLostError, ThreadBusyError, VersionConflictError } from "agentfold/runtime";
+import { holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
 import { askPerson } from "./ask-person.ts";
 import { commandName } from "./command-name.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
@@ -36,6 +36,8 @@ export interface ThreadLease {
   fence: number;
   /** Aborted when the lease is lost. */
   signal: AbortSignal;
+  /** Checked right before each tool runs: no tool runs once the lease can no longer be counted on. */
+  guard?: LeaseGuard;
 }
 
 /** A change a person makes (a decision, an answer, a message): pure, applied to the thread as stored. */
@@ -73,9 +75,9 @@ function busyError(threadId: string, detail: string): CliError {
 export async function withThreadLease<T>(store: ThreadStore, threadId: string, waitMs: number, work: (lease: ThreadLease) => Promise<T>): Promise<T> {
   let held = false;
   try {
-    return await holdLease(store, threadId, { owner: `cli:${hostname()}:${process.pid}`, waitMs }, (fence, signal) => {
+    return await holdLease(store, threadId, { owner: `cli:${hostname()}:${process.pid}`, waitMs }, (fence, signal, guard) => {
       held = true;
-      return work({ fence, signal });
+      return work({ fence, signal, guard });
     });
   } catch (error) {
     // Only this thread's lease: a child agent's busy thread inside `work` is reported as it is.
@@ -208,6 +210,7 @@ async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLeas
     return await options.agent.run(thread, {
       model: withSpinner(options.model, options.out),
       signal: AbortSignal.any([controller.signal, lease.signal]),
+      ...(lease.guard ? { lease: lease.guard } : {}),
       commit: async (next, previous) => {
         await storeAppend({ ...options, lease }, next, previous);
         latest = next;

@@ -65,10 +65,11 @@ export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions
       }
       // The child's thread is advanced under its own lease, like any thread, so a runner's recovery
       // never takes it for a crashed one while it runs here.
-      child = await holdLease(options.threads, id, { owner: `parent:${context.thread.id}`, waitMs: 5_000 }, (fence, signal) =>
+      child = await holdLease(options.threads, id, { owner: `parent:${context.thread.id}`, waitMs: 5_000 }, (fence, signal, guard) =>
         agent.run(child!, {
           model: options.model ?? context.model,
           signal: AbortSignal.any([signal, context.signal]),
+          lease: guard,
           clock: context.clock,
           commit: (next, previous) => options.threads.append(next, { expectedVersion: previous.version, fence }),
         }),

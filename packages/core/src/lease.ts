@@ -6,6 +6,50 @@
 import { AgentfoldError } from "./errors.ts";
 import { LeaseLostError, type Lease, type ThreadStore } from "./store.ts";
 
+/**
+ * Milliseconds on a clock that only moves forward and does not follow wall-clock changes. The
+ * default is `performance.now()`; tests pass a fake one to simulate a process that was stopped.
+ */
+export type MonotonicClock = () => number;
+
+const monotonicNow: MonotonicClock = () => performance.now();
+
+/**
+ * The part of a lease nobody counts on: 10% of the ttl, at least 20 ms. A holder asks the store for
+ * `ttlMs + margin` (so the store's expiry, on the store's clock, is at least that far after the
+ * request arrived) and counts on only `ttlMs - margin` after it sent the request. Another owner
+ * therefore takes the lease over at least two margins after the old holder stopped counting on it,
+ * whatever the latency of the request and however the two clocks drift.
+ *
+ * @example
+ * leaseMarginMs(30_000); // 3000
+ */
+export function leaseMarginMs(ttlMs: number): number {
+  return Math.max(20, Math.ceil(ttlMs / 10));
+}
+
+/**
+ * What a holder knows about a lease while it works: the fence to pass to appends and to downstream
+ * systems, and whether it can still be sure it holds the lease.
+ */
+export interface LeaseGuard {
+  /** The lease's fencing token. */
+  readonly fence: number;
+  /** Aborted once the lease is lost or can no longer be counted on. */
+  readonly signal: AbortSignal;
+  /** Milliseconds the holder can still count on the lease (0 once it cannot). */
+  remainingMs(): number;
+  /**
+   * Throws unless the lease is surely still held: the abort reason when `signal` is aborted, else
+   * `LeaseLostError` when the deadline passed (the process was stopped, or renewals failed). Call it
+   * right before an effect that must not happen twice.
+   */
+  assertHeld(): void;
+}
+
+/** When each lease's request was sent, on the monotonic clock `acquireLeaseBy` was given. */
+const requestedAt = new WeakMap<Lease, number>();
+
 /** Another process holds the thread's lease and did not release it in time. */
 export class ThreadBusyError extends AgentfoldError {
   constructor(threadId: string, waitedMs: number) {
@@ -20,6 +64,8 @@ export interface HoldLeaseOptions {
   ttlMs?: number;
   /** How long to wait for a lease another process holds (default 0: fail at once). */
   waitMs?: number;
+  /** The clock the lease's deadline is kept on (default `performance.now()`). */
+  monotonic?: MonotonicClock;
 }
 
 /**
@@ -29,9 +75,20 @@ export interface HoldLeaseOptions {
  * @example
  * const lease = await acquireLeaseBy(store, threadId, "runner-a", 30_000, Date.now() + 10_000);
  */
-export async function acquireLeaseBy(store: ThreadStore, threadId: string, owner: string, ttlMs: number, deadline: number): Promise<Lease | undefined> {
+export async function acquireLeaseBy(
+  store: ThreadStore,
+  threadId: string,
+  owner: string,
+  ttlMs: number,
+  deadline: number,
+  monotonic: MonotonicClock = monotonicNow,
+): Promise<Lease | undefined> {
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-    const lease = await store.acquireLease(threadId, owner, ttlMs);
+    // The holder's deadline counts from when the request left, not from when the answer came back:
+    // the store's expiry counts from a moment in between.
+    const sent = monotonic();
+    const lease = await store.acquireLease(threadId, owner, ttlMs + leaseMarginMs(ttlMs));
+    if (lease) requestedAt.set(lease, sent);
     if (lease || Date.now() + delay > deadline) return lease;
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
@@ -46,40 +103,92 @@ export interface KeepLeaseOptions {
    * `work` and a failed release is ignored (the lease then simply expires).
    */
   onError?: (error: unknown) => void;
+  /** The clock the deadline is kept on; the one `acquireLeaseBy` was given (default `performance.now()`). */
+  monotonic?: MonotonicClock;
 }
 
 /**
  * Runs `work` while keeping a lease it already holds: renews it every third of `ttlMs`, aborts
- * `work`'s signal when it is lost, and releases it afterwards.
+ * `work`'s signal when it is lost or when its deadline passes without a renewal, and releases it
+ * afterwards. The deadline is `ttlMs - leaseMarginMs(ttlMs)` after the newest acquire or renewal
+ * request was sent, on a monotonic clock; `work` gets a `LeaseGuard` to check it right before an
+ * effect (`agent.run(thread, { lease })` does so before every tool run).
  *
  * @example
- * await keepLease(store, lease, { ttlMs: 30_000 }, (signal) => agent.run(thread, { model, signal, commit }));
+ * await keepLease(store, lease, { ttlMs: 30_000 }, (signal, guard) => agent.run(thread, { model, signal, lease: guard, commit }));
  */
-export async function keepLease<T>(store: ThreadStore, lease: Lease, options: KeepLeaseOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function keepLease<T>(
+  store: ThreadStore,
+  lease: Lease,
+  options: KeepLeaseOptions,
+  work: (signal: AbortSignal, guard: LeaseGuard) => Promise<T>,
+): Promise<T> {
   const controller = options.controller ?? new AbortController();
+  const monotonic = options.monotonic ?? monotonicNow;
+  const countable = options.ttlMs - leaseMarginMs(options.ttlMs);
+  // A lease not taken through acquireLeaseBy was requested at some unknown earlier time: counting
+  // from now overstates it by that delay, so such a holder renews at once to count from a known send.
+  const sent = requestedAt.get(lease);
+  let deadline = (sent ?? monotonic()) + countable;
   let held = lease;
-  const renewal = setInterval(() => {
-    store.renewLease(held, options.ttlMs).then(
+  const lost = () => new LeaseLostError(lease.threadId, lease.token);
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  // Aborts `work` when the deadline passes, e.g. while a tool runs and renewals fail; a process that
+  // was stopped runs this late, which is why `assertHeld` also compares the clock itself.
+  const watch = () => {
+    clearTimeout(watchdog);
+    if (controller.signal.aborted) return;
+    const remaining = deadline - monotonic();
+    if (remaining <= 0) return controller.abort(lost());
+    watchdog = setTimeout(watch, Math.ceil(remaining));
+    (watchdog as { unref?: () => void }).unref?.();
+  };
+  const renew = () => {
+    const renewalSent = monotonic();
+    store.renewLease(held, options.ttlMs + leaseMarginMs(options.ttlMs)).then(
       (renewed) => {
-        if (renewed) held = renewed;
-        else controller.abort(new LeaseLostError(lease.threadId, lease.token));
+        if (renewed) {
+          held = renewed;
+          // Answers may arrive out of order: the deadline only moves forward.
+          deadline = Math.max(deadline, renewalSent + countable);
+          watch();
+        } else controller.abort(lost());
       },
       (error: unknown) => (options.onError ? options.onError(error) : controller.abort(error)),
     );
-  }, Math.max(50, Math.floor(options.ttlMs / 3)));
+  };
+  const renewal = setInterval(renew, Math.max(50, Math.floor(options.ttlMs / 3)));
   // The renewal alone must not keep a process alive.
   (renewal as { unref?: () => void }).unref?.();
+  if (sent === undefined) renew();
+  const guard: LeaseGuard = {
+    fence: lease.token,
+    signal: controller.signal,
+    remainingMs: () => (controller.signal.aborted ? 0 : Math.max(0, deadline - monotonic())),
+    assertHeld: () => {
+      controller.signal.throwIfAborted();
+      if (monotonic() >= deadline) {
+        const error = lost();
+        controller.abort(error);
+        throw error;
+      }
+    },
+  };
+  watch();
   try {
-    return await work(controller.signal);
+    return await work(controller.signal, guard);
   } finally {
     clearInterval(renewal);
+    clearTimeout(watchdog);
     await store.releaseLease(held).catch((error: unknown) => options.onError?.(error));
   }
 }
 
 /**
  * Runs `work` while holding the thread's lease: takes it (waiting up to `waitMs`), renews it, aborts
- * `work`'s signal if it is lost, and releases it. `work` gets the fencing token to pass to appends.
+ * `work`'s signal if it is lost, and releases it. `work` gets the fencing token to pass to appends,
+ * and a `LeaseGuard` to pass to `agent.run(thread, { lease })` so no tool runs once the lease can no
+ * longer be counted on.
  *
  * @example
  * await holdLease(store, thread.id, { owner: "cli:my-host:42" }, (fence, signal) =>
@@ -90,11 +199,12 @@ export async function holdLease<T>(
   store: ThreadStore,
   threadId: string,
   options: HoldLeaseOptions,
-  work: (fence: number, signal: AbortSignal) => Promise<T>,
+  work: (fence: number, signal: AbortSignal, guard: LeaseGuard) => Promise<T>,
 ): Promise<T> {
   const ttlMs = options.ttlMs ?? 30_000;
+  const monotonic = options.monotonic ?? monotonicNow;
   const started = Date.now();
-  const lease = await acquireLeaseBy(store, threadId, options.owner, ttlMs, started + (options.waitMs ?? 0));
+  const lease = await acquireLeaseBy(store, threadId, options.owner, ttlMs, started + (options.waitMs ?? 0), monotonic);
   if (!lease) throw new ThreadBusyError(threadId, Date.now() - started);
-  return keepLease(store, lease, { ttlMs }, (signal) => work(lease.token, signal));
+  return keepLease(store, lease, { ttlMs, monotonic }, (signal, guard) => work(lease.token, signal, guard));
 }

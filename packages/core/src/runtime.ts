@@ -53,7 +53,7 @@ export {
   type Lease,
   type AppendOptions,
 } from "./store.ts";
-export { holdLease, acquireLeaseBy, keepLease, ThreadBusyError, type HoldLeaseOptions, type KeepLeaseOptions } from "./lease.ts";
+export { holdLease, acquireLeaseBy, keepLease, ThreadBusyError, type HoldLeaseOptions, type KeepLeaseOptions, type LeaseGuard, type MonotonicClock } from "./lease.ts";
 
 // Models: the interface, tolerant parsing of replies, and the scripted model of the `script:` spec
 export type { Model, ModelRequest, ModelReply, ModelMessage, ModelUsage, OutputMode, IntentSpec, JsonSchema } from "./model.ts";

@@ -14,6 +14,7 @@ import type { PromptFunction } from "./default-prompt.ts";
 import type { Thread } from "./thread.ts";
 import type { OpenCall } from "./thread-state.ts";
 import type { AnyTool, ToolContext } from "./tools.ts";
+import type { LeaseGuard } from "./lease.ts";
 
 export interface AgentHooks {
   /** Before each model call; may return a changed request (e.g. extra messages). */
@@ -38,6 +39,13 @@ export interface StepOptions {
    * step stops and nothing further runs.
    */
   commit?: (next: Thread, previous: Thread) => void | Promise<void>;
+  /**
+   * The lease the step runs under (from `holdLease`/`keepLease`). Right before each tool runs, after
+   * its `tool_started` is durable, the step checks that the lease can still be counted on and stops
+   * with `LeaseLostError` if not: the call stays started without a result, for the new holder's
+   * recovery. Tools get its fence in their context.
+   */
+  lease?: Pick<LeaseGuard, "fence" | "assertHeld">;
 }
 
 /** Everything the executor needs from an agent. */
@@ -197,6 +205,7 @@ function toolContext(thread: Thread, callId: string, idempotencyKey: string, opt
     idempotencyKey,
     callId,
     signal: options.signal ?? new AbortController().signal,
+    ...(options.lease ? { fence: options.lease.fence } : {}),
     thread,
     model: options.model,
     clock: options.clock ?? systemClock,
@@ -224,6 +233,16 @@ function resultEvent(call: OpenCall, result: unknown): NewEvent {
   };
 }
 
+/**
+ * Throws unless the step may still cause an effect: not aborted, and the lease (when there is one)
+ * still surely held. Only a synchronous call to the tool follows it, so no event-loop turn — no
+ * renewal, no takeover noticed — fits in between.
+ */
+function ensureHeld(options: StepOptions): void {
+  options.signal?.throwIfAborted();
+  options.lease?.assertHeld();
+}
+
 async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: AnyTool, options: StepOptions, journal: Journal): Promise<Thread> {
   const idempotencyKey = call.idempotencyKey ?? `${thread.id}:${call.callId}`;
   // Durable before the tool runs, in one commit with what pure code added since the last one (the
@@ -235,14 +254,24 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
       options,
     ),
   );
-  let result: unknown;
-  try {
-    await runtime.hooks.beforeToolRun?.(call, current);
-    result = await tool.run!(tool.args.parse(call.runArgs), toolContext(current, call.callId, idempotencyKey, options));
-  } catch (error) {
+  const failed = (error: unknown): Thread => {
     // A developer's misconfiguration (e.g. in a child agent) is not the model's to fix.
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
     return appendEvents(current, [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) }], options);
+  };
+  try {
+    await runtime.hooks.beforeToolRun?.(call, current);
+  } catch (error) {
+    return failed(error);
+  }
+  // The last moment before the effect, outside the catch so it is never mistaken for the tool's own
+  // failure: a process stopped since the commit above may have lost the thread to another holder.
+  ensureHeld(options);
+  let result: unknown;
+  try {
+    result = await tool.run!(tool.args.parse(call.runArgs), toolContext(current, call.callId, idempotencyKey, options));
+  } catch (error) {
+    return failed(error);
   }
   // The tool ran: its result is committed before any other effect (the next flush, at the latest
   // before the next model call or tool run), so nothing after this can make it run again.
@@ -261,6 +290,7 @@ async function prefetch(runtime: Runtime, thread: Thread, options: StepOptions, 
     const callId = `prefetch_${index}`;
     // Prefetch tools are idempotent (checked by defineAgent): after a crash they simply run again.
     const context = toolContext(thread, callId, `${thread.id}:${callId}`, options);
+    ensureHeld(options);
     try {
       const result = await tool.run!(tool.args.parse(args), context);
       const event = resultEvent({ callId, intent: tool.intent } as OpenCall, result);

@@ -24,7 +24,17 @@ export interface ToolContext {
   /** Stable for this call in this thread: pass it to the systems you call so a retry is safe. */
   idempotencyKey: string;
   callId: string;
+  /**
+   * Aborted when the step is canceled or the thread's lease is lost (or can no longer be counted
+   * on): stop, and do not start a new side effect.
+   */
   signal: AbortSignal;
+  /**
+   * The fencing token of the lease the step runs under, when it runs under one. It grows with every
+   * new lease on the thread: a downstream system that remembers the highest fence it saw for this
+   * thread and refuses lower ones cannot be written by a process that lost the thread.
+   */
+  fence?: number;
   /** The thread as of just before this tool runs. */
   thread: Thread;
   /** The model the step was given, for tools that run other agents. */

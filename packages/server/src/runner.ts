@@ -25,6 +25,7 @@ import {
   ThreadBusyError,
   ThreadNotFoundError,
   VersionConflictError,
+  type LeaseGuard,
 } from "agentfold/runtime";
 
 export interface RunnerOptions {
@@ -179,7 +180,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   /** Holds a lease for the duration of `work` (see core's `keepLease`); a cancel aborts `work` too. */
-  async function withLease<T>(lease: Lease, entry: QueueEntry, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async function withLease<T>(lease: Lease, entry: QueueEntry, work: (signal: AbortSignal, guard: LeaseGuard) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     entry.controller = controller;
     try {
@@ -190,7 +191,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   /** Runs a loaded thread until it waits or finishes, appending every batch with the lease's fence. */
-  async function runThread(start: Thread, agent: Agent, lease: Lease, signal: AbortSignal): Promise<AdvanceOutcome> {
+  async function runThread(start: Thread, agent: Agent, lease: Lease, signal: AbortSignal, guard: LeaseGuard): Promise<AdvanceOutcome> {
     let thread = start;
     for (let attempt = 0; ; attempt++) {
       const action = agent.nextAction(thread).type;
@@ -199,8 +200,17 @@ export function createRunner(options: RunnerOptions): Runner {
         thread = await agent.run(thread, {
           model,
           signal,
+          // No tool runs unless this process can still be sure it holds the lease.
+          lease: guard,
           commit: async (next, previous) => {
-            await store.append(next, { expectedVersion: previous.version, fence: lease.token });
+            try {
+              await store.append(next, { expectedVersion: previous.version, fence: lease.token });
+            } catch (error) {
+              // A cancel (the one write without the lease) came in while a tool ran: the batch is
+              // refused, but the tool's outcome must not be lost with it.
+              if (error instanceof VersionConflictError) await keepOutcomes(next, previous, lease);
+              throw error;
+            }
             thread = next;
             notify(next);
           },
@@ -231,6 +241,37 @@ export function createRunner(options: RunnerOptions): Runner {
     }
   }
 
+  /**
+   * Stores the outcomes in `next`'s unstored events (a tool's result or error, a child's pause) of
+   * calls that the stored thread still has started, e.g. after a cancel: the tool ran, so what it
+   * did is recorded even though the thread stopped. Anything else in the batch was made by pure
+   * code and is dropped; the caller goes on from what is stored.
+   */
+  async function keepOutcomes(next: Thread, previous: Thread, lease: Lease): Promise<void> {
+    const made = next.events.slice(previous.version);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stored = await store.load(next.id);
+      if (!stored) return;
+      const started = new Set(stored.state.openCalls.filter((call) => call.phase === "started").map((call) => call.callId));
+      const outcomes = made.filter(
+        (event) =>
+          (event.type === "tool_result" || event.type === "child_paused" || (event.type === "error" && event.source === "tool")) &&
+          event.callId !== undefined &&
+          started.has(event.callId),
+      );
+      if (outcomes.length === 0) return;
+      const kept = stored.appendEvents(outcomes);
+      try {
+        await store.append(kept, { expectedVersion: stored.version, fence: lease.token });
+      } catch (error) {
+        if (error instanceof VersionConflictError) continue;
+        throw error;
+      }
+      notify(kept);
+      return;
+    }
+  }
+
   async function advanceTask(threadId: string, entry: QueueEntry, change: PendingChange | undefined): Promise<AdvanceOutcome> {
     const lease = await acquireLeaseBy(store, threadId, owner, leaseTtlMs, change ? change.deadline : 0);
     if (!lease) {
@@ -242,7 +283,7 @@ export function createRunner(options: RunnerOptions): Runner {
       await store.releaseLease(lease).catch((error: unknown) => onError(error, threadId));
       return { result: "stopped", thread: undefined };
     }
-    return withLease(lease, entry, async (signal) => {
+    return withLease(lease, entry, async (signal, guard) => {
       let thread = await store.load(threadId);
       if (!thread) throw new ThreadNotFoundError(threadId);
       const agent = agents.get(thread.agent ?? "");
@@ -259,7 +300,7 @@ export function createRunner(options: RunnerOptions): Runner {
         }
         change.applied(thread);
       }
-      const outcome = await runThread(thread, agent, lease, signal);
+      const outcome = await runThread(thread, agent, lease, signal, guard);
       if (outcome.thread) resumeParent(outcome.thread);
       return outcome;
     });
