@@ -335,7 +335,10 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
     case "failed":
       return { ...state, terminal: "failed", openCalls: [], pending: [] };
     case "cancel":
-      return { ...state, terminal: "canceled", openCalls: [], pending: [] };
+      // A call that was running when the cancel was stored has an unknown outcome: it stays open, so
+      // its result may still be recorded and, if none comes, a message that reopens the thread leads
+      // to recovery (re-run with the same key, or ask a person) instead of forgetting the call.
+      return { ...state, terminal: "canceled", openCalls: state.openCalls.filter((call) => call.phase === "started"), pending: [] };
     case "compaction":
       return { ...state, compactedUpTo: event.upTo, compactionSummary: event.summary };
     case "custom":

@@ -11,8 +11,12 @@ import { eventSequence } from "./arbitraries.ts";
 function reference(events: readonly Event[]) {
   let terminal: ThreadStatus | null = null;
   let pending = new Map<string, "approval" | "question" | "child_approval" | "child_human">();
-  // Open calls as [callId, decision index], in order; a call id may repeat in random sequences.
-  let open: Array<[string, number]> = [];
+  // Open calls as [callId, decision index, started], in order; a call id may repeat in random sequences.
+  let open: Array<[string, number, boolean]> = [];
+  // Every open call with this id moves to a phase: started (tool_started) or another one.
+  const phase = (callId: string, started: boolean) => {
+    open = open.map(([id, decision, was]) => [id, decision, id === callId ? started : was]);
+  };
   let errors = 0;
   let failedDecision = -1;
   let steps = 0;
@@ -29,18 +33,24 @@ function reference(events: readonly Event[]) {
         break;
       case "model_decision":
         steps++;
-        for (const call of event.calls) open.push([call.callId, index]);
+        for (const call of event.calls) open.push([call.callId, index, false]);
         break;
       case "approval_requested":
+        phase(event.callId, false);
         pending.delete(event.callId);
         pending.set(event.callId, "approval");
         break;
       case "approval_decision":
+        phase(event.callId, false);
         if (event.approved) pending.delete(event.callId);
         else settle(event.callId);
         break;
       case "child_resumed":
+        phase(event.callId, false);
         pending.delete(event.callId);
+        break;
+      case "tool_started":
+        phase(event.callId, true);
         break;
       case "human_response":
         settle(event.callId);
@@ -48,10 +58,12 @@ function reference(events: readonly Event[]) {
         failedDecision = -1;
         break;
       case "human_request":
+        phase(event.callId, false);
         pending.delete(event.callId);
         pending.set(event.callId, "question");
         break;
       case "child_paused":
+        phase(event.callId, false);
         pending.delete(event.callId);
         pending.set(event.callId, event.childStatus === "awaiting_approval" ? "child_approval" : "child_human");
         break;
@@ -72,10 +84,15 @@ function reference(events: readonly Event[]) {
       }
       case "done":
       case "failed":
-      case "cancel":
-        terminal = event.type === "cancel" ? "canceled" : event.type;
+        terminal = event.type;
         pending = new Map();
         open = [];
+        break;
+      case "cancel":
+        // A call running when the cancel came keeps an unknown outcome: it stays open.
+        terminal = "canceled";
+        pending = new Map();
+        open = open.filter(([, , started]) => started);
         break;
       default:
         break;
