@@ -45,8 +45,9 @@ const isWhitespace = (code: number) =>
   code === 0x20 || (code >= 0x09 && code <= 0x0d) || (code > 0x7f && /\s/.test(String.fromCharCode(code)));
 
 /**
- * Where to cut `text` before `end` (exclusive): at a space that follows a non-space character when
- * there is one in the second half of the window, else at `end` itself.
+ * Where the chunk that starts at `start` ends (the next one starts there), at most at `end`: at a
+ * space that follows a non-space character when there is one in the second half of the window,
+ * else at `end` itself.
  *
  * The o200k pre-tokenizer always ends a piece between a non-space character and a following space
  * (the space starts the next word's piece), so a cut there changes nothing. A cut anywhere else
@@ -80,8 +81,9 @@ export function countInChunks(text: string, count: (chunk: string) => number): n
 }
 
 /**
- * Tokens in a piece of text, o200k_base. Text cut where the tokenizer would not split it (a
- * stretch of more than 256 characters without a space) may count a token more per cut.
+ * Tokens in a piece of text, o200k_base. Long text is counted in chunks; where more than 128
+ * characters pass without a space, a cut may fall inside what the tokenizer treats as one piece,
+ * and the count may be a token off per such cut.
  *
  * @example
  * countTokens("can you divide 3 by 4"); // 8
