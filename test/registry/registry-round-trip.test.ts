@@ -14,6 +14,7 @@ import { delimiter, join } from "node:path";
 import { packAll, userEnvironment } from "../packaging/pack-packages.ts";
 import { publishAll, startLocalRegistry, type LocalRegistry } from "./local-registry.ts";
 import { nodeBinDirectory } from "./node-binaries.ts";
+import { launchBrowser } from "../../packages/web/test/support/browser.ts";
 
 const work = mkdtempSync(join(tmpdir(), "agentfold-registry-"));
 let registry: LocalRegistry;
@@ -131,6 +132,10 @@ for (const major of [22, 24]) {
     const approved = expectSuccess(approve, project, env);
     assert.match(approved.stdout, /done/i);
 
+    // One more paused thread, for a person to approve in the inbox that serve mounts.
+    const waiting = shell("npm run start:approval", project, env);
+    assert.equal(waiting.status, 3, waiting.stdout + waiting.stderr);
+
     // serve answers on a free port and shows the agent.
     // Its own process group, so that stopping it stops npx's child too.
     const server = spawn("sh", ["-c", "npx agentfold serve --agents agent.ts --port 0 --json --model script:script.json"], {
@@ -158,6 +163,19 @@ for (const major of [22, 24]) {
       assert.equal((await fetch(`${url}/healthz`)).status, 200);
       const threads = (await (await fetch(`${url}/v1/threads`)).json()) as { threads: { agent: string }[] };
       assert.ok(threads.threads.length > 0, "the threads run above are listed");
+
+      // The inbox of the installed package, in a real browser: approve the waiting call.
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage();
+        await page.goto(url);
+        await page.getByRole("button", { name: "Approve", exact: true }).first().click();
+        await page.locator(".card-status").getByText(/Approved publish_note\. The thread goes on\./).waitFor({ timeout: 30_000 });
+      } finally {
+        await browser.close();
+      }
+      const awaiting = (await (await fetch(`${url}/v1/threads?status=awaiting_approval`)).json()) as { threads: unknown[] };
+      assert.equal(awaiting.threads.length, 0, "nothing is left waiting after the approval in the inbox");
     } finally {
       if (server.exitCode === null && server.signalCode === null) {
         const exited = new Promise((resolve) => server.once("exit", resolve));
