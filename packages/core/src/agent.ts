@@ -68,15 +68,33 @@ export interface Agent extends Runtime {
   /** Steps until the thread waits for a person, finishes or fails. */
   run(thread: Thread, options: StepOptions): Promise<Thread>;
   approve(thread: Thread, callId: string, decision?: ApproveOptions): Thread;
-  reject(thread: Thread, callId: string, decision?: { comment?: string; actor?: string; clock?: Clock }): Thread;
-  respond(thread: Thread, callId: string, text: string, options?: { actor?: string; clock?: Clock }): Thread;
-  message(thread: Thread, text: string, options?: { actor?: string; source?: string; clock?: Clock }): Thread;
+  reject(thread: Thread, callId: string, decision?: { comment?: string; actor?: string; clock?: Clock } & RequestKeys): Thread;
+  respond(thread: Thread, callId: string, text: string, options?: { actor?: string; clock?: Clock } & RequestKeys): Thread;
+  message(thread: Thread, text: string, options?: { actor?: string; source?: string; clock?: Clock } & RequestKeys): Thread;
   cancel(thread: Thread, options?: { reason?: string; actor?: string; clock?: Clock }): Thread;
   /** This agent as a tool of another: it runs in its own thread (factor 10). */
   asTool(options: ChildAgentToolOptions): AnyTool;
 }
 
-export interface ApproveOptions {
+/**
+ * The request behind a person's change, recorded on its event: a retried request with the same
+ * `idempotencyKey` finds that event instead of adding another (the HTTP API's `Idempotency-Key`).
+ */
+export interface RequestKeys {
+  idempotencyKey?: string;
+  /** A hash of the request, so the same key sent with a different request can be refused. */
+  requestHash?: string;
+}
+
+/** The request keys as event fields, leaving out the ones not given. */
+function requestFields(options: RequestKeys): RequestKeys {
+  return {
+    ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
+    ...(options.requestHash === undefined ? {} : { requestHash: options.requestHash }),
+  };
+}
+
+export interface ApproveOptions extends RequestKeys {
   /** Who approved; recorded in the event. */
   actor?: string;
   comment?: string;
@@ -245,6 +263,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
             actor: decision.actor ?? "anonymous",
             ...(decision.comment === undefined ? {} : { comment: decision.comment }),
             ...(args === undefined ? {} : { args }),
+            ...requestFields(decision),
           },
         ],
         decision.clock,
@@ -261,6 +280,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
             argsHash: item.argsHash,
             actor: decision.actor ?? "anonymous",
             ...(decision.comment === undefined ? {} : { comment: decision.comment }),
+            ...requestFields(decision),
           },
         ],
         decision.clock,
@@ -275,7 +295,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
         throw new StateConflictError(`Call ${callId} waits for child thread ${item.childThreadId}; answer what is pending on that thread.`);
       }
       const answer = normalizeAnswer(text, item.format, item.choices);
-      return thread.append([{ type: "human_response", callId, text: answer, actor: options.actor ?? "anonymous" }], options.clock);
+      return thread.append([{ type: "human_response", callId, text: answer, actor: options.actor ?? "anonymous", ...requestFields(options) }], options.clock);
     },
     message(thread, text, options = {}) {
       if (typeof text !== "string" || text.trim() === "") throw new InvalidInputError("A message needs non-empty text.");
@@ -283,7 +303,15 @@ export function defineAgent(definition: AgentDefinition): Agent {
         throw new StateConflictError(`Thread ${thread.id} is in the middle of a step; send the message once it pauses or finishes.`);
       }
       return thread.append(
-        [{ type: "user_input", text, ...(options.actor ? { actor: options.actor } : {}), ...(options.source ? { source: options.source } : {}) }],
+        [
+          {
+            type: "user_input",
+            text,
+            ...(options.actor ? { actor: options.actor } : {}),
+            ...(options.source ? { source: options.source } : {}),
+            ...requestFields(options),
+          },
+        ],
         options.clock,
       );
     },

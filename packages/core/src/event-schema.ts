@@ -47,6 +47,16 @@ function buildEventSchemas() {
     cost: z.number().nonnegative().optional(),
   });
 
+  /**
+   * The `Idempotency-Key` of the request that made the event, with a hash of that request: a retry
+   * with the same key finds the event instead of appending a second one, and the same key with a
+   * different request is refused. Optional, so threads written before these fields load unchanged.
+   */
+  const requestKeys = {
+    idempotencyKey: z.string().min(1).max(255).optional(),
+    requestHash: z.string().min(1).max(200).optional(),
+  };
+
   const urgencySchema = z.enum(["low", "medium", "high"]);
   const responseFormatSchema = z.enum(["free_text", "yes_no", "multiple_choice"]);
 
@@ -58,6 +68,7 @@ function buildEventSchemas() {
     actor: z.string().optional(),
     /** Where the input came from: `cli`, `http`, `slack`, `email`, `cron`, `webhook`… */
     source: z.string().optional(),
+    ...requestKeys,
   });
 
   /** The model chose the next step: one call, or several at once, each with its own call id. */
@@ -95,6 +106,7 @@ function buildEventSchemas() {
     /** Hash of the arguments that will run (the edited ones when present). */
     argsHash: z.string(),
     actor: z.string(),
+    ...requestKeys,
   });
 
   /** A tool began running. Written before the tool runs so a crash mid-call is detectable. */
@@ -163,6 +175,7 @@ function buildEventSchemas() {
     callId,
     text: z.string(),
     actor: z.string(),
+    ...requestKeys,
   });
 
   /** A child agent (called as a tool) paused; the parent waits with it. */

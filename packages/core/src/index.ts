@@ -7,7 +7,7 @@
 export const version = "0.1.0";
 
 // Agents: define, step, run, and the human actions
-export { defineAgent, type Agent, type AgentDefinition, type ApproveOptions, type RenderedPrompt } from "./agent.ts";
+export { defineAgent, type Agent, type AgentDefinition, type ApproveOptions, type RenderedPrompt, type RequestKeys } from "./agent.ts";
 export { nextAction, type NextAction, type Limits, type Policy } from "./next-action.ts";
 export type { AgentHooks, StepOptions } from "./step.ts";
 export type { ChildAgentToolOptions } from "./child-agent.ts";

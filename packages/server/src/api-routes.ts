@@ -33,6 +33,17 @@ const waitQuery = z.object({
 
 const jsonObject = z.record(z.string(), z.unknown());
 
+/** Documents `Idempotency-Key` in /openapi.json; `idempotency.ts` reads and checks it with the same rule. */
+const idempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .regex(/^[\x20-\x7e]{1,255}$/, "the Idempotency-Key header must be 1 to 255 printable ASCII characters (a UUID is a good key)")
+    .optional()
+    .openapi({
+      description: "Makes a retry safe: the same key with the same body returns the first request's result (no second thread or event); the same key with another body is a 422.",
+    }),
+});
+
 const eventView = z
   .looseObject({ type: z.enum(eventTypes as [string, ...string[]]), at: z.string() })
   .openapi("Event", { description: "One event of the thread; the other fields depend on `type`." });
@@ -67,6 +78,7 @@ const errors = {
   404: json(errorView, "No such thread."),
 };
 const conflict = { 409: json(errorView, "The thread's state does not allow this; the message says what it is.") } ;
+const keyReused = { 422: json(errorView, "The Idempotency-Key was already used for a different request (idempotency_key_reused).") };
 const threadResponses = {
   200: json(threadView, "The thread, paused or finished."),
   202: json(threadView, "The thread, still running (the wait elapsed)."),
@@ -109,8 +121,8 @@ export const launchRoute = createRoute({
   method: "post",
   path: "/v1/threads",
   summary: "Launch a thread; runs until it pauses or finishes, or `wait` seconds pass",
-  request: { query: waitQuery, ...body(launchBody) },
-  responses: { ...threadResponses, 413: json(errorView, "The body is over 1 MB.") },
+  request: { query: waitQuery, headers: idempotencyHeaders, ...body(launchBody) },
+  responses: { ...threadResponses, ...keyReused, 413: json(errorView, "The body is over 1 MB.") },
 });
 
 export const listRoute = createRoute({
@@ -172,8 +184,8 @@ export const approvalRoute = createRoute({
   method: "post",
   path: "/v1/threads/{id}/approvals/{callId}",
   summary: "Approve, reject with a comment, or approve edited arguments",
-  request: { params: callParams, query: waitQuery, ...body(approvalBody) },
-  responses: { ...threadResponses, ...conflict },
+  request: { params: callParams, query: waitQuery, headers: idempotencyHeaders, ...body(approvalBody) },
+  responses: { ...threadResponses, ...conflict, ...keyReused },
 });
 
 const textBody = z.object({ text: z.string().min(1).max(100_000) }).strict();
@@ -182,16 +194,16 @@ export const responseRoute = createRoute({
   method: "post",
   path: "/v1/threads/{id}/responses/{callId}",
   summary: "Answer a question the agent asked",
-  request: { params: callParams, query: waitQuery, ...body(textBody) },
-  responses: { ...threadResponses, ...conflict },
+  request: { params: callParams, query: waitQuery, headers: idempotencyHeaders, ...body(textBody) },
+  responses: { ...threadResponses, ...conflict, ...keyReused },
 });
 
 export const messageRoute = createRoute({
   method: "post",
   path: "/v1/threads/{id}/messages",
   summary: "A new user message on a finished or waiting thread",
-  request: { params: threadParams, query: waitQuery, ...body(textBody) },
-  responses: { ...threadResponses, ...conflict },
+  request: { params: threadParams, query: waitQuery, headers: idempotencyHeaders, ...body(textBody) },
+  responses: { ...threadResponses, ...conflict, ...keyReused },
 });
 
 export const cancelRoute = createRoute({

@@ -4,7 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ConfigurationError, InvalidInputError, Thread, type Agent, type Model, type ThreadStore } from "agentfold";
-import { THREAD_SCHEMA_VERSION, ThreadNotFoundError, describeError, newId } from "agentfold/runtime";
+import { THREAD_SCHEMA_VERSION, ThreadExistsError, ThreadNotFoundError, describeError, newId } from "agentfold/runtime";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
@@ -27,6 +27,7 @@ import {
   type threadView,
 } from "./api-routes.ts";
 import { ApiError, errorResponse } from "./http-errors.ts";
+import { checkLaunchReplay, findKeyedEvent, idempotencyKeyOf, idempotencyMetadataKey, launchThreadId, requestHash } from "./idempotency.ts";
 import { createRunner, type AdvanceOutcome, type Runner, type ThreadChange } from "./runner.ts";
 import type { ServerExtension } from "./server-extension.ts";
 import { streamThread } from "./thread-stream.ts";
@@ -204,8 +205,37 @@ export function createServer(options: ServerOptions): Server {
     return settle(threadId, settled, waitSeconds);
   }
 
-  async function launch(thread: Thread, waitSeconds: number): Promise<Thread> {
-    await store.create(thread);
+  /**
+   * The `Idempotency-Key` of a message or decision: `fields` go on its event, and `replayed(thread)`
+   * is true when that event is already in the thread (the request is a retry: nothing is appended).
+   * Checked inside the runner's change, under the thread's lease, so two retries at once cannot both
+   * append.
+   */
+  function keyedChange(c: Context<Env>, route: string, params: Record<string, string>, body: unknown) {
+    const key = idempotencyKeyOf(c);
+    if (key === undefined) return { fields: {}, replayed: (_thread: Thread) => false };
+    const hash = requestHash(route, params, body);
+    const actor = c.get("actor");
+    return {
+      fields: { idempotencyKey: key, requestHash: hash },
+      replayed: (thread: Thread) => findKeyedEvent(thread, actor, key, hash) !== undefined,
+    };
+  }
+
+  async function launch(thread: Thread, waitSeconds: number, replay?: { key: string; hash: string }): Promise<Thread> {
+    try {
+      await store.create(thread);
+    } catch (error) {
+      if (!replay || !(error instanceof ThreadExistsError)) throw error;
+      // A retry of a keyed launch: the thread its first request created is the answer. Advancing it
+      // is harmless (the runner takes the lease or finds it held) and picks up a thread whose first
+      // process stopped before it could run it.
+      const existing = await load(thread.id);
+      checkLaunchReplay(existing, replay.key, replay.hash);
+      const settled = runner.advance(existing.id);
+      if (waitSeconds === 0) return existing;
+      return settle(existing.id, settled, waitSeconds);
+    }
     const settled = runner.advance(thread.id);
     if (waitSeconds === 0) return thread;
     return settle(thread.id, settled, waitSeconds);
@@ -227,6 +257,8 @@ export function createServer(options: ServerOptions): Server {
     }
     const at = new Date().toISOString();
     const actor = c.get("actor");
+    const key = idempotencyKeyOf(c);
+    const replay = key === undefined ? undefined : { key, hash: requestHash("launch", {}, body) };
     // Only user_input and custom events get here (the route schema); who said it is the caller, whatever the body claims.
     const events: Record<string, unknown>[] = (body.events ?? []).map((event) =>
       event.type === "user_input" ? { at, source: "http", ...event, actor } : { at, ...event },
@@ -234,12 +266,12 @@ export function createServer(options: ServerOptions): Server {
     if (body.message !== undefined) events.push({ type: "user_input", at, text: body.message, actor, source: "http" });
     const thread = Thread.fromJSON({
       schemaVersion: THREAD_SCHEMA_VERSION,
-      id: newId("thr"),
+      id: replay ? launchThreadId(actor, replay.key) : newId("thr"),
       agent: agent.name,
-      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      ...(body.metadata === undefined && !replay ? {} : { metadata: { ...body.metadata, ...(replay ? { [idempotencyMetadataKey]: { key: replay.key, requestHash: replay.hash } } : {}) } }),
       events,
     });
-    const result = await launch(thread, wait);
+    const result = await launch(thread, wait, replay);
     c.header("Location", `/v1/threads/${result.id}`);
     return respond(c, result);
   });
@@ -270,16 +302,20 @@ export function createServer(options: ServerOptions): Server {
     if (!body.approved && body.args !== undefined) {
       throw new InvalidInputError('"args" edits the arguments of an approval; leave it out when rejecting ("approved": false).');
     }
-    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
-      body.approved
+    const keyed = keyedChange(c, "approval", { id, callId }, body);
+    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => {
+      // A retry of a decision already recorded: the thread as it is now, not a 409 "already decided".
+      if (keyed.replayed(current)) return current;
+      return body.approved
         ? agent.approve(current, callId, {
             actor,
             ...(body.comment === undefined ? {} : { comment: body.comment }),
             ...(body.args === undefined ? {} : { args: body.args }),
             ...(body.argsHash === undefined ? {} : { argsHash: body.argsHash }),
+            ...keyed.fields,
           })
-        : agent.reject(current, callId, { actor, ...(body.comment === undefined ? {} : { comment: body.comment }) }),
-    );
+        : agent.reject(current, callId, { actor, ...(body.comment === undefined ? {} : { comment: body.comment }), ...keyed.fields });
+    });
     return respond(c, thread);
   });
 
@@ -287,7 +323,10 @@ export function createServer(options: ServerOptions): Server {
     const { id, callId } = c.req.valid("param");
     const { text } = c.req.valid("json");
     const actor = c.get("actor");
-    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => agent.respond(current, callId, text, { actor }));
+    const keyed = keyedChange(c, "response", { id, callId }, { text });
+    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
+      keyed.replayed(current) ? current : agent.respond(current, callId, text, { actor, ...keyed.fields }),
+    );
     return respond(c, thread);
   });
 
@@ -295,8 +334,9 @@ export function createServer(options: ServerOptions): Server {
     const { id } = c.req.valid("param");
     const { text } = c.req.valid("json");
     const actor = c.get("actor");
+    const keyed = keyedChange(c, "message", { id }, { text });
     const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
-      agent.message(current, text, { actor, source: "http" }),
+      keyed.replayed(current) ? current : agent.message(current, text, { actor, source: "http", ...keyed.fields }),
     );
     return respond(c, thread);
   });
