@@ -30,6 +30,7 @@ import { ApiError, errorResponse } from "./http-errors.ts";
 import { checkLaunchReplay, findKeyedEvent, idempotencyKeyOf, idempotencyMetadataKey, launchThreadId, requestHash } from "./idempotency.ts";
 import { createRunner, type AdvanceOutcome, type Runner, type ThreadChange } from "./runner.ts";
 import type { ServerExtension } from "./server-extension.ts";
+import { createStreamLimits } from "./stream-limits.ts";
 import { streamThread } from "./thread-stream.ts";
 
 export interface ServerOptions {
@@ -52,6 +53,13 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** How often streams and waits look for appends made by other processes. Default 250 ms. */
   pollIntervalMs?: number;
+  /**
+   * Open event streams (`GET /v1/threads/:id/stream`) one API key may hold at once; past it a new one
+   * is a 429 with `Retry-After`. Without API keys every caller is `anonymous` and shares this. Default 100.
+   */
+  maxStreamsPerKey?: number;
+  /** Open event streams the server holds at once, over all keys. Default 1,000. */
+  maxStreams?: number;
   /** Errors the runner met while advancing threads. Default: logged to stderr. */
   onError?: (error: unknown, threadId: string) => void;
   /** Human channels and triggers (e.g. from `@agentfold/channels`): mounted in order, before API-key auth. */
@@ -113,6 +121,7 @@ export function createServer(options: ServerOptions): Server {
   const apiKeys = options.apiKeys === false ? undefined : parseApiKeys(options.apiKeys ?? process.env.AGENTFOLD_API_KEYS);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const streamLimits = createStreamLimits({ perKey: options.maxStreamsPerKey ?? 100, total: options.maxStreams ?? 1000 });
   if (!model || typeof model.generate !== "function") throw new ConfigurationError("createServer needs a model (an object with generate()).");
 
   const app = new OpenAPIHono<Env>({
@@ -375,9 +384,21 @@ export function createServer(options: ServerOptions): Server {
     const lastEventId = c.req.valid("header")["last-event-id"];
     const after = lastEventId === undefined ? (c.req.valid("query").after ?? 0) : Number(lastEventId);
     await load(id);
-    return streamSSE(c, (stream) =>
-      streamThread(stream, { store, runner, threadId: id, after, pollIntervalMs: Math.max(pollIntervalMs, 250), keepAliveMs: 15_000 }),
-    );
+    const release = streamLimits.acquire(c.get("actor"));
+    try {
+      return streamSSE(c, async (stream) => {
+        // The slot is freed when the stream ends for any reason: the client went away (streamThread
+        // returns on abort) or writing failed.
+        try {
+          await streamThread(stream, { store, runner, threadId: id, after, pollIntervalMs: Math.max(pollIntervalMs, 250), keepAliveMs: 15_000 });
+        } finally {
+          release();
+        }
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
   });
 
   app.openapi(healthRoute, (c) => c.json({ ok: true }, 200));

@@ -10,9 +10,12 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 /** An error the API reports with a given status and code. */
 export class ApiError extends AgentfoldError {
   readonly status: ContentfulStatusCode;
-  constructor(status: ContentfulStatusCode, code: string, message: string) {
+  /** Response headers that go with the error, e.g. `Retry-After` on a 429. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  constructor(status: ContentfulStatusCode, code: string, message: string, headers?: Readonly<Record<string, string>>) {
     super(code, message);
     this.status = status;
+    this.headers = headers;
   }
 }
 
@@ -27,7 +30,9 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
   if (error instanceof StoreUnavailableError) {
     return { status: 503, body: body(error.code, error.message), headers: { "Retry-After": String(error.retryAfterSeconds) } };
   }
-  if (error instanceof ApiError) return { status: error.status, body: body(error.code, error.message) };
+  if (error instanceof ApiError) {
+    return { status: error.status, body: body(error.code, error.message), ...(error.headers ? { headers: { ...error.headers } } : {}) };
+  }
   if (error instanceof ThreadNotFoundError) return { status: 404, body: body("not_found", error.message) };
   if (error instanceof InvalidInputError || error instanceof ThreadFormatError) {
     return { status: 400, body: body("invalid_request", error.message) };
