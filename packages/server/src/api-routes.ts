@@ -95,6 +95,33 @@ const body = <T extends z.ZodType>(schema: T, required = true) => ({
  */
 export const launchEventTypes = ["user_input", "custom"] as const;
 
+/**
+ * Fields of a launch event that the server records itself: when it was stored, where it came from,
+ * and the request keys of `Idempotency-Key`. A client that could set them could backdate an event
+ * or claim it came from another channel. (`actor` is also the server's, but the v1 contract replaces
+ * a client's value instead of refusing it; see docs/http-api.md.)
+ */
+export const serverEventFields = {
+  at: "the server stamps the time it stores the event",
+  source: 'the server records where the event came from ("http")',
+  idempotencyKey: "send the Idempotency-Key header instead",
+  requestHash: "the server records it with an Idempotency-Key",
+} as const;
+
+/**
+ * Metadata keys the server sets and acts on: fork links, child-agent links (the runner resumes the
+ * thread named by `parentThreadId`), the record of a keyed launch, the caller's tenant.
+ */
+export const reservedMetadataKeys = {
+  forkedFrom: "set on a fork",
+  forkedAt: "set on a fork",
+  forkedBy: "set on a fork",
+  parentThreadId: "set on a child agent's thread",
+  parentCallId: "set on a child agent's thread",
+  idempotency: "set on a launch with an Idempotency-Key",
+  tenant: "set from the API key",
+} as const;
+
 const launchEvent = z
   .looseObject({
     type: z.enum(launchEventTypes, {
@@ -102,7 +129,12 @@ const launchEvent = z
         `a launch accepts only ${launchEventTypes.join(" and ")} events, got ${JSON.stringify(issue.input)}; approvals, model decisions and tool events are recorded by the server`,
     }),
   })
-  .openapi("LaunchEvent", { description: "A `user_input` (`text`) or `custom` (`name`, `data`) event; `at` may be left out, `actor` is the caller." });
+  .superRefine((event, context) => {
+    for (const [field, why] of Object.entries(serverEventFields)) {
+      if (Object.hasOwn(event, field)) context.addIssue({ code: "custom", path: [field], message: `is set by the server (${why}); leave it out` });
+    }
+  })
+  .openapi("LaunchEvent", { description: "A `user_input` (`text`) or `custom` (`name`, `data`) event; the server sets `at`, `source` and `actor` (the caller); sending `at` or `source` is a 400." });
 
 export const launchBody = z
   .object({
@@ -112,8 +144,15 @@ export const launchBody = z
       .array(launchEvent)
       .max(10_000)
       .optional()
-      .openapi({ description: "Events to start from: `user_input` and `custom` only; `at` may be left out; a `user_input`'s `actor` is set to the caller." }),
-    metadata: jsonObject.optional(),
+      .openapi({ description: "Events to start from: `user_input` and `custom` only; the server sets `at` and `source`; a `user_input`'s `actor` is set to the caller." }),
+    metadata: jsonObject
+      .superRefine((metadata, context) => {
+        for (const [key, why] of Object.entries(reservedMetadataKeys)) {
+          if (Object.hasOwn(metadata, key)) context.addIssue({ code: "custom", path: [key], message: `is reserved: the server sets it (${why}); use another key` });
+        }
+      })
+      .optional()
+      .openapi({ description: `Your data about the thread. The server's keys are refused: ${Object.keys(reservedMetadataKeys).join(", ")}.` }),
   })
   .strict();
 

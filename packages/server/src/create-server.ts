@@ -270,7 +270,7 @@ export function createServer(options: ServerOptions): Server {
     const replay = key === undefined ? undefined : { key, hash: requestHash("launch", {}, body) };
     // Only user_input and custom events get here (the route schema); who said it is the caller, whatever the body claims.
     const events: Record<string, unknown>[] = (body.events ?? []).map((event) =>
-      event.type === "user_input" ? { at, source: "http", ...event, actor } : { at, ...event },
+      event.type === "user_input" ? { ...event, at, source: "http", actor } : { ...event, at },
     );
     if (body.message !== undefined) events.push({ type: "user_input", at, text: body.message, actor, source: "http" });
     const thread = Thread.fromJSON({

@@ -122,7 +122,7 @@ describe("HTTP API: launch and read", () => {
         agent: "calculator",
         events: [
           { type: "custom", name: "ticket", data: { id: 7 } },
-          { type: "user_input", text: "divide 3 by 4", actor: "alice", source: "slack" },
+          { type: "user_input", text: "divide 3 by 4", actor: "alice" },
         ],
       },
       auth,
@@ -133,7 +133,28 @@ describe("HTTP API: launch and read", () => {
       ["custom", undefined],
       ["user_input", "mallory"],
     ]);
-    assert.equal(launched.body.events[1].source, "slack");
+    assert.equal(launched.body.events[1].source, "http");
+  });
+
+  it("launch events cannot set the fields the server records (at, source), and metadata cannot set the server's keys: 400 naming them", async () => {
+    const { fetch } = setup();
+    const cases: [unknown, RegExp][] = [
+      [{ events: [{ type: "user_input", text: "divide 3 by 4", at: "2001-01-01T00:00:00.000Z" }] }, /body\.events\.0\.at: is set by the server/],
+      [{ events: [{ type: "custom", name: "x", data: 1 }, { type: "user_input", text: "hi", source: "slack" }] }, /body\.events\.1\.source: is set by the server/],
+      [{ events: [{ type: "custom", name: "x", data: 1, at: "2001-01-01T00:00:00.000Z" }] }, /body\.events\.0\.at/],
+      [{ events: [{ type: "user_input", text: "hi", idempotencyKey: "k" }] }, /body\.events\.0\.idempotencyKey: .*Idempotency-Key header/],
+      [{ message: "hi", metadata: { forkedBy: "ceo" } }, /body\.metadata\.forkedBy: is reserved/],
+      [{ message: "hi", metadata: { ticket: 7, parentThreadId: "thr_victim" } }, /body\.metadata\.parentThreadId: is reserved/],
+      [{ message: "hi", metadata: { tenant: "other" } }, /body\.metadata\.tenant: is reserved/],
+      [{ message: "hi", metadata: { idempotency: { key: "k" } } }, /body\.metadata\.idempotency: is reserved/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await post(fetch, "/v1/threads", { agent: "calculator", ...(body as object) });
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(response.body.error.code, "invalid_request");
+      assert.match(response.body.error.message, message, JSON.stringify(body));
+    }
+    assert.deepEqual((await get(fetch, "/v1/threads")).body.threads, [], "nothing was stored");
   });
 
   it("rejects bad launches with a 4xx that says what to fix", async () => {
