@@ -152,3 +152,21 @@ describe("inbound email: Authentication-Results", () => {
     assert.equal((await post(startMail())).body.status, "started");
   });
 });
+
+describe("inbound email: the relay's secret", () => {
+  it("is accepted only in the Authorization header: in the query string it is a 401 that says to use the header", async () => {
+    const { email, context, applied } = setup();
+    const receive = (url: string, headers: Record<string, string> = {}) =>
+      email.receive!(new Request(url, { method: "POST", headers, body: startMail() }), {}, context);
+    const queried = await receive(`http://localhost/v1/email/inbound?secret=${secret}`);
+    assert.equal(queried.status, 401);
+    const body = (await queried.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, "unauthorized");
+    assert.match(body.error.message, /not accepted in the query string.*Authorization: Bearer <secret>/);
+    // Also with the right header: the secret must come out of the URL, where logs keep it.
+    assert.equal((await receive(`http://localhost/v1/email/inbound?secret=${secret}`, { authorization: `Bearer ${secret}` })).status, 401);
+    assert.equal(applied.length, 0);
+    assert.ok((await receive("http://localhost/v1/email/inbound", { authorization: `Bearer ${secret}` })).ok);
+    assert.equal(applied.length, 1);
+  });
+});

@@ -20,8 +20,9 @@ export interface EmailChannelOptions {
   /** A nodemailer transport or its SMTP options (`{ host, port, auth }`). */
   transport: Transporter | SMTPTransport.Options;
   /**
-   * A secret the mail relay sends as `Authorization: Bearer <secret>` (or `?secret=`) when it posts
-   * inbound mail. Without it the inbound endpoint answers 404: a From header alone proves nothing.
+   * A secret the mail relay sends as `Authorization: Bearer <secret>` when it posts inbound mail
+   * (only in that header: a secret in the URL ends up in access logs and proxies, so `?secret=` is a
+   * 401). Without it the inbound endpoint answers 404: a From header alone proves nothing.
    */
   inboundSecret?: string;
   /** The agent new mail starts; needed when the server runs several. Or map addresses: `{ "deploys@x.com": "deploybot" }`. */
@@ -154,8 +155,12 @@ export function emailChannel(options: EmailChannelOptions): Channel {
 
     async receive(request, _params, context) {
       if (!options.inboundSecret) return errorJson(404, "not_configured", "Inbound email is off: set emailChannel({ inboundSecret }) and have your mail relay send it.");
-      const url = new URL(request.url);
-      const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ?? url.searchParams.get("secret") ?? "";
+      // A secret in the query string is refused even when it is right: URLs are written to access
+      // logs and pass through proxies, so the relay must be set up to send the header instead.
+      if (new URL(request.url).searchParams.has("secret")) {
+        return errorJson(401, "unauthorized", 'The inbound secret is not accepted in the query string (URLs end up in logs). Send it as "Authorization: Bearer <secret>" and remove ?secret= from the relay\'s URL.');
+      }
+      const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";
       if (!equalSecret(bearer, options.inboundSecret)) return errorJson(401, "unauthorized", 'Send the inbound secret as "Authorization: Bearer <secret>".');
       const raw = Buffer.from(await request.arrayBuffer());
       if (raw.length === 0) return errorJson(400, "invalid_request", "Post the raw MIME message as the body (Content-Type: message/rfc822).");
