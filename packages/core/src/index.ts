@@ -47,6 +47,7 @@ export type {
   Model,
   ModelRequest,
   ModelReply,
+  FinishReason,
   ModelMessage,
   ModelUsage,
   OutputMode,

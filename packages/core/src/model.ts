@@ -53,6 +53,9 @@ export interface ModelUsage {
   cost?: number;
 }
 
+/** Why a model stopped writing, in the AI SDK's unified terms. */
+export type FinishReason = "stop" | "length" | "tool-calls" | "content-filter" | "error" | "interrupted" | "other";
+
 export interface ModelReply {
   /**
    * The raw next step: a string (text as the model wrote it), one object `{ intent, ...args }`,
@@ -60,7 +63,12 @@ export interface ModelReply {
    */
   output: unknown;
   usage?: ModelUsage;
-  finishReason?: string;
+  /**
+   * Why the model stopped, when the adapter knows. `length` (the output-token limit: OpenAI's
+   * `length`, Anthropic's `max_tokens`) and `interrupted` mean the output may be incomplete: the
+   * core never runs such a reply, however well it parses, and records an error the model can read.
+   */
+  finishReason?: FinishReason;
   /** The model that actually answered, e.g. after a fallback: `openai:gpt-4o-mini`. */
   modelId?: string;
   metadata?: Record<string, unknown>;

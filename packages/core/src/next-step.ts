@@ -6,7 +6,7 @@ import type { jsonrepair } from "jsonrepair";
 import { formatIssues } from "./errors.ts";
 import type { JsonValue } from "./events.ts";
 import { requireOnFirstUse } from "./lazy-require.ts";
-import type { IntentSpec, JsonSchema } from "./model.ts";
+import type { IntentSpec, JsonSchema, ModelReply } from "./model.ts";
 import type { AnyTool } from "./tools.ts";
 
 /** One validated call: the intent and its arguments as the model sent them (they passed the schema). */
@@ -148,6 +148,33 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
+function rawText(output: unknown): string {
+  return typeof output === "string" ? output : JSON.stringify(output) ?? String(output);
+}
+
+/**
+ * The error for a reply the model did not finish: cut off at the output-token limit (`length`) or
+ * interrupted. Such a reply is refused before any parsing. A cut-off `{"intent":"multiply","a":3,"b":1250}`
+ * can arrive as `…"b":12`, which is valid once repaired and would run with the wrong number; a cut-off
+ * list can lose whole calls and still parse.
+ *
+ * Only the model's own word is trusted here. Without a finish reason (an adapter that does not
+ * report one) the tolerant parser still completes unclosed brackets: small models often leave the
+ * last `}` off a finished reply, and prose, fences and trailing commas are repaired the same way.
+ * The adapters agentfold ships report the finish reason, so for them a cut-off reply is never
+ * mistaken for a sloppy one.
+ */
+export function incompleteReply(reply: Pick<ModelReply, "output" | "finishReason" | "usage">): (ParseResult & { ok: false }) | undefined {
+  if (reply.finishReason !== "length" && reply.finishReason !== "interrupted") return undefined;
+  const tokens = reply.usage?.outputTokens;
+  const counted = typeof tokens === "number" && Number.isInteger(tokens) && tokens > 0 ? ` after ${tokens} tokens` : "";
+  const message =
+    reply.finishReason === "length"
+      ? `Your reply was cut off at the output limit${counted}, so none of it was run. Reply with a shorter step (fewer calls, shorter arguments).`
+      : `Your reply was interrupted before it was complete${counted}, so none of it was run. Reply with the step again.`;
+  return { ok: false, message, raw: shorten(rawText(reply.output)) };
+}
+
 /**
  * Turns a raw model reply into validated calls, or a compact message saying what was wrong and
  * listing the valid intents, fit to go back into the context window.
@@ -155,7 +182,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function parseModelOutput(output: unknown, tools: ReadonlyMap<string, AnyTool>): ParseResult {
   const valid = [...tools.keys()].join(", ");
   let value = output;
-  const raw = typeof output === "string" ? output : JSON.stringify(output) ?? String(output);
+  const raw = rawText(output);
   if (typeof output === "string") {
     value = parseJsonLenient(output);
     if (value === undefined) {

@@ -56,7 +56,7 @@ export {
 export { holdLease, acquireLeaseBy, keepLease, ThreadBusyError, type HoldLeaseOptions, type KeepLeaseOptions, type LeaseGuard, type MonotonicClock } from "./lease.ts";
 
 // Models: the interface, tolerant parsing of replies, and the scripted model of the `script:` spec
-export type { Model, ModelRequest, ModelReply, ModelMessage, ModelUsage, OutputMode, IntentSpec, JsonSchema } from "./model.ts";
+export type { Model, ModelRequest, ModelReply, FinishReason, ModelMessage, ModelUsage, OutputMode, IntentSpec, JsonSchema } from "./model.ts";
 export { intentSpecs, parseJsonLenient, toJson } from "./next-step.ts";
 export { ScriptedModel, scriptedModelFromFile, type ScriptStep, type ScriptedModelOptions } from "./scripted-model.ts";
 

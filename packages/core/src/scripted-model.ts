@@ -21,6 +21,14 @@ export interface ScriptedModelOptions {
   mode?: OutputMode;
 }
 
+/** A step scripted with what a model reports beside its output; see `ScriptedModel.reply`. */
+class FullReply {
+  readonly reply: ModelReply;
+  constructor(reply: ModelReply) {
+    this.reply = reply;
+  }
+}
+
 /**
  * @example
  * const model = new ScriptedModel([
@@ -46,6 +54,18 @@ export class ScriptedModel implements Model {
     this.#usage = options.usage;
   }
 
+  /**
+   * A step that is a whole reply rather than its output: for what a model reports beside it, such as
+   * a reply cut off at the output limit. The reply's `modelId` defaults to the model's id, its
+   * `finishReason` to `stop`, its `usage` to the model's.
+   *
+   * @example
+   * new ScriptedModel([ScriptedModel.reply({ output: '{"intent":"multiply","a":3,"b":12', finishReason: "length" })]);
+   */
+  static reply(reply: ModelReply): ScriptStep {
+    return new FullReply(reply);
+  }
+
   async generate(request: ModelRequest): Promise<ModelReply> {
     request.signal?.throwIfAborted();
     this.requests.push(request);
@@ -55,13 +75,10 @@ export class ScriptedModel implements Model {
       );
     }
     const step = this.steps[request.turn];
+    const defaults: ModelReply = { output: undefined, modelId: this.id, finishReason: "stop", ...(this.#usage ? { usage: this.#usage } : {}) };
+    if (step instanceof FullReply) return { ...defaults, ...structuredClone(step.reply) };
     const output = typeof step === "function" ? (step as (request: ModelRequest) => unknown)(request) : step;
-    return {
-      output: structuredClone(output),
-      modelId: this.id,
-      finishReason: "stop",
-      ...(this.#usage ? { usage: this.#usage } : {}),
-    };
+    return { ...defaults, output: structuredClone(output) };
   }
 }
 

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from "./clock.ts";
 import { ConfigurationError, StateConflictError, describeError } from "./errors.ts";
 import type { JsonValue, NewEvent } from "./events.ts";
 import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
-import { parseModelOutput, toJson } from "./next-step.ts";
+import { incompleteReply, parseModelOutput, toJson } from "./next-step.ts";
 import { nextAction, type NextAction, type Policy } from "./next-action.ts";
 import type { PromptFunction } from "./default-prompt.ts";
 import type { Thread } from "./thread.ts";
@@ -181,7 +181,8 @@ async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions
     return appendEvents(thread, [{ type: "error", source: "model_call", message: `The model call failed: ${describeError(error)}` }], options);
   }
   await runtime.hooks.afterModelCall?.(reply, thread);
-  const parsed = parseModelOutput(reply.output, runtime.policy.tools);
+  // A reply the model did not finish is refused before it is parsed (or repaired): see incompleteReply.
+  const parsed = incompleteReply(reply) ?? parseModelOutput(reply.output, runtime.policy.tools);
   if (!parsed.ok) {
     return appendEvents(thread, [{ type: "error", source: "model_output", message: parsed.message, raw: parsed.raw }], options);
   }

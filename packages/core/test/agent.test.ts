@@ -211,6 +211,56 @@ describe("errors and limits (factor 9)", () => {
     assert.equal(thread.events.filter((event) => event.type === "error").length, 0);
   });
 
+  it("a reply cut off at the output limit is never run, however well it repairs: an error the model reads", async () => {
+    const { agent, runs } = calculatorAgent();
+    const model = new ScriptedModel([
+      // "add 3 and 1250", cut off mid-number: repaired, it would add 3 and 12.
+      ScriptedModel.reply({ output: '{"intent": "add", "a": 3, "b": 12', finishReason: "length", usage: { inputTokens: 40, outputTokens: 16 } }),
+      // A cut-off list can lose whole calls and still parse.
+      ScriptedModel.reply({ output: [{ intent: "add", a: 1, b: 2 }], finishReason: "length" }),
+      { intent: "add", a: 3, b: 1250 },
+      { intent: "done_for_now", message: "1253" },
+    ]);
+    const thread = await agent.run(agent.start("add 3 and 1250"), { model });
+    assert.deepEqual(runs.map((run) => run.args), [{ a: 3, b: 1250 }]);
+    const errors = thread.events.filter((event) => event.type === "error");
+    assert.equal(errors.length, 2);
+    assert.deepEqual(
+      errors.map((event) => event.source),
+      ["model_output", "model_output"],
+    );
+    assert.equal(
+      errors[0]!.message,
+      "Your reply was cut off at the output limit after 16 tokens, so none of it was run. Reply with a shorter step (fewer calls, shorter arguments).",
+    );
+    assert.equal(errors[0]!.raw, '{"intent": "add", "a": 3, "b": 12');
+    assert.match(errors[1]!.message, /^Your reply was cut off at the output limit, so none of it was run/);
+    assert.equal(thread.status, "done");
+  });
+
+  it("cut-off replies count as consecutive errors and reach the error limit", async () => {
+    const { agent, runs } = calculatorAgent({ onErrorLimit: "fail" });
+    const cutOff = ScriptedModel.reply({ output: '{"intent": "add", "a": 1', finishReason: "length" });
+    const thread = await agent.run(agent.start("add"), { model: new ScriptedModel([cutOff, cutOff, cutOff]) });
+    assert.equal(runs.length, 0);
+    assert.equal(thread.status, "failed");
+    assert.match(thread.lastEvent?.type === "failed" ? thread.lastEvent.reason : "", /3 consecutive errors; the last one: Your reply was cut off/);
+  });
+
+  it("without a finish reason the tolerant parser still completes a reply missing its last brace", async () => {
+    const { agent, runs } = calculatorAgent();
+    const model: Model = {
+      specificationVersion: "v1",
+      id: "no-finish-reason",
+      async generate(request: ModelRequest) {
+        return { output: request.turn === 0 ? '{"intent": "add", "a": 1, "b": 2' : { intent: "done_for_now", message: "3" } };
+      },
+    };
+    const thread = await agent.run(agent.start("add"), { model });
+    assert.deepEqual(runs.map((run) => run.args), [{ a: 1, b: 2 }]);
+    assert.equal(thread.status, "done");
+  });
+
   it("after an escalation answer the count resets and the agent goes on", async () => {
     const { agent } = calculatorAgent();
     const model = new ScriptedModel(["x", "y", "z", { intent: "done_for_now", message: "recovered" }]);

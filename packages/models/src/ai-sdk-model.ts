@@ -104,9 +104,13 @@ export function fromLanguageModel(languageModel: LanguageModelV4, options: AiSdk
       const toolCalls = result.content.flatMap((part) => (part.type === "tool-call" ? [part] : []));
       const text =
         result.structuredOutputText ?? result.content.flatMap((part) => (part.type === "text" ? [part.text] : [])).join("");
+      const finishReason = result.finishReason.unified;
+      // A reply cut off at the output limit is refused by the core; unwrapping would repair it first,
+      // so the error would show the model a completed step it never sent. It goes back as written.
+      const complete = finishReason !== "length" && finishReason !== "interrupted";
       let output: unknown;
       if (toolCalls.length > 0) output = toolCallsToOutput(toolCalls);
-      else if (request.mode === "json" && options.wrapJsonSchema !== false) output = unwrapJsonText(text);
+      else if (request.mode === "json" && options.wrapJsonSchema !== false && complete) output = unwrapJsonText(text);
       else output = text;
       const usage = { inputTokens: result.usage.inputTokens.total ?? 0, outputTokens: result.usage.outputTokens.total ?? 0 };
       const metadata: Record<string, unknown> = { provider: languageModel.provider };
@@ -117,7 +121,7 @@ export function fromLanguageModel(languageModel: LanguageModelV4, options: AiSdk
       return {
         output,
         usage: options.price ? { ...usage, cost: costOf(usage, options.price) } : usage,
-        finishReason: result.finishReason.unified,
+        finishReason,
         modelId: id,
         metadata,
       };

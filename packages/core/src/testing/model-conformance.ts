@@ -71,7 +71,12 @@ export function assertReplyShape(reply: ModelReply): void {
     }
     if (reply.usage.cost !== undefined) assert.ok(reply.usage.cost >= 0, "usage.cost must not be negative");
   }
-  if (reply.finishReason !== undefined) assert.equal(typeof reply.finishReason, "string");
+  if (reply.finishReason !== undefined) {
+    // The core acts on `length` and `interrupted` (it never runs such a reply): a provider's own word
+    // for them ("max_tokens") would slip through, so only the unified names are allowed.
+    const known = ["stop", "length", "tool-calls", "content-filter", "error", "interrupted", "other"];
+    assert.ok(known.includes(reply.finishReason), `finishReason must be one of ${known.join(", ")}; got ${JSON.stringify(reply.finishReason)}`);
+  }
   if (reply.modelId !== undefined) assert.ok(reply.modelId.length > 0, "modelId must not be empty");
   if (reply.metadata !== undefined) assert.equal(typeof reply.metadata, "object");
   assert.doesNotThrow(() => JSON.stringify(reply.output), "output must be JSON-serializable");
