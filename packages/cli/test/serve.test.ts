@@ -4,6 +4,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { isLoopback } from "../src/commands/serve.ts";
 import { bin, calculatorModule, cleanEnv, fixtures, json, runCli, tempDir } from "./helpers.ts";
@@ -107,6 +108,47 @@ describe("agentfold serve", () => {
     // Loopback stays open by default.
     for (const host of ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"]) assert.ok(isLoopback(host), host);
     for (const host of ["0.0.0.0", "::", "192.168.1.5", "example.com"]) assert.ok(!isLoopback(host), host);
+  });
+
+  test("without keys it answers only its own names: localhost, IP addresses, --allowed-host and AGENTFOLD_ALLOWED_HOSTS", async () => {
+    const db = join(dir.path, "hosts.db");
+    const base = ["serve", "--agents", calculatorModule, "--db", db, "--port", "0", "--model", `script:${join(fixtures, "divide.json")}`, "--json", "--no-ui"];
+    const invalid = await runCli([...base, "--allowed-host", "http://agents.example.com"], { cwd: dir.path });
+    assert.equal(invalid.code, 2, invalid.stderr);
+    assert.match(json<{ error: { message: string } }>(invalid).error.message, /Allowed host "http:\/\/agents\.example\.com" is invalid/);
+
+    const child = spawn(process.execPath, [bin, ...base, "--allowed-host", "agents.example.com"], {
+      cwd: dir.path,
+      env: cleanEnv({ AGENTFOLD_ALLOWED_HOSTS: "other.example" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      const started = Date.now();
+      while (!stdout.trim().endsWith("}")) {
+        if (Date.now() - started > 15_000 || child.exitCode !== null) throw new Error(`serve did not start:\n${stdout}\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const { url } = JSON.parse(stdout) as { url: string };
+      const statusFor = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const request = httpRequest(new URL("/v1/threads", url), { headers: { host } }, (response) => {
+            response.resume();
+            resolve(response.statusCode ?? 0);
+          });
+          request.on("error", reject).end();
+        });
+      const port = new URL(url).port;
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `agents.example.com:${port}`, "other.example"]) assert.equal(await statusFor(host), 200, host);
+      assert.equal(await statusFor(`attacker.example:${port}`), 403);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    assert.equal(await exited, 0, stderr);
   });
 
   test("a port that is not a number is a usage error", async () => {

@@ -11,6 +11,7 @@ import { streamSSE } from "hono/streaming";
 import type { Context } from "hono";
 import type { z } from "zod";
 import { registerAgentsRoute } from "./agents-route.ts";
+import { allowedHostsMiddleware, hostPolicy, parseAllowedHosts } from "./allowed-hosts.ts";
 import { parseApiKeys } from "./api-keys.ts";
 import {
   approvalRoute,
@@ -43,6 +44,16 @@ export interface ServerOptions {
    * `false` turns auth off even when that is set. Without keys every request is `anonymous`.
    */
   apiKeys?: string | Readonly<Record<string, string>> | false;
+  /**
+   * Host names the server answers besides loopback names (`localhost`, `127.0.0.1`, `[::1]`), IP
+   * addresses and `hostname`: a list or `"name,name2"`; `.example.com` allows a domain and its
+   * subdomains, `*` any host. Default: `AGENTFOLD_ALLOWED_HOSTS`. Without API keys a request for any
+   * other `Host` is a 403 `host_not_allowed` (DNS rebinding would otherwise let a web page drive a
+   * keyless server on loopback); with API keys `Host` is checked only when this lists names.
+   */
+  allowedHosts?: readonly string[] | string;
+  /** The name the server listens on (`startServer` passes its `hostname`); requests for it are allowed. */
+  hostname?: string;
   /** A runner to use instead of a new one (e.g. shared with other servers in one process). */
   runner?: Runner;
   /** Passed to the runner this creates. */
@@ -119,6 +130,7 @@ export function createServer(options: ServerOptions): Server {
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     });
   const apiKeys = options.apiKeys === false ? undefined : parseApiKeys(options.apiKeys ?? process.env.AGENTFOLD_API_KEYS);
+  const allowedHosts = parseAllowedHosts(options.allowedHosts ?? process.env.AGENTFOLD_ALLOWED_HOSTS);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const streamLimits = createStreamLimits({ perKey: options.maxStreamsPerKey ?? 100, total: options.maxStreams ?? 1000 });
@@ -143,6 +155,11 @@ export function createServer(options: ServerOptions): Server {
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${new URL(c.req.url).pathname}. See GET /openapi.json for the API.` } }, 404),
   );
+  // First, for every route (extensions' and the web inbox's too): a refused Host gets no further.
+  if (!apiKeys || allowedHosts.length > 0) {
+    const policy = hostPolicy({ allowed: allowedHosts, hostname: options.hostname });
+    app.use("*", allowedHostsMiddleware(policy, apiKeys ? "as allowedHosts says" : "without API keys"));
+  }
   app.use(
     "*",
     bodyLimit({

@@ -68,7 +68,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   try {
     const model = typeof options.model === "string" ? await resolveServerModel(options.model) : options.model;
     const { port = 3000, hostname = "127.0.0.1", ...rest } = options;
-    const created = (server = createServer({ ...rest, store, model }));
+    const created = (server = createServer({ ...rest, hostname, store, model }));
     address = await new Promise<AddressInfo>((resolve, reject) => {
       listener = serve({ fetch: created.app.fetch, port, hostname }, resolve);
       listener.once("error", reject);

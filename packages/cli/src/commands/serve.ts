@@ -20,6 +20,8 @@ interface ServeOptions {
   ui: boolean;
   /** `--no-auth`: serve a non-loopback host without API keys, on purpose. */
   auth: boolean;
+  /** `--allowed-host`, repeated: host names served besides loopback names and IP addresses. */
+  allowedHost: string[];
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -82,11 +84,20 @@ export function registerServeCommand(program: Command, context: CommandContext):
     .option("--json", "print { url } as JSON once listening")
     .option("--no-ui", "do not serve the web inbox at /")
     .option("--no-auth", "allow a non-loopback --host without AGENTFOLD_API_KEYS (something in front of the server authenticates)")
+    .option(
+      "--allowed-host <name>",
+      "a host name the server answers besides localhost and IP addresses (repeat it; also AGENTFOLD_ALLOWED_HOSTS=name,name2)",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .addHelpText(
       "after",
       `
 API keys: set AGENTFOLD_API_KEYS="name:key,other:key2" to require bearer tokens. Without keys the
 server answers anyone who can reach it, so a --host other than loopback needs keys or --no-auth.
+Without keys it also answers only requests addressed to localhost, an IP address or an
+--allowed-host name (a web page cannot reach it through DNS rebinding); with keys, --allowed-host
+limits the names it answers.
 
 Examples:
   $ agentfold serve --agents examples/calculator/agent.ts
@@ -112,7 +123,17 @@ Examples:
       try {
         // The module's own extensions (channels, schedules) and the web inbox at `/`.
         const extensions = [...loaded.extensions, ...(options.ui ? [webInbox()] : [])];
-        running = await startServer({ store, agents, model, port, hostname: options.host, extensions, apiKeys: options.auth && keys ? keys : false });
+        const allowedHosts = [...options.allowedHost, ...(context.env.AGENTFOLD_ALLOWED_HOSTS ?? "").split(",")];
+        running = await startServer({
+          store,
+          agents,
+          model,
+          port,
+          hostname: options.host,
+          extensions,
+          apiKeys: options.auth && keys ? keys : false,
+          allowedHosts,
+        });
       } catch (error) {
         await store.close();
         throw error;
