@@ -29,6 +29,7 @@ import {
 } from "./api-routes.ts";
 import { ApiError, errorResponse } from "./http-errors.ts";
 import { checkLaunchReplay, findKeyedEvent, idempotencyKeyOf, idempotencyMetadataKey, launchThreadId, requestHash } from "./idempotency.ts";
+import { jsonDepthLimit } from "./json-depth.ts";
 import { createRunner, type AdvanceOutcome, type Runner, type ThreadChange } from "./runner.ts";
 import type { ServerExtension } from "./server-extension.ts";
 import { createStreamLimits } from "./stream-limits.ts";
@@ -186,6 +187,8 @@ export function createServer(options: ServerOptions): Server {
     c.set("actor", name);
     return next();
   });
+  // Before any route parses its body: validation, hashing and storing recurse into it (json-depth.ts).
+  app.use("/v1/*", jsonDepthLimit());
 
   function agentOf(thread: Thread): Agent {
     const agent = agents.get(thread.agent ?? "");
