@@ -4,6 +4,7 @@
  * for a person, the parent waits with it.
  */
 import { z } from "zod";
+import { tenantMetadata, tenantOf } from "./access.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigurationError, StateConflictError } from "./errors.ts";
 import { sha256Hex } from "./hash.ts";
@@ -60,7 +61,9 @@ export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions
       const id = childThreadId(context.thread.id, context.callId);
       let child = await options.threads.load(id);
       if (!child) {
-        child = agent.start(message, { id, metadata: { parentThreadId: context.thread.id, parentCallId: context.callId } });
+        // A child works for the parent's tenant: it is listed and readable only where the parent is.
+        const metadata = { ...tenantMetadata(tenantOf(context.thread.metadata)), parentThreadId: context.thread.id, parentCallId: context.callId };
+        child = agent.start(message, { id, metadata });
         await options.threads.create(child);
       }
       // The child's thread is advanced under its own lease, like any thread, so a runner's recovery

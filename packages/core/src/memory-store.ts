@@ -4,6 +4,7 @@
  */
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
+import { tenantOf } from "./access.ts";
 import { InvalidInputError } from "./errors.ts";
 import { Thread } from "./thread.ts";
 import {
@@ -102,6 +103,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
         .filter((row) => row.order < before)
         .filter((row) => query.status === undefined || row.summary.status === query.status)
         .filter((row) => query.agent === undefined || row.summary.agent === query.agent)
+        .filter((row) => query.tenant === undefined || tenantOf(row.thread.metadata) === query.tenant)
         .sort((a, b) => b.order - a.order);
       const page = matching.slice(0, limit);
       const last = page[page.length - 1];

@@ -7,6 +7,7 @@
  */
 import type { Event, EventType, JsonValue } from "./events.ts";
 import type { Thread } from "./thread.ts";
+import { DECISION_REFUSED } from "./access.ts";
 import { ConfigurationError } from "./errors.ts";
 import { countTokens } from "./tokens.ts";
 import { toYaml } from "./yaml.ts";
@@ -134,7 +135,8 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
   failed: (event, h) => h.block("failed", h.text(event.reason)),
   cancel: (event, h) => h.block("canceled", h.text(event.reason ?? "")),
   compaction: () => null,
-  custom: (event, h) => h.block(event.name, h.yaml(event.data, event.name)),
+  // A refused decision is an audit record for people; the model has nothing to do about it.
+  custom: (event, h) => (event.name === DECISION_REFUSED ? null : h.block(event.name, h.yaml(event.data, event.name))),
 };
 
 /**

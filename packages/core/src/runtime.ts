@@ -64,5 +64,8 @@ export { ScriptedModel, scriptedModelFromFile, type ScriptStep, type ScriptedMod
 export { resumeChild, childThreadId } from "./child-agent.ts";
 export { ChildPaused, ChildResult } from "./step.ts";
 
+// Tenants and the audit record of refused decisions (servers and channels)
+export { TENANT_METADATA_KEY, DEFAULT_TENANT, tenantOf, tenantMetadata, DECISION_REFUSED, decisionRefusedEvent, type DecisionRefusal } from "./access.ts";
+
 // Errors a runner or server reports
 export { InternalError, describeError } from "./errors.ts";

@@ -7,7 +7,7 @@
  * - When a `fence` is given, the append also fails (with `LeaseLostError`) unless that fencing token
  *   is still the newest lease on the thread: a runner that lost its lease cannot write.
  * - `load` returns exactly the events appended, in order, equal after a JSON round trip.
- * - `list` is newest first (by creation), filtered by status and agent, paged by an opaque cursor.
+ * - `list` is newest first (by creation), filtered by status, agent and tenant, paged by an opaque cursor.
  */
 import { AgentfoldError } from "./errors.ts";
 import type { Thread } from "./thread.ts";
@@ -25,6 +25,11 @@ export interface ThreadSummary {
 export interface ThreadListQuery {
   status?: ThreadStatus;
   agent?: string;
+  /**
+   * Only threads of this tenant (`metadata.tenant`; a thread without one belongs to `"default"`).
+   * Servers pass the caller's tenant, so one tenant never lists another's threads.
+   */
+  tenant?: string;
   /** 1..1000, default 50. */
   limit?: number;
   /** The `nextCursor` of the previous page. */

@@ -75,7 +75,8 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const errors = {
   400: json(errorView, "The request is invalid; the message says what to fix."),
   401: json(errorView, "An API key is required (Authorization: Bearer <key>)."),
-  404: json(errorView, "No such thread."),
+  403: json(errorView, "The API key may not use this agent or decide this call (forbidden); the message names what it may."),
+  404: json(errorView, "No such thread (or another tenant's)."),
 };
 const conflict = { 409: json(errorView, "The thread's state does not allow this; the message says what it is.") } ;
 const keyReused = { 422: json(errorView, "The Idempotency-Key was already used for a different request (idempotency_key_reused).") };

@@ -4,7 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ConfigurationError, InvalidInputError, Thread, type Agent, type Model, type ThreadStore } from "agentfold";
-import { THREAD_SCHEMA_VERSION, ThreadExistsError, ThreadNotFoundError, describeError, newId } from "agentfold/runtime";
+import { THREAD_SCHEMA_VERSION, ThreadExistsError, ThreadNotFoundError, describeError, newId, tenantMetadata } from "agentfold/runtime";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
@@ -12,7 +12,8 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { registerAgentsRoute } from "./agents-route.ts";
 import { allowedHostsMiddleware, hostPolicy, parseAllowedHosts } from "./allowed-hosts.ts";
-import { parseApiKeys } from "./api-keys.ts";
+import { anonymousCaller, parseApiKeys, type ApiKeysConfig, type Caller } from "./api-keys.ts";
+import { checkAgentAllowed, checkDecisionAllowed, checkScopes, checkThreadAllowed, listForCaller } from "./authorization.ts";
 import {
   approvalRoute,
   cancelRoute,
@@ -41,10 +42,12 @@ export interface ServerOptions {
   agents: readonly Agent[] | Readonly<Record<string, Agent>>;
   model: Model;
   /**
-   * Bearer API keys: `"name:key,name2:key2"` or `{ name: key }`. Default: `AGENTFOLD_API_KEYS`;
+   * Bearer API keys: `"name:key,name2:key2"` or `{ name: key }` (unrestricted keys), or
+   * `{ name: { key, tenant?, agents?, decide? } }` (also as JSON text) to give a key a tenant, the
+   * agents it may launch and read, and the intents it may decide. Default: `AGENTFOLD_API_KEYS`;
    * `false` turns auth off even when that is set. Without keys every request is `anonymous`.
    */
-  apiKeys?: string | Readonly<Record<string, string>> | false;
+  apiKeys?: ApiKeysConfig | false;
   /**
    * Host names the server answers besides loopback names (`localhost`, `127.0.0.1`, `[::1]`), IP
    * addresses and `hostname`: a list or `"name,name2"`; `.example.com` allows a domain and its
@@ -78,7 +81,7 @@ export interface ServerOptions {
   extensions?: readonly ServerExtension[];
 }
 
-type Env = { Variables: { actor: string } };
+type Env = { Variables: { actor: string; caller: Caller } };
 type ThreadView = z.infer<typeof threadView>;
 
 export interface Server {
@@ -131,6 +134,7 @@ export function createServer(options: ServerOptions): Server {
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     });
   const apiKeys = options.apiKeys === false ? undefined : parseApiKeys(options.apiKeys ?? process.env.AGENTFOLD_API_KEYS);
+  checkScopes(apiKeys, agentList);
   const allowedHosts = parseAllowedHosts(options.allowedHosts ?? process.env.AGENTFOLD_ALLOWED_HOSTS);
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
@@ -174,17 +178,19 @@ export function createServer(options: ServerOptions): Server {
   for (const extension of options.extensions ?? []) extension.mount({ app, runner, store, agents });
   app.use("/v1/*", async (c, next) => {
     if (!apiKeys) {
-      c.set("actor", "anonymous");
+      c.set("actor", anonymousCaller.name);
+      c.set("caller", anonymousCaller);
       return next();
     }
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const name = match ? apiKeys.nameOf(match[1]!) : undefined;
-    if (!name) {
+    const caller = match ? apiKeys.callerOf(match[1]!) : undefined;
+    if (!caller) {
       c.header("WWW-Authenticate", 'Bearer realm="agentfold"');
       throw new ApiError(401, "unauthorized", match ? "The API key is not valid." : 'Send an API key: "Authorization: Bearer <key>".');
     }
-    c.set("actor", name);
+    c.set("actor", caller.name);
+    c.set("caller", caller);
     return next();
   });
   // Before any route parses its body: validation, hashing and storing recurse into it (json-depth.ts).
@@ -202,6 +208,11 @@ export function createServer(options: ServerOptions): Server {
     const thread = await store.load(threadId);
     if (!thread) throw new ThreadNotFoundError(threadId);
     return thread;
+  }
+
+  /** The thread, if the caller may see it: another tenant's is a 404 (see authorization.ts). */
+  async function loadFor(c: Context<Env>, threadId: string): Promise<Thread> {
+    return checkThreadAllowed(c.get("caller"), await load(threadId));
   }
 
   /** Waits until the runner is done with the thread or `waitSeconds` pass; then the thread as stored. */
@@ -270,6 +281,9 @@ export function createServer(options: ServerOptions): Server {
     return settle(thread.id, settled, waitSeconds);
   }
 
+  /** No `metadata` field at all when there is none, as threads were before tenants. */
+  const withMetadata = (metadata: Record<string, unknown>) => (Object.keys(metadata).length === 0 ? {} : { metadata });
+
   app.openapi(launchRoute, async (c) => {
     const body = c.req.valid("json");
     const wait = c.req.valid("query").wait ?? 30;
@@ -281,6 +295,8 @@ export function createServer(options: ServerOptions): Server {
       agent = agents.get(body.agent);
     }
     if (!agent) throw new InvalidInputError(`Unknown agent "${body.agent}". Agents here: ${[...agents.keys()].join(", ")}.`);
+    const caller = c.get("caller");
+    checkAgentAllowed(caller, agent.name);
     if (body.message === undefined && (body.events === undefined || body.events.length === 0)) {
       throw new InvalidInputError('Give the thread a "message" or "events" to start from.');
     }
@@ -297,7 +313,8 @@ export function createServer(options: ServerOptions): Server {
       schemaVersion: THREAD_SCHEMA_VERSION,
       id: replay ? launchThreadId(actor, replay.key) : newId("thr"),
       agent: agent.name,
-      ...(body.metadata === undefined && !replay ? {} : { metadata: { ...body.metadata, ...(replay ? { [idempotencyMetadataKey]: { key: replay.key, requestHash: replay.hash } } : {}) } }),
+      // The tenant comes from the API key; the route schema refuses a client's `tenant`.
+      ...withMetadata({ ...body.metadata, ...tenantMetadata(caller.tenant), ...(replay ? { [idempotencyMetadataKey]: { key: replay.key, requestHash: replay.hash } } : {}) }),
       events,
     });
     const result = await launch(thread, wait, replay);
@@ -307,7 +324,7 @@ export function createServer(options: ServerOptions): Server {
 
   app.openapi(listRoute, async (c) => {
     const query = c.req.valid("query");
-    const page = await store.list({
+    const page = await listForCaller(store, c.get("caller"), {
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(query.agent === undefined ? {} : { agent: query.agent }),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
@@ -322,7 +339,7 @@ export function createServer(options: ServerOptions): Server {
     );
   });
 
-  app.openapi(getRoute, async (c) => c.json(viewOf(await load(c.req.valid("param").id)), 200));
+  app.openapi(getRoute, async (c) => c.json(viewOf(await loadFor(c, c.req.valid("param").id)), 200));
 
   app.openapi(approvalRoute, async (c) => {
     const { id, callId } = c.req.valid("param");
@@ -331,6 +348,7 @@ export function createServer(options: ServerOptions): Server {
     if (!body.approved && body.args !== undefined) {
       throw new InvalidInputError('"args" edits the arguments of an approval; leave it out when rejecting ("approved": false).');
     }
+    await checkDecisionAllowed(runner, c.get("caller"), await loadFor(c, id), callId, body.approved ? "approve" : "reject");
     const keyed = keyedChange(c, "approval", { id, callId }, body);
     const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => {
       // A retry of a decision already recorded: the thread as it is now, not a 409 "already decided".
@@ -352,6 +370,7 @@ export function createServer(options: ServerOptions): Server {
     const { id, callId } = c.req.valid("param");
     const { text } = c.req.valid("json");
     const actor = c.get("actor");
+    await checkDecisionAllowed(runner, c.get("caller"), await loadFor(c, id), callId, "answer");
     const keyed = keyedChange(c, "response", { id, callId }, { text });
     const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
       keyed.replayed(current) ? current : agent.respond(current, callId, text, { actor, ...keyed.fields }),
@@ -363,6 +382,7 @@ export function createServer(options: ServerOptions): Server {
     const { id } = c.req.valid("param");
     const { text } = c.req.valid("json");
     const actor = c.get("actor");
+    await loadFor(c, id);
     const keyed = keyedChange(c, "message", { id }, { text });
     const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
       keyed.replayed(current) ? current : agent.message(current, text, { actor, source: "http", ...keyed.fields }),
@@ -373,7 +393,7 @@ export function createServer(options: ServerOptions): Server {
   app.openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid("param");
     const { reason } = c.req.valid("json");
-    agentOf(await load(id));
+    agentOf(await loadFor(c, id));
     const thread = await runner.cancel(id, { actor: c.get("actor"), ...(reason === undefined ? {} : { reason }) });
     return c.json(viewOf(thread), 200);
   });
@@ -381,7 +401,8 @@ export function createServer(options: ServerOptions): Server {
   app.openapi(forkRoute, async (c) => {
     const { id } = c.req.valid("param");
     const { atEvent } = c.req.valid("json");
-    const source = await load(id);
+    // The fork keeps the source's metadata, its tenant included.
+    const source = await loadFor(c, id);
     agentOf(source);
     // Core checks `atEvent` against the thread (InvalidInputError: 400) and re-opens approvals that had
     // not taken effect before the cut: a fork never runs a call on the original's approval.
@@ -392,7 +413,7 @@ export function createServer(options: ServerOptions): Server {
   });
 
   app.openapi(contextRoute, async (c) => {
-    const thread = await load(c.req.valid("param").id);
+    const thread = await loadFor(c, c.req.valid("param").id);
     const agent = agentOf(thread);
     const mode = agent.mode ?? model.defaultMode ?? "prompt";
     const { messages, context, tokens } = agent.render(thread, { mode });
@@ -403,7 +424,7 @@ export function createServer(options: ServerOptions): Server {
     const { id } = c.req.valid("param");
     const lastEventId = c.req.valid("header")["last-event-id"];
     const after = lastEventId === undefined ? (c.req.valid("query").after ?? 0) : Number(lastEventId);
-    await load(id);
+    await loadFor(c, id);
     const release = streamLimits.acquire(c.get("actor"));
     try {
       return streamSSE(c, async (stream) => {

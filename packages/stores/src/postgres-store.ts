@@ -16,7 +16,7 @@ import {
   type ThreadStore,
   type ThreadSummary,
 } from "agentfold";
-import { LeaseLostError, StoreUnavailableError, ThreadExistsError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
+import { DEFAULT_TENANT, LeaseLostError, StoreUnavailableError, ThreadExistsError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
 import { migratePostgres, quoteSchema } from "./postgres-migrations.ts";
 import { createOwnedPool, unavailableError, type PostgresPool } from "./postgres-pool.ts";
 import {
@@ -265,6 +265,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       };
       if (listQuery.status !== undefined) add("status = ?", listQuery.status);
       if (listQuery.agent !== undefined) add("agent = ?", listQuery.agent);
+      // A thread without a tenant belongs to the default one (see tenantOf in agentfold/runtime).
+      if (listQuery.tenant !== undefined) add(`coalesce(metadata::jsonb ->> 'tenant', '${DEFAULT_TENANT}') = ?`, listQuery.tenant);
       if (listQuery.cursor !== undefined) add("key < ?::bigint", decodeCursor(listQuery.cursor).toString());
       values.push(limit + 1);
       const rows = await read<SummaryRow>(

@@ -19,6 +19,7 @@ import {
   type ThreadSummary,
 } from "agentfold";
 import {
+  DEFAULT_TENANT,
   LeaseLostError,
   systemClock,
   ThreadExistsError,
@@ -341,6 +342,8 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
       const values: SQLInputValue[] = [];
       if (query.status !== undefined) conditions.push("status = ?"), values.push(query.status);
       if (query.agent !== undefined) conditions.push("agent = ?"), values.push(query.agent);
+      // A thread without a tenant belongs to the default one (see tenantOf in agentfold/runtime).
+      if (query.tenant !== undefined) conditions.push(`coalesce(json_extract(metadata, '$.tenant'), '${DEFAULT_TENANT}') = ?`), values.push(query.tenant);
       if (query.cursor !== undefined) conditions.push("key < ?"), values.push(decodeCursor(query.cursor));
       const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
       const sql = `SELECT * FROM threads ${where} ORDER BY key DESC LIMIT ?`;

@@ -48,7 +48,7 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** Checks the `status` and `agent` filters of a list query: strings without control characters. */
 export function checkListFilters(query: ThreadListQuery): void {
-  for (const name of ["status", "agent"] as const) {
+  for (const name of ["status", "agent", "tenant"] as const) {
     const value = query[name];
     if (value === undefined) continue;
     if (typeof value !== "string" || CONTROL_CHARACTER.test(value)) {

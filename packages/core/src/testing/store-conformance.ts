@@ -224,6 +224,20 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         assert.deepEqual(await ids({ status: "awaiting_approval" }), []);
       });
 
+      it("filters by tenant; a thread without one belongs to the default tenant", async () => {
+        const acme = Thread.start("a", { agent: "t", metadata: { tenant: "acme" } });
+        const globex = Thread.start("g", { agent: "t", metadata: { tenant: "globex", other: 1 } });
+        const untagged = Thread.start("u", { agent: "t" });
+        const tagged = Thread.start("d", { agent: "t", metadata: { tenant: "default" } });
+        for (const thread of [acme, globex, untagged, tagged]) await store.create(thread);
+        const ids = async (query: Parameters<ThreadStore["list"]>[0]) =>
+          (await store.list(query)).threads.map((summary) => summary.id);
+        assert.deepEqual(await ids({ tenant: "acme" }), [acme.id]);
+        assert.deepEqual(await ids({ tenant: "globex", agent: "t" }), [globex.id]);
+        assert.deepEqual(await ids({ tenant: "default" }), [tagged.id, untagged.id]);
+        assert.deepEqual(await ids({ tenant: "nobody" }), []);
+      });
+
       it("pages with limit and cursor without duplicates or gaps", async () => {
         const ids: string[] = [];
         for (let i = 0; i < 23; i++) {
