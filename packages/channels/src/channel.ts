@@ -5,6 +5,7 @@
  * the thread's lease, exactly once.
  */
 import type { Agent, JsonValue, PendingApproval, PendingQuestion, Thread } from "agentfold";
+import type { DecisionRefusal } from "agentfold/runtime";
 import type { ChannelStore } from "./channel-store.ts";
 
 /** A pending item a channel can deliver. */
@@ -68,6 +69,12 @@ export interface ChannelContext {
   apply(action: InboundAction): Promise<ActionOutcome>;
   /** Who may decide `callId` of `threadId` on `channel`; `undefined` when it is not pending or not routed there. */
   audienceFor(threadId: string, callId: string, channel: string): Promise<{ thread: Thread; item: DeliverableItem; audience: Audience } | undefined>;
+  /**
+   * Records on the thread that `actor` tried to decide a call they may not (a `decision_refused`
+   * audit event; status and pending items stay). Call it where a channel refuses someone outside the
+   * audience; a failure to record is reported, not thrown, so the refusal itself still answers.
+   */
+  refuseDecision(threadId: string, refusal: DecisionRefusal): Promise<void>;
   /** The origin of a thread a channel started. */
   originOf(threadId: string): Promise<Origin | undefined>;
   /** Runs work after the HTTP answer has gone (Slack wants one within 3 s); `close()` waits for it. */

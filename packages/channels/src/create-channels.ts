@@ -5,7 +5,7 @@
  * thread is reported. Inbound requests become actions applied through the runner.
  */
 import { AgentfoldError, ConfigurationError, type Agent, type Thread, type ThreadStore } from "agentfold";
-import { describeError } from "agentfold/runtime";
+import { decisionRefusedEvent, describeError } from "agentfold/runtime";
 import type { Runner, ServerExtension, ServerExtensionContext } from "@agentfold/server";
 import type { ActionOutcome, Channel, ChannelContext, DeliverableItem, InboundAction, Origin } from "./channel.ts";
 import { errorJson } from "./channel.ts";
@@ -250,6 +250,15 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
       return mounted().agents;
     },
     apply,
+    async refuseDecision(threadId, refusal) {
+      try {
+        // Under the thread's lease like any append; the thread still waits, so the runner has nothing to do.
+        const { settled } = await mounted().runner.change(threadId, (current) => current.append([decisionRefusedEvent(refusal)]));
+        background(() => settled);
+      } catch (error) {
+        onError(error, `record a refused decision on ${threadId}`);
+      }
+    },
     async audienceFor(threadId, callId, channelName) {
       const thread = await mounted().store.load(threadId);
       const item = thread?.pending.find((pending) => pending.callId === callId);

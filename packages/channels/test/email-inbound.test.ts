@@ -32,6 +32,7 @@ function setup(options: Partial<EmailChannelOptions> = {}, outcomes: ActionOutco
       return outcome;
     },
     audienceFor: async () => undefined,
+    refuseDecision: async () => {},
     originOf: async (threadId) => origins.get(threadId),
     background: () => {},
     reportError: () => {},

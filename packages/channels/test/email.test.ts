@@ -103,7 +103,15 @@ describe("email approvals", () => {
     assert.equal(unauthorized.status, 401);
     const stranger = await postInbound(reply("Mallory <mallory@evil.test>", "<r1@evil.test>", "approve"));
     assert.equal(stranger.body.status, "ignored");
-    assert.equal((await store.load(thread.id))?.status, "awaiting_approval");
+    const refused = (await store.load(thread.id))!;
+    assert.equal(refused.status, "awaiting_approval");
+    // The refusal is recorded on the thread as an audit event, nothing else changes.
+    const audit = refused.events.at(-1);
+    assert.ok(audit?.type === "custom" && audit.name === "decision_refused", `a decision_refused event, got ${JSON.stringify(audit)}`);
+    assert.deepEqual(
+      { ...(audit.data as Record<string, unknown>), reason: undefined },
+      { actor: "email:mallory@evil.test", callId: refused.pending[0]!.callId, intent: "divide", action: "approve", source: "email", reason: undefined },
+    );
 
     const approved = await postInbound(reply("Alex <ALEX@example.com>", "<r2@example.com>", "Approve\n\nOn Tue, agents@agents.test wrote:\n> reject?\n"));
     assert.equal(approved.body.status, "applied");

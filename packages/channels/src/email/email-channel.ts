@@ -213,8 +213,13 @@ export function emailChannel(options: EmailChannelOptions): Channel {
       }
       const found = await context.audienceFor(known.threadId, known.callId, "email");
       if (!found) return answer({ status: "ignored", reason: "That request is no longer pending." });
-      if (!allowedBy(found.audience, sender)) return answer({ status: "ignored", reason: `${sender} may not decide this request.` });
       const command = found.item.kind === "approval" ? replyCommand(text) : { type: "text" as const, text };
+      if (!allowedBy(found.audience, sender)) {
+        const reason = `${sender} may not decide this request.`;
+        const action = command.type === "reject" ? "reject" : command.type === "approve" ? "approve" : "answer";
+        await context.refuseDecision(known.threadId, { actor, callId: known.callId, intent: found.item.intent, action, source: "email", reason });
+        return answer({ status: "ignored", reason });
+      }
       const base = { threadId: known.threadId, callId: known.callId, actor };
       const outcome =
         command.type === "approve"

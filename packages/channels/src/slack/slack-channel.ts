@@ -102,14 +102,15 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     await client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
   }
 
-  /** Checks that `user` may decide; tells them when not. */
-  async function authorize(context: ChannelContext, value: ButtonValue, user: string, channel: string | undefined) {
+  /** Checks that `user` may decide; tells them when not, and records the refusal on the thread. */
+  async function authorize(context: ChannelContext, value: ButtonValue, user: string, channel: string | undefined, action: "approve" | "reject" | "answer") {
     const found = await context.audienceFor(value.t, value.c, "slack");
     if (!found) {
       await ephemeral(channel, user, "This request is no longer pending: it was already decided.");
       return undefined;
     }
     if (!allowedBy(found.audience, user)) {
+      await context.refuseDecision(value.t, { actor: `slack:${user}`, callId: value.c, intent: found.item.intent, action, source: "slack", reason: `slack:${user} is not in the audience of this request.` });
       await ephemeral(channel, user, `You are not allowed to decide this request. Ask ${found.audience.people === "anyone" ? "someone" : found.audience.people.map((person) => `<@${person}>`).join(", ")}.`);
       return undefined;
     }
@@ -127,7 +128,8 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
       const value = parseValue(action?.value);
       const channel = payload.channel?.id as string | undefined;
       if (!action || !value) return;
-      const found = await authorize(context, value, user, channel);
+      const id = String(action.action_id);
+      const found = await authorize(context, value, user, channel, id === "agentfold_reject" ? "reject" : id.startsWith("agentfold_answer_") ? "answer" : "approve");
       if (!found) return;
       const metadata = JSON.stringify({ ...value, channel, ts: payload.message?.ts });
       const actor = `slack:${user}`;
@@ -146,7 +148,7 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
       const view = payload.view ?? {};
       const value = parseValue(view.private_metadata) as (ButtonValue & { channel?: string }) | undefined;
       if (!value) return;
-      const found = await authorize(context, value, user, value.channel);
+      const found = await authorize(context, value, user, value.channel, view.callback_id === "agentfold_reject" ? "reject" : "approve");
       if (!found) return;
       const values = view.state?.values ?? {};
       const actor = `slack:${user}`;
@@ -184,7 +186,11 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
       if (target) {
         const found = await context.audienceFor(known.threadId, target, "slack");
         if (!found) return ephemeral(channel, user, "That question was already answered.", event.thread_ts);
-        if (!allowedBy(found.audience, user)) return ephemeral(channel, user, "You are not allowed to answer this question.", event.thread_ts);
+        if (!allowedBy(found.audience, user)) {
+          const reason = `slack:${user} is not in the audience of this question.`;
+          await context.refuseDecision(known.threadId, { actor: `slack:${user}`, callId: target, intent: found.item.intent, action: "answer", source: "slack", reason });
+          return ephemeral(channel, user, "You are not allowed to answer this question.", event.thread_ts);
+        }
         const outcome = await context.apply({ type: "respond", threadId: known.threadId, callId: target, actor: `slack:${user}`, text });
         if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${escapeMrkdwn(outcome.message)}`, event.thread_ts);
         return;

@@ -128,10 +128,20 @@ export function runChannelConformance(options: ChannelConformanceOptions): void 
       assert.ok(answer?.type === "human_response" && answer.text === "savings" && answer.actor === driver.actor(driver.allowed));
     });
 
-    it("ignores people outside the audience and forged requests", async () => {
+    it("ignores people outside the audience, recording each refusal on the thread, and forged requests", async () => {
       const { threadId, callId } = await launch("move 10");
       const delivered = await driver.delivered(threadId, callId);
+      const before = await load(threadId);
       await send(await driver.approve(delivered, driver.stranger));
+      // The refused decision is an audit event; the thread still waits on the same call.
+      const refusedThread = await load(threadId);
+      const audit = refusedThread.events.at(-1);
+      assert.equal(refusedThread.version, before.version + 1, "one audit event is appended");
+      assert.ok(audit?.type === "custom" && audit.name === "decision_refused", `a decision_refused event, got ${JSON.stringify(audit)}`);
+      const data = audit.data as Record<string, unknown>;
+      assert.deepEqual([data.actor, data.callId, data.intent, data.action], [driver.actor(driver.stranger), callId, "transfer", "approve"]);
+      assert.equal(typeof data.reason, "string");
+      assert.deepEqual(refusedThread.pending, before.pending);
       const forged = await send(await driver.forge(await driver.approve(delivered, driver.allowed)));
       assert.equal(forged.status, 401);
       assert.equal((await load(threadId)).status, "awaiting_approval");

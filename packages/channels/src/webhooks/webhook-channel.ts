@@ -177,7 +177,12 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     if (threadId && callId) {
       const found = await context.audienceFor(threadId, callId, "webhook");
       if (!found) return { status: 409, code: "conflict", message: `Call ${callId} of ${threadId} is not pending, or not routed to webhooks.` };
-      if (!allowedBy(found.audience, name)) return { status: 403, code: "forbidden", message: `Webhook "${name}" may not decide this request: list it in the routing rule's people.` };
+      if (!allowedBy(found.audience, name)) {
+        const message = `Webhook "${name}" may not decide this request: list it in the routing rule's people.`;
+        const action = payload.approved === true ? "approve" : payload.approved === false ? "reject" : "answer";
+        await context.refuseDecision(threadId, { actor, callId, intent: found.item.intent, action, source: "webhook", reason: message });
+        return { status: 403, code: "forbidden", message };
+      }
       if (typeof payload.approved === "boolean") {
         const comment = typeof payload.comment === "string" ? { comment: payload.comment } : {};
         if (!payload.approved) return { action: { type: "reject", threadId, callId, actor, ...comment } };
