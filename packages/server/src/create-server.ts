@@ -6,6 +6,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { ConfigurationError, InvalidInputError, Thread, type Agent, type Model, type ThreadStore } from "agentfold";
 import { THREAD_SCHEMA_VERSION, ThreadExistsError, ThreadNotFoundError, describeError, newId, tenantMetadata } from "agentfold/runtime";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import type { Context } from "hono";
@@ -75,6 +76,12 @@ export interface ServerOptions {
   maxStreamsPerKey?: number;
   /** Open event streams the server holds at once, over all keys. Default 1,000. */
   maxStreams?: number;
+  /**
+   * Lets web pages on these origins call the API from a browser (`["https://inbox.example.com"]`,
+   * or `["*"]` for any). Off by default: no `Access-Control-*` headers, so browsers keep other
+   * origins' pages out. Keys still apply: CORS only lets a page send its request.
+   */
+  cors?: { origins: readonly string[] };
   /** Errors the runner met while advancing threads. Default: logged to stderr. */
   onError?: (error: unknown, threadId: string) => void;
   /** Human channels and triggers (e.g. from `@agentfold/channels`): mounted in order, before API-key auth. */
@@ -104,6 +111,27 @@ function viewOf(thread: Thread): ThreadView {
 
 // Not unref'd: a request waiting for its thread keeps the process alive until it is answered.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** CORS for the listed origins, with the headers the API reads and sends. */
+function corsMiddleware(origins: readonly string[]) {
+  for (const origin of origins) {
+    let exact: string | undefined;
+    try {
+      exact = new URL(origin).origin;
+    } catch {}
+    if (origin !== "*" && exact !== origin) {
+      throw new ConfigurationError(`CORS origin ${JSON.stringify(origin)} is invalid: give an origin such as https://inbox.example.com (scheme, host, port; no path or trailing slash), or "*".`);
+    }
+  }
+  if (origins.length === 0) throw new ConfigurationError('cors.origins is empty: list the origins to allow (["https://inbox.example.com"]), or leave cors out to keep it off.');
+  return cors({
+    origin: origins.includes("*") ? "*" : [...origins],
+    allowMethods: ["GET", "POST", "OPTIONS"],
+    allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
+    exposeHeaders: ["Location", "Retry-After"],
+    maxAge: 600,
+  });
+}
 
 /**
  * Creates the HTTP API. The runner is not started: call `runner.start()` to recover threads left
@@ -165,6 +193,7 @@ export function createServer(options: ServerOptions): Server {
     const policy = hostPolicy({ allowed: allowedHosts, hostname: options.hostname });
     app.use("*", allowedHostsMiddleware(policy, apiKeys ? "as allowedHosts says" : "without API keys"));
   }
+  if (options.cors) app.use("*", corsMiddleware(options.cors.origins));
   app.use(
     "*",
     bodyLimit({

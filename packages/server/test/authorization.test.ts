@@ -183,3 +183,42 @@ describe("authorization: configuration", () => {
     assert.throws(make({ x: { key: "x-key-000001", decide: ["divid"] } }), /may decide "divid", which no agent here has as a tool/);
   });
 });
+
+describe("CORS", () => {
+  const preflight = (fetch: Fetcher, origin: string) =>
+    fetch("/v1/threads", {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+    });
+
+  it("is off by default: no Access-Control-* headers", async () => {
+    const { fetch } = setup();
+    const response = await preflight(fetch, "https://inbox.example.com");
+    assert.deepEqual([...response.headers.keys()].filter((name) => name.startsWith("access-control-")), []);
+  });
+
+  it("answers the configured origins only, and keys still apply", async () => {
+    const { fetch } = setup({ cors: { origins: ["https://inbox.example.com"] } });
+    const allowed = await preflight(fetch, "https://inbox.example.com");
+    assert.equal(allowed.status, 204);
+    assert.equal(allowed.headers.get("access-control-allow-origin"), "https://inbox.example.com");
+    assert.match(allowed.headers.get("access-control-allow-headers") ?? "", /Authorization/);
+    const other = await preflight(fetch, "https://attacker.example");
+    assert.equal(other.headers.get("access-control-allow-origin"), null);
+
+    const withoutKey = await fetch("/v1/threads", { headers: { origin: "https://inbox.example.com" } });
+    assert.equal(withoutKey.status, 401);
+    assert.equal(withoutKey.headers.get("access-control-allow-origin"), "https://inbox.example.com", "the page can read the 401");
+    const withKey = await fetch("/v1/threads", { headers: { origin: "https://inbox.example.com", ...as("alice") } });
+    assert.equal(withKey.status, 200);
+    assert.equal(withKey.headers.get("access-control-allow-origin"), "https://inbox.example.com");
+  });
+
+  it("refuses an origin that is not one", () => {
+    const agents = createTestAgents();
+    assert.throws(
+      () => createServer({ store: createMemoryStore(), agents: [agents.calculator], model: createTestModel(), apiKeys: false, cors: { origins: ["https://inbox.example.com/"] } }),
+      /CORS origin "https:\/\/inbox.example.com\/" is invalid/,
+    );
+  });
+});
