@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigurationError } from "agentfold";
+import { z } from "zod";
+import { ConfigurationError, defineAgent, defineTool, doneForNow, type ModelRequest } from "agentfold";
+import { ScriptedModel } from "agentfold/testing";
 import { createMemoryStore } from "agentfold/testing";
 import { createServer, parseApiKeys } from "../src/index.ts";
 import { appFetcher, get, post, type Fetcher } from "./support/http.ts";
@@ -95,6 +97,35 @@ describe("authorization: tenants", () => {
     const launched = await post(fetch, "/v1/threads", { agent: "calculator", message: "hi", metadata: { tenant: "globex" } }, as("alice"));
     assert.equal(launched.status, 400);
     assert.match(launched.body.error.message, /metadata\.tenant/);
+  });
+});
+
+describe("authorization: child agents", () => {
+  it("a child agent's thread belongs to its parent's tenant", async () => {
+    const store = createMemoryStore();
+    const refund = defineTool({ intent: "refund", description: "refund", args: z.object({ amount: z.number() }), approval: "required", run: ({ amount }) => amount });
+    const refunder = defineAgent({ name: "refunder", tools: [refund, doneForNow()] });
+    const support = defineAgent({ name: "support", tools: [refunder.asTool({ threads: store }), doneForNow()] });
+    const isChild = (request: ModelRequest) => request.messages.some((message) => message.content.includes("<user_input>\nrefund $20"));
+    const model = new ScriptedModel([
+      (request: ModelRequest) => (isChild(request) ? { intent: "refund", amount: 20 } : { intent: "refunder", message: "refund $20" }),
+      () => ({ intent: "done_for_now", message: "done" }),
+    ]);
+    const { app, runner } = createServer({
+      store,
+      agents: [support, refunder],
+      model,
+      apiKeys: { alice: { key: "alice-key-0001", tenant: "acme" }, bob: { key: "bob-key-000002", tenant: "globex" } },
+      onError: () => {},
+    });
+    const fetch = appFetcher(app);
+    const launched = await post(fetch, "/v1/threads", { agent: "support", message: "I want my $20 back" }, { authorization: "Bearer alice-key-0001" });
+    const childId = launched.body.pending[0].childThreadId as string;
+    const child = await get(fetch, `/v1/threads/${childId}`, { authorization: "Bearer alice-key-0001" });
+    assert.equal(child.status, 200, JSON.stringify(child.body));
+    assert.equal(child.body.metadata.tenant, "acme");
+    assert.equal((await get(fetch, `/v1/threads/${childId}`, { authorization: "Bearer bob-key-000002" })).status, 404);
+    await runner.close();
   });
 });
 
