@@ -21,6 +21,7 @@ import {
 import {
   DEFAULT_TENANT,
   LeaseLostError,
+  StoreUnavailableError,
   systemClock,
   ThreadExistsError,
   ThreadNotFoundError,
@@ -116,6 +117,64 @@ function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
       { cause: error },
     );
   }
+}
+
+/** SQLite's primary result codes for a disk that failed the call (extended codes keep them in the low byte). */
+const SQLITE_IOERR = 10;
+const SQLITE_FULL = 13;
+
+/**
+ * A `StoreUnavailableError` (HTTP 503 with `Retry-After`) for a node:sqlite error that says the disk
+ * failed — full (`SQLITE_FULL`, "database or disk is full") or an I/O error (`SQLITE_IOERR`, "disk
+ * I/O error", and its extended codes) — else the error unchanged. Neither is the caller's mistake nor
+ * a bug: the call can be retried once there is room or the disk is back. Other codes (a constraint,
+ * a locked or corrupt file) keep their own errors.
+ *
+ * @example
+ * sqliteFault(Object.assign(new Error("database or disk is full"), { code: "ERR_SQLITE_ERROR", errcode: 13 }), "agentfold.db");
+ * // StoreUnavailableError: The disk holding the SQLite database "agentfold.db" is full…
+ */
+export function sqliteFault(error: unknown, path: string): unknown {
+  const { code, errcode, errstr } = (error ?? {}) as { code?: unknown; errcode?: unknown; errstr?: unknown };
+  if (code !== "ERR_SQLITE_ERROR" || typeof errcode !== "number") return error;
+  const detail = typeof errstr === "string" ? errstr : (error as Error).message;
+  switch (errcode & 0xff) {
+    case SQLITE_FULL:
+      // SQLite rolled the transaction back: nothing of the call was stored.
+      return new StoreUnavailableError(
+        `The disk holding the SQLite database ${JSON.stringify(path)} is full (${detail}); nothing was stored. Free some space, then retry.`,
+        { retryAfterSeconds: 30, cause: error },
+      );
+    case SQLITE_IOERR:
+      return new StoreUnavailableError(
+        `The SQLite database ${JSON.stringify(path)} met a disk I/O error (${detail}); the call did not complete. Check the disk, then retry.`,
+        { retryAfterSeconds: 5, cause: error },
+      );
+    default:
+      return error;
+  }
+}
+
+/** The store with each method's disk faults turned into `StoreUnavailableError`s (see `sqliteFault`). */
+function mapDiskFaults(store: ThreadStore, path: string): ThreadStore {
+  const fault = (error: unknown): never => {
+    throw sqliteFault(error, path);
+  };
+  const mapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(store)) {
+    mapped[name] =
+      typeof value !== "function"
+        ? value
+        : (...args: unknown[]) => {
+            try {
+              const result: unknown = value.apply(store, args);
+              return result instanceof Promise ? result.catch(fault) : result;
+            } catch (error) {
+              return fault(error);
+            }
+          };
+  }
+  return mapped as unknown as ThreadStore;
 }
 
 /** Runs `work` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back when it throws. */
@@ -283,7 +342,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
     bodies.forEach((body, index) => statements.insertEvent.run(key, from + index, WRITE_SCHEMA_VERSION, body));
   };
 
-  return {
+  return mapDiskFaults({
     async create(thread) {
       open();
       const bodies = eventBodies(thread, 0);
@@ -394,5 +453,5 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
       await write(() => undefined);
       db.close();
     },
-  };
+  }, options.path);
 }
