@@ -20,8 +20,10 @@ import {
   acquireLeaseBy,
   keepLease,
   resumeChild,
+  canonicalJson,
   describeError,
   LeaseLostError,
+  StoreUnavailableError,
   ThreadBusyError,
   ThreadNotFoundError,
   VersionConflictError,
@@ -272,6 +274,37 @@ export function createRunner(options: RunnerOptions): Runner {
     }
   }
 
+  /**
+   * Stores a person's change (a decision, an answer, a message) and returns the thread with it. When
+   * the append fails for a reason other than a refusal, the write may still have committed (the
+   * connection dropped after COMMIT, a fault after the write), so the thread is read back: holding
+   * exactly the change's events, it is the answer, and the runner goes on from it. Failing with the
+   * error instead would hide a decision that took effect (its retry would only meet "already
+   * decided") and leave the thread for the recovery sweep. When the read fails too, nobody can tell
+   * yet: a StoreUnavailableError (503, Retry-After) says how to find out.
+   */
+  async function appendChange(before: Thread, next: Thread, lease: Lease): Promise<Thread> {
+    try {
+      await store.append(next, { expectedVersion: before.version, fence: lease.token });
+      return next;
+    } catch (error) {
+      // Refusals: the store decided against the write, so nothing was stored.
+      if (error instanceof VersionConflictError || error instanceof LeaseLostError || error instanceof ThreadNotFoundError) throw error;
+      let stored: Thread | undefined;
+      try {
+        stored = await store.load(before.id);
+      } catch (readError) {
+        throw new StoreUnavailableError(
+          `The store failed while recording this change to thread ${before.id} (${describeError(error)}) and could not be read back (${describeError(readError)}), so the change may or may not be recorded. GET the thread to see; a retry with the same Idempotency-Key is safe.`,
+          { retryAfterSeconds: readError instanceof StoreUnavailableError ? readError.retryAfterSeconds : 1, cause: error },
+        );
+      }
+      const changed = (thread: Thread) => canonicalJson(thread.events.slice(before.version, next.version));
+      if (stored && stored.version >= next.version && changed(stored) === changed(next)) return stored;
+      throw error;
+    }
+  }
+
   async function advanceTask(threadId: string, entry: QueueEntry, change: PendingChange | undefined): Promise<AdvanceOutcome> {
     const lease = await acquireLeaseBy(store, threadId, owner, leaseTtlMs, change ? change.deadline : 0);
     if (!lease) {
@@ -294,9 +327,8 @@ export function createRunner(options: RunnerOptions): Runner {
       if (change) {
         const next = change.apply(thread, agent);
         if (next !== thread) {
-          await store.append(next, { expectedVersion: thread.version, fence: lease.token });
-          notify(next);
-          thread = next;
+          thread = await appendChange(thread, next, lease);
+          notify(thread);
         }
         change.applied(thread);
       }
