@@ -124,14 +124,15 @@ describe("a decision when the store fails", () => {
 });
 
 describe("a full disk under SQLite", () => {
-  it("is a 503 with Retry-After saying the disk is full, and the server serves again once there is room", async (t) => {
+  it("is a 503 with Retry-After saying the disk is full, and the server serves again once there is room", async () => {
     const mountPoint = mkdtempSync(join(tmpdir(), "agentfold-server-full-"));
     try {
       execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", mountPoint], { stdio: "ignore" });
-    } catch {
+    } catch (error) {
       rmSync(mountPoint, { recursive: true, force: true });
-      t.skip("mounting a small tmpfs needs root on Linux; packages/stores tests the error mapping");
-      return;
+      // A real full disk is the point of this test: where it cannot be made, that is a failure to
+      // fix (run as root on Linux, as CI does), not a pass.
+      throw new Error(`This test fills a small tmpfs and needs to mount one (root on Linux): ${(error as Error).message}`);
     }
     const store = createSqliteStore({ path: join(mountPoint, "agentfold.db") });
     try {
