@@ -5,6 +5,7 @@
  */
 import { AgentfoldError } from "./errors.ts";
 import { LeaseLostError, type Lease, type ThreadStore } from "./store.ts";
+import { faultPoint } from "./fault-points.ts";
 
 /**
  * Milliseconds on a clock that only moves forward and does not follow wall-clock changes. The
@@ -143,6 +144,7 @@ export async function keepLease<T>(
     watchdog = setTimeout(watch, Math.ceil(remaining));
     (watchdog as { unref?: () => void }).unref?.();
   };
+  const failed = (error: unknown) => (options.onError ? options.onError(error) : controller.abort(error));
   const renew = () => {
     const renewalSent = monotonic();
     store.renewLease(held, options.ttlMs + leaseMarginMs(options.ttlMs)).then(
@@ -152,9 +154,16 @@ export async function keepLease<T>(
           // Answers may arrive out of order: the deadline only moves forward.
           deadline = Math.max(deadline, renewalSent + countable);
           watch();
+          // A crash while renewing: the next holder must wait out the lease just extended. A thrown
+          // fault is handled like a failed renewal.
+          try {
+            faultPoint("lease-renewal");
+          } catch (error) {
+            failed(error);
+          }
         } else controller.abort(lost());
       },
-      (error: unknown) => (options.onError ? options.onError(error) : controller.abort(error)),
+      (error: unknown) => failed(error),
     );
   };
   const renewal = setInterval(renew, Math.max(50, Math.floor(options.ttlMs / 3)));

@@ -67,5 +67,8 @@ export { ChildPaused, ChildResult } from "./step.ts";
 // Tenants and the audit record of refused decisions (servers and channels)
 export { TENANT_METADATA_KEY, DEFAULT_TENANT, tenantOf, tenantMetadata, DECISION_REFUSED, decisionRefusedEvent, type DecisionRefusal } from "./access.ts";
 
+// Fault points: where AGENTFOLD_FAULT kills the process or throws after a commit (see docs/faults.md)
+export { faultPoint, faultPointNames, FaultInjectedError, type FaultPointName } from "./fault-points.ts";
+
 // Errors a runner or server reports
 export { InternalError, describeError } from "./errors.ts";

@@ -15,6 +15,7 @@ import type { Thread } from "./thread.ts";
 import type { OpenCall } from "./thread-state.ts";
 import type { AnyTool, ToolContext } from "./tools.ts";
 import type { LeaseGuard } from "./lease.ts";
+import { faultPoint } from "./fault-points.ts";
 
 export interface AgentHooks {
   /** Before each model call; may return a changed request (e.g. extra messages). */
@@ -180,6 +181,8 @@ async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
     return appendEvents(thread, [{ type: "error", source: "model_call", message: `The model call failed: ${describeError(error)}` }], options);
   }
+  // A crash here loses a paid-for reply; the stored thread asks the model again.
+  faultPoint("model-replied");
   await runtime.hooks.afterModelCall?.(reply, thread);
   // A reply the model did not finish is refused before it is parsed (or repaired): see incompleteReply.
   const parsed = incompleteReply(reply) ?? parseModelOutput(reply.output, runtime.policy.tools);
@@ -260,6 +263,8 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
     return appendEvents(current, [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) }], options);
   };
+  // Started and durable, not run: recovery must run it (idempotent) or ask a person.
+  faultPoint("tool-started");
   try {
     await runtime.hooks.beforeToolRun?.(call, current);
   } catch (error) {
@@ -274,6 +279,8 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
   } catch (error) {
     return failed(error);
   }
+  // Ran, its result not durable: the case recovery cannot tell from "never ran".
+  faultPoint("tool-ran");
   // The tool ran: its result is committed before any other effect (the next flush, at the latest
   // before the next model call or tool run), so nothing after this can make it run again.
   const next = appendEvents(current, [resultEvent(call, result)], options);

@@ -26,10 +26,10 @@ test("the main entry stays small: at most 25 values", () => {
 
 test("the runtime entry exports exactly the building blocks for stores, models, runners and channels", () => {
   assert.deepStrictEqual(Object.keys(runtime).sort(), [
-    "ChildPaused", "ChildResult", "DECISION_REFUSED", "DEFAULT_TENANT", "InternalError", "LeaseLostError", "ScriptedModel",
+    "ChildPaused", "ChildResult", "DECISION_REFUSED", "DEFAULT_TENANT", "FaultInjectedError", "InternalError", "LeaseLostError", "ScriptedModel",
     "StoreUnavailableError", "TENANT_METADATA_KEY", "THREAD_SCHEMA_VERSION",
     "ThreadBusyError", "ThreadExistsError", "ThreadNotFoundError", "VersionConflictError", "acquireLeaseBy",
-    "canonicalJson", "childThreadId", "decisionRefusedEvent", "describeError", "emptyThreadState", "eventSchema", "eventTypes", "hashArgs",
+    "canonicalJson", "childThreadId", "decisionRefusedEvent", "describeError", "emptyThreadState", "eventSchema", "eventTypes", "faultPoint", "faultPointNames", "hashArgs",
     "holdLease", "intentSpecs", "keepLease", "newId", "parseJsonLenient", "pendingItemOf", "reduceThreadState",
     "resumeChild", "scriptedModelFromFile", "sha256Hex", "statusOf", "systemClock", "tenantMetadata", "tenantOf", "threadStatuses", "toJson",
   ]);

@@ -4,7 +4,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ConfigurationError, InvalidInputError, Thread, type Agent, type Model, type ThreadStore } from "agentfold";
-import { THREAD_SCHEMA_VERSION, ThreadExistsError, ThreadNotFoundError, describeError, newId, tenantMetadata } from "agentfold/runtime";
+import { THREAD_SCHEMA_VERSION, ThreadExistsError, ThreadNotFoundError, describeError, faultPoint, newId, tenantMetadata } from "agentfold/runtime";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
@@ -270,6 +270,8 @@ export function createServer(options: ServerOptions): Server {
   /** Applies a person's change through the runner, then answers like a launch. */
   async function changeAndSettle(threadId: string, waitSeconds: number, change: ThreadChange): Promise<Thread> {
     const { applied, settled } = await runner.change(threadId, change);
+    // Stored, not yet answered: the client's keyed retry must find the change already made.
+    faultPoint("before-reply");
     if (waitSeconds === 0) return applied;
     return settle(threadId, settled, waitSeconds);
   }
@@ -306,6 +308,7 @@ export function createServer(options: ServerOptions): Server {
       return settle(existing.id, settled, waitSeconds);
     }
     const settled = runner.advance(thread.id);
+    faultPoint("before-reply");
     if (waitSeconds === 0) return thread;
     return settle(thread.id, settled, waitSeconds);
   }

@@ -22,6 +22,7 @@ import {
   resumeChild,
   canonicalJson,
   describeError,
+  faultPoint,
   LeaseLostError,
   StoreUnavailableError,
   ThreadBusyError,
@@ -460,6 +461,8 @@ export function createRunner(options: RunnerOptions): Runner {
           if (error instanceof VersionConflictError && attempt < 10) continue;
           throw error;
         }
+        // The cancel is stored; the work it stops still runs: after a crash here, recovery finds a canceled thread.
+        faultPoint("cancel");
         notify(next);
         queues.get(threadId)?.controller?.abort(new StateConflictError(`Thread ${threadId} was canceled.`));
         return next;

@@ -20,6 +20,7 @@ import {
 } from "agentfold";
 import {
   DEFAULT_TENANT,
+  faultPoint,
   LeaseLostError,
   StoreUnavailableError,
   systemClock,
@@ -230,7 +231,11 @@ export function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promis
           outcomes.push({ ok: false, error });
         }
       }
+      // A crash with the batch written but not committed: none of it may be acknowledged.
+      faultPoint("group-commit", "before-commit");
       db.exec("COMMIT");
+      // Committed, but every caller in the batch is told it failed: their retries must find it stored.
+      faultPoint("group-commit", "after-commit");
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");
       for (const item of batch) item.reject(error);
