@@ -16,7 +16,16 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 
 /** Package folders under packages/ that publish a build, in the order their imports point. */
-export const builtPackages = ["core", "models", "stores", "server", "channels", "web", "evals", "cli", "create-agentfold"];
+export const builtPackages = ["core", "models", "stores", "server", "channels", "web", "evals", "create-agentfold", "cli"];
+
+/** The sibling packages `folder` depends on, by folder (their declarations are what its build reads). */
+function siblingsOf(folder: string): string[] {
+  const manifest = (name: string) => JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8")) as Record<string, Record<string, string> | string | undefined>;
+  const byName = new Map(builtPackages.map((name) => [manifest(name).name as string, name]));
+  const own = manifest(folder);
+  const names = [own.dependencies, own.peerDependencies, own.devDependencies].flatMap((map) => Object.keys((map as Record<string, string> | undefined) ?? {}));
+  return names.flatMap((name) => byName.get(name) ?? []).filter((name) => name !== folder);
+}
 
 /** Files copied into dist/ as they are: read at run time, never imported. */
 const copied: Record<string, [from: string, to: string][]> = {
@@ -51,6 +60,11 @@ function rewriteDeclarations(dist: string): void {
 }
 
 export function buildPackage(folder: string): void {
+  // A package compiles against its siblings' declarations: in a fresh clone (or when `npm pack`
+  // runs one package's prepack) build the ones that have no dist/ yet, dependencies first.
+  for (const sibling of siblingsOf(folder)) {
+    if (!existsSync(join(root, "packages", sibling, "dist"))) buildPackage(sibling);
+  }
   const directory = join(root, "packages", folder);
   const dist = join(directory, "dist");
   rmSync(dist, { recursive: true, force: true });
