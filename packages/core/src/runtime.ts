@@ -70,5 +70,8 @@ export { TENANT_METADATA_KEY, DEFAULT_TENANT, tenantOf, tenantMetadata, DECISION
 // Fault points: where AGENTFOLD_FAULT kills the process or throws after a commit (see docs/faults.md)
 export { faultPoint, faultPointNames, FaultInjectedError, type FaultPointName } from "./fault-points.ts";
 
+// Optional peer packages, imported on first use
+export { importOptional } from "./import-optional.ts";
+
 // Errors a runner or server reports
 export { InternalError, describeError } from "./errors.ts";

@@ -30,7 +30,7 @@ test("the runtime entry exports exactly the building blocks for stores, models, 
     "StoreUnavailableError", "TENANT_METADATA_KEY", "THREAD_SCHEMA_VERSION",
     "ThreadBusyError", "ThreadExistsError", "ThreadNotFoundError", "VersionConflictError", "acquireLeaseBy",
     "canonicalJson", "childThreadId", "decisionRefusedEvent", "describeError", "emptyThreadState", "eventSchema", "eventTypes", "faultPoint", "faultPointNames", "hashArgs",
-    "holdLease", "intentSpecs", "keepLease", "newId", "parseJsonLenient", "pendingItemOf", "reduceThreadState",
+    "holdLease", "importOptional", "intentSpecs", "keepLease", "newId", "parseJsonLenient", "pendingItemOf", "reduceThreadState",
     "resumeChild", "scriptedModelFromFile", "sha256Hex", "statusOf", "systemClock", "tenantMetadata", "tenantOf", "threadStatuses", "toJson",
   ]);
 });

@@ -2,7 +2,7 @@
  * Models made on first use: the provider SDKs are optional peers, imported when a model is first
  * called rather than when `@agentfold/models` is, and local weights are downloaded then too.
  */
-import { ConfigurationError } from "agentfold";
+import { importOptional } from "agentfold/runtime";
 import type { Model, ModelReply, ModelRequest, OutputMode } from "agentfold";
 
 /**
@@ -29,21 +29,11 @@ export function deferredModel(id: string, defaultMode: OutputMode, make: () => P
 }
 
 /**
- * Imports an optional peer package. When the package itself is not installed the error is a
- * one-line `ConfigurationError` with the command to run; any other failure (a broken install, a
- * dependency of the package missing) is rethrown as it is.
+ * Imports an optional peer package, saying which `npm i` to run when it is not installed.
  *
  * @example
  * const { createOpenAI } = await importPeer("@ai-sdk/openai", "openai:gpt-4o-mini", () => import("@ai-sdk/openai"));
  */
-export async function importPeer<T>(name: string, usedBy: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (error) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    if (code === "ERR_MODULE_NOT_FOUND" && typeof message === "string" && message.includes(`'${name}'`)) {
-      throw new ConfigurationError(`${usedBy} needs the ${name} package: npm i ${name}`, { cause: error });
-    }
-    throw error;
-  }
+export function importPeer<T>(name: string, usedBy: string, load: () => Promise<T>): Promise<T> {
+  return importOptional(name, `${usedBy} needs the ${name} package: npm i ${name}`, load);
 }
