@@ -343,13 +343,15 @@ export function createServer(options: ServerOptions): Server {
     if (body.message !== undefined) events.push({ type: "user_input", at, text: body.message, actor, source: "http" });
     const thread = Thread.fromJSON({
       schemaVersion: THREAD_SCHEMA_VERSION,
-      id: replay ? launchThreadId(actor, replay.key) : newId("thr"),
+      id: replay ? launchThreadId(actor, replay.key, caller.tenant) : newId("thr"),
       agent: agent.name,
       // The tenant comes from the API key; the route schema refuses a client's `tenant`.
       ...withMetadata({ ...body.metadata, ...tenantMetadata(caller.tenant), ...(replay ? { [idempotencyMetadataKey]: { key: replay.key, requestHash: replay.hash } } : {}) }),
       events,
     });
-    const result = await launch(thread, wait, replay);
+    // A keyed retry answers with a stored thread: still only one the caller may see (a key's tenant
+    // or agents may have changed since the first request).
+    const result = checkThreadAllowed(caller, await launch(thread, wait, replay));
     c.header("Location", `/v1/threads/${result.id}`);
     return respond(c, result);
   });

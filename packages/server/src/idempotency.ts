@@ -43,8 +43,8 @@ export function requestHash(route: string, params: Record<string, string>, body:
  * so a retry cannot create a second one, in this process or any other. Two callers' keys never meet.
  * The prefix keeps these apart from child-agent thread ids, which hash other inputs.
  */
-export function launchThreadId(actor: string, key: string): string {
-  return `thr_${createHash("sha256").update(`launch\u0000${actor}\u0000${key}`).digest("hex").slice(0, 32)}`;
+export function launchThreadId(actor: string, key: string, tenant = ""): string {
+  return `thr_${createHash("sha256").update(`launch\u0000${tenant}\u0000${actor}\u0000${key}`).digest("hex").slice(0, 32)}`;
 }
 
 /** The metadata entry a keyed launch records, to tell a retry from a different request with the same key. */

@@ -253,3 +253,23 @@ describe("CORS", () => {
     );
   });
 });
+
+describe("keyed launches across a change of tenant", () => {
+  it("a retry with the same Idempotency-Key after the key moved to another tenant never answers with the old tenant's thread", async () => {
+    const agents = createTestAgents();
+    const store = createMemoryStore();
+    const server = (tenant: string) =>
+      appFetcher(
+        createServer({ store, agents: [agents.calculator], model: createTestModel(), apiKeys: { alice: { key: "alice-key-0001", tenant } }, onError: () => {} }).app,
+      );
+    const headers = { authorization: "Bearer alice-key-0001", "idempotency-key": "launch-1" };
+    const body = { agent: "calculator", message: "divide 3 by 4" };
+    const first = await post(server("acme"), "/v1/threads", body, headers);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    // The same key name, now configured in another tenant, retries the launch.
+    const retried = await post(server("globex"), "/v1/threads", body, headers);
+    assert.notEqual(retried.body.id, first.body.id, "the other tenant's thread is not the answer");
+    assert.equal(retried.status, 200, JSON.stringify(retried.body));
+    assert.equal((await get(server("globex"), `/v1/threads/${first.body.id}`, headers)).status, 404);
+  });
+});
