@@ -145,3 +145,113 @@ describe("fault points: SIGKILL at a named point, restart on the same SQLite fil
     assertContiguous(db, launched.body.id, approved.body.version);
   });
 });
+
+/** The lease expiry (ms since the epoch) stored for a thread, read from the file itself. */
+function storedLeaseExpiry(db: string, id: string): number | null {
+  const database = new DatabaseSync(db, { readOnly: true });
+  try {
+    const row = database.prepare("SELECT lease_expires_at FROM threads WHERE id = ?").get(id) as { lease_expires_at: number | null } | undefined;
+    return row?.lease_expires_at ?? null;
+  } finally {
+    database.close();
+  }
+}
+
+/** Polls over HTTP until `done(thread)`, for a server that may die meanwhile (then the last answer). */
+async function watchUntil(server: ChildServer, id: string, done: (thread: any) => boolean): Promise<any> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const thread = (await get(urlFetcher(server.url), `/v1/threads/${id}`)).body;
+    if (done(thread)) return thread;
+    if (Date.now() > deadline) throw new Error(`Timed out; the thread is ${thread.status}: ${JSON.stringify(types(thread))}`);
+    await sleep(20);
+  }
+}
+
+describe("fault points: the rest of a step's points", () => {
+  it("after the model replied, before its decision committed: the restarted server asks the model again and runs the tool once", async () => {
+    const db = join(directory, "model-replied.db");
+    const log = join(directory, "model-replied.jsonl");
+    const first = await start({ TEST_DB: db, TEST_RUN_LOG: log, AGENTFOLD_FAULT: "model-replied" });
+    const launched = await post(urlFetcher(first.url), "/v1/threads?wait=0", { agent: "worker", message: "work" });
+    assert.equal(launched.status, 202);
+    assert.equal(await exitSignal(first), "SIGKILL");
+    const afterCrash = new DatabaseSync(db, { readOnly: true });
+    const storedTypes = afterCrash
+      .prepare("SELECT json_extract(body, '$.type') AS type FROM events JOIN threads ON threads.key = events.thread_key WHERE threads.id = ? ORDER BY seq")
+      .all(launched.body.id)
+      .map((row) => (row as { type: string }).type);
+    afterCrash.close();
+    assert.deepEqual(storedTypes, ["user_input"], "the model's reply died with the process: no decision is stored");
+
+    const second = await start({ TEST_DB: db, TEST_RUN_LOG: log });
+    const done = await waitForThread(second, launched.body.id, (thread) => thread.status === "done");
+    await second.stop();
+    assert.deepEqual(done.events.slice(0, launched.body.events.length), launched.body.events);
+    assert.deepEqual(types(done), ["user_input", "model_decision", "tool_started", "tool_result", "model_decision", "done"]);
+    assert.deepEqual(runLog(log).map((run) => run.pid), [second.child.pid], "the tool ran once, in the second process");
+    assertContiguous(db, launched.body.id, done.version);
+  });
+
+  it("after a keyed launch committed, before the reply: the retry on a restarted server answers with the same thread", async () => {
+    const db = join(directory, "before-reply.db");
+    const log = join(directory, "before-reply.jsonl");
+    const first = await start({ TEST_DB: db, TEST_RUN_LOG: log, AGENTFOLD_FAULT: "before-reply" });
+    const request = () =>
+      post(urlFetcher(first.url), "/v1/threads", { agent: "calculator", message: "divide 3 by 4" }, { "idempotency-key": "launch-before-reply" });
+    await assert.rejects(request(), "the process died before it answered");
+    assert.equal(await exitSignal(first), "SIGKILL");
+
+    const second = await start({ TEST_DB: db, TEST_RUN_LOG: log });
+    const retried = await post(urlFetcher(second.url), "/v1/threads", { agent: "calculator", message: "divide 3 by 4" }, { "idempotency-key": "launch-before-reply" });
+    const listed = (await get(urlFetcher(second.url), "/v1/threads")).body;
+    await second.stop();
+    assert.equal(retried.status, 200);
+    assert.equal(retried.body.status, "awaiting_approval", "the retry finds the launch made and brings it to its approval");
+    assert.deepEqual(listed.threads.map((thread: { id: string }) => thread.id), [retried.body.id], "one thread, not two");
+    assertContiguous(db, retried.body.id, retried.body.version);
+  });
+
+  it("during a lease renewal: the next server waits out the renewed lease before it runs the tool again", async () => {
+    const db = join(directory, "lease-renewal.db");
+    const log = join(directory, "lease-renewal.jsonl");
+    // The work outlasts a third of the lease, so the lease is renewed while the tool runs.
+    const first = await start({ TEST_DB: db, TEST_RUN_LOG: log, AGENTFOLD_FAULT: "lease-renewal", TEST_WORK_MS: "3000" });
+    const launched = await post(urlFetcher(first.url), "/v1/threads?wait=0", { agent: "worker", message: "work" });
+    assert.equal(await exitSignal(first), "SIGKILL");
+    const renewedUntil = storedLeaseExpiry(db, launched.body.id);
+    assert.ok(renewedUntil !== null, "the killed process still holds the lease it renewed");
+
+    const second = await start({ TEST_DB: db, TEST_RUN_LOG: log, TEST_WORK_MS: "0" });
+    const done = await waitForThread(second, launched.body.id, (thread) => thread.status === "done");
+    await second.stop();
+    const started = done.events.filter((event: { type: string }) => event.type === "tool_started");
+    assert.equal(started.length, 2, "the work started once in each process");
+    assert.ok(Date.parse(started[1].at) >= renewedUntil!, `the second run (${started[1].at}) waited for the renewed lease (${new Date(renewedUntil!).toISOString()})`);
+    assert.equal(started[1].idempotencyKey, started[0].idempotencyKey);
+    assert.deepEqual([...new Set(runLog(log).map((run) => run.key))], [started[0].idempotencyKey]);
+    assertContiguous(db, launched.body.id, done.version);
+  });
+
+  it("after a cancel committed, before the running tool was aborted: the restarted server finds the thread canceled and runs nothing", async () => {
+    const db = join(directory, "cancel.db");
+    const log = join(directory, "cancel.jsonl");
+    const first = await start({ TEST_DB: db, TEST_RUN_LOG: log, AGENTFOLD_FAULT: "cancel", TEST_WORK_MS: "5000" });
+    const launched = await post(urlFetcher(first.url), "/v1/threads?wait=0", { agent: "worker", message: "work" });
+    await watchUntil(first, launched.body.id, (thread) => types(thread).includes("tool_started"));
+    await assert.rejects(post(urlFetcher(first.url), `/v1/threads/${launched.body.id}/cancel`, { reason: "stop" }), "the process died before it answered");
+    assert.equal(await exitSignal(first), "SIGKILL");
+
+    const second = await start({ TEST_DB: db, TEST_RUN_LOG: log, TEST_WORK_MS: "0" });
+    const thread = (await get(urlFetcher(second.url), `/v1/threads/${launched.body.id}`)).body;
+    assert.equal(thread.status, "canceled");
+    assert.equal(thread.events.at(-1).type, "cancel");
+    // Give the second server's recovery sweeps (one per lease TTL, 1 s here) time to act, had it meant to.
+    await sleep(2_500);
+    const later = (await get(urlFetcher(second.url), `/v1/threads/${launched.body.id}`)).body;
+    await second.stop();
+    assert.deepEqual(later.events, thread.events, "nothing was appended to the canceled thread");
+    assert.deepEqual(runLog(log).map((run) => run.pid), [first.child.pid], "the work ran only in the process that was canceled");
+    assertContiguous(db, launched.body.id, later.version);
+  });
+});
