@@ -9,6 +9,7 @@ import type { Event, EventType, JsonValue } from "./events.ts";
 import type { Thread } from "./thread.ts";
 import { DECISION_REFUSED } from "./access.ts";
 import { ConfigurationError } from "./errors.ts";
+import { redactCredentials, redactSecrets } from "./secrets.ts";
 import { countTokens } from "./tokens.ts";
 import { toYaml } from "./yaml.ts";
 
@@ -64,9 +65,17 @@ export interface XmlContextOptions {
    * What to redact. A single name (`password`) redacts that key at any depth of any block. A dotted
    * path starts with the block name: `login.password` redacts the password argument of `login`
    * calls, `login_result.token` the token in its results, `*.apiKey` a top-level `apiKey` of any
-   * block (`*` matches any one name). Matched values render as `[redacted]`.
+   * block (`*` matches any one name). Matched values render as `[redacted]`. These add to
+   * `redactSecrets`.
    */
   redact?: readonly string[];
+  /**
+   * Mask secrets in everything the model sees (default true): values under secret-looking keys
+   * (`password`, `apiKey`, `access_token`, `Authorization`, …) at any depth of arguments and results,
+   * and credentials recognizable by their shape (API keys, bearer tokens, JWTs, private keys, URL
+   * passwords) in any text. The stored thread keeps the values; only the context is masked.
+   */
+  redactSecrets?: boolean;
   /** Keep the context under this many tokens by compaction. */
   maxTokens?: number;
   /** How to compact; the default drops the oldest events and says how many. */
@@ -186,8 +195,9 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
     }
     return segments;
   });
+  const maskSecrets = options.redactSecrets ?? true;
   const redact = (value: JsonValue, blockName: string | undefined): JsonValue => {
-    let current = value;
+    let current = maskSecrets ? redactSecrets(value) : value;
     for (const [first, ...rest] of redactPaths) {
       if (rest.length === 0) current = redactKey(current, first!);
       else if (first === "*" || first === blockName) current = redactValue(current, rest);
@@ -208,7 +218,7 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
       intentOf,
       yaml: (value, blockName) => toYaml(redact(value, blockName)),
       redact: (value, blockName) => redact(value, blockName),
-      text: (value) => value.replaceAll("</", "<\\/"),
+      text: (value) => (maskSecrets ? redactCredentials(value) : value).replaceAll("</", "<\\/"),
       block,
     };
     const custom =

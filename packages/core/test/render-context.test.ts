@@ -23,7 +23,7 @@ function sampleThread(): Thread {
 
 describe("xmlContext", () => {
   it("writes one tagged YAML block per visible event, hiding resolved errors", () => {
-    const { text } = xmlContext().render(sampleThread());
+    const { text } = xmlContext({ redactSecrets: false }).render(sampleThread());
     assert.equal(
       text,
       [
@@ -35,6 +35,42 @@ describe("xmlContext", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("masks secret-looking keys by default, and keeps them in the stored thread", () => {
+    const thread = sampleThread();
+    const { text } = xmlContext().render(thread);
+    assert.equal(
+      text,
+      [
+        "<user_input>\nlog me in\n</user_input>",
+        '<login>\nuser: alex\npassword: "[redacted]"\n</login>',
+        '<login>\nuser: alex\npassword: "[redacted]"\n</login>',
+        '<login_result>\ntoken: "[redacted]"\nok: true\n</login_result>',
+        "<audit>\nby: ops\n</audit>",
+        "",
+      ].join("\n"),
+    );
+    assert.deepEqual(thread.events.find((event) => event.type === "tool_result"), {
+      ...thread.events.find((event) => event.type === "tool_result"),
+      result: { token: "secret-token", ok: true },
+    });
+  });
+
+  it("masks credentials by their shape in tool results, errors and people's text", () => {
+    const key = "sk-proj-" + "a1B2c3D4e5".repeat(4);
+    const thread = Thread.start(`use my key ${key} please`).append([
+      { type: "model_decision", calls: [{ callId: "c1", intent: "fetch_page", args: { url: "https://example.com" } }] },
+      { type: "tool_result", callId: "c1", intent: "fetch_page", result: "curl -H 'Authorization: Bearer abcdefghijklmnop0123' postgres://app:s3cret@db:5432/x" },
+      { type: "error", source: "tool", callId: "c1", intent: "fetch_page", message: `401 for key ${key}` },
+    ]);
+    const { text } = xmlContext({ hideResolvedErrors: false }).render(thread);
+    assert.ok(!text.includes(key) && !text.includes("abcdefghijklmnop0123") && !text.includes("s3cret"), text);
+    assert.match(text, /use my key \[redacted\] please/);
+    assert.match(text, /Bearer \[redacted\]/);
+    assert.match(text, /postgres:\/\/app:\[redacted\]@db:5432\/x/);
+    assert.match(text, /401 for key \[redacted\]/);
+    assert.ok(xmlContext({ redactSecrets: false, hideResolvedErrors: false }).render(thread).text.includes(key));
   });
 
   it("shows unresolved errors, and resolved ones when asked", () => {
