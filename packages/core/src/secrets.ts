@@ -18,12 +18,23 @@ const secretKeyEndings = ["password", "passwd", "passphrase", "secret", "secretk
 // masked page token would break pagination.
 const harmlessTokenEndings = ["pagetoken", "continuationtoken", "cursortoken", "synctoken", "nexttoken"];
 
+// Every event's data is walked when it is first rendered, and the same few key names recur in every
+// step: the answer per name is remembered (bounded, so hostile data cannot grow it without limit).
+const keyVerdicts = new Map<string, boolean>();
+
 /** Whether a key's value is masked by default: `password`, `db_password`, `apiKey`, `accessToken`, `Authorization`, … */
 export function isSecretKey(name: string): boolean {
-  const normalized = name.toLowerCase().replace(/[^a-z0-9]/g, "");
-  if (normalized === "pwd" || normalized === "setcookie") return true;
-  if (harmlessTokenEndings.some((ending) => normalized.endsWith(ending))) return false;
-  return secretKeyEndings.some((ending) => normalized.endsWith(ending));
+  let verdict = keyVerdicts.get(name);
+  if (verdict === undefined) {
+    const normalized = name.toLowerCase().replace(/[^a-z0-9]/g, "");
+    verdict =
+      normalized === "pwd" ||
+      normalized === "setcookie" ||
+      (!harmlessTokenEndings.some((ending) => normalized.endsWith(ending)) && secretKeyEndings.some((ending) => normalized.endsWith(ending)));
+    if (keyVerdicts.size >= 10_000) keyVerdicts.clear();
+    keyVerdicts.set(name, verdict);
+  }
+  return verdict;
 }
 
 // Credentials by shape, as one alternation so a text is scanned once. Every branch is linear (no
@@ -47,20 +58,38 @@ const credentialSources = [
   String.raw`\b([A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/[^\s:/@]{1,200}:)[^\s@/]{1,200}@`,
 ];
 const credentialPattern = new RegExp(credentialSources.join("|"), "g");
+/** What every branch above starts with (or, for URLs, contains): most text has none, and is left after one cheap scan. */
+const credentialMarker = /sk-|k_live_|k_test_|xox|xapp-|gh[pousr]_|github_pat_|glpat-|AKIA|ASIA|AIza|eyJ|-----BEGIN|Bearer |Basic |:\/\//;
 
 /** `text` with every credential recognizable by its shape replaced by `[redacted]`. */
 export function redactCredentials(text: string): string {
+  if (text.length < 8 || !credentialMarker.test(text)) return text;
   return text.replace(credentialPattern, (_match, scheme?: string, urlPrefix?: string) =>
     scheme ? `${scheme} ${REDACTED}` : urlPrefix ? `${urlPrefix}${REDACTED}@` : REDACTED,
   );
 }
 
-/** `value` with secret-looking keys masked at any depth and credentials masked in every string. */
+/**
+ * `value` with secret-looking keys masked at any depth and credentials masked in every string. What
+ * has nothing to mask is returned as is (the same object), so the common case allocates nothing.
+ */
 export function redactSecrets(value: JsonValue): JsonValue {
   if (typeof value === "string") return redactCredentials(value);
   if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map(redactSecrets);
-  const out: Record<string, JsonValue> = {};
-  for (const [name, inner] of Object.entries(value)) out[name] = isSecretKey(name) && inner !== null ? REDACTED : redactSecrets(inner);
-  return out;
+  if (Array.isArray(value)) {
+    let out: JsonValue[] | undefined;
+    for (let index = 0; index < value.length; index++) {
+      const masked = redactSecrets(value[index]!);
+      if (masked !== value[index]) (out ??= value.slice())[index] = masked;
+    }
+    return out ?? value;
+  }
+  let out: Record<string, JsonValue> | undefined;
+  for (const name in value) {
+    const inner = value[name]!;
+    const masked = isSecretKey(name) && inner !== null ? REDACTED : redactSecrets(inner);
+    // defineProperty, not `out[name] =`: a key named "__proto__" (from JSON.parse) stays a key.
+    if (masked !== inner) Object.defineProperty((out ??= { ...value }), name, { value: masked, enumerable: true, writable: true, configurable: true });
+  }
+  return out ?? value;
 }

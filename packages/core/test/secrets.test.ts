@@ -63,4 +63,13 @@ describe("redactSecrets", () => {
       count: 3,
     });
   });
+
+  it("returns data with nothing to mask unchanged, and keeps a __proto__ key a key", () => {
+    const clean = { user: "alex", items: [1, "two", { three: 3 }] };
+    assert.equal(redactSecrets(clean), clean);
+    const hostile = JSON.parse('{"__proto__": {"token": "t0k"}, "ok": 1}');
+    const masked = redactSecrets(hostile) as Record<string, unknown>;
+    assert.deepEqual(Object.getOwnPropertyDescriptor(masked, "__proto__")?.value, { token: "[redacted]" });
+    assert.equal(Object.getPrototypeOf(masked), Object.prototype);
+  });
 });
