@@ -7,6 +7,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { ConfigurationError, type Model, type ThreadStore } from "agentfold";
 import { scriptedModelFromFile } from "agentfold/runtime";
 import { createStore } from "@agentfold/stores";
+import { answerClientError } from "./client-errors.ts";
 import { createServer, type Server, type ServerOptions } from "./create-server.ts";
 
 export interface StartServerOptions extends Omit<ServerOptions, "store" | "model"> {
@@ -72,6 +73,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     address = await new Promise<AddressInfo>((resolve, reject) => {
       listener = serve({ fetch: created.app.fetch, port, hostname }, resolve);
       listener.once("error", reject);
+      // Requests the HTTP parser refuses get a JSON error too, not Node's empty 400.
+      listener.on("clientError", answerClientError);
     });
     await created.runner.start();
     for (const extension of options.extensions ?? []) await extension.start?.();

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createMemoryStore } from "agentfold/testing";
+import { startServer, type RunningServer } from "../src/index.ts";
+import { rawRequest, requestBytes } from "./support/raw-http.ts";
+import { createTestAgents, createTestModel } from "./support/test-agent.ts";
+
+describe("requests Node's HTTP parser refuses", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ store: createMemoryStore(), agents: [createTestAgents().calculator], model: createTestModel(), port: 0, apiKeys: false, onError: () => {} });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const cases: Array<[string, () => Buffer, number, string]> = [
+    ["a NUL in a header value", () => requestBytes(server.port, { method: "GET", target: "/healthz", headers: { "x-note": "a\u0000b" } }), 400, "bad_request"],
+    ["a NUL in the path", () => requestBytes(server.port, { method: "GET", target: "/v1/threads/\u0000" }), 400, "bad_request"],
+    ["Content-Length beside Transfer-Encoding", () => requestBytes(server.port, { method: "POST", target: "/v1/threads", headers: { "transfer-encoding": "chunked", "content-length": "2" }, body: "{}" }), 400, "bad_request"],
+    ["a Content-Length that is not a number", () => requestBytes(server.port, { method: "POST", target: "/v1/threads", headers: { "content-length": "abc" }, body: "{}" }), 400, "bad_request"],
+    ["headers over 16 KB", () => requestBytes(server.port, { method: "GET", target: "/healthz", headers: { "x-note": "h".repeat(20_000) } }), 431, "headers_too_large"],
+    ["a request line that is not HTTP", () => Buffer.from("HELLO THERE\r\n\r\n"), 400, "bad_request"],
+  ];
+  for (const [what, bytes, status, code] of cases) {
+    it(`${what}: a ${status} with a JSON error saying what to fix`, async () => {
+      const response = await rawRequest(server.port, bytes());
+      assert.equal(response.status, status);
+      assert.match(response.headers["content-type"] ?? "", /^application\/json/);
+      const body = JSON.parse(response.body) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, code);
+      assert.match(body.error.message, status === 431 ? /headers.*fewer or shorter/ : /not valid HTTP\/1\.1.*control characters/);
+      assert.equal((await rawRequest(server.port, { method: "GET", target: "/healthz" })).status, 200);
+    });
+  }
+});
