@@ -1,10 +1,12 @@
 /**
- * Requests Node's HTTP parser refuses before any route sees them: a NUL or other control character in
+ * Requests refused before any route sees them. Node's HTTP parser refuses a NUL or other control character in
  * a header, a malformed request line, both `Content-Length` and `Transfer-Encoding`, headers over the
- * size limit, a request that took too long to arrive. Node answers them with an empty 400 (or 431,
- * 408); these get the API's JSON error body like every other 4xx, so a client learns what to fix.
+ * size limit, a request that took too long to arrive; the Node adapter refuses a target it cannot make
+ * a URL of. Both answer with an empty 400 (or 431, 408); these get the API's JSON error body like
+ * every other 4xx, so a client learns what to fix.
  */
 import { STATUS_CODES } from "node:http";
+import { RequestError } from "@hono/node-server";
 import type { Duplex } from "node:stream";
 
 /** The status, code and message for a parser error (`error.code` is Node's, e.g. `HPE_INVALID_HEADER_TOKEN`). */
@@ -38,4 +40,22 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   const body = JSON.stringify({ error: { code, message } });
   const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, "Content-Type: application/json; charset=UTF-8", `Content-Length: ${Buffer.byteLength(body)}`, "Connection: close"];
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
+}
+
+/**
+ * The adapter's `errorHandler`: a request Node parsed but no URL can be made of (the target `*`, a
+ * backslash in the path, another scheme, no `Host`) is a JSON 400 instead of an empty one. Anything
+ * else failing before the app ran is the server's fault: a 500, with the error logged.
+ *
+ * @example
+ * createServer(getRequestListener(app.fetch, { errorHandler: requestErrorResponse }));
+ */
+export function requestErrorResponse(error: unknown): Response {
+  const json = (status: number, code: string, message: string) =>
+    new Response(JSON.stringify({ error: { code, message } }), { status, headers: { "content-type": "application/json; charset=UTF-8" } });
+  if (error instanceof RequestError) {
+    return json(400, "bad_request", `The request is not valid HTTP/1.1 (${error.message}): send a path that starts with "/" (no backslashes) and a Host header.`);
+  }
+  console.error("agentfold server:", error);
+  return json(500, "internal", "The server failed while handling this request; see its log.");
 }

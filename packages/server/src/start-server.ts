@@ -3,11 +3,12 @@
  * threads left running by a crash. Accepts spec strings for the store and the model, as the CLI does.
  */
 import type { AddressInfo } from "node:net";
-import { serve, type ServerType } from "@hono/node-server";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { getRequestListener } from "@hono/node-server";
 import { ConfigurationError, type Model, type ThreadStore } from "agentfold";
 import { scriptedModelFromFile } from "agentfold/runtime";
 import { createStore } from "@agentfold/stores";
-import { answerClientError } from "./client-errors.ts";
+import { answerClientError, requestErrorResponse } from "./client-errors.ts";
 import { createServer, type Server, type ServerOptions } from "./create-server.ts";
 
 export interface StartServerOptions extends Omit<ServerOptions, "store" | "model"> {
@@ -64,17 +65,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const ownsStore = typeof options.store === "string";
   const store = typeof options.store === "string" ? await createStore(options.store) : options.store;
   let server: Server | undefined;
-  let listener: ServerType | undefined;
+  let listener: HttpServer | undefined;
   let address: AddressInfo;
   try {
     const model = typeof options.model === "string" ? await resolveServerModel(options.model) : options.model;
     const { port = 3000, hostname = "127.0.0.1", ...rest } = options;
     const created = (server = createServer({ ...rest, hostname, store, model }));
     address = await new Promise<AddressInfo>((resolve, reject) => {
-      listener = serve({ fetch: created.app.fetch, port, hostname }, resolve);
-      listener.once("error", reject);
-      // Requests the HTTP parser refuses get a JSON error too, not Node's empty 400.
-      listener.on("clientError", answerClientError);
+      // As @hono/node-server's serve(), with JSON errors for requests refused before the app runs.
+      const started = (listener = createHttpServer(getRequestListener(created.app.fetch, { hostname, errorHandler: requestErrorResponse })));
+      started.on("clientError", answerClientError);
+      started.once("error", reject);
+      started.listen(port, hostname, () => resolve(started.address() as AddressInfo));
     });
     await created.runner.start();
     for (const extension of options.extensions ?? []) await extension.start?.();

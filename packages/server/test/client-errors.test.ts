@@ -21,6 +21,10 @@ describe("requests Node's HTTP parser refuses", () => {
     ["a Content-Length that is not a number", () => requestBytes(server.port, { method: "POST", target: "/v1/threads", headers: { "content-length": "abc" }, body: "{}" }), 400, "bad_request"],
     ["headers over 16 KB", () => requestBytes(server.port, { method: "GET", target: "/healthz", headers: { "x-note": "h".repeat(20_000) } }), 431, "headers_too_large"],
     ["a request line that is not HTTP", () => Buffer.from("HELLO THERE\r\n\r\n"), 400, "bad_request"],
+    // These pass Node's parser; the adapter cannot make a URL of them.
+    ["the target *", () => requestBytes(server.port, { method: "GET", target: "*" }), 400, "bad_request"],
+    ["a backslash in the path", () => requestBytes(server.port, { method: "GET", target: "/v1\\threads" }), 400, "bad_request"],
+    ["an absolute target with another scheme", () => requestBytes(server.port, { method: "GET", target: "ftp://127.0.0.1/healthz" }), 400, "bad_request"],
   ];
   for (const [what, bytes, status, code] of cases) {
     it(`${what}: a ${status} with a JSON error saying what to fix`, async () => {
@@ -29,7 +33,7 @@ describe("requests Node's HTTP parser refuses", () => {
       assert.match(response.headers["content-type"] ?? "", /^application\/json/);
       const body = JSON.parse(response.body) as { error: { code: string; message: string } };
       assert.equal(body.error.code, code);
-      assert.match(body.error.message, status === 431 ? /headers.*fewer or shorter/ : /not valid HTTP\/1\.1.*control characters/);
+      assert.match(body.error.message, status === 431 ? /headers.*fewer or shorter/ : /not valid HTTP\/1\.1.*(control characters|path)/);
       assert.equal((await rawRequest(server.port, { method: "GET", target: "/healthz" })).status, 200);
     });
   }
