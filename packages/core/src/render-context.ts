@@ -10,7 +10,7 @@ import type { Thread } from "./thread.ts";
 import { DECISION_REFUSED } from "./access.ts";
 import { ConfigurationError } from "./errors.ts";
 import { redactCredentials, redactSecrets } from "./secrets.ts";
-import { countTokens } from "./tokens.ts";
+import { countTokens, countTokensInSlices } from "./tokens.ts";
 import { toYaml } from "./yaml.ts";
 
 /** What a per-event renderer may use besides the event itself. */
@@ -52,6 +52,13 @@ export interface ContextRenderer {
   /** Per-event token counts (hidden events count 0), for compaction. */
   eventTokens(thread: Thread): number[];
   readonly compact: Compactor;
+  /**
+   * Optional: counts ahead what `render(thread).tokens` and `eventTokens(thread)` will need, yielding
+   * to the event loop while it counts long text, so the synchronous count that follows finds it done.
+   * The step calls it before planning when there is a token budget; without it, a megabyte of new
+   * text is counted in one go.
+   */
+  prepare?(thread: Thread): Promise<void>;
 }
 
 export interface XmlContextOptions {
@@ -269,6 +276,8 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
     compactedUpTo: number;
     errorsShown: readonly number[];
     tokens(): number;
+    /** The entries whose tokens `tokens()` has yet to count: this snapshot's and its uncounted predecessors'. */
+    uncounted(): Entry[];
   }
   const snapshots = new WeakMap<object, Snapshot[]>();
   const keptPerPrefix = 4;
@@ -319,6 +328,12 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
         }
         return tokens;
       },
+      uncounted() {
+        if (tokens !== undefined) return [];
+        const entries = previous?.uncounted() ?? [];
+        for (const entry of added) entries.push(entry);
+        return entries;
+      },
     };
     const kept = snapshots.get(thread.prefixKey) ?? [];
     kept.push(snapshot);
@@ -339,6 +354,11 @@ export function xmlContext(options: XmlContextOptions = {}): ContextRenderer {
           return countTokens(summary) + snapshot.tokens();
         },
       };
+    },
+    async prepare(thread) {
+      for (const entry of renderThread(thread).uncounted()) {
+        if (entry.tokens === undefined && entry.text !== null) entry.tokens = await countTokensInSlices(entry.text);
+      }
     },
     eventTokens(thread) {
       const errors = shownErrors(thread);

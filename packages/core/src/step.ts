@@ -143,6 +143,17 @@ function cleanUsage(usage: ModelReply["usage"]): { usage: ModelUsage } | Record<
   return { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(valid(usage.cost) ? { cost: usage.cost! } : {}) } };
 }
 
+/**
+ * `nextAction`, after the context has counted its new long texts without blocking (see
+ * `ContextRenderer.prepare`): the planner is pure and synchronous, and with a token budget it counts
+ * tokens — a megabyte of new text must not stall the process while it does.
+ */
+async function plan(runtime: Runtime, thread: Thread): Promise<NextAction> {
+  const { context } = runtime.policy;
+  if (context.maxTokens !== undefined && context.prepare) await context.prepare(thread);
+  return nextAction(runtime.policy, thread);
+}
+
 /** Asks the model for the next step and appends the decision (or a compact error), committed. */
 export async function decide(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
   const journal = new Journal(thread, options.commit);
@@ -151,7 +162,7 @@ export async function decide(runtime: Runtime, thread: Thread, options: StepOpti
 
 /** `decide`, leaving the decision uncommitted for what follows it in the same step. */
 async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions, journal: Journal): Promise<Thread> {
-  const action = nextAction(runtime.policy, thread);
+  const action = await plan(runtime, thread);
   if (action.type !== "decide") {
     throw new StateConflictError(
       `Thread ${thread.id} does not need a model decision now (status ${thread.status}; next action: ${action.type}). Run agent.apply(), or resolve what is pending, first.`,
@@ -390,7 +401,7 @@ async function applyWith(runtime: Runtime, thread: Thread, options: StepOptions,
       await journal.flush(current);
       options.signal.throwIfAborted();
     }
-    const action = nextAction(runtime.policy, current);
+    const action = await plan(runtime, current);
     const next = await applyAction(runtime, current, action, options, journal);
     if (!next) return current;
     current = next;
@@ -405,7 +416,7 @@ async function applyWith(runtime: Runtime, thread: Thread, options: StepOptions,
 export async function takeStep(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
   const journal = new Journal(thread, options.commit);
   let current = await applyWith(runtime, thread, options, journal);
-  if (nextAction(runtime.policy, current).type === "decide") {
+  if ((await plan(runtime, current)).type === "decide") {
     current = await applyWith(runtime, await decideWith(runtime, current, options, journal), options, journal);
   }
   return journal.flush(current);

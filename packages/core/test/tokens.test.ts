@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import { countTokens as o200kCount } from "gpt-tokenizer/encoding/o200k_base";
-import { countTokens } from "agentfold";
-import { MAX_CHUNK_LENGTH, countInChunks } from "../src/tokens.ts";
+import { countTokens, defineAgent, doneForNow, xmlContext } from "agentfold";
+import { ScriptedModel } from "agentfold/testing";
+import { MAX_CHUNK_LENGTH, countInChunks, countTokensInSlices } from "../src/tokens.ts";
 
 /** The tokenizer on the whole text at once, special-token strings as plain text as countTokens does. */
 const wholeCount = (text: string) => o200kCount(text, { disallowedSpecial: new Set() });
@@ -35,16 +36,16 @@ describe("countTokens", () => {
   });
 
   it("counts in those chunks: a piece longer than a chunk counts as its parts", () => {
-    // 500 unbroken characters are cut once, inside "hello": one token more than the whole (100).
-    // Counting the whole text at once, as the quadratic version did, gives 100 and fails here.
+    // 500 unbroken characters are cut seven times, each inside a "hello": six tokens more than the
+    // whole (100). Counting the whole text at once, as the quadratic version did, gives 100 and fails here.
     const text = "hello".repeat(100);
     assert.equal(wholeCount(text), 100);
     assert.equal(countTokens(text), countInChunks(text, wholeCount));
-    assert.equal(countTokens(text), 101);
+    assert.equal(countTokens(text), 106);
   });
 
   it("counts a 1 MB unbroken string", () => {
-    // Eight a's are one token; the 4,096 chunks of 256 add up exactly.
+    // Eight a's are one token; the 16,384 chunks of 64 add up exactly.
     assert.equal(countTokens("a".repeat(1 << 20)), (1 << 20) / 8);
   });
 
@@ -105,5 +106,49 @@ describe("countTokens", () => {
       console.log(JSON.stringify({ seen, budgetedDecides: budgeted.nextAction(budgeted.start("hi")).type }));
     `);
     assert.deepEqual(loaded, { seen: [false, false, true], budgetedDecides: "decide" });
+  });
+});
+
+describe("counting long text without stalling the event loop", () => {
+  /** A megabyte of random lowercase letters: every piece is new to the tokenizer, the slowest text to count. */
+  function randomLetters(length: number): string {
+    let seed = 7;
+    let text = "";
+    for (let index = 0; index < length; index++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      text += "abcdefghijklmnopqrstuvwxyz"[seed % 26];
+    }
+    return text;
+  }
+
+  it("countTokensInSlices gives countTokens' count and yields after every 8 KiB", async () => {
+    const text = randomLetters(1 << 18);
+    let slices = 0;
+    let timersRan = 0;
+    const ticker = setInterval(() => (timersRan += 1), 0);
+    try {
+      const count = await countTokensInSlices(text, () => (slices += 1));
+      assert.equal(count, countTokens(text));
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.equal(slices, Math.floor(text.length / MAX_CHUNK_LENGTH / 128), "one yield per 128 chunks of 64");
+    assert.ok(timersRan > 0, "a timer ran while the text was being counted");
+  });
+
+  it("a step with a token budget lets other work run while it counts a megabyte message", async () => {
+    const agent = defineAgent({ name: "reader", tools: [doneForNow()], context: xmlContext({ maxTokens: 2_000_000 }) });
+    const thread = agent.start(randomLetters(1 << 20));
+    let timersRan = 0;
+    const ticker = setInterval(() => (timersRan += 1), 0);
+    let done;
+    try {
+      done = await agent.run(thread, { model: new ScriptedModel([{ intent: "done_for_now", message: "read it" }]) });
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.equal(done.status, "done");
+    // Counted in one go, the megabyte left no turn to the timer; in slices, it runs dozens of times.
+    assert.ok(timersRan >= 10, `the timer ran ${timersRan} times during the step`);
   });
 });
