@@ -120,16 +120,18 @@ function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
   }
 }
 
-/** SQLite's primary result codes for a disk that failed the call (extended codes keep them in the low byte). */
+/** SQLite's primary result codes for a call that failed for now (extended codes keep them in the low byte). */
+const SQLITE_BUSY = 5;
 const SQLITE_IOERR = 10;
 const SQLITE_FULL = 13;
 
 /**
  * A `StoreUnavailableError` (HTTP 503 with `Retry-After`) for a node:sqlite error that says the disk
  * failed — full (`SQLITE_FULL`, "database or disk is full") or an I/O error (`SQLITE_IOERR`, "disk
- * I/O error", and its extended codes) — else the error unchanged. Neither is the caller's mistake nor
- * a bug: the call can be retried once there is room or the disk is back. Other codes (a constraint,
- * a locked or corrupt file) keep their own errors.
+ * I/O error", and its extended codes) — or that another process held the write lock past the busy
+ * timeout (`SQLITE_BUSY`, "database is locked") — else the error unchanged. None is the caller's
+ * mistake nor a bug: the call can be retried once there is room, the disk is back or the lock is
+ * free. Other codes (a constraint, a corrupt file) keep their own errors.
  *
  * @example
  * sqliteFault(Object.assign(new Error("database or disk is full"), { code: "ERR_SQLITE_ERROR", errcode: 13 }), "agentfold.db");
@@ -145,6 +147,12 @@ export function sqliteFault(error: unknown, path: string): unknown {
       return new StoreUnavailableError(
         `The disk holding the SQLite database ${JSON.stringify(path)} is full (${detail}); nothing was stored. Free some space, then retry.`,
         { retryAfterSeconds: 30, cause: error },
+      );
+    case SQLITE_BUSY:
+      // The transaction never began (BEGIN IMMEDIATE waits for the lock), or was rolled back.
+      return new StoreUnavailableError(
+        `The SQLite database ${JSON.stringify(path)} stayed locked by another connection past the busy timeout (${detail}); nothing was stored. Retry; if it persists, look for a process holding a long write transaction on the file (busyTimeoutMs sets how long to wait).`,
+        { retryAfterSeconds: 1, cause: error },
       );
     case SQLITE_IOERR:
       return new StoreUnavailableError(

@@ -58,11 +58,36 @@ describe("SQLite disk faults", () => {
   });
 
   it("other errors pass through unchanged", () => {
-    const busy = sqliteError(5, "database is locked");
+    const corrupt = sqliteError(11, "database disk image is malformed");
     const plain = new Error("not from SQLite");
     const conflict = new VersionConflictError("thr_1", 1, 2);
     const noCode = Object.assign(new Error("disk full?"), { errcode: 13 });
-    for (const error of [busy, plain, conflict, noCode, undefined, null, "text"]) assert.equal(sqliteFault(error, "x.db"), error);
+    for (const error of [corrupt, plain, conflict, noCode, undefined, null, "text"]) assert.equal(sqliteFault(error, "x.db"), error);
+  });
+
+  it("a write lock held by another connection past the busy timeout is StoreUnavailableError, and writes work once it is free", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "agentfold-busy-"));
+    const path = join(directory, "agentfold.db");
+    const store = createSqliteStore({ path, busyTimeoutMs: 50 });
+    const other = new DatabaseSync(path);
+    try {
+      const thread = Thread.start("wait for the lock", { agent: "a" });
+      await store.create(thread);
+      other.exec("BEGIN IMMEDIATE");
+      const next = thread.append([{ type: "custom", name: "note", data: "after the lock" }]);
+      const failure = await store.append(next, { expectedVersion: thread.version }).then(() => undefined, (error: unknown) => error);
+      assert.ok(failure instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(failure)}`);
+      assert.equal(failure.retryAfterSeconds, 1);
+      assert.match(failure.message, /stayed locked by another connection past the busy timeout \(database is locked\); nothing was stored/);
+      other.exec("ROLLBACK");
+      await store.append(next, { expectedVersion: thread.version });
+      assert.equal((await store.load(thread.id))?.version, next.version);
+    } finally {
+      if (other.isTransaction) other.exec("ROLLBACK");
+      other.close();
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it("on a disk that fills up, writes fail with StoreUnavailableError, reads go on, and writes work again once there is room", async () => {
