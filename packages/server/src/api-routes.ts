@@ -162,7 +162,7 @@ export const launchRoute = createRoute({
   path: "/v1/threads",
   summary: "Launch a thread; runs until it pauses or finishes, or `wait` seconds pass",
   request: { query: waitQuery, headers: idempotencyHeaders, ...body(launchBody) },
-  responses: { ...threadResponses, ...keyReused, 413: json(errorView, "The body is over 1 MB.") },
+  responses: { ...threadResponses, ...keyReused, 413: json(errorView, "The body is over the server's limit (maxBodyBytes, 1 MB by default).") },
 });
 
 export const listRoute = createRoute({

@@ -7,7 +7,6 @@ import { ConfigurationError, InvalidInputError, Thread, type Agent, type Model, 
 import { THREAD_SCHEMA_VERSION, ThreadExistsError, ThreadNotFoundError, describeError, faultPoint, newId, tenantMetadata } from "agentfold/runtime";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import type { Context } from "hono";
 import type { z } from "zod";
@@ -109,6 +108,13 @@ function viewOf(thread: Thread): ThreadView {
   };
 }
 
+/** "1 MB", "64 KB" or "1000 bytes": a size as the 413 message names it. */
+function byteSize(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KB`;
+  return `${bytes} bytes`;
+}
+
 // Not unref'd: a request waiting for its thread keeps the process alive until it is answered.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -199,7 +205,7 @@ export function createServer(options: ServerOptions): Server {
     bodyLimit({
       maxSize: maxBodyBytes,
       onError: () => {
-        throw new HTTPException(413);
+        throw new ApiError(413, "payload_too_large", `The request body is over ${byteSize(maxBodyBytes)}, the most this server accepts (maxBodyBytes: ${maxBodyBytes}); send less.`);
       },
     }),
   );
