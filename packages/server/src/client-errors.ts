@@ -5,7 +5,7 @@
  * a URL of. Both answer with an empty 400 (or 431, 408); these get the API's JSON error body like
  * every other 4xx, so a client learns what to fix.
  */
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import { RequestError } from "@hono/node-server";
 import type { Duplex } from "node:stream";
 
@@ -58,4 +58,17 @@ export function requestErrorResponse(error: unknown): Response {
   }
   console.error("agentfold server:", error);
   return json(500, "internal", "The server failed while handling this request; see its log.");
+}
+
+/**
+ * A `checkExpectation` listener: a request whose `Expect` is not `100-continue` is a JSON 417, not
+ * Node's empty one.
+ *
+ * @example
+ * listener.on("checkExpectation", answerUnmetExpectation);
+ */
+export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const message = `The server cannot meet "Expect: ${request.headers.expect}"; it understands only "Expect: 100-continue", or leave it out.`;
+  const body = JSON.stringify({ error: { code: "expectation_failed", message } });
+  response.writeHead(417, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(body), connection: "close" }).end(body);
 }

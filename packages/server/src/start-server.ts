@@ -8,7 +8,7 @@ import { getRequestListener } from "@hono/node-server";
 import { ConfigurationError, type Model, type ThreadStore } from "agentfold";
 import { scriptedModelFromFile } from "agentfold/runtime";
 import { createStore } from "@agentfold/stores";
-import { answerClientError, requestErrorResponse } from "./client-errors.ts";
+import { answerClientError, answerUnmetExpectation, requestErrorResponse } from "./client-errors.ts";
 import { createServer, type Server, type ServerOptions } from "./create-server.ts";
 
 export interface StartServerOptions extends Omit<ServerOptions, "store" | "model"> {
@@ -75,6 +75,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // As @hono/node-server's serve(), with JSON errors for requests refused before the app runs.
       const started = (listener = createHttpServer(getRequestListener(created.app.fetch, { hostname, errorHandler: requestErrorResponse })));
       started.on("clientError", answerClientError);
+      started.on("checkExpectation", answerUnmetExpectation);
       started.once("error", reject);
       started.listen(port, hostname, () => resolve(started.address() as AddressInfo));
     });

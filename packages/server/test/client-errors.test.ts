@@ -5,7 +5,7 @@ import { startServer, type RunningServer } from "../src/index.ts";
 import { rawRequest, requestBytes } from "./support/raw-http.ts";
 import { createTestAgents, createTestModel } from "./support/test-agent.ts";
 
-describe("requests Node's HTTP parser refuses", () => {
+describe("requests refused before any route sees them", () => {
   let server: RunningServer;
   before(async () => {
     server = await startServer({ store: createMemoryStore(), agents: [createTestAgents().calculator], model: createTestModel(), port: 0, apiKeys: false, onError: () => {} });
@@ -25,6 +25,8 @@ describe("requests Node's HTTP parser refuses", () => {
     ["the target *", () => requestBytes(server.port, { method: "GET", target: "*" }), 400, "bad_request"],
     ["a backslash in the path", () => requestBytes(server.port, { method: "GET", target: "/v1\\threads" }), 400, "bad_request"],
     ["an absolute target with another scheme", () => requestBytes(server.port, { method: "GET", target: "ftp://127.0.0.1/healthz" }), 400, "bad_request"],
+    // Node answers an Expect other than 100-continue itself.
+    ["an Expect the server cannot meet", () => requestBytes(server.port, { method: "GET", target: "/healthz", headers: { expect: "200-ok" } }), 417, "expectation_failed"],
   ];
   for (const [what, bytes, status, code] of cases) {
     it(`${what}: a ${status} with a JSON error saying what to fix`, async () => {
@@ -33,7 +35,8 @@ describe("requests Node's HTTP parser refuses", () => {
       assert.match(response.headers["content-type"] ?? "", /^application\/json/);
       const body = JSON.parse(response.body) as { error: { code: string; message: string } };
       assert.equal(body.error.code, code);
-      assert.match(body.error.message, status === 431 ? /headers.*fewer or shorter/ : /not valid HTTP\/1\.1.*(control characters|path)/);
+      const fix = { 400: /not valid HTTP\/1\.1.*(control characters|path)/, 417: /Expect.*100-continue.*leave it out/, 431: /headers.*fewer or shorter/ }[status];
+      assert.match(body.error.message, fix!);
       assert.equal((await rawRequest(server.port, { method: "GET", target: "/healthz" })).status, 200);
     });
   }
