@@ -54,6 +54,8 @@ function dechunk(data: Buffer): Buffer | undefined {
 function parse(data: Buffer, ended: boolean, head: boolean): RawResponse | undefined {
   const headEnd = data.indexOf("\r\n\r\n");
   if (headEnd < 0) return undefined;
+  // An interim answer (100 Continue to an `Expect`): the response follows it.
+  if (/^HTTP\/1\.[01] 1\d\d /.test(data.subarray(0, 13).toString("latin1"))) return parse(data.subarray(headEnd + 4), ended, head);
   const [statusLine, ...lines] = data.subarray(0, headEnd).toString("latin1").split("\r\n");
   const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? "")?.[1]);
   if (!Number.isInteger(status)) throw new Error(`Not an HTTP response: ${JSON.stringify(statusLine)}`);
