@@ -20,6 +20,13 @@ export interface StartServerOptions extends Omit<ServerOptions, "store" | "model
   port?: number;
   /** Default `127.0.0.1`: loopback only until you choose otherwise. */
   hostname?: string;
+  /**
+   * Milliseconds a client has to send a whole request, headers and body; past it the request is a
+   * 408 and the connection closes, so a client trickling bytes cannot hold a connection for ever.
+   * The headers must arrive within 60 s or this, whichever is less. Answers (event streams, `wait`)
+   * are not limited by it. Default 300,000 (Node's).
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningServer extends Server {
@@ -69,11 +76,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let address: AddressInfo;
   try {
     const model = typeof options.model === "string" ? await resolveServerModel(options.model) : options.model;
-    const { port = 3000, hostname = "127.0.0.1", ...rest } = options;
+    const { port = 3000, hostname = "127.0.0.1", requestTimeoutMs = 300_000, ...rest } = options;
+    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
+      throw new ConfigurationError(`requestTimeoutMs must be a whole number of milliseconds, at least 1; got ${requestTimeoutMs}.`);
+    }
+    const timeouts = {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(60_000, requestTimeoutMs),
+      // How often Node looks for requests past their timeout: its default, or often enough for a short timeout.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeoutMs / 4))),
+    };
     const created = (server = createServer({ ...rest, hostname, store, model }));
     address = await new Promise<AddressInfo>((resolve, reject) => {
       // As @hono/node-server's serve(), with JSON errors for requests refused before the app runs.
-      const started = (listener = createHttpServer(getRequestListener(created.app.fetch, { hostname, errorHandler: requestErrorResponse })));
+      const started = (listener = createHttpServer(timeouts, getRequestListener(created.app.fetch, { hostname, errorHandler: requestErrorResponse })));
       started.on("clientError", answerClientError);
       started.on("checkExpectation", answerUnmetExpectation);
       started.once("error", reject);
