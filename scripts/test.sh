@@ -5,4 +5,4 @@ set -euo pipefail
 source "$(dirname "$0")/use-node.sh"
 cd "$root"
 tsc -p tsconfig.json
-node --test --test-reporter=spec "packages/*/test/**/*.test.ts" "examples/*/*.test.ts" "docs/**/*.test.ts" "test/packaging/*.test.ts"
+node --test --test-reporter=spec "packages/*/test/**/*.test.ts" "examples/*/*.test.ts" "docs/**/*.test.ts" "test/packaging/*.test.ts" "test/chaos/*.test.ts"
