@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import type { ServerExtension } from "@agentfold/server";
 
 /** Where the UI's files live: `index.html`, `styles.css` and the `.js` modules. */
@@ -54,16 +55,34 @@ export function webAssets(directory: string = webAssetsDirectory): Map<string, W
  * The page may only load its own scripts, styles and API: nothing inline, nothing from elsewhere. The
  * UI writes untrusted text with `textContent`; this is the second line of defence.
  */
-export const contentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+const policyDirectives = {
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", "data:"],
+  connectSrc: ["'self'"],
+  formAction: ["'none'"],
+  baseUri: ["'none'"],
+  frameAncestors: ["'none'"],
+};
+
+/** The `Content-Security-Policy` header the UI is served with. */
+export const contentSecurityPolicy = Object.entries(policyDirectives)
+  .map(([name, sources]) => `${name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} ${sources.join(" ")}`)
+  .join("; ");
+
+/**
+ * The UI's security headers (Hono's secure-headers middleware): the policy above, no framing, no
+ * referrer, no MIME sniffing, and its cross-origin isolation defaults. Strict-Transport-Security is
+ * left to whatever terminates TLS in front of the server: the inbox is often served over plain HTTP
+ * on localhost, where the header means nothing.
+ */
+const uiSecurityHeaders = secureHeaders({
+  contentSecurityPolicy: policyDirectives,
+  xFrameOptions: "DENY",
+  referrerPolicy: "no-referrer",
+  strictTransportSecurity: false,
+});
 
 export interface WebAppOptions {
   /** Serve the files of another directory (for a customised UI). Default: this package's `public/`. */
@@ -80,6 +99,10 @@ export interface WebAppOptions {
 export function createWebApp(options: WebAppOptions = {}): Hono {
   const assets = webAssets(options.directory);
   const app = new Hono();
+  // Only on the UI's own paths: a middleware on "*" would also stamp the API's responses once this
+  // app is mounted into the server's.
+  app.use("/", uiSecurityHeaders);
+  app.use("/assets/*", uiSecurityHeaders);
   app.get("*", async (c, next) => {
     const asset = assets.get(c.req.path);
     if (!asset) return next();
@@ -88,13 +111,7 @@ export function createWebApp(options: WebAppOptions = {}): Hono {
       // Revalidate every time: the files are small and a new version must show at once after an upgrade.
       "cache-control": "no-cache",
       etag: asset.etag,
-      "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
     };
-    if (asset.path === "/") {
-      headers["content-security-policy"] = contentSecurityPolicy;
-      headers["x-frame-options"] = "DENY";
-    }
     if (c.req.header("if-none-match") === asset.etag) return c.body(null, 304, headers);
     return c.body(asset.body, 200, headers);
   });

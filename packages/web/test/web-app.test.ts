@@ -17,7 +17,14 @@ describe("serving the UI", () => {
     assert.equal(page.status, 200);
     assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
     assert.equal(page.headers.get("content-security-policy"), contentSecurityPolicy);
-    assert.match(contentSecurityPolicy, /script-src 'self'/);
+    assert.equal(
+      contentSecurityPolicy,
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
+    assert.equal(page.headers.get("x-frame-options"), "DENY");
+    assert.equal(page.headers.get("referrer-policy"), "no-referrer");
+    assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(page.headers.get("strict-transport-security"), null, "left to whatever terminates TLS");
     const html = await page.text();
     const referenced = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1]!);
     assert.ok(referenced.length >= 3);
@@ -63,7 +70,10 @@ describe("serving the UI", () => {
     });
     assert.equal((await app.request("/")).status, 200);
     assert.equal((await app.request("/assets/styles.css")).status, 200);
-    assert.equal((await app.request("/v1/threads")).status, 401);
+    const api = await app.request("/v1/threads");
+    assert.equal(api.status, 401);
+    assert.equal(api.headers.get("content-security-policy"), null, "the UI's headers stay on the UI's paths");
+    assert.equal((await app.request("/")).headers.get("content-security-policy"), contentSecurityPolicy);
     const missing = await app.request("/assets/missing.js");
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, "not_found");
