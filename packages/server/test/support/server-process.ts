@@ -1,7 +1,8 @@
 /**
  * A server in its own process, for tests that kill it or run two at once. Configured by environment:
  * TEST_DB (SQLite path or Postgres URL), TEST_SCHEMA (Postgres schema), TEST_RUN_LOG (tool runs),
- * TEST_WORK_MS (how long the worker's tool takes), TEST_LEASE_TTL_MS. Prints one JSON line
+ * TEST_WORK_MS (how long the worker's tool takes), TEST_LEASE_TTL_MS, TEST_API_KEYS (as
+ * AGENTFOLD_API_KEYS; default none), TEST_MAX_STREAMS_PER_KEY and TEST_MAX_STREAMS. Prints one JSON line
  * `{ "url": ... }` once it listens.
  */
 import { createPostgresStore, createSqliteStore } from "@agentfold/stores";
@@ -21,7 +22,9 @@ const server = await startServer({
   agents: [agents.calculator, agents.worker],
   model: createTestModel(),
   port: 0,
-  apiKeys: false,
+  apiKeys: process.env.TEST_API_KEYS ?? false,
+  ...(process.env.TEST_MAX_STREAMS_PER_KEY ? { maxStreamsPerKey: Number(process.env.TEST_MAX_STREAMS_PER_KEY) } : {}),
+  ...(process.env.TEST_MAX_STREAMS ? { maxStreams: Number(process.env.TEST_MAX_STREAMS) } : {}),
   leaseTtlMs: Number(process.env.TEST_LEASE_TTL_MS ?? 30_000),
   onError: (error, threadId) => console.error(`runner error on ${threadId}:`, error),
 });
