@@ -213,6 +213,8 @@ export function createServer(options: ServerOptions): Server {
       },
     }),
   );
+  // Before any route parses its body, extensions' too: validation, hashing and storing recurse into it (json-depth.ts).
+  app.use("*", jsonDepthLimit());
   // Extension routes authenticate their own requests (signatures), so they come before API-key auth.
   for (const extension of options.extensions ?? []) extension.mount({ app, runner, store, agents });
   app.use("/v1/*", async (c, next) => {
@@ -232,8 +234,6 @@ export function createServer(options: ServerOptions): Server {
     c.set("caller", caller);
     return next();
   });
-  // Before any route parses its body: validation, hashing and storing recurse into it (json-depth.ts).
-  app.use("/v1/*", jsonDepthLimit());
 
   function agentOf(thread: Thread): Agent {
     const agent = agents.get(thread.agent ?? "");

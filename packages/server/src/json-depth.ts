@@ -40,14 +40,15 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 }
 
 /**
- * Refuses a JSON body nested deeper than `limit` with a 400 `invalid_request`. It reads the body as
- * text, which Hono keeps, so the route's validator parses the same text afterwards.
+ * Refuses a JSON body nested deeper than `limit` with a 400 `invalid_request`. It reads a copy of
+ * the body, so the route (the API's validator, or an extension checking a signature) reads it whole.
  */
 export function jsonDepthLimit(limit: number = maxJsonDepth): MiddlewareHandler {
   return async (c, next) => {
     const type = c.req.header("content-type") ?? "";
     if (c.req.method !== "GET" && c.req.method !== "HEAD" && /json/i.test(type)) {
-      if (nestsDeeperThan(await c.req.text(), limit)) {
+      // A copy: an extension's route reads the request's own body (and checks its signature over the bytes).
+      if (nestsDeeperThan(await c.req.raw.clone().text(), limit)) {
         throw new ApiError(
           400,
           "invalid_request",
