@@ -136,6 +136,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     }
     const events = {
       onFaultKill: (point: string) => (counts.faultPointKills[point] = (counts.faultPointKills[point] ?? 0) + 1),
+      onFailedStart: () => (counts.failedStarts += 1),
       onUnexpectedExit: (description: string) => counts.unexpectedExits.push(description),
     };
     envs.forEach((env, index) => slots.push(createServerSlot(index, env, events)));
@@ -202,7 +203,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     const liveness: Liveness = { statuses, progressing, stuck };
     for (const thread of stuck) check.problems.push(`stuck: ${thread}`);
     for (const exit of counts.unexpectedExits) check.problems.push(`unexpected exit: ${exit}`);
-    const ok = passed(check) && stuck.length === 0 && counts.unexpectedExits.length === 0;
+    // A server error is expected only from a process armed to throw after a commit.
+    const serverErrors = Object.keys(driver.stats.unexpected).filter((label) => label.startsWith("5") && !label.includes("commit-then-throw"));
+    for (const label of serverErrors) check.problems.push(`server error: ${driver.stats.unexpected[label]} × ${label}, e.g. ${driver.stats.unexpectedMessages[label]}`);
+    const ok = passed(check) && stuck.length === 0 && counts.unexpectedExits.length === 0 && serverErrors.length === 0;
     return {
       store: options.store,
       seed: options.seed,

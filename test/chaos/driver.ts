@@ -75,7 +75,8 @@ export function createDriver(slots: readonly ServerSlot[], log: AcknowledgedLog,
         return answer;
       }
       if (answer.status === 503 || (answer.status === 409 && answer.body?.error?.code === "thread_busy")) continue;
-      const label = `${answer.status} ${answer.body?.error?.code ?? ""}`.trim();
+      // A 5xx is labelled with the fault the answering process was armed with: one from an unarmed process is a finding.
+      const label = `${answer.status} ${answer.body?.error?.code ?? ""}${answer.status >= 500 ? ` (AGENTFOLD_FAULT=${slot!.fault() || "none"})` : ""}`;
       stats.unexpected[label] = (stats.unexpected[label] ?? 0) + 1;
       stats.unexpectedMessages[label] ??= `${method} ${path}: ${String(answer.body?.error?.message ?? "").slice(0, 300)}`;
       // A server error may have stored the request before failing (an injected commit-then-throw): the keyed retry finds out.

@@ -15,12 +15,14 @@ export interface FaultCounts {
   armed: Record<string, number>;
   stops: number;
   postgresCuts: number;
+  /** Processes that exited at start because their Postgres link was cut (restarted later). */
+  failedStarts: number;
   /** Exits nobody asked for (a crash of the product): each one is a finding. */
   unexpectedExits: string[];
 }
 
 export function emptyFaultCounts(): FaultCounts {
-  return { randomKills: 0, faultPointKills: {}, armed: {}, stops: 0, postgresCuts: 0, unexpectedExits: [] };
+  return { randomKills: 0, faultPointKills: {}, armed: {}, stops: 0, postgresCuts: 0, failedStarts: 0, unexpectedExits: [] };
 }
 
 /** AGENTFOLD_FAULT values a restarted process gets, one point each so a kill is attributed exactly. */

@@ -8,6 +8,9 @@ import { fileURLToPath } from "node:url";
 
 const script = fileURLToPath(new URL("./server.ts", import.meta.url));
 
+/** What a process that cannot reach Postgres at start prints before it exits with 1. */
+const databaseAway = /ECONNRESET|ECONNREFUSED|Connection terminated|store_unavailable/;
+
 /** How much of a process's stderr is kept for a failure's report. */
 const stderrKeptChars = 4_000;
 
@@ -15,6 +18,8 @@ export interface ServerSlot {
   readonly index: number;
   /** The URL of the live process, or undefined while none runs (or it is starting). */
   url(): string | undefined;
+  /** The AGENTFOLD_FAULT of the current (or last) process. */
+  fault(): string;
   /** Running and not stopped: requests to it can be answered. */
   serving(): boolean;
   /** A process exists (it may be stopped). */
@@ -34,6 +39,8 @@ export interface ServerSlot {
 export interface SlotEvents {
   /** A process died of a SIGKILL it sent itself at the armed fault point `point`. */
   onFaultKill(point: string): void;
+  /** A process could not start because its database link was cut: it exits, to be started again. */
+  onFailedStart(reason: string): void;
   /** A process exited in any other way the harness did not ask for. */
   onUnexpectedExit(description: string): void;
 }
@@ -50,10 +57,12 @@ export function createServerSlot(index: number, env: Record<string, string>, eve
   let expectingExit = false;
   let exited: Promise<void> = Promise.resolve();
   let stderr = "";
+  let armed = "";
 
   const slot: ServerSlot = {
     index,
     url: () => url,
+    fault: () => armed,
     serving: () => child !== undefined && url !== undefined && !stopped,
     alive: () => child !== undefined,
     stderr: () => stderr,
@@ -64,18 +73,26 @@ export function createServerSlot(index: number, env: Record<string, string>, eve
         stdio: ["ignore", "pipe", "pipe"],
       });
       child = process_;
+      armed = fault;
       stopped = false;
       expectingExit = false;
-      process_.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-stderrKeptChars)));
+      // This process's own stderr (to tell why it exited) and the slot's, across its processes.
+      let own = "";
+      process_.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+        own = (own + chunk).slice(-stderrKeptChars);
+        stderr = (stderr + chunk).slice(-stderrKeptChars);
+      });
       exited = new Promise<void>((resolve) =>
         process_.once("exit", (code, signal) => {
+          const listened = url !== undefined;
           if (child === process_) {
             child = undefined;
             url = undefined;
           }
           if (!expectingExit) {
             if (signal === "SIGKILL" && fault !== "") events.onFaultKill(armedPoint(fault));
-            else events.onUnexpectedExit(`slot ${index} (AGENTFOLD_FAULT=${JSON.stringify(fault)}) exited with ${signal ?? code}`);
+            else if (!listened && code === 1 && databaseAway.test(own)) events.onFailedStart(own.match(databaseAway)![0]);
+            else events.onUnexpectedExit(`slot ${index} (AGENTFOLD_FAULT=${JSON.stringify(fault)}) exited with ${signal ?? code}; stderr ends: ${own.slice(-600)}`);
           }
           resolve();
         }),
