@@ -17,6 +17,9 @@ export interface DriverStats {
   /** The first message of each kind of unexpected answer. */
   unexpectedMessages: Record<string, string>;
   cancels: number;
+  /** Times a client found its thread failed (the runner gave up on a step), and the first reason. */
+  failedSeen: number;
+  failedReason: string | undefined;
 }
 
 export interface Driver {
@@ -37,7 +40,7 @@ interface Answer {
 }
 
 export function createDriver(slots: readonly ServerSlot[], log: AcknowledgedLog, random: () => number): Driver {
-  const stats: DriverStats = { launched: 0, requests: 0, retries: 0, unexpected: {}, unexpectedMessages: {}, cancels: 0 };
+  const stats: DriverStats = { launched: 0, requests: 0, retries: 0, unexpected: {}, unexpectedMessages: {}, cancels: 0, failedSeen: 0, failedReason: undefined };
   const threadIds: string[] = [];
   const unacknowledgedLaunchKeys: string[] = [];
 
@@ -125,6 +128,10 @@ export function createDriver(slots: readonly ServerSlot[], log: AcknowledgedLog,
           break;
         case "done":
         case "failed":
+          if (thread.status === "failed") {
+            stats.failedSeen += 1;
+            stats.failedReason ??= String(thread.events?.at(-1)?.reason ?? "").slice(0, 300);
+          }
           // One further message after done (more work); a failed thread is continued up to twice.
           if (messages >= 2 || (thread.status === "done" && messages >= 1)) return;
           messages += 1;

@@ -69,6 +69,7 @@ function total(of: readonly CampaignResult[]) {
     requests: sum((result) => result.driver.requests),
     retries: sum((result) => result.driver.retries),
     unexpectedAnswers: merge((result) => result.driver.unexpected),
+    failedSeen: sum((result) => result.driver.failedSeen),
     lost: sum((result) => result.check.lost),
     changed: sum((result) => result.check.changed),
     gaps: sum((result) => result.check.gaps),
@@ -124,6 +125,7 @@ ${row("threads", (totals) => totals.threads)}
 ${row("acknowledged events", (totals) => totals.acknowledgedEvents)}
 ${row("tool executions (ledger rows)", (totals) => totals.toolRuns)}
 ${row("HTTP requests / retried", (totals) => `${totals.requests} / ${totals.retries}`)}
+${row("reads that found a thread \`failed\` (the runner gave up a step; the client sent a message)", (totals) => totals.failedSeen)}
 ${row("**lost** acknowledged events", (totals) => totals.lost)}
 ${row("**changed** acknowledged events", (totals) => totals.changed)}
 ${row("**gaps** (threads with non-contiguous seq)", (totals) => totals.gaps)}
