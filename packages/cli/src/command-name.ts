@@ -8,7 +8,11 @@
  * - Installed globally, or anything else: `agentfold`.
  * - `AGENTFOLD_COMMAND` overrides all of these; the repository's `./agentfold` wrapper sets it to
  *   itself.
+ *
+ * Both are read from the context of the command running (see `currentContext`), which is the
+ * process's unless `main` was given others.
  */
+import { currentContext } from "./commands/context.ts";
 
 /**
  * The command words that run this CLI, as printed in follow-up commands.
@@ -17,7 +21,7 @@
  * commandName("/home/me/my-agent/node_modules/.bin/agentfold", {}); // "npx agentfold"
  * commandName("/usr/local/bin/agentfold", {});                      // "agentfold"
  */
-export function commandName(invokedAs: string | undefined = process.argv[1], env: NodeJS.ProcessEnv = process.env): string {
+export function commandName(invokedAs: string | undefined = currentContext().invokedAs, env: NodeJS.ProcessEnv = currentContext().env): string {
   const override = env.AGENTFOLD_COMMAND?.trim();
   if (override) return override;
   const segments = (invokedAs ?? "").split(/[\\/]/);

@@ -11,10 +11,11 @@ import { hostname } from "node:os";
 import type { Agent, Model, Thread, ThreadStore } from "agentfold";
 import { holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
 import { askPerson } from "./ask-person.ts";
+import { currentContext } from "./commands/context.ts";
 import { commandName } from "./command-name.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { printTimeline } from "./format-thread.ts";
-import type { Output } from "./output.ts";
+import { colorsFor, type Output } from "./output.ts";
 import { startSpinner } from "./spinner.ts";
 
 export interface DriveOptions {
@@ -120,7 +121,8 @@ function withSpinner(model: Model, out: Output): Model {
     get(target, property) {
       if (property !== "generate") return Reflect.get(target, property, target);
       return async (request: Parameters<Model["generate"]>[0]) => {
-        const spinner = startSpinner(process.stdout, `thinking (${model.id})`);
+        const { stdout, env } = currentContext();
+        const spinner = startSpinner(stdout, `thinking (${model.id})`, colorsFor(stdout, env));
         try {
           return await target.generate(request);
         } finally {
@@ -203,8 +205,7 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
 async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLease): Promise<Thread> {
   const controller = new AbortController();
   // Ctrl-C stops the run between events; everything committed so far stays stored.
-  const interrupt = () => controller.abort();
-  process.once("SIGINT", interrupt);
+  const stopListening = currentContext().onInterrupt(() => controller.abort());
   let latest = thread;
   try {
     return await options.agent.run(thread, {
@@ -223,6 +224,6 @@ async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLeas
     if (lease.signal.aborted) throw withResumeHint(lost, latest, options.carry ?? []);
     throw withResumeHint(error, latest, options.carry ?? []);
   } finally {
-    process.off("SIGINT", interrupt);
+    stopListening();
   }
 }

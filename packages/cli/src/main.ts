@@ -4,7 +4,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { CliError, ExitCode, exitCodeHelp } from "./exit-codes.ts";
-import { processContext, type CommandContext } from "./commands/context.ts";
+import { createContext, withContext, type CommandContext, type ContextOptions } from "./commands/context.ts";
+import { colorsFor } from "./output.ts";
 import { registerDecideCommands } from "./commands/decide.ts";
 import { registerInitCommand } from "./commands/init.ts";
 import { registerRunCommands } from "./commands/run.ts";
@@ -22,7 +23,7 @@ const usageErrors = new Set(["ConfigurationError", "InvalidInputError", "StateCo
  * Builds the program. Commands set `context.exitCode`.
  *
  * @example
- * const program = createProgram(processContext());
+ * const program = createProgram(createContext());
  * await program.parseAsync(["run", "agent.ts", "hi"], { from: "user" });
  */
 export function createProgram(context: CommandContext): Command {
@@ -51,8 +52,6 @@ Examples:
   $ agentfold init my-agent
   $ agentfold test --model openai:gpt-4o-mini --runs 5`,
     );
-  program.exitOverride();
-  program.configureOutput({ outputError: () => {} });
   registerRunCommands(program, context);
   registerDecideCommands(program, context);
   registerThreadCommands(program, context);
@@ -61,9 +60,21 @@ Examples:
   registerInitCommand(program, context);
   registerTestCommand(program, context);
   registerEjectCommand(program, context);
-  for (const command of allCommands(program)) {
+  // Help and version go to the context's streams, sized and coloured for them, never to the
+  // process's; errors are reported once, by `main`.
+  const output = {
+    writeOut: (text: string) => void context.stdout.write(text),
+    writeErr: (text: string) => void context.stderr.write(text),
+    // Commander's own default: the terminal's width, else 80.
+    getOutHelpWidth: () => (context.stdout.isTTY && context.stdout.columns) || 80,
+    getErrHelpWidth: () => (context.stderr.isTTY && context.stderr.columns) || 80,
+    getOutHasColors: () => colorsFor(context.stdout, context.env),
+    getErrHasColors: () => colorsFor(context.stderr, context.env),
+    outputError: () => {},
+  };
+  for (const command of [program, ...allCommands(program)]) {
     command.exitOverride();
-    command.configureOutput({ outputError: () => {} });
+    command.configureOutput(output);
   }
   return program;
 }
@@ -114,12 +125,21 @@ function report(error: unknown, context: CommandContext, argv: readonly string[]
 }
 
 /**
- * Runs the command line and returns the exit code.
+ * Runs the command line and returns the exit code; it never exits the process (the bin sets the exit
+ * code). Without options it uses the process's streams, variables, working directory and signals;
+ * given them, it touches none of those, so tests run it many times in one process, even several at
+ * once.
  *
  * @example
  * process.exitCode = await main(process.argv.slice(2));
+ * const code = await main(["threads", "ls", "--json"], { stdout, stderr, env: { AGENTFOLD_DB: "test.db" }, cwd: "/tmp/project" });
  */
-export async function main(argv: readonly string[], context: CommandContext = processContext()): Promise<number> {
+export async function main(argv: readonly string[], options: ContextOptions = {}): Promise<number> {
+  const context = createContext(options);
+  return withContext(context, () => runProgram(argv, context));
+}
+
+async function runProgram(argv: readonly string[], context: CommandContext): Promise<number> {
   const program = createProgram(context);
   try {
     if (argv.length === 0) {

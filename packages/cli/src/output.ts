@@ -22,6 +22,35 @@ export interface Output {
   paint(style: Style, text: string): string;
 }
 
+/** A stream a command writes to: `process.stdout`, or anything with `write` (tests capture text). */
+export interface OutputStream {
+  write(text: string): unknown;
+  /** A terminal: colours, the spinner and prompts are allowed. */
+  isTTY?: boolean;
+  columns?: number;
+  /** A terminal's colour support (`tty.WriteStream.hasColors`), given the variables in effect. */
+  hasColors?(env?: object): boolean;
+}
+
+/** The stream prompts read from; only whether it is a terminal matters here. */
+export interface InputStream {
+  isTTY?: boolean;
+}
+
+/**
+ * Whether text for `stream` gets colours, decided as Node's `styleText` decides but from the
+ * variables of the command (which tests give) instead of the process's: `FORCE_COLOR` (empty, 1, 2,
+ * 3 or true) turns them on anywhere; else only a terminal gets them, unless `NO_COLOR`,
+ * `NODE_DISABLE_COLORS` or `TERM=dumb`.
+ */
+export function colorsFor(stream: OutputStream, env: NodeJS.ProcessEnv): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return ["", "1", "2", "3", "true"].includes(force);
+  if (!stream.isTTY) return false;
+  if (stream.hasColors) return stream.hasColors(env);
+  return env.NO_COLOR === undefined && env.NODE_DISABLE_COLORS === undefined && env.TERM !== "dumb";
+}
+
 /**
  * The output of one command run.
  *
@@ -29,11 +58,12 @@ export interface Output {
  * const out = createOutput({ json: false });
  * out.line(out.paint("green", "done"));
  */
-export function createOutput(options: { json: boolean; stdout?: NodeJS.WriteStream; stderr?: NodeJS.WriteStream; stdin?: NodeJS.ReadStream }): Output {
+export function createOutput(options: { json: boolean; stdout?: OutputStream; stderr?: OutputStream; stdin?: InputStream; env?: NodeJS.ProcessEnv }): Output {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const stdin = options.stdin ?? process.stdin;
   const json = options.json;
+  const colors = !json && colorsFor(stdout, options.env ?? process.env);
   return {
     json,
     interactive: !json && Boolean(stdin.isTTY) && Boolean(stdout.isTTY),
@@ -47,8 +77,8 @@ export function createOutput(options: { json: boolean; stdout?: NodeJS.WriteStre
       stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
     paint(style, text) {
-      // styleText checks NO_COLOR, FORCE_COLOR and whether the stream is a terminal.
-      return json ? text : styleText(style, text, { stream: stdout });
+      // The decision is colorsFor's, made from the command's variables: styleText would read the process's.
+      return colors ? styleText(style, text, { validateStream: false }) : text;
     },
   };
 }

@@ -3,6 +3,7 @@
  * reads from it, so Ctrl-C stays an ordinary SIGINT that the run loop turns into a clean stop.
  */
 import { styleText } from "node:util";
+import { colorsFor, type OutputStream } from "./output.ts";
 
 const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -11,20 +12,21 @@ export interface Spinner {
 }
 
 /**
- * Starts a spinner on `stream` (a terminal). `stop()` erases its line.
+ * Starts a spinner on `stream` (a terminal), magenta when `colors`. `stop()` erases its line.
  *
  * @example
  * const spinner = startSpinner(process.stdout, "openai:gpt-4o-mini is thinking");
  * try { await model.generate(request); } finally { spinner.stop(); }
  */
-export function startSpinner(stream: NodeJS.WriteStream, message: string): Spinner {
+export function startSpinner(stream: OutputStream, message: string, colors = colorsFor(stream, process.env)): Spinner {
   const started = Date.now();
   let frame = 0;
   const draw = () => {
     const seconds = Math.floor((Date.now() - started) / 1000);
     const text = `${frames[frame % frames.length]} ${message}${seconds > 0 ? ` ${seconds}s` : ""}`;
     const width = stream.columns && stream.columns > 10 ? stream.columns - 1 : 79;
-    stream.write(`\r\x1b[2K${styleText("magenta", text.slice(0, width), { stream })}`);
+    const line = text.slice(0, width);
+    stream.write(`\r\x1b[2K${colors ? styleText("magenta", line, { validateStream: false }) : line}`);
     frame += 1;
   };
   stream.write("\x1b[?25l");

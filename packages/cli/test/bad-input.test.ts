@@ -5,9 +5,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { createContext } from "../src/commands/context.ts";
 import { createProgram } from "../src/main.ts";
-import { createOutput } from "../src/output.ts";
-import { calculatorModule, fixtures, json, runCli, tempDir, type CliResult } from "./helpers.ts";
+import { calculatorModule, captureStream, fixtures, json, runBin, runCli, tempDir, type CliResult } from "./helpers.ts";
 
 const divideScript = `script:${join(fixtures, "divide.json")}`;
 
@@ -88,10 +88,11 @@ describe("bad input", () => {
     results.forEach((result, index) => assertUsageError(result, patterns[index] ?? /./));
   });
 
-  test("no model configured: exit 2 naming the ways to give one", async () => {
-    // Every download attempt goes to a closed port, so this never waits for the network.
+  test("no model configured: exit 2 naming the ways to give one (the real binary)", async () => {
+    // Every download attempt goes to a closed port, so this never waits for the network. Node reads
+    // the proxy variables when it starts, hence a process of its own.
     const offline = { NODE_USE_ENV_PROXY: "1", HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", AGENTFOLD_MODELS_DIR: join(dir.path, "models") };
-    const result = await runCli(["run", calculatorModule, "can you divide 3 by 4", "--db", join(dir.path, "no-model.db")], { cwd: dir.path, env: offline });
+    const result = await runBin(["run", calculatorModule, "can you divide 3 by 4", "--db", join(dir.path, "no-model.db")], { cwd: dir.path, env: offline });
     assertUsageError(result, /OPENAI_API_KEY/);
     assert.match(result.stderr, /openai-compatible:/);
     assert.match(result.stderr, /local:/);
@@ -105,7 +106,7 @@ describe("bad input", () => {
   });
 
   test("--help of every command shows examples; the top level lists exit codes", async () => {
-    const program = createProgram({ env: {}, cwd: dir.path, output: () => createOutput({ json: false }), exitCode: 0 });
+    const program = createProgram(createContext({ env: {}, cwd: dir.path, stdout: captureStream(), stderr: captureStream(), stdin: { isTTY: false } }));
     const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
     const commands = all(program);
     assert.ok(commands.length >= 14, commands.map((command) => command.name()).join(", "));
@@ -115,7 +116,9 @@ describe("bad input", () => {
       command.outputHelp();
       assert.match(text, /Examples:\n\s+\$ agentfold /, `${command.name()} --help has examples`);
     }
-    const help = await runCli(["--help"], { cwd: dir.path });
+    // The real binary: its --help and the exit code of a command it does not know.
+    const [help, unknown] = await Promise.all([runBin(["--help"], { cwd: dir.path }), runBin(["rn", "x"], { cwd: dir.path })]);
+    assertUsageError(unknown, /unknown command 'rn'.*Did you mean run\?/s);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Exit codes:\n\s+0\s+done.*\n\s+1\s+unexpected.*\n\s+2\s+bad input.*\n\s+3\s+the thread waits/);
     const runHelp = await runCli(["run", "--help"], { cwd: dir.path });

@@ -1,12 +1,16 @@
 /**
- * Running the real `agentfold` binary in tests: as a plain child process (no terminal) or inside a
- * pseudo-terminal made by util-linux `script`, with keys typed once the expected prompt appears.
+ * Running the `agentfold` command in tests: in this process through `main(argv, options)` (most
+ * tests: milliseconds instead of a Node start per command), as the real binary in a child process
+ * (the few tests of the binary itself), or inside a pseudo-terminal made by util-linux `script`, with
+ * keys typed once the expected prompt appears.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { main } from "../src/main.ts";
+import type { OutputStream } from "../src/output.ts";
 
 export const bin = fileURLToPath(new URL("../bin/agentfold.js", import.meta.url));
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -33,8 +37,48 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `agentfold ...args` without a terminal and waits for it to exit. */
-export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+/** A stream that keeps what is written to it, like a pipe (not a terminal). */
+export function captureStream(): OutputStream & { text: string } {
+  return {
+    text: "",
+    isTTY: false,
+    write(chunk: string) {
+      this.text += chunk;
+      return true;
+    },
+  };
+}
+
+export interface CliOptions {
+  cwd: string;
+  env?: Record<string, string>;
+  /** Stops the command like Ctrl-C (and SIGTERM for serve). */
+  signal?: AbortSignal;
+  /** Written to as the command runs, for a test that waits for output (e.g. serve's URL). */
+  stdout?: OutputStream & { text: string };
+}
+
+/**
+ * Runs `agentfold ...args` in this process, without a terminal, with the variables of `cleanEnv`
+ * and the bin's path as the command the person typed: what the binary would print and exit with.
+ */
+export async function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  const stdout = options.stdout ?? captureStream();
+  const stderr = captureStream();
+  const code = await main(args, {
+    stdout,
+    stderr,
+    stdin: { isTTY: false },
+    env: cleanEnv(options.env),
+    cwd: options.cwd,
+    invokedAs: bin,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** Runs the real binary, `node bin/agentfold.js ...args`, without a terminal and waits for it to exit. */
+export function runBin(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -36,10 +36,13 @@ describe("the CLI takes the thread's lease", () => {
       onError: () => {},
     });
     await runner.start();
+    // The deploy tool of the fixture reads these when it runs, in this process.
+    process.env.DEPLOY_LOG = log;
+    process.env.DEPLOY_MS = "800";
     try {
       const run = await runCli(
         ["run", join(fixtures, "slow-deploy.ts"), "deploy v1", "--model", `script:${join(fixtures, "deploy.json")}`, "--db", db, "--json"],
-        { cwd: dir.path, env: { DEPLOY_LOG: log, DEPLOY_MS: "800" } },
+        { cwd: dir.path },
       );
       assert.equal(run.code, 0, run.stderr);
       const summary = json<{ id: string; status: string; result: string }>(run);
@@ -52,6 +55,8 @@ describe("the CLI takes the thread's lease", () => {
       );
       assert.equal(readFileSync(log, "utf8").trim().split("\n").length, 1, "deploy ran once");
     } finally {
+      delete process.env.DEPLOY_LOG;
+      delete process.env.DEPLOY_MS;
       await runner.close();
       await serverStore.close();
     }

@@ -1,5 +1,7 @@
 /**
- * `agentfold serve` starts the HTTP API on a real port for the agents of a module, and stops cleanly.
+ * `agentfold serve` starts the HTTP API on a real port for the agents of a module, and stops cleanly:
+ * once as the real binary stopped by SIGTERM, the other times in this process, stopped by the signal
+ * `main` is given.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -7,7 +9,31 @@ import { spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { isLoopback } from "../src/commands/serve.ts";
-import { bin, calculatorModule, cleanEnv, fixtures, json, runCli, tempDir } from "./helpers.ts";
+import { bin, calculatorModule, captureStream, cleanEnv, fixtures, json, runCli, tempDir, type CliResult } from "./helpers.ts";
+
+/** `agentfold serve ...args` in this process: what it printed once listening, and how to stop it. */
+async function serve(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ started: Record<string, unknown>; stop: () => Promise<CliResult> }> {
+  const controller = new AbortController();
+  const stdout = captureStream();
+  let finished: CliResult | undefined;
+  const running = runCli(args, { ...options, stdout, signal: controller.signal }).then((result) => (finished = result));
+  const started = Date.now();
+  while (!stdout.text.trim().endsWith("}")) {
+    if (finished || Date.now() - started > 15_000) {
+      controller.abort();
+      const result = await running;
+      throw new Error(`serve did not start (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return {
+    started: JSON.parse(stdout.text) as Record<string, unknown>,
+    stop: () => {
+      controller.abort();
+      return running;
+    },
+  };
+}
 
 describe("agentfold serve", () => {
   let dir: ReturnType<typeof tempDir>;
@@ -84,26 +110,17 @@ describe("agentfold serve", () => {
       [["--no-auth"], {}, { auth: "none", status: 200 }],
       [[], { AGENTFOLD_API_KEYS: "admin:admin-secret-key" }, { auth: "API keys", status: 401 }],
     ] as const) {
-      const child = spawn(process.execPath, [bin, ...base, "--host", "0.0.0.0", ...extra], { cwd: dir.path, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => (stdout += chunk));
-      child.stderr.on("data", (chunk) => (stderr += chunk));
-      const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+      const server = await serve([...base, "--host", "0.0.0.0", ...extra], { cwd: dir.path, env });
+      let stopped: CliResult;
       try {
-        const started = Date.now();
-        while (!stdout.trim().endsWith("}")) {
-          if (Date.now() - started > 15_000 || child.exitCode !== null) throw new Error(`serve did not start:\n${stdout}\n${stderr}`);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        const { url, auth } = JSON.parse(stdout) as { url: string; auth: string };
+        const { url, auth } = server.started as { url: string; auth: string };
         assert.equal(auth, expected.auth);
         const port = new URL(url).port;
         assert.equal((await fetch(`http://127.0.0.1:${port}/v1/threads`)).status, expected.status);
       } finally {
-        child.kill("SIGTERM");
+        stopped = await server.stop();
       }
-      assert.equal(await exited, 0, stderr);
+      assert.equal(stopped.code, 0, stopped.stderr);
     }
     // Loopback stays open by default.
     for (const host of ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"]) assert.ok(isLoopback(host), host);
@@ -117,23 +134,10 @@ describe("agentfold serve", () => {
     assert.equal(invalid.code, 2, invalid.stderr);
     assert.match(json<{ error: { message: string } }>(invalid).error.message, /Allowed host "http:\/\/agents\.example\.com" is invalid/);
 
-    const child = spawn(process.execPath, [bin, ...base, "--allowed-host", "agents.example.com"], {
-      cwd: dir.path,
-      env: cleanEnv({ AGENTFOLD_ALLOWED_HOSTS: "other.example" }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const server = await serve([...base, "--allowed-host", "agents.example.com"], { cwd: dir.path, env: { AGENTFOLD_ALLOWED_HOSTS: "other.example" } });
+    let stopped: CliResult;
     try {
-      const started = Date.now();
-      while (!stdout.trim().endsWith("}")) {
-        if (Date.now() - started > 15_000 || child.exitCode !== null) throw new Error(`serve did not start:\n${stdout}\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      const { url } = JSON.parse(stdout) as { url: string };
+      const { url } = server.started as { url: string };
       const statusFor = (host: string) =>
         new Promise<number>((resolve, reject) => {
           const request = httpRequest(new URL("/v1/threads", url), { headers: { host } }, (response) => {
@@ -146,9 +150,9 @@ describe("agentfold serve", () => {
       for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `agents.example.com:${port}`, "other.example"]) assert.equal(await statusFor(host), 200, host);
       assert.equal(await statusFor(`attacker.example:${port}`), 403);
     } finally {
-      child.kill("SIGTERM");
+      stopped = await server.stop();
     }
-    assert.equal(await exited, 0, stderr);
+    assert.equal(stopped.code, 0, stopped.stderr);
   });
 
   test("a port that is not a number is a usage error", async () => {

@@ -18,7 +18,7 @@ export interface ProgressBar {
  * await runEvals(suites, { model, onProgress: (progress) => bar.update(progress) });
  * bar.stop();
  */
-export function progressBar(stream: NodeJS.WriteStream): ProgressBar {
+export function progressBar(stream: { write(text: string): unknown; isTTY?: boolean; columns?: number }): ProgressBar {
   if (!stream.isTTY) return { update() {}, stop() {} };
   let lastDraw = 0;
   let drawn = false;

@@ -58,16 +58,10 @@ function parsePort(text: string): number {
   return port;
 }
 
-/** Waits for SIGINT or SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
+/** Waits for Ctrl-C or SIGTERM (or the signal `main` was given). */
+function untilStopped(context: CommandContext): Promise<void> {
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve(signal);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
+    context.onInterrupt(resolve, { terminate: true });
   });
 }
 
@@ -145,7 +139,7 @@ Examples:
         out.line(`${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)}; auth: ${auth})`);
         out.line(out.paint("gray", `  try: curl -s ${url}/healthz   ·   OpenAPI: ${url}/openapi.json   ·   Ctrl-C stops`));
       }
-      await untilSignal();
+      await untilStopped(context);
       await running.close();
       await store.close();
       context.exitCode = ExitCode.ok;

@@ -138,7 +138,7 @@ Examples:
       // Resolve every suite's model first: a missing cassette fails before any case runs.
       for (const suite of suites) models.modelFor(suite);
 
-      const bar = progressBar(process.stderr);
+      const bar = progressBar(context.stderr);
       let report: EvalReport;
       try {
         report = await runEvals(suites, {
