@@ -1,12 +1,13 @@
 /**
- * Running the real `agentfold` binary from the eval tests: without a terminal, with an environment
- * that picks no model, store or colours from the machine.
+ * Running the `agentfold` command from the eval tests, in this process through the CLI's
+ * `main(argv, options)`: without a terminal, with variables that pick no model, store or colours
+ * from the machine. (The CLI's own tests run the binary itself.)
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { main } from "@agentfold/cli";
 
 export const bin = fileURLToPath(new URL("../../../cli/bin/agentfold.js", import.meta.url));
 export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -19,25 +20,24 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `agentfold ...args` and waits for it to exit. */
-export function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+/** Runs `agentfold ...args` in this process and returns what the binary would print and exit with. */
+export async function runCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (/^(AGENTFOLD_|OPENAI_|ANTHROPIC_|GOOGLE_|FORCE_COLOR|NODE_TEST|NODE_OPTIONS|CI$)/.test(key)) continue;
     env[key] = value;
   }
-  return new Promise((resolve, reject) => {
-    // Only the condition that resolves agentfold's packages to their TypeScript sources: the CLI under
-    // test is this checkout's, never a dist/ build that may be older.
-    const childEnv = { ...env, NODE_OPTIONS: "--conditions=agentfold-source", NO_COLOR: "1", ...options.env };
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: { isTTY: false },
+    env: { ...env, NO_COLOR: "1", ...options.env },
+    cwd: options.cwd,
+    invokedAs: bin,
   });
+  return { code, stdout, stderr };
 }
 
 /** A fresh temporary directory, removed by the returned function. */
