@@ -12,7 +12,11 @@ import { h, replaceChildren } from "./dom.js";
 /** @typedef {import("./cards.js").ThreadView & { pending: import("./cards.js").PendingItem[] }} ThreadWithPending */
 /** @typedef {{ key: string, item: import("./cards.js").PendingItem, thread: ThreadWithPending }} InboxEntry */
 
-const refreshMs = 3000;
+/**
+ * Milliseconds between refreshes: 3000, unless the server sets another in index.html (the
+ * `inboxRefreshMs` option of createWebApp, which tests use).
+ */
+const refreshMs = Number(document.querySelector('meta[name="agentfold-inbox-refresh-ms"]')?.getAttribute("content")) || 3000;
 const filters = { agent: "", kind: "", urgency: "" };
 
 /** Threads asked for per list request (the API allows up to 1000). */

@@ -87,6 +87,27 @@ const uiSecurityHeaders = secureHeaders({
 export interface WebAppOptions {
   /** Serve the files of another directory (for a customised UI). Default: this package's `public/`. */
   directory?: string;
+  /**
+   * Milliseconds between the inbox's looks for new approvals and questions. Default 3000: there is
+   * no stream across threads, and a few seconds is soon enough for a person while costing the
+   * server one list request per open inbox and interval. Tests set a short one.
+   */
+  inboxRefreshMs?: number;
+}
+
+/** The `<meta>` through which index.html tells inbox.js its refresh interval (the CSP allows no inline script). */
+export const inboxRefreshMeta = "agentfold-inbox-refresh-ms";
+
+function withInboxRefresh(assets: Map<string, WebAsset>, refreshMs: number): void {
+  if (!Number.isSafeInteger(refreshMs) || refreshMs < 10) {
+    throw new RangeError(`inboxRefreshMs must be a whole number of milliseconds, at least 10, got ${refreshMs}.`);
+  }
+  const page = assets.get("/")!;
+  const html = new TextDecoder().decode(page.body);
+  if (!html.includes("</head>")) throw new Error("The web UI's index.html has no </head> to put the inbox refresh interval in.");
+  const body = new TextEncoder().encode(html.replace("</head>", `  <meta name="${inboxRefreshMeta}" content="${refreshMs}" />\n  </head>`));
+  const bytes = new Uint8Array(body);
+  assets.set("/", { ...page, body: bytes, etag: `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 22)}"` });
 }
 
 /**
@@ -95,9 +116,11 @@ export interface WebAppOptions {
  *
  * @example
  * app.route("/", createWebApp());
+ * app.route("/", createWebApp({ inboxRefreshMs: 100 })); // a test that watches the inbox refresh
  */
 export function createWebApp(options: WebAppOptions = {}): Hono {
   const assets = webAssets(options.directory);
+  if (options.inboxRefreshMs !== undefined) withInboxRefresh(assets, options.inboxRefreshMs);
   const app = new Hono();
   // Only on the UI's own paths: a middleware on "*" would also stamp the API's responses once this
   // app is mounted into the server's.

@@ -79,6 +79,19 @@ describe("serving the UI", () => {
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, "not_found");
   });
 
+  it("tells the inbox its refresh interval through a meta tag when one is set, and checks it", async () => {
+    const meta = /<meta name="agentfold-inbox-refresh-ms" content="(\d+)" \/>\n\s*<\/head>/;
+    const standard = await createWebApp().request("/");
+    assert.doesNotMatch(await standard.text(), /agentfold-inbox-refresh-ms/, "the default is the UI's own");
+    const quick = await createWebApp({ inboxRefreshMs: 250 }).request("/");
+    assert.equal(meta.exec(await quick.text())?.[1], "250");
+    assert.notEqual(quick.headers.get("etag"), standard.headers.get("etag"), "another page, another etag");
+    for (const bad of [0, 5, 2.5, Number.NaN]) assert.throws(() => createWebApp({ inboxRefreshMs: bad }), /inboxRefreshMs must be a whole number of milliseconds, at least 10/);
+    // The inbox reads it by that name, and keeps 3 s without it.
+    const inbox = readFileSync(join(webAssetsDirectory, "inbox.js"), "utf8");
+    assert.match(inbox, /meta\[name="agentfold-inbox-refresh-ms"\][^\n]*\|\| 3000;/);
+  });
+
   it("finds a missing index.html at start, with what to do", () => {
     assert.throws(() => webAssets(join(root, "packages/web/src")), /no index\.html.*reinstall/);
   });

@@ -111,7 +111,9 @@ export interface FixtureServer {
  * const fixture = await startFixtureServer();
  * await fixture.launch("divide 3 by 4");
  */
-export async function startFixtureServer(options: { apiKeys?: string; seed?: (store: ThreadStore) => Promise<void> } = {}): Promise<FixtureServer> {
+export async function startFixtureServer(
+  options: { apiKeys?: string; seed?: (store: ThreadStore) => Promise<void>; /** The inbox's refresh interval; default the UI's own (3 s). */ inboxRefreshMs?: number } = {},
+): Promise<FixtureServer> {
   const directory = mkdtempSync(join(tmpdir(), "agentfold-web-"));
   if (options.seed) {
     const store = createSqliteStore({ path: join(directory, "agentfold.db") });
@@ -129,7 +131,7 @@ export async function startFixtureServer(options: { apiKeys?: string; seed?: (st
     port: 0,
     apiKeys: options.apiKeys ?? false,
     pollIntervalMs: 100,
-    extensions: [webInbox()],
+    extensions: [webInbox(options.inboxRefreshMs === undefined ? {} : { inboxRefreshMs: options.inboxRefreshMs })],
   });
   const headers: Record<string, string> = { "content-type": "application/json" };
   const key = options.apiKeys?.split(":")[1];
