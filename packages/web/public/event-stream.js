@@ -2,47 +2,17 @@
 /**
  * Follows a thread's server-sent events. It reads the stream with fetch rather than EventSource
  * because EventSource cannot send the Authorization header, and an API key in a URL ends up in logs.
- * On a dropped connection it reconnects after the last sequence it saw, so nothing is missed or
+ * The stream is parsed by eventsource-parser (served by the web app at /assets/eventsource-parser.js
+ * from the installed package). On a dropped connection it reconnects after the last sequence it saw, so nothing is missed or
  * received twice. A message it cannot read is skipped (reconnecting would only receive it again);
  * an answer that retrying cannot fix (401, 403, 404) is handed to `onError` and ends the stream.
  */
 import { ApiError, authHeaders } from "./api.js";
+import { createParser } from "./eventsource-parser.js";
 
 /**
  * @typedef {{ type: string, at: string, sequence: number } & Record<string, any>} StreamedEvent
  */
-
-/**
- * Parses SSE text into messages; returns the messages and the unparsed rest.
- *
- * @param {string} buffer
- * @returns {{ messages: { id?: string, event?: string, data: string }[], rest: string }}
- */
-export function parseServerSentEvents(buffer) {
-  const messages = [];
-  const normalized = buffer.replace(/\r\n?/g, "\n");
-  const blocks = normalized.split("\n\n");
-  const rest = blocks.pop() ?? "";
-  for (const block of blocks) {
-    /** @type {{ id?: string, event?: string, data: string }} */
-    const message = { data: "" };
-    const data = [];
-    for (const line of block.split("\n")) {
-      if (line === "" || line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const field = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (field === "data") data.push(value);
-      else if (field === "id") message.id = value;
-      else if (field === "event") message.event = value;
-    }
-    if (data.length > 0) {
-      message.data = data.join("\n");
-      messages.push(message);
-    }
-  }
-  return { messages, rest };
-}
 
 /**
  * @typedef {{
@@ -51,9 +21,12 @@ export function parseServerSentEvents(buffer) {
  *   onStatus?: (connected: boolean, problem?: string) => void,
  *   onMalformed?: (data: string) => void,
  *   onError?: (error: ApiError) => void,
+ *   retryMs?: number,
  * }} FollowOptions
  * `onMalformed` is called with a message's data that is not a JSON event (the message is skipped;
  * reload the thread to see it). `onError` gets the API's answer when the stream cannot go on.
+ * `retryMs` is the first wait before reconnecting (default 500 ms; it doubles up to 10 s), shorter
+ * in tests.
  */
 
 /** Statuses that come back the same on every retry. */
@@ -108,7 +81,8 @@ export function followThread(threadId, options) {
   let after = options.after;
   let stopped = false;
   let controller = new AbortController();
-  let retryMs = 500;
+  const firstRetryMs = options.retryMs ?? 500;
+  let retryMs = firstRetryMs;
 
   async function connect() {
     while (!stopped) {
@@ -129,16 +103,11 @@ export function followThread(threadId, options) {
           options.onStatus?.(false, `The live stream answered ${response.status}; retrying.`);
         } else {
           options.onStatus?.(true);
-          retryMs = 500;
+          retryMs = firstRetryMs;
           const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-          let buffer = "";
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done || stopped) break;
-            buffer += value;
-            const parsed = parseServerSentEvents(buffer);
-            buffer = parsed.rest;
-            for (const message of parsed.messages) {
+          const parser = createParser({
+            onEvent: (message) => {
+              if (stopped) return;
               const event = readEvent(message.data);
               if (!event) {
                 // Skip it and read on: reconnecting would only receive it again. Its id is its
@@ -146,12 +115,17 @@ export function followThread(threadId, options) {
                 const sequence = Number(message.id);
                 if (Number.isInteger(sequence) && sequence > after) after = sequence;
                 options.onMalformed?.(message.data);
-                continue;
+                return;
               }
-              if (event.sequence <= after) continue;
+              if (event.sequence <= after) return;
               after = event.sequence;
               options.onEvent(event);
-            }
+            },
+          });
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done || stopped) break;
+            parser.feed(value);
           }
           if (!stopped) options.onStatus?.(false, "The live stream closed; reconnecting.");
         }

@@ -10,7 +10,13 @@ type FollowOptions = {
   onStatus?: (connected: boolean, problem?: string) => void;
   onMalformed?: () => void;
   onError?: (error: Error & { status?: number }) => void;
+  retryMs?: number;
 };
+
+/** The first reconnection delay the tests give followThread (the UI's is 500 ms). */
+const retryMs = 50;
+/** Longer than that delay: a reconnect would have happened by then. */
+const reconnectWindowMs = 4 * retryMs;
 const { parseServerSentEvents, followThread }: {
   parseServerSentEvents(buffer: string): { messages: Message[]; rest: string };
   followThread(threadId: string, options: FollowOptions): () => void;
@@ -67,13 +73,13 @@ describe("following a thread", () => {
     const statuses: string[] = [];
     stop = followThread("thr_1", {
       after: 0,
+      retryMs,
       onEvent: (event) => events.push(event.sequence),
       onMalformed: () => (malformed += 1),
       onStatus: (connected, problem) => statuses.push(connected ? "connected" : (problem ?? "")),
     });
     await waitFor("the good event", async () => events.length > 0, 2_000);
-    // Longer than the first reconnection delay (500 ms): a reconnect would have happened by now.
-    await sleep(700);
+    await sleep(reconnectWindowMs);
     assert.deepEqual(events, [2]);
     assert.equal(malformed, 1);
     assert.deepEqual(requests, ["/v1/threads/thr_1/stream?after=0"]);
@@ -83,9 +89,9 @@ describe("following a thread", () => {
   it("reports a 401 as an API error instead of stopping silently", async () => {
     fakeServer(() => Response.json({ error: { code: "unauthorized", message: "A valid API key is required." } }, { status: 401 }));
     const errors: (Error & { status?: number })[] = [];
-    stop = followThread("thr_1", { after: 3, onEvent: () => {}, onError: (error) => errors.push(error) });
+    stop = followThread("thr_1", { after: 3, retryMs, onEvent: () => {}, onError: (error) => errors.push(error) });
     await waitFor("the error", async () => errors.length > 0, 2_000);
-    await sleep(700);
+    await sleep(reconnectWindowMs);
     assert.equal(errors.length, 1);
     assert.equal(errors[0]!.name, "ApiError");
     assert.equal(errors[0]!.status, 401);
