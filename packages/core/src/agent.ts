@@ -46,6 +46,8 @@ export interface RenderedPrompt {
   context: string;
   /** Tokens of all message contents, counted when first read. */
   tokens: number;
+  /** The output mode it was rendered for: the one asked for, else the agent's, else the model's preference, else `prompt`. */
+  mode: OutputMode;
 }
 
 export interface Agent extends Runtime {
@@ -205,11 +207,13 @@ export function defineAgent(definition: AgentDefinition): Agent {
       return Thread.start(input, { ...options, agent: definition.name });
     },
     render(thread, options = {}) {
-      const { messages, context } = buildPrompt(runtime, thread, options.mode ?? modeFor(runtime, options.model));
+      const mode = options.mode ?? modeFor(runtime, options.model);
+      const { messages, context } = buildPrompt(runtime, thread, mode);
       let tokens: number | undefined;
       return {
         messages,
         context,
+        mode,
         // Counted on first read: a caller that only wants the messages never loads the tokenizer.
         get tokens() {
           return (tokens ??= messages.reduce((sum, message) => sum + countTokens(message.content), 0));

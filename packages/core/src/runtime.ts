@@ -35,6 +35,9 @@ export {
   type CallPhase,
 } from "./thread-state.ts";
 
+// Human actions: approve, reject, respond, message as data, and the one function that applies them
+export { applyHumanAction, humanActionSchemas, type HumanAction, type HumanActionType, type HumanActionOf } from "./human-action.ts";
+
 // Hashes, ids and time
 export { hashArgs, canonicalJson, sha256Hex } from "./hash.ts";
 export { systemClock, newId, type Clock } from "./clock.ts";

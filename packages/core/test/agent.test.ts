@@ -417,6 +417,17 @@ describe("pure parts never call the model", () => {
       { numRuns: 100 },
     );
   });
+
+  it("render reports the output mode it used: the one asked for, else the agent's, else the model's preference, else prompt", () => {
+    const { agent } = calculatorAgent();
+    const thread = agent.start("hi");
+    const jsonModel = new ScriptedModel([], { mode: "json" });
+    assert.equal(agent.render(thread).mode, "prompt");
+    assert.equal(agent.render(thread, { model: jsonModel }).mode, "json");
+    assert.equal(agent.render(thread, { model: jsonModel, mode: "tools" }).mode, "tools");
+    const toolsAgent = defineAgent({ name: "tooled", tools: [doneForNow()], mode: "tools" });
+    assert.equal(toolsAgent.render(toolsAgent.start("hi"), { model: jsonModel }).mode, "tools");
+  });
 });
 
 describe("prefetch, hooks, compaction, child agents", () => {

@@ -28,9 +28,9 @@ test("the runtime entry exports exactly the building blocks for stores, models, 
   assert.deepStrictEqual(Object.keys(runtime).sort(), [
     "ChildPaused", "ChildResult", "DECISION_REFUSED", "DEFAULT_TENANT", "FaultInjectedError", "InternalError", "LeaseLostError", "ScriptedModel",
     "StoreUnavailableError", "TENANT_METADATA_KEY", "THREAD_SCHEMA_VERSION",
-    "ThreadBusyError", "ThreadExistsError", "ThreadNotFoundError", "VersionConflictError", "acquireLeaseBy",
+    "ThreadBusyError", "ThreadExistsError", "ThreadNotFoundError", "VersionConflictError", "acquireLeaseBy", "applyHumanAction",
     "canonicalJson", "childThreadId", "decisionRefusedEvent", "describeError", "emptyThreadState", "eventSchema", "eventTypes", "faultPoint", "faultPointNames", "hashArgs",
-    "holdLease", "importOptional", "intentSpecs", "keepLease", "newId", "parseJsonLenient", "pendingItemOf", "reduceThreadState",
+    "holdLease", "humanActionSchemas", "importOptional", "intentSpecs", "keepLease", "newId", "parseJsonLenient", "pendingItemOf", "reduceThreadState",
     "resumeChild", "scriptedModelFromFile", "sha256Hex", "statusOf", "systemClock", "tenantMetadata", "tenantOf", "threadStatuses", "toJson",
   ]);
 });

@@ -459,8 +459,8 @@ export function createServer(options: ServerOptions): Server {
   app.openapi(contextRoute, async (c) => {
     const thread = await loadFor(c, c.req.valid("param").id);
     const agent = agentOf(thread);
-    const mode = agent.mode ?? model.defaultMode ?? "prompt";
-    const { messages, context, tokens } = agent.render(thread, { mode });
+    // The output mode follows core's rule (the agent's, else the model's preference); render reports it.
+    const { messages, context, tokens, mode } = agent.render(thread, { model });
     return c.json({ messages, context, tokens, mode }, 200);
   });
 

@@ -141,8 +141,8 @@ Examples:
         const agent = await agentForThread(thread, options.agents, context.cwd);
         // The model the next step would use (as resume would pick it): it decides the output mode.
         const { model } = await modelFor(options.model, context.env, context.cwd, thread);
-        const mode = agent.mode ?? model.defaultMode ?? "prompt";
         const rendered = agent.render(thread, { model });
+        const mode = rendered.mode;
         if (out.json) return out.data({ messages: rendered.messages, tokens: rendered.tokens, mode, model: model.id });
         for (const message of rendered.messages) {
           out.line(out.paint("bold", `── ${message.role} (${countTokens(message.content)} tokens) ──`));
