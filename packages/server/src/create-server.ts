@@ -4,7 +4,17 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { ConfigurationError, InvalidInputError, Thread, type Agent, type Model, type ThreadStore } from "agentfold";
-import { THREAD_SCHEMA_VERSION, ThreadExistsError, ThreadNotFoundError, describeError, faultPoint, newId, tenantMetadata } from "agentfold/runtime";
+import {
+  THREAD_SCHEMA_VERSION,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  applyHumanAction,
+  describeError,
+  faultPoint,
+  newId,
+  tenantMetadata,
+  type HumanAction,
+} from "agentfold/runtime";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { streamSSE } from "hono/streaming";
@@ -394,19 +404,11 @@ export function createServer(options: ServerOptions): Server {
     }
     await checkDecisionAllowed(runner, c.get("caller"), await loadFor(c, id), callId, body.approved ? "approve" : "reject");
     const keyed = keyedChange(c, "approval", { id, callId }, body);
-    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => {
-      // A retry of a decision already recorded: the thread as it is now, not a 409 "already decided".
-      if (keyed.replayed(current)) return current;
-      return body.approved
-        ? agent.approve(current, callId, {
-            actor,
-            ...(body.comment === undefined ? {} : { comment: body.comment }),
-            ...(body.args === undefined ? {} : { args: body.args }),
-            ...(body.argsHash === undefined ? {} : { argsHash: body.argsHash }),
-            ...keyed.fields,
-          })
-        : agent.reject(current, callId, { actor, ...(body.comment === undefined ? {} : { comment: body.comment }), ...keyed.fields });
-    });
+    const action: HumanAction = body.approved
+      ? { type: "approve", callId, actor, comment: body.comment, args: body.args, argsHash: body.argsHash, ...keyed.fields }
+      : { type: "reject", callId, actor, comment: body.comment, ...keyed.fields };
+    // A retry of a decision already recorded: the thread as it is now, not a 409 "already decided".
+    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => (keyed.replayed(current) ? current : applyHumanAction(agent, current, action)));
     return respond(c, thread);
   });
 
@@ -416,9 +418,8 @@ export function createServer(options: ServerOptions): Server {
     const actor = c.get("actor");
     await checkDecisionAllowed(runner, c.get("caller"), await loadFor(c, id), callId, "answer");
     const keyed = keyedChange(c, "response", { id, callId }, { text });
-    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
-      keyed.replayed(current) ? current : agent.respond(current, callId, text, { actor, ...keyed.fields }),
-    );
+    const action: HumanAction = { type: "respond", callId, actor, text, ...keyed.fields };
+    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => (keyed.replayed(current) ? current : applyHumanAction(agent, current, action)));
     return respond(c, thread);
   });
 
@@ -428,9 +429,8 @@ export function createServer(options: ServerOptions): Server {
     const actor = c.get("actor");
     await loadFor(c, id);
     const keyed = keyedChange(c, "message", { id }, { text });
-    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) =>
-      keyed.replayed(current) ? current : agent.message(current, text, { actor, source: "http", ...keyed.fields }),
-    );
+    const action: HumanAction = { type: "message", text, actor, source: "http", ...keyed.fields };
+    const thread = await changeAndSettle(id, c.req.valid("query").wait ?? 30, (current, agent) => (keyed.replayed(current) ? current : applyHumanAction(agent, current, action)));
     return respond(c, thread);
   });
 
