@@ -1,15 +1,27 @@
 /**
  * The `create-agentfold` bin as `npm create agentfold@latest` runs it: it writes the project and
  * prints what to run next; bad input is one line on stderr and exit 2, with nothing written; an old
- * Node is told in one line what to install.
+ * Node is told in one line what to install. The real bin runs where the process matters (the first
+ * project, --help, an old Node, a terminal); the other cases call its `main` in this process.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { main } from "../src/main.ts";
 import { agentfoldVersion } from "../src/project-files.ts";
 import { bin, cleanEnv, lines, oldNode, runBin, sourceCondition, tempDir, type Result } from "./support.ts";
+
+/** Runs create-agentfold's `main` in this process, without a terminal: what the bin would print and exit with. */
+async function runMain(args: readonly string[], options: { cwd: string }): Promise<Result> {
+  let stdout = "";
+  let stderr = "";
+  const stdin = Object.assign(Readable.from([]), { isTTY: false });
+  const code = await main(args, { cwd: options.cwd, stdin, stdout: { write: (text: string) => (stdout += text), isTTY: false }, stderr: { write: (text: string) => (stderr += text) } });
+  return { code, stdout, stderr };
+}
 
 const projectFiles = ["package.json", "agent.ts", "agent.test.ts", "agent.eval.ts", "script.json", "script-approval.json", "tsconfig.json", ".gitignore", "README.md"];
 
@@ -39,45 +51,46 @@ describe("create-agentfold", () => {
     assert.equal(JSON.parse(readFileSync(join(dir.path, "my-agent", "package.json"), "utf8")).name, "my-agent");
   });
 
-  test("a directory that exists and is not empty: one line saying to pick another, exit 2, nothing written", () => {
+  test("a directory that exists and is not empty: one line saying to pick another, exit 2, nothing written", async () => {
     const taken = join(dir.path, "taken");
     mkdirSync(taken);
     writeFileSync(join(taken, "notes.txt"), "mine\n");
-    assertOneLineError(runBin(["taken"], { cwd: dir.path }), /^taken already exists and is not empty\. Pick a new directory: npm create agentfold@latest <new-directory>\.\n$/);
+    assertOneLineError(await runMain(["taken"], { cwd: dir.path }), /^taken already exists and is not empty\. Pick a new directory: npm create agentfold@latest <new-directory>\.\n$/);
     assert.deepEqual(readdirSync(taken), ["notes.txt"]);
   });
 
-  test("a file where the directory should go, an empty name, two names, an unknown option: one line each, exit 2", () => {
+  test("a file where the directory should go, an empty name, two names, an unknown option: one line each, exit 2", async () => {
     writeFileSync(join(dir.path, "a-file"), "");
-    assertOneLineError(runBin(["a-file"], { cwd: dir.path }), /^a-file is a file, not a directory\. Pick a new directory/);
-    assertOneLineError(runBin([" "], { cwd: dir.path }), /^The directory name is empty\. Usage: npm create agentfold@latest \[directory\]/);
-    assertOneLineError(runBin(["one", "two"], { cwd: dir.path }), /^Give one directory, not 2 \(one two\)/);
+    assertOneLineError(await runMain(["a-file"], { cwd: dir.path }), /^a-file is a file, not a directory\. Pick a new directory/);
+    assertOneLineError(await runMain([" "], { cwd: dir.path }), /^The directory name is empty\. Usage: npm create agentfold@latest \[directory\]/);
+    assertOneLineError(await runMain(["one", "two"], { cwd: dir.path }), /^Give one directory, not 2 \(one two\)/);
+    // The real bin: an unknown option is one line and exit 2 there too.
     assertOneLineError(runBin(["--template", "x"], { cwd: dir.path }), /^Unknown option --template\. Usage: npm create agentfold@latest \[directory\] \(see --help\)\.$/m);
     for (const name of ["one", "two", "x"]) assert.equal(existsSync(join(dir.path, name)), false, `${name} was not created`);
   });
 
-  test("no directory and no terminal to ask in: one line naming the command to run, exit 2", () => {
+  test("no directory and no terminal to ask in: one line naming the command to run, exit 2", async () => {
     const alone = join(dir.path, "alone");
     mkdirSync(alone);
-    assertOneLineError(runBin([], { cwd: alone }), /^Name the directory to create, e\.g\. npm create agentfold@latest my-agent/);
+    assertOneLineError(await runMain([], { cwd: alone }), /^Name the directory to create, e\.g\. npm create agentfold@latest my-agent/);
     assert.deepEqual(readdirSync(alone), []);
   });
 
-  test("`.` and a directory holding only .git take the project; `.` prints no cd", () => {
+  test("`.` and a directory holding only .git take the project; `.` prints no cd", async () => {
     const here = join(dir.path, "here");
     mkdirSync(join(here, ".git"), { recursive: true });
-    const created = runBin(["."], { cwd: here });
+    const created = await runMain(["."], { cwd: here });
     assert.equal(created.code, 0, created.stderr);
     assert.doesNotMatch(created.stdout, /\bcd /);
     assert.ok(existsSync(join(here, "agent.ts")));
     assert.equal(JSON.parse(readFileSync(join(here, "package.json"), "utf8")).name, "here");
   });
 
-  test("--help and --version", () => {
+  test("--help and --version", async () => {
     const help = runBin(["--help"], { cwd: dir.path });
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: npm create agentfold@latest \[directory\]/);
-    const version = runBin(["-v"], { cwd: dir.path });
+    const version = await runMain(["-v"], { cwd: dir.path });
     assert.deepEqual([version.code, version.stdout], [0, `${agentfoldVersion()}\n`]);
   });
 
