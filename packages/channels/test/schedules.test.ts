@@ -44,26 +44,34 @@ after(async () => {
   await client.end();
 });
 
+/** The `tick` of every thread the schedule launched, once per thread. */
+async function launchedTicks(store: Awaited<ReturnType<typeof createPostgresStore>>): Promise<string[]> {
+  const summaries = (await store.list({ agent: "reporter", limit: 200 })).threads;
+  const ticks: string[] = [];
+  for (const summary of summaries) {
+    const thread = (await store.load(summary.id))!;
+    assert.equal(thread.events[0]?.type === "user_input" && thread.events[0].source, "cron");
+    ticks.push(String(thread.metadata.tick));
+  }
+  return ticks;
+}
+
 describe("schedules", () => {
   it("two server processes on one Postgres launch each tick once", async () => {
     // Prepare the schema once, so the two processes do not race to create it.
     const setup = await createPostgresStore({ connectionString: postgresUrl, schema });
     await setup.close();
     await Promise.all([startProcess(), startProcess()]);
-    await sleep(3_500);
-    await Promise.all(children.map((child) => stop(child)));
-
     const store = await createPostgresStore({ connectionString: postgresUrl, schema });
     try {
-      const summaries = (await store.list({ agent: "reporter", limit: 200 })).threads;
+      // Both processes run through at least two ticks (a tick a second): until then, or 10 s.
+      const deadline = Date.now() + 10_000;
+      while (new Set(await launchedTicks(store)).size < 2 && Date.now() < deadline) await sleep(100);
+      await Promise.all(children.map((child) => stop(child)));
+
       const ticks = new Map<string, number>();
-      for (const summary of summaries) {
-        const thread = (await store.load(summary.id))!;
-        const tick = String(thread.metadata.tick);
-        ticks.set(tick, (ticks.get(tick) ?? 0) + 1);
-        assert.equal(thread.events[0]?.type === "user_input" && thread.events[0].source, "cron");
-      }
-      assert.ok(ticks.size >= 2, `expected at least 2 ticks in 3.5 s, saw ${ticks.size}`);
+      for (const tick of await launchedTicks(store)) ticks.set(tick, (ticks.get(tick) ?? 0) + 1);
+      assert.ok(ticks.size >= 2, `expected at least 2 ticks in 10 s, saw ${ticks.size}`);
       for (const [tick, count] of ticks) assert.equal(count, 1, `tick ${tick} launched ${count} threads`);
     } finally {
       await store.close();
