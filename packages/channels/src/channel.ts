@@ -5,7 +5,7 @@
  * the thread's lease, exactly once.
  */
 import type { Agent, JsonValue, PendingApproval, PendingQuestion, Thread } from "agentfold";
-import type { DecisionRefusal } from "agentfold/runtime";
+import type { DecisionRefusal, HumanAction } from "agentfold/runtime";
 import type { ChannelStore } from "./channel-store.ts";
 
 /** A pending item a channel can deliver. */
@@ -50,12 +50,12 @@ export interface Resolution {
   readonly record: JsonValue;
 }
 
-/** What a person or system asked for through a channel. */
+/**
+ * What a person or system asked for through a channel: one of core's human actions (approve, reject,
+ * respond, message) on a thread, with who did it, or a new thread.
+ */
 export type InboundAction =
-  | { type: "approve"; threadId: string; callId: string; actor: string; comment?: string; args?: Record<string, unknown>; argsHash?: string }
-  | { type: "reject"; threadId: string; callId: string; actor: string; comment?: string }
-  | { type: "respond"; threadId: string; callId: string; actor: string; text: string }
-  | { type: "message"; threadId: string; actor: string; text: string; source: string }
+  | (HumanAction & { threadId: string; actor: string })
   | { type: "start"; agent: string; actor: string; text: string; source: string; origin?: Origin; metadata?: Record<string, JsonValue> };
 
 /** The result of applying an action: the thread right after it, or why it was refused. */

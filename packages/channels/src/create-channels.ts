@@ -5,7 +5,7 @@
  * thread is reported. Inbound requests become actions applied through the runner.
  */
 import { AgentfoldError, ConfigurationError, type Agent, type Thread, type ThreadStore } from "agentfold";
-import { decisionRefusedEvent, describeError } from "agentfold/runtime";
+import { applyHumanAction, decisionRefusedEvent, describeError } from "agentfold/runtime";
 import type { Runner, ServerExtension, ServerExtensionContext } from "@agentfold/server";
 import type { ActionOutcome, Channel, ChannelContext, DeliverableItem, InboundAction, Origin } from "./channel.ts";
 import { errorJson } from "./channel.ts";
@@ -218,23 +218,7 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
         background(() => runner.advance(thread.id));
         return { ok: true, thread };
       }
-      const { applied, settled } = await runner.change(action.threadId, (current, agent) => {
-        switch (action.type) {
-          case "approve":
-            return agent.approve(current, action.callId, {
-              actor: action.actor,
-              ...(action.comment === undefined ? {} : { comment: action.comment }),
-              ...(action.args === undefined ? {} : { args: action.args }),
-              ...(action.argsHash === undefined ? {} : { argsHash: action.argsHash }),
-            });
-          case "reject":
-            return agent.reject(current, action.callId, { actor: action.actor, ...(action.comment === undefined ? {} : { comment: action.comment }) });
-          case "respond":
-            return agent.respond(current, action.callId, action.text, { actor: action.actor });
-          case "message":
-            return agent.message(current, action.text, { actor: action.actor, source: action.source });
-        }
-      });
+      const { applied, settled } = await runner.change(action.threadId, (current, agent) => applyHumanAction(agent, current, action));
       background(() => settled);
       return { ok: true, thread: applied };
     } catch (error) {
