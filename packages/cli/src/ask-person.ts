@@ -3,19 +3,20 @@
  * (validated against the tool's schema, asked again until valid), or answer a question.
  */
 import type { Agent, PendingApproval, PendingQuestion, Thread } from "agentfold";
+import { applyHumanAction, type HumanAction } from "agentfold/runtime";
 
 type Prompts = typeof import("@clack/prompts");
 
-/** The new thread with the person's decision appended, or `undefined` when they stopped (Ctrl-C). */
-export type Decision = Thread | undefined;
+/** The person's decision as a human action, or `undefined` when they stopped (Ctrl-C). */
+export type Decision = HumanAction | undefined;
 
 /**
- * Asks the person about one pending call and applies the answer to the thread (in memory; the
- * caller stores it).
+ * Asks the person about one pending call and returns what they decided, for the caller to apply
+ * with `applyHumanAction` and store.
  *
  * @example
- * const next = await askPerson(agent, thread, thread.pending[0], "cli:alice");
- * if (next) await storeAppend({ out, store, lease }, next, thread);
+ * const action = await askPerson(agent, thread, thread.pending[0], "cli:alice");
+ * if (action) await storeAppend({ out, store, lease }, applyHumanAction(agent, thread, action), thread);
  */
 export async function askPerson(agent: Agent, thread: Thread, item: PendingApproval | PendingQuestion, actor: string): Promise<Decision> {
   // Loaded only in a terminal, when a person is asked: scripts and --json runs never need it.
@@ -37,16 +38,16 @@ async function askApproval(prompts: Prompts, agent: Agent, thread: Thread, item:
     ],
   });
   if (prompts.isCancel(choice)) return undefined;
-  if (choice === "approve") return agent.approve(thread, item.callId, { actor, argsHash: item.argsHash });
+  if (choice === "approve") return { type: "approve", callId: item.callId, actor, argsHash: item.argsHash };
   if (choice === "reject") {
     const comment = await prompts.text({
       message: "Why? (the agent reads this)",
       placeholder: "e.g. use 4 as the divisor",
     });
     if (prompts.isCancel(comment)) return undefined;
-    return agent.reject(thread, item.callId, { actor, ...(comment.trim() ? { comment: comment.trim() } : {}) });
+    return { type: "reject", callId: item.callId, actor, ...(comment.trim() ? { comment: comment.trim() } : {}) };
   }
-  let approved: Thread | undefined;
+  let approved: HumanAction | undefined;
   const edited = await prompts.text({
     message: `Arguments for ${item.intent} as a JSON object`,
     initialValue: JSON.stringify(item.args),
@@ -58,8 +59,11 @@ async function askApproval(prompts: Prompts, agent: Agent, thread: Thread, item:
         return `Not JSON: ${errorMessage(error)}`;
       }
       if (args === null || typeof args !== "object" || Array.isArray(args)) return "Give a JSON object, e.g. {\"a\": 3}.";
+      const action: HumanAction = { type: "approve", callId: item.callId, actor, argsHash: item.argsHash, args: args as Record<string, unknown> };
       try {
-        approved = agent.approve(thread, item.callId, { actor, argsHash: item.argsHash, args: args as Record<string, unknown> });
+        // Applied here only to check the arguments against the tool, so a mistake is asked again.
+        applyHumanAction(agent, thread, action);
+        approved = action;
       } catch (error) {
         return errorMessage(error);
       }
@@ -85,5 +89,5 @@ async function askQuestion(prompts: Prompts, agent: Agent, thread: Thread, item:
     });
   }
   if (typeof answer !== "string") return undefined;
-  return agent.respond(thread, item.callId, answer, { actor });
+  return { type: "respond", callId: item.callId, actor, text: answer };
 }

@@ -9,7 +9,7 @@
  */
 import { hostname } from "node:os";
 import type { Agent, Model, Thread, ThreadStore } from "agentfold";
-import { holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
+import { applyHumanAction, holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
 import { askPerson } from "./ask-person.ts";
 import { currentContext } from "./commands/context.ts";
 import { commandName } from "./command-name.ts";
@@ -191,13 +191,13 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
     if (!item) return thread;
     // The person is asked without the lease: a paused thread holds nothing.
     const asked = thread;
-    const next = await askPerson(agent, asked, item, options.actor);
-    if (!next) return thread;
+    const action = await askPerson(agent, asked, item, options.actor);
+    if (!action) return thread;
     pendingChange = (current) => {
       if (current.version !== asked.version) {
         throw new CliError(`Thread ${asked.id} changed while you were deciding (it is now ${current.status}); see it with: ${commandName()} threads show ${asked.id}`, ExitCode.busy, "conflict");
       }
-      return next;
+      return applyHumanAction(agent, current, action);
     };
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import type { Thread } from "agentfold";
+import { applyHumanAction, type HumanAction } from "agentfold/runtime";
 import { applyChange, driveThread, leaseWaitFrom, withThreadLease } from "../drive-thread.ts";
 import type { CommandContext } from "./context.ts";
 import {
@@ -17,7 +18,6 @@ import {
   withStore,
   type StoreOptions,
 } from "./shared.ts";
-import type { Agent } from "agentfold";
 
 interface DecideOptions extends StoreOptions {
   agents?: string;
@@ -43,15 +43,11 @@ function addDecisionOptions(command: Command): Command {
 }
 
 /**
- * Shared flow: load, then under the thread's lease decide (pure, on the thread as stored), store, and
- * continue. A decision on a call someone else decided meanwhile says so ("already decided").
+ * Shared flow: load, then under the thread's lease apply the decision (pure, on the thread as stored,
+ * with `AGENTFOLD_ACTOR` or the user as its actor), store, and continue. A decision on a call someone
+ * else decided meanwhile says so ("already decided").
  */
-async function decideAndContinue(
-  context: CommandContext,
-  threadId: string,
-  options: DecideOptions,
-  decide: (agent: Agent, thread: Thread, actor: string) => Thread,
-): Promise<number> {
+async function decideAndContinue(context: CommandContext, threadId: string, options: DecideOptions, action: HumanAction): Promise<number> {
   const out = context.output(options.json);
   const leaseWaitMs = leaseWaitFrom(context.env);
   return withStore(options, context.env, context.cwd, async (store, spec) => {
@@ -60,7 +56,7 @@ async function decideAndContinue(
     const model = options.continue ? (await modelFor(options.model, context.env, context.cwd, thread)).model : undefined;
     const actor = actorName(context.env);
     const carry = carryFlags(options, context.env);
-    const change = (current: Thread) => decide(agent, current, actor);
+    const change = (current: Thread) => applyHumanAction(agent, current, { ...action, actor });
     const final = model
       ? await driveThread(thread, { out, store, agent, model, actor, carry, leaseWaitMs }, change)
       : await withThreadLease(store, thread.id, leaseWaitMs, (lease) => applyChange({ out, store, lease }, thread.id, change));
@@ -90,13 +86,7 @@ Examples:
     )
     .action(async (threadId: string, callId: string, options: DecideOptions) => {
       const args = parseArgsOption(options.args);
-      context.exitCode = await decideAndContinue(context, threadId, options, (agent, thread, actor) =>
-        agent.approve(thread, callId, {
-          actor,
-          ...(args === undefined ? {} : { args }),
-          ...(options.comment === undefined ? {} : { comment: options.comment }),
-        }),
-      );
+      context.exitCode = await decideAndContinue(context, threadId, options, { type: "approve", callId, args, comment: options.comment });
     });
 
   addDecisionOptions(
@@ -116,9 +106,7 @@ Examples:
   $ agentfold reject thr_abc123 call_1 --json`,
     )
     .action(async (threadId: string, callId: string, options: DecideOptions) => {
-      context.exitCode = await decideAndContinue(context, threadId, options, (agent, thread, actor) =>
-        agent.reject(thread, callId, { actor, ...(options.comment === undefined ? {} : { comment: options.comment }) }),
-      );
+      context.exitCode = await decideAndContinue(context, threadId, options, { type: "reject", callId, comment: options.comment });
     });
 
   addDecisionOptions(
@@ -138,6 +126,6 @@ Examples:
   $ agentfold respond thr_abc123 call_2 yes --json`,
     )
     .action(async (threadId: string, callId: string, text: string, options: DecideOptions) => {
-      context.exitCode = await decideAndContinue(context, threadId, options, (agent, thread, actor) => agent.respond(thread, callId, text, { actor }));
+      context.exitCode = await decideAndContinue(context, threadId, options, { type: "respond", callId, text });
     });
 }

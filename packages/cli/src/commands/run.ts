@@ -3,6 +3,7 @@
  * terminal.
  */
 import type { Command } from "commander";
+import { applyHumanAction } from "agentfold/runtime";
 import { CliError } from "../exit-codes.ts";
 import { driveThread, leaseWaitFrom } from "../drive-thread.ts";
 import { printTimeline } from "../format-thread.ts";
@@ -114,7 +115,7 @@ Examples:
         const final = await driveThread(
           thread,
           { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) },
-          (current) => agent.message(current, text, { actor, source: "cli" }),
+          (current) => applyHumanAction(agent, current, { type: "message", text, actor, source: "cli" }),
         );
         return finish(out, final, carryFlags(options, context.env));
       });
