@@ -32,6 +32,18 @@ const contentTypes: Record<string, string> = {
 };
 
 /**
+ * Modules the UI imports from installed packages rather than from `public/`: the browser asks for
+ * `/assets/<name>`, and the file is read from the package's own build (no copy in this repo).
+ */
+const packageModules: Record<string, string> = {
+  "eventsource-parser.js": "eventsource-parser",
+};
+
+function assetOf(path: string, contentType: string, body: Uint8Array<ArrayBuffer>): WebAsset {
+  return { path, contentType, body, etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"` };
+}
+
+/**
  * The UI's files, keyed by the path they are served at.
  *
  * @example
@@ -42,10 +54,14 @@ export function webAssets(directory: string = webAssetsDirectory): Map<string, W
   for (const name of readdirSync(directory).sort()) {
     const contentType = contentTypes[extname(name)];
     if (!contentType) continue;
-    const body = new Uint8Array(readFileSync(join(directory, name)));
     const path = name === "index.html" ? "/" : `/assets/${name}`;
-    const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
-    assets.set(path, { path, contentType, body, etag });
+    assets.set(path, assetOf(path, contentType, new Uint8Array(readFileSync(join(directory, name)))));
+  }
+  for (const [name, specifier] of Object.entries(packageModules)) {
+    const path = `/assets/${name}`;
+    if (assets.has(path)) continue; // a customised UI's own copy wins
+    const file = fileURLToPath(import.meta.resolve(specifier));
+    assets.set(path, assetOf(path, "text/javascript; charset=utf-8", new Uint8Array(readFileSync(file))));
   }
   if (!assets.has("/")) throw new Error(`The web UI has no index.html in ${directory}; reinstall @agentfold/web.`);
   return assets;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
+import { registerHooks } from "node:module";
 import { afterEach, describe, it } from "node:test";
 import { waitFor, sleep } from "./support/wait.ts";
 
-type Message = { id?: string; event?: string; data: string };
 type StreamedEvent = { type: string; at: string; sequence: number };
 type FollowOptions = {
   after: number;
@@ -17,25 +17,17 @@ type FollowOptions = {
 const retryMs = 50;
 /** Longer than that delay: a reconnect would have happened by then. */
 const reconnectWindowMs = 4 * retryMs;
-const { parseServerSentEvents, followThread }: {
-  parseServerSentEvents(buffer: string): { messages: Message[]; rest: string };
+// In the browser, "./eventsource-parser.js" is the web app's /assets/eventsource-parser.js, served
+// from the installed package; here it resolves to that package the same way.
+registerHooks({
+  resolve: (specifier, context, next) =>
+    specifier === "./eventsource-parser.js" && context.parentURL?.includes("/public/")
+      ? next(import.meta.resolve("eventsource-parser"), context)
+      : next(specifier, context),
+});
+const { followThread }: {
   followThread(threadId: string, options: FollowOptions): () => void;
 } = await import(new URL("../public/event-stream.js", import.meta.url).href);
-
-describe("server-sent events parsing", () => {
-  it("splits complete messages and keeps the partial rest for the next chunk", () => {
-    const { messages, rest } = parseServerSentEvents(': keep-alive\n\nid: 1\nevent: user_input\ndata: {"sequence":1}\n\nid: 2\ndata: {"seq');
-    assert.deepEqual(messages, [{ id: "1", event: "user_input", data: '{"sequence":1}' }]);
-    assert.equal(rest, 'id: 2\ndata: {"seq');
-    const next = parseServerSentEvents(`${rest}uence":2}\r\n\r\n`);
-    assert.deepEqual(next.messages, [{ id: "2", data: '{"sequence":2}' }]);
-    assert.equal(next.rest, "");
-  });
-
-  it("joins multi-line data", () => {
-    assert.deepEqual(parseServerSentEvents("data: a\ndata: b\n\n").messages, [{ data: "a\nb" }]);
-  });
-});
 
 describe("following a thread", () => {
   const realFetch = globalThis.fetch;
@@ -64,6 +56,19 @@ describe("following a thread", () => {
     stop();
     globalThis.fetch = realFetch;
     Reflect.deleteProperty(globalThis, "sessionStorage");
+  });
+
+  it("reads messages split across chunks, with comments, CRLF line ends and multi-line data", async () => {
+    const event = (sequence: number) => `{"sequence":${sequence},"type":"custom","at":"2026-01-01T00:00:00.000Z"}`;
+    const chunks = [": keep-alive\n\nid: 1\nevent: custom\ndata: " + event(1) + "\r", "\n\r\nid: 2\ndata: " + event(2).slice(0, 10), event(2).slice(10) + "\n\n", `id: 3\ndata: {"sequence":3,\ndata: "type":"custom","at":"x"}\n\n`];
+    fakeServer(() => {
+      const body = new ReadableStream<Uint8Array>({ start: (controller) => chunks.forEach((chunk) => controller.enqueue(new TextEncoder().encode(chunk))) });
+      return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    });
+    const events: number[] = [];
+    stop = followThread("thr_1", { after: 0, retryMs, onEvent: (received) => events.push(received.sequence) });
+    await waitFor("three events", async () => events.length === 3, 2_000);
+    assert.deepEqual(events, [1, 2, 3]);
   });
 
   it("skips a message whose data is not JSON and keeps the stream", async () => {
