@@ -5,6 +5,7 @@
  * found near when it broke. Writes bench/results/chaos.md and chaos.json; exits 1 when any round
  * broke an invariant.
  */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -26,6 +27,17 @@ if (!(minutes > 0) || !(roundMinutes > 0) || !stores.every((store) => store === 
   console.error("Usage: npm run chaos -- --minutes 30 [--store sqlite|postgres|both] [--seed N] [--round-minutes 5]");
   process.exit(2);
 }
+/** The code under test: CHAOS_CODE (e.g. the commit a snapshot was taken at), else git's HEAD and whether the tree differs from it. */
+function codeUnderTest(): string {
+  if (process.env.CHAOS_CODE) return process.env.CHAOS_CODE;
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { encoding: "utf8" }).trim();
+    return `${git("rev-parse", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") === "" ? "" : " with uncommitted changes"}`;
+  } catch {
+    return "unknown";
+  }
+}
+const code = codeUnderTest();
 const seed = values.seed === undefined ? Date.now() % 1_000_000 : Number(values.seed);
 const startedAt = new Date();
 const loadBefore = loadavg();
@@ -98,6 +110,7 @@ const markdown = `# Fault campaign
 
 Run ${startedAt.toISOString()} to ${finishedAt.toISOString()} with \`npm run chaos -- --minutes ${minutes} --store ${values.store} --seed ${seed} --round-minutes ${roundMinutes}\`:
 ${columns.map((totals, index) => `${stores[index]} ${totals.faultedMinutes.toFixed(1)} min under faults in ${totals.rounds} rounds`).join(", ")}; ${((finishedAt.getTime() - startedAt.getTime()) / 60_000).toFixed(1)} min wall in all.
+Code: ${code}.
 Machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, shared with other work (load average ${load(loadBefore)} at the start, ${load(machine.loadAfter)} at the end).
 The seed fixes the harness's choices (which process, when, which fault point is armed); the server processes' own fault probabilities and all timing are not seeded, so a rerun is similar, not identical.
 
@@ -145,6 +158,6 @@ ${answers.map((answer) => row(`\`${answer}\``, (totals) => totals.unexpectedAnsw
 ${broken.length === 0 ? "" : `\n## Broken rounds\n\n${broken.map((result) => `- ${result.store}, seed ${result.seed}:\n${result.check.problems.map((problem) => `  - ${problem}`).join("\n")}`).join("\n")}\n`}`;
 
 writeFileSync(`${values.output}.md`, markdown);
-writeFileSync(`${values.output}.json`, `${JSON.stringify({ startedAt, finishedAt, minutes, seed, roundMinutes, machine, byStore, rounds: results.map(({ stderr, ...rest }) => rest) }, null, 1)}\n`);
+writeFileSync(`${values.output}.json`, `${JSON.stringify({ startedAt, finishedAt, code, minutes, seed, roundMinutes, machine, byStore, rounds: results.map(({ stderr, ...rest }) => rest) }, null, 1)}\n`);
 console.log(markdown);
 process.exit(broken.length === 0 ? 0 : 1);
