@@ -15,3 +15,30 @@ export {
   type PostgresResult,
   type OwnedPoolOptions,
 } from "./postgres-pool.ts";
+
+// Channel bookkeeping: typed records for @agentfold/channels, in the same file or schema
+export {
+  channelOriginSchema,
+  deliveryKeySchema,
+  deliveryRecordSchema,
+  channelLinkSchema,
+  claimSchema,
+  seenIdSchema,
+  scheduleTickSchema,
+  webhookDeliverySchema,
+  webhookDeliveryQuerySchema,
+  type ChannelStore,
+  type ChannelOrigin,
+  type DeliveryKey,
+  type DeliveryRecord,
+  type ChannelLink,
+  type Claim,
+  type SeenId,
+  type ScheduleTick,
+  type WebhookDelivery,
+  type WebhookDeliveryQuery,
+} from "./channel-store.ts";
+export { createMemoryChannelStore } from "./memory-channel-store.ts";
+export { createSqliteChannelStore, type SqliteChannelStoreOptions } from "./sqlite-channel-store.ts";
+export { createPostgresChannelStore, type PostgresChannelStoreOptions } from "./postgres-channel-store.ts";
+export { SQLITE_MIGRATIONS } from "./sqlite-migrations.ts";

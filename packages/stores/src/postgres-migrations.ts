@@ -5,7 +5,10 @@
  * the work done.
  */
 import { ConfigurationError } from "agentfold";
-import type { PostgresPool } from "./postgres-pool.ts";
+import { z } from "zod";
+import type { ChannelTableRow } from "./channel-rows.ts";
+import { importLegacyChannelRecords, insertStatement } from "./legacy-channel-records.ts";
+import type { PostgresClient, PostgresPool } from "./postgres-pool.ts";
 
 /**
  * The SQL of each migration, given the quoted schema name. Never edit a released one: add a new one.
@@ -13,7 +16,13 @@ import type { PostgresPool } from "./postgres-pool.ts";
  * @example
  * const newest = POSTGRES_MIGRATIONS.at(-1)?.version; // the schema version this code writes
  */
-export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: (schema: string) => string }[] = [
+export const POSTGRES_MIGRATIONS: readonly {
+  version: number;
+  name: string;
+  sql: (schema: string) => string;
+  /** Moves data, in the same transaction, after `sql`. */
+  after?: (client: PostgresClient, schema: string) => Promise<void>;
+}[] = [
   {
     version: 1,
     name: "threads and events",
@@ -43,7 +52,102 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
         PRIMARY KEY (thread_key, seq)
       );`,
   },
+  {
+    version: 2,
+    name: "channel bookkeeping",
+    // As in SQLite: expiry times are epoch milliseconds (bigint, from the database clock), other
+    // times ISO 8601 text, JSON columns text.
+    sql: (schema) => `
+      CREATE TABLE ${schema}.channel_origins (
+        thread_id text PRIMARY KEY,
+        channel text NOT NULL,
+        person text NOT NULL,
+        data text NOT NULL,                      -- JSON object
+        updated_at text NOT NULL
+      );
+      CREATE TABLE ${schema}.channel_deliveries (
+        channel text NOT NULL,
+        thread_id text NOT NULL,
+        call_id text NOT NULL,
+        state text NOT NULL,                     -- 'sending' (claimed until expires_at) or 'sent'
+        record text NOT NULL,                    -- JSON: what the channel's deliver returned
+        expires_at bigint,                       -- while sending
+        created_at text NOT NULL,
+        updated_at text NOT NULL,
+        PRIMARY KEY (channel, thread_id, call_id)
+      );
+      CREATE TABLE ${schema}.channel_links (
+        channel text NOT NULL,
+        external_id text NOT NULL,               -- a Slack thread ts, an email Message-ID
+        thread_id text NOT NULL,
+        call_id text,
+        PRIMARY KEY (channel, external_id)
+      );
+      CREATE TABLE ${schema}.channel_claims (
+        kind text NOT NULL,
+        key text NOT NULL,
+        expires_at bigint,                       -- NULL: kept
+        PRIMARY KEY (kind, key)
+      );
+      CREATE INDEX channel_claims_by_expiry ON ${schema}.channel_claims (expires_at) WHERE expires_at IS NOT NULL;
+      CREATE TABLE ${schema}.channel_seen (
+        source text NOT NULL,
+        id text NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (source, id)
+      );
+      CREATE INDEX channel_seen_by_expiry ON ${schema}.channel_seen (expires_at);
+      CREATE TABLE ${schema}.channel_schedule_ticks (
+        schedule text PRIMARY KEY,
+        tick bigint NOT NULL,                    -- the last fired tick
+        fired_at text NOT NULL
+      );
+      CREATE TABLE ${schema}.channel_webhook_deliveries (
+        key bigserial PRIMARY KEY,               -- creation order
+        id text NOT NULL UNIQUE,
+        hook text NOT NULL,
+        url text NOT NULL,
+        type text NOT NULL,
+        state text NOT NULL,                     -- 'pending', 'delivered' or 'failed'
+        attempts text NOT NULL,                  -- JSON array
+        body text,                               -- kept while pending
+        next_attempt_at bigint,
+        created_at text NOT NULL
+      );
+      CREATE INDEX channel_webhook_deliveries_by_state ON ${schema}.channel_webhook_deliveries (state, key);`,
+    after: importLegacyPostgres,
+  },
 ];
+
+const legacyRow = z.object({ key: z.string(), value: z.string(), updated_at: z.string(), expires_at: z.string().regex(/^-?\d+$/).transform(Number).nullable() });
+
+/**
+ * Moves the rows of @agentfold/channels 0.1's `agentfold_channel_records` table in this schema, when
+ * there is one, into the channel tables, and renames it `agentfold_channel_records_imported` (see
+ * legacy-channel-records.ts).
+ */
+async function importLegacyPostgres(client: PostgresClient, schema: string): Promise<void> {
+  const { rows: found } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS found`, [`${schema}.agentfold_channel_records`]);
+  if (found[0]?.found !== true) return;
+  const { rows } = await client.query(
+    `SELECT key, value::text AS value, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at,
+            (extract(epoch FROM expires_at) * 1000)::bigint::text AS expires_at
+     FROM ${schema}.agentfold_channel_records ORDER BY updated_at, key`,
+  );
+  const inserts: ChannelTableRow[] = [];
+  importLegacyChannelRecords(
+    rows.map((row) => {
+      const parsed = legacyRow.parse(row);
+      return { key: parsed.key, value: parsed.value, updatedAt: parsed.updated_at, expiresAt: parsed.expires_at };
+    }),
+    (row) => inserts.push(row),
+  );
+  for (const row of inserts) {
+    const { sql, values } = insertStatement(row, (table) => `${schema}.${table}`, (index) => `$${index}`);
+    await client.query(sql, values);
+  }
+  await client.query(`ALTER TABLE ${schema}.agentfold_channel_records RENAME TO agentfold_channel_records_imported`);
+}
 
 /** First key of the two-key advisory lock: "agentfold migrations". The second is the schema's hash. */
 const LOCK_CLASS = 0x61666d67;
@@ -89,6 +193,7 @@ export async function migratePostgres(pool: PostgresPool, schema: string): Promi
     for (const migration of POSTGRES_MIGRATIONS) {
       if (migration.version <= current) continue;
       await client.query(migration.sql(quoted));
+      await migration.after?.(client, quoted);
       await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [
         migration.version,
         migration.name,

@@ -6,8 +6,6 @@
  * `BEGIN IMMEDIATE` takes the write lock before the version and fence checks, so several processes
  * can share one file safely.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import {
   ConfigurationError,
@@ -40,6 +38,7 @@ import {
   threadFromRows,
   WRITE_SCHEMA_VERSION,
 } from "./store-rows.ts";
+import { migrateSqlite, openDatabase } from "./sqlite-migrations.ts";
 
 export interface SqliteStoreOptions {
   /** The database file (created with its directory if missing), or `":memory:"`. */
@@ -52,38 +51,6 @@ export interface SqliteStoreOptions {
   /** Where timestamps and lease expiry come from. Default: the system clock. */
   clock?: Clock;
 }
-
-/** Schema migrations, applied in order at open; each runs once, recorded in `schema_migrations`. */
-const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
-  {
-    version: 1,
-    name: "threads and events",
-    sql: `
-      CREATE TABLE threads (
-        key INTEGER PRIMARY KEY AUTOINCREMENT, -- creation order: list order and cursor
-        id TEXT NOT NULL UNIQUE,
-        agent TEXT,
-        metadata TEXT,                          -- JSON object, NULL when empty
-        schema_version INTEGER NOT NULL,
-        status TEXT NOT NULL,                   -- derived from the events, written with them
-        version INTEGER NOT NULL,               -- the number of events
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        lease_owner TEXT,                       -- NULL when no lease is held
-        lease_token INTEGER NOT NULL DEFAULT 0, -- the newest fencing token ever granted
-        lease_expires_at INTEGER                -- milliseconds since the epoch
-      );
-      CREATE INDEX threads_by_status ON threads (status, key);
-      CREATE INDEX threads_by_agent ON threads (agent, key);
-      CREATE TABLE events (
-        thread_key INTEGER NOT NULL REFERENCES threads (key),
-        seq INTEGER NOT NULL,
-        schema_version INTEGER NOT NULL,
-        body TEXT NOT NULL,                     -- the event's JSON
-        PRIMARY KEY (thread_key, seq)
-      );`,
-  },
-];
 
 interface ThreadRow {
   key: number;
@@ -98,26 +65,6 @@ interface ThreadRow {
   lease_owner: string | null;
   lease_token: number;
   lease_expires_at: number | null;
-}
-
-function openDatabase(path: string, busyTimeoutMs: number): DatabaseSync {
-  if (typeof path !== "string" || path.trim() === "") {
-    throw new ConfigurationError('createSqliteStore needs a file path, e.g. { path: "./agentfold.db" }, or ":memory:".');
-  }
-  try {
-    if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
-    const db = new DatabaseSync(path, { timeout: busyTimeoutMs });
-    db.exec("PRAGMA journal_mode = WAL");
-    // FULL: in WAL mode, NORMAL may lose the last commits on power loss; an acknowledged append must not be lost.
-    db.exec("PRAGMA synchronous = FULL");
-    db.exec("PRAGMA foreign_keys = ON");
-    return db;
-  } catch (error) {
-    throw new ConfigurationError(
-      `Cannot open SQLite database ${JSON.stringify(path)}: ${(error as Error).message}. Check that the path is a writable file (or a new one) and that it is a SQLite database.`,
-      { cause: error },
-    );
-  }
 }
 
 /** SQLite's primary result codes for a call that failed for now (extended codes keep them in the low byte). */
@@ -165,7 +112,7 @@ export function sqliteFault(error: unknown, path: string): unknown {
 }
 
 /** The store with each method's disk faults turned into `StoreUnavailableError`s (see `sqliteFault`). */
-function mapDiskFaults(store: ThreadStore, path: string): ThreadStore {
+export function mapDiskFaults<Store extends object>(store: Store, path: string): Store {
   const fault = (error: unknown): never => {
     throw sqliteFault(error, path);
   };
@@ -183,20 +130,7 @@ function mapDiskFaults(store: ThreadStore, path: string): ThreadStore {
             }
           };
   }
-  return mapped as unknown as ThreadStore;
-}
-
-/** Runs `work` inside `BEGIN IMMEDIATE` … `COMMIT`, rolling back when it throws. */
-function immediate<T>(db: DatabaseSync, work: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const result = work();
-    db.exec("COMMIT");
-    return result;
-  } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
-  }
+  return mapped as Store;
 }
 
 interface QueuedWrite {
@@ -266,28 +200,6 @@ export function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promis
     });
 }
 
-function migrate(db: DatabaseSync, path: string): void {
-  immediate(db, () => {
-    db.exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    );
-    const row = db.prepare("SELECT max(version) AS version FROM schema_migrations").get() as { version: number | null };
-    const current = row.version ?? 0;
-    const newest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
-    if (current > newest) {
-      throw new ConfigurationError(
-        `SQLite database ${JSON.stringify(path)} has schema version ${current}, but this @agentfold/stores knows up to ${newest}. Upgrade @agentfold/stores to open it.`,
-      );
-    }
-    const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
-      db.exec(migration.sql);
-      record.run(migration.version, migration.name, new Date().toISOString());
-    }
-  });
-}
-
 const summaryOf = (row: ThreadRow): ThreadSummary => ({
   id: row.id,
   agent: row.agent ?? undefined,
@@ -314,7 +226,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
   const clock = options.clock ?? systemClock;
   const db = openDatabase(options.path, options.busyTimeoutMs ?? 5000);
   try {
-    migrate(db, options.path);
+    migrateSqlite(db, options.path);
   } catch (error) {
     db.close();
     throw error;
