@@ -7,6 +7,7 @@ import { ConfigurationError, describeError, formatIssues } from "./errors.ts";
 import type { NewEvent } from "./events.ts";
 import { canonicalJson, hashArgs } from "./hash.ts";
 import { toJson } from "./next-step.ts";
+import { safeParse } from "./first-parses.ts";
 import type { ContextRenderer } from "./render-context.ts";
 import type { Thread } from "./thread.ts";
 import { statusOf, type OpenCall, type ThreadStatus } from "./thread-state.ts";
@@ -60,7 +61,7 @@ const parsedCalls = new WeakMap<OpenCall, { tool: AnyTool; parsed: Parsed }>();
 function parseArgs(call: OpenCall, tool: AnyTool): Parsed {
   const cached = parsedCalls.get(call);
   if (cached?.tool === tool) return cached.parsed;
-  const result = tool.args.safeParse(call.runArgs);
+  const result = safeParse(tool.args, call.runArgs);
   const parsed: Parsed = result.success
     ? { ok: true, args: result.data }
     : { ok: false, message: `The arguments of ${call.intent} are no longer valid for its tool: ${formatIssues(result.error.issues)}.` };

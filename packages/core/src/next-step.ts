@@ -4,6 +4,7 @@
  */
 import type { jsonrepair } from "jsonrepair";
 import { formatIssues } from "./errors.ts";
+import { safeParse } from "./first-parses.ts";
 import type { JsonValue } from "./events.ts";
 import { requireOnFirstUse } from "./lazy-require.ts";
 import type { IntentSpec, JsonSchema, ModelReply } from "./model.ts";
@@ -223,7 +224,7 @@ export function parseModelOutput(output: unknown, tools: ReadonlyMap<string, Any
     // OpenAI-style tool calls carry the arguments as a JSON string.
     if (typeof nested === "string") nested = parseCandidate(nested);
     if (isRecord(nested) && !(keys[0]! in tool.args.shape)) args = nested;
-    const parsed = tool.args.safeParse(args);
+    const parsed = safeParse(tool.args, args);
     if (!parsed.success) {
       return {
         ok: false,

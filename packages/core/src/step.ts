@@ -16,6 +16,7 @@ import type { OpenCall } from "./thread-state.ts";
 import type { AnyTool, ToolContext } from "./tools.ts";
 import type { LeaseGuard } from "./lease.ts";
 import { faultPoint } from "./fault-points.ts";
+import { parse } from "./first-parses.ts";
 
 export interface AgentHooks {
   /** Before each model call; may return a changed request (e.g. extra messages). */
@@ -286,7 +287,7 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
   ensureHeld(options);
   let result: unknown;
   try {
-    result = await tool.run!(tool.args.parse(call.runArgs), toolContext(current, call.callId, idempotencyKey, options));
+    result = await tool.run!(parse(tool.args, call.runArgs), toolContext(current, call.callId, idempotencyKey, options));
   } catch (error) {
     return failed(error);
   }
@@ -311,7 +312,7 @@ async function prefetch(runtime: Runtime, thread: Thread, options: StepOptions, 
     const context = toolContext(thread, callId, `${thread.id}:${callId}`, options);
     ensureHeld(options);
     try {
-      const result = await tool.run!(tool.args.parse(args), context);
+      const result = await tool.run!(parse(tool.args, args), context);
       const event = resultEvent({ callId, intent: tool.intent } as OpenCall, result);
       events.push({ ...event, prefetched: true } as NewEvent);
     } catch (error) {

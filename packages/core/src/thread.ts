@@ -16,6 +16,7 @@ import {
   type ThreadStatus,
 } from "./thread-state.ts";
 import { z } from "zod";
+import { safeParse } from "./first-parses.ts";
 
 /** The version of the thread JSON format this code writes. Older versions keep loading. */
 export const THREAD_SCHEMA_VERSION = 1;
@@ -137,7 +138,7 @@ export class Thread {
 
   /** An empty thread (no events yet). */
   static create(options: ThreadOptions = {}): Thread {
-    const checked = schemas().options.safeParse(options);
+    const checked = safeParse(schemas().options, options);
     if (!checked.success) throw new InvalidInputError(`Invalid thread options: ${formatIssues(checked.error.issues)}`);
     return new Thread(
       options.id ?? newId("thr"),
@@ -173,7 +174,7 @@ export class Thread {
       }
     }
     assertNoPrototypeKeys(value, "");
-    const parsed = schemas().json.safeParse(value);
+    const parsed = safeParse(schemas().json, value);
     if (!parsed.success) {
       throw new ThreadFormatError(`Not a thread: ${formatIssues(parsed.error.issues)}`);
     }
@@ -184,7 +185,7 @@ export class Thread {
       );
     }
     const events = json.events.map((raw, index) => {
-      const event = eventSchemas().eventSchema.safeParse(raw);
+      const event = safeParse(eventSchemas().eventSchema, raw);
       if (!event.success) {
         throw new ThreadFormatError(`Thread ${json.id}, event ${index}: ${formatIssues(event.error.issues)}`);
       }
@@ -207,7 +208,7 @@ export class Thread {
     const stamped = events.map((event, offset) => {
       const withTime = event.at !== undefined ? event : { ...event, at: (stamp ??= clock.now().toISOString()) };
       // Every event is checked before it joins a thread: one that could not be loaded again is refused here.
-      const checked = eventSchemas().eventSchema.safeParse(withTime);
+      const checked = safeParse(eventSchemas().eventSchema, withTime);
       if (!checked.success) {
         throw new InvalidInputError(
           `Event ${this.#length + offset} (${JSON.stringify((event as { type?: unknown }).type)}) for thread ${this.id} is invalid: ${formatIssues(checked.error.issues)}`,
