@@ -4,6 +4,7 @@
  * strings are those of DESIGN.md (`openai:gpt-4o-mini`, `script:steps.json`…).
  */
 import type { Model } from "agentfold";
+import { scriptedModelFromFile } from "agentfold/runtime";
 import { CliError, ExitCode } from "./exit-codes.ts";
 
 /** The model spec in effect: the option, else `AGENTFOLD_MODEL`, else a spec recorded on the thread. */
@@ -25,6 +26,9 @@ export function modelSpec(option: string | undefined, env: NodeJS.ProcessEnv, re
  */
 export async function loadModel(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Model> {
   try {
+    // A scripted model is agentfold's own (what resolveModel does for `script:` too): loading the
+    // twelve modules of @agentfold/models for it cost a short command a few milliseconds.
+    if (spec?.startsWith("script:") && spec.length > "script:".length) return scriptedModelFromFile(spec.slice("script:".length));
     // Loaded only when a command needs a model: the provider SDKs take a while to import.
     const { resolveModel } = await import("@agentfold/models");
     return resolveModel(spec, { env });
