@@ -44,6 +44,8 @@ const idempotencyHeaders = z.object({
     }),
 });
 
+// `Event` and `PendingItem` are named here and replaced in /openapi.json by the `oneOf`s derived from
+// core's event schema (openapi-thread-schemas.ts).
 const eventView = z
   .looseObject({ type: z.enum(eventTypes as [string, ...string[]]), at: z.string() })
   .openapi("Event", { description: "One event of the thread; the other fields depend on `type`." });

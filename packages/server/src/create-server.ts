@@ -41,6 +41,7 @@ import {
 import { ApiError, errorResponse } from "./http-errors.ts";
 import { checkLaunchReplay, findKeyedEvent, idempotencyKeyOf, idempotencyMetadataKey, launchThreadId, requestHash } from "./idempotency.ts";
 import { jsonDepthLimit } from "./json-depth.ts";
+import { withThreadSchemas } from "./openapi-thread-schemas.ts";
 import { createRunner, type AdvanceOutcome, type Runner, type ThreadChange } from "./runner.ts";
 import type { ServerExtension } from "./server-extension.ts";
 import { createStreamLimits } from "./stream-limits.ts";
@@ -489,14 +490,16 @@ export function createServer(options: ServerOptions): Server {
   app.openapi(healthRoute, (c) => c.json({ ok: true }, 200));
   registerAgentsRoute(app, agentList);
 
-  app.doc("/openapi.json", {
-    openapi: "3.0.3",
+  const documentConfig = {
+    openapi: "3.1.0",
     info: {
       title: "agentfold HTTP API",
       version: "1",
       description: "Launch, inspect, approve, answer, message, cancel and fork agent threads. Errors are { error: { code, message } }.",
     },
-  });
+  };
+  // OpenAPI 3.1, whose schemas are JSON Schema 2020-12 like the ones core's event schema gives.
+  app.get("/openapi.json", (c) => c.json(withThreadSchemas(app.getOpenAPI31Document(documentConfig))));
 
   return { app, runner };
 }
