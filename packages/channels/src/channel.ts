@@ -6,7 +6,7 @@
  */
 import type { Agent, JsonValue, PendingApproval, PendingQuestion, Thread } from "agentfold";
 import type { DecisionRefusal, HumanAction } from "agentfold/runtime";
-import type { ChannelStore } from "./channel-store.ts";
+import type { ChannelStore } from "@agentfold/stores";
 
 /** A pending item a channel can deliver. */
 export type DeliverableItem = PendingApproval | PendingQuestion;

@@ -9,7 +9,7 @@ import { applyHumanAction, decisionRefusedEvent, describeError } from "agentfold
 import type { Runner, ServerExtension, ServerExtensionContext } from "@agentfold/server";
 import type { ActionOutcome, Channel, ChannelContext, DeliverableItem, InboundAction, Origin } from "./channel.ts";
 import { errorJson } from "./channel.ts";
-import { createMemoryChannelStore, type ChannelStore } from "./channel-store.ts";
+import { createMemoryChannelStore, type ChannelStore, type DeliveryKey } from "@agentfold/stores";
 import { routeFor, validateRouting, type RouteRule } from "./routing.ts";
 import { startSchedules, validateSchedules, type Schedule } from "./schedules.ts";
 
@@ -129,7 +129,7 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
   }
 
   async function originOf(threadId: string): Promise<Origin | undefined> {
-    return (await store.get(`origin:${threadId}`)) as Origin | undefined;
+    return store.getOrigin(threadId);
   }
 
   async function deliverPending(thread: Thread): Promise<void> {
@@ -140,24 +140,25 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
       for (const send of routeFor(rules, thread, item, origin)) {
         const channel = byName.get(send.channel);
         if (!channel?.configured) continue;
-        const key = `delivery:${channel.name}:${thread.id}:${item.callId}`;
+        const delivery: DeliveryKey = { channel: channel.name, threadId: thread.id, callId: item.callId };
+        const key = JSON.stringify([channel.name, thread.id, item.callId]);
         if (claimedHere.has(key)) continue;
-        // The claim expires: if this process dies before `put` below, another one sends it later.
-        if (!(await store.claim(key, { state: "sending" }, { ttlMs: deliveryClaimTtlMs }))) {
+        // The claim expires: if this process dies before `markDelivered` below, another one sends it later.
+        if (!(await store.claimDelivery(delivery, { ttlMs: deliveryClaimTtlMs }))) {
           // Sending elsewhere may still fail or die, so only a finished delivery is remembered.
-          if (((await store.get(key)) as { state?: string } | undefined)?.state === "sent") claimedHere.add(key);
+          if ((await store.getDelivery(delivery))?.state === "sent") claimedHere.add(key);
           continue;
         }
         if (claimedHere.size >= 10_000) claimedHere.clear();
         claimedHere.add(key);
         try {
           const record = await channel.deliver({ thread, item, audience: send, origin }, context);
-          // `put` keeps the record without an expiry.
-          await store.put(key, { state: "sent", record });
+          // Kept for good, with what the channel needs to update the message later.
+          await store.markDelivered(delivery, record);
         } catch (error) {
           // Unclaimed, so the next sweep tries again.
           claimedHere.delete(key);
-          await store.delete(key).catch(() => {});
+          await store.releaseDelivery(delivery).catch(() => {});
           onError(error, `deliver ${thread.id}/${item.callId} on ${channel.name}`);
         }
       }
@@ -167,11 +168,11 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
   async function resolveDelivered(thread: Thread, callId: string, outcome: "approved" | "rejected" | "answered" | "closed", actor: string | undefined, text: string | undefined) {
     for (const channel of list) {
       if (!channel.resolved || !channel.configured) continue;
-      const delivery = (await store.get(`delivery:${channel.name}:${thread.id}:${callId}`)) as { state?: string; record?: unknown } | undefined;
+      const delivery = await store.getDelivery({ channel: channel.name, threadId: thread.id, callId });
       if (delivery?.state !== "sent") continue;
-      if (!(await store.claim(`resolved:${channel.name}:${thread.id}:${callId}`))) continue;
+      if (!(await store.claim({ kind: "resolved", key: `${channel.name}:${thread.id}:${callId}` }))) continue;
       try {
-        await channel.resolved({ thread, callId, outcome, actor, text, record: (delivery.record ?? null) as never }, context);
+        await channel.resolved({ thread, callId, outcome, actor, text, record: delivery.record }, context);
       } catch (error) {
         onError(error, `update ${thread.id}/${callId} on ${channel.name}`);
       }
@@ -196,7 +197,7 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
       const origin = await originOf(thread.id);
       for (const channel of list) {
         if (!channel.finished || !channel.configured) continue;
-        if (!(await store.claim(`finished:${channel.name}:${thread.id}:${thread.version}`))) continue;
+        if (!(await store.claim({ kind: "finished", key: `${channel.name}:${thread.id}:${thread.version}` }))) continue;
         try {
           await channel.finished(thread, origin, context);
         } catch (error) {
@@ -214,7 +215,7 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
         if (!agent) return { ok: false, code: "unknown_agent", message: `Unknown agent "${action.agent}". Agents here: ${[...agents.keys()].join(", ")}.` };
         const thread = agent.start({ text: action.text, actor: action.actor, source: action.source }, action.metadata ? { metadata: action.metadata } : {});
         await threads.create(thread);
-        if (action.origin) await store.put(`origin:${thread.id}`, action.origin as never);
+        if (action.origin) await store.saveOrigin(thread.id, action.origin);
         background(() => runner.advance(thread.id));
         return { ok: true, thread };
       }

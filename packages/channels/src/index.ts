@@ -19,10 +19,15 @@ export type {
   ActionOutcome,
 } from "./channel.ts";
 
-// Bookkeeping stores
-export { createMemoryChannelStore, type ChannelStore, type ChannelRecord } from "./channel-store.ts";
-export { createSqliteChannelStore } from "./sqlite-channel-store.ts";
-export { createPostgresChannelStore, type PostgresChannelStoreOptions } from "./postgres-channel-store.ts";
+// Bookkeeping stores: typed records in the thread store's database (they live in @agentfold/stores)
+export {
+  createMemoryChannelStore,
+  createSqliteChannelStore,
+  createPostgresChannelStore,
+  type ChannelStore,
+  type SqliteChannelStoreOptions,
+  type PostgresChannelStoreOptions,
+} from "@agentfold/stores";
 
 // Channels
 export { slackChannel, type SlackChannelOptions } from "./slack/slack-channel.ts";

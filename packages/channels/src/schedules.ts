@@ -1,12 +1,12 @@
 /**
  * Cron triggers (croner). Every process that runs the schedules fires each tick; only the one that
- * claims `schedule:<agent>:<index>:<tick time>` in the shared channel store launches the thread, so
- * a tick launches at most once however many server processes share one Postgres.
+ * records the tick as schedule `<agent>:<index>`'s last (`claimTick` in the shared channel store)
+ * launches the thread, so a tick launches at most once however many server processes share one Postgres.
  */
 import { Cron } from "croner";
 import { ConfigurationError } from "agentfold";
 import type { ActionOutcome, InboundAction } from "./channel.ts";
-import type { ChannelStore } from "./channel-store.ts";
+import type { ChannelStore } from "@agentfold/stores";
 
 export interface Schedule {
   /** The agent to launch. */
@@ -49,9 +49,8 @@ export function startSchedules(
         // The scheduled time, not the time the timer fired: the same key in every process.
         const tick = (job.currentRun() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
         try {
-          const key = `schedule:${schedule.agent}:${index}:${tick}`;
-          // Kept a day: long after any process could still fire this tick, short enough to prune.
-          if (!(await options.store.claim(key, { cron: schedule.cron }, { ttlMs: 86_400_000 }))) return;
+          // One row per schedule holds its last fired tick: a tick no later than it was fired already.
+          if (!(await options.store.claimTick({ schedule: `${schedule.agent}:${index}`, tick }))) return;
           const outcome = await options.apply({
             type: "start",
             agent: schedule.agent,

@@ -39,7 +39,8 @@ describe("a delivery claimed by a process that died", () => {
     const first = hub(threads, { channels: [hung], routing, store, deliveryClaimTtlMs: 300 });
     const thread = await launch(first.app);
     assert.equal(thread.status, "awaiting_human");
-    await waitFor("the claim", async () => (await store.list("delivery:")).length === 1);
+    const key = { channel: "pager", threadId: thread.id, callId: thread.pending[0]!.callId };
+    await waitFor("the claim", async () => (await store.getDelivery(key))?.state === "sending");
 
     const sent: string[] = [];
     const working: Channel = { name: "pager", paths: [], configured: true, deliver: async ({ item }) => (sent.push(item.callId), { ok: true }) };
@@ -50,14 +51,14 @@ describe("a delivery claimed by a process that died", () => {
     await sleep(400);
     await second.channels.sweep();
     assert.deepEqual(sent, [thread.pending[0]!.callId]);
-    const [record] = await store.list("delivery:");
-    assert.deepEqual(record?.value, { state: "sent", record: { ok: true } });
+    const record = await store.getDelivery(key);
+    assert.deepEqual([record?.state, record?.record], ["sent", { ok: true }]);
 
     // Sent is final: the record no longer expires, and later sweeps send nothing more.
     await sleep(400);
     await second.channels.sweep();
     assert.equal(sent.length, 1);
-    assert.deepEqual(await store.get(record!.key), { state: "sent", record: { ok: true } });
+    assert.deepEqual(await store.getDelivery(key), record);
   });
 
   it("refuses a delivery claim TTL that is not a positive number", () => {
@@ -98,8 +99,8 @@ describe("webhook retries after a restart", () => {
     const before = hub(threads, { channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000, 60_000] })], routing, store });
     const thread = await launch(before.app);
     await before.channels.idle();
-    const [entry] = await store.list("webhook-delivery:");
-    const pending = (await store.get(entry!.key)) as unknown as WebhookDeliveryLog;
+    const [pending] = await store.listWebhookDeliveries();
+    assert.ok(pending);
     assert.equal(pending.state, "pending");
     assert.equal(pending.attempts.length, 1);
     await before.channels.close();
@@ -111,18 +112,18 @@ describe("webhook retries after a restart", () => {
     assert.equal(received.length, 0, "the retry is not due yet");
 
     // Its time comes (as if a minute passed): the next sweep sends it.
-    await store.put(entry!.key, { ...pending, nextAttemptAt: new Date(Date.now() - 1).toISOString() } as never);
+    await store.saveWebhookDelivery({ ...pending, nextAttemptAt: new Date(Date.now() - 1).toISOString() });
     await restarted.channels.sweep();
     await restarted.channels.idle();
     assert.equal(received.length, 1);
     const payload = new Webhook(opsSecret).verify(received[0]!.body, received[0]!.headers) as { type: string; data: { threadId: string } };
     assert.equal(payload.type, "question.asked");
     assert.equal(payload.data.threadId, thread.id);
-    const log = (await store.get(entry!.key)) as unknown as WebhookDeliveryLog;
-    assert.equal(log.state, "delivered");
-    assert.deepEqual(log.attempts.map((attempt) => attempt.status), [503, 204]);
-    assert.equal(log.body, undefined, "the payload is dropped once delivered");
-    assert.deepEqual(await store.list("webhook-pending:"), []);
+    const log: WebhookDeliveryLog | undefined = await store.getWebhookDelivery(pending.id);
+    assert.equal(log?.state, "delivered");
+    assert.deepEqual(log?.attempts.map((attempt) => attempt.status), [503, 204]);
+    assert.equal(log?.body, undefined, "the payload is dropped once delivered");
+    assert.deepEqual(await store.listWebhookDeliveries({ state: "pending" }), []);
 
     await restarted.channels.sweep();
     await restarted.channels.idle();
@@ -138,8 +139,8 @@ describe("webhook retries after a restart", () => {
     await launch(first.app);
     await first.channels.idle();
     await first.channels.close();
-    const [entry] = await store.list("webhook-delivery:");
-    await store.put(entry!.key, { ...((await store.get(entry!.key)) as object), nextAttemptAt: new Date(0).toISOString() } as never);
+    const [entry] = await store.listWebhookDeliveries();
+    await store.saveWebhookDelivery({ ...entry!, nextAttemptAt: new Date(0).toISOString() });
 
     failing = false;
     const count = received.length;
@@ -148,7 +149,7 @@ describe("webhook retries after a restart", () => {
     await Promise.all(hubs.map((each) => each.channels.sweep()));
     await Promise.all(hubs.map((each) => each.channels.idle()));
     assert.equal(received.length, count + 1);
-    assert.equal(((await store.get(entry!.key)) as unknown as WebhookDeliveryLog).state, "delivered");
+    assert.equal((await store.getWebhookDelivery(entry!.id))?.state, "delivered");
   });
 });
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createMemoryStore } from "agentfold/testing";
+import { z } from "zod";
 import { createServer } from "@agentfold/server";
 import { createChannels, signSlackRequest, slackChannel, verifySlackRequest, type Channels } from "../src/index.ts";
 import { startSlackStandIn, type SlackStandIn } from "./support/slack-stand-in.ts";
@@ -50,6 +51,9 @@ function postedFor(threadId: string) {
   const buttons = (call.args.blocks as any[]).flatMap((block) => (block.type === "actions" ? block.elements : []));
   return { call, buttons, button: (actionId: string) => buttons.find((button: any) => button.action_id === actionId) };
 }
+
+/** The ts of a delivered Slack message, from its delivery record. */
+const slackTs = (record: unknown) => z.object({ ts: z.string() }).parse(record).ts;
 
 const click = (user: string, button: any, ts: string, trigger = `trigger-${Math.random()}`) => ({
   type: "block_actions",
@@ -223,8 +227,8 @@ describe("Slack questions and threads", () => {
 
   it("a reply in the question's Slack thread answers it; a retried event is processed once", async () => {
     const thread = await launch("asker");
-    const questionTs = (await channels.store.get(`delivery:slack:${thread.id}:${(await load(thread.id)).pending[0]!.callId}`)) as any;
-    const body = { type: "event_callback", event_id: "Ev_reply_1", event: { type: "message", channel: "C_OPS", user: "U_ALEX", text: "no", ts: "1800000000.1", thread_ts: questionTs.record.ts } };
+    const questionTs = await channels.store.getDelivery({ channel: "slack", threadId: thread.id, callId: (await load(thread.id)).pending[0]!.callId });
+    const body = { type: "event_callback", event_id: "Ev_reply_1", event: { type: "message", channel: "C_OPS", user: "U_ALEX", text: "no", ts: "1800000000.1", thread_ts: slackTs(questionTs?.record) } };
     assert.equal((await slackEvent(body)).status, 200);
     assert.equal((await slackEvent(body, { headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" } })).status, 200);
     await channels.idle();
@@ -253,8 +257,8 @@ describe("Slack questions and threads", () => {
 
   it("a reply by someone not allowed does not answer", async () => {
     const thread = await launch("asker");
-    const delivery = (await channels.store.get(`delivery:slack:${thread.id}:${thread.pending[0]!.callId}`)) as any;
-    await slackEvent({ type: "event_callback", event_id: "Ev_mallory", event: { type: "message", channel: "C_OPS", user: "U_MALLORY", text: "yes", ts: "1.9", thread_ts: delivery.record.ts } });
+    const delivery = await channels.store.getDelivery({ channel: "slack", threadId: thread.id, callId: thread.pending[0]!.callId });
+    await slackEvent({ type: "event_callback", event_id: "Ev_mallory", event: { type: "message", channel: "C_OPS", user: "U_MALLORY", text: "yes", ts: "1.9", thread_ts: slackTs(delivery?.record) } });
     await channels.idle();
     assert.equal((await load(thread.id)).status, "awaiting_human");
     assert.match(standIn.callsOf("chat.postEphemeral").at(-1)!.args.text, /not allowed/);

@@ -98,10 +98,10 @@ describe("webhooks", () => {
     assert.equal(payload.data.threadId, threadId);
     assert.equal(payload.data.intent, "divide");
     assert.throws(() => new Webhook(ciSecret).verify(delivery.body, delivery.headers));
-    const [entry] = await channels.store.list("webhook-delivery:");
+    const [entry] = await channels.store.listWebhookDeliveries();
     const log = await waitFor("the log to say delivered", async () => {
-      const value = (await channels.store.get(entry!.key)) as unknown as WebhookDeliveryLog;
-      return value.state === "delivered" ? value : undefined;
+      const value: WebhookDeliveryLog | undefined = await channels.store.getWebhookDelivery(entry!.id);
+      return value?.state === "delivered" ? value : undefined;
     });
     assert.equal(log.type, "approval.requested");
     assert.deepEqual(log.attempts.map((attempt) => attempt.status), [503, 204]);

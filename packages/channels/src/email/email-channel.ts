@@ -5,14 +5,16 @@
  * those headers. Only the people a request was routed to count.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { simpleParser, type ParsedMail } from "mailparser";
+import { simpleParser } from "mailparser";
 import nodemailer, { type Transporter } from "nodemailer";
 import type SMTPTransport from "nodemailer/lib/smtp-transport/index.js";
 import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
+import { describeIssue } from "../payload-errors.ts";
 import { errorJson, type ActionOutcome, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
 import { authenticationFailure, type AuthenticationRequirement } from "./email-authentication.ts";
 import { replyCommand, stripReply } from "./email-reply.ts";
+import { emailRecordSchema, inboundMailSchema, type EmailRecord, type InboundMail } from "./inbound-mail.ts";
 
 export interface EmailChannelOptions {
   /** The agent's address: requests come from it, new mail to it starts a thread. */
@@ -40,12 +42,6 @@ export interface EmailChannelOptions {
    * requireAuthenticationResults: { authservId: "mx.example.com" }
    */
   requireAuthenticationResults?: AuthenticationRequirement;
-}
-
-interface EmailRecord {
-  messageId: string;
-  subject: string;
-  references: string[];
 }
 
 const weekMs = 7 * 24 * 60 * 60 * 1000;
@@ -140,17 +136,18 @@ export function emailChannel(options: EmailChannelOptions): Channel {
       const to = audience.people === "anyone" ? (audience.target ? [audience.target] : []) : [...audience.people];
       if (to.length === 0) throw new ConfigurationError(`No recipients for ${thread.id}/${item.callId} by email: list "people" (addresses) in the routing rule.`);
       const { subject, text } = requestText(thread, item);
-      const inReplyTo = origin?.channel === "email" ? (origin.data as unknown as EmailRecord) : undefined;
+      const inReplyTo = origin?.channel === "email" ? emailRecordSchema.safeParse(origin.data).data : undefined;
       const record = await send({ to, subject, text, ...(inReplyTo ? { inReplyTo } : {}) });
-      await context.store.put(`email-message:${record.messageId}`, { threadId: thread.id, callId: item.callId });
-      return record as unknown as JsonValue;
+      await context.store.saveLink({ channel: "email", externalId: record.messageId, threadId: thread.id, callId: item.callId });
+      return record;
     },
 
     async finished(thread, origin) {
-      if (origin?.channel !== "email") return;
+      const started = origin?.channel === "email" ? emailRecordSchema.safeParse(origin.data).data : undefined;
+      if (!origin || !started) return;
       const last = thread.events.at(-1);
       const text = last?.type === "done" ? last.message : last?.type === "failed" ? `Stopped: ${last.reason}` : "Canceled.";
-      await send({ to: [origin.person], subject: "", text, inReplyTo: origin.data as unknown as EmailRecord });
+      await send({ to: [origin.person], subject: "", text, inReplyTo: started });
     },
 
     async receive(request, _params, context) {
@@ -164,7 +161,9 @@ export function emailChannel(options: EmailChannelOptions): Channel {
       if (!equalSecret(bearer, options.inboundSecret)) return errorJson(401, "unauthorized", 'Send the inbound secret as "Authorization: Bearer <secret>".');
       const raw = Buffer.from(await request.arrayBuffer());
       if (raw.length === 0) return errorJson(400, "invalid_request", "Post the raw MIME message as the body (Content-Type: message/rfc822).");
-      const mail = await simpleParser(raw);
+      const parsedMail = inboundMailSchema.safeParse(await simpleParser(raw));
+      if (!parsedMail.success) return errorJson(400, "invalid_request", describeIssue(parsedMail.error, "message"));
+      const mail = parsedMail.data;
       const sender = mail.from?.value[0]?.address?.toLowerCase();
       if (!sender) return errorJson(400, "invalid_request", "The message has no From address.");
       if (options.requireAuthenticationResults) {
@@ -174,15 +173,15 @@ export function emailChannel(options: EmailChannelOptions): Channel {
       }
       // Without a Message-ID, the same raw message posted twice must still count once.
       const messageId = mail.messageId ?? `<sha256.${createHash("sha256").update(raw).digest("hex")}@inbound.invalid>`;
-      const seenKey = `email-seen:${messageId}`;
-      if (!(await context.store.claim(seenKey, null, { ttlMs: weekMs }))) return json({ status: "duplicate" });
+      const seen = { source: "email", id: messageId };
+      if (!(await context.store.markSeen({ ...seen, ttlMs: weekMs }))) return json({ status: "duplicate" });
       try {
         const { response, retryable } = await handle(mail, sender, messageId, context);
         // A refusal the relay may retry must not be taken for a duplicate when it comes back.
-        if (retryable) await context.store.delete(seenKey);
+        if (retryable) await context.store.forgetSeen(seen);
         return response;
       } catch (error) {
-        await context.store.delete(seenKey).catch(() => {});
+        await context.store.forgetSeen(seen).catch(() => {});
         throw error;
       }
     },
@@ -196,14 +195,14 @@ export function emailChannel(options: EmailChannelOptions): Channel {
     return { response: errorJson(status, outcome.code, outcome.message), retryable: transient.has(outcome.code) };
   }
 
-  async function handle(mail: ParsedMail, sender: string, messageId: string, context: ChannelContext): Promise<Answer> {
+  async function handle(mail: InboundMail, sender: string, messageId: string, context: ChannelContext): Promise<Answer> {
     const references = messageIds(mail);
     // The closest parent first: In-Reply-To, then References from the newest.
     const candidates = [...new Set([...(mail.inReplyTo ? [mail.inReplyTo] : []), ...references.toReversed()])];
     const text = stripReply(mail.text ?? "");
     const actor = `email:${sender}`;
     for (const reference of candidates) {
-      const known = (await context.store.get(`email-message:${reference}`)) as { threadId: string; callId?: string } | undefined;
+      const known = await context.store.getLink("email", reference);
       if (!known) continue;
       if (!known.callId) {
         const origin = await context.originOf(known.threadId);
@@ -240,11 +239,11 @@ export function emailChannel(options: EmailChannelOptions): Channel {
     if (!agent) return answer({ status: "ignored", reason: "No agent for this address: set emailChannel({ agent }) or { addresses }." });
     // Our replies carry References = these, then this mail's Message-ID (RFC 5322 §3.6.4).
     const record: EmailRecord = { messageId, subject: mail.subject ?? "", references };
-    const origin: Origin = { channel: "email", person: sender, data: record as unknown as Record<string, JsonValue> };
+    const origin: Origin = { channel: "email", person: sender, data: record };
     const body = [mail.subject, text].filter(Boolean).join("\n\n");
     const outcome = await context.apply({ type: "start", agent, actor, text: body, source: "email", origin });
     if (!outcome.ok) return refused(outcome);
-    await context.store.put(`email-message:${messageId}`, { threadId: outcome.thread.id });
+    await context.store.saveLink({ channel: "email", externalId: messageId, threadId: outcome.thread.id });
     return answer({ status: "started", threadId: outcome.thread.id }, 201);
   }
 

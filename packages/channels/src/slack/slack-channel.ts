@@ -6,11 +6,27 @@
  */
 import { createHash } from "node:crypto";
 import { WebClient } from "@slack/web-api";
-import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
+import { ConfigurationError, type Thread } from "agentfold";
 import { pendingItemOf } from "agentfold/runtime";
 import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type Origin } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
-import { editModal, escapeMrkdwn, mention, pendingMessage, rejectModal, settledMessage, type ButtonValue } from "./slack-blocks.ts";
+import { describeIssue } from "../payload-errors.ts";
+import { editModal, escapeMrkdwn, mention, pendingMessage, rejectModal, settledMessage } from "./slack-blocks.ts";
+import {
+  eventsBodySchema,
+  handledEventBodies,
+  handledInteractions,
+  interactionSchema,
+  messageEventSchema,
+  messageEventTypes,
+  parseButtonValue,
+  slackOriginDataSchema,
+  slackRecordSchema,
+  type ParsedButtonValue,
+  type SlackInteraction,
+  type SlackMessageEvent,
+  type SlackRecord,
+} from "./slack-payloads.ts";
 import { verifySlackRequest } from "./slack-signature.ts";
 
 export interface SlackChannelOptions {
@@ -30,32 +46,28 @@ export interface SlackChannelOptions {
   client?: WebClient;
 }
 
-interface SlackRecord {
-  channel: string;
-  ts: string;
-}
-
 const seenTtlMs = 60 * 60 * 1000;
 const ok = () => new Response(null, { status: 200 });
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-function parseValue(value: unknown): ButtonValue | undefined {
+/** JSON text as a value, or `undefined` when it is not JSON (a signed but malformed body is the sender's fault: 400). */
+function parseJson(text: string): { value: unknown } | undefined {
   try {
-    const parsed = JSON.parse(String(value)) as ButtonValue;
-    return typeof parsed.t === "string" && typeof parsed.c === "string" ? parsed : undefined;
+    return { value: JSON.parse(text) as unknown };
   } catch {
     return undefined;
   }
 }
 
-/** A JSON object, or `undefined` for anything else (a signed but malformed body is the sender's fault: 400). */
-function parseObject(text: string): Record<string, any> | undefined {
-  try {
-    const parsed = JSON.parse(text) as unknown;
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, any>) : undefined;
-  } catch {
-    return undefined;
-  }
+const isObject = (value: unknown): value is object => value !== null && typeof value === "object" && !Array.isArray(value);
+/** The `type` of a JSON object, if it has a string one. */
+const typeOf = (value: object): string | undefined => ("type" in value && typeof value.type === "string" ? value.type : undefined);
+
+/** The edit modal's arguments: a JSON object, or why they are not one. */
+function editedArgs(text: string | null | undefined): { args: Record<string, unknown> } | { error: string } {
+  const json = parseJson(text ?? "");
+  if (!json) return { error: `${JSON.stringify((text ?? "").slice(0, 40))} is not valid JSON` };
+  return isObject(json.value) ? { args: { ...json.value } } : { error: "expected a JSON object" };
 }
 
 /** The item as it was requested, even after it was decided (for updating its message). */
@@ -103,7 +115,7 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
   }
 
   /** Checks that `user` may decide; tells them when not, and records the refusal on the thread. */
-  async function authorize(context: ChannelContext, value: ButtonValue, user: string, channel: string | undefined, action: "approve" | "reject" | "answer") {
+  async function authorize(context: ChannelContext, value: ParsedButtonValue, user: string, channel: string | undefined, action: "approve" | "reject" | "answer") {
     const found = await context.audienceFor(value.t, value.c, "slack");
     if (!found) {
       await ephemeral(channel, user, "This request is no longer pending: it was already decided.");
@@ -121,65 +133,65 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     if (!outcome.ok) await ephemeral(channel, user, `That did not go through: ${escapeMrkdwn(outcome.message)}`);
   }
 
-  async function onInteraction(payload: Record<string, any>, context: ChannelContext): Promise<void> {
-    const user = String(payload.user?.id ?? "");
+  async function onInteraction(payload: SlackInteraction, context: ChannelContext): Promise<void> {
+    const user = payload.user.id;
+    const actor = `slack:${user}`;
     if (payload.type === "block_actions") {
-      const action = payload.actions?.[0];
-      const value = parseValue(action?.value);
-      const channel = payload.channel?.id as string | undefined;
+      const action = payload.actions[0];
+      const value = parseButtonValue(action?.value);
+      const channel = payload.channel?.id;
       if (!action || !value) return;
-      const id = String(action.action_id);
+      const id = action.action_id;
       const found = await authorize(context, value, user, channel, id === "agentfold_reject" ? "reject" : id.startsWith("agentfold_answer_") ? "answer" : "approve");
       if (!found) return;
       const metadata = JSON.stringify({ ...value, channel, ts: payload.message?.ts });
-      const actor = `slack:${user}`;
-      if (action.action_id === "agentfold_approve") {
+      const trigger = payload.trigger_id ?? "";
+      if (id === "agentfold_approve") {
         await report(context, await context.apply({ type: "approve", threadId: value.t, callId: value.c, actor, ...(value.h ? { argsHash: value.h } : {}) }), channel, user);
-      } else if (action.action_id === "agentfold_reject") {
-        await client.views.open({ trigger_id: payload.trigger_id, view: rejectModal(metadata) as never });
-      } else if (action.action_id === "agentfold_edit" && found.item.kind === "approval") {
-        await client.views.open({ trigger_id: payload.trigger_id, view: editModal(metadata, found.item.intent, found.item.args) as never });
-      } else if (String(action.action_id).startsWith("agentfold_answer_") && value.a !== undefined) {
+      } else if (id === "agentfold_reject") {
+        await client.views.open({ trigger_id: trigger, view: rejectModal(metadata) as never });
+      } else if (id === "agentfold_edit" && found.item.kind === "approval") {
+        await client.views.open({ trigger_id: trigger, view: editModal(metadata, found.item.intent, found.item.args) as never });
+      } else if (id.startsWith("agentfold_answer_") && value.a !== undefined) {
         await report(context, await context.apply({ type: "respond", threadId: value.t, callId: value.c, actor, text: value.a }), channel, user);
       }
       return;
     }
-    if (payload.type === "view_submission") {
-      const view = payload.view ?? {};
-      const value = parseValue(view.private_metadata) as (ButtonValue & { channel?: string }) | undefined;
-      if (!value) return;
-      const found = await authorize(context, value, user, value.channel, view.callback_id === "agentfold_reject" ? "reject" : "approve");
-      if (!found) return;
-      const values = view.state?.values ?? {};
-      const actor = `slack:${user}`;
-      if (view.callback_id === "agentfold_reject") {
-        const reason = String(values.reason?.reason?.value ?? "").trim();
-        await report(context, await context.apply({ type: "reject", threadId: value.t, callId: value.c, actor, ...(reason ? { comment: reason } : {}) }), value.channel, user);
-      } else if (view.callback_id === "agentfold_edit") {
-        const args = JSON.parse(String(values.args?.args?.value)) as Record<string, unknown>;
-        await report(
-          context,
-          await context.apply({ type: "approve", threadId: value.t, callId: value.c, actor, args, comment: "edited in Slack", ...(value.h ? { argsHash: value.h } : {}) }),
-          value.channel,
-          user,
-        );
-      }
+    const view = payload.view;
+    const value = parseButtonValue(view.private_metadata);
+    if (!value) return;
+    const found = await authorize(context, value, user, value.channel, view.callback_id === "agentfold_reject" ? "reject" : "approve");
+    if (!found) return;
+    const values = view.state?.values ?? {};
+    if (view.callback_id === "agentfold_reject") {
+      const reason = (values.reason?.reason?.value ?? "").trim();
+      await report(context, await context.apply({ type: "reject", threadId: value.t, callId: value.c, actor, ...(reason ? { comment: reason } : {}) }), value.channel, user);
+    } else if (view.callback_id === "agentfold_edit") {
+      // Checked to be a JSON object before the modal closed (see `receive`).
+      const args = editedArgs(values.args?.args?.value);
+      if (!("args" in args)) return;
+      await report(
+        context,
+        await context.apply({ type: "approve", threadId: value.t, callId: value.c, actor, args: args.args, comment: "edited in Slack", ...(value.h ? { argsHash: value.h } : {}) }),
+        value.channel,
+        user,
+      );
     }
   }
 
-  async function onEvent(event: Record<string, any>, context: ChannelContext): Promise<void> {
+  async function onEvent(event: SlackMessageEvent, context: ChannelContext): Promise<void> {
     if (event.bot_id || (event.subtype !== undefined && event.subtype !== "thread_broadcast")) return;
     const isMention = event.type === "app_mention";
     const isDirect = event.type === "message" && event.channel_type === "im";
-    const isReply = event.type === "message" && typeof event.thread_ts === "string";
+    const isReply = event.type === "message" && event.thread_ts !== undefined;
     if (!isMention && !isDirect && !isReply) return;
-    const channel = String(event.channel ?? "");
-    const user = String(event.user ?? "");
+    const channel = event.channel;
+    const user = event.user ?? "";
     // A reply that mentions the bot arrives twice (app_mention and message): act once per Slack message.
-    if (!(await context.store.claim(`slack-message:${channel}:${event.ts}`, null, { ttlMs: seenTtlMs }))) return;
-    const text = String(event.text ?? "").replace(/<@[A-Z0-9]+>/g, "").trim();
+    if (!(await context.store.markSeen({ source: "slack-message", id: `${channel}:${event.ts}`, ttlMs: seenTtlMs }))) return;
+    const text = (event.text ?? "").replace(/<@[A-Z0-9]+>/g, "").trim();
     if (text === "") return;
-    const known = typeof event.thread_ts === "string" ? ((await context.store.get(`slack-thread:${channel}:${event.thread_ts}`)) as { threadId: string; callId?: string } | null | undefined) : undefined;
+    const known = event.thread_ts === undefined ? undefined : await context.store.getLink("slack", `${channel}:${event.thread_ts}`);
     if (known) {
       const origin = await context.originOf(known.threadId);
       const target = known.callId ?? (await firstQuestion(context, known.threadId));
@@ -203,16 +215,15 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     }
     if (!isMention && !isDirect) return;
     if (starters !== "anyone" && !starters.includes(user)) return ephemeral(channel, user, "You are not allowed to start this agent.");
-    const threadTs = String(event.thread_ts ?? event.ts);
+    const threadTs = event.thread_ts ?? event.ts;
     const origin: Origin = { channel: "slack", person: user, data: { channel, ts: threadTs } };
     const outcome = await context.apply({ type: "start", agent: agentFor(context), actor: `slack:${user}`, text, source: "slack", origin });
-    if (outcome.ok) await context.store.put(`slack-thread:${channel}:${threadTs}`, { threadId: outcome.thread.id });
+    if (outcome.ok) await context.store.saveLink({ channel: "slack", externalId: `${channel}:${threadTs}`, threadId: outcome.thread.id });
     else await ephemeral(channel, user, `Could not start: ${escapeMrkdwn(outcome.message)}`);
   }
 
   async function firstQuestion(context: ChannelContext, threadId: string): Promise<string | undefined> {
-    const record = (await context.store.list(`delivery:slack:${threadId}:`)).map((entry) => entry.key.split(":").at(-1)!);
-    for (const callId of record) {
+    for (const { callId } of await context.store.listDeliveries({ channel: "slack", threadId })) {
       const found = await context.audienceFor(threadId, callId, "slack");
       if (found?.item.kind === "question") return callId;
     }
@@ -236,19 +247,20 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     configured,
 
     async deliver({ thread, item, audience, origin }, context) {
-      const target = audience.target ?? (origin?.channel === "slack" ? String(origin.data.channel) : defaultTarget);
+      const started = origin?.channel === "slack" ? slackOriginDataSchema.safeParse(origin.data).data : undefined;
+      const target = audience.target ?? started?.channel ?? defaultTarget;
       if (!target) throw new ConfigurationError(`No Slack channel for ${thread.id}/${item.callId}: give the routing rule a "target" or set SLACK_CHANNEL.`);
-      const inOrigin = origin?.channel === "slack" && origin.data.channel === target ? String(origin.data.ts) : undefined;
+      const inOrigin = started?.channel === target ? started.ts : undefined;
       const message = pendingMessage(thread, item, audience.people);
       const posted = await client.chat.postMessage({ channel: target, text: message.text, blocks: message.blocks as never, ...(inOrigin ? { thread_ts: inOrigin } : {}) });
       const record: SlackRecord = { channel: String(posted.channel ?? target), ts: String(posted.ts) };
       // Replies in the question's Slack thread answer it.
-      if (item.kind === "question") await context.store.put(`slack-thread:${record.channel}:${record.ts}`, { threadId: thread.id, callId: item.callId });
-      return record as unknown as JsonValue;
+      if (item.kind === "question") await context.store.saveLink({ channel: "slack", externalId: `${record.channel}:${record.ts}`, threadId: thread.id, callId: item.callId });
+      return record;
     },
 
     async resolved(resolution) {
-      const record = resolution.record as unknown as SlackRecord;
+      const record = slackRecordSchema.safeParse(resolution.record).data;
       const item = requestedItem(resolution.thread, resolution.callId);
       if (!item || !record?.ts) return;
       const message = settledMessage(resolution.thread, item, resolution);
@@ -256,10 +268,11 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
     },
 
     async finished(thread, origin) {
-      if (origin?.channel !== "slack") return;
+      const started = origin?.channel === "slack" ? slackOriginDataSchema.safeParse(origin.data).data : undefined;
+      if (!origin || !started) return;
       const last = thread.events.at(-1);
       const text = last?.type === "done" ? escapeMrkdwn(last.message) : last?.type === "failed" ? `:warning: Stopped: ${escapeMrkdwn(last.reason)}` : "Canceled.";
-      await client.chat.postMessage({ channel: String(origin.data.channel), thread_ts: String(origin.data.ts), text: `${mention(`slack:${origin.person}`)} ${text}` });
+      await client.chat.postMessage({ channel: started.channel, thread_ts: started.ts, text: `${mention(`slack:${origin.person}`)} ${text}` });
     },
 
     async receive(request, _params, context) {
@@ -269,30 +282,37 @@ export function slackChannel(options: SlackChannelOptions = {}): Channel {
       if (path.endsWith("/interactions")) {
         const payloadText = new URLSearchParams(checked.body).get("payload");
         if (!payloadText) return errorJson(400, "invalid_request", 'Expected a form body with a "payload" field.');
-        const payload = parseObject(payloadText);
-        if (!payload) return errorJson(400, "invalid_request", 'The "payload" field is not a JSON object; send what Slack sends to the Interactivity URL.');
+        const json = parseJson(payloadText);
+        if (!json || !isObject(json.value)) return errorJson(400, "invalid_request", 'The "payload" field is not a JSON object; send what Slack sends to the Interactivity URL.');
+        // Shortcuts, closed modals and the like: acknowledged, nothing to do.
+        if (!handledInteractions.includes(typeOf(json.value) ?? "")) return ok();
+        const parsed = interactionSchema.safeParse(json.value);
+        if (!parsed.success) return errorJson(400, "invalid_request", describeIssue(parsed.error, "Slack interaction payload"));
+        const payload = parsed.data;
         // An edit with invalid JSON is refused in the modal itself, before anything is applied.
-        if (payload.type === "view_submission" && payload.view?.callback_id === "agentfold_edit") {
-          const raw = String(payload.view?.state?.values?.args?.args?.value ?? "");
-          try {
-            const parsed = JSON.parse(raw) as unknown;
-            if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("expected a JSON object");
-          } catch (error) {
-            return Response.json({ response_action: "errors", errors: { args: `Not a JSON object: ${(error as Error).message}` } });
-          }
+        if (payload.type === "view_submission" && payload.view.callback_id === "agentfold_edit") {
+          const args = editedArgs(payload.view.state?.values.args?.args?.value);
+          if ("error" in args) return Response.json({ response_action: "errors", errors: { args: `Not a JSON object: ${args.error}` } });
         }
-        if (!(await context.store.claim(`slack-seen:${sha256(checked.body)}`, null, { ttlMs: seenTtlMs }))) return ok();
+        if (!(await context.store.markSeen({ source: "slack-interaction", id: sha256(checked.body), ttlMs: seenTtlMs }))) return ok();
         context.background(() => onInteraction(payload, context));
         return ok();
       }
-      const body = parseObject(checked.body);
-      if (!body) return errorJson(400, "invalid_request", "The body is not a JSON object; send what Slack sends to the Events URL (Content-Type: application/json).");
+      const json = parseJson(checked.body);
+      if (!json || !isObject(json.value)) return errorJson(400, "invalid_request", "The body is not a JSON object; send what Slack sends to the Events URL (Content-Type: application/json).");
+      if (!handledEventBodies.includes(typeOf(json.value) ?? "")) return ok();
+      const parsed = eventsBodySchema.safeParse(json.value);
+      if (!parsed.success) return errorJson(400, "invalid_request", describeIssue(parsed.error, "Slack Events API body"));
+      const body = parsed.data;
       if (body.type === "url_verification") return Response.json({ challenge: body.challenge });
-      if (body.type !== "event_callback" || !body.event) return ok();
+      // Other events (reactions, channel changes…) are acknowledged: only messages and mentions act.
+      if (!messageEventTypes.includes(body.event.type)) return ok();
+      const event = messageEventSchema.safeParse(body.event);
+      if (!event.success) return errorJson(400, "invalid_request", describeIssue(event.error, "Slack message event", ["event"]));
       // Slack retries (X-Slack-Retry-Num) carry the same event_id: the first one wins.
-      const eventId = String(body.event_id ?? sha256(checked.body));
-      if (!(await context.store.claim(`slack-event:${eventId}`, null, { ttlMs: seenTtlMs }))) return ok();
-      context.background(() => onEvent(body.event, context));
+      const eventId = body.event_id ?? sha256(checked.body);
+      if (!(await context.store.markSeen({ source: "slack-event", id: eventId, ttlMs: seenTtlMs }))) return ok();
+      context.background(() => onEvent(event.data, context));
       return ok();
     },
   };

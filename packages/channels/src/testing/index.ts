@@ -1,3 +1,3 @@
 /** `@agentfold/channels/testing`: conformance suites for channels and channel stores. */
 export { runChannelConformance, type ChannelConformanceOptions, type ChannelDriver } from "./channel-conformance.ts";
-export { runChannelStoreConformance } from "./channel-store-conformance.ts";
+export { runChannelStoreConformance } from "@agentfold/stores/testing";

@@ -6,11 +6,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
+import { z } from "zod";
 import { ConfigurationError, type JsonValue, type Thread } from "agentfold";
+import type { WebhookDelivery } from "@agentfold/stores";
 import { errorJson, type Channel, type ChannelContext, type DeliverableItem, type InboundAction } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
+import { jsonValueSchema } from "@agentfold/stores";
+import { decisionPayloadSchema, invalidPayload, looseMessagePayloadSchema, messagePayloadSchema, payloadShapes } from "./webhook-payloads.ts";
 
-export type WebhookEventType = "approval.requested" | "question.asked" | "thread.finished";
+export type WebhookEventType = WebhookDelivery["type"];
 const allEvents: readonly WebhookEventType[] = ["approval.requested", "question.asked", "thread.finished"];
 
 export interface WebhookHook {
@@ -40,17 +44,8 @@ export interface WebhookChannelOptions {
   fetch?: typeof fetch;
 }
 
-export interface WebhookDeliveryLog {
-  hook: string;
-  url: string;
-  type: WebhookEventType;
-  state: "pending" | "delivered" | "failed";
-  attempts: { at: string; status?: number; error?: string }[];
-  /** The payload, kept while `pending` so a sweep in any process can resume the retries after a restart. */
-  body?: string;
-  /** When the next attempt is due (while `pending`). */
-  nextAttemptAt?: string;
-}
+/** One outbound webhook and its attempts, as the channel store keeps it (`store.listWebhookDeliveries()`). */
+export type WebhookDeliveryLog = WebhookDelivery;
 
 const namePattern = /^[a-zA-Z0-9_-]{1,64}$/;
 
@@ -94,10 +89,10 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     timers.set(id, timer);
   }
 
-  async function finish(context: ChannelContext, id: string, log: WebhookDeliveryLog): Promise<void> {
+  async function finish(context: ChannelContext, log: WebhookDeliveryLog): Promise<void> {
+    // The payload is dropped once nothing will send it again.
     const { body: _body, nextAttemptAt: _next, ...kept } = log;
-    await context.store.put(`webhook-delivery:${id}`, kept as unknown as JsonValue);
-    await context.store.delete(`webhook-pending:${id}`);
+    await context.store.saveWebhookDelivery(kept);
   }
 
   /**
@@ -105,20 +100,16 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
    * when several processes resume the same delivery only one of them sends it.
    */
   async function attempt(context: ChannelContext, id: string): Promise<void> {
-    const key = `webhook-delivery:${id}`;
-    const log = (await context.store.get(key)) as unknown as WebhookDeliveryLog | undefined;
-    if (!log || log.state !== "pending") {
-      await context.store.delete(`webhook-pending:${id}`);
-      return;
-    }
+    const log = await context.store.getWebhookDelivery(id);
+    if (!log || log.state !== "pending") return;
     const verifier = verifiers.get(log.hook);
     if (!verifier || log.body === undefined) {
       const reason = verifier ? "the payload was not kept" : `hook "${log.hook}" is no longer configured`;
-      await finish(context, id, { ...log, state: "failed", attempts: [...log.attempts, { at: new Date().toISOString(), error: `Cannot retry: ${reason}.` }] });
+      await finish(context, { ...log, state: "failed", attempts: [...log.attempts, { at: new Date().toISOString(), error: `Cannot retry: ${reason}.` }] });
       return;
     }
     // Expires, so an attempt interrupted by a crash is made again by the next sweep.
-    if (!(await context.store.claim(`webhook-attempt:${id}:${log.attempts.length}`, null, { ttlMs: timeoutMs + 60_000 }))) return;
+    if (!(await context.store.claim({ kind: "webhook-attempt", key: `${id}:${log.attempts.length}`, ttlMs: timeoutMs + 60_000 }))) return;
     const body = log.body;
     const at = new Date();
     const signature = verifier.sign(id, at, body);
@@ -144,11 +135,11 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     const success = result.status !== undefined && result.status >= 200 && result.status < 300;
     const failed = !success && attempts.length > delays.length;
     if (success || failed) {
-      await finish(context, id, { ...log, attempts, state: success ? "delivered" : "failed" });
+      await finish(context, { ...log, attempts, state: success ? "delivered" : "failed" });
       return;
     }
     const delayMs = delays[attempts.length - 1]!;
-    await context.store.put(key, { ...log, attempts, nextAttemptAt: new Date(Date.now() + delayMs).toISOString() } as unknown as JsonValue);
+    await context.store.saveWebhookDelivery({ ...log, attempts, nextAttemptAt: new Date(Date.now() + delayMs).toISOString() });
     retryLater(context, id, delayMs);
   }
 
@@ -157,43 +148,50 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     const hook = options.hooks[hookName]!;
     const id = `msg_${randomUUID().replaceAll("-", "")}`;
     const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
-    const log: WebhookDeliveryLog = { hook: hookName, url: hook.url!, type, state: "pending", attempts: [], body };
-    await context.store.put(`webhook-delivery:${id}`, log as unknown as JsonValue);
-    // A short index of unfinished deliveries: the sweep reads it instead of the whole log.
-    await context.store.put(`webhook-pending:${id}`, null);
+    // Pending until delivered or failed: the sweep of any process finds it by that state.
+    await context.store.saveWebhookDelivery({ id, hook: hookName, url: hook.url!, type, state: "pending", attempts: [], body });
     await attempt(context, id);
     return id;
   }
 
   function itemData(thread: Thread, item: DeliverableItem): Record<string, JsonValue> {
-    return { threadId: thread.id, agent: thread.agent ?? null, ...(JSON.parse(JSON.stringify(item)) as Record<string, JsonValue>) };
+    return { threadId: thread.id, agent: thread.agent ?? null, ...z.record(z.string(), jsonValueSchema).parse(JSON.parse(JSON.stringify(item))) };
   }
 
   async function inbound(name: string, payload: Record<string, unknown>, context: ChannelContext): Promise<{ action: InboundAction } | { status: number; code: string; message: string }> {
     const hook = options.hooks[name]!;
     const actor = `webhook:${name}`;
-    const threadId = typeof payload.threadId === "string" ? payload.threadId : undefined;
-    const callId = typeof payload.callId === "string" ? payload.callId : undefined;
-    if (threadId && callId) {
+    if ("callId" in payload) {
+      const parsed = decisionPayloadSchema.safeParse(payload);
+      if (!parsed.success) return invalidPayload(parsed.error);
+      const { threadId, callId, approved, comment, args, text } = parsed.data;
       const found = await context.audienceFor(threadId, callId, "webhook");
       if (!found) return { status: 409, code: "conflict", message: `Call ${callId} of ${threadId} is not pending, or not routed to webhooks.` };
       if (!allowedBy(found.audience, name)) {
         const message = `Webhook "${name}" may not decide this request: list it in the routing rule's people.`;
-        const action = payload.approved === true ? "approve" : payload.approved === false ? "reject" : "answer";
+        const action = approved === true ? "approve" : approved === false ? "reject" : "answer";
         await context.refuseDecision(threadId, { actor, callId, intent: found.item.intent, action, source: "webhook", reason: message });
         return { status: 403, code: "forbidden", message };
       }
-      if (typeof payload.approved === "boolean") {
-        const comment = typeof payload.comment === "string" ? { comment: payload.comment } : {};
-        if (!payload.approved) return { action: { type: "reject", threadId, callId, actor, ...comment } };
-        const args = payload.args && typeof payload.args === "object" ? { args: payload.args as Record<string, unknown> } : {};
-        return { action: { type: "approve", threadId, callId, actor, ...comment, ...args } };
+      if (approved !== undefined) {
+        const withComment = comment === undefined ? {} : { comment };
+        if (!approved) return { action: { type: "reject", threadId, callId, actor, ...withComment } };
+        return { action: { type: "approve", threadId, callId, actor, ...withComment, ...(args === undefined ? {} : { args }) } };
       }
-      if (typeof payload.text === "string") return { action: { type: "respond", threadId, callId, actor, text: payload.text } };
+      if (text !== undefined) return { action: { type: "respond", threadId, callId, actor, text } };
       return { status: 400, code: "invalid_request", message: 'With "callId", send "approved" (true/false) or "text".' };
     }
-    const message = typeof payload.message === "string" ? payload.message : hook.toMessage?.(payload);
-    if (!message) return { status: 400, code: "invalid_request", message: 'Send { "message": "..." } to start a thread, or { "threadId", "callId", "approved" | "text" } to resume one.' };
+    let start: { message: string | undefined; threadId: string | undefined; metadata: Record<string, JsonValue> | undefined };
+    if ("message" in payload || !hook.toMessage) {
+      const parsed = messagePayloadSchema.safeParse(payload);
+      if (!parsed.success) return invalidPayload(parsed.error);
+      start = { message: parsed.data.message, threadId: parsed.data.threadId, metadata: parsed.data.metadata };
+    } else {
+      const loose = looseMessagePayloadSchema.parse(payload);
+      start = { message: hook.toMessage(payload), threadId: loose.threadId, metadata: loose.metadata };
+    }
+    const { message, threadId } = start;
+    if (!message) return { status: 400, code: "invalid_request", message: payloadShapes };
     if (threadId) {
       const origin = await context.originOf(threadId);
       if (origin?.person !== name) return { status: 403, code: "forbidden", message: `Webhook "${name}" did not start thread ${threadId}.` };
@@ -201,7 +199,7 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
     }
     const agent = hook.agent ?? (context.agents.size === 1 ? [...context.agents.keys()][0] : undefined);
     if (!agent) return { status: 400, code: "invalid_request", message: `Webhook "${name}" has no agent: set hooks.${name}.agent.` };
-    const metadata = payload.metadata && typeof payload.metadata === "object" ? { metadata: payload.metadata as Record<string, JsonValue> } : {};
+    const metadata = start.metadata === undefined ? {} : { metadata: start.metadata };
     return { action: { type: "start", agent, actor, text: message, source: "webhook", origin: { channel: "webhook", person: name, data: {} }, ...metadata } };
   }
 
@@ -238,27 +236,29 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
       if (!verifier) return errorJson(404, "not_found", `No inbound webhook named "${name}". Configured: ${[...verifiers.keys()].join(", ") || "none"}.`);
       const body = await request.text();
       const headers = Object.fromEntries(["webhook-id", "webhook-timestamp", "webhook-signature"].map((header) => [header, request.headers.get(header) ?? ""]));
-      let payload: unknown;
+      let verified: unknown;
       try {
-        payload = verifier.verify(body, headers);
+        verified = verifier.verify(body, headers);
       } catch (error) {
         // `verify` parses the body only after the signature matched: a parse error is a signed, malformed body.
         if (!(error instanceof WebhookVerificationError)) return errorJson(400, "invalid_request", `The body is not valid JSON (${(error as Error).message}); send a JSON object.`);
         return errorJson(401, "unauthorized", `Webhook verification failed: ${error.message}. Sign with the hook's secret per Standard Webhooks; timestamps must be within 5 minutes.`);
       }
-      if (!payload || typeof payload !== "object" || Array.isArray(payload)) return errorJson(400, "invalid_request", "The body must be a JSON object.");
-      const seenKey = `hook-seen:${name}:${headers["webhook-id"]}`;
+      const object = z.record(z.string(), z.unknown()).safeParse(verified);
+      if (!object.success) return errorJson(400, "invalid_request", "The body must be a JSON object.");
+      const payload = object.data;
+      const seen = { source: `webhook:${name}`, id: headers["webhook-id"] ?? "" };
       // Kept well past the 5-minute signature window, so a replay is always recognized.
-      if (!(await context.store.claim(seenKey, null, { ttlMs: 24 * 60 * 60 * 1000 }))) return Response.json({ status: "duplicate" });
-      const result = await inbound(name, payload as Record<string, unknown>, context);
+      if (!(await context.store.markSeen({ ...seen, ttlMs: 24 * 60 * 60 * 1000 }))) return Response.json({ status: "duplicate" });
+      const result = await inbound(name, payload, context);
       if (!("action" in result)) {
-        await context.store.delete(seenKey);
+        await context.store.forgetSeen(seen);
         return errorJson(result.status, result.code, result.message);
       }
       const outcome = await context.apply(result.action);
       if (!outcome.ok) {
         // Let the sender retry after a transient failure; a conflict stays a conflict.
-        if (outcome.code === "internal" || outcome.code === "thread_busy") await context.store.delete(seenKey);
+        if (outcome.code === "internal" || outcome.code === "thread_busy") await context.store.forgetSeen(seen);
         return errorJson(outcome.code === "internal" ? 500 : 409, outcome.code, outcome.message);
       }
       return Response.json({ status: "applied", threadId: outcome.thread.id }, { status: result.action.type === "start" ? 201 : 200 });
@@ -269,12 +269,9 @@ export function webhookChannel(options: WebhookChannelOptions): Channel {
      * left behind. They run at the sweep's pace (`sweepIntervalMs`), not to the millisecond.
      */
     async sweep(context) {
-      for (const { key } of await context.store.list("webhook-pending:", { limit: 1000 })) {
+      for (const { id } of await context.store.listWebhookDeliveries({ state: "pending", dueBy: new Date().toISOString(), limit: 1000 })) {
         if (closed) return;
-        const id = key.slice("webhook-pending:".length);
         if (timers.has(id)) continue;
-        const log = (await context.store.get(`webhook-delivery:${id}`)) as unknown as WebhookDeliveryLog | undefined;
-        if (log?.nextAttemptAt !== undefined && Date.parse(log.nextAttemptAt) > Date.now()) continue;
         context.background(() => attempt(context, id));
       }
     },
