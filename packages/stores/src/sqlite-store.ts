@@ -135,17 +135,36 @@ export function mapDiskFaults<Store extends object>(store: Store, path: string):
 
 interface QueuedWrite {
   work: () => unknown;
+  /** Whether the write must be on disk when its promise settles (see `WriteOptions`). */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+}
+
+/** How a queued write commits. */
+export interface WriteOptions {
+  /**
+   * Default true: the COMMIT waits for the WAL's fsync (`synchronous = FULL`), so what is acknowledged
+   * survives a power loss. False (a lease's acquisition, renewal or release): the commit skips that
+   * fsync (`synchronous = NORMAL` for that one transaction). Such a write survives the process
+   * crashing, as every commit does, and is made durable by the next durable commit on the file, by
+   * any connection: the WAL is one file, written in order, and its fsync covers every frame before.
+   * Only a power loss (or an OS crash) can lose it, and then only together with every write after
+   * it — and with every process on the machine that could have relied on it. See
+   * docs/decisions/2026-11-30-cold-start.md.
+   */
+  durable?: boolean;
 }
 
 /**
  * Group commit: writes queued in the same turn of the event loop commit in one transaction, each in
  * its own savepoint (a write that fails — a version conflict, a lost lease — rolls back alone). Under
  * concurrency one fsync covers many appends; a lone write waits one `setImmediate`. Each promise
- * settles only after the COMMIT, so nothing is acknowledged before it is durable.
+ * settles only after the COMMIT, so nothing is acknowledged before it is durable. A batch of writes
+ * that are all `durable: false` commits without the fsync; the connection is opened with
+ * `synchronous = FULL` and returns to it after such a batch.
  */
-export function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promise<T> {
+export function createWriteQueue(db: DatabaseSync): <T>(work: () => T, options?: WriteOptions) => Promise<T> {
   let queue: QueuedWrite[] = [];
   let scheduled = false;
 
@@ -154,7 +173,10 @@ export function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promis
     const batch = queue;
     queue = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    // SQLite refuses to change `synchronous` inside a transaction: it is set for the whole batch.
+    const lazy = batch.every((item) => !item.durable);
     try {
+      if (lazy) db.exec("PRAGMA synchronous = NORMAL");
       db.exec("BEGIN IMMEDIATE");
       for (const item of batch) {
         db.exec("SAVEPOINT queued_write");
@@ -182,6 +204,8 @@ export function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promis
       if (db.isTransaction) db.exec("ROLLBACK");
       for (const item of batch) item.reject(error);
       return;
+    } finally {
+      if (lazy) db.exec("PRAGMA synchronous = FULL");
     }
     batch.forEach((item, index) => {
       const outcome = outcomes[index]!;
@@ -190,9 +214,9 @@ export function createWriteQueue(db: DatabaseSync): <T>(work: () => T) => Promis
     });
   }
 
-  return <T>(work: () => T) =>
+  return <T>(work: () => T, options: WriteOptions = {}) =>
     new Promise<T>((resolve, reject) => {
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ work, durable: options.durable ?? true, resolve: resolve as (value: unknown) => void, reject });
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
@@ -348,7 +372,11 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
       checkTtl(ttlMs);
       const now = clock.now().getTime();
       const expiresAt = now + ttlMs;
-      const granted = (await write(() => statements.acquire.get(owner, expiresAt, threadId, now, owner))) as
+      // Not durable on its own (see WriteOptions): the thread's next append carries it to disk, and
+      // a tool, the one effect handed the token (as its fence), runs only after an append (its
+      // tool_started) is durable. Lost with the power, it is lost with its holder, before anything
+      // was stored or run under its token, so that token being granted again later is harmless.
+      const granted = (await write(() => statements.acquire.get(owner, expiresAt, threadId, now, owner), { durable: false })) as
         | { lease_token: number }
         | undefined;
       if (granted) return { threadId, owner, token: granted.lease_token, expiresAt: new Date(expiresAt).toISOString() };
@@ -360,7 +388,8 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
       open();
       checkTtl(ttlMs);
       const expiresAt = clock.now().getTime() + ttlMs;
-      const { changes } = await write(() => statements.renew.run(expiresAt, lease.threadId, lease.token));
+      // Not durable on its own, like the acquisition: a renewal lost with the power was its holder's.
+      const { changes } = await write(() => statements.renew.run(expiresAt, lease.threadId, lease.token), { durable: false });
       if (changes > 0) return { ...lease, expiresAt: new Date(expiresAt).toISOString() };
       if (!threadRow(lease.threadId)) throw new ThreadNotFoundError(lease.threadId);
       return undefined;
@@ -368,7 +397,10 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
 
     async releaseLease(lease) {
       open();
-      await write(() => statements.release.run(lease.threadId, lease.token));
+      // Not durable on its own: the next durable commit on the file (or the checkpoint when the
+      // last connection closes) stores it. Lost with the power, the lease looks held until it
+      // expires, as after a crash of its holder; nothing can be stored under it any more.
+      await write(() => statements.release.run(lease.threadId, lease.token), { durable: false });
     },
 
     async close() {

@@ -49,6 +49,26 @@ describe("SQLite store", () => {
     db.close();
   });
 
+  it("commits without the fsync only a batch whose writes are all non-durable (leases), and returns to synchronous=FULL", async () => {
+    const db = new DatabaseSync(freshPath());
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    // 2 is FULL, 1 NORMAL; read inside the transaction, i.e. what its COMMIT will do.
+    const level = () => db.prepare("PRAGMA synchronous").get()?.synchronous;
+    try {
+      const write = createWriteQueue(db);
+      assert.equal(await write(level), 2, "a write is durable by default");
+      assert.equal(await write(level, { durable: false }), 1);
+      assert.equal(level(), 2, "back to FULL after a non-durable batch");
+      // One transaction for both: the durable write's fsync covers the lease's frames too.
+      assert.deepEqual(await Promise.all([write(level, { durable: false }), write(level)]), [2, 2]);
+      await assert.rejects(write(() => { throw new Error("refused"); }, { durable: false }), /refused/);
+      assert.equal(level(), 2, "back to FULL after a failed non-durable batch");
+    } finally {
+      db.close();
+    }
+  });
+
   it("rejects out-of-range cursors and control characters in filters with the same advice as the memory store", async () => {
     const store = createSqliteStore({ path: ":memory:" });
     await store.create(Thread.start("one", { agent: "calculator" }));
