@@ -18,6 +18,7 @@ export {
 
 // Channel bookkeeping: typed records for @agentfold/channels, in the same file or schema
 export {
+  jsonValueSchema,
   channelOriginSchema,
   deliveryKeySchema,
   deliveryRecordSchema,
