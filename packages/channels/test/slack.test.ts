@@ -112,6 +112,23 @@ describe("Slack request signatures", () => {
     assert.equal((await store.list({})).threads.length, 0);
   });
 
+  it("answers 400 naming the field when a signed payload of a kind we act on has a wrong field", async () => {
+    for (const [response, field] of [
+      [await interaction({ type: "block_actions", user: { id: 7 }, actions: [] }), "user.id"],
+      [await interaction({ type: "view_submission", user: { id: "U_ALEX" }, view: { callback_id: "agentfold_reject" } }), "view.private_metadata"],
+      [await slackEvent({ type: "event_callback", event_id: "Ev_bad", event: { type: "message", channel: "C_OPS", text: "hi" } }), "event.ts"],
+      [await slackEvent({ type: "url_verification", challenge: 42 }), "challenge"],
+    ] as const) {
+      assert.equal(response.status, 400);
+      const error = ((await response.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, "invalid_request");
+      assert.ok(error.message.includes(`at "${field}"`), error.message);
+    }
+    // Kinds we do not act on are acknowledged, whatever they carry.
+    assert.equal((await interaction({ type: "shortcut", user: 1 })).status, 200);
+    assert.equal((await slackEvent({ type: "event_callback", event_id: "Ev_reaction", event: { type: "reaction_added", item: {} } })).status, 200);
+  });
+
   it("answers 400, not 500, to a correctly signed but malformed body", async () => {
     for (const [path, body, type] of [
       ["/v1/slack/events", "{not json", "application/json"],

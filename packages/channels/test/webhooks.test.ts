@@ -134,6 +134,21 @@ describe("webhooks", () => {
     assert.equal((await store.list({})).threads.length, count);
   });
 
+  it("a signed payload with a wrong field is a 400 naming it, and can be sent again fixed", async () => {
+    for (const [payload, field] of [
+      [{ message: 42 }, "message"],
+      [{ message: "hi", metadata: "build 42" }, "metadata"],
+      [{ threadId: "thr_1", callId: 7, approved: true }, "callId"],
+      [{ threadId: "thr_1", callId: "call_1", approved: "yes" }, "approved"],
+    ] as const) {
+      const response = await postHook("ci", signed(ciSecret, payload, { id: `msg_bad_${field}` }));
+      assert.equal(response.status, 400);
+      assert.equal(response.body.error.code, "invalid_request");
+      assert.ok(response.body.error.message.includes(`at "${field}"`), response.body.error.message);
+    }
+    assert.equal((await postHook("ci", signed(ciSecret, { message: "hi" }, { id: "msg_bad_message" }))).status, 201, "a refused id is not taken for a duplicate");
+  });
+
   it("a correctly signed body that is not JSON is a 400 saying so, not a 401", async () => {
     const count = (await store.list({})).threads.length;
     const body = "message=hello";
