@@ -1,4 +1,6 @@
 /** The contract every `ChannelStore` keeps; each implementation runs it from a short test file. */
+// TTLs are a few hundred milliseconds and the waits longer: a claim checked right after it was made
+// must not expire first on a loaded machine (a Postgres round trip can take tens of milliseconds).
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { InvalidInputError } from "agentfold";
@@ -40,13 +42,13 @@ export function runChannelStoreConformance(options: ChannelStoreConformanceOptio
 
     it("lets an expired delivery claim be taken again, but never a sent one", withStore(async (store) => {
       const key = { channel: "email", threadId: "thr_1", callId: "call:with:colons" };
-      assert.equal(await store.claimDelivery(key, { ttlMs: 30 }), true);
-      assert.equal(await store.claimDelivery(key, { ttlMs: 30 }), false);
-      await sleep(60);
-      assert.equal(await store.claimDelivery(key, { ttlMs: 30 }), true, "the first claimer died: another may send");
+      assert.equal(await store.claimDelivery(key, { ttlMs: 250 }), true);
+      assert.equal(await store.claimDelivery(key, { ttlMs: 250 }), false);
+      await sleep(400);
+      assert.equal(await store.claimDelivery(key, { ttlMs: 250 }), true, "the first claimer died: another may send");
       await store.markDelivered(key, { messageId: "<a@b>", references: [] });
-      await sleep(60);
-      assert.equal(await store.claimDelivery(key, { ttlMs: 30 }), false);
+      await sleep(400);
+      assert.equal(await store.claimDelivery(key, { ttlMs: 250 }), false);
       await store.releaseDelivery(key);
       const delivery = await store.getDelivery(key);
       assert.equal(delivery?.state, "sent", "releasing leaves a sent delivery alone");
@@ -90,11 +92,11 @@ export function runChannelStoreConformance(options: ChannelStoreConformanceOptio
       const results = await Promise.all(Array.from({ length: 20 }, () => store.claim({ kind: "finished", key: "thr_1:7" })));
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal(await store.claim({ kind: "resolved", key: "thr_1:7" }), true, "kinds are separate");
-      assert.equal(await store.claim({ kind: "webhook-attempt", key: "msg_1:0", ttlMs: 30 }), true);
-      assert.equal(await store.claim({ kind: "webhook-attempt", key: "msg_1:0", ttlMs: 30 }), false);
-      await sleep(60);
-      assert.equal(await store.claim({ kind: "webhook-attempt", key: "msg_1:0", ttlMs: 30 }), true);
-      await sleep(60);
+      assert.equal(await store.claim({ kind: "webhook-attempt", key: "msg_1:0", ttlMs: 250 }), true);
+      assert.equal(await store.claim({ kind: "webhook-attempt", key: "msg_1:0", ttlMs: 250 }), false);
+      await sleep(400);
+      assert.equal(await store.claim({ kind: "webhook-attempt", key: "msg_1:0", ttlMs: 250 }), true);
+      await sleep(400);
       assert.equal(await store.claim({ kind: "finished", key: "thr_1:7" }), false, "a claim without ttl is kept");
       await store.releaseClaim({ kind: "finished", key: "thr_1:7" });
       assert.equal(await store.claim({ kind: "finished", key: "thr_1:7" }), true);
@@ -105,10 +107,10 @@ export function runChannelStoreConformance(options: ChannelStoreConformanceOptio
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal(await store.markSeen({ source: "webhook:ci", id: "Ev1", ttlMs: 60_000 }), true, "sources are separate");
       await store.forgetSeen({ source: "slack-event", id: "Ev1" });
-      assert.equal(await store.markSeen({ source: "slack-event", id: "Ev1", ttlMs: 30 }), true);
-      assert.equal(await store.markSeen({ source: "slack-event", id: "Ev1", ttlMs: 30 }), false);
-      await sleep(60);
-      assert.equal(await store.markSeen({ source: "slack-event", id: "Ev1", ttlMs: 30 }), true, "seen again after the window");
+      assert.equal(await store.markSeen({ source: "slack-event", id: "Ev1", ttlMs: 250 }), true);
+      assert.equal(await store.markSeen({ source: "slack-event", id: "Ev1", ttlMs: 250 }), false);
+      await sleep(400);
+      assert.equal(await store.markSeen({ source: "slack-event", id: "Ev1", ttlMs: 250 }), true, "seen again after the window");
     }));
 
     it("fires each schedule tick once, and never one older than the last", withStore(async (store) => {
@@ -144,11 +146,11 @@ export function runChannelStoreConformance(options: ChannelStoreConformanceOptio
     }));
 
     it("prunes expired claims and seen ids, and nothing else", withStore(async (store) => {
-      await store.claim({ kind: "webhook-attempt", key: "msg_1:0", ttlMs: 20 });
-      await store.markSeen({ source: "email", id: "<m@x>", ttlMs: 20 });
+      await store.claim({ kind: "webhook-attempt", key: "msg_1:0", ttlMs: 100 });
+      await store.markSeen({ source: "email", id: "<m@x>", ttlMs: 100 });
       await store.claim({ kind: "finished", key: "thr_1:3" });
       await store.markSeen({ source: "email", id: "<n@x>", ttlMs: 60_000 });
-      await sleep(50);
+      await sleep(300);
       assert.equal(await store.prune(), 2);
       assert.equal(await store.claim({ kind: "finished", key: "thr_1:3" }), false);
       assert.equal(await store.markSeen({ source: "email", id: "<n@x>", ttlMs: 60_000 }), false);
