@@ -20,13 +20,33 @@ import { Interrupted } from "./drive-thread.ts";
 const usageErrors = new Set(["ConfigurationError", "InvalidInputError", "StateConflictError", "VersionConflictError", "ThreadNotFoundError", "ThreadFormatError", "ThreadExistsError"]);
 
 /**
+ * The top-level commands each registration makes, in the order `--help` lists them. A test checks
+ * the names against what each registration makes.
+ */
+export const registrations: ReadonlyArray<readonly [names: readonly string[], register: (program: Command, context: CommandContext) => void]> = [
+  [["run", "resume", "message"], registerRunCommands],
+  [["approve", "reject", "respond"], registerDecideCommands],
+  [["threads", "fork"], registerThreadCommands],
+  [["threads"], registerExportCommand],
+  [["serve"], registerServeCommand],
+  [["init"], registerInitCommand],
+  [["test"], registerTestCommand],
+  [["eject"], registerEjectCommand],
+];
+
+/**
  * Builds the program. Commands set `context.exitCode`.
+ *
+ * `command` (the first word of a command line) registers only the commands made with it: a short
+ * command does not build the other commands' options and help (a few milliseconds of `agentfold
+ * approve`). An unknown word, an option or nothing registers every command, for help and "did you
+ * mean".
  *
  * @example
  * const program = createProgram(createContext());
  * await program.parseAsync(["run", "agent.ts", "hi"], { from: "user" });
  */
-export function createProgram(context: CommandContext): Command {
+export function createProgram(context: CommandContext, command?: string): Command {
   const program = new Command("agentfold")
     .description("Run, inspect and serve agentfold agents: stateless reducers over an append-only thread of events.")
     .version("0.1.0", "-v, --version")
@@ -52,14 +72,10 @@ Examples:
   $ agentfold init my-agent
   $ agentfold test --model openai:gpt-4o-mini --runs 5`,
     );
-  registerRunCommands(program, context);
-  registerDecideCommands(program, context);
-  registerThreadCommands(program, context);
-  registerExportCommand(program, context);
-  registerServeCommand(program, context);
-  registerInitCommand(program, context);
-  registerTestCommand(program, context);
-  registerEjectCommand(program, context);
+  const known = registrations.some(([names]) => command !== undefined && names.includes(command));
+  for (const [names, register] of registrations) {
+    if (!known || names.includes(command!)) register(program, context);
+  }
   // Help and version go to the context's streams, sized and coloured for them, never to the
   // process's; errors are reported once, by `main`.
   const output = {
@@ -140,7 +156,7 @@ export async function main(argv: readonly string[], options: ContextOptions = {}
 }
 
 async function runProgram(argv: readonly string[], context: CommandContext): Promise<number> {
-  const program = createProgram(context);
+  const program = createProgram(context, argv[0]);
   try {
     if (argv.length === 0) {
       program.outputHelp();

@@ -5,7 +5,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { calculatorModule, cleanEnv, fixtures, repoRoot } from "./helpers.ts";
+import { createContext } from "../src/commands/context.ts";
+import { createProgram, registrations } from "../src/main.ts";
+import { calculatorModule, captureStream, cleanEnv, fixtures, repoRoot } from "./helpers.ts";
 
 describe("a short command", () => {
   it("runs and approves with a script: model without loading @agentfold/models", () => {
@@ -33,5 +35,32 @@ describe("a short command", () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
+  });
+});
+
+describe("registering only the command a command line names", () => {
+  const context = () => createContext({ env: {}, cwd: repoRoot, stdout: captureStream(), stderr: captureStream(), stdin: { isTTY: false } });
+  const full = createProgram(context());
+  const help = (command: { helpInformation(): string } | undefined) => command?.helpInformation();
+
+  it("names every top-level command in the table of registrations, and nothing else", () => {
+    const listed = new Set(registrations.flatMap(([names]) => names));
+    assert.deepEqual(new Set(full.commands.map((command) => command.name())), listed);
+  });
+
+  it("gives each command, its subcommands and their help exactly as the full program has them", () => {
+    for (const top of full.commands) {
+      const partial = createProgram(context(), top.name());
+      const mine = partial.commands.find((command) => command.name() === top.name());
+      assert.equal(help(mine), help(top), top.name());
+      assert.deepEqual(mine?.commands.map((command) => help(command)), top.commands.map((command) => help(command)), top.name());
+    }
+  });
+
+  it("registers everything for an option, an unknown word or nothing", () => {
+    for (const word of [undefined, "--help", "-v", "rn", "help"]) {
+      assert.equal(createProgram(context(), word).commands.length, full.commands.length, String(word));
+    }
+    assert.ok(createProgram(context(), "approve").commands.length < full.commands.length);
   });
 });
