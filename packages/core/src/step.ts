@@ -6,7 +6,7 @@
  */
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigurationError, StateConflictError, describeError } from "./errors.ts";
-import type { JsonValue, NewEvent } from "./events.ts";
+import { isJsonValue, type EventOf, type JsonValue, type NewEvent } from "./event-schema.ts";
 import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
 import { incompleteReply, parseModelOutput, toJson } from "./next-step.ts";
 import { nextAction, type NextAction, type Policy } from "./next-action.ts";
@@ -120,6 +120,25 @@ class Journal {
 
 function appendEvents(thread: Thread, events: readonly NewEvent[], options: StepOptions): Thread {
   return thread.append(events, options.clock ?? systemClock);
+}
+
+/**
+ * Appends a `tool_started` or `tool_result` that this module built, without parsing it with the
+ * event schema again. Every tool step makes both, and their zod parse was about a quarter of a
+ * step's overhead (bench/results/cold-start.md); validation belongs at the boundaries — a thread
+ * loaded, an event a caller appends, the model's reply — and these are built only from what already
+ * passed one: the call's id, intent and arguments come from its stored (checked) decision or
+ * approval, the idempotency key from the thread's id or the call's earlier start, the result from
+ * `toJson` and then `isJsonValue`, the schema's own check for JSON (a result it refuses goes through
+ * `thread.append`, which throws as before). Keys are in the schema's order, as a parse leaves them,
+ * so the thread serializes exactly as it will load. The stamp is the one `append` would give.
+ */
+function appendBuilt(thread: Thread, event: EventOf<"tool_started"> | EventOf<"tool_result">): Thread {
+  return thread.appendEvents([event]);
+}
+
+function stamp(options: StepOptions): string {
+  return (options.clock ?? systemClock).now().toISOString();
 }
 
 /**
@@ -264,11 +283,15 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
   // Durable before the tool runs, in one commit with what pure code added since the last one (the
   // decision that chose this call, when it was made in the same step).
   const current = await journal.flush(
-    appendEvents(
-      thread,
-      [{ type: "tool_started", callId: call.callId, intent: call.intent, args: call.runArgs, idempotencyKey, attempt: call.attempts + 1 }],
-      options,
-    ),
+    appendBuilt(thread, {
+      type: "tool_started",
+      at: stamp(options),
+      callId: call.callId,
+      intent: call.intent,
+      args: call.runArgs,
+      idempotencyKey,
+      attempt: call.attempts + 1,
+    }),
   );
   const failed = (error: unknown): Thread => {
     // A developer's misconfiguration (e.g. in a child agent) is not the model's to fix.
@@ -295,7 +318,18 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
   faultPoint("tool-ran");
   // The tool ran: its result is committed before any other effect (the next flush, at the latest
   // before the next model call or tool run), so nothing after this can make it run again.
-  const next = appendEvents(current, [resultEvent(call, result)], options);
+  const event = resultEvent(call, result);
+  const next =
+    event.type === "tool_result" && isJsonValue(event.result) && (event.childThreadId === undefined || typeof event.childThreadId === "string")
+      ? appendBuilt(current, {
+          type: "tool_result",
+          at: stamp(options),
+          callId: event.callId,
+          intent: event.intent,
+          result: event.result,
+          ...(event.childThreadId === undefined ? {} : { childThreadId: event.childThreadId }),
+        })
+      : appendEvents(current, [event], options);
   if (runtime.hooks.afterToolRun) {
     await journal.flush(next);
     await runtime.hooks.afterToolRun(call, result, next);
