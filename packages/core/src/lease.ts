@@ -6,14 +6,13 @@
 import { AgentfoldError } from "./errors.ts";
 import { LeaseLostError, type Lease, type ThreadStore } from "./store.ts";
 import { faultPoint } from "./fault-points.ts";
+import { systemClock, type TimerClock, type TimerHandle } from "./clock.ts";
 
 /**
  * Milliseconds on a clock that only moves forward and does not follow wall-clock changes. The
- * default is `performance.now()`; tests pass a fake one to simulate a process that was stopped.
+ * default is the `clock`'s `monotonic()`; tests pass a fake one to simulate a process that was stopped.
  */
 export type MonotonicClock = () => number;
-
-const monotonicNow: MonotonicClock = () => performance.now();
 
 /**
  * The part of a lease nobody counts on: 10% of the ttl, at least 20 ms. A holder asks the store for
@@ -65,13 +64,16 @@ export interface HoldLeaseOptions {
   ttlMs?: number;
   /** How long to wait for a lease another process holds (default 0: fail at once). */
   waitMs?: number;
-  /** The clock the lease's deadline is kept on (default `performance.now()`). */
+  /** The clock the lease's deadline is kept on (default: `clock.monotonic`). */
   monotonic?: MonotonicClock;
+  /** Timers and time for renewals, the deadline's watchdog and the backoff while waiting (default `systemClock`). */
+  clock?: TimerClock;
 }
 
 /**
- * Takes a thread's lease, retrying with backoff until `deadline` (a `Date.now()` time) while another
- * owner holds it. `undefined` when it is still held elsewhere at the deadline.
+ * Takes a thread's lease, retrying with backoff until `deadline` (a wall time in milliseconds, on
+ * `clock.now()`) while another owner holds it. `undefined` when it is still held elsewhere at the
+ * deadline. The lease's deadline is kept on `clock.monotonic()`, or on `monotonic` when given.
  *
  * @example
  * const lease = await acquireLeaseBy(store, threadId, "runner-a", 30_000, Date.now() + 10_000);
@@ -82,7 +84,8 @@ export async function acquireLeaseBy(
   owner: string,
   ttlMs: number,
   deadline: number,
-  monotonic: MonotonicClock = monotonicNow,
+  clock: TimerClock = systemClock,
+  monotonic: MonotonicClock = () => clock.monotonic(),
 ): Promise<Lease | undefined> {
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
     // The holder's deadline counts from when the request left, not from when the answer came back:
@@ -90,8 +93,8 @@ export async function acquireLeaseBy(
     const sent = monotonic();
     const lease = await store.acquireLease(threadId, owner, ttlMs + leaseMarginMs(ttlMs));
     if (lease) requestedAt.set(lease, sent);
-    if (lease || Date.now() + delay > deadline) return lease;
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (lease || clock.now().getTime() + delay > deadline) return lease;
+    await clock.sleep(delay);
   }
 }
 
@@ -104,8 +107,10 @@ export interface KeepLeaseOptions {
    * `work` and a failed release is ignored (the lease then simply expires).
    */
   onError?: (error: unknown) => void;
-  /** The clock the deadline is kept on; the one `acquireLeaseBy` was given (default `performance.now()`). */
+  /** The clock the deadline is kept on; the one `acquireLeaseBy` was given (default: `clock.monotonic`). */
   monotonic?: MonotonicClock;
+  /** Timers for renewals and the deadline's watchdog (default `systemClock`). */
+  clock?: TimerClock;
 }
 
 /**
@@ -125,7 +130,8 @@ export async function keepLease<T>(
   work: (signal: AbortSignal, guard: LeaseGuard) => Promise<T>,
 ): Promise<T> {
   const controller = options.controller ?? new AbortController();
-  const monotonic = options.monotonic ?? monotonicNow;
+  const clock = options.clock ?? systemClock;
+  const monotonic = options.monotonic ?? (() => clock.monotonic());
   const countable = options.ttlMs - leaseMarginMs(options.ttlMs);
   // A lease not taken through acquireLeaseBy was requested at some unknown earlier time: counting
   // from now overstates it by that delay, so such a holder renews at once to count from a known send.
@@ -133,16 +139,15 @@ export async function keepLease<T>(
   let deadline = (sent ?? monotonic()) + countable;
   let held = lease;
   const lost = () => new LeaseLostError(lease.threadId, lease.token);
-  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  let watchdog: TimerHandle | undefined;
   // Aborts `work` when the deadline passes, e.g. while a tool runs and renewals fail; a process that
   // was stopped runs this late, which is why `assertHeld` also compares the clock itself.
   const watch = () => {
-    clearTimeout(watchdog);
+    clock.clearTimeout(watchdog);
     if (controller.signal.aborted) return;
     const remaining = deadline - monotonic();
     if (remaining <= 0) return controller.abort(lost());
-    watchdog = setTimeout(watch, Math.ceil(remaining));
-    (watchdog as { unref?: () => void }).unref?.();
+    watchdog = clock.setTimeout(watch, Math.ceil(remaining), { unref: true });
   };
   const failed = (error: unknown) => (options.onError ? options.onError(error) : controller.abort(error));
   const renew = () => {
@@ -166,9 +171,17 @@ export async function keepLease<T>(
       (error: unknown) => failed(error),
     );
   };
-  const renewal = setInterval(renew, Math.max(50, Math.floor(options.ttlMs / 3)));
-  // The renewal alone must not keep a process alive.
-  (renewal as { unref?: () => void }).unref?.();
+  // Renews every third of the ttl, counted from each timer's firing (not from the renewal's answer),
+  // so a slow store does not stretch the interval. The renewal alone must not keep a process alive.
+  const every = Math.max(50, Math.floor(options.ttlMs / 3));
+  let renewal: TimerHandle | undefined;
+  const renewLater = () => {
+    renewal = clock.setTimeout(() => {
+      renewLater();
+      renew();
+    }, every, { unref: true });
+  };
+  renewLater();
   if (sent === undefined) renew();
   const guard: LeaseGuard = {
     fence: lease.token,
@@ -187,8 +200,8 @@ export async function keepLease<T>(
   try {
     return await work(controller.signal, guard);
   } finally {
-    clearInterval(renewal);
-    clearTimeout(watchdog);
+    clock.clearTimeout(renewal);
+    clock.clearTimeout(watchdog);
     await store.releaseLease(held).catch((error: unknown) => options.onError?.(error));
   }
 }
@@ -211,9 +224,10 @@ export async function holdLease<T>(
   work: (fence: number, signal: AbortSignal, guard: LeaseGuard) => Promise<T>,
 ): Promise<T> {
   const ttlMs = options.ttlMs ?? 30_000;
-  const monotonic = options.monotonic ?? monotonicNow;
-  const started = Date.now();
-  const lease = await acquireLeaseBy(store, threadId, options.owner, ttlMs, started + (options.waitMs ?? 0), monotonic);
-  if (!lease) throw new ThreadBusyError(threadId, Date.now() - started);
-  return keepLease(store, lease, { ttlMs, monotonic }, (signal, guard) => work(lease.token, signal, guard));
+  const clock = options.clock ?? systemClock;
+  const monotonic = options.monotonic ?? (() => clock.monotonic());
+  const started = clock.now().getTime();
+  const lease = await acquireLeaseBy(store, threadId, options.owner, ttlMs, started + (options.waitMs ?? 0), clock, monotonic);
+  if (!lease) throw new ThreadBusyError(threadId, clock.now().getTime() - started);
+  return keepLease(store, lease, { ttlMs, monotonic, clock }, (signal, guard) => work(lease.token, signal, guard));
 }

@@ -40,7 +40,7 @@ export { applyHumanAction, humanActionSchemas, type HumanAction, type HumanActio
 
 // Hashes, ids and time
 export { hashArgs, canonicalJson, sha256Hex } from "./hash.ts";
-export { systemClock, newId, type Clock } from "./clock.ts";
+export { systemClock, newId, type Clock, type TimerClock, type TimerHandle } from "./clock.ts";
 
 // Stores: the interface, its errors, and leases
 export {

@@ -80,24 +80,37 @@ describe("lease fencing before a tool runs", () => {
   });
 
   it("aborts the signal once the deadline passes while renewals fail", async () => {
-    const store = createMemoryStore();
+    const clock = createFakeClock();
+    const store = createMemoryStore({ clock });
     const { agent } = sendAgent();
     const thread = agent.start("pay 5");
     await store.create(thread);
-    const lease = (await acquireLeaseBy(store, thread.id, "holder", 300, 0))!;
+    const lease = (await acquireLeaseBy(store, thread.id, "holder", 300, 0, clock))!;
     // The store stops answering renewals (a network partition): the holder must stop on its own.
-    const failing = { ...store, renewLease: () => Promise.reject(new Error("connection refused")) };
-    const reason = await keepLease(failing, lease, { ttlMs: 300, onError: () => {} }, (signal, guard) =>
+    let renewals = 0;
+    const failing = { ...store, renewLease: () => (renewals++, Promise.reject(new Error("connection refused"))) };
+    let aborted = false;
+    const kept = keepLease(failing, lease, { ttlMs: 300, clock, onError: () => {} }, (signal, guard) =>
       new Promise<unknown>((resolve) => {
-        signal.addEventListener("abort", () => resolve(signal.reason));
-        setTimeout(() => resolve("not aborted"), 2000).unref();
+        signal.addEventListener("abort", () => {
+          aborted = true;
+          resolve(signal.reason);
+        });
       }).then((value) => {
         assert.throws(() => guard.assertHeld());
         assert.equal(guard.remainingMs(), 0);
         return value;
       }),
     );
+    // Counted on for ttl - margin = 270 ms after the request was sent; renewals every 100 ms fail.
+    await clock.advance(269);
+    assert.equal(aborted, false, "held until the deadline");
+    assert.equal(renewals, 2);
+    await clock.advance(1);
+    assert.equal(aborted, true, "aborted at the deadline by the watchdog, not by a failed renewal");
+    const reason = await kept;
     assert.ok(reason instanceof LeaseLostError, `aborted with a lost lease, got ${String(reason)}`);
+    assert.equal(clock.pendingTimers, 0, "no renewal or watchdog left behind");
   });
 });
 
