@@ -1,0 +1,64 @@
+/**
+ * A person's say on a thread: approve or reject a call, answer a question, send a message, cancel.
+ * Each is a `HumanAction` applied through the runner's change (core's `applyHumanAction`), after the
+ * caller's right to decide is checked here, at the edge.
+ */
+import { InvalidInputError } from "agentfold";
+import { applyHumanAction, type HumanAction } from "agentfold/runtime";
+import { approvalRoute, cancelRoute, messageRoute, responseRoute } from "../api-routes.ts";
+import { checkDecisionAllowed } from "../authorization.ts";
+import type { ThreadChange } from "../runner.ts";
+import { keyedChange, type KeyedChange } from "./keyed-change.ts";
+import type { ApiApp, RouteContext } from "./route-context.ts";
+import { changeAndSettle } from "./settle.ts";
+import { agentOf, loadThreadFor } from "./thread-access.ts";
+import { respondWithThread, viewOf } from "./thread-view.ts";
+
+/** The action as a change; a retry of one already recorded leaves the thread as it is (no 409 "already decided"). */
+const applyOnce = (keyed: KeyedChange, action: HumanAction): ThreadChange => (current, agent) => (keyed.replayed(current) ? current : applyHumanAction(agent, current, action));
+
+export function registerDecisionRoutes(app: ApiApp, context: RouteContext): void {
+  app.openapi(approvalRoute, async (c) => {
+    const { id, callId } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const actor = c.get("actor");
+    if (!body.approved && body.args !== undefined) {
+      throw new InvalidInputError('"args" edits the arguments of an approval; leave it out when rejecting ("approved": false).');
+    }
+    await checkDecisionAllowed(context.runner, c.get("caller"), await loadThreadFor(context, c, id), callId, body.approved ? "approve" : "reject");
+    const keyed = keyedChange(c, "approval", { id, callId }, body);
+    const action: HumanAction = body.approved
+      ? { type: "approve", callId, actor, comment: body.comment, args: body.args, argsHash: body.argsHash, ...keyed.fields }
+      : { type: "reject", callId, actor, comment: body.comment, ...keyed.fields };
+    const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, applyOnce(keyed, action));
+    return respondWithThread(c, thread);
+  });
+
+  app.openapi(responseRoute, async (c) => {
+    const { id, callId } = c.req.valid("param");
+    const { text } = c.req.valid("json");
+    await checkDecisionAllowed(context.runner, c.get("caller"), await loadThreadFor(context, c, id), callId, "answer");
+    const keyed = keyedChange(c, "response", { id, callId }, { text });
+    const action: HumanAction = { type: "respond", callId, actor: c.get("actor"), text, ...keyed.fields };
+    const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, applyOnce(keyed, action));
+    return respondWithThread(c, thread);
+  });
+
+  app.openapi(messageRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const { text } = c.req.valid("json");
+    await loadThreadFor(context, c, id);
+    const keyed = keyedChange(c, "message", { id }, { text });
+    const action: HumanAction = { type: "message", text, actor: c.get("actor"), source: "http", ...keyed.fields };
+    const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, applyOnce(keyed, action));
+    return respondWithThread(c, thread);
+  });
+
+  app.openapi(cancelRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const { reason } = c.req.valid("json");
+    agentOf(context, await loadThreadFor(context, c, id));
+    const thread = await context.runner.cancel(id, { actor: c.get("actor"), ...(reason === undefined ? {} : { reason }) });
+    return c.json(viewOf(thread), 200);
+  });
+}

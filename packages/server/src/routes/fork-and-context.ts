@@ -1,0 +1,33 @@
+/**
+ * `POST /v1/threads/:id/fork` and `GET /v1/threads/:id/context`: a new thread from a prefix of one,
+ * and the exact model input its next step would send. Neither changes the thread itself.
+ */
+import { contextRoute, forkRoute } from "../api-routes.ts";
+import type { ApiApp, RouteContext } from "./route-context.ts";
+import { launchAndSettle } from "./settle.ts";
+import { agentOf, loadThreadFor } from "./thread-access.ts";
+import { respondWithThread } from "./thread-view.ts";
+
+export function registerForkAndContextRoutes(app: ApiApp, context: RouteContext): void {
+  app.openapi(forkRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const { atEvent } = c.req.valid("json");
+    // The fork keeps the source's metadata, its tenant included.
+    const source = await loadThreadFor(context, c, id);
+    agentOf(context, source);
+    // Core checks `atEvent` against the thread (InvalidInputError: 400) and re-opens approvals that had
+    // not taken effect before the cut: a fork never runs a call on the original's approval.
+    const forked = source.fork(atEvent, { metadata: { forkedBy: c.get("actor") } });
+    const result = await launchAndSettle(context, forked, c.req.valid("query").wait ?? 30);
+    c.header("Location", `/v1/threads/${result.id}`);
+    return respondWithThread(c, result);
+  });
+
+  app.openapi(contextRoute, async (c) => {
+    const thread = await loadThreadFor(context, c, c.req.valid("param").id);
+    const agent = agentOf(context, thread);
+    // The output mode follows core's rule (the agent's, else the model's preference); render reports it.
+    const { messages, context: rendered, tokens, mode } = agent.render(thread, { model: context.model });
+    return c.json({ messages, context: rendered, tokens, mode }, 200);
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Threads: launch, list, read. A launch stores a new thread and runs it, answering like a change
+ * (routes/settle.ts).
+ */
+import { InvalidInputError, Thread, type Agent } from "agentfold";
+import { THREAD_SCHEMA_VERSION, newId, tenantMetadata } from "agentfold/runtime";
+import type { Context } from "hono";
+import type { z } from "zod";
+import { getRoute, launchRoute, listRoute, type launchBody } from "../api-routes.ts";
+import { checkAgentAllowed, checkThreadAllowed, listForCaller } from "../authorization.ts";
+import { idempotencyKeyOf, idempotencyMetadataKey, launchThreadId, requestHash } from "../idempotency.ts";
+import type { ApiApp, Env, RouteContext } from "./route-context.ts";
+import { launchAndSettle } from "./settle.ts";
+import { loadThreadFor } from "./thread-access.ts";
+import { respondWithThread, viewOf } from "./thread-view.ts";
+
+type LaunchBody = z.infer<typeof launchBody>;
+
+/** No `metadata` field at all when there is none, as threads were before tenants. */
+const withMetadata = (metadata: Record<string, unknown>) => (Object.keys(metadata).length === 0 ? {} : { metadata });
+
+/** The agent a launch names, or the only one; a 400 that lists the agents otherwise. */
+function launchedAgent(context: RouteContext, name: string | undefined): Agent {
+  const { agents } = context;
+  if (name === undefined && agents.size !== 1) throw new InvalidInputError(`Name the agent to run: "agent" is one of ${[...agents.keys()].join(", ")}.`);
+  const agent = name === undefined ? context.agentList[0] : agents.get(name);
+  if (!agent) throw new InvalidInputError(`Unknown agent "${name}". Agents here: ${[...agents.keys()].join(", ")}.`);
+  return agent;
+}
+
+/** The new thread a launch asks for; a keyed launch (`replay`) gets an id derived from its key. */
+function launchedThread(c: Context<Env>, agent: Agent, body: LaunchBody, replay: { key: string; hash: string } | undefined): Thread {
+  const at = new Date().toISOString();
+  const actor = c.get("actor");
+  const caller = c.get("caller");
+  // Only user_input and custom events get here (the route schema); who said it is the caller, whatever the body claims.
+  const events: Record<string, unknown>[] = (body.events ?? []).map((event) =>
+    event.type === "user_input" ? { ...event, at, source: "http", actor } : { ...event, at },
+  );
+  if (body.message !== undefined) events.push({ type: "user_input", at, text: body.message, actor, source: "http" });
+  return Thread.fromJSON({
+    schemaVersion: THREAD_SCHEMA_VERSION,
+    id: replay ? launchThreadId(actor, replay.key, caller.tenant) : newId("thr"),
+    agent: agent.name,
+    // The tenant comes from the API key; the route schema refuses a client's `tenant`.
+    ...withMetadata({ ...body.metadata, ...tenantMetadata(caller.tenant), ...(replay ? { [idempotencyMetadataKey]: { key: replay.key, requestHash: replay.hash } } : {}) }),
+    events,
+  });
+}
+
+export function registerThreadRoutes(app: ApiApp, context: RouteContext): void {
+  app.openapi(launchRoute, async (c) => {
+    const body = c.req.valid("json");
+    const agent = launchedAgent(context, body.agent);
+    const caller = c.get("caller");
+    checkAgentAllowed(caller, agent.name);
+    if (body.message === undefined && (body.events === undefined || body.events.length === 0)) {
+      throw new InvalidInputError('Give the thread a "message" or "events" to start from.');
+    }
+    const key = idempotencyKeyOf(c);
+    const replay = key === undefined ? undefined : { key, hash: requestHash("launch", {}, body) };
+    const thread = launchedThread(c, agent, body, replay);
+    // A keyed retry answers with a stored thread: still only one the caller may see (a key's tenant
+    // or agents may have changed since the first request).
+    const result = checkThreadAllowed(caller, await launchAndSettle(context, thread, c.req.valid("query").wait ?? 30, replay));
+    c.header("Location", `/v1/threads/${result.id}`);
+    return respondWithThread(c, result);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const query = c.req.valid("query");
+    const page = await listForCaller(context.store, c.get("caller"), {
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.agent === undefined ? {} : { agent: query.agent }),
+      ...(query.limit === undefined ? {} : { limit: query.limit }),
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+    });
+    return c.json(
+      {
+        threads: page.threads.map((summary) => ({ ...summary, agent: summary.agent ?? null })),
+        ...(page.nextCursor === undefined ? {} : { nextCursor: page.nextCursor }),
+      },
+      200,
+    );
+  });
+
+  app.openapi(getRoute, async (c) => c.json(viewOf(await loadThreadFor(context, c, c.req.valid("param").id)), 200));
+}
