@@ -1,0 +1,33 @@
+/**
+ * What the runner's modules share: the settings `createRunner` resolved once, and the outcome and
+ * change types of its public interface. Nothing here holds state of its own.
+ */
+import type { Agent, Model, Thread, ThreadStore } from "agentfold";
+import type { TimerClock } from "agentfold/runtime";
+
+/** What one task did with a thread. */
+export interface AdvanceOutcome {
+  /** `settled`: the thread waits or is finished; `leased_elsewhere`: another runner has it; `stopped`: aborted or the lease was lost. */
+  result: "settled" | "leased_elsewhere" | "stopped" | "not_found" | "unknown_agent";
+  /** The thread as this runner last saw it. */
+  thread: Thread | undefined;
+}
+
+/** A change to a thread made by a person (approve, answer, message): pure, re-applied after a reload. */
+export type ThreadChange = (thread: Thread, agent: Agent) => Thread;
+
+/** The runner's resolved settings and the two callbacks every module may call. */
+export interface RunnerContext {
+  readonly store: ThreadStore;
+  readonly model: Model;
+  /** The agents this runner advances, by name. */
+  readonly agents: ReadonlyMap<string, Agent>;
+  readonly owner: string;
+  readonly leaseTtlMs: number;
+  readonly leaseWaitMs: number;
+  readonly clock: TimerClock;
+  /** Errors that stopped a thread's progress; `threadId` is `"*"` for a failed sweep. */
+  onError(error: unknown, threadId: string): void;
+  /** Tells this process's subscribers about a thread right after this process appended to it. */
+  notify(thread: Thread): void;
+}

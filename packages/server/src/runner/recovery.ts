@@ -1,0 +1,103 @@
+/**
+ * Crash recovery: finds the threads left `running` (a crashed process, a runner that died mid-step)
+ * and advances those of this runner's agents, once (`recover`) or on a sweep timer (`start`).
+ *
+ * Invariants: at most RECOVERY_CONCURRENCY advances started by recovery run at once in this process;
+ * a thread that already has a task here is skipped (that task is its runner); a sweep starts the
+ * advances it finds and waits only for a free slot, never for one to finish, so a long step does not
+ * hold up the next sweep; the next sweep is set only after the previous one has started its advances;
+ * after `close()` no sweep is set and none starts another advance.
+ */
+import type { Agent, ThreadStore } from "agentfold";
+import type { TimerClock, TimerHandle } from "agentfold/runtime";
+import type { AdvanceOutcome } from "./context.ts";
+
+/** How many threads recovery advances at once: enough to catch up fast, few enough not to swamp the model or the store. */
+export const RECOVERY_CONCURRENCY = 8;
+
+export interface RecoveryOptions {
+  store: ThreadStore;
+  agents: ReadonlyMap<string, Agent>;
+  clock: TimerClock;
+  sweepIntervalMs: number;
+  /** Whether a task of this process has the thread queued or running. */
+  isQueued(threadId: string): boolean;
+  advance(threadId: string): Promise<AdvanceOutcome>;
+  onError(error: unknown, threadId: string): void;
+}
+
+export interface Recovery {
+  /** Advances every thread left running; resolves with how many of them settled. */
+  recover(): Promise<number>;
+  /** Sweeps at once in the background, then every `sweepIntervalMs`, until `close()`. */
+  start(): void;
+  /** Stops sweeping; advances already started go on (the runner aborts them). */
+  close(): void;
+}
+
+/**
+ * @example
+ * const recovery = createRecovery({ store, agents, clock, sweepIntervalMs: 30_000, isQueued, advance, onError });
+ * recovery.start();
+ */
+export function createRecovery(options: RecoveryOptions): Recovery {
+  const { store, agents, clock } = options;
+  /** Advances started by recovery that have not finished, in this process. */
+  const recovering = new Set<Promise<AdvanceOutcome>>();
+  let sweepTimer: TimerHandle | undefined;
+  let closed = false;
+
+  /**
+   * Lists the threads left `running` and starts advancing those no task here is working on, at most
+   * RECOVERY_CONCURRENCY at a time. Resolves once all are started, with their outcomes' promises.
+   */
+  async function startRecovery(): Promise<Promise<AdvanceOutcome>[]> {
+    const started: Promise<AdvanceOutcome>[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ status: "running", limit: 200, ...(cursor === undefined ? {} : { cursor }) });
+      for (const summary of page.threads) {
+        if (!agents.has(summary.agent ?? "")) continue;
+        while (recovering.size >= RECOVERY_CONCURRENCY && !closed) await Promise.race(recovering);
+        if (closed) return started;
+        if (options.isQueued(summary.id)) continue;
+        const task: Promise<AdvanceOutcome> = options.advance(summary.id).finally(() => recovering.delete(task));
+        recovering.add(task);
+        started.push(task);
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && !closed);
+    return started;
+  }
+
+  // A sweep starts the advances it finds and does not wait for them to finish (a long step must
+  // not hold up the next sweep); it waits only for a free slot when RECOVERY_CONCURRENCY run.
+  const sweepLater = (ms: number) => {
+    if (!closed) sweepTimer = clock.setTimeout(sweep, ms, { unref: true });
+  };
+  const sweep = () => {
+    startRecovery().then(
+      () => sweepLater(options.sweepIntervalMs),
+      (error: unknown) => {
+        options.onError(error, "*");
+        sweepLater(options.sweepIntervalMs);
+      },
+    );
+  };
+
+  return {
+    async recover() {
+      const outcomes = await Promise.all(await startRecovery());
+      return outcomes.filter((outcome) => outcome.result === "settled").length;
+    },
+    start() {
+      if (sweepTimer || closed) return;
+      // The first recovery runs in the background: a server should listen while it catches up.
+      sweepLater(0);
+    },
+    close() {
+      closed = true;
+      clock.clearTimeout(sweepTimer);
+    },
+  };
+}

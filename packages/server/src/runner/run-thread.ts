@@ -1,0 +1,106 @@
+/**
+ * The run loop: advances a thread whose lease this task holds until it waits or finishes.
+ *
+ * Invariants: every batch is appended with the lease's fence before the next effect; no tool runs
+ * unless this process can still be sure it holds the lease (`guard`); a version conflict (someone
+ * appended without the lease: a cancel) reloads and goes on from what is stored, keeping the outcomes
+ * of tools that ran; an error that is neither an abort, a lost lease nor a conflict is recorded as a
+ * `failed` event, so the thread does not look stuck and no sweep retries it forever.
+ */
+import type { Agent, Lease, Thread } from "agentfold";
+import { describeError, LeaseLostError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
+import type { AdvanceOutcome, RunnerContext } from "./context.ts";
+
+/** How many version conflicts in a row the loop reloads after before it records the failure. */
+const CONFLICT_RELOADS = 5;
+
+/** Runs a loaded thread until it waits or finishes, appending every batch with the lease's fence. */
+export async function runThread(
+  context: RunnerContext,
+  start: Thread,
+  agent: Agent,
+  lease: Lease,
+  signal: AbortSignal,
+  guard: LeaseGuard,
+): Promise<AdvanceOutcome> {
+  const { store, notify, onError } = context;
+  let thread = start;
+  for (let attempt = 0; ; attempt++) {
+    const action = agent.nextAction(thread).type;
+    if (action === "wait" || action === "stop") return { result: "settled", thread };
+    try {
+      thread = await agent.run(thread, {
+        model: context.model,
+        signal,
+        // No tool runs unless this process can still be sure it holds the lease.
+        lease: guard,
+        commit: async (next, previous) => {
+          try {
+            await store.append(next, { expectedVersion: previous.version, fence: lease.token });
+          } catch (error) {
+            // A cancel (the one write without the lease) came in while a tool ran: the batch is
+            // refused, but the tool's outcome must not be lost with it.
+            if (error instanceof VersionConflictError) await keepOutcomes(context, next, previous, lease);
+            throw error;
+          }
+          thread = next;
+          notify(next);
+        },
+      });
+    } catch (error) {
+      if (signal.aborted || error instanceof LeaseLostError) return { result: "stopped", thread };
+      if (error instanceof VersionConflictError && attempt < CONFLICT_RELOADS) {
+        // Someone appended without the lease (a cancel, another tool): go on from what is stored.
+        const reloaded = await store.load(thread.id);
+        if (!reloaded) return { result: "not_found", thread: undefined };
+        thread = reloaded;
+        continue;
+      }
+      onError(error, thread.id);
+      // Record why the thread stopped, so it does not look stuck; a new message continues it.
+      const failed = thread.append([
+        { type: "failed", reason: `The runner stopped: ${describeError(error)} Fix the cause, then send a message to continue.` },
+      ]);
+      try {
+        await store.append(failed, { expectedVersion: thread.version, fence: lease.token });
+        notify(failed);
+        return { result: "settled", thread: failed };
+      } catch (appendError) {
+        onError(appendError, thread.id);
+        return { result: "stopped", thread };
+      }
+    }
+  }
+}
+
+/**
+ * Stores the outcomes in `next`'s unstored events (a tool's result or error, a child's pause) of
+ * calls that the stored thread still has started, e.g. after a cancel: the tool ran, so what it
+ * did is recorded even though the thread stopped. Anything else in the batch was made by pure
+ * code and is dropped; the caller goes on from what is stored.
+ */
+async function keepOutcomes(context: RunnerContext, next: Thread, previous: Thread, lease: Lease): Promise<void> {
+  const { store } = context;
+  const made = next.events.slice(previous.version);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = await store.load(next.id);
+    if (!stored) return;
+    const started = new Set(stored.state.openCalls.filter((call) => call.phase === "started").map((call) => call.callId));
+    const outcomes = made.filter(
+      (event) =>
+        (event.type === "tool_result" || event.type === "child_paused" || (event.type === "error" && event.source === "tool")) &&
+        event.callId !== undefined &&
+        started.has(event.callId),
+    );
+    if (outcomes.length === 0) return;
+    const kept = stored.appendEvents(outcomes);
+    try {
+      await store.append(kept, { expectedVersion: stored.version, fence: lease.token });
+    } catch (error) {
+      if (error instanceof VersionConflictError) continue;
+      throw error;
+    }
+    context.notify(kept);
+    return;
+  }
+}
