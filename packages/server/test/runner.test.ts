@@ -3,8 +3,9 @@ import { describe, it } from "node:test";
 import { z } from "zod";
 import { defineAgent, defineTool, doneForNow, type Model } from "agentfold";
 import { LeaseLostError } from "agentfold/runtime";
-import { createMemoryStore, ScriptedModel } from "agentfold/testing";
+import { createFakeClock, createMemoryStore, ScriptedModel } from "agentfold/testing";
 import { createRunner } from "../src/index.ts";
+import { advanceThrough, advanceUntil } from "./support/fake-time.ts";
 import { createTestAgents, createTestModel } from "./support/test-agent.ts";
 
 describe("runner", () => {
@@ -38,23 +39,23 @@ describe("runner", () => {
   });
 
   it("stops writing once its lease is taken over (fenced appends)", async () => {
-    const { worker } = createTestAgents({ workMs: 1000 });
-    const store = createMemoryStore();
+    const clock = createFakeClock();
+    const { worker } = createTestAgents({ workMs: 1000, clock });
+    const store = createMemoryStore({ clock });
     const errors: unknown[] = [];
-    const runner = createRunner({ store, agents: [worker], model: createTestModel(), owner: "a", leaseTtlMs: 100, onError: (error) => errors.push(error) });
+    const runner = createRunner({ store, agents: [worker], model: createTestModel(), owner: "a", leaseTtlMs: 100, onError: (error) => errors.push(error), clock });
     const thread = worker.start("work");
     await store.create(thread);
     const advancing = runner.advance(thread.id);
     // Once the tool runs, stop renewals and let another owner take the expired lease.
-    while ((await store.load(thread.id))?.lastEvent?.type !== "tool_started") await new Promise((resolve) => setTimeout(resolve, 5));
+    await advanceUntil(clock, async () => (await store.load(thread.id))?.lastEvent?.type === "tool_started", { stepMs: 5 });
     const original = store.renewLease.bind(store);
     store.renewLease = async () => undefined;
     let stolen = await store.acquireLease(thread.id, "b", 60_000);
-    while (!stolen) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      stolen = await store.acquireLease(thread.id, "b", 60_000);
-    }
-    const outcome = await advancing;
+    await advanceUntil(clock, async () => (stolen ??= await store.acquireLease(thread.id, "b", 60_000)) !== undefined);
+    assert.ok(stolen);
+    // The tool goes on for the rest of its second; its outcome's append is refused.
+    const outcome = await advanceThrough(clock, advancing);
     store.renewLease = original;
     assert.equal(outcome.result, "stopped");
     const stored = await store.load(thread.id);
@@ -110,15 +111,16 @@ describe("runner", () => {
   });
 
   it("change() that answered thread_busy never applies the change later", async () => {
+    const clock = createFakeClock();
     const { calculator } = createTestAgents();
-    const store = createMemoryStore();
+    const store = createMemoryStore({ clock });
     const inner = createTestModel();
     let slow = false;
     const model: Model = {
       specificationVersion: "v1",
       id: inner.id,
       generate: async (request) => {
-        if (slow) await new Promise((resolve) => setTimeout(resolve, 200));
+        if (slow) await clock.sleep(200);
         return inner.generate(request);
       },
     };
@@ -133,7 +135,7 @@ describe("runner", () => {
         await store.acquireLease(lease.threadId, "other-process", 120);
       }
     };
-    const runner = createRunner({ store, agents: [calculator], model, leaseWaitMs: 300, onError: () => {} });
+    const runner = createRunner({ store, agents: [calculator], model, leaseWaitMs: 300, onError: () => {}, clock });
     const thread = calculator.start("divide");
     await store.create(thread);
     const callId = (await runner.advance(thread.id)).thread!.pending[0]!.callId;
@@ -141,9 +143,10 @@ describe("runner", () => {
     steal = true;
     const approval = await runner.change(thread.id, (current, agent) => agent.approve(current, callId, { actor: "alice" }));
     const message = runner.change(thread.id, (current, agent) => agent.message(current, "and now 6 by 2", { actor: "bob" }));
-    await assert.rejects(message, (error: Error & { code?: string }) => error.code === "thread_busy");
-    await approval.settled;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await assert.rejects(advanceThrough(clock, message), (error: Error & { code?: string }) => error.code === "thread_busy");
+    await advanceThrough(clock, approval.settled);
+    // Nothing happens later either: the stolen lease expires, and no task applies the message.
+    await clock.advance(500);
     const stored = (await store.load(thread.id))!;
     assert.equal(stored.status, "done");
     assert.ok(!stored.events.some((event) => event.type === "user_input" && event.actor === "bob"), "the refused message was not applied");
@@ -151,6 +154,7 @@ describe("runner", () => {
   });
 
   it("recover() advances at most 8 threads at once; a sweep does not wait for a long step", async () => {
+    const clock = createFakeClock();
     let active = 0;
     let peak = 0;
     const slowWork = defineTool({
@@ -161,7 +165,7 @@ describe("runner", () => {
       run: async ({ ms }) => {
         active += 1;
         peak = Math.max(peak, active);
-        await new Promise((resolve) => setTimeout(resolve, ms));
+        await clock.sleep(ms);
         active -= 1;
         return "ok";
       },
@@ -171,30 +175,29 @@ describe("runner", () => {
       (request: { messages: readonly { content: string }[] }) => ({ intent: "work", ms: request.messages.some((message) => message.content.includes("long job")) ? 1500 : 30 }),
       { intent: "done_for_now", message: "done" },
     ]);
-    const store = createMemoryStore();
+    const store = createMemoryStore({ clock });
     const ids: string[] = [];
     for (let index = 0; index < 20; index++) {
       const thread = worker.start(`short ${index}`);
       ids.push(thread.id);
       await store.create(thread);
     }
-    const runner = createRunner({ store, agents: [worker], model, onError: () => {} });
-    assert.equal(await runner.recover(), 20);
+    const runner = createRunner({ store, agents: [worker], model, onError: () => {}, clock });
+    assert.equal(await advanceThrough(clock, runner.recover()), 20);
     assert.equal(peak, 8);
     for (const id of ids) assert.equal((await store.load(id))?.status, "done");
 
     const long = worker.start("long job");
     await store.create(long);
-    const sweeping = createRunner({ store, agents: [worker], model, sweepIntervalMs: 50, onError: () => {} });
+    const sweeping = createRunner({ store, agents: [worker], model, sweepIntervalMs: 50, onError: () => {}, clock });
     await sweeping.start();
-    while ((await store.load(long.id))?.lastEvent?.type !== "tool_started") await new Promise((resolve) => setTimeout(resolve, 10));
+    await advanceUntil(clock, async () => (await store.load(long.id))?.lastEvent?.type === "tool_started");
     const later = worker.start("short, started after the slow one");
     await store.create(later);
-    const started = Date.now();
-    while ((await store.load(later.id))?.status !== "done" && Date.now() - started < 1000) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal((await store.load(later.id))?.status, "done", "the next sweep picked it up while the long step ran");
+    // Within two sweep intervals and the short job's 30 ms, well before the long step's 1500 ms end.
+    await advanceUntil(clock, async () => (await store.load(later.id))?.status === "done", { limitMs: 200 });
     assert.equal((await store.load(long.id))?.status, "running");
-    await sweeping.close();
+    await advanceThrough(clock, sweeping.close());
   });
 
   it("records a failed event when the runner cannot go on (a model script ran out)", async () => {

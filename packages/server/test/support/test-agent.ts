@@ -5,6 +5,7 @@
 import { appendFileSync } from "node:fs";
 import { z } from "zod";
 import { askHuman, defineAgent, defineTool, doneForNow, type Agent } from "agentfold";
+import { systemClock, type TimerClock } from "agentfold/runtime";
 import { ScriptedModel } from "agentfold/testing";
 
 export interface TestAgents {
@@ -17,8 +18,9 @@ export interface TestAgents {
 /**
  * @param options.runLog a file that gets one line per tool run (for counting across processes).
  * @param options.workMs how long the worker's `work` tool takes.
+ * @param options.clock whose time the `work` tool waits on (default `systemClock`; a fake clock in tests that advance it).
  */
-export function createTestAgents(options: { runLog?: string; workMs?: number } = {}): TestAgents {
+export function createTestAgents(options: { runLog?: string; workMs?: number; clock?: TimerClock } = {}): TestAgents {
   const divideRuns = new Map<string, number>();
   const record = (intent: string, key: string) => {
     if (options.runLog) appendFileSync(options.runLog, `${JSON.stringify({ intent, key, pid: process.pid })}\n`);
@@ -42,7 +44,7 @@ export function createTestAgents(options: { runLog?: string; workMs?: number } =
     idempotent: true,
     run: async ({ label }, { idempotencyKey }) => {
       record("work", idempotencyKey);
-      await new Promise((resolve) => setTimeout(resolve, options.workMs ?? 0));
+      await (options.clock ?? systemClock).sleep(options.workMs ?? 0);
       return `worked on ${label}`;
     },
   });
