@@ -2,11 +2,14 @@
  * Finding agents in a user's module: `path/to/agent.ts` or `path/to/agent.ts#name`.
  */
 import type { ServerExtension } from "@agentfold/server";
-import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Agent } from "agentfold";
 import { CliError } from "./exit-codes.ts";
+// Through getBuiltinModule, not `import`: importing node:fs as a module builds its namespace, which
+// loads fs/promises, readline and streams, a few milliseconds of every short command (see
+// docs/decisions/2026-11-30-cold-start.md).
+const { existsSync } = process.getBuiltinModule("node:fs");
 
 /** The agents a module exports, and where it was loaded from. */
 export interface LoadedModule {

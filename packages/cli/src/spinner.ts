@@ -2,8 +2,9 @@
  * A one-line spinner for the time a model call takes. It only writes to the terminal and never
  * reads from it, so Ctrl-C stays an ordinary SIGINT that the run loop turns into a clean stop.
  */
-import { styleText } from "node:util";
 import { colorsFor, type OutputStream } from "./output.ts";
+// Not imported: see output.ts.
+const { styleText } = process.getBuiltinModule("node:util");
 
 const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 

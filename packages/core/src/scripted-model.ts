@@ -7,7 +7,6 @@
  * outside tests driving the HTTP API) loads its model from here through `agentfold/runtime`;
  * `agentfold/testing` re-exports it for tests.
  */
-import { readFileSync } from "node:fs";
 import { ConfigurationError } from "./errors.ts";
 import type { Model, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
 
@@ -91,7 +90,10 @@ export class ScriptedModel implements Model {
 export function scriptedModelFromFile(path: string): ScriptedModel {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // Through getBuiltinModule, not `import`: importing node:fs as a module builds its namespace,
+    // which loads fs/promises, readline and streams, a few milliseconds of a short command (see
+    // docs/decisions/2026-11-30-cold-start.md).
+    text = globalThis.process.getBuiltinModule("node:fs").readFileSync(path, "utf8");
   } catch (error) {
     throw new ConfigurationError(`Cannot read the model script ${path}: ${(error as Error).message}`);
   }

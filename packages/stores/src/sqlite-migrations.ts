@@ -3,12 +3,15 @@
  * connection to it uses (WAL, `synchronous = FULL`). The thread store and the channel store open the
  * same file through these, so their tables share one migration history and one durability setting.
  */
-import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { ConfigurationError } from "agentfold";
 import { z } from "zod";
 import { importLegacyChannelRecords, insertStatement } from "./legacy-channel-records.ts";
+// Through getBuiltinModule, not `import`: importing node:fs as a module builds its namespace, which
+// loads fs/promises, readline and streams, a few milliseconds of every short command (see
+// docs/decisions/2026-11-30-cold-start.md).
+const { mkdirSync } = process.getBuiltinModule("node:fs");
 
 /**
  * Schema migrations, applied in order at open; each runs once, recorded in `schema_migrations`. Never

@@ -3,12 +3,13 @@
  * it (factor 2). The copy imports its types from `agentfold` and is used as `defineAgent({ prompt })`.
  */
 import type { Command } from "commander";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { commandName } from "../command-name.ts";
 import { CliError } from "../exit-codes.ts";
 import type { CommandContext } from "./context.ts";
+// Not imported: see load-agents.ts.
+const { existsSync, readFileSync, writeFileSync } = process.getBuiltinModule("node:fs");
 
 /**
  * The default prompt's source, with its imports pointed at the `agentfold` package. An installed

@@ -2,7 +2,6 @@
  * `agentfold threads export <thread> --as-eval <file>`: a stored thread becomes an eval case. The
  * events up to `--at` are the case's thread; the model decision that followed is the expectation.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { commandName } from "../command-name.ts";
@@ -11,6 +10,8 @@ import { loadAgentModule, parseTarget } from "../load-agents.ts";
 import { shellQuote } from "../output.ts";
 import type { CommandContext } from "./context.ts";
 import { agentForThread, loadThread, recordedRun, withStore, type StoreOptions } from "./shared.ts";
+// Not imported: see load-agents.ts.
+const { existsSync, mkdirSync, writeFileSync } = process.getBuiltinModule("node:fs");
 
 interface ExportOptions extends StoreOptions {
   asEval?: string;

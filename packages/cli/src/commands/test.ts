@@ -3,7 +3,6 @@
  * report shows the pass rate per case with tokens, cost and latency, and the exit code says whether
  * every case reached the threshold. `--record` and `--replay` keep a cassette next to each eval file.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import type { CassetteMode, EvalReport, LoadedSuite } from "@agentfold/evals";
@@ -13,6 +12,8 @@ import { typeScriptUnsupported } from "../load-agents.ts";
 import { modelSpec } from "../load-model.ts";
 import type { CommandContext } from "./context.ts";
 import { absoluteModelSpec } from "./shared.ts";
+// Not imported: see load-agents.ts.
+const { mkdirSync, writeFileSync } = process.getBuiltinModule("node:fs");
 
 const reporters = ["text", "json", "junit"] as const;
 type Reporter = (typeof reporters)[number];
