@@ -1,80 +1,93 @@
-/** A per-second cron in two server processes sharing one Postgres: each tick launches exactly one thread. */
+/**
+ * Schedules on a fake clock: a per-second cron fires on each second, and two schedule runners that
+ * share one Postgres (two server processes) launch each tick once. The clock is advanced, not waited
+ * for; only the store's I/O is waited for.
+ */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import pg from "pg";
-import { createPostgresStore } from "@agentfold/stores";
+import { Thread } from "agentfold";
+import { createFakeClock, type FakeClock } from "agentfold/testing";
+import { createMemoryChannelStore, createPostgresChannelStore, type ChannelStore } from "@agentfold/stores";
+import { startSchedules, type ActionOutcome, type InboundAction } from "../src/index.ts";
 import { sleep } from "./support/test-agents.ts";
 
 const postgresUrl = process.env.AGENTFOLD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-const schema = `agentfold_channels_${process.pid}_${Date.now().toString(36)}`;
-const script = fileURLToPath(new URL("./support/schedule-process.ts", import.meta.url));
-const children: ChildProcess[] = [];
-
-function startProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, TEST_POSTGRES_URL: postgresUrl, TEST_SCHEMA: schema }, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let stderr = "";
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The server process did not start in 20 s:\n${stderr}`)), 20_000);
-    child.stdout!.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes('"url"')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`The server process exited with ${code}:\n${stderr}`)));
-  });
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
+const schema = `agentfold_schedules_${process.pid}_${Date.now().toString(36)}`;
+const everySecond = [{ agent: "reporter", cron: "* * * * * *", message: "tick" }];
 
 after(async () => {
-  await Promise.all(children.map((child) => stop(child)));
   const client = new pg.Client({ connectionString: postgresUrl });
   await client.connect();
   await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await client.end();
 });
 
-/** The `tick` of every thread the schedule launched, once per thread. */
-async function launchedTicks(store: Awaited<ReturnType<typeof createPostgresStore>>): Promise<string[]> {
-  const summaries = (await store.list({ agent: "reporter", limit: 200 })).threads;
-  const ticks: string[] = [];
-  for (const summary of summaries) {
-    const thread = (await store.load(summary.id))!;
-    assert.equal(thread.events[0]?.type === "user_input" && thread.events[0].source, "cron");
-    ticks.push(String(thread.metadata.tick));
-  }
-  return ticks;
+/** A schedule runner on `store` that records what it launched and counts the claims that finished. */
+function scheduleRunner(store: ChannelStore, clock: FakeClock) {
+  const launched: InboundAction[] = [];
+  const errors: unknown[] = [];
+  let claims = 0;
+  const counting: ChannelStore = {
+    ...store,
+    claimTick: (tick) => store.claimTick(tick).finally(() => (claims += 1)),
+  };
+  const apply = async (action: InboundAction): Promise<ActionOutcome> => {
+    launched.push(action);
+    return { ok: true, thread: Thread.start(action.type === "start" ? action.text : "") };
+  };
+  const stop = startSchedules(everySecond, { store: counting, apply, onError: (error) => errors.push(error), clock });
+  return { launched, errors, stop, claims: () => claims };
 }
 
-describe("schedules", () => {
-  it("two server processes on one Postgres launch each tick once", async () => {
-    // Prepare the schema once, so the two processes do not race to create it.
-    const setup = await createPostgresStore({ connectionString: postgresUrl, schema });
-    await setup.close();
-    await Promise.all([startProcess(), startProcess()]);
-    const store = await createPostgresStore({ connectionString: postgresUrl, schema });
-    try {
-      // Both processes run through at least two ticks (a tick a second): until then, or 10 s.
-      const deadline = Date.now() + 10_000;
-      while (new Set(await launchedTicks(store)).size < 2 && Date.now() < deadline) await sleep(100);
-      await Promise.all(children.map((child) => stop(child)));
+const ticksOf = (actions: readonly InboundAction[]) => actions.map((action) => (action as { metadata?: { tick?: string } }).metadata?.tick);
 
-      const ticks = new Map<string, number>();
-      for (const tick of await launchedTicks(store)) ticks.set(tick, (ticks.get(tick) ?? 0) + 1);
-      assert.ok(ticks.size >= 2, `expected at least 2 ticks in 10 s, saw ${ticks.size}`);
-      for (const [tick, count] of ticks) assert.equal(count, 1, `tick ${tick} launched ${count} threads`);
+describe("schedules", () => {
+  it("fire each tick when the clock reaches it, not before, and not after stop", async () => {
+    const clock = createFakeClock("2026-01-01T00:00:00.500Z");
+    const runner = scheduleRunner(createMemoryChannelStore(), clock);
+    await clock.advance(499);
+    assert.deepEqual(runner.launched, [], "nothing before the first second");
+    await clock.advance(1);
+    await clock.advance(1000);
+    assert.deepEqual(ticksOf(runner.launched), ["2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z"]);
+    runner.stop();
+    await clock.advance(5000);
+    assert.equal(runner.launched.length, 2, "no tick after stop");
+    assert.equal(clock.pendingTimers, 0);
+    assert.deepEqual(runner.errors, []);
+  });
+
+  it("skip the ticks missed while the process was stopped", async () => {
+    const clock = createFakeClock("2026-01-01T00:00:00.000Z");
+    const runner = scheduleRunner(createMemoryChannelStore(), clock);
+    // The wall clock jumps 10 s (a stopped process, a suspended machine) before the pending timer fires.
+    clock.set("2026-01-01T00:00:10.000Z");
+    await clock.advance(1000);
+    assert.deepEqual(ticksOf(runner.launched), ["2026-01-01T00:00:01Z"], "the tick it was waiting for fires late, once");
+    await clock.advance(1000);
+    assert.deepEqual(ticksOf(runner.launched).slice(1), ["2026-01-01T00:00:12Z"], "then the next tick from now, not the nine missed ones");
+    runner.stop();
+  });
+
+  it("two processes on one Postgres launch each tick once", async () => {
+    const clock = createFakeClock("2026-01-01T00:00:00.500Z");
+    const stores = [await createPostgresChannelStore({ connectionString: postgresUrl, schema })];
+    stores.push(await createPostgresChannelStore({ connectionString: postgresUrl, schema }));
+    const runners = stores.map((store) => scheduleRunner(store, clock));
+    try {
+      for (let second = 1; second <= 3; second++) {
+        await clock.advance(1000);
+        // Both processes claimed this tick in the database before the clock moves on.
+        while (runners.some((runner) => runner.claims() < second)) await sleep(5);
+      }
+      const ticks = ticksOf(runners.flatMap((runner) => runner.launched));
+      assert.equal(ticks.length, 3, `each of 3 ticks launched once, got ${JSON.stringify(ticks)}`);
+      assert.equal(new Set(ticks).size, 3);
+      for (const runner of runners) assert.deepEqual(runner.errors, []);
     } finally {
-      await store.close();
+      for (const runner of runners) runner.stop();
+      for (const store of stores) await store.close();
     }
   });
 });
