@@ -5,28 +5,26 @@
  * fresh process, the fsyncs that approve makes, and step overhead warm and in a fresh process's
  * first run.
  *
- *   node bench/cold-start.bench.ts            # builds every package, measures, writes the results
- *   node bench/cold-start.bench.ts --no-build # measures the dist/ already built
- *   node bench/cold-start.bench.ts --before   # the same, saved as the "before" numbers
- *   node bench/cold-start.bench.ts --report   # the .md again from the saved .json
+ *   node bench/cold-start.bench.ts                      # builds every package, measures, writes the results
+ *   node bench/cold-start.bench.ts --compare ../before  # also measures a worktree of the code before, alternating
+ *   node bench/cold-start.bench.ts --no-build           # measures the dist/ already built (in both trees)
+ *   node bench/cold-start.bench.ts --report             # the .md again from the saved .json
  *
  * Every measurement runs in child processes without NODE_OPTIONS, so the repository's
- * `agentfold-source` condition is off and Node loads dist/. Results go to
- * bench/results/cold-start.json and .md (with the "before" numbers from cold-start-before.json
- * beside them when that file exists); `--before` writes cold-start-before.json only.
+ * `agentfold-source` condition is off and Node loads dist/. With `--compare <dir>` (a git worktree
+ * of an older commit, with its node_modules: see the report's last section) every measure alternates
+ * run by run between the two trees, so the machine's other work weighs on both alike. Results go
+ * to bench/results/cold-start.json and .md, the other tree's to cold-start-before.json (the .md shows
+ * the "before" numbers from that file when it exists).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import type { NewEvent } from "agentfold";
+import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cliBin = join(root, "packages/cli/bin/agentfold.js");
-const divideScript = join(root, "packages/cli/test/fixtures/divide.json");
-const calculatorModule = join(root, "examples/calculator/agent.ts");
 
 const median = (values: readonly number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -41,25 +39,28 @@ const targets = {
 // ---------------------------------------------------------------------------------------------
 // Child modes: `node bench/cold-start.bench.ts --child <mode>` (spawned without NODE_OPTIONS).
 
-/** The step benchmark's model: answers at once, so the cost measured is the framework's alone. */
-async function stepChild(mode: "first" | "warm"): Promise<void> {
-  const { defineAgent } = await import("agentfold");
-  const { calculator } = await import(pathToFileURL(calculatorModule).href);
-  const instant = {
-    specificationVersion: "v1" as const,
-    id: "instant",
-    async generate() {
-      return { output: { intent: "add", a: 3, b: 4 } };
-    },
-  };
-  const agent = defineAgent({ name: "calculator", tools: calculator.tools, limits: { maxSteps: 1_000_000 } });
+/**
+ * The step benchmark's child, in plain JavaScript, run as `node --input-type=module -e <this> <mode>
+ * <directory>`: the same code for both trees, loading the packages of the tree whose scratch
+ * directory it is given (through that directory's node_modules) and the calculator agent with its
+ * types stripped, as a compiled project runs. Neither this file nor the agent is TypeScript in that
+ * process: Node's type stripper would load megabytes of its own that the first batch's garbage
+ * collections then pay for, which a deployed agent never loads. The model answers at once, so the
+ * cost measured is the framework's alone.
+ */
+const stepChildSource = `
+  const [mode, directory] = process.argv.slice(1);
+  const { defineAgent } = await import(directory + "/agentfold-entry.js");
+  const { calculator } = await import(directory + "/calculator-agent.js");
+  const instant = { specificationVersion: "v1", id: "instant", async generate() { return { output: { intent: "add", a: 3, b: 4 } }; } };
+  const agent = defineAgent({ name: "calculator", tools: calculator.tools, limits: { maxSteps: 1000000 } });
   // The thread of bench/core.bench.ts at K=100: decisions, tool runs and results.
-  const events: NewEvent[] = [];
+  const events = [];
   for (let index = 1; events.length + 4 <= 100; index += 3) {
-    const callId = `call_${index}_0`;
+    const callId = "call_" + index + "_0";
     events.push(
       { type: "model_decision", calls: [{ callId, intent: "add", args: { a: index, b: 2 } }] },
-      { type: "tool_started", callId, intent: "add", args: { a: index, b: 2 }, idempotencyKey: `t:${callId}` },
+      { type: "tool_started", callId, intent: "add", args: { a: index, b: 2 }, idempotencyKey: "t:" + callId },
       { type: "tool_result", callId, intent: "add", result: index + 2 },
     );
   }
@@ -67,6 +68,7 @@ async function stepChild(mode: "first" | "warm"): Promise<void> {
   const thread = agent.start("keep adding 2, starting at 1", { id: "thr_bench" }).append(events);
   const options = { model: instant };
   const batch = 100;
+  const median = (values) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)];
   if (mode === "first") {
     // The first steps this process ever takes: module code not yet optimized, caches empty.
     let start = performance.now();
@@ -74,22 +76,22 @@ async function stepChild(mode: "first" | "warm"): Promise<void> {
     const firstStepMicros = (performance.now() - start) * 1000;
     // With --expose-gc: a full collection first, so the batch does not pay for promoting what
     // loading the modules left in the young generation (see the report).
-    (globalThis as { gc?: () => void }).gc?.();
+    globalThis.gc?.();
     start = performance.now();
     for (let i = 0; i < batch; i++) await agent.step(thread, options);
     const firstBatchMicrosPerStep = ((performance.now() - start) * 1000) / batch;
     console.log(JSON.stringify({ firstStepMicros, firstBatchMicrosPerStep }));
-    return;
+  } else {
+    for (let i = 0; i < 500; i++) await agent.step(thread, options); // warm up, as bench/core.bench.ts does
+    const samples = [];
+    for (let round = 0; round < 40; round++) {
+      const start = performance.now();
+      for (let i = 0; i < batch; i++) await agent.step(thread, options);
+      samples.push(((performance.now() - start) * 1000) / batch);
+    }
+    console.log(JSON.stringify({ warmMicrosPerStep: median(samples) }));
   }
-  for (let i = 0; i < 500; i++) await agent.step(thread, options); // warm up, as bench/core.bench.ts does
-  const samples: number[] = [];
-  for (let round = 0; round < 40; round++) {
-    const start = performance.now();
-    for (let i = 0; i < batch; i++) await agent.step(thread, options);
-    samples.push(((performance.now() - start) * 1000) / batch);
-  }
-  console.log(JSON.stringify({ warmMicrosPerStep: median(samples) }));
-}
+`;
 
 /**
  * Where a fresh `agentfold approve` spends its time: starting Node (the parent measures that), loading
@@ -188,6 +190,53 @@ async function probeChild(specifier: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The parent: spawns the children and reports.
 
+/**
+ * A checkout whose packages are built: this repository, and with `--compare <dir>` a git worktree
+ * of the code before a change. Every measure alternates between them run by run, so the machine's
+ * other work weighs on both alike. Each tree's children run its own copy of this file (the child
+ * modes are the same), so each loads its own dist/.
+ */
+interface Tree {
+  root: string;
+  bench: string;
+  cliBin: string;
+  divideScript: string;
+  calculatorModule: string;
+  /** A scratch directory whose node_modules is the tree's, so modules there resolve its packages. */
+  directory: string;
+  /** The calculator agent as plain JavaScript, in `directory`. */
+  javascriptAgent: string;
+}
+
+async function makeTree(root: string): Promise<Tree> {
+  const directory = mkdtempSync(join(tmpdir(), "agentfold-cold-start-"));
+  symlinkSync(join(root, "node_modules"), join(directory, "node_modules"), "dir");
+  const calculatorModule = join(root, "examples/calculator/agent.ts");
+  const { stripTypeScriptTypes } = await import("node:module");
+  const javascriptAgent = join(directory, "calculator-agent.js");
+  writeFileSync(javascriptAgent, stripTypeScriptTypes(readFileSync(calculatorModule, "utf8")));
+  writeFileSync(join(directory, "agentfold-entry.js"), 'export { defineAgent } from "agentfold";\n');
+  return {
+    root,
+    bench: join(root, "bench/cold-start.bench.ts"),
+    cliBin: join(root, "packages/cli/bin/agentfold.js"),
+    divideScript: join(root, "packages/cli/test/fixtures/divide.json"),
+    calculatorModule,
+    directory,
+    javascriptAgent,
+  };
+}
+
+/** Runs `measure` for each tree in turn, `runs` times, alternating which goes first. */
+function interleaved<T>(trees: readonly Tree[], runs: number, measure: (tree: Tree, index: number) => T): T[][] {
+  const samples = trees.map((): T[] => []);
+  for (let index = 0; index < runs; index++) {
+    const order = index % 2 === 0 ? trees.map((_, i) => i) : trees.map((_, i) => i).reverse();
+    for (const i of order) samples[i]!.push(measure(trees[i]!, index));
+  }
+  return samples;
+}
+
 /** The environment of every child: no source condition, nothing that picks a model or store. */
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -212,47 +261,45 @@ function runJson<T>(args: readonly string[], cwd = root): T {
   return JSON.parse(result.stdout.trim().split("\n").at(-1)!) as T;
 }
 
-const self = fileURLToPath(import.meta.url);
+const entries = ["agentfold", "agentfold/runtime", "@agentfold/stores", "@agentfold/models", "@agentfold/server", "@agentfold/cli"];
 
-function measureImports(runs: number) {
-  const entries = ["agentfold", "agentfold/runtime", "@agentfold/stores", "@agentfold/models", "@agentfold/server", "@agentfold/cli"];
+function measureImports(trees: readonly Tree[], runs: number) {
   const bare: number[] = [];
-  const times = new Map(entries.map((entry) => [entry, [] as number[]]));
+  const times = trees.map(() => new Map(entries.map((entry) => [entry, [] as number[]])));
   for (let i = 0; i < runs; i++) {
     // Interleaved, so drift and the machine's other work hit every column alike.
     bare.push(run(["-e", "0"]).ms);
-    for (const entry of entries) times.get(entry)!.push(run(["-e", `await import(${JSON.stringify(entry)})`]).ms);
+    for (const entry of entries) {
+      for (const [t, tree] of trees.entries()) times[t]!.get(entry)!.push(run(["-e", `await import(${JSON.stringify(entry)})`], tree.root).ms);
+    }
   }
-  // The median of paired differences: each import against the bare run just before it.
-  const overBare = (entry: string) => median(times.get(entry)!.map((ms, i) => ms - bare[i]!));
-  return {
+  // The median of paired differences: each import against the bare run of its round.
+  const overBare = (t: number, entry: string) => median(times[t]!.get(entry)!.map((ms, i) => ms - bare[i]!));
+  return trees.map((_, t) => ({
     bareNodeMs: round(median(bare)),
-    overBareMs: Object.fromEntries(entries.map((entry) => [entry, round(overBare(entry))])),
-  };
+    overBareMs: Object.fromEntries(entries.map((entry) => [entry, round(overBare(t, entry))])),
+  }));
 }
 
-function measureTokenizer(runs: number) {
-  const samples = Array.from({ length: runs }, () =>
-    runJson<{ importMs: number; firstCountMs: number; importRssMiB: number; firstCountRssMiB: number }>([self, "--child", "tokenizer"]),
-  );
-  const of = (key: keyof (typeof samples)[number]) => round(median(samples.map((sample) => sample[key])));
-  return { importMs: of("importMs"), importRssMiB: of("importRssMiB"), firstCountMs: of("firstCountMs"), firstCountRssMiB: of("firstCountRssMiB") };
+function measureTokenizer(trees: readonly Tree[], runs: number) {
+  type Sample = { importMs: number; firstCountMs: number; importRssMiB: number; firstCountRssMiB: number };
+  return interleaved(trees, runs, (tree) => runJson<Sample>([tree.bench, "--child", "tokenizer"], tree.root)).map((samples) => {
+    const of = (key: keyof Sample) => round(median(samples.map((sample) => sample[key])));
+    return { importMs: of("importMs"), importRssMiB: of("importRssMiB"), firstCountMs: of("firstCountMs"), firstCountRssMiB: of("firstCountRssMiB") };
+  });
 }
 
-function probeModules() {
-  const entries = ["agentfold", "agentfold/runtime", "@agentfold/stores", "@agentfold/models", "@agentfold/server", "@agentfold/cli"];
-  return Object.fromEntries(
-    entries.map((entry) => [entry, runJson<Record<string, boolean | number>>([self, "--child", "probe", entry])]),
-  );
+function probeModules(tree: Tree) {
+  return Object.fromEntries(entries.map((entry) => [entry, runJson<Record<string, boolean | number>>([tree.bench, "--child", "probe", entry], tree.root)]));
 }
 
 /**
- * A paused thread in a SQLite file, made by the CLI with a scripted model: `run` stops at the
+ * A paused thread in a SQLite file, made by the tree's CLI with a scripted model: `run` stops at the
  * divide approval. Each approve then gets its own copy of the file.
  */
-function pausedThread(directory: string, module: string) {
-  const db = join(directory, "paused.db");
-  const result = run([cliBin, "run", module, "can you divide 3 by 4", "--model", `script:${divideScript}`, "--db", db, "--json"], directory);
+function pausedThread(tree: Tree, module: string) {
+  const db = join(tree.directory, `paused-${module === tree.javascriptAgent ? "js" : "ts"}.db`);
+  const result = run([tree.cliBin, "run", module, "can you divide 3 by 4", "--model", `script:${tree.divideScript}`, "--db", db, "--json"], tree.directory);
   const summary = JSON.parse(result.stdout) as { id: string; status: string; pending: { callId: string }[] };
   if (summary.status !== "awaiting_approval") throw new Error(`Expected a paused thread, got ${result.stdout}`);
   return { db, threadId: summary.id, callId: summary.pending[0]!.callId };
@@ -265,50 +312,54 @@ function copyDatabase(from: string, to: string): void {
 
 /**
  * Median wall time of `agentfold approve` through to done, each run on its own copy of the paused
- * thread's file. Runs with Node's compile cache (what the bin turns on; its first run fills the
- * cache) alternate with runs without it.
+ * thread's file. Runs with Node's compile cache (what the bin turns on; a first run per tree fills
+ * the cache) alternate with runs without it, and tree with tree.
  */
-function measureApprove(runs: number, module: string, directory: string) {
-  const paused = pausedThread(directory, module);
-  const approve = (index: number, env: Record<string, string>) => {
-    const db = join(directory, `approve-${index}.db`);
-    copyDatabase(paused.db, db);
-    const result = run([cliBin, "approve", paused.threadId, paused.callId, "--db", db, "--json"], directory, env);
+function measureApprove(trees: readonly Tree[], runs: number, typescript: boolean) {
+  const module = (tree: Tree) => (typescript ? tree.calculatorModule : tree.javascriptAgent);
+  const paused = trees.map((tree) => pausedThread(tree, module(tree)));
+  let copies = 0;
+  const approve = (t: number, env: Record<string, string>) => {
+    const tree = trees[t]!;
+    const db = join(tree.directory, `approve-${copies++}.db`);
+    copyDatabase(paused[t]!.db, db);
+    const result = run([tree.cliBin, "approve", paused[t]!.threadId, paused[t]!.callId, "--db", db, "--json"], tree.directory, env);
     const status = (JSON.parse(result.stdout) as { status: string }).status;
     if (status !== "done") throw new Error(`approve ended ${status}: ${result.stdout}`);
     return result.ms;
   };
-  approve(0, {}); // fills the compile cache
-  const cached: number[] = [];
-  const uncached: number[] = [];
-  for (let i = 1; i <= runs; i++) {
-    cached.push(approve(2 * i, {}));
-    uncached.push(approve(2 * i + 1, { NODE_DISABLE_COMPILE_CACHE: "1" }));
-  }
-  const split = Array.from({ length: runs }, (_, i) => {
-    const db = join(directory, `split-${i}.db`);
-    copyDatabase(paused.db, db);
-    return runJson<{ code: number; loadCliMs: number; commandMs: number }>([self, "--child", "approve-split", paused.threadId, paused.callId, db], directory);
+  trees.forEach((_, t) => approve(t, {})); // fills each tree's compile cache
+  const cached = interleaved(trees, runs, (tree) => approve(trees.indexOf(tree), {}));
+  const uncached = interleaved(trees, runs, (tree) => approve(trees.indexOf(tree), { NODE_DISABLE_COMPILE_CACHE: "1" }));
+  const split = interleaved(trees, runs, (tree) => {
+    const t = trees.indexOf(tree);
+    const db = join(tree.directory, `split-${copies++}.db`);
+    copyDatabase(paused[t]!.db, db);
+    const sample = runJson<{ code: number; loadCliMs: number; commandMs: number }>(
+      [tree.bench, "--child", "approve-split", paused[t]!.threadId, paused[t]!.callId, db],
+      tree.directory,
+    );
+    if (sample.code !== 0) throw new Error(`approve in process failed: ${JSON.stringify(sample)}`);
+    return sample;
   });
-  if (split.some((sample) => sample.code !== 0)) throw new Error(`approve in process failed: ${JSON.stringify(split)}`);
-  return {
-    medianMs: round(median(cached)),
-    minMs: round(Math.min(...cached)),
-    withoutCompileCacheMedianMs: round(median(uncached)),
-    loadCliMs: round(median(split.map((sample) => sample.loadCliMs))),
-    commandMs: round(median(split.map((sample) => sample.commandMs))),
-  };
+  return trees.map((_, t) => ({
+    medianMs: round(median(cached[t]!)),
+    minMs: round(Math.min(...cached[t]!)),
+    withoutCompileCacheMedianMs: round(median(uncached[t]!)),
+    loadCliMs: round(median(split[t]!.map((sample) => sample.loadCliMs))),
+    commandMs: round(median(split[t]!.map((sample) => sample.commandMs))),
+  }));
 }
 
 /** fsync-family calls of one approve, counted with strace when it is installed. */
-function countFsyncs(module: string, directory: string): number | undefined {
+function countFsyncs(tree: Tree): number | undefined {
   if (spawnSync("strace", ["-V"]).status !== 0) return undefined;
-  const paused = pausedThread(directory, module);
-  const db = join(directory, "strace.db");
+  const paused = pausedThread(tree, tree.javascriptAgent);
+  const db = join(tree.directory, "strace.db");
   copyDatabase(paused.db, db);
-  const log = join(directory, "strace.log");
-  spawnSync("strace", ["-f", "-e", "trace=fsync,fdatasync", "-o", log, process.execPath, cliBin, "approve", paused.threadId, paused.callId, "--db", db, "--json"], {
-    cwd: directory,
+  const log = join(tree.directory, "strace.log");
+  spawnSync("strace", ["-f", "-e", "trace=fsync,fdatasync", "-o", log, process.execPath, tree.cliBin, "approve", paused.threadId, paused.callId, "--db", db, "--json"], {
+    cwd: tree.directory,
     env: childEnv(),
   });
   return readFileSync(log, "utf8")
@@ -316,35 +367,18 @@ function countFsyncs(module: string, directory: string): number | undefined {
     .filter((line) => /\b(fsync|fdatasync)\(/.test(line) && !line.includes("resumed>")).length;
 }
 
-function measureSteps(runs: number) {
-  const first = Array.from({ length: runs }, () =>
-    runJson<{ firstStepMicros: number; firstBatchMicrosPerStep: number }>([self, "--child", "steps-first"]),
-  );
-  const afterGc = Array.from({ length: runs }, () =>
-    runJson<{ firstBatchMicrosPerStep: number }>(["--expose-gc", self, "--child", "steps-first"]).firstBatchMicrosPerStep,
-  );
-  const warm = Array.from({ length: 5 }, () => runJson<{ warmMicrosPerStep: number }>([self, "--child", "steps-warm"]).warmMicrosPerStep);
-  return {
-    warmMicrosPerStepK100: round(median(warm)),
-    firstRunMicrosPerStepK100: round(median(first.map((sample) => sample.firstBatchMicrosPerStep))),
-    firstRunAfterFullGcMicrosPerStepK100: round(median(afterGc)),
-    firstStepMicrosK100: round(median(first.map((sample) => sample.firstStepMicros))),
-  };
-}
-
-/** A directory whose node_modules is the repository's, so modules there resolve the built packages. */
-function workDirectory(): string {
-  const directory = mkdtempSync(join(tmpdir(), "agentfold-cold-start-"));
-  symlinkSync(join(root, "node_modules"), join(directory, "node_modules"), "dir");
-  return directory;
-}
-
-/** The calculator agent as plain JavaScript, as a compiled project would ship it. */
-async function javascriptCalculator(directory: string): Promise<string> {
-  const { stripTypeScriptTypes } = await import("node:module");
-  const path = join(directory, "calculator-agent.js");
-  writeFileSync(path, stripTypeScriptTypes(readFileSync(calculatorModule, "utf8")));
-  return path;
+function measureSteps(trees: readonly Tree[], runs: number) {
+  type First = { firstStepMicros: number; firstBatchMicrosPerStep: number };
+  const child = (tree: Tree, mode: "first" | "warm", flags: string[] = []) => [...flags, "--input-type=module", "-e", stepChildSource, mode, tree.directory];
+  const first = interleaved(trees, runs, (tree) => runJson<First>(child(tree, "first"), tree.directory));
+  const afterGc = interleaved(trees, runs, (tree) => runJson<First>(child(tree, "first", ["--expose-gc"]), tree.directory).firstBatchMicrosPerStep);
+  const warm = interleaved(trees, 7, (tree) => runJson<{ warmMicrosPerStep: number }>(child(tree, "warm"), tree.directory).warmMicrosPerStep);
+  return trees.map((_, t) => ({
+    warmMicrosPerStepK100: round(median(warm[t]!)),
+    firstRunMicrosPerStepK100: round(median(first[t]!.map((sample) => sample.firstBatchMicrosPerStep))),
+    firstRunAfterFullGcMicrosPerStepK100: round(median(afterGc[t]!)),
+    firstStepMicrosK100: round(median(first[t]!.map((sample) => sample.firstStepMicros))),
+  }));
 }
 
 function writeReport(results: Results): string {
@@ -355,23 +389,32 @@ function writeReport(results: Results): string {
   return md;
 }
 
+/** The commit a tree is at, for the report. */
+function commitOf(tree: string): string {
+  return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: tree, encoding: "utf8" }).trim();
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes("--report")) {
     console.log(writeReport(JSON.parse(readFileSync(join(root, "bench/results/cold-start.json"), "utf8")) as Results));
     return;
   }
-  const saveBefore = args.includes("--before");
+  const compareIndex = args.indexOf("--compare");
+  const compare = compareIndex === -1 ? undefined : args[compareIndex + 1];
+  if (compareIndex !== -1 && !compare) throw new Error("--compare needs the directory of a worktree of the code before, e.g. --compare ../before");
+  const roots = [root, ...(compare ? [compare] : [])];
   if (!args.includes("--no-build")) {
-    // Named in dependency order: the CLI's build reads create-agentfold's declarations.
-    execFileSync(process.execPath, [join(root, "scripts/build.ts"), "core", "models", "stores", "server", "channels", "web", "evals", "create-agentfold", "cli"], {
-      cwd: root,
-      stdio: "inherit",
-    });
+    for (const tree of roots) {
+      // Named in dependency order: the CLI's build reads create-agentfold's declarations.
+      execFileSync(process.execPath, [join(tree, "scripts/build.ts"), "core", "models", "stores", "server", "channels", "web", "evals", "create-agentfold", "cli"], {
+        cwd: tree,
+        stdio: "inherit",
+      });
+    }
   }
-  const directory = workDirectory();
+  const trees = await Promise.all(roots.map((tree) => makeTree(tree)));
   try {
-    const jsModule = await javascriptCalculator(directory);
     const machine = {
       node: process.version,
       cpu: cpus()[0]?.model ?? "unknown",
@@ -380,36 +423,41 @@ async function main(): Promise<void> {
       os: `${platform()} ${release()}`,
       loadAverageAtStart: loadavg().map((value) => round(value, 2)),
     };
-    const results = {
-      date: new Date().toISOString(),
+    const date = new Date().toISOString();
+    const imports = measureImports(trees, 31);
+    const tokenizer = measureTokenizer(trees, 15);
+    const javascriptAgent = measureApprove(trees, 21, false);
+    const typescriptAgent = measureApprove(trees, 15, true);
+    const steps = measureSteps(trees, 15);
+    const loadAverageAtEnd = loadavg().map((value) => round(value, 2));
+    const results: Results[] = trees.map((tree, t) => ({
+      date,
+      commit: commitOf(tree.root),
       machine,
       targets,
-      imports: measureImports(31),
-      tokenizer: measureTokenizer(15),
-      modulesLoaded: probeModules(),
-      approve: {
-        javascriptAgent: measureApprove(21, jsModule, directory),
-        typescriptAgent: measureApprove(15, calculatorModule, directory),
-        fsyncs: countFsyncs(jsModule, directory),
-      },
-      steps: measureSteps(15),
-      tokenCounts: runJson<TokenCounts>([self, "--child", "token-counts"]),
-      loadAverageAtEnd: loadavg().map((value) => round(value, 2)),
-    };
-    if (saveBefore) {
-      writeFileSync(join(root, "bench/results/cold-start-before.json"), `${JSON.stringify(results, null, 2)}\n`);
-      console.log(JSON.stringify(results, null, 2));
-      return;
-    }
-    writeFileSync(join(root, "bench/results/cold-start.json"), `${JSON.stringify(results, null, 2)}\n`);
-    console.log(writeReport(results));
+      imports: imports[t]!,
+      tokenizer: tokenizer[t]!,
+      modulesLoaded: probeModules(tree),
+      approve: { javascriptAgent: javascriptAgent[t]!, typescriptAgent: typescriptAgent[t]!, fsyncs: countFsyncs(tree) },
+      steps: steps[t]!,
+      tokenCounts: runJson<TokenCounts>([tree.bench, "--child", "token-counts"], tree.root),
+      loadAverageAtEnd,
+      ...(trees.length > 1 ? { sameRun: true } : {}),
+    }));
+    if (results[1]) writeFileSync(join(root, "bench/results/cold-start-before.json"), `${JSON.stringify(results[1], null, 2)}\n`);
+    writeFileSync(join(root, "bench/results/cold-start.json"), `${JSON.stringify(results[0], null, 2)}\n`);
+    console.log(writeReport(results[0]!));
   } finally {
-    rmSync(directory, { recursive: true, force: true });
+    for (const tree of trees) rmSync(tree.directory, { recursive: true, force: true });
   }
 }
 
 type Results = {
   date: string;
+  /** The commit measured (short hash); older results have none. */
+  commit?: string;
+  /** Set when "before" and "now" were measured in one run, alternating (`--compare`). */
+  sameRun?: boolean;
   machine: { node: string; cpu: string; cores: number; memoryGiB: number; os: string; loadAverageAtStart?: number[] };
   loadAverageAtEnd?: number[];
   imports: { bareNodeMs: number; overBareMs: Record<string, number> };
@@ -446,12 +494,17 @@ function report(now: Results, before: Results | undefined): string {
     "`agentfold-source` condition); medians over 15 or more fresh processes unless said otherwise. The",
     "machine is shared with other work: runs minutes apart differ by 10–20%, and more while others run",
     `tests (load average ${now.machine.loadAverageAtStart?.join(", ") ?? "?"} at the start of this run, ${now.loadAverageAtEnd?.join(", ") ?? "?"} at the end).`,
-    ...(before
+    ...(before?.sameRun
       ? [
           "",
-          `"Before" is the same benchmark run ${before.date} on the code before these changes (bench/results/cold-start-before.json), on the same machine; its import rows are differences of medians over 21 runs rather than medians of paired differences, and it had no token-count, compile-cache or split rows.`,
+          `"Before" is commit ${before.commit} (a git worktree of it, built the same way), measured in this same run: every measure alternated between the two trees run by run (\`--compare\`), so the machine's other work weighed on both alike. Its numbers are in bench/results/cold-start-before.json; this tree is commit ${now.commit ?? "?"} plus whatever was uncommitted in it.`,
         ]
-      : []),
+      : before
+        ? [
+            "",
+            `"Before" is the same benchmark run ${before.date} on the code before these changes (bench/results/cold-start-before.json), on the same machine; its import rows are differences of medians over 21 runs rather than medians of paired differences, and it had no token-count, compile-cache or split rows.`,
+          ]
+        : []),
     "",
     "## Targets",
     "",
@@ -464,7 +517,9 @@ function report(now: Results, before: Results | undefined): string {
     "",
     ...(before
       ? [
-          `Bare \`node -e 0\` took ${now.imports.bareNodeMs} ms in this run and ${before.imports.bareNodeMs} ms in the before run: a yardstick for how busy the shared machine was in each.`,
+          before.sameRun
+            ? `Bare \`node -e 0\` took ${now.imports.bareNodeMs} ms in this run (about 26 ms on this machine when it is idle): a yardstick for how busy the shared machine was.`
+            : `Bare \`node -e 0\` took ${now.imports.bareNodeMs} ms in this run and ${before.imports.bareNodeMs} ms in the before run: a yardstick for how busy the shared machine was in each.`,
           "",
         ]
       : []),
@@ -544,9 +599,7 @@ const childIndex = process.argv.indexOf("--child");
 if (childIndex === -1) await main();
 else {
   const mode = process.argv[childIndex + 1];
-  if (mode === "steps-first") await stepChild("first");
-  else if (mode === "steps-warm") await stepChild("warm");
-  else if (mode === "tokenizer") await tokenizerChild();
+  if (mode === "tokenizer") await tokenizerChild();
   else if (mode === "token-counts") await tokenCountsChild();
   else if (mode === "approve-split") await approveSplitChild(process.argv[childIndex + 2]!, process.argv[childIndex + 3]!, process.argv[childIndex + 4]!);
   else if (mode === "probe") await probeChild(process.argv[childIndex + 2]!);
