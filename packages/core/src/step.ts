@@ -137,9 +137,14 @@ function appendBuilt(thread: Thread, event: EventOf<"tool_started"> | EventOf<"t
   return thread.appendEvents([event]);
 }
 
+/** The time `append` would stamp. Steps run many to a millisecond: the string is made once per millisecond. */
 function stamp(options: StepOptions): string {
-  return (options.clock ?? systemClock).now().toISOString();
+  const now = (options.clock ?? systemClock).now();
+  const time = now.getTime();
+  if (time !== lastStamp.time) lastStamp = { time, text: now.toISOString() };
+  return lastStamp.text;
 }
+let lastStamp = { time: Number.NaN, text: "" };
 
 /**
  * The messages the model would receive for this thread, and the mode they assume. No token count:
@@ -236,10 +241,15 @@ export function modeFor(runtime: Runtime, model: Model | undefined): OutputMode 
 }
 
 function toolContext(thread: Thread, callId: string, idempotencyKey: string, options: StepOptions): ToolContext {
+  let signal = options.signal;
   return {
     idempotencyKey,
     callId,
-    signal: options.signal ?? new AbortController().signal,
+    // Made when a tool reads it: most tools never do, and an AbortController per run was a few
+    // percent of a step's overhead. Never aborted: the step was given no signal.
+    get signal() {
+      return (signal ??= new AbortController().signal);
+    },
     ...(options.lease ? { fence: options.lease.fence } : {}),
     thread,
     model: options.model,

@@ -203,6 +203,7 @@ function callSucceeded(before: ThreadState, after: ThreadState, callId: string, 
   }
   if (
     call &&
+    next.consecutiveErrors !== 0 &&
     call.decisionIndex !== next.failedDecisionIndex &&
     !next.openCalls.some((open) => open.decisionIndex === call.decisionIndex)
   ) {

@@ -66,4 +66,25 @@ describe("events the step builds itself", () => {
     const model = new ScriptedModel([{ intent: "echo", value: "x" }]);
     await assert.rejects(agent.run(agent.start("go"), { model }), InvalidInputError);
   });
+
+  it("a tool's context has a signal when the tool reads it: the step's, else one never aborted", async () => {
+    const seen: AbortSignal[] = [];
+    const reader = defineTool({
+      intent: "read_signal",
+      description: "reads its signal",
+      args: z.object({}),
+      run: (_args, context) => {
+        seen.push(context.signal);
+        return "ok";
+      },
+    });
+    const both = defineAgent({ name: "signals", tools: [reader, doneForNow()] });
+    const script = () => new ScriptedModel([{ intent: "read_signal" }, { intent: "done_for_now", message: "ok" }]);
+    await both.run(both.start("go"), { model: script() });
+    const controller = new AbortController();
+    await both.run(both.start("go"), { model: script(), signal: controller.signal });
+    assert.equal(seen.length, 2);
+    assert.ok(seen[0] instanceof AbortSignal && !seen[0].aborted);
+    assert.equal(seen[1], controller.signal);
+  });
 });
