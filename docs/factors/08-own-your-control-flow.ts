@@ -2,13 +2,13 @@ import type { Agent, Model, Thread } from "agentfold";
 
 /**
  * Your own loop from the same building blocks `agent.run` uses:
- * `nextAction` says what comes next (pure), `apply` does everything that needs no model
+ * `nextAction` says what comes next (pure), `execute` does everything that needs no model
  * (approval gates, tool runs, limits), `decide` makes one model call.
  */
 export async function runWithBudget(agent: Agent, thread: Thread, model: Model, maxModelCalls: number, log: string[]) {
   let modelCalls = 0;
   for (;;) {
-    thread = await agent.apply(thread, { model });
+    thread = await agent.execute(thread, { model });
     const action = agent.nextAction(thread);
     if (action.type !== "decide") return thread; // waiting for a person, done, failed or canceled
 

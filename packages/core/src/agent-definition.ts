@@ -1,12 +1,12 @@
 /**
  * `defineAgent`'s checks: everything in a definition is validated here, before any model call or
- * stored write, and turned into the policy the planner reads (next-action.ts). Each check throws a
+ * stored write, and turned into the policy the planner reads (plan.ts). Each check throws a
  * `ConfigurationError` that says what to write instead; they run in the order of the definition's
  * fields, so the first mistake is the one reported.
  */
 import type { AgentDefinition } from "./agent.ts";
 import { ConfigurationError, formatIssues } from "./errors.ts";
-import type { Limits, Policy } from "./next-action.ts";
+import type { Limits, Policy } from "./plan.ts";
 import { xmlContext } from "./render-context.ts";
 import type { AnyTool } from "./tools.ts";
 

@@ -1,6 +1,7 @@
 /**
  * `defineAgent`: tools, prompt, context and limits in one validated value, with the small API that
- * drives a thread: `step`, `run`, `render`, and the human actions (`approve`, `reject`, `respond`).
+ * drives a thread: `step`, `run`, `execute`, `decide`, `render`, and the human actions (`approve`,
+ * `reject`, `respond`, `message`, `cancel`).
  * Every method takes a thread and returns a new one; the agent itself holds no state.
  */
 import { validatedPolicy } from "./agent-definition.ts";
@@ -9,10 +10,10 @@ import type { Clock } from "./clock.ts";
 import { defaultPrompt, type PromptFunction } from "./default-prompt.ts";
 import { addMessage, answerQuestion, approveCall, cancelThread, rejectCall } from "./human-changes.ts";
 import type { Model, ModelMessage, OutputMode } from "./model.ts";
-import { intentSpecs, nextStepSchema } from "./next-step.ts";
-import { nextAction, type Limits, type NextAction } from "./next-action.ts";
+import { intentSpecs, nextStepSchema } from "./model-output.ts";
+import { nextAction, type Limits, type NextAction } from "./plan.ts";
 import type { ContextRenderer } from "./render-context.ts";
-import { applyAll, buildPrompt, decide, modeFor, takeStep, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
+import { buildPrompt, decide, executeAll, modeFor, takeStep, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
 import { Thread, type ThreadOptions } from "./thread.ts";
 import { countTokens } from "./tokens.ts";
 import type { AnyTool } from "./tools.ts";
@@ -58,7 +59,13 @@ export interface Agent extends Runtime {
   render(thread: Thread, options?: { mode?: OutputMode; model?: Model }): RenderedPrompt;
   /** What the loop will do next (pure). */
   nextAction(thread: Thread): NextAction;
-  /** All effects that need no model call: gates, tool runs, limits. Never calls the model. */
+  /** Executes every planned action that needs no model call: gates, tool runs, limits. Never calls the model. */
+  execute(thread: Thread, options: StepOptions): Promise<Thread>;
+  /**
+   * The former name of `execute`, kept working. "Apply" now means only a person's action applied to
+   * a thread (`applyHumanAction`).
+   * @deprecated Use `execute`.
+   */
   apply(thread: Thread, options: StepOptions): Promise<Thread>;
   /** One model call: appends the decision or a compact error. */
   decide(thread: Thread, options: StepOptions): Promise<Thread>;
@@ -147,8 +154,11 @@ export function defineAgent(definition: AgentDefinition): Agent {
     nextAction(thread) {
       return nextAction(policy, thread);
     },
+    execute(thread, options) {
+      return executeAll(runtime, thread, options);
+    },
     apply(thread, options) {
-      return applyAll(runtime, thread, options);
+      return executeAll(runtime, thread, options);
     },
     decide(thread, options) {
       return decide(runtime, thread, options);

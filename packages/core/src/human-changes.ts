@@ -9,7 +9,7 @@ import { systemClock, type Clock } from "./clock.ts";
 import { InvalidInputError, StateConflictError, formatIssues } from "./errors.ts";
 import type { JsonValue } from "./events.ts";
 import { hashArgs } from "./hash.ts";
-import { toJson } from "./next-step.ts";
+import { toJson } from "./model-output.ts";
 import type { Thread } from "./thread.ts";
 import type { AnyTool } from "./tools.ts";
 

@@ -8,7 +8,7 @@ export const version = "0.1.0";
 
 // Agents: define, step, run, and the human actions
 export { defineAgent, type Agent, type AgentDefinition, type ApproveOptions, type RenderedPrompt, type RequestKeys } from "./agent.ts";
-export { nextAction, type NextAction, type Limits, type Policy } from "./next-action.ts";
+export { nextAction, type NextAction, type Limits, type Policy } from "./plan.ts";
 export type { AgentHooks, StepOptions } from "./step.ts";
 export type { ChildAgentToolOptions } from "./child-agent.ts";
 
@@ -24,7 +24,7 @@ export {
   type HumanQuestion,
 } from "./tools.ts";
 export { askHuman, requestHumanInput, doneForNow } from "./human-tools.ts";
-export { nextStepSchema, parseModelOutput, type ParsedCall, type ParseResult } from "./next-step.ts";
+export { nextStepSchema, parseModelOutput, type ParsedCall, type ParseResult } from "./model-output.ts";
 
 // Prompt and context
 export { defaultPrompt, type PromptFunction, type PromptContext } from "./default-prompt.ts";

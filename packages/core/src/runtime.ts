@@ -60,7 +60,7 @@ export { holdLease, acquireLeaseBy, keepLease, ThreadBusyError, type HoldLeaseOp
 
 // Models: the interface, tolerant parsing of replies, and the scripted model of the `script:` spec
 export type { Model, ModelRequest, ModelReply, FinishReason, ModelMessage, ModelUsage, OutputMode, IntentSpec, JsonSchema } from "./model.ts";
-export { intentSpecs, parseJsonLenient, toJson } from "./next-step.ts";
+export { intentSpecs, parseJsonLenient, toJson } from "./model-output.ts";
 export { ScriptedModel, scriptedModelFromFile, type ScriptStep, type ScriptedModelOptions } from "./scripted-model.ts";
 
 // Runners: child agents

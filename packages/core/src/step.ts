@@ -8,8 +8,8 @@ import { systemClock, type Clock } from "./clock.ts";
 import { ConfigurationError, StateConflictError, describeError } from "./errors.ts";
 import { isJsonValue, type EventOf, type JsonValue, type NewEvent } from "./event-schema.ts";
 import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
-import { incompleteReply, parseModelOutput, toJson } from "./next-step.ts";
-import { nextAction, type NextAction, type Policy } from "./next-action.ts";
+import { incompleteReply, parseModelOutput, toJson } from "./model-output.ts";
+import { nextAction, type NextAction, type Policy } from "./plan.ts";
 import type { PromptFunction } from "./default-prompt.ts";
 import type { Thread } from "./thread.ts";
 import type { OpenCall } from "./thread-state.ts";
@@ -190,7 +190,7 @@ async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions
   const action = await plan(runtime, thread);
   if (action.type !== "decide") {
     throw new StateConflictError(
-      `Thread ${thread.id} does not need a model decision now (status ${thread.status}; next action: ${action.type}). Run agent.apply(), or resolve what is pending, first.`,
+      `Thread ${thread.id} does not need a model decision now (status ${thread.status}; next action: ${action.type}). Run agent.execute(), or resolve what is pending, first.`,
     );
   }
   // The hooks and the model call are effects: what came before them is stored first.
@@ -385,7 +385,7 @@ function checkCompaction(result: unknown, thread: Thread): { upTo: number; summa
  * Carries out one action that needs no model call. Returns the new thread (its events committed
  * only as far as `Journal` requires), or `undefined` when the action is `decide`, `wait` or `stop`.
  */
-async function applyAction(runtime: Runtime, thread: Thread, action: NextAction, options: StepOptions, journal: Journal): Promise<Thread | undefined> {
+async function executeAction(runtime: Runtime, thread: Thread, action: NextAction, options: StepOptions, journal: Journal): Promise<Thread | undefined> {
   switch (action.type) {
     case "stop":
     case "wait":
@@ -433,12 +433,12 @@ async function applyAction(runtime: Runtime, thread: Thread, action: NextAction,
 }
 
 /** Runs every action that needs no model call, until the thread needs a decision or waits; committed. */
-export async function applyAll(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
+export async function executeAll(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
   const journal = new Journal(thread, options.commit);
-  return journal.flush(await applyWith(runtime, thread, options, journal));
+  return journal.flush(await executeWith(runtime, thread, options, journal));
 }
 
-async function applyWith(runtime: Runtime, thread: Thread, options: StepOptions, journal: Journal): Promise<Thread> {
+async function executeWith(runtime: Runtime, thread: Thread, options: StepOptions, journal: Journal): Promise<Thread> {
   let current = thread;
   for (;;) {
     if (options.signal?.aborted) {
@@ -447,7 +447,7 @@ async function applyWith(runtime: Runtime, thread: Thread, options: StepOptions,
       options.signal.throwIfAborted();
     }
     const action = await plan(runtime, current);
-    const next = await applyAction(runtime, current, action, options, journal);
+    const next = await executeAction(runtime, current, action, options, journal);
     if (!next) return current;
     current = next;
   }
@@ -460,9 +460,9 @@ async function applyWith(runtime: Runtime, thread: Thread, options: StepOptions,
  */
 export async function takeStep(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
   const journal = new Journal(thread, options.commit);
-  let current = await applyWith(runtime, thread, options, journal);
+  let current = await executeWith(runtime, thread, options, journal);
   if ((await plan(runtime, current)).type === "decide") {
-    current = await applyWith(runtime, await decideWith(runtime, current, options, journal), options, journal);
+    current = await executeWith(runtime, await decideWith(runtime, current, options, journal), options, journal);
   }
   return journal.flush(current);
 }

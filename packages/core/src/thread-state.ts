@@ -13,7 +13,7 @@ export const threadStatuses = ["running", "awaiting_approval", "awaiting_human",
 
 export type ThreadStatus = (typeof threadStatuses)[number];
 
-/** Where one call of a model decision stands until it is settled (result, error, rejection…). */
+/** Where one call of a model decision stands until it is closed (result, error, rejection…). */
 export type CallPhase =
   | "decided"
   | "awaiting_approval"
@@ -79,7 +79,7 @@ export type PendingItem = PendingApproval | PendingQuestion | PendingChild;
 export interface ThreadState {
   /** `done`, `failed` or `canceled` once such an event is last in effect; a new user input clears it. */
   readonly terminal: "done" | "failed" | "canceled" | null;
-  /** Calls of model decisions that are not settled yet, in the order the model made them. */
+  /** Calls of model decisions that are not closed yet, in the order the model made them. */
   readonly openCalls: readonly OpenCall[];
   readonly pending: readonly PendingItem[];
   /**
@@ -180,7 +180,7 @@ function updateCall(calls: readonly OpenCall[], callId: string, change: Partial<
   return calls.map((call) => (call.callId === callId ? { ...call, ...change } : call));
 }
 
-function settle(state: ThreadState, callId: string): ThreadState {
+function closeCall(state: ThreadState, callId: string): ThreadState {
   return { ...state, openCalls: withoutCall(state.openCalls, callId), pending: withoutCall(state.pending, callId) };
 }
 
@@ -189,7 +189,7 @@ function reset(state: ThreadState): ThreadState {
   return { ...state, consecutiveErrors: 0, consecutiveErrorsByIntent: {}, failedDecisionIndex: -1 };
 }
 
-/** A call settled successfully: its intent's count resets, and the step's once all its calls did. */
+/** A call closed successfully: its intent's count resets, and the step's once all its calls did. */
 function callSucceeded(before: ThreadState, after: ThreadState, callId: string, intent: string | undefined): ThreadState {
   const call = before.openCalls.find((open) => open.callId === callId);
   let next = after;
@@ -252,7 +252,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
         pending: [...withoutCall(state.pending, event.callId), pendingItemOf(event)],
       };
     case "approval_decision": {
-      if (!event.approved) return settle(state, event.callId);
+      if (!event.approved) return closeCall(state, event.callId);
       const call = state.openCalls.find((open) => open.callId === event.callId);
       return {
         ...state,
@@ -275,10 +275,10 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
       };
     }
     case "tool_result":
-      return callSucceeded(state, settle(state, event.callId), event.callId, event.intent);
+      return callSucceeded(state, closeCall(state, event.callId), event.callId, event.intent);
     case "error": {
       const call = event.callId === undefined ? undefined : state.openCalls.find((open) => open.callId === event.callId);
-      const base = event.callId === undefined ? state : settle(state, event.callId);
+      const base = event.callId === undefined ? state : closeCall(state, event.callId);
       const modelCall = event.source === "model_output" || event.source === "model_call";
       const byIntent =
         event.intent === undefined
@@ -306,7 +306,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
         pending: [...withoutCall(state.pending, event.callId), pendingItemOf(event)],
       };
     case "human_response":
-      return { ...reset(settle(state, event.callId)), stepsSinceInput: 0 };
+      return { ...reset(closeCall(state, event.callId)), stepsSinceInput: 0 };
     case "child_paused":
       return {
         ...state,

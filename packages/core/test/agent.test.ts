@@ -373,11 +373,11 @@ describe("durability hooks", () => {
       ]);
     assert.equal(agent.nextAction(crashed("divide", { a: 1, b: 2 })).type, "recover");
     const model = new ScriptedModel([{}, { intent: "done_for_now", message: "ok" }]);
-    const rerun = await agent.apply(crashed("divide", { a: 1, b: 2 }), { model });
+    const rerun = await agent.execute(crashed("divide", { a: 1, b: 2 }), { model });
     assert.deepStrictEqual(runs.at(-1), { intent: "divide", args: { a: 1, b: 2 }, key });
     assert.equal(rerun.lastEvent?.type, "tool_result");
 
-    const unsafe = await agent.apply(crashed("charge", { cents: 5000 }), { model });
+    const unsafe = await agent.execute(crashed("charge", { cents: 5000 }), { model });
     assert.equal(runs.length, 1, "the non-idempotent tool must not run again");
     assert.equal(unsafe.status, "awaiting_human");
     const question = unsafe.pending[0]!;

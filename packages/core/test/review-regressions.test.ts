@@ -162,7 +162,7 @@ describe("the model sees what happened", () => {
     thread = agent.approve(thread, thread.pending[0]!.callId, { args: { user: "alex", password: "hunter3" } });
     // A crash after the tool started: it is not idempotent, so a person is asked.
     const started = thread.append([{ type: "tool_started", callId: "call_1_0", intent: "login", args: { user: "alex", password: "hunter3" }, idempotencyKey: "k" }]);
-    const asked = await agent.apply(started, { model: new ScriptedModel([]) });
+    const asked = await agent.execute(started, { model: new ScriptedModel([]) });
     assert.equal(asked.status, "awaiting_human");
     const text = agent.render(asked).context;
     assert.doesNotMatch(text, /hunter/);
@@ -205,9 +205,12 @@ describe("the loop cannot be misused or jammed", () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       thread = thread.append([{ type: "tool_started", callId: "call_1_0", intent: "x", args: {}, idempotencyKey: "k", attempt }]);
     }
-    const next = await agent.apply(thread, { model: new ScriptedModel([]) });
+    const next = await agent.execute(thread, { model: new ScriptedModel([]) });
     assert.equal(next.status, "awaiting_human");
     assert.match(next.pending[0]!.kind === "question" ? next.pending[0]!.question : "", /started 3 times/);
+    // `apply`, the former name of `execute`, still works.
+    const applied = await agent.apply(thread, { model: new ScriptedModel([]) });
+    assert.deepEqual(applied.events.map((event) => event.type), next.events.map((event) => event.type));
   });
 
   it("a compactor that returns nonsense is a configuration error", async () => {

@@ -104,7 +104,7 @@ interface PreparedCase {
 async function prepareCase(agent: Agent, suiteName: string, entry: EvalCase, model: Model): Promise<PreparedCase> {
   let thread = caseThread(agent, suiteName, entry);
   // Prefetch and other effects that need no model call run first, as they would in production.
-  if (agent.nextAction(thread).type !== "decide") thread = await agent.apply(thread, { model, clock: caseClock });
+  if (agent.nextAction(thread).type !== "decide") thread = await agent.execute(thread, { model, clock: caseClock });
   const action = agent.nextAction(thread);
   if (action.type !== "decide") {
     const last = thread.lastEvent;

@@ -1,12 +1,13 @@
 /**
- * Own your control flow (factor 8): what happens next is a pure function of the agent's policy and
- * the thread. The loop (see `step.ts`) only carries actions out; your own loop can do the same.
+ * The plan (factor 8, own your control flow): what happens next — a `NextAction` — is a pure
+ * function of the agent's policy and the thread, `nextAction(policy, thread)`. The loop (see
+ * `step.ts`) only carries actions out; your own loop can do the same.
  */
 import { z } from "zod";
 import { ConfigurationError, describeError, formatIssues } from "./errors.ts";
 import type { NewEvent } from "./events.ts";
 import { canonicalJson, hashArgs } from "./hash.ts";
-import { toJson } from "./next-step.ts";
+import { toJson } from "./model-output.ts";
 import { safeParse } from "./first-parses.ts";
 import type { ContextRenderer } from "./render-context.ts";
 import type { Thread } from "./thread.ts";
@@ -43,7 +44,7 @@ export type NextAction =
   | { type: "run_tool"; call: OpenCall; tool: AnyTool }
   /** A call started but never reported: re-run it (idempotent) or ask a human what happened. */
   | { type: "recover"; call: OpenCall; tool: AnyTool }
-  /** Append events that settle the thread or a call without running anything. */
+  /** Append events that finish the thread or close a call without running anything. */
   | { type: "append"; events: NewEvent[]; reason: "finish" | "error_limit" | "step_limit" | "invalid_call" }
   /** The context is over its token budget: compact it. */
   | { type: "compact" }
@@ -200,7 +201,7 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
   }
 
   // Calls whose intent the agent no longer has, or whose arguments no longer fit the tool (an older
-  // thread, a changed agent), are settled with an error the model can read.
+  // thread, a changed agent), are closed with an error the model can read.
   const parsed = new Map<string, unknown>();
   for (const call of state.openCalls) {
     const tool = policy.tools.get(call.intent);

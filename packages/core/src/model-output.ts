@@ -1,6 +1,7 @@
 /**
- * The next step as a discriminated union over the agent's intents (factors 1 and 4), its JSON Schema
- * for the model, and tolerant parsing of whatever the model sent back.
+ * The model's output: the next step as a discriminated union over the agent's intents (factors 1
+ * and 4), its JSON Schema for the model (`nextStepSchema`), and tolerant parsing of whatever the
+ * model sent back (`parseModelOutput`).
  */
 import type { jsonrepair } from "jsonrepair";
 import { formatIssues } from "./errors.ts";
