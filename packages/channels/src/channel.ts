@@ -37,7 +37,7 @@ export interface Origin {
   readonly data: Record<string, JsonValue>;
 }
 
-/** How a delivered item was settled: the hub passes it to `resolved` so the channel can update its message. */
+/** How a delivered item was resolved: the hub passes it to `resolved` so the channel can update its message. */
 export interface Resolution {
   readonly thread: Thread;
   readonly callId: string;

@@ -10,6 +10,7 @@
 import { hostname } from "node:os";
 import type { Agent, Model, Thread, ThreadStore } from "agentfold";
 import { applyHumanAction, holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
+import type { ThreadChange } from "@agentfold/server";
 import { askPerson } from "./ask-person.ts";
 import { currentContext } from "./commands/context.ts";
 import { commandName } from "./command-name.ts";
@@ -40,9 +41,6 @@ export interface ThreadLease {
   /** Checked right before each tool runs: no tool runs once the lease can no longer be counted on. */
   guard?: LeaseGuard;
 }
-
-/** A change a person makes (a decision, an answer, a message): pure, applied to the thread as stored. */
-export type ThreadChange = (thread: Thread) => Thread;
 
 /**
  * How long a command waits for a thread another process is advancing: `AGENTFOLD_LEASE_WAIT_MS`,
@@ -147,11 +145,12 @@ export async function storeAppend(options: Pick<DriveOptions, "out" | "store"> &
 }
 
 /**
- * Applies a person's change to the thread as stored and stores it (under the lease). When someone
- * wrote the thread in between without the lease (a cancel), it reloads and applies the change once
- * more, so the error, if any, says what the thread's state is now ("… already decided").
+ * Applies a person's change (its agent already given) to the thread as stored and stores it (under
+ * the lease). When someone wrote the thread in between without the lease (a cancel), it reloads and
+ * applies the change once more, so the error, if any, says what the thread's state is now ("…
+ * already decided").
  */
-export async function applyChange(options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease }, threadId: string, change: ThreadChange): Promise<Thread> {
+export async function applyChange(options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease }, threadId: string, change: (thread: Thread) => Thread): Promise<Thread> {
   for (let attempt = 0; ; attempt++) {
     const current = await options.store.load(threadId);
     if (!current) throw new CliError(`Thread ${threadId} no longer exists.`);
@@ -166,8 +165,9 @@ export async function applyChange(options: Pick<DriveOptions, "out" | "store"> &
 
 /**
  * Runs the thread until it must pause; in a terminal, asks about what it waits for and goes on.
- * `change` (a decision or a message) is applied first, to the thread as stored. Every write is made
- * under the thread's lease. Returns the last stored thread.
+ * `change` (an approval, a rejection, an answer or a message: a `ThreadChange`, as a server's runner
+ * takes) is applied first, to the thread as stored. Every write is made under the thread's lease.
+ * Returns the last stored thread.
  *
  * @example
  * const final = await driveThread(thread, { out, store, agent, model, actor: "cli:alice" });
@@ -181,7 +181,7 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
     const first = pendingChange;
     pendingChange = undefined;
     thread = await withThreadLease(options.store, thread.id, options.leaseWaitMs ?? 10_000, async (lease) => {
-      let current = first ? await applyChange({ ...options, lease }, thread.id, first) : ((await options.store.load(thread.id)) ?? thread);
+      let current = first ? await applyChange({ ...options, lease }, thread.id, (stored) => first(stored, agent)) : ((await options.store.load(thread.id)) ?? thread);
       const action = agent.nextAction(current).type;
       if (action !== "wait" && action !== "stop") current = await runAgent(current, options, lease);
       return current;

@@ -6,7 +6,7 @@ import { Command, CommanderError } from "commander";
 import { CliError, ExitCode, exitCodeHelp } from "./exit-codes.ts";
 import { createContext, withContext, type CommandContext, type ContextOptions } from "./commands/context.ts";
 import { colorsFor } from "./output.ts";
-import { registerDecideCommands } from "./commands/decide.ts";
+import { registerHumanActionCommands } from "./commands/human-actions.ts";
 import { registerInitCommand } from "./commands/init.ts";
 import { registerRunCommands } from "./commands/run.ts";
 import { registerServeCommand } from "./commands/serve.ts";
@@ -25,7 +25,7 @@ const usageErrors = new Set(["ConfigurationError", "InvalidInputError", "StateCo
  */
 export const registrations: ReadonlyArray<readonly [names: readonly string[], register: (program: Command, context: CommandContext) => void]> = [
   [["run", "resume", "message"], registerRunCommands],
-  [["approve", "reject", "respond"], registerDecideCommands],
+  [["approve", "reject", "respond"], registerHumanActionCommands],
   [["threads", "fork"], registerThreadCommands],
   [["threads"], registerExportCommand],
   [["serve"], registerServeCommand],

@@ -14,7 +14,7 @@ import { checkScopes } from "./authorization.ts";
 import { bodySizeLimit } from "./body-size.ts";
 import { corsMiddleware } from "./cors-origins.ts";
 import { jsonDepthLimit } from "./json-depth.ts";
-import { registerDecisionRoutes } from "./routes/decisions.ts";
+import { registerHumanActionRoutes } from "./routes/human-actions.ts";
 import { registerForkAndContextRoutes } from "./routes/fork-and-context.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import type { ApiApp, Env, RouteContext } from "./routes/route-context.ts";
@@ -142,7 +142,7 @@ export function createServer(options: ServerOptions): Server {
 
   const context: RouteContext = { store, runner, model, agents, agentList, pollIntervalMs: options.pollIntervalMs ?? 250, streamLimits };
   registerThreadRoutes(app, context);
-  registerDecisionRoutes(app, context);
+  registerHumanActionRoutes(app, context);
   registerForkAndContextRoutes(app, context);
   registerStreamRoute(app, context);
   registerMetaRoutes(app, agentList);

@@ -21,7 +21,7 @@ export interface ThreadStreamOptions {
 }
 
 /** Whether only a new message can change the thread (done, failed, canceled). */
-const settledStatuses = new Set(["done", "failed", "canceled"]);
+const terminalStatuses = new Set(["done", "failed", "canceled"]);
 
 /**
  * How long to wait before looking at the store again, after `idle` looks that found nothing new.
@@ -31,7 +31,7 @@ const settledStatuses = new Set(["done", "failed", "canceled"]);
  * it is still seen.
  */
 export function pollDelay(status: string | undefined, idle: number, intervalMs: number): number {
-  const cap = status === "running" ? 4 : status !== undefined && settledStatuses.has(status) ? 40 : 8;
+  const cap = status === "running" ? 4 : status !== undefined && terminalStatuses.has(status) ? 40 : 8;
   return intervalMs * Math.min(cap, 2 ** idle);
 }
 

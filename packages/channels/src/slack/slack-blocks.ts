@@ -1,4 +1,4 @@
-/** Block Kit for approvals and questions: the messages, the reject and edit modals, the settled state. */
+/** Block Kit for approvals and questions: the messages, the reject and edit modals, the resolved state. */
 import type { JsonValue, Thread } from "agentfold";
 import type { DeliverableItem, Resolution } from "../channel.ts";
 
@@ -102,7 +102,7 @@ export function pendingMessage(thread: Thread, item: DeliverableItem, people: re
 }
 
 /** The message after a decision: the description without buttons, and who decided. */
-export function settledMessage(thread: Thread, item: DeliverableItem, resolution: Resolution): { text: string; blocks: Block[] } {
+export function resolvedMessage(thread: Thread, item: DeliverableItem, resolution: Resolution): { text: string; blocks: Block[] } {
   const by = mention(resolution.actor);
   const line =
     resolution.outcome === "approved"

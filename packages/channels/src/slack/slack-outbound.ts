@@ -7,7 +7,7 @@ import type { WebClient } from "@slack/web-api";
 import { ConfigurationError, type Thread } from "agentfold";
 import { pendingItemOf } from "agentfold/runtime";
 import type { Channel, DeliverableItem } from "../channel.ts";
-import { escapeMrkdwn, mention, pendingMessage, settledMessage } from "./slack-blocks.ts";
+import { escapeMrkdwn, mention, pendingMessage, resolvedMessage } from "./slack-blocks.ts";
 import { slackOriginDataSchema, slackRecordSchema, type SlackRecord } from "./slack-payloads.ts";
 
 /** The item as it was requested, even after it was decided (for updating its message). */
@@ -41,7 +41,7 @@ export function slackOutbound(client: WebClient, defaultTarget: string | undefin
       const record = slackRecordSchema.safeParse(resolution.record).data;
       const item = requestedItem(resolution.thread, resolution.callId);
       if (!item || !record?.ts) return;
-      const message = settledMessage(resolution.thread, item, resolution);
+      const message = resolvedMessage(resolution.thread, item, resolution);
       await client.chat.update({ channel: record.channel, ts: record.ts, text: message.text, blocks: message.blocks as never });
     },
 

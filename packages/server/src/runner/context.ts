@@ -7,13 +7,16 @@ import type { TimerClock } from "agentfold/runtime";
 
 /** What one task did with a thread. */
 export interface AdvanceOutcome {
-  /** `settled`: the thread waits or is finished; `leased_elsewhere`: another runner has it; `stopped`: aborted or the lease was lost. */
+  /** `settled`: the thread stopped running, waiting or terminal; `leased_elsewhere`: another runner has it; `stopped`: aborted or the lease was lost. */
   result: "settled" | "leased_elsewhere" | "stopped" | "not_found" | "unknown_agent";
   /** The thread as this runner last saw it. */
   thread: Thread | undefined;
 }
 
-/** A change to a thread made by a person (approve, answer, message): pure, re-applied after a reload. */
+/**
+ * A change: a function from a thread to the new thread, made from a person's action (approve,
+ * reject, answer, message). Pure, re-applied after a reload.
+ */
 export type ThreadChange = (thread: Thread, agent: Agent) => Thread;
 
 /** The runner's resolved settings and the two callbacks every module may call. */

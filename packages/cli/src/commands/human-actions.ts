@@ -1,6 +1,6 @@
 /**
- * `agentfold approve`, `agentfold reject` and `agentfold respond`: decide what a thread waits for,
- * then continue it like `agentfold run` would.
+ * `agentfold approve`, `agentfold reject` and `agentfold respond`: a person's action on what a thread
+ * waits for, then the thread continued like `agentfold run` would.
  */
 import type { Command } from "commander";
 import type { Thread } from "agentfold";
@@ -19,7 +19,7 @@ import {
   type StoreOptions,
 } from "./shared.ts";
 
-interface DecideOptions extends StoreOptions {
+interface HumanActionOptions extends StoreOptions {
   agents?: string;
   model?: string;
   comment?: string;
@@ -33,7 +33,7 @@ The agent module defaults to the one recorded by agentfold run; the model to --m
 AGENTFOLD_MODEL, else the one the thread ran with. After the decision the thread runs on until it is
 done or waits again (exit 0 or 3); with --no-continue only the decision is stored.`;
 
-function addDecisionOptions(command: Command): Command {
+function addHumanActionOptions(command: Command): Command {
   return command
     .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
     .option("-m, --model <spec>", "model spec for continuing (else AGENTFOLD_MODEL, else the thread's)")
@@ -43,11 +43,11 @@ function addDecisionOptions(command: Command): Command {
 }
 
 /**
- * Shared flow: load, then under the thread's lease apply the decision (pure, on the thread as stored,
- * with `AGENTFOLD_ACTOR` or the user as its actor), store, and continue. A decision on a call someone
- * else decided meanwhile says so ("already decided").
+ * Shared flow: load, then under the thread's lease apply the person's action (pure, on the thread as
+ * stored, with `AGENTFOLD_ACTOR` or the user as its actor), store, and continue. An action on a call
+ * someone else approved or rejected meanwhile says so ("already decided").
  */
-async function decideAndContinue(context: CommandContext, threadId: string, options: DecideOptions, action: HumanAction): Promise<number> {
+async function applyAndContinue(context: CommandContext, threadId: string, options: HumanActionOptions, action: HumanAction): Promise<number> {
   const out = context.output(options.json);
   const leaseWaitMs = leaseWaitFrom(context.env);
   return withStore(options, context.env, context.cwd, async (store, spec) => {
@@ -65,8 +65,8 @@ async function decideAndContinue(context: CommandContext, threadId: string, opti
 }
 
 /** Adds `approve`, `reject` and `respond` to the program. */
-export function registerDecideCommands(program: Command, context: CommandContext): void {
-  addDecisionOptions(
+export function registerHumanActionCommands(program: Command, context: CommandContext): void {
+  addHumanActionOptions(
     program
       .command("approve")
       .description("Approve a pending tool call, optionally with edited arguments, then continue the thread.")
@@ -84,12 +84,12 @@ Examples:
   $ agentfold approve thr_abc123 call_1 --args '{"a": 3, "b": 5}' --comment "use 5"
   $ agentfold approve thr_abc123 call_1 --agents ./agent.ts --db ./agents.db --json`,
     )
-    .action(async (threadId: string, callId: string, options: DecideOptions) => {
+    .action(async (threadId: string, callId: string, options: HumanActionOptions) => {
       const args = parseArgsOption(options.args);
-      context.exitCode = await decideAndContinue(context, threadId, options, { type: "approve", callId, args, comment: options.comment });
+      context.exitCode = await applyAndContinue(context, threadId, options, { type: "approve", callId, args, comment: options.comment });
     });
 
-  addDecisionOptions(
+  addHumanActionOptions(
     program
       .command("reject")
       .description("Reject a pending tool call with a comment the agent reads, then continue the thread.")
@@ -105,11 +105,11 @@ Examples:
   $ agentfold reject thr_abc123 call_1 --comment "never divide by zero"
   $ agentfold reject thr_abc123 call_1 --json`,
     )
-    .action(async (threadId: string, callId: string, options: DecideOptions) => {
-      context.exitCode = await decideAndContinue(context, threadId, options, { type: "reject", callId, comment: options.comment });
+    .action(async (threadId: string, callId: string, options: HumanActionOptions) => {
+      context.exitCode = await applyAndContinue(context, threadId, options, { type: "reject", callId, comment: options.comment });
     });
 
-  addDecisionOptions(
+  addHumanActionOptions(
     program
       .command("respond")
       .description("Answer a question the agent asked, then continue the thread.")
@@ -125,7 +125,7 @@ Examples:
   $ agentfold respond thr_abc123 call_2 "divide by 4, not 0"
   $ agentfold respond thr_abc123 call_2 yes --json`,
     )
-    .action(async (threadId: string, callId: string, text: string, options: DecideOptions) => {
-      context.exitCode = await decideAndContinue(context, threadId, options, { type: "respond", callId, text });
+    .action(async (threadId: string, callId: string, text: string, options: HumanActionOptions) => {
+      context.exitCode = await applyAndContinue(context, threadId, options, { type: "respond", callId, text });
     });
 }

@@ -1,7 +1,7 @@
 /**
- * A person's say on a thread: approve or reject a call, answer a question, send a message, cancel.
- * Each is a `HumanAction` applied through the runner's change (core's `applyHumanAction`), after the
- * caller's right to decide is checked here, at the edge.
+ * A person's actions on a thread: approve or reject a call, answer a question, send a message,
+ * cancel. Each but cancel is a `HumanAction` applied through the runner's change (core's
+ * `applyHumanAction`), after the caller's right to act is checked here, at the edge.
  */
 import { InvalidInputError } from "agentfold";
 import { applyHumanAction, type HumanAction } from "agentfold/runtime";
@@ -17,7 +17,7 @@ import { respondWithThread, viewOf } from "./thread-view.ts";
 /** The action as a change; a retry of one already recorded leaves the thread as it is (no 409 "already decided"). */
 const applyOnce = (keyed: KeyedChange, action: HumanAction): ThreadChange => (current, agent) => (keyed.replayed(current) ? current : applyHumanAction(agent, current, action));
 
-export function registerDecisionRoutes(app: ApiApp, context: RouteContext): void {
+export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): void {
   app.openapi(approvalRoute, async (c) => {
     const { id, callId } = c.req.valid("param");
     const body = c.req.valid("json");
