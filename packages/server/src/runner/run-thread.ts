@@ -4,11 +4,11 @@
  * Invariants: every batch is appended with the lease's fence before the next effect; no tool runs
  * unless this process can still be sure it holds the lease (`guard`); a version conflict (someone
  * appended without the lease: a cancel) reloads and goes on from what is stored, keeping the outcomes
- * of tools that ran; an error that is neither an abort, a lost lease nor a conflict is recorded as a
- * `failed` event, so the thread does not look stuck and no sweep retries it forever.
+ * of tools that ran; a store outage leaves the thread `running` for the next sweep; any other error
+ * is recorded as a `failed` event, so the thread does not look stuck and no sweep retries it forever.
  */
 import type { Agent, Lease, Thread } from "agentfold";
-import { describeError, LeaseLostError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
+import { describeError, LeaseLostError, StoreUnavailableError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
 import type { AdvanceOutcome, RunnerContext } from "./context.ts";
 
 /** How many version conflicts in a row the loop reloads after before it records the failure. */
@@ -49,6 +49,12 @@ export async function runThread(
       });
     } catch (error) {
       if (signal.aborted || error instanceof LeaseLostError) return { result: "stopped", thread };
+      if (error instanceof StoreUnavailableError) {
+        // The database is away: not the thread's failure. Even when it is back in time to take a
+        // `failed` event, the thread stays `running` and the next sweep goes on from what is stored.
+        onError(error, thread.id);
+        return { result: "stopped", thread };
+      }
       if (error instanceof VersionConflictError && attempt < CONFLICT_RELOADS) {
         // Someone appended without the lease (a cancel, another tool): go on from what is stored.
         const reloaded = await store.load(thread.id);
