@@ -150,7 +150,7 @@ ${row("**stuck threads** (running, not moving)", (totals) => totals.stuck)}
 ${row("still running and moving at the end", (totals) => totals.progressing)}
 ${statuses.map((status) => row(`final status \`${status}\``, (totals) => totals.finalStatuses[status] ?? 0)).join("\n")}
 
-Unexpected answers the clients got (a 5xx is retried with the same key; \`500 fault_injected\` comes from \`commit-then-throw\`):
+Unexpected answers the clients got (a 5xx is retried with the same key; each is labelled with the fault its process was armed with, and one from a process not armed with \`commit-then-throw\` breaks the round):
 
 | answer | ${stores.join(" | ")} |
 |---|${stores.map(() => "---:").join("|")}|
