@@ -28,6 +28,17 @@ function sound() {
 }
 
 describe("the chaos check", () => {
+  it("finds a step that failed", () => {
+    const { stored, acknowledged, ledger } = sound();
+    stored[0]!.events.push(canonicalJson({ type: "failed", reason: "The runner stopped: Postgres is unavailable" }));
+    stored[0]!.seqs.push(4);
+    stored[0]!.version = 5;
+    const result = checkInvariants(stored, acknowledged, ledger);
+    assert.equal(result.failedEvents, 1);
+    assert.equal(passed(result), false);
+    assert.match(result.problems.join("\n"), /failed: thread thr_a seq 4/);
+  });
+
   it("passes a sound run", () => {
     const { stored, acknowledged, ledger } = sound();
     const result = checkInvariants(stored, acknowledged, ledger);

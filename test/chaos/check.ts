@@ -2,7 +2,7 @@
  * The campaign's invariants, checked against the store read directly (not through the product) and
  * against the witness ledger: every acknowledged event stored with the same seq and content, seq
  * contiguous per thread, one history per thread, no non-idempotent tool run twice for one call, an
- * idempotent tool re-run only with its key, and no run the store does not know of.
+ * idempotent tool re-run only with its key, no run the store does not know of, and no step failed.
  */
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
@@ -86,6 +86,11 @@ export interface CheckResult {
   keyMismatches: number;
   /** Runs in the ledger with no stored tool_started of that call and key. */
   unrecordedRuns: number;
+  /**
+   * Stored `failed` events: the campaign's model never runs out and its tools never throw, so a
+   * failed step can only come from a fault the product should have recovered from.
+   */
+  failedEvents: number;
   toolRuns: number;
   statuses: Record<string, number>;
   /** The first problems found, described, for the failure message. */
@@ -105,6 +110,7 @@ export function checkInvariants(stored: readonly StoredThread[], acknowledged: A
     duplicateRuns: 0,
     keyMismatches: 0,
     unrecordedRuns: 0,
+    failedEvents: 0,
     toolRuns: ledger.length,
     statuses: {},
     problems: [],
@@ -117,6 +123,11 @@ export function checkInvariants(stored: readonly StoredThread[], acknowledged: A
 
   for (const thread of stored) {
     result.statuses[thread.status] = (result.statuses[thread.status] ?? 0) + 1;
+    for (const [index, event] of thread.events.entries()) {
+      if (!event.includes('"type":"failed"') || (JSON.parse(event) as { type?: string }).type !== "failed") continue;
+      result.failedEvents += 1;
+      problem(`failed: thread ${thread.id} seq ${thread.seqs[index]}: ${event}`);
+    }
     const contiguous = thread.seqs.length === thread.version && thread.seqs.every((seq, index) => seq === index);
     if (!contiguous) {
       result.gaps += 1;
@@ -177,5 +188,5 @@ export function checkInvariants(stored: readonly StoredThread[], acknowledged: A
 
 /** True when no invariant is broken. */
 export function passed(result: CheckResult): boolean {
-  return result.lost + result.changed + result.gaps + result.forks + result.duplicateRuns + result.keyMismatches + result.unrecordedRuns === 0;
+  return result.lost + result.changed + result.gaps + result.forks + result.duplicateRuns + result.keyMismatches + result.unrecordedRuns + result.failedEvents === 0;
 }

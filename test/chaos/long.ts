@@ -89,6 +89,7 @@ function total(of: readonly CampaignResult[]) {
     duplicateRuns: sum((result) => result.check.duplicateRuns),
     keyMismatches: sum((result) => result.check.keyMismatches),
     unrecordedRuns: sum((result) => result.check.unrecordedRuns),
+    failedEvents: sum((result) => result.check.failedEvents),
     stuck: sum((result) => result.liveness.stuck.length),
     progressing: sum((result) => result.liveness.progressing),
     finalStatuses: merge((result) => result.liveness.statuses),
@@ -146,6 +147,7 @@ ${row("**forks**", (totals) => totals.forks)}
 ${row("**duplicate runs** of a non-idempotent tool", (totals) => totals.duplicateRuns)}
 ${row("**idempotent re-runs with another key**", (totals) => totals.keyMismatches)}
 ${row("**runs with no stored tool_started**", (totals) => totals.unrecordedRuns)}
+${row("**failed steps** (stored \`failed\` events)", (totals) => totals.failedEvents)}
 ${row("**stuck threads** (running, not moving)", (totals) => totals.stuck)}
 ${row("still running and moving at the end", (totals) => totals.progressing)}
 ${statuses.map((status) => row(`final status \`${status}\``, (totals) => totals.finalStatuses[status] ?? 0)).join("\n")}
