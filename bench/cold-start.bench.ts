@@ -139,7 +139,7 @@ async function tokenCountsChild(): Promise<void> {
   countTokens("warm up: load the tokenizer before timing");
   // A fixed pseudo-random sequence, so every run counts the same text.
   let seed = 1;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const letters = (length: number) => Array.from({ length }, () => "abcdefghijklmnopqrstuvwxyz"[Math.floor(random() * 26)]).join("");
   const words = ["the", "agent", "divides", "3", "by", "4,", "then", "asks", "for", "approval.", "\n", "Result:", "0.75"];
   let prose = "";
@@ -270,7 +270,8 @@ function measureImports(trees: readonly Tree[], runs: number) {
     // Interleaved, so drift and the machine's other work hit every column alike.
     bare.push(run(["-e", "0"]).ms);
     for (const entry of entries) {
-      for (const [t, tree] of trees.entries()) times[t]!.get(entry)!.push(run(["-e", `await import(${JSON.stringify(entry)})`], tree.root).ms);
+      for (const [t, tree] of trees.entries())
+        times[t]!.get(entry)!.push(run(["-e", `await import(${JSON.stringify(entry)})`], tree.root).ms);
     }
   }
   // The median of paired differences: each import against the bare run of its round.
@@ -285,12 +286,19 @@ function measureTokenizer(trees: readonly Tree[], runs: number) {
   type Sample = { importMs: number; firstCountMs: number; importRssMiB: number; firstCountRssMiB: number };
   return interleaved(trees, runs, (tree) => runJson<Sample>([tree.bench, "--child", "tokenizer"], tree.root)).map((samples) => {
     const of = (key: keyof Sample) => round(median(samples.map((sample) => sample[key])));
-    return { importMs: of("importMs"), importRssMiB: of("importRssMiB"), firstCountMs: of("firstCountMs"), firstCountRssMiB: of("firstCountRssMiB") };
+    return {
+      importMs: of("importMs"),
+      importRssMiB: of("importRssMiB"),
+      firstCountMs: of("firstCountMs"),
+      firstCountRssMiB: of("firstCountRssMiB"),
+    };
   });
 }
 
 function probeModules(tree: Tree) {
-  return Object.fromEntries(entries.map((entry) => [entry, runJson<Record<string, boolean | number>>([tree.bench, "--child", "probe", entry], tree.root)]));
+  return Object.fromEntries(
+    entries.map((entry) => [entry, runJson<Record<string, boolean | number>>([tree.bench, "--child", "probe", entry], tree.root)]),
+  );
 }
 
 /**
@@ -299,7 +307,10 @@ function probeModules(tree: Tree) {
  */
 function pausedThread(tree: Tree, module: string) {
   const db = join(tree.directory, `paused-${module === tree.javascriptAgent ? "js" : "ts"}.db`);
-  const result = run([tree.cliBin, "run", module, "can you divide 3 by 4", "--model", `script:${tree.divideScript}`, "--db", db, "--json"], tree.directory);
+  const result = run(
+    [tree.cliBin, "run", module, "can you divide 3 by 4", "--model", `script:${tree.divideScript}`, "--db", db, "--json"],
+    tree.directory,
+  );
   const summary = JSON.parse(result.stdout) as { id: string; status: string; pending: { callId: string }[] };
   if (summary.status !== "awaiting_approval") throw new Error(`Expected a paused thread, got ${result.stdout}`);
   return { db, threadId: summary.id, callId: summary.pending[0]!.callId };
@@ -328,7 +339,7 @@ function measureApprove(trees: readonly Tree[], runs: number, typescript: boolea
     if (status !== "done") throw new Error(`approve ended ${status}: ${result.stdout}`);
     return result.ms;
   };
-  trees.forEach((_, t) => approve(t, {})); // fills each tree's compile cache
+  for (let t = 0; t < trees.length; t++) approve(t, {}); // fills each tree's compile cache
   const cached = interleaved(trees, runs, (tree) => approve(trees.indexOf(tree), {}));
   const uncached = interleaved(trees, runs, (tree) => approve(trees.indexOf(tree), { NODE_DISABLE_COMPILE_CACHE: "1" }));
   const split = interleaved(trees, runs, (tree) => {
@@ -358,10 +369,28 @@ function countFsyncs(tree: Tree): number | undefined {
   const db = join(tree.directory, "strace.db");
   copyDatabase(paused.db, db);
   const log = join(tree.directory, "strace.log");
-  spawnSync("strace", ["-f", "-e", "trace=fsync,fdatasync", "-o", log, process.execPath, tree.cliBin, "approve", paused.threadId, paused.callId, "--db", db, "--json"], {
-    cwd: tree.directory,
-    env: childEnv(),
-  });
+  spawnSync(
+    "strace",
+    [
+      "-f",
+      "-e",
+      "trace=fsync,fdatasync",
+      "-o",
+      log,
+      process.execPath,
+      tree.cliBin,
+      "approve",
+      paused.threadId,
+      paused.callId,
+      "--db",
+      db,
+      "--json",
+    ],
+    {
+      cwd: tree.directory,
+      env: childEnv(),
+    },
+  );
   return readFileSync(log, "utf8")
     .split("\n")
     .filter((line) => /\b(fsync|fdatasync)\(/.test(line) && !line.includes("resumed>")).length;
@@ -369,10 +398,25 @@ function countFsyncs(tree: Tree): number | undefined {
 
 function measureSteps(trees: readonly Tree[], runs: number) {
   type First = { firstStepMicros: number; firstBatchMicrosPerStep: number };
-  const child = (tree: Tree, mode: "first" | "warm", flags: string[] = []) => [...flags, "--input-type=module", "-e", stepChildSource, mode, tree.directory];
+  const child = (tree: Tree, mode: "first" | "warm", flags: string[] = []) => [
+    ...flags,
+    "--input-type=module",
+    "-e",
+    stepChildSource,
+    mode,
+    tree.directory,
+  ];
   const first = interleaved(trees, runs, (tree) => runJson<First>(child(tree, "first"), tree.directory));
-  const afterGc = interleaved(trees, runs, (tree) => runJson<First>(child(tree, "first", ["--expose-gc"]), tree.directory).firstBatchMicrosPerStep);
-  const warm = interleaved(trees, 7, (tree) => runJson<{ warmMicrosPerStep: number }>(child(tree, "warm"), tree.directory).warmMicrosPerStep);
+  const afterGc = interleaved(
+    trees,
+    runs,
+    (tree) => runJson<First>(child(tree, "first", ["--expose-gc"]), tree.directory).firstBatchMicrosPerStep,
+  );
+  const warm = interleaved(
+    trees,
+    7,
+    (tree) => runJson<{ warmMicrosPerStep: number }>(child(tree, "warm"), tree.directory).warmMicrosPerStep,
+  );
   return trees.map((_, t) => ({
     warmMicrosPerStepK100: round(median(warm[t]!)),
     firstRunMicrosPerStepK100: round(median(first[t]!.map((sample) => sample.firstBatchMicrosPerStep))),
@@ -402,15 +446,20 @@ async function main(): Promise<void> {
   }
   const compareIndex = args.indexOf("--compare");
   const compare = compareIndex === -1 ? undefined : args[compareIndex + 1];
-  if (compareIndex !== -1 && !compare) throw new Error("--compare needs the directory of a worktree of the code before, e.g. --compare ../before");
+  if (compareIndex !== -1 && !compare)
+    throw new Error("--compare needs the directory of a worktree of the code before, e.g. --compare ../before");
   const roots = [root, ...(compare ? [compare] : [])];
   if (!args.includes("--no-build")) {
     for (const tree of roots) {
       // Named in dependency order: the CLI's build reads create-agentfold's declarations.
-      execFileSync(process.execPath, [join(tree, "scripts/build.ts"), "core", "models", "stores", "server", "channels", "web", "evals", "create-agentfold", "cli"], {
-        cwd: tree,
-        stdio: "inherit",
-      });
+      execFileSync(
+        process.execPath,
+        [join(tree, "scripts/build.ts"), "core", "models", "stores", "server", "channels", "web", "evals", "create-agentfold", "cli"],
+        {
+          cwd: tree,
+          stdio: "inherit",
+        },
+      );
     }
   }
   const trees = await Promise.all(roots.map((tree) => makeTree(tree)));
@@ -468,7 +517,12 @@ type Results = {
     typescriptAgent: { medianMs: number; minMs: number; withoutCompileCacheMedianMs?: number; loadCliMs?: number; commandMs?: number };
     fsyncs: number | undefined;
   };
-  steps: { warmMicrosPerStepK100: number; firstRunMicrosPerStepK100: number; firstRunAfterFullGcMicrosPerStepK100?: number; firstStepMicrosK100: number };
+  steps: {
+    warmMicrosPerStepK100: number;
+    firstRunMicrosPerStepK100: number;
+    firstRunAfterFullGcMicrosPerStepK100?: number;
+    firstStepMicrosK100: number;
+  };
   tokenCounts?: TokenCounts;
 };
 
@@ -529,7 +583,8 @@ function report(now: Results, before: Results | undefined): string {
     "|---|---:|---:|",
     `| bare \`node -e 0\` (ms) | ${was(before?.imports.bareNodeMs)} | ${now.imports.bareNodeMs} |`,
     ...Object.keys(now.imports.overBareMs).map(
-      (entry) => `| \`import("${entry}")\` over bare node (ms) | ${was(before?.imports.overBareMs[entry])} | ${now.imports.overBareMs[entry]} |`,
+      (entry) =>
+        `| \`import("${entry}")\` over bare node (ms) | ${was(before?.imports.overBareMs[entry])} | ${now.imports.overBareMs[entry]} |`,
     ),
     `| \`import("agentfold")\` timed inside the process (ms) | ${was(before?.tokenizer.importMs)} | ${now.tokenizer.importMs} |`,
     `| RSS added by \`import("agentfold")\` (MiB) | ${was(before?.tokenizer.importRssMiB)} | ${now.tokenizer.importRssMiB} |`,
@@ -543,7 +598,9 @@ function report(now: Results, before: Results | undefined): string {
     `| the very first step of a fresh process at K=100 (µs) | ${was(before?.steps.firstStepMicrosK100)} | ${now.steps.firstStepMicrosK100} |`,
     `| first run, after a full collection (\`--expose-gc\`) (µs per step) | ${was(before?.steps.firstRunAfterFullGcMicrosPerStepK100)} | ${was(now.steps.firstRunAfterFullGcMicrosPerStepK100)} |`,
     "",
-    ...(before?.sameRun ? [] : ["Before, the compile cache was not on, so the before value of the row without it is the before approve.", ""]),
+    ...(before?.sameRun
+      ? []
+      : ["Before, the compile cache was not on, so the before value of the row without it is the before approve.", ""]),
     "Where `approve` still spends its time, in one process (the split rows): starting Node (the bare",
     "row); loading the CLI, zod's 95 modules about half of it (the agent module imports zod anyway),",
     "then commander (whose `child_process` brings in net, streams and fs/promises), core, the stores and",
@@ -608,7 +665,8 @@ else {
   const mode = process.argv[childIndex + 1];
   if (mode === "tokenizer") await tokenizerChild();
   else if (mode === "token-counts") await tokenCountsChild();
-  else if (mode === "approve-split") await approveSplitChild(process.argv[childIndex + 2]!, process.argv[childIndex + 3]!, process.argv[childIndex + 4]!);
+  else if (mode === "approve-split")
+    await approveSplitChild(process.argv[childIndex + 2]!, process.argv[childIndex + 3]!, process.argv[childIndex + 4]!);
   else if (mode === "probe") await probeChild(process.argv[childIndex + 2]!);
   else throw new Error(`Unknown child mode ${mode}`);
 }

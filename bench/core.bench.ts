@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, platform, release, totalmem } from "node:os";
 import { performance } from "node:perf_hooks";
-import { Thread, countTokens, defineAgent, xmlContext, type Event, type Model, type NewEvent } from "agentfold";
+import { type Thread, countTokens, defineAgent, xmlContext, type Event, type Model, type NewEvent } from "agentfold";
 import { calculator } from "../examples/calculator/agent.ts";
 import { deploybot } from "../examples/deploybot/agent.ts";
 import { ScriptedModel } from "agentfold/testing";
@@ -110,14 +110,23 @@ function chatMessageTokens(events: readonly Event[]): number {
     if (event.type === "model_decision") {
       total += message("assistant", "");
       for (const call of event.calls) {
-        total += countTokens(JSON.stringify({ id: `call_${call.callId}XyZ0aBcD1eFgH2iJ`, type: "function", function: { name: call.intent, arguments: JSON.stringify(call.args) } }));
+        total += countTokens(
+          JSON.stringify({
+            id: `call_${call.callId}XyZ0aBcD1eFgH2iJ`,
+            type: "function",
+            function: { name: call.intent, arguments: JSON.stringify(call.args) },
+          }),
+        );
       }
     }
     if (event.type === "tool_result") {
       total += message("tool", JSON.stringify(event.result)) + countTokens(`call_${event.callId}XyZ0aBcD1eFgH2iJ`);
     }
     if (event.type === "human_response" || event.type === "approval_decision") {
-      total += message("user", event.type === "human_response" ? event.text : JSON.stringify({ approved: event.approved, comment: event.comment }));
+      total += message(
+        "user",
+        event.type === "human_response" ? event.text : JSON.stringify({ approved: event.approved, comment: event.comment }),
+      );
     }
     if (event.type === "error") total += message("tool", JSON.stringify({ error: event.message }));
   }
@@ -164,7 +173,14 @@ const tokenComparison = [];
 for (const [name, thread] of Object.entries(await exampleThreads())) {
   const ours = xmlContext().render(thread).tokens;
   const chat = chatMessageTokens(thread.events);
-  tokenComparison.push({ thread: name, status: thread.status, events: thread.events.length, xmlContextTokens: ours, chatMessageTokens: chat, saving: `${Math.round((1 - ours / chat) * 100)}%` });
+  tokenComparison.push({
+    thread: name,
+    status: thread.status,
+    events: thread.events.length,
+    xmlContextTokens: ours,
+    chatMessageTokens: chat,
+    saving: `${Math.round((1 - ours / chat) * 100)}%`,
+  });
 }
 const step10 = steps[0]!.medianMicrosPerStep;
 const step1000 = steps[2]!.medianMicrosPerStep;
@@ -188,7 +204,9 @@ const md = [
   "",
   "| events | tokens | cold render µs | cold render + token count µs | incremental render + count µs |",
   "|---:|---:|---:|---:|---:|",
-  ...renders.map((r) => `| ${r.length} | ${r.tokens} | ${r.coldRenderMicros} | ${r.coldRenderAndCountMicros} | ${r.incrementalRenderAndCountMicros} |`),
+  ...renders.map(
+    (r) => `| ${r.length} | ${r.tokens} | ${r.coldRenderMicros} | ${r.coldRenderAndCountMicros} | ${r.incrementalRenderAndCountMicros} |`,
+  ),
   "",
   "Targets: render of 1,000 events ≤ 2,000 µs; incremental ≤ 1,000 µs.",
   "",

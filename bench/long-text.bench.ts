@@ -83,9 +83,14 @@ for (const [name, make] of Object.entries(texts)) {
   console.log(rows.at(-1));
 }
 
-const machine = `node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${platform()} ${release()}, load average ${loadavg().map((value) => value.toFixed(2)).join(", ")}`;
+const machine = `node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${platform()} ${release()}, load average ${loadavg()
+  .map((value) => value.toFixed(2))
+  .join(", ")}`;
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/long-text.json", import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), machine, rows }, null, 2)}\n`);
+writeFileSync(
+  new URL("./results/long-text.json", import.meta.url),
+  `${JSON.stringify({ at: new Date().toISOString(), machine, rows }, null, 2)}\n`,
+);
 const table = rows.map((row) => `| ${row.text} | ${row.tokens} | ${row.syncCountMs} | ${row.stepMs} | ${row.stepStallMs} |`).join("\n");
 writeFileSync(
   new URL("./results/long-text.md", import.meta.url),

@@ -66,7 +66,13 @@ const modelBytes = await writeTinyGguf(modelPath);
 const loads: number[] = [];
 let generateMs = 0;
 for (let round = 0; round < 3; round++) {
-  const model = localModel({ modelPath, threads: 1, gpu: false, contextSize: 1024, grammarLimits: { characters: "ascii", maxStringLength: 24 } });
+  const model = localModel({
+    modelPath,
+    threads: 1,
+    gpu: false,
+    contextSize: 1024,
+    grammarLimits: { characters: "ascii", maxStringLength: 24 },
+  });
   loads.push(await model.load());
   if (round === 0) {
     const started = performance.now();
@@ -79,7 +85,12 @@ await rm(directory, { recursive: true, force: true });
 
 const results = {
   date: new Date().toISOString(),
-  machine: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, platform: `${process.platform}-${process.arch}` },
+  machine: {
+    node: process.version,
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    platform: `${process.platform}-${process.arch}`,
+  },
   iterations,
   medianMicroseconds,
   note: "Per call against the loopback fake server. Raw fetch: POST a small chat body and parse the JSON reply. Adapter call: model.generate in tools mode (AI SDK request building, response validation, reply shaping, retry wrapper). Overhead = adapter - raw.",

@@ -9,7 +9,7 @@
  * to bench/results/server.json and bench/results/server.md. Not a test: nothing here asserts timings.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -34,7 +34,10 @@ const divide = defineTool({
   run: ({ a, b }) => a / b,
 });
 const agent = defineAgent({ name: "calculator", tools: [divide, doneForNow()] });
-const model = new ScriptedModel([{ intent: "divide", a: 3, b: 4 }, { intent: "done_for_now", message: "0.75" }]);
+const model = new ScriptedModel([
+  { intent: "divide", a: 3, b: 4 },
+  { intent: "done_for_now", message: "0.75" },
+]);
 
 async function serve(db: string): Promise<void> {
   const server = await startServer({ store: db, agents: [agent], model, port: 0, apiKeys: false });
@@ -48,7 +51,9 @@ async function serve(db: string): Promise<void> {
 }
 
 function startChild(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--serve", db], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
+  const child = spawn(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--serve", db], {
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
@@ -74,12 +79,15 @@ async function call(url: string, path: string, body: unknown): Promise<{ status:
 
 async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
-const quantile = (values: number[], q: number) => values.toSorted((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+const quantile = (values: number[], q: number) =>
+  values.toSorted((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
 interface Throughput {
@@ -91,11 +99,15 @@ interface Throughput {
 async function throughput(url: string): Promise<Throughput> {
   const launched: { id: string; callId: string }[] = [];
   let started = performance.now();
-  await pool(Array.from({ length: THROUGHPUT_THREADS }, (_, index) => index), CLIENT_CONCURRENCY, async () => {
-    const response = await call(url, "/v1/threads", { agent: "calculator", message: "divide 3 by 4" });
-    if (response.body.status !== "awaiting_approval") throw new Error(`unexpected ${JSON.stringify(response.body)}`);
-    launched.push({ id: response.body.id, callId: response.body.pending[0].callId });
-  });
+  await pool(
+    Array.from({ length: THROUGHPUT_THREADS }, (_, index) => index),
+    CLIENT_CONCURRENCY,
+    async () => {
+      const response = await call(url, "/v1/threads", { agent: "calculator", message: "divide 3 by 4" });
+      if (response.body.status !== "awaiting_approval") throw new Error(`unexpected ${JSON.stringify(response.body)}`);
+      launched.push({ id: response.body.id, callId: response.body.pending[0].callId });
+    },
+  );
   const launchSeconds = (performance.now() - started) / 1000;
   started = performance.now();
   await pool(launched, CLIENT_CONCURRENCY, async ({ id, callId }) => {
@@ -163,14 +175,31 @@ async function main(): Promise<void> {
     const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
     const results = {
       date: new Date().toISOString(),
-      machine: { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGiB: round(totalmem() / 2 ** 30), os: `${platform()} ${release()}`, loadAverageAtStart: loadAtStart },
-      setup: { model: "scripted, zero latency", transport: "HTTP over loopback, server in its own process", clientConcurrency: CLIENT_CONCURRENCY, threads: THROUGHPUT_THREADS },
+      machine: {
+        node: process.version,
+        cpu: cpus()[0]?.model ?? "unknown",
+        cores: cpus().length,
+        memoryGiB: round(totalmem() / 2 ** 30),
+        os: `${platform()} ${release()}`,
+        loadAverageAtStart: loadAtStart,
+      },
+      setup: {
+        model: "scripted, zero latency",
+        transport: "HTTP over loopback, server in its own process",
+        clientConcurrency: CLIENT_CONCURRENCY,
+        threads: THROUGHPUT_THREADS,
+      },
       throughput: {
         sqliteFile: onFile,
         sqliteInMemory: inMemory,
         note: "a launch runs to the approval pause; a resume (approval) runs the tool and the next model step to done",
       },
-      resumeLatencyMs: { pausedThreadsStored: PAUSED_THREADS + THROUGHPUT_THREADS + 50, samples: LATENCY_SAMPLES, p50: round(quantile(latencies, 0.5), 2), p99: round(quantile(latencies, 0.99), 2) },
+      resumeLatencyMs: {
+        pausedThreadsStored: PAUSED_THREADS + THROUGHPUT_THREADS + 50,
+        samples: LATENCY_SAMPLES,
+        p50: round(quantile(latencies, 0.5), 2),
+        p99: round(quantile(latencies, 0.99), 2),
+      },
       rssMiB: {
         idle: mib(idle.rss),
         afterThroughputRun: mib(afterThroughput.rss),

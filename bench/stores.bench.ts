@@ -24,9 +24,7 @@ const APPENDS_PER_THREAD = 3;
 const EVENTS_FOR_BYTES = 10_000;
 
 const postgresUrl =
-  process.env.AGENTFOLD_BENCH_POSTGRES_URL ??
-  process.env.AGENTFOLD_TEST_POSTGRES_URL ??
-  "postgres://postgres@127.0.0.1:5432/test";
+  process.env.AGENTFOLD_BENCH_POSTGRES_URL ?? process.env.AGENTFOLD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 /** A tool result of about 300 bytes of JSON: a typical step. */
 function stepEvent(index: number): NewEvent {
@@ -240,9 +238,7 @@ function markdown(result: {
     "",
     "| thread length | threads | bytes on disk per event | event JSON bytes |",
     "|---:|---:|---:|---:|",
-    ...result.sqliteBytesPerEvent.map(
-      (row) => `| ${row.length} | ${row.threads} | ${row.bytesPerEvent} | ${row.jsonBytesPerEvent} |`,
-    ),
+    ...result.sqliteBytesPerEvent.map((row) => `| ${row.length} | ${row.threads} | ${row.bytesPerEvent} | ${row.jsonBytesPerEvent} |`),
     "",
   ];
   return lines.join("\n");

@@ -67,7 +67,14 @@ function importMs(specifier: string): number {
   const script = `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t);`;
   const times: number[] = [];
   for (let run = 0; run < 9; run++) {
-    times.push(Number(execFileSync(process.execPath, ["--input-type=module", "-e", script], { cwd: new URL("../packages/core/", import.meta.url), encoding: "utf8" })));
+    times.push(
+      Number(
+        execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+          cwd: new URL("../packages/core/", import.meta.url),
+          encoding: "utf8",
+        }),
+      ),
+    );
   }
   return round(median(times), 1);
 }
@@ -76,11 +83,19 @@ const oursJs = join(mkdtempSync(join(tmpdir(), "agentfold-yaml-bench-")), "yaml.
 writeFileSync(oursJs, stripTypeScriptTypes(readFileSync(new URL("../packages/core/src/yaml.ts", import.meta.url), "utf8")));
 const load = { ours: importMs(pathToFileURL(oursJs).href), yaml: importMs("yaml") };
 
-const machine = `node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${platform()} ${release()}, load average ${loadavg().map((value) => value.toFixed(2)).join(", ")}`;
+const machine = `node ${process.version}, ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, ${platform()} ${release()}, load average ${loadavg()
+  .map((value) => value.toFixed(2))
+  .join(", ")}`;
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/yaml.json", import.meta.url), `${JSON.stringify({ at: new Date().toISOString(), machine, rows, load }, null, 2)}\n`);
+writeFileSync(
+  new URL("./results/yaml.json", import.meta.url),
+  `${JSON.stringify({ at: new Date().toISOString(), machine, rows, load }, null, 2)}\n`,
+);
 const table = rows
-  .map((row) => `| ${row.body} | ${row.oursMicroseconds} | ${row.yamlMicroseconds} | ${round(row.yamlMicroseconds / row.oursMicroseconds, 1)} | ${row.oursTokens} | ${row.yamlTokens} |`)
+  .map(
+    (row) =>
+      `| ${row.body} | ${row.oursMicroseconds} | ${row.yamlMicroseconds} | ${round(row.yamlMicroseconds / row.oursMicroseconds, 1)} | ${row.oursTokens} | ${row.yamlTokens} |`,
+  )
   .join("\n");
 writeFileSync(
   new URL("./results/yaml.md", import.meta.url),

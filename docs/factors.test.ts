@@ -45,7 +45,10 @@ test("every ts block in factors.md is exactly its file under docs/factors/", () 
 
 test("every factor has a section, in order", () => {
   const headings = [...markdown.matchAll(/^## (\d+)\. /gm)].map((match) => Number(match[1]));
-  assert.deepEqual(headings, Array.from({ length: 13 }, (_, index) => index + 1));
+  assert.deepEqual(
+    headings,
+    Array.from({ length: 13 }, (_, index) => index + 1),
+  );
 });
 
 test("factor 1: the reply becomes a validated, typed call", async () => {
@@ -146,7 +149,13 @@ test("factor 8: your own loop stops where your policy says", async () => {
   const { shipping } = await import("./factors/09-compact-errors.ts");
   const quote = { intent: "quote_shipping", weightKg: 2, country: "DE" };
   const log: string[] = [];
-  const thread = await runWithBudget(shipping, shipping.start("quote 2kg to Germany, twice"), new ScriptedModel([quote, quote, quote]), 2, log);
+  const thread = await runWithBudget(
+    shipping,
+    shipping.start("quote 2kg to Germany, twice"),
+    new ScriptedModel([quote, quote, quote]),
+    2,
+    log,
+  );
   assert.equal(thread.status, "canceled");
   assert.equal(log.length, 2);
   assert.match(log[0]!, /^decision 1: \d+ tokens of input$/);
@@ -174,18 +183,26 @@ test("factor 9: errors the model can read, and escalation at the tool's limit", 
 test("factor 10: the release agent runs the tester in its own thread", async () => {
   const { release, threads } = await import("./factors/10-small-focused-agents.ts");
   const replies: Record<string, ScriptStep[]> = {
-    release: [{ intent: "ask_tester", message: "run the billing tests" }, { intent: "done_for_now", message: "Billing is green." }],
-    tester: [{ intent: "run_tests", service: "billing" }, { intent: "done_for_now", message: "412 passed, 0 failed." }],
+    release: [
+      { intent: "ask_tester", message: "run the billing tests" },
+      { intent: "done_for_now", message: "Billing is green." },
+    ],
+    tester: [
+      { intent: "run_tests", service: "billing" },
+      { intent: "done_for_now", message: "412 passed, 0 failed." },
+    ],
   };
   // One model for both agents: the child's thread starts with the task the release agent gave it.
   const isTester = (request: { messages: readonly { content: string }[] }) =>
     request.messages.some((message) => message.content.includes("<user_input>\nrun the billing tests"));
-  const model = new ScriptedModel([0, 1].map((turn) => (request: Parameters<typeof isTester>[0]) => replies[isTester(request) ? "tester" : "release"]![turn]));
+  const model = new ScriptedModel(
+    [0, 1].map((turn) => (request: Parameters<typeof isTester>[0]) => replies[isTester(request) ? "tester" : "release"]![turn]),
+  );
   const parent = await release.run(release.start("is billing ready to release?"), { model });
   assert.equal(parent.status, "done");
   const result = parent.events.find((event) => event.type === "tool_result");
   assert.equal(result?.type === "tool_result" && result.result, "412 passed, 0 failed.");
-  const child = await threads.load(result?.type === "tool_result" ? result.childThreadId ?? "" : "");
+  const child = await threads.load(result?.type === "tool_result" ? (result.childThreadId ?? "") : "");
   assert.equal(child?.status, "done");
   assert.equal(child?.agent, "tester");
 });
@@ -196,16 +213,24 @@ test("factor 11: a thread answers on the channel it came from", async () => {
   const sent: string[] = [];
   const thread = startFrom(nightlyCheck, { name: "slack", replyTo: "C024BE91L" }, "anything failed last night?", "U012AB3CD");
   assert.equal(thread.events[0]?.type === "user_input" && thread.events[0].source, "slack");
-  await runAndReply(nightlyCheck, thread, new ScriptedModel([{ intent: "ask_finance", question: "Retry the failed payments?" }]), async (to, text) => {
-    sent.push(`${to}: ${text}`);
-  });
+  await runAndReply(
+    nightlyCheck,
+    thread,
+    new ScriptedModel([{ intent: "ask_finance", question: "Retry the failed payments?" }]),
+    async (to, text) => {
+      sent.push(`${to}: ${text}`);
+    },
+  );
   assert.deepEqual(sent, ["C024BE91L: Retry the failed payments?"]);
 });
 
 test("factor 12: the fold of the events is the thread's state; reloading never calls the model", async () => {
   const { next, replayState, reload } = await import("./factors/12-stateless-reducer.ts");
   const { shipping } = await import("./factors/09-compact-errors.ts");
-  const model = new ScriptedModel([{ intent: "quote_shipping", weightKg: 1, country: "FR" }, { intent: "done_for_now", message: "4.5 EUR" }]);
+  const model = new ScriptedModel([
+    { intent: "quote_shipping", weightKg: 1, country: "FR" },
+    { intent: "done_for_now", message: "4.5 EUR" },
+  ]);
   const start = shipping.start("quote 1kg to France");
   const first = await next(shipping, start, model);
   assert.equal(start.events.length, 1, "a step never changes its input");

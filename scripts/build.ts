@@ -20,10 +20,16 @@ export const builtPackages = ["core", "models", "stores", "server", "channels", 
 
 /** The sibling packages `folder` depends on, by folder (their declarations are what its build reads). */
 function siblingsOf(folder: string): string[] {
-  const manifest = (name: string) => JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8")) as Record<string, Record<string, string> | string | undefined>;
+  const manifest = (name: string) =>
+    JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8")) as Record<
+      string,
+      Record<string, string> | string | undefined
+    >;
   const byName = new Map(builtPackages.map((name) => [manifest(name).name as string, name]));
   const own = manifest(folder);
-  const names = [own.dependencies, own.peerDependencies, own.devDependencies].flatMap((map) => Object.keys((map as Record<string, string> | undefined) ?? {}));
+  const names = [own.dependencies, own.peerDependencies, own.devDependencies].flatMap((map) =>
+    Object.keys((map as Record<string, string> | undefined) ?? {}),
+  );
   return names.flatMap((name) => byName.get(name) ?? []).filter((name) => name !== folder);
 }
 

@@ -22,7 +22,7 @@ export async function launch(threads: ThreadStore, model: Model, text: string): 
 /** Resume, in any process, any time later: load, record the approval, run on. */
 export async function approveAndResume(threads: ThreadStore, model: Model, threadId: string, actor: string) {
   const paused = await threads.load(threadId);
-  if (!paused || paused.status !== "awaiting_approval") throw new Error(`Thread ${threadId} is not waiting for an approval.`);
+  if (paused?.status !== "awaiting_approval") throw new Error(`Thread ${threadId} is not waiting for an approval.`);
   const approved = treasurer.approve(paused, paused.pending[0]!.callId, { actor });
   await threads.append(approved, { expectedVersion: paused.version });
   return treasurer.run(approved, { model, commit: (next, previous) => threads.append(next, { expectedVersion: previous.version }) });

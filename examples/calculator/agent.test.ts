@@ -99,7 +99,10 @@ test("approve with edited arguments: exactly the edited arguments run", async ()
   const pending = onlyPending(thread);
 
   // Edited arguments are validated against the tool's schema.
-  assert.throws(() => calculator.approve(thread, pending.callId, { args: { a: 3, b: "four" } }), /Edited arguments for "divide" are invalid/);
+  assert.throws(
+    () => calculator.approve(thread, pending.callId, { args: { a: 3, b: "four" } }),
+    /Edited arguments for "divide" are invalid/,
+  );
 
   thread = calculator.approve(thread, pending.callId, { actor: "dana", args: { a: 3, b: 4 }, comment: "they meant 4" });
   thread = await calculator.run(thread, { model, clock });
@@ -206,7 +209,7 @@ test("invalid model output becomes an error event and the model is asked again",
   assert.equal(first?.type, "error");
   assert.equal(first?.type === "error" && first.source, "model_output");
   assert.match(first?.type === "error" ? first.message : "", /Invalid arguments for "multiply": b: /);
-  assert.match(first?.type === "error" ? first.raw ?? "" : "", /fe1iiaff10/);
+  assert.match(first?.type === "error" ? (first.raw ?? "") : "", /fe1iiaff10/);
   assert.equal(thread.status, "running");
   assert.equal(thread.consecutiveErrors, 1);
 
@@ -235,7 +238,12 @@ test("invalid model output becomes an error event and the model is asked again",
 });
 
 test("three invalid replies in a row escalate to a human instead of spinning", async () => {
-  const model = new ScriptedModel(["not json at all", { intent: "nope" }, { intent: "add", a: 1 }, { intent: "done_for_now", message: "ok" }]);
+  const model = new ScriptedModel([
+    "not json at all",
+    { intent: "nope" },
+    { intent: "add", a: 1 },
+    { intent: "done_for_now", message: "ok" },
+  ]);
   let thread = calculator.start("add 1 and 2", { clock });
   thread = await calculator.run(thread, { model, clock });
 

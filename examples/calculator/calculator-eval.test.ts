@@ -49,5 +49,8 @@ test("a stand-in that always finishes at once fails the cases that need a questi
       ["multiplies by 12 after the clarification", false],
     ],
   );
-  assert.match(report.cases[2]!.results[0]!.failures[0]!, /done_for_now args\.message: expected a string matching \/\\b18\\b\/, got "Done\."/);
+  assert.match(
+    report.cases[2]!.results[0]!.failures[0]!,
+    /done_for_now args\.message: expected a string matching \/\\b18\\b\/, got "Done\."/,
+  );
 });

@@ -8,5 +8,9 @@ import { expectPromptSnapshot } from "@agentfold/evals";
 import { calculator } from "./agent.ts";
 
 test("the calculator's default prompt for a first message", () => {
-  expectPromptSnapshot(calculator, calculator.start("can you multiply 3 and 4?"), new URL("./calculator-prompt.snapshot.txt", import.meta.url));
+  expectPromptSnapshot(
+    calculator,
+    calculator.start("can you multiply 3 and 4?"),
+    new URL("./calculator-prompt.snapshot.txt", import.meta.url),
+  );
 });

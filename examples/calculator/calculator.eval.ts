@@ -33,7 +33,10 @@ const endsAt18: NewEvent[] = [
 const unclearRequest = "can you multiply 3 and fe1iiaff10?";
 const clarified: NewEvent[] = [
   { type: "user_input", text: unclearRequest },
-  { type: "model_decision", calls: [{ callId: "call_1_0", intent: "request_more_information", args: { question: "What number did you mean by fe1iiaff10?" } }] },
+  {
+    type: "model_decision",
+    calls: [{ callId: "call_1_0", intent: "request_more_information", args: { question: "What number did you mean by fe1iiaff10?" } }],
+  },
   {
     type: "human_request",
     callId: "call_1_0",

@@ -35,7 +35,11 @@ async function runScript(steps: readonly ScriptStep[], message: string, bot = se
 
 test("git tags are pre-fetched before the first model call", async () => {
   const { bot } = setup();
-  const { model, thread } = await runScript([{ intent: "done_for_now", message: "The latest tag is v1.5.0." }], "what is the latest tag?", bot);
+  const { model, thread } = await runScript(
+    [{ intent: "done_for_now", message: "The latest tag is v1.5.0." }],
+    "what is the latest tag?",
+    bot,
+  );
 
   assert.equal(model.requests.length, 1);
   const prefetched = thread.events[1];
@@ -43,10 +47,11 @@ test("git tags are pre-fetched before the first model call", async () => {
   assert.equal(prefetched?.type === "tool_result" && prefetched.prefetched, true);
   assert.equal(prefetched?.type === "tool_result" && prefetched.intent, "list_git_tags");
   // Deterministic: the same tags every time, newest first.
-  assert.deepEqual(
-    prefetched?.type === "tool_result" && (prefetched.result as { tag: string }[]).map((tag) => tag.tag),
-    ["v1.5.0", "v1.4.1", "v1.4.0"],
-  );
+  assert.deepEqual(prefetched?.type === "tool_result" && (prefetched.result as { tag: string }[]).map((tag) => tag.tag), [
+    "v1.5.0",
+    "v1.4.1",
+    "v1.4.0",
+  ]);
   // The model's very first request already contains them.
   const first = contextOf(model.requests[0]);
   assert.match(first, /<list_git_tags_result>\n- {tag: v1\.5\.0, commit: e13d5b0, date: 2026-01-12T09:03:00Z, message: Bulk export API}\n/);
@@ -246,7 +251,11 @@ test("a flaky deploy that fails twice self-heals on the third try", async () => 
   const { bot, target } = setup();
   target.failNextDeploys(2);
   const deploy = { intent: "deploy_backend", tag: "v1.5.0", environment: "staging" };
-  const { thread } = await runScript([deploy, deploy, deploy, { intent: "done_for_now", message: "Deployed on the third try." }], "deploy v1.5.0 to staging", bot);
+  const { thread } = await runScript(
+    [deploy, deploy, deploy, { intent: "done_for_now", message: "Deployed on the third try." }],
+    "deploy v1.5.0 to staging",
+    bot,
+  );
 
   assert.equal(thread.status, "done");
   assert.equal(eventsOfType(thread, "error").length, 2);
@@ -273,7 +282,10 @@ test("three failed deploys in a row escalate to a person, whose answer resumes t
   const escalation = thread.pending[0]!;
   assert.equal(escalation.kind === "question" && escalation.reason, "escalation");
   assert.equal(escalation.kind === "question" && escalation.urgency, "high");
-  assert.match(escalation.kind === "question" ? escalation.question : "", /3 consecutive errors; the last one: Deploy failed: health check timed out/);
+  assert.match(
+    escalation.kind === "question" ? escalation.question : "",
+    /3 consecutive errors; the last one: Deploy failed: health check timed out/,
+  );
   assert.equal(target.running.staging, "v1.4.1");
 
   thread = bot.respond(thread, escalation.callId, "Stop deploying v1.5.0; leave staging as it is.", { actor: "oncall" });
@@ -296,9 +308,7 @@ test("the exported deploybot works over its sample systems", async () => {
   );
   assert.equal(sampleTags.length, 3);
   const before = deployTarget.running.staging;
-  const model = new ScriptedModel([
-    { intent: "deploy_backend", tag: "v1.5.0", environment: "production" },
-  ]);
+  const model = new ScriptedModel([{ intent: "deploy_backend", tag: "v1.5.0", environment: "production" }]);
   const thread = await deploybot.run(deploybot.start("ship it", { clock }), { model, clock });
   assert.equal(thread.status, "awaiting_approval");
   assert.equal(deployTarget.running.staging, before);

@@ -7,14 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Thread, type Event, type ModelRequest } from "agentfold";
 import { ScriptedModel, createFakeClock } from "agentfold/testing";
-import {
-  REFUND_APPROVAL_THRESHOLD,
-  createOrderBook,
-  createPaymentsLedger,
-  createRefundsAgent,
-  paymentsLedger,
-  refunds,
-} from "./agent.ts";
+import { REFUND_APPROVAL_THRESHOLD, createOrderBook, createPaymentsLedger, createRefundsAgent, paymentsLedger, refunds } from "./agent.ts";
 
 const clock = createFakeClock("2026-03-01T12:00:00.000Z", { tickMs: 1000 });
 
@@ -65,9 +58,7 @@ test("a refund at or below the threshold runs at once", async () => {
 
 test("a refund above the threshold waits for a manager; nothing reaches the ledger before", async () => {
   const { ledger, agent } = setup();
-  const model = new ScriptedModel([
-    { intent: "process_refund", orderId: "A-1002", amount: 750, reason: "The desk never arrived." },
-  ]);
+  const model = new ScriptedModel([{ intent: "process_refund", orderId: "A-1002", amount: 750, reason: "The desk never arrived." }]);
   const thread = await agent.run(agent.start("refund order A-1002 in full, it never arrived", { clock }), { model, clock });
 
   assert.equal(thread.status, "awaiting_approval");
@@ -115,7 +106,10 @@ test("manager approves: one refund is recorded even if the tool runs twice with 
   assert.equal(ledger.refunds.length, 1, "one refund recorded");
   // Each attempt is recorded, with the same key.
   const started = eventsOfType(resumed, "tool_started");
-  assert.deepEqual(started.map((event) => event.attempt), [1, 2]);
+  assert.deepEqual(
+    started.map((event) => event.attempt),
+    [1, 2],
+  );
   assert.equal(started[1]?.idempotencyKey, started[0]?.idempotencyKey);
   assert.equal(ledger.refunds[0]?.idempotencyKey, started[0]?.idempotencyKey);
   assert.deepEqual(eventsOfType(resumed, "tool_result")[0]?.result, { ...ledger.refunds[0] });

@@ -13,7 +13,12 @@ test("core: a tool whose args schema transforms its input runs with the model's 
   const refundCents = defineTool({
     intent: "refund_cents",
     description: "refund an amount given in dollars",
-    args: z.object({ amount: z.string().regex(/^\d+(\.\d\d)?$/).transform((dollars) => Math.round(Number(dollars) * 100)) }),
+    args: z.object({
+      amount: z
+        .string()
+        .regex(/^\d+(\.\d\d)?$/)
+        .transform((dollars) => Math.round(Number(dollars) * 100)),
+    }),
     run: ({ amount }) => ({ refundedCents: amount }),
   });
   const agent = defineAgent({ name: "refunds_in_cents", tools: [refundCents, doneForNow()] });
@@ -38,7 +43,10 @@ test("core: a redact path that can never match is rejected, not silently ignored
     args: z.object({ user: z.string(), password: z.string() }),
     run: ({ user }) => ({ user }),
   });
-  const model = new ScriptedModel([{ intent: "login", user: "ops", password: "hunter2" }, { intent: "done_for_now", message: "ok" }]);
+  const model = new ScriptedModel([
+    { intent: "login", user: "ops", password: "hunter2" },
+    { intent: "done_for_now", message: "ok" },
+  ]);
   // `args.password` is the example in xmlContext's own JSDoc; `password` is the obvious guess. With
   // redaction paths now "block.key", both match nothing, and the secret reaches the model.
   for (const redact of [["args.password"], ["password"]]) {

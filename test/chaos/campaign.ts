@@ -83,7 +83,9 @@ async function postgresAdmin<T>(work: (client: pg.Client) => Promise<T>): Promis
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`The chaos campaign on Postgres needs a database at ${postgresUrl} (set AGENTFOLD_TEST_POSTGRES_URL); connecting failed: ${(error as Error).message}`);
+    throw new Error(
+      `The chaos campaign on Postgres needs a database at ${postgresUrl} (set AGENTFOLD_TEST_POSTGRES_URL); connecting failed: ${(error as Error).message}`,
+    );
   }
   try {
     return await work(client);
@@ -139,7 +141,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       onFailedStart: () => (counts.failedStarts += 1),
       onUnexpectedExit: (description: string) => counts.unexpectedExits.push(description),
     };
-    envs.forEach((env, index) => slots.push(createServerSlot(index, env, events)));
+    for (const [index, env] of envs.entries()) slots.push(createServerSlot(index, env, events));
     const specs = faultSpecs(options.store);
     // The first process creates the schema alone; the others start armed, side by side.
     await slots[0]!.start("");
@@ -204,8 +206,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     for (const thread of stuck) check.problems.push(`stuck: ${thread}`);
     for (const exit of counts.unexpectedExits) check.problems.push(`unexpected exit: ${exit}`);
     // A server error is expected only from a process armed to throw after a commit.
-    const serverErrors = Object.keys(driver.stats.unexpected).filter((label) => label.startsWith("5") && !label.includes("commit-then-throw"));
-    for (const label of serverErrors) check.problems.push(`server error: ${driver.stats.unexpected[label]} × ${label}, e.g. ${driver.stats.unexpectedMessages[label]}`);
+    const serverErrors = Object.keys(driver.stats.unexpected).filter(
+      (label) => label.startsWith("5") && !label.includes("commit-then-throw"),
+    );
+    for (const label of serverErrors)
+      check.problems.push(`server error: ${driver.stats.unexpected[label]} × ${label}, e.g. ${driver.stats.unexpectedMessages[label]}`);
     const ok = passed(check) && stuck.length === 0 && counts.unexpectedExits.length === 0 && serverErrors.length === 0;
     return {
       store: options.store,
@@ -222,7 +227,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
   } finally {
     for (const slot of slots) await slot.kill().catch(() => {});
     for (const proxy of proxies) await proxy.close();
-    if (options.store === "postgres") await postgresAdmin((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(() => {});
+    if (options.store === "postgres")
+      await postgresAdmin((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(() => {});
     rmSync(directory, { recursive: true, force: true });
   }
 }

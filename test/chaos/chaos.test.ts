@@ -23,7 +23,10 @@ function assertCampaign(result: CampaignResult): void {
   assert.ok(check.acknowledgedEvents > check.threads, report(result));
   assert.ok(check.toolRuns > 0, report(result));
   assert.ok(faults.randomKills >= 1 && faults.stops >= 1, report(result));
-  assert.ok(Object.values(faults.faultPointKills).reduce((sum, count) => sum + count, 0) >= 1, `no process died at a fault point\n${report(result)}`);
+  assert.ok(
+    Object.values(faults.faultPointKills).reduce((sum, count) => sum + count, 0) >= 1,
+    `no process died at a fault point\n${report(result)}`,
+  );
 }
 
 describe("fault campaign (short)", () => {

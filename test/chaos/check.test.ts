@@ -23,7 +23,9 @@ function sound() {
   const acknowledged = new AcknowledgedLog();
   acknowledged.record({ id: "thr_a", events: events.slice(0, 2) });
   acknowledged.record({ id: "thr_a", events });
-  const ledger: LedgerRow[] = [{ threadId: "thr_a", callId: "call_1_0", intent: "note", idempotencyKey: "thr_a:call_1_0", idempotent: false, fence: 1, pid: 1 }];
+  const ledger: LedgerRow[] = [
+    { threadId: "thr_a", callId: "call_1_0", intent: "note", idempotencyKey: "thr_a:call_1_0", idempotent: false, fence: 1, pid: 1 },
+  ];
   return { stored, acknowledged, ledger };
 }
 

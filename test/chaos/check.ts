@@ -118,7 +118,8 @@ export function checkInvariants(stored: readonly StoredThread[], acknowledged: A
   const problem = (text: string) => {
     if (result.problems.length < maxDescribed) result.problems.push(text);
   };
-  for (const fork of acknowledged.forks) problem(`fork: thread ${fork.threadId} seq ${fork.seq} was acknowledged as ${fork.first} and as ${fork.second}`);
+  for (const fork of acknowledged.forks)
+    problem(`fork: thread ${fork.threadId} seq ${fork.seq} was acknowledged as ${fork.first} and as ${fork.second}`);
   const byId = new Map(stored.map((thread) => [thread.id, thread]));
 
   for (const thread of stored) {
@@ -166,7 +167,9 @@ export function checkInvariants(stored: readonly StoredThread[], acknowledged: A
     const first = runs[0]!;
     if (!first.idempotent && runs.length > 1) {
       result.duplicateRuns += 1;
-      problem(`duplicate run: ${first.intent} (not idempotent) ran ${runs.length} times for ${call}, in processes ${runs.map((run) => `${run.pid} fence ${run.fence}`).join(", ")}`);
+      problem(
+        `duplicate run: ${first.intent} (not idempotent) ran ${runs.length} times for ${call}, in processes ${runs.map((run) => `${run.pid} fence ${run.fence}`).join(", ")}`,
+      );
     }
     const keys = new Set(runs.map((run) => run.idempotencyKey));
     if (keys.size > 1) {
@@ -188,5 +191,15 @@ export function checkInvariants(stored: readonly StoredThread[], acknowledged: A
 
 /** True when no invariant is broken. */
 export function passed(result: CheckResult): boolean {
-  return result.lost + result.changed + result.gaps + result.forks + result.duplicateRuns + result.keyMismatches + result.unrecordedRuns + result.failedEvents === 0;
+  return (
+    result.lost +
+      result.changed +
+      result.gaps +
+      result.forks +
+      result.duplicateRuns +
+      result.keyMismatches +
+      result.unrecordedRuns +
+      result.failedEvents ===
+    0
+  );
 }

@@ -40,7 +40,16 @@ interface Answer {
 }
 
 export function createDriver(slots: readonly ServerSlot[], log: AcknowledgedLog, random: () => number): Driver {
-  const stats: DriverStats = { launched: 0, requests: 0, retries: 0, unexpected: {}, unexpectedMessages: {}, cancels: 0, failedSeen: 0, failedReason: undefined };
+  const stats: DriverStats = {
+    launched: 0,
+    requests: 0,
+    retries: 0,
+    unexpected: {},
+    unexpectedMessages: {},
+    cancels: 0,
+    failedSeen: 0,
+    failedReason: undefined,
+  };
   const threadIds: string[] = [];
   const unacknowledgedLaunchKeys: string[] = [];
 
@@ -50,7 +59,13 @@ export function createDriver(slots: readonly ServerSlot[], log: AcknowledgedLog,
   };
 
   /** Sends until a server answers with something other than "try again", or `giveUpAt` passes. */
-  async function call(method: "GET" | "POST", path: string, body: unknown, key: string | undefined, giveUpAt: number): Promise<Answer | undefined> {
+  async function call(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    key: string | undefined,
+    giveUpAt: number,
+  ): Promise<Answer | undefined> {
     for (let attempt = 0; Date.now() < giveUpAt; attempt++) {
       if (attempt > 0) {
         stats.retries += 1;
@@ -119,7 +134,13 @@ export function createDriver(slots: readonly ServerSlot[], log: AcknowledgedLog,
           await sleep(100 + Math.floor(random() * 200));
           break;
         case "awaiting_approval":
-          await call("POST", `/v1/threads/${id}/approvals/${item.callId}?wait=${wait()}`, { approved: random() < 0.85 }, randomUUID(), stopAt);
+          await call(
+            "POST",
+            `/v1/threads/${id}/approvals/${item.callId}?wait=${wait()}`,
+            { approved: random() < 0.85 },
+            randomUUID(),
+            stopAt,
+          );
           break;
         case "awaiting_human":
           // An unknown outcome is for a person to check, not for this client: the thread waits for them.

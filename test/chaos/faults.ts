@@ -27,7 +27,16 @@ export function emptyFaultCounts(): FaultCounts {
 
 /** AGENTFOLD_FAULT values a restarted process gets, one point each so a kill is attributed exactly. */
 export function faultSpecs(store: "sqlite" | "postgres"): string[] {
-  const specs = ["", "model-replied:0.03", "tool-started:0.05", "tool-ran:0.05", "before-reply:0.05", "lease-renewal:0.05", "cancel:0.5", "commit-then-throw:before-reply:0.2"];
+  const specs = [
+    "",
+    "model-replied:0.03",
+    "tool-started:0.05",
+    "tool-ran:0.05",
+    "before-reply:0.05",
+    "lease-renewal:0.05",
+    "cancel:0.5",
+    "commit-then-throw:before-reply:0.2",
+  ];
   // The group commit is SQLite's.
   if (store === "sqlite") specs.push("group-commit:0.005", "commit-then-throw:group-commit:0.02");
   return specs;
@@ -90,7 +99,12 @@ export async function runFaults(options: FaultScheduleOptions, stopAt: number): 
       counts.stops += 1;
       slot.stop();
       // Past its lease: another process may take its threads meanwhile, and it wakes up not knowing.
-      later(sleep(options.leaseTtlMs * 2.5).then(() => ((stopped = false), slot.cont())));
+      later(
+        sleep(options.leaseTtlMs * 2.5).then(() => {
+          stopped = false;
+          slot.cont();
+        }),
+      );
     }
     if (!cut && proxies.length > 0 && due(options.cutEveryMs, counts.postgresCuts)) {
       const cutAll = random() < 0.3;
@@ -98,10 +112,12 @@ export async function runFaults(options: FaultScheduleOptions, stopAt: number): 
       cut = true;
       counts.postgresCuts += 1;
       for (const proxy of chosen) proxy.cut();
-      later(sleep(300 + random() * 1_700).then(() => {
-        for (const proxy of chosen) proxy.restore();
-        cut = false;
-      }));
+      later(
+        sleep(300 + random() * 1_700).then(() => {
+          for (const proxy of chosen) proxy.restore();
+          cut = false;
+        }),
+      );
     }
   }
   await Promise.all(background);

@@ -51,7 +51,9 @@ for (const store of stores) {
     const result = await runCampaign({ store, durationMs, seed: seed + round, log: (line) => console.log(`[round ${round}] ${line}`) });
     done += result.faultedMs;
     results.push(result);
-    console.log(`[round ${round}] ${store}: ${result.ok ? "ok" : "BROKEN"}; ${result.check.threads} threads, ${result.check.acknowledgedEvents} acknowledged events`);
+    console.log(
+      `[round ${round}] ${store}: ${result.ok ? "ok" : "BROKEN"}; ${result.check.threads} threads, ${result.check.acknowledgedEvents} acknowledged events`,
+    );
     if (!result.ok) console.log(result.check.problems.join("\n"));
   }
 }
@@ -96,11 +98,22 @@ function total(of: readonly CampaignResult[]) {
   };
 }
 
-const byStore = Object.fromEntries(stores.map((store) => [store, total(results.filter((result) => result.store === store))])) as Record<string, Totals>;
+const byStore = Object.fromEntries(stores.map((store) => [store, total(results.filter((result) => result.store === store))])) as Record<
+  string,
+  Totals
+>;
 const finishedAt = new Date();
-const machine = { node: process.version, cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), loadBefore, loadAfter: loadavg() };
+const machine = {
+  node: process.version,
+  cpu: cpus()[0]?.model ?? "unknown",
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  loadBefore,
+  loadAfter: loadavg(),
+};
 const columns = stores.map((store) => byStore[store]!);
-const row = (label: string, pick: (totals: Totals) => number | string) => `| ${label} | ${columns.map((totals) => pick(totals)).join(" | ")} |`;
+const row = (label: string, pick: (totals: Totals) => number | string) =>
+  `| ${label} | ${columns.map((totals) => pick(totals)).join(" | ")} |`;
 const points = [...new Set(columns.flatMap((totals) => Object.keys(totals.faultPointKills)))].sort();
 const statuses = [...new Set(columns.flatMap((totals) => Object.keys(totals.finalStatuses)))].sort();
 const answers = [...new Set(columns.flatMap((totals) => Object.keys(totals.unexpectedAnswers)))].sort();
@@ -127,7 +140,11 @@ ${row("SIGKILL at random", (totals) => totals.randomKills)}
 ${points.map((point) => row(`SIGKILL at fault point \`${point}\``, (totals) => totals.faultPointKills[point] ?? 0)).join("\n")}
 ${row("SIGSTOP past the lease, then SIGCONT", (totals) => totals.stops)}
 ${row("Postgres link cut (one process's or all)", (totals) => totals.postgresCuts)}
-${row("processes started armed with `commit-then-throw:` (throws, no kill)", (totals) => Object.entries(totals.armed).filter(([spec]) => spec.startsWith("commit-then-throw")).reduce((acc, [, count]) => acc + count, 0))}
+${row("processes started armed with `commit-then-throw:` (throws, no kill)", (totals) =>
+  Object.entries(totals.armed)
+    .filter(([spec]) => spec.startsWith("commit-then-throw"))
+    .reduce((acc, [, count]) => acc + count, 0),
+)}
 ${row("starts refused while the process's Postgres link was cut (exit 1, started again)", (totals) => totals.failedStarts)}
 ${row("exits nobody asked for", (totals) => totals.unexpectedExits)}
 
@@ -139,7 +156,7 @@ ${row("threads", (totals) => totals.threads)}
 ${row("acknowledged events", (totals) => totals.acknowledgedEvents)}
 ${row("tool executions (ledger rows)", (totals) => totals.toolRuns)}
 ${row("HTTP requests / retried", (totals) => `${totals.requests} / ${totals.retries}`)}
-${row("reads that found a thread \`failed\` (the runner gave up a step; the client sent a message)", (totals) => totals.failedSeen)}
+${row("reads that found a thread `failed` (the runner gave up a step; the client sent a message)", (totals) => totals.failedSeen)}
 ${row("**lost** acknowledged events", (totals) => totals.lost)}
 ${row("**changed** acknowledged events", (totals) => totals.changed)}
 ${row("**gaps** (threads with non-contiguous seq)", (totals) => totals.gaps)}
@@ -147,7 +164,7 @@ ${row("**forks**", (totals) => totals.forks)}
 ${row("**duplicate runs** of a non-idempotent tool", (totals) => totals.duplicateRuns)}
 ${row("**idempotent re-runs with another key**", (totals) => totals.keyMismatches)}
 ${row("**runs with no stored tool_started**", (totals) => totals.unrecordedRuns)}
-${row("**failed steps** (stored \`failed\` events)", (totals) => totals.failedEvents)}
+${row("**failed steps** (stored `failed` events)", (totals) => totals.failedEvents)}
 ${row("**stuck threads** (running, not moving)", (totals) => totals.stuck)}
 ${row("still running and moving at the end", (totals) => totals.progressing)}
 ${statuses.map((status) => row(`final status \`${status}\``, (totals) => totals.finalStatuses[status] ?? 0)).join("\n")}
@@ -160,6 +177,9 @@ ${answers.map((answer) => row(`\`${answer}\``, (totals) => totals.unexpectedAnsw
 ${broken.length === 0 ? "" : `\n## Broken rounds\n\n${broken.map((result) => `- ${result.store}, seed ${result.seed}:\n${result.check.problems.map((problem) => `  - ${problem}`).join("\n")}`).join("\n")}\n`}`;
 
 writeFileSync(`${values.output}.md`, markdown);
-writeFileSync(`${values.output}.json`, `${JSON.stringify({ startedAt, finishedAt, code, minutes, seed, roundMinutes, machine, byStore, rounds: results.map(({ stderr, ...rest }) => rest) }, null, 1)}\n`);
+writeFileSync(
+  `${values.output}.json`,
+  `${JSON.stringify({ startedAt, finishedAt, code, minutes, seed, roundMinutes, machine, byStore, rounds: results.map(({ stderr, ...rest }) => rest) }, null, 1)}\n`,
+);
 console.log(markdown);
 process.exit(broken.length === 0 ? 0 : 1);

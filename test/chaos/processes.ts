@@ -92,7 +92,10 @@ export function createServerSlot(index: number, env: Record<string, string>, eve
           if (!expectingExit) {
             if (signal === "SIGKILL" && fault !== "") events.onFaultKill(armedPoint(fault));
             else if (!listened && code === 1 && databaseAway.test(own)) events.onFailedStart(own.match(databaseAway)![0]);
-            else events.onUnexpectedExit(`slot ${index} (AGENTFOLD_FAULT=${JSON.stringify(fault)}) exited with ${signal ?? code}; stderr ends: ${own.slice(-600)}`);
+            else
+              events.onUnexpectedExit(
+                `slot ${index} (AGENTFOLD_FAULT=${JSON.stringify(fault)}) exited with ${signal ?? code}; stderr ends: ${own.slice(-600)}`,
+              );
           }
           resolve();
         }),

@@ -27,5 +27,8 @@ const server = await startServer({
 });
 process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
 process.on("SIGTERM", () => {
-  void server.close().then(() => store.close()).then(() => process.exit(0));
+  void server
+    .close()
+    .then(() => store.close())
+    .then(() => process.exit(0));
 });

@@ -46,7 +46,12 @@ export function packAll(destination = mkdtempSync(join(tmpdir(), "agentfold-pack
       stdio: ["ignore", "pipe", "pipe"],
     });
     // prepack scripts print to stdout before npm's JSON: the JSON is the last top-level array.
-    const [report] = JSON.parse(output.slice(output.lastIndexOf("\n[") + 1)) as { name: string; version: string; filename: string; files: { path: string }[] }[];
+    const [report] = JSON.parse(output.slice(output.lastIndexOf("\n[") + 1)) as {
+      name: string;
+      version: string;
+      filename: string;
+      files: { path: string }[];
+    }[];
     if (!report) throw new Error(`npm pack printed no report for packages/${folder}`);
     const tarball = join(destination, report.filename);
     const unpackedRoot = join(destination, folder);

@@ -22,20 +22,19 @@ function sourceFiles(directory: string): string[] {
   });
 }
 
-/** Every file path an `exports` value names, for every condition. */
-function exportTargets(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (value && typeof value === "object") return Object.values(value).flatMap(exportTargets);
-  return [];
-}
-
 for (const entry of packed) {
   test(`${entry.name}: ships only the build, its README and LICENSE`, () => {
     const allowed = ["dist/", ...(entry.manifest.bin ? ["bin/"] : []), ...(entry.folder === "web" ? ["public/"] : [])];
-    const stray = entry.files.filter((path) => !["package.json", "README.md", "LICENSE"].includes(path) && !allowed.some((prefix) => path.startsWith(prefix)));
+    const stray = entry.files.filter(
+      (path) => !["package.json", "README.md", "LICENSE"].includes(path) && !allowed.some((prefix) => path.startsWith(prefix)),
+    );
     assert.deepEqual(stray, [], `unexpected files in ${entry.name}'s tarball`);
     assert.ok(entry.files.includes("README.md") && entry.files.includes("LICENSE"), "README.md and LICENSE");
-    assert.equal(entry.files.some((path) => /\.test\.|\/test\//.test(path)), false, "no tests");
+    assert.equal(
+      entry.files.some((path) => /\.test\.|\/test\//.test(path)),
+      false,
+      "no tests",
+    );
     assert.equal(entry.manifest.license, "Apache-2.0");
     assert.ok(entry.manifest.repository, "repository");
     assert.equal(entry.manifest.sideEffects, false);
@@ -70,7 +69,11 @@ for (const entry of packed) {
       }
       // Source maps carry the sources they were made from; a stale build would carry older text.
       const map = JSON.parse(readFileSync(join(entry.unpacked, "dist", `${built}.js.map`), "utf8")) as { sourcesContent?: string[] };
-      assert.equal(map.sourcesContent?.[0], readFileSync(source, "utf8"), `dist/${built}.js is not built from the current ${relative(repositoryRoot, source)}`);
+      assert.equal(
+        map.sourcesContent?.[0],
+        readFileSync(source, "utf8"),
+        `dist/${built}.js is not built from the current ${relative(repositoryRoot, source)}`,
+      );
     }
     for (const declaration of entry.files.filter((path) => path.endsWith(".d.ts"))) {
       const text = readFileSync(join(entry.unpacked, declaration), "utf8");
@@ -88,20 +91,28 @@ for (const entry of packed) {
   test(`${entry.name}: publint finds nothing`, async () => {
     // The unpacked tarball is exactly what is published, so publint reads it as it is (no packing).
     const { messages, pkg } = await publint({ pkgDir: entry.unpacked, pack: false, strict: true });
-    assert.deepEqual(messages.map((message) => formatMessage(message, pkg, { color: false })), []);
+    assert.deepEqual(
+      messages.map((message) => formatMessage(message, pkg, { color: false })),
+      [],
+    );
   });
 
   test(`${entry.name}: Are the Types Wrong finds no problem for ESM users`, () => {
     const attw = join(repositoryRoot, "node_modules", ".bin", "attw");
     let output: string;
     try {
-      output = execFileSync(attw, [entry.tarball, "--profile", "esm-only", "--format", "json"], { encoding: "utf8", env: userEnvironment() });
+      output = execFileSync(attw, [entry.tarball, "--profile", "esm-only", "--format", "json"], {
+        encoding: "utf8",
+        env: userEnvironment(),
+      });
     } catch (error) {
       output = String((error as { stdout?: string }).stdout ?? error);
     }
     const result = JSON.parse(output) as { analysis?: { problems?: { resolutionKind?: string }[] } };
     // The packages are ESM only (Node ≥ 22 can require() them): CommonJS-era resolution modes are out of scope.
-    const problems = (result.analysis?.problems ?? []).filter((problem) => problem.resolutionKind !== "node10" && problem.resolutionKind !== "node16-cjs");
+    const problems = (result.analysis?.problems ?? []).filter(
+      (problem) => problem.resolutionKind !== "node10" && problem.resolutionKind !== "node16-cjs",
+    );
     assert.deepEqual(problems, []);
   });
 }

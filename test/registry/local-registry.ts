@@ -69,10 +69,14 @@ export async function startLocalRegistry(directory: string): Promise<LocalRegist
       "",
     ].join("\n"),
   );
-  const child = spawn(process.execPath, [join(repositoryRoot, "node_modules", "verdaccio", "bin", "verdaccio"), "--config", config, "--listen", `127.0.0.1:${port}`], {
-    env: userEnvironment(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(repositoryRoot, "node_modules", "verdaccio", "bin", "verdaccio"), "--config", config, "--listen", `127.0.0.1:${port}`],
+    {
+      env: userEnvironment(),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));

@@ -21,10 +21,14 @@ export function nodeBinDirectory(major: number): string {
   const bin = join(prefix, "node_modules", platformPackage(), "bin");
   if (!existsSync(join(bin, "node"))) {
     mkdirSync(prefix, { recursive: true });
-    execFileSync("npm", ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `${platformPackage()}@${major}`], {
-      env: userEnvironment(),
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    execFileSync(
+      "npm",
+      ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `${platformPackage()}@${major}`],
+      {
+        env: userEnvironment(),
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
   }
   return bin;
 }

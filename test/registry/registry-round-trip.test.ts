@@ -70,7 +70,8 @@ for (const major of [22, 24]) {
 
     const created = expectSuccess("npm create agentfold@latest my-agent", home, env);
     const project = join(home, "my-agent");
-    for (const line of ["cd my-agent", "npm install"]) assert.ok(created.stdout.includes(line), `create prints "${line}":\n${created.stdout}`);
+    for (const line of ["cd my-agent", "npm install"])
+      assert.ok(created.stdout.includes(line), `create prints "${line}":\n${created.stdout}`);
 
     const manifest = JSON.parse(readFileSync(join(project, "package.json"), "utf8")) as Record<string, Record<string, string>>;
     for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.devDependencies })) {
@@ -101,7 +102,10 @@ for (const major of [22, 24]) {
     );
     writeFileSync(
       join(project, "tsconfig.plain.json"),
-      JSON.stringify({ compilerOptions: { module: "nodenext", strict: true, noEmit: true, types: ["node"], rewriteRelativeImportExtensions: true }, include: ["*.ts"] }),
+      JSON.stringify({
+        compilerOptions: { module: "nodenext", strict: true, noEmit: true, types: ["node"], rewriteRelativeImportExtensions: true },
+        include: ["*.ts"],
+      }),
     );
     expectSuccess("npx tsc -p tsconfig.plain.json", project, env);
 
@@ -121,13 +125,23 @@ for (const major of [22, 24]) {
         "",
       ].join("\n"),
     );
-    writeFileSync(join(project, "echo.json"), JSON.stringify({ steps: [{ intent: "shout", text: "hi" }, { intent: "done_for_now", message: "HI" }] }));
+    writeFileSync(
+      join(project, "echo.json"),
+      JSON.stringify({
+        steps: [
+          { intent: "shout", text: "hi" },
+          { intent: "done_for_now", message: "HI" },
+        ],
+      }),
+    );
     assert.match(expectSuccess('npx agentfold run echo.js "shout hi" --model script:echo.json', project, env).stdout, /HI/);
 
     // The approval flow without a terminal: it pauses, prints how to go on, and that runs as printed.
     const paused = shell("npm run start:approval", project, env);
     assert.equal(paused.status, 3, `a thread waiting for approval exits 3\n${paused.stdout}\n${paused.stderr}`);
-    const approve = printedCommands(paused.stdout + paused.stderr).find((line) => line.startsWith("npx agentfold approve ") && !line.includes("--args"));
+    const approve = printedCommands(paused.stdout + paused.stderr).find(
+      (line) => line.startsWith("npx agentfold approve ") && !line.includes("--args"),
+    );
     assert.ok(approve, `an approve command is printed:\n${paused.stdout}\n${paused.stderr}`);
     const approved = expectSuccess(approve, project, env);
     assert.match(approved.stdout, /done/i);
@@ -170,7 +184,10 @@ for (const major of [22, 24]) {
         const page = await browser.newPage();
         await page.goto(url);
         await page.getByRole("button", { name: "Approve", exact: true }).first().click();
-        await page.locator(".card-status").getByText(/Approved publish_note\. The thread goes on\./).waitFor({ timeout: 30_000 });
+        await page
+          .locator(".card-status")
+          .getByText(/Approved publish_note\. The thread goes on\./)
+          .waitFor({ timeout: 30_000 });
       } finally {
         await browser.close();
       }

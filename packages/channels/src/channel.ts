@@ -68,7 +68,11 @@ export interface ChannelContext {
   /** Applies an action through the runner (approvals bound to the call, once; the actor recorded). */
   apply(action: InboundAction): Promise<ActionOutcome>;
   /** Who may decide `callId` of `threadId` on `channel`; `undefined` when it is not pending or not routed there. */
-  audienceFor(threadId: string, callId: string, channel: string): Promise<{ thread: Thread; item: DeliverableItem; audience: Audience } | undefined>;
+  audienceFor(
+    threadId: string,
+    callId: string,
+    channel: string,
+  ): Promise<{ thread: Thread; item: DeliverableItem; audience: Audience } | undefined>;
   /**
    * Records on the thread that `actor` tried to decide a call they may not (a `decision_refused`
    * audit event; status and pending items stay). Call it where a channel refuses someone outside the

@@ -80,7 +80,9 @@ function channelsByName(channels: readonly Channel[]): Map<string, Channel> {
 function checkScheduledAgents(schedules: readonly Schedule[], agents: ReadonlyMap<string, Agent>): void {
   for (const schedule of schedules) {
     if (!agents.has(schedule.agent)) {
-      throw new ConfigurationError(`Schedule "${schedule.cron}" names agent "${schedule.agent}", which the server does not run. Agents: ${[...agents.keys()].join(", ")}.`);
+      throw new ConfigurationError(
+        `Schedule "${schedule.cron}" names agent "${schedule.agent}", which the server does not run. Agents: ${[...agents.keys()].join(", ")}.`,
+      );
     }
   }
 }
@@ -108,7 +110,10 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
   const onError = options.onError ?? ((error, where) => console.error(`agentfold channels (${where}): ${describeError(error)}`));
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   const deliveryClaimTtlMs = options.deliveryClaimTtlMs ?? 5 * 60_000;
-  if (!(deliveryClaimTtlMs > 0)) throw new ConfigurationError(`deliveryClaimTtlMs must be a positive number of milliseconds (got ${String(options.deliveryClaimTtlMs)}).`);
+  if (!(deliveryClaimTtlMs > 0))
+    throw new ConfigurationError(
+      `deliveryClaimTtlMs must be a positive number of milliseconds (got ${String(options.deliveryClaimTtlMs)}).`,
+    );
 
   const state: HubState = { server: undefined, closed: false };
   const server = () => mountedServer(state);

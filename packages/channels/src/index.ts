@@ -35,7 +35,13 @@ export { verifySlackRequest, signSlackRequest, type SlackVerification } from "./
 export { emailChannel, type EmailChannelOptions } from "./email/email-channel.ts";
 export type { AuthenticationRequirement, AuthenticationMethod } from "./email/email-authentication.ts";
 export { stripReply, replyCommand, type ReplyCommand } from "./email/email-reply.ts";
-export { webhookChannel, type WebhookChannelOptions, type WebhookHook, type WebhookEventType, type WebhookDeliveryLog } from "./webhooks/webhook-channel.ts";
+export {
+  webhookChannel,
+  type WebhookChannelOptions,
+  type WebhookHook,
+  type WebhookEventType,
+  type WebhookDeliveryLog,
+} from "./webhooks/webhook-channel.ts";
 
 // Triggers
 export { startSchedules, validateSchedules, type Schedule } from "./schedules.ts";

@@ -62,7 +62,9 @@ export function validateRouting(rules: readonly RouteRule[], channelNames: reado
     }
     for (const send of rule.send) {
       if (!channelNames.includes(send.channel)) {
-        throw new ConfigurationError(`routing[${index}] sends to channel "${send.channel}", which is not configured. Channels: ${channelNames.join(", ") || "none"}.`);
+        throw new ConfigurationError(
+          `routing[${index}] sends to channel "${send.channel}", which is not configured. Channels: ${channelNames.join(", ") || "none"}.`,
+        );
       }
       if (send.people !== "anyone" && (!Array.isArray(send.people) || send.people.length === 0)) {
         throw new ConfigurationError(

@@ -35,7 +35,9 @@ export function validateSchedules(schedules: readonly Schedule[]): void {
     try {
       new Cron(schedule.cron, { paused: true, ...(schedule.timezone ? { timezone: schedule.timezone } : {}) }).stop();
     } catch (error) {
-      throw new ConfigurationError(`schedules[${index}]: cron pattern ${JSON.stringify(schedule.cron)} is invalid: ${(error as Error).message}.`);
+      throw new ConfigurationError(
+        `schedules[${index}]: cron pattern ${JSON.stringify(schedule.cron)} is invalid: ${(error as Error).message}.`,
+      );
     }
   });
 }

@@ -46,9 +46,13 @@ runChannelConformance({
       send: { channel: "webhook", people: ["ops"] },
       allowed: "ops",
       stranger: "stranger",
-      delivered: (threadId, callId) => waitFor("the webhook", () => (bodies.some((body) => body.includes(callId) && body.includes(threadId)) ? { threadId, callId } : undefined)),
+      delivered: (threadId, callId) =>
+        waitFor("the webhook", () =>
+          bodies.some((body) => body.includes(callId) && body.includes(threadId)) ? { threadId, callId } : undefined,
+        ),
       approve: async (item, person) => signedHook(person, secretOf(person), { ...(item as object), approved: true }),
-      reject: async (item, person, reason) => signedHook(person, secretOf(person), { ...(item as object), approved: false, comment: reason }),
+      reject: async (item, person, reason) =>
+        signedHook(person, secretOf(person), { ...(item as object), approved: false, comment: reason }),
       answer: async (item, person, text) => signedHook(person, secretOf(person), { ...(item as object), text }),
       forge: async (request) => {
         const headers = new Headers(request.headers);
@@ -70,11 +74,20 @@ runChannelConformance({
       const timestamp = Math.floor(Date.now() / 1000);
       return new Request(`http://localhost${path}`, {
         method: "POST",
-        headers: { "content-type": type, "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signSlackRequest(signingSecret, timestamp, body) },
+        headers: {
+          "content-type": type,
+          "x-slack-request-timestamp": String(timestamp),
+          "x-slack-signature": signSlackRequest(signingSecret, timestamp, body),
+        },
         body,
       });
     };
-    const interaction = (payload: object) => signed("/v1/slack/interactions", new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), "application/x-www-form-urlencoded");
+    const interaction = (payload: object) =>
+      signed(
+        "/v1/slack/interactions",
+        new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+        "application/x-www-form-urlencoded",
+      );
     type Delivered = { threadId: string; callId: string; ts: string; value: string };
     return {
       channel: slackChannel({ token: "xoxb-conformance", signingSecret: secret, apiUrl: standIn.url }),
@@ -83,23 +96,44 @@ runChannelConformance({
       stranger: "U_STRANGER",
       delivered: (threadId, callId) =>
         waitFor("the Slack message", () => {
-          const call = standIn.callsOf("chat.postMessage").findLast((candidate) => JSON.stringify(candidate.args.blocks).includes(threadId));
+          const call = standIn
+            .callsOf("chat.postMessage")
+            .findLast((candidate) => JSON.stringify(candidate.args.blocks).includes(threadId));
           if (!call) return undefined;
           const buttons = (call.args.blocks as any[]).flatMap((block) => (block.type === "actions" ? block.elements : []));
           return { threadId, callId, ts: String(call.result.ts), value: buttons[0]?.value ?? "" } satisfies Delivered;
         }),
       approve: async (item, person) => {
         const { ts, value } = item as Delivered;
-        return interaction({ type: "block_actions", user: { id: person }, channel: { id: "C_CONFORMANCE" }, message: { ts }, trigger_id: `t-${Math.random()}`, actions: [{ action_id: "agentfold_approve", value }] });
+        return interaction({
+          type: "block_actions",
+          user: { id: person },
+          channel: { id: "C_CONFORMANCE" },
+          message: { ts },
+          trigger_id: `t-${Math.random()}`,
+          actions: [{ action_id: "agentfold_approve", value }],
+        });
       },
       reject: async (item, person, reason) => {
         const { ts, value } = item as Delivered;
         const metadata = JSON.stringify({ ...JSON.parse(value), channel: "C_CONFORMANCE", ts });
-        return interaction({ type: "view_submission", user: { id: person }, view: { callback_id: "agentfold_reject", private_metadata: metadata, state: { values: { reason: { reason: { value: reason } } } } } });
+        return interaction({
+          type: "view_submission",
+          user: { id: person },
+          view: {
+            callback_id: "agentfold_reject",
+            private_metadata: metadata,
+            state: { values: { reason: { reason: { value: reason } } } },
+          },
+        });
       },
       answer: async (item, person, text) => {
         const { ts } = item as Delivered;
-        const body = { type: "event_callback", event_id: `Ev${Math.random()}`, event: { type: "message", channel: "C_CONFORMANCE", user: person, text, ts: `${Date.now() / 1000}`, thread_ts: ts } };
+        const body = {
+          type: "event_callback",
+          event_id: `Ev${Math.random()}`,
+          event: { type: "message", channel: "C_CONFORMANCE", user: person, text, ts: `${Date.now() / 1000}`, thread_ts: ts },
+        };
         return signed("/v1/slack/events", JSON.stringify(body), "application/json");
       },
       forge: async (request) => {

@@ -11,12 +11,27 @@ import { Webhook } from "standardwebhooks";
 import { askHuman, defineAgent, doneForNow } from "agentfold";
 import { ScriptedModel, createMemoryStore } from "agentfold/testing";
 import { createServer } from "@agentfold/server";
-import { createChannels, createMemoryChannelStore, webhookChannel, type Channel, type Channels, type WebhookDeliveryLog } from "../src/index.ts";
+import {
+  createChannels,
+  createMemoryChannelStore,
+  webhookChannel,
+  type Channel,
+  type Channels,
+  type WebhookDeliveryLog,
+} from "../src/index.ts";
 import { sleep, waitFor } from "./support/test-agents.ts";
 
 const asker = defineAgent({ name: "asker", tools: [askHuman(), doneForNow()] });
 const askModel = () =>
-  new ScriptedModel(Array.from({ length: 4 }, (_, turn) => () => (turn === 0 ? { intent: "request_human_input", question: "Ship?", format: "yes_no" } : { intent: "done_for_now", message: "shipped" })));
+  new ScriptedModel(
+    Array.from(
+      { length: 4 },
+      (_, turn) => () =>
+        turn === 0
+          ? { intent: "request_human_input", question: "Ship?", format: "yes_no" }
+          : { intent: "done_for_now", message: "shipped" },
+    ),
+  );
 const opsSecret = `whsec_${Buffer.from("ops-secret-for-recovery-tests").toString("base64")}`;
 
 function hub(threads: ReturnType<typeof createMemoryStore>, options: Parameters<typeof createChannels>[0]) {
@@ -25,7 +40,11 @@ function hub(threads: ReturnType<typeof createMemoryStore>, options: Parameters<
   return { channels, app };
 }
 async function launch(app: ReturnType<typeof createServer>["app"]) {
-  const response = await app.request("/v1/threads", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message: "go" }) });
+  const response = await app.request("/v1/threads", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ message: "go" }),
+  });
   return (await response.json()) as { id: string; status: string; pending: { callId: string }[] };
 }
 
@@ -43,7 +62,15 @@ describe("a delivery claimed by a process that died", () => {
     await waitFor("the claim", async () => (await store.getDelivery(key))?.state === "sending");
 
     const sent: string[] = [];
-    const working: Channel = { name: "pager", paths: [], configured: true, deliver: async ({ item }) => (sent.push(item.callId), { ok: true }) };
+    const working: Channel = {
+      name: "pager",
+      paths: [],
+      configured: true,
+      deliver: async ({ item }) => {
+        sent.push(item.callId);
+        return { ok: true };
+      },
+    };
     const second = hub(threads, { channels: [working], routing, store, deliveryClaimTtlMs: 300 });
     await second.channels.sweep();
     assert.deepEqual(sent, [], "while the claim holds, the other process does not send a second copy");
@@ -96,7 +123,11 @@ describe("webhook retries after a restart", () => {
     const store = createMemoryChannelStore();
     const routing = [{ send: [{ channel: "webhook", people: ["ops"] }] }];
     // Before the restart the next retry is far away; the process stops before it fires.
-    const before = hub(threads, { channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000, 60_000] })], routing, store });
+    const before = hub(threads, {
+      channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000, 60_000] })],
+      routing,
+      store,
+    });
     const thread = await launch(before.app);
     await before.channels.idle();
     const [pending] = await store.listWebhookDeliveries();
@@ -106,7 +137,11 @@ describe("webhook retries after a restart", () => {
     await before.channels.close();
 
     failing = false;
-    const restarted = hub(threads, { channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000, 60_000] })], routing, store });
+    const restarted = hub(threads, {
+      channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000, 60_000] })],
+      routing,
+      store,
+    });
     open.push(restarted.channels);
     await restarted.channels.sweep();
     assert.equal(received.length, 0, "the retry is not due yet");
@@ -121,7 +156,10 @@ describe("webhook retries after a restart", () => {
     assert.equal(payload.data.threadId, thread.id);
     const log: WebhookDeliveryLog | undefined = await store.getWebhookDelivery(pending.id);
     assert.equal(log?.state, "delivered");
-    assert.deepEqual(log?.attempts.map((attempt) => attempt.status), [503, 204]);
+    assert.deepEqual(
+      log?.attempts.map((attempt) => attempt.status),
+      [503, 204],
+    );
     assert.equal(log?.body, undefined, "the payload is dropped once delivered");
     assert.deepEqual(await store.listWebhookDeliveries({ state: "pending" }), []);
 
@@ -135,7 +173,11 @@ describe("webhook retries after a restart", () => {
     const store = createMemoryChannelStore();
     const routing = [{ send: [{ channel: "webhook", people: ["ops"] }] }];
     failing = true;
-    const first = hub(threads, { channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000] })], routing, store });
+    const first = hub(threads, {
+      channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000] })],
+      routing,
+      store,
+    });
     await launch(first.app);
     await first.channels.idle();
     await first.channels.close();
@@ -144,7 +186,9 @@ describe("webhook retries after a restart", () => {
 
     failing = false;
     const count = received.length;
-    const hubs = [0, 1].map(() => hub(threads, { channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000] })], routing, store }));
+    const hubs = [0, 1].map(() =>
+      hub(threads, { channels: [webhookChannel({ hooks: { ops: { secret: opsSecret, url } }, retryDelaysMs: [60_000] })], routing, store }),
+    );
     open.push(...hubs.map((each) => each.channels));
     await Promise.all(hubs.map((each) => each.channels.sweep()));
     await Promise.all(hubs.map((each) => each.channels.idle()));
@@ -168,20 +212,37 @@ describe("webhook events filter", () => {
       },
       fetch: fetch as typeof globalThis.fetch,
     });
-    const { channels, app } = hub(threads, { channels: [webhooks], routing: [{ send: [{ channel: "webhook", people: ["finishedOnly", "questionsOnly"] }] }] });
+    const { channels, app } = hub(threads, {
+      channels: [webhooks],
+      routing: [{ send: [{ channel: "webhook", people: ["finishedOnly", "questionsOnly"] }] }],
+    });
     const thread = await launch(app);
     await channels.idle();
-    assert.deepEqual(bodies.map((body) => JSON.parse(body).type), ["question.asked"], "the question goes only to the hook that lists question.asked");
+    assert.deepEqual(
+      bodies.map((body) => JSON.parse(body).type),
+      ["question.asked"],
+      "the question goes only to the hook that lists question.asked",
+    );
 
-    const answer = await app.request(`/v1/threads/${thread.id}/responses/${thread.pending[0]!.callId}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "yes" }) });
+    const answer = await app.request(`/v1/threads/${thread.id}/responses/${thread.pending[0]!.callId}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "yes" }),
+    });
     assert.equal(answer.status, 200);
     await waitFor("the thread to finish", async () => (await threads.load(thread.id))?.status === "done");
     await channels.idle();
-    assert.deepEqual(bodies.map((body) => JSON.parse(body).type), ["question.asked", "thread.finished"]);
+    assert.deepEqual(
+      bodies.map((body) => JSON.parse(body).type),
+      ["question.asked", "thread.finished"],
+    );
     await channels.close();
   });
 
   it("an unknown event name is a configuration error", () => {
-    assert.throws(() => webhookChannel({ hooks: { ops: { secret: opsSecret, url: "http://x.test/", events: ["thread.started" as never] } } }), /unknown event "thread.started"/);
+    assert.throws(
+      () => webhookChannel({ hooks: { ops: { secret: opsSecret, url: "http://x.test/", events: ["thread.started" as never] } } }),
+      /unknown event "thread.started"/,
+    );
   });
 });

@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Thread } from "agentfold";
-import { createMemoryChannelStore, emailChannel, type ActionOutcome, type ChannelContext, type EmailChannelOptions, type InboundAction, type Origin } from "../src/index.ts";
+import {
+  createMemoryChannelStore,
+  emailChannel,
+  type ActionOutcome,
+  type ChannelContext,
+  type EmailChannelOptions,
+  type InboundAction,
+  type Origin,
+} from "../src/index.ts";
 
 const secret = "relay-secret-for-tests";
 
@@ -17,7 +25,12 @@ function setup(options: Partial<EmailChannelOptions> = {}, outcomes: ActionOutco
   const origins = new Map<string, Origin>();
   const email = emailChannel({
     from: "bot@agents.test",
-    transport: { sendMail: async (mail: Record<string, any>) => (sent.push(mail), {}) } as never,
+    transport: {
+      sendMail: async (mail: Record<string, any>) => {
+        sent.push(mail);
+        return {};
+      },
+    } as never,
     inboundSecret: secret,
     starters: "anyone",
     ...options,
@@ -38,15 +51,22 @@ function setup(options: Partial<EmailChannelOptions> = {}, outcomes: ActionOutco
     reportError: () => {},
   };
   const post = async (raw: string) => {
-    const response = await email.receive!(new Request("http://localhost/v1/email/inbound", { method: "POST", headers: { authorization: `Bearer ${secret}` }, body: raw }), {}, context);
+    const response = await email.receive!(
+      new Request("http://localhost/v1/email/inbound", { method: "POST", headers: { authorization: `Bearer ${secret}` }, body: raw }),
+      {},
+      context,
+    );
     return { status: response.status, body: (await response.json()) as any };
   };
   return { email, context, post, sent, applied, origins };
 }
 
 const mail = (headers: Record<string, string>, body = "please deploy v2") =>
-  `${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\r\n")}\r\nContent-Type: text/plain\r\n\r\n${body}\r\n`;
-const startMail = (extra: Record<string, string> = {}) => mail({ From: "alex@example.com", To: "bot@agents.test", Subject: "deploy", "Message-ID": "<m1@example.com>", ...extra });
+  `${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join("\r\n")}\r\nContent-Type: text/plain\r\n\r\n${body}\r\n`;
+const startMail = (extra: Record<string, string> = {}) =>
+  mail({ From: "alex@example.com", To: "bot@agents.test", Subject: "deploy", "Message-ID": "<m1@example.com>", ...extra });
 
 describe("inbound email: relay retries", () => {
   for (const [code, status] of [
@@ -91,7 +111,16 @@ describe("inbound email: relay retries", () => {
 describe("inbound email: threading headers", () => {
   it("our reply's References are the mail's References in order, then its Message-ID, once each", async () => {
     const { post, email, context, sent, origins } = setup();
-    const started = await post(mail({ From: "alex@example.com", To: "bot@agents.test", Subject: "Re: outage", "Message-ID": "<m3@x>", "In-Reply-To": "<m2@x>", References: "<m1@x> <m2@x>" }));
+    const started = await post(
+      mail({
+        From: "alex@example.com",
+        To: "bot@agents.test",
+        Subject: "Re: outage",
+        "Message-ID": "<m3@x>",
+        "In-Reply-To": "<m2@x>",
+        References: "<m1@x> <m2@x>",
+      }),
+    );
     assert.equal(started.status, 201);
     const origin = origins.get(started.body.threadId)!;
     const thread = { id: started.body.threadId, events: [{ type: "done", message: "fixed" }] } as unknown as Thread;
@@ -104,8 +133,14 @@ describe("inbound email: threading headers", () => {
 
   it("without References, In-Reply-To is the parent", async () => {
     const { post, email, context, sent, origins } = setup();
-    const started = await post(mail({ From: "alex@example.com", To: "bot@agents.test", Subject: "Re: x", "Message-ID": "<b@x>", "In-Reply-To": "<a@x>" }));
-    await email.finished!({ id: started.body.threadId, events: [{ type: "done", message: "ok" }] } as unknown as Thread, origins.get(started.body.threadId), context);
+    const started = await post(
+      mail({ From: "alex@example.com", To: "bot@agents.test", Subject: "Re: x", "Message-ID": "<b@x>", "In-Reply-To": "<a@x>" }),
+    );
+    await email.finished!(
+      { id: started.body.threadId, events: [{ type: "done", message: "ok" }] } as unknown as Thread,
+      origins.get(started.body.threadId),
+      context,
+    );
     assert.deepEqual(sent[0]!.references, ["<a@x>", "<b@x>"]);
   });
 
@@ -126,9 +161,17 @@ describe("inbound email: Authentication-Results", () => {
     ["dmarc=pass from an untrusted server (the sender can write any header)", ["evil.test; dmarc=pass header.from=example.com"], "ignored"],
     ["dmarc=fail from the trusted server", ["mx.agents.test; dmarc=fail (p=reject) header.from=example.com"], "ignored"],
     ["dmarc=pass for another domain", ["mx.agents.test; dmarc=pass header.from=evil.test"], "ignored"],
-    ["a forged trusted header below the real one", ["mx.agents.test; dmarc=fail header.from=example.com", "mx.agents.test; dmarc=pass header.from=example.com"], "ignored"],
+    [
+      "a forged trusted header below the real one",
+      ["mx.agents.test; dmarc=fail header.from=example.com", "mx.agents.test; dmarc=pass header.from=example.com"],
+      "ignored",
+    ],
     ["dkim=pass for a bare top-level domain", ["mx.agents.test; dkim=pass header.d=com"], "ignored"],
-    ["dmarc=pass from the trusted server", ["mx.agents.test;\r\n  spf=fail smtp.mailfrom=example.com;\r\n  dmarc=pass (p=REJECT sp=REJECT) header.from=Example.com"], "started"],
+    [
+      "dmarc=pass from the trusted server",
+      ["mx.agents.test;\r\n  spf=fail smtp.mailfrom=example.com;\r\n  dmarc=pass (p=REJECT sp=REJECT) header.from=Example.com"],
+      "started",
+    ],
     ["aligned dkim=pass", ["MX.agents.test 1; dkim=pass (2048-bit key) header.d=example.com header.s=s1; dmarc=none"], "started"],
   ];
   for (const [name, headers, expected] of cases) {

@@ -18,10 +18,16 @@ let app: ReturnType<typeof createServer>["app"];
 const store = createMemoryStore();
 
 function mime(headers: Record<string, string>, body: string): string {
-  return `${Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join("\r\n")}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body.replace(/\n/g, "\r\n")}\r\n`;
+  return `${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join("\r\n")}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body.replace(/\n/g, "\r\n")}\r\n`;
 }
 async function postInbound(raw: string, secret = inboundSecret) {
-  const response = await app.request("/v1/email/inbound", { method: "POST", headers: { "content-type": "message/rfc822", authorization: `Bearer ${secret}` }, body: raw });
+  const response = await app.request("/v1/email/inbound", {
+    method: "POST",
+    headers: { "content-type": "message/rfc822", authorization: `Bearer ${secret}` },
+    body: raw,
+  });
   const body = (await response.json()) as any;
   await channels.idle();
   return { status: response.status, body };
@@ -62,7 +68,13 @@ before(async () => {
     sweepIntervalMs: 0,
     onError: (error, where) => console.error(where, error),
   });
-  ({ app } = createServer({ store, agents: [agents.calculator, agents.asker], model: createTestModel(), apiKeys: false, extensions: [channels] }));
+  ({ app } = createServer({
+    store,
+    agents: [agents.calculator, agents.asker],
+    model: createTestModel(),
+    apiKeys: false,
+    extensions: [channels],
+  }));
 });
 after(async () => {
   await channels.close();
@@ -84,7 +96,11 @@ describe("email replies", () => {
 
 describe("email approvals", () => {
   it("the approval mail arrives threaded; an unknown sender changes nothing; the right reply approves", async () => {
-    const launched = await app.request("/v1/threads", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ agent: "calculator", message: "divide" }) });
+    const launched = await app.request("/v1/threads", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ agent: "calculator", message: "divide" }),
+    });
     const thread = (await launched.json()) as { id: string; status: string };
     assert.equal(thread.status, "awaiting_approval");
     await channels.idle();
@@ -97,7 +113,17 @@ describe("email approvals", () => {
     assert.match(mail.text ?? "", /"a": 3/);
 
     const reply = (from: string, id: string, body: string) =>
-      mime({ From: from, To: "agents@agents.test", Subject: `Re: ${mail.subject}`, "Message-ID": id, "In-Reply-To": mail.messageId!, References: mail.messageId! }, body);
+      mime(
+        {
+          From: from,
+          To: "agents@agents.test",
+          Subject: `Re: ${mail.subject}`,
+          "Message-ID": id,
+          "In-Reply-To": mail.messageId!,
+          References: mail.messageId!,
+        },
+        body,
+      );
 
     const unauthorized = await postInbound(reply("Alex <alex@example.com>", "<r0@example.com>", "approve"), "wrong-secret");
     assert.equal(unauthorized.status, 401);
@@ -110,10 +136,19 @@ describe("email approvals", () => {
     assert.ok(audit?.type === "custom" && audit.name === "decision_refused", `a decision_refused event, got ${JSON.stringify(audit)}`);
     assert.deepEqual(
       { ...(audit.data as Record<string, unknown>), reason: undefined },
-      { actor: "email:mallory@evil.test", callId: refused.pending[0]!.callId, intent: "divide", action: "approve", source: "email", reason: undefined },
+      {
+        actor: "email:mallory@evil.test",
+        callId: refused.pending[0]!.callId,
+        intent: "divide",
+        action: "approve",
+        source: "email",
+        reason: undefined,
+      },
     );
 
-    const approved = await postInbound(reply("Alex <ALEX@example.com>", "<r2@example.com>", "Approve\n\nOn Tue, agents@agents.test wrote:\n> reject?\n"));
+    const approved = await postInbound(
+      reply("Alex <ALEX@example.com>", "<r2@example.com>", "Approve\n\nOn Tue, agents@agents.test wrote:\n> reject?\n"),
+    );
     assert.equal(approved.body.status, "applied");
     const after = (await store.load(thread.id))!;
     assert.equal(after.status, "done");
@@ -128,11 +163,26 @@ describe("email approvals", () => {
   });
 
   it("a rejection by mail carries its reason", async () => {
-    const launched = await app.request("/v1/threads", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ agent: "calculator", message: "divide" }) });
+    const launched = await app.request("/v1/threads", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ agent: "calculator", message: "divide" }),
+    });
     const thread = (await launched.json()) as { id: string };
     await channels.idle();
     const mail = await nextMail(2);
-    await postInbound(mime({ From: "alex@example.com", To: "agents@agents.test", Subject: "Re: x", "Message-ID": "<r3@example.com>", "In-Reply-To": mail.messageId! }, "reject: not on a Friday\n-- \nAlex"));
+    await postInbound(
+      mime(
+        {
+          From: "alex@example.com",
+          To: "agents@agents.test",
+          Subject: "Re: x",
+          "Message-ID": "<r3@example.com>",
+          "In-Reply-To": mail.messageId!,
+        },
+        "reject: not on a Friday\n-- \nAlex",
+      ),
+    );
     const decision = (await store.load(thread.id))!.events.find((event) => event.type === "approval_decision");
     assert.ok(decision?.type === "approval_decision" && !decision.approved && decision.comment === "not on a Friday");
   });
@@ -140,14 +190,31 @@ describe("email approvals", () => {
 
 describe("email threads", () => {
   it("a new mail starts a thread; its question and final answer reply in the same mail thread", async () => {
-    const started = await postInbound(mime({ From: "Alex <alex@example.com>", To: "asker@agents.test", Subject: "Friday release", "Message-ID": "<start-1@example.com>" }, "Can we ship?"));
+    const started = await postInbound(
+      mime(
+        { From: "Alex <alex@example.com>", To: "asker@agents.test", Subject: "Friday release", "Message-ID": "<start-1@example.com>" },
+        "Can we ship?",
+      ),
+    );
     assert.equal(started.status, 201);
     const threadId = started.body.threadId as string;
     const question = await nextMail(3);
     assert.equal(question.inReplyTo, "<start-1@example.com>");
     assert.match(question.subject ?? "", /^Re: Friday release/);
     assert.match(question.text ?? "", /Ship it on Friday\?/);
-    await postInbound(mime({ From: "alex@example.com", To: "asker@agents.test", Subject: "Re: Friday release", "Message-ID": "<a-1@example.com>", "In-Reply-To": question.messageId!, References: `<start-1@example.com> ${question.messageId}` }, "yes\n\n> Ship it on Friday?"));
+    await postInbound(
+      mime(
+        {
+          From: "alex@example.com",
+          To: "asker@agents.test",
+          Subject: "Re: Friday release",
+          "Message-ID": "<a-1@example.com>",
+          "In-Reply-To": question.messageId!,
+          References: `<start-1@example.com> ${question.messageId}`,
+        },
+        "yes\n\n> Ship it on Friday?",
+      ),
+    );
     const thread = (await store.load(threadId))!;
     assert.equal(thread.status, "done");
     assert.ok(thread.events.some((event) => event.type === "human_response" && event.text === "yes"));
@@ -158,7 +225,9 @@ describe("email threads", () => {
 
   it("mail from someone who may not start threads is ignored", async () => {
     const before = (await store.list({})).threads.length;
-    const result = await postInbound(mime({ From: "mallory@evil.test", To: "asker@agents.test", Subject: "hi", "Message-ID": "<m-1@evil.test>" }, "do things"));
+    const result = await postInbound(
+      mime({ From: "mallory@evil.test", To: "asker@agents.test", Subject: "hi", "Message-ID": "<m-1@evil.test>" }, "do things"),
+    );
     assert.equal(result.body.status, "ignored");
     assert.equal((await store.list({})).threads.length, before);
   });

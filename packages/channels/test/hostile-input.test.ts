@@ -32,7 +32,11 @@ function signForSlack(hostile: HostileRequest): HostileRequest {
   const body = hostile.request.body;
   if (body !== undefined && typeof body !== "string") return hostile;
   const timestamp = Math.floor(Date.now() / 1000);
-  const headers = { ...hostile.request.headers, "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signSlackRequest(slackSecret, timestamp, body ?? "") };
+  const headers = {
+    ...hostile.request.headers,
+    "x-slack-request-timestamp": String(timestamp),
+    "x-slack-signature": signSlackRequest(slackSecret, timestamp, body ?? ""),
+  };
   return { variant: `${hostile.variant}, signed`, request: { ...hostile.request, headers } };
 }
 
@@ -40,9 +44,16 @@ function checkAnswer(response: RawResponse, hostile: HostileRequest): void {
   const where = `${hostile.request.method} ${hostile.request.target.slice(0, 120)} with ${hostile.variant}`;
   assert.ok(response.status >= 200 && response.status < 500, `${where}: ${response.status} ${response.body.slice(0, 300)}`);
   if (response.status < 400 || hostile.request.method.toUpperCase() === "HEAD") return;
-  assert.match(response.headers["content-type"] ?? "", /^application\/json/, `${where}: a ${response.status} without a JSON body: ${JSON.stringify(response.body.slice(0, 200))}`);
+  assert.match(
+    response.headers["content-type"] ?? "",
+    /^application\/json/,
+    `${where}: a ${response.status} without a JSON body: ${JSON.stringify(response.body.slice(0, 200))}`,
+  );
   const body = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
-  assert.ok(typeof body.error?.code === "string" && typeof body.error.message === "string" && body.error.message.length >= 10, `${where}: ${response.body.slice(0, 200)}`);
+  assert.ok(
+    typeof body.error?.code === "string" && typeof body.error.message === "string" && body.error.message.length >= 10,
+    `${where}: ${response.body.slice(0, 200)}`,
+  );
 }
 
 describe("hostile input over the channel routes", () => {
@@ -56,7 +67,12 @@ describe("hostile input over the channel routes", () => {
       channels: [
         slackChannel({ token: "xoxb-test", signingSecret: slackSecret, apiUrl: "http://127.0.0.1:9/", agent: "calculator" }),
         webhookChannel({ hooks: { ci: { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", agent: "calculator" } } }),
-        emailChannel({ from: "bot@agents.test", transport: { sendMail: async () => ({}) } as never, inboundSecret: "relay-secret-for-tests", starters: "anyone" }),
+        emailChannel({
+          from: "bot@agents.test",
+          transport: { sendMail: async () => ({}) } as never,
+          inboundSecret: "relay-secret-for-tests",
+          starters: "anyone",
+        }),
       ],
       sweepIntervalMs: 0,
       onError: () => {},
@@ -81,7 +97,11 @@ describe("hostile input over the channel routes", () => {
     const response = await rawRequest(server.port, {
       method: "POST",
       target: "/v1/slack/events",
-      headers: { "content-type": "application/json", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signSlackRequest(slackSecret, timestamp, body) },
+      headers: {
+        "content-type": "application/json",
+        "x-slack-request-timestamp": String(timestamp),
+        "x-slack-signature": signSlackRequest(slackSecret, timestamp, body),
+      },
       body,
     });
     assert.equal(response.status, 400, response.body.slice(0, 300));
@@ -91,7 +111,11 @@ describe("hostile input over the channel routes", () => {
     const answered = await rawRequest(server.port, {
       method: "POST",
       target: "/v1/slack/events",
-      headers: { "content-type": "application/json", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signSlackRequest(slackSecret, timestamp, fine) },
+      headers: {
+        "content-type": "application/json",
+        "x-slack-request-timestamp": String(timestamp),
+        "x-slack-signature": signSlackRequest(slackSecret, timestamp, fine),
+      },
       body: fine,
     });
     assert.equal(answered.status, 200, answered.body);
@@ -100,7 +124,13 @@ describe("hostile input over the channel routes", () => {
 
   for (const example of routes) {
     it(`${example.method} ${example.path}${example.signed ? " (signed)" : ""}: never a 5xx, every 4xx a JSON error`, async (t) => {
-      const context = { example, fixture: { threadId: "thr_none", callId: "call_1_0" }, headers: {}, otherTenantThreadId: "thr_other", maxBodyBytes };
+      const context = {
+        example,
+        fixture: { threadId: "thr_none", callId: "call_1_0" },
+        headers: {},
+        otherTenantThreadId: "thr_other",
+        maxBodyBytes,
+      };
       const before = sent;
       const requests = example.signed === "slack" ? hostileRequests(context).map(signForSlack) : hostileRequests(context);
       await fc.assert(

@@ -43,18 +43,28 @@ function sent(method: string): string {
 }
 /** The raw control sequences an attacker wants Slack to act on. */
 function assertNoControlSequences(text: string) {
-  for (const raw of ["<!channel>", "<!everyone>", "<!here>", "<https://evil", "<@U_BOSS>"]) assert.ok(!text.includes(raw), `${raw} reached Slack unescaped: ${text}`);
+  for (const raw of ["<!channel>", "<!everyone>", "<!here>", "<https://evil", "<@U_BOSS>"])
+    assert.ok(!text.includes(raw), `${raw} reached Slack unescaped: ${text}`);
 }
 
 before(async () => {
   standIn = await startSlackStandIn();
-  const post = defineTool({ intent: "post", description: "post a note", args: z.object({ text: z.string() }), approval: "required", idempotent: true, run: () => "posted" });
+  const post = defineTool({
+    intent: "post",
+    description: "post a note",
+    args: z.object({ text: z.string() }),
+    approval: "required",
+    idempotent: true,
+    run: () => "posted",
+  });
   const writer = defineAgent({ name: "writer", tools: [post, askHuman(), doneForNow()] });
   const model = new ScriptedModel(
     Array.from({ length: 6 }, (_, turn) => (request: ModelRequest) => {
       const said = request.messages.map((message) => message.content).join("\n");
       if (turn > 0) return { intent: "done_for_now", message: `done ${injected}` };
-      return said.includes("ask") ? { intent: "request_human_input", question: injected, context: injected, format: "free_text" } : { intent: "post", ...injectedArgs };
+      return said.includes("ask")
+        ? { intent: "request_human_input", question: injected, context: injected, format: "free_text" }
+        : { intent: "post", ...injectedArgs };
     }),
   );
   channels = createChannels({
@@ -71,7 +81,11 @@ after(async () => {
 });
 
 async function launch(message: string) {
-  const response = await app.request("/v1/threads", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+  const response = await app.request("/v1/threads", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ message }),
+  });
   const thread = (await response.json()) as { id: string };
   await channels.idle();
   return thread.id;
@@ -81,7 +95,11 @@ function slackEvent(payload: object) {
   const timestamp = Math.floor(Date.now() / 1000);
   return app.request("/v1/slack/events", {
     method: "POST",
-    headers: { "content-type": "application/json", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signSlackRequest(secret, timestamp, body) },
+    headers: {
+      "content-type": "application/json",
+      "x-slack-request-timestamp": String(timestamp),
+      "x-slack-signature": signSlackRequest(secret, timestamp, body),
+    },
     body,
   });
 }
@@ -90,7 +108,11 @@ function interaction(payload: object) {
   const timestamp = Math.floor(Date.now() / 1000);
   return app.request("/v1/slack/interactions", {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signSlackRequest(secret, timestamp, body) },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": String(timestamp),
+      "x-slack-signature": signSlackRequest(secret, timestamp, body),
+    },
     body,
   });
 }
@@ -104,16 +126,27 @@ describe("Slack escaping", () => {
     const threadId = await launch("ask the team");
     const call = standIn.callsOf("chat.postMessage").findLast((candidate) => JSON.stringify(candidate.args.blocks).includes(threadId))!;
     assertNoControlSequences(sent("chat.postMessage"));
-    assert.match(call.args.text, /&lt;!channel&gt; urgent: &lt;https:\/\/evil\.example\/login\|Click here to approve&gt; &amp; &lt;@U_BOSS&gt;/);
-    const mrkdwnTexts = (call.args.blocks as any[]).flatMap((block) => [block.text?.text, ...(block.elements ?? []).map((element: any) => element.text)]).filter(Boolean);
-    assert.ok(mrkdwnTexts.some((text: string) => text.includes(escapeMrkdwn(injected))), "the question and context are shown, escaped");
+    assert.match(
+      call.args.text,
+      /&lt;!channel&gt; urgent: &lt;https:\/\/evil\.example\/login\|Click here to approve&gt; &amp; &lt;@U_BOSS&gt;/,
+    );
+    const mrkdwnTexts = (call.args.blocks as any[])
+      .flatMap((block) => [block.text?.text, ...(block.elements ?? []).map((element: any) => element.text)])
+      .filter(Boolean);
+    assert.ok(
+      mrkdwnTexts.some((text: string) => text.includes(escapeMrkdwn(injected))),
+      "the question and context are shown, escaped",
+    );
   });
 
   it("arguments are shown literally in a preformatted rich_text block; a rejection comment and the final message are escaped", async () => {
     const threadId = await launch("post it");
     const call = standIn.callsOf("chat.postMessage").findLast((candidate) => JSON.stringify(candidate.args.blocks).includes(threadId))!;
     const blocks = call.args.blocks as any[];
-    assert.ok(!blocks.some((block) => typeof block.text?.text === "string" && block.text.text.includes("```")), "no mrkdwn code fence the arguments could close");
+    assert.ok(
+      !blocks.some((block) => typeof block.text?.text === "string" && block.text.text.includes("```")),
+      "no mrkdwn code fence the arguments could close",
+    );
     const preformatted = blocks.find((block) => block.type === "rich_text")?.elements?.[0];
     assert.equal(preformatted?.type, "rich_text_preformatted");
     assert.deepEqual(JSON.parse(preformatted.elements[0].text), injectedArgs);
@@ -124,7 +157,11 @@ describe("Slack escaping", () => {
     const rejected = await interaction({
       type: "view_submission",
       user: { id: "U_ALEX" },
-      view: { callback_id: "agentfold_reject", private_metadata: metadata, state: { values: { reason: { reason: { value: `no ${injected}` } } } } },
+      view: {
+        callback_id: "agentfold_reject",
+        private_metadata: metadata,
+        state: { values: { reason: { reason: { value: `no ${injected}` } } } },
+      },
     });
     assert.equal(rejected.status, 200);
     await channels.idle();
@@ -135,11 +172,19 @@ describe("Slack escaping", () => {
   });
 
   it("the final message of a thread started in Slack is escaped", async () => {
-    await slackEvent({ type: "event_callback", event_id: "Ev_start", event: { type: "app_mention", channel: "C_OPS", user: "U_ALEX", text: "<@UBOT> ask me", ts: "1800000000.000100" } });
+    await slackEvent({
+      type: "event_callback",
+      event_id: "Ev_start",
+      event: { type: "app_mention", channel: "C_OPS", user: "U_ALEX", text: "<@UBOT> ask me", ts: "1800000000.000100" },
+    });
     await channels.idle();
     const question = standIn.callsOf("chat.postMessage").findLast((call) => call.args.thread_ts === "1800000000.000100")!;
     assert.ok(question, "the question is posted in the Slack thread");
-    await slackEvent({ type: "event_callback", event_id: "Ev_reply", event: { type: "message", channel: "C_OPS", user: "U_ALEX", text: "fine", ts: "1800000000.000200", thread_ts: "1800000000.000100" } });
+    await slackEvent({
+      type: "event_callback",
+      event_id: "Ev_reply",
+      event: { type: "message", channel: "C_OPS", user: "U_ALEX", text: "fine", ts: "1800000000.000200", thread_ts: "1800000000.000100" },
+    });
     await channels.idle();
     const final = standIn.callsOf("chat.postMessage").at(-1)!;
     assert.match(final.args.text, /^<@U_ALEX> done &lt;!channel&gt;/);

@@ -20,7 +20,12 @@ let store: ReturnType<typeof createMemoryStore>;
 
 const now = () => Math.floor(Date.now() / 1000);
 
-function signedRequest(path: string, body: string, type: string, options: { timestamp?: number; signature?: string; headers?: Record<string, string> } = {}) {
+function signedRequest(
+  path: string,
+  body: string,
+  type: string,
+  options: { timestamp?: number; signature?: string; headers?: Record<string, string> } = {},
+) {
   const timestamp = options.timestamp ?? now();
   return app.request(path, {
     method: "POST",
@@ -34,11 +39,20 @@ function signedRequest(path: string, body: string, type: string, options: { time
   });
 }
 const interaction = (payload: object, options = {}) =>
-  signedRequest("/v1/slack/interactions", new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), "application/x-www-form-urlencoded", options);
+  signedRequest(
+    "/v1/slack/interactions",
+    new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+    "application/x-www-form-urlencoded",
+    options,
+  );
 const slackEvent = (body: object, options = {}) => signedRequest("/v1/slack/events", JSON.stringify(body), "application/json", options);
 
 async function launch(agent: string, message = "go") {
-  const response = await app.request("/v1/threads", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ agent, message }) });
+  const response = await app.request("/v1/threads", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ agent, message }),
+  });
   const thread = (await response.json()) as { id: string; status: string; pending: { callId: string }[] };
   await channels.idle();
   return thread;
@@ -80,7 +94,13 @@ before(async () => {
     sweepIntervalMs: 0,
     onError: (error, where) => console.error(where, error),
   });
-  ({ app } = createServer({ store, agents: [agents.calculator, agents.asker], model: createTestModel(), apiKeys: false, extensions: [channels] }));
+  ({ app } = createServer({
+    store,
+    agents: [agents.calculator, agents.asker],
+    model: createTestModel(),
+    apiKeys: false,
+    extensions: [channels],
+  }));
 });
 after(async () => {
   await channels.close();
@@ -92,13 +112,29 @@ describe("Slack request signatures", () => {
     const body =
       "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
     const input = { signingSecret: "8f742231b10e8888abcd99yyyzzz85a5", rawBody: body, timestamp: "1531420618", now: 1531420618 };
-    assert.deepEqual(verifySlackRequest({ ...input, signature: "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503" }), { ok: true });
-    assert.equal(verifySlackRequest({ ...input, signature: "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b504" }).ok, false);
-    assert.equal(verifySlackRequest({ ...input, now: 1531420618 + 301, signature: "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503" }).ok, false);
+    assert.deepEqual(verifySlackRequest({ ...input, signature: "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503" }), {
+      ok: true,
+    });
+    assert.equal(
+      verifySlackRequest({ ...input, signature: "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b504" }).ok,
+      false,
+    );
+    assert.equal(
+      verifySlackRequest({
+        ...input,
+        now: 1531420618 + 301,
+        signature: "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+      }).ok,
+      false,
+    );
   });
 
   it("answers 401 to forged, stale and unsigned requests, and changes nothing", async () => {
-    const body = JSON.stringify({ type: "event_callback", event_id: "Ev_forged", event: { type: "app_mention", user: "U_ALEX", channel: "C_OPS", text: "<@UBOT> hi", ts: "1.1" } });
+    const body = JSON.stringify({
+      type: "event_callback",
+      event_id: "Ev_forged",
+      event: { type: "app_mention", user: "U_ALEX", channel: "C_OPS", text: "<@UBOT> hi", ts: "1.1" },
+    });
     const forged = await slackEvent(JSON.parse(body), { signature: signSlackRequest("wrong-secret", now(), body) });
     assert.equal(forged.status, 401);
     const stale = await slackEvent(JSON.parse(body), { timestamp: now() - 301 });
@@ -106,7 +142,9 @@ describe("Slack request signatures", () => {
     assert.match(((await stale.json()) as any).error.message, /5 minutes/);
     const unsigned = await app.request("/v1/slack/events", { method: "POST", headers: { "content-type": "application/json" }, body });
     assert.equal(unsigned.status, 401);
-    const tampered = await signedRequest("/v1/slack/events", body, "application/json", { signature: signSlackRequest(secret, now(), body.replace("hi", "ho")) });
+    const tampered = await signedRequest("/v1/slack/events", body, "application/json", {
+      signature: signSlackRequest(secret, now(), body.replace("hi", "ho")),
+    });
     assert.equal(tampered.status, 401);
     await channels.idle();
     assert.equal((await store.list({})).threads.length, 0);
@@ -115,8 +153,14 @@ describe("Slack request signatures", () => {
   it("answers 400 naming the field when a signed payload of a kind we act on has a wrong field", async () => {
     for (const [response, field] of [
       [await interaction({ type: "block_actions", user: { id: 7 }, actions: [] }), "user.id"],
-      [await interaction({ type: "view_submission", user: { id: "U_ALEX" }, view: { callback_id: "agentfold_reject" } }), "view.private_metadata"],
-      [await slackEvent({ type: "event_callback", event_id: "Ev_bad", event: { type: "message", channel: "C_OPS", text: "hi" } }), "event.ts"],
+      [
+        await interaction({ type: "view_submission", user: { id: "U_ALEX" }, view: { callback_id: "agentfold_reject" } }),
+        "view.private_metadata",
+      ],
+      [
+        await slackEvent({ type: "event_callback", event_id: "Ev_bad", event: { type: "message", channel: "C_OPS", text: "hi" } }),
+        "event.ts",
+      ],
       [await slackEvent({ type: "url_verification", challenge: 42 }), "challenge"],
     ] as const) {
       assert.equal(response.status, 400);
@@ -126,7 +170,10 @@ describe("Slack request signatures", () => {
     }
     // Kinds we do not act on are acknowledged, whatever they carry.
     assert.equal((await interaction({ type: "shortcut", user: 1 })).status, 200);
-    assert.equal((await slackEvent({ type: "event_callback", event_id: "Ev_reaction", event: { type: "reaction_added", item: {} } })).status, 200);
+    assert.equal(
+      (await slackEvent({ type: "event_callback", event_id: "Ev_reaction", event: { type: "reaction_added", item: {} } })).status,
+      200,
+    );
   });
 
   it("answers 400, not 500, to a correctly signed but malformed body", async () => {
@@ -156,7 +203,10 @@ describe("Slack approvals", () => {
     assert.equal(thread.status, "awaiting_approval");
     const { call, button } = postedFor(thread.id);
     assert.equal(call.args.channel, "C_OPS");
-    assert.deepEqual((postedFor(thread.id).buttons as any[]).map((b) => b.text.text), ["Approve", "Reject", "Edit"]);
+    assert.deepEqual(
+      (postedFor(thread.id).buttons as any[]).map((b) => b.text.text),
+      ["Approve", "Reject", "Edit"],
+    );
     const payload = click("U_ALEX", button("agentfold_approve"), call.args.ts ?? "1700000000.000100");
     const started = Date.now();
     const response = await interaction(payload);
@@ -201,7 +251,11 @@ describe("Slack approvals", () => {
     const submit = await interaction({
       type: "view_submission",
       user: { id: "U_ALEX" },
-      view: { callback_id: "agentfold_reject", private_metadata: opened.args.view.private_metadata, state: { values: { reason: { reason: { type: "plain_text_input", value: "not on a Friday" } } } } },
+      view: {
+        callback_id: "agentfold_reject",
+        private_metadata: opened.args.view.private_metadata,
+        state: { values: { reason: { reason: { type: "plain_text_input", value: "not on a Friday" } } } },
+      },
     });
     assert.equal(submit.status, 200);
     await channels.idle();
@@ -219,7 +273,15 @@ describe("Slack approvals", () => {
     const input = opened.args.view.blocks[0].element;
     assert.deepEqual(JSON.parse(input.initial_value), { a: 3, b: 4 });
     const submitWith = (value: string) =>
-      interaction({ type: "view_submission", user: { id: "U_ALEX" }, view: { callback_id: "agentfold_edit", private_metadata: opened.args.view.private_metadata, state: { values: { args: { args: { value } } } } } });
+      interaction({
+        type: "view_submission",
+        user: { id: "U_ALEX" },
+        view: {
+          callback_id: "agentfold_edit",
+          private_metadata: opened.args.view.private_metadata,
+          state: { values: { args: { args: { value } } } },
+        },
+      });
     const invalid = await submitWith("{ a: 3");
     assert.equal(((await invalid.json()) as any).response_action, "errors");
     assert.equal((await submitWith('{ "a": 3, "b": 2 }')).status, 200);
@@ -234,7 +296,10 @@ describe("Slack questions and threads", () => {
     const thread = await launch("asker");
     assert.equal(thread.status, "awaiting_human");
     const { buttons, call } = postedFor(thread.id);
-    assert.deepEqual(buttons.map((b: any) => b.text.text), ["yes", "no"]);
+    assert.deepEqual(
+      buttons.map((b: any) => b.text.text),
+      ["yes", "no"],
+    );
     await interaction(click("U_ALEX", buttons[0], call.args.ts ?? "1.5"));
     await channels.idle();
     const response = (await load(thread.id)).events.find((event) => event.type === "human_response");
@@ -244,8 +309,16 @@ describe("Slack questions and threads", () => {
 
   it("a reply in the question's Slack thread answers it; a retried event is processed once", async () => {
     const thread = await launch("asker");
-    const questionTs = await channels.store.getDelivery({ channel: "slack", threadId: thread.id, callId: (await load(thread.id)).pending[0]!.callId });
-    const body = { type: "event_callback", event_id: "Ev_reply_1", event: { type: "message", channel: "C_OPS", user: "U_ALEX", text: "no", ts: "1800000000.1", thread_ts: slackTs(questionTs?.record) } };
+    const questionTs = await channels.store.getDelivery({
+      channel: "slack",
+      threadId: thread.id,
+      callId: (await load(thread.id)).pending[0]!.callId,
+    });
+    const body = {
+      type: "event_callback",
+      event_id: "Ev_reply_1",
+      event: { type: "message", channel: "C_OPS", user: "U_ALEX", text: "no", ts: "1800000000.1", thread_ts: slackTs(questionTs?.record) },
+    };
     assert.equal((await slackEvent(body)).status, 200);
     assert.equal((await slackEvent(body, { headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" } })).status, 200);
     await channels.idle();
@@ -256,7 +329,11 @@ describe("Slack questions and threads", () => {
 
   it("a mention starts a thread; its question is posted in the Slack thread and the answer there resumes it", async () => {
     const before = (await store.list({ agent: "asker" })).threads.length;
-    await slackEvent({ type: "event_callback", event_id: "Ev_mention_1", event: { type: "app_mention", channel: "C_OPS", user: "U_ALEX", text: "<@UBOT> should we ship?", ts: "1900000000.1" } });
+    await slackEvent({
+      type: "event_callback",
+      event_id: "Ev_mention_1",
+      event: { type: "app_mention", channel: "C_OPS", user: "U_ALEX", text: "<@UBOT> should we ship?", ts: "1900000000.1" },
+    });
     await channels.idle();
     const threads = (await store.list({ agent: "asker" })).threads;
     assert.equal(threads.length, before + 1);
@@ -264,7 +341,11 @@ describe("Slack questions and threads", () => {
     assert.equal(thread.events[0]?.type === "user_input" && thread.events[0].text, "should we ship?");
     const question = postedFor(thread.id).call;
     assert.equal(question.args.thread_ts, "1900000000.1");
-    await slackEvent({ type: "event_callback", event_id: "Ev_mention_reply", event: { type: "message", channel: "C_OPS", user: "U_ALEX", text: "yes", ts: "1900000000.2", thread_ts: "1900000000.1" } });
+    await slackEvent({
+      type: "event_callback",
+      event_id: "Ev_mention_reply",
+      event: { type: "message", channel: "C_OPS", user: "U_ALEX", text: "yes", ts: "1900000000.2", thread_ts: "1900000000.1" },
+    });
     await channels.idle();
     assert.equal((await load(thread.id)).status, "done");
     const final = standIn.callsOf("chat.postMessage").at(-1)!;
@@ -275,7 +356,11 @@ describe("Slack questions and threads", () => {
   it("a reply by someone not allowed does not answer", async () => {
     const thread = await launch("asker");
     const delivery = await channels.store.getDelivery({ channel: "slack", threadId: thread.id, callId: thread.pending[0]!.callId });
-    await slackEvent({ type: "event_callback", event_id: "Ev_mallory", event: { type: "message", channel: "C_OPS", user: "U_MALLORY", text: "yes", ts: "1.9", thread_ts: slackTs(delivery?.record) } });
+    await slackEvent({
+      type: "event_callback",
+      event_id: "Ev_mallory",
+      event: { type: "message", channel: "C_OPS", user: "U_MALLORY", text: "yes", ts: "1.9", thread_ts: slackTs(delivery?.record) },
+    });
     await channels.idle();
     assert.equal((await load(thread.id)).status, "awaiting_human");
     assert.match(standIn.callsOf("chat.postEphemeral").at(-1)!.args.text, /not allowed/);
@@ -289,7 +374,13 @@ describe("Slack not configured", () => {
     delete process.env.SLACK_SIGNING_SECRET;
     try {
       for (const extension of [createChannels({ channels: [slackChannel()] }), createChannels({})]) {
-        const server = createServer({ store: createMemoryStore(), agents: [agents.asker], model: createTestModel(), apiKeys: { ops: "a-long-random-api-key" }, extensions: [extension] });
+        const server = createServer({
+          store: createMemoryStore(),
+          agents: [agents.asker],
+          model: createTestModel(),
+          apiKeys: { ops: "a-long-random-api-key" },
+          extensions: [extension],
+        });
         for (const path of ["/v1/slack/events", "/v1/slack/interactions"]) {
           const response = await server.app.request(path, { method: "POST", body: "{}" });
           assert.equal(response.status, 404);

@@ -67,7 +67,13 @@ before(async () => {
     sweepIntervalMs: 0,
     onError: (error, where) => console.error(where, error),
   });
-  ({ app } = createServer({ store, agents: [agents.calculator], model: createTestModel(), apiKeys: { admin: "a-long-random-api-key" }, extensions: [channels] }));
+  ({ app } = createServer({
+    store,
+    agents: [agents.calculator],
+    model: createTestModel(),
+    apiKeys: { admin: "a-long-random-api-key" },
+    extensions: [channels],
+  }));
 });
 after(async () => {
   await channels.close();
@@ -104,7 +110,10 @@ describe("webhooks", () => {
       return value?.state === "delivered" ? value : undefined;
     });
     assert.equal(log.type, "approval.requested");
-    assert.deepEqual(log.attempts.map((attempt) => attempt.status), [503, 204]);
+    assert.deepEqual(
+      log.attempts.map((attempt) => attempt.status),
+      [503, 204],
+    );
   });
 
   it("a hook not in the audience may not decide; the routed one approves, once", async () => {
@@ -146,7 +155,11 @@ describe("webhooks", () => {
       assert.equal(response.body.error.code, "invalid_request");
       assert.ok(response.body.error.message.includes(`at "${field}"`), response.body.error.message);
     }
-    assert.equal((await postHook("ci", signed(ciSecret, { message: "hi" }, { id: "msg_bad_message" }))).status, 201, "a refused id is not taken for a duplicate");
+    assert.equal(
+      (await postHook("ci", signed(ciSecret, { message: "hi" }, { id: "msg_bad_message" }))).status,
+      201,
+      "a refused id is not taken for a duplicate",
+    );
   });
 
   it("a correctly signed body that is not JSON is a 400 saying so, not a 401", async () => {
@@ -156,7 +169,12 @@ describe("webhooks", () => {
     const at = new Date();
     const response = await app.request("/v1/hooks/ci", {
       method: "POST",
-      headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(ciSecret).sign(id, at, body) },
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+        "webhook-signature": new Webhook(ciSecret).sign(id, at, body),
+      },
       body,
     });
     assert.equal(response.status, 400);

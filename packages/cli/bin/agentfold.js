@@ -15,9 +15,9 @@ if (major < 22 || (major === 22 && minor < 13)) {
 // what the command says.
 const quietWarnings = /^(SQLite|glob|Type Stripping) is an experimental feature/;
 const emitWarning = process.emitWarning;
-process.emitWarning = function (warning, ...rest) {
-  const type = typeof rest[0] === "string" ? rest[0] : rest[0] && rest[0].type;
-  const text = typeof warning === "string" ? warning : warning && warning.message;
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === "string" ? rest[0] : rest[0]?.type;
+  const text = typeof warning === "string" ? warning : warning?.message;
   if (type === "ExperimentalWarning" && quietWarnings.test(String(text))) return;
   return emitWarning.call(process, warning, ...rest);
 };

@@ -58,8 +58,14 @@ async function askApproval(prompts: Prompts, agent: Agent, thread: Thread, item:
       } catch (error) {
         return `Not JSON: ${errorMessage(error)}`;
       }
-      if (args === null || typeof args !== "object" || Array.isArray(args)) return "Give a JSON object, e.g. {\"a\": 3}.";
-      const action: HumanAction = { type: "approve", callId: item.callId, actor, argsHash: item.argsHash, args: args as Record<string, unknown> };
+      if (args === null || typeof args !== "object" || Array.isArray(args)) return 'Give a JSON object, e.g. {"a": 3}.';
+      const action: HumanAction = {
+        type: "approve",
+        callId: item.callId,
+        actor,
+        argsHash: item.argsHash,
+        args: args as Record<string, unknown>,
+      };
       try {
         // Applied here only to check the arguments against the tool, so a mistake is asked again.
         applyHumanAction(agent, thread, action);
@@ -74,12 +80,18 @@ async function askApproval(prompts: Prompts, agent: Agent, thread: Thread, item:
   return approved;
 }
 
-async function askQuestion(prompts: Prompts, agent: Agent, thread: Thread, item: PendingQuestion, actor: string): Promise<Decision> {
+async function askQuestion(prompts: Prompts, agent: Agent, _thread: Thread, item: PendingQuestion, actor: string): Promise<Decision> {
   if (item.context) prompts.log.info(item.context);
   const message = `${agent.name} asks: ${item.question}  [${item.callId}]`;
   let answer: string | symbol;
   if (item.format === "yes_no") {
-    answer = await prompts.select({ message, options: [{ value: "yes", label: "yes" }, { value: "no", label: "no" }] });
+    answer = await prompts.select({
+      message,
+      options: [
+        { value: "yes", label: "yes" },
+        { value: "no", label: "no" },
+      ],
+    });
   } else if (item.format === "multiple_choice" && item.choices && item.choices.length > 0) {
     answer = await prompts.select({ message, options: item.choices.map((choice) => ({ value: choice, label: choice })) });
   } else {

@@ -21,7 +21,10 @@ import { currentContext } from "./commands/context.ts";
  * commandName("/home/me/my-agent/node_modules/.bin/agentfold", {}); // "npx agentfold"
  * commandName("/usr/local/bin/agentfold", {});                      // "agentfold"
  */
-export function commandName(invokedAs: string | undefined = currentContext().invokedAs, env: NodeJS.ProcessEnv = currentContext().env): string {
+export function commandName(
+  invokedAs: string | undefined = currentContext().invokedAs,
+  env: NodeJS.ProcessEnv = currentContext().env,
+): string {
   const override = env.AGENTFOLD_COMMAND?.trim();
   if (override) return override;
   const segments = (invokedAs ?? "").split(/[\\/]/);

@@ -71,7 +71,12 @@ function busyError(threadId: string, detail: string): CliError {
  * @example
  * await withThreadLease(store, thread.id, 10_000, (lease) => applyChange({ out, store, lease }, thread.id, (current) => agent.cancel(current)));
  */
-export async function withThreadLease<T>(store: ThreadStore, threadId: string, waitMs: number, work: (lease: ThreadLease) => Promise<T>): Promise<T> {
+export async function withThreadLease<T>(
+  store: ThreadStore,
+  threadId: string,
+  waitMs: number,
+  work: (lease: ThreadLease) => Promise<T>,
+): Promise<T> {
   let held = false;
   try {
     return await holdLease(store, threadId, { owner: `cli:${hostname()}:${process.pid}`, waitMs }, (fence, signal, guard) => {
@@ -90,7 +95,11 @@ export async function withThreadLease<T>(store: ThreadStore, threadId: string, w
 export class Interrupted extends CliError {
   readonly thread: Thread;
   constructor(thread: Thread, carry: readonly string[] = []) {
-    super(`Stopped. Everything up to here is saved in thread ${thread.id}; continue with: ${resumeCommand(thread, carry)}`, ExitCode.interrupted, "interrupted");
+    super(
+      `Stopped. Everything up to here is saved in thread ${thread.id}; continue with: ${resumeCommand(thread, carry)}`,
+      ExitCode.interrupted,
+      "interrupted",
+    );
     this.thread = thread;
   }
 }
@@ -107,7 +116,11 @@ function withResumeHint(error: unknown, thread: Thread, carry: readonly string[]
   if (!(error instanceof Error) || error instanceof CliError) return error;
   const fixable = fixableErrors.has(error.name);
   const hint = ` Thread ${thread.id} is saved (${thread.version} events); once this is fixed, continue with: ${resumeCommand(thread, carry)}`;
-  const wrapped = new CliError(`${error.message}${hint}`, fixable ? ExitCode.usage : ExitCode.unexpected, (error as Error & { code?: string }).code ?? "unexpected");
+  const wrapped = new CliError(
+    `${error.message}${hint}`,
+    fixable ? ExitCode.usage : ExitCode.unexpected,
+    (error as Error & { code?: string }).code ?? "unexpected",
+  );
   wrapped.cause = error;
   return wrapped;
 }
@@ -137,7 +150,11 @@ function withSpinner(model: Model, out: Output): Model {
  * @example
  * thread = await storeAppend({ out, store, lease }, agent.approve(thread, callId), thread);
  */
-export async function storeAppend(options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease }, next: Thread, previous: Thread): Promise<Thread> {
+export async function storeAppend(
+  options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease },
+  next: Thread,
+  previous: Thread,
+): Promise<Thread> {
   if (next === previous) return next;
   await options.store.append(next, { expectedVersion: previous.version, fence: options.lease.fence });
   if (!options.out.json) printTimeline(options.out, next.events.slice(previous.version), previous.version);
@@ -150,7 +167,11 @@ export async function storeAppend(options: Pick<DriveOptions, "out" | "store"> &
  * applies the change once more, so the error, if any, says what the thread's state is now ("…
  * already decided").
  */
-export async function applyChange(options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease }, threadId: string, change: (thread: Thread) => Thread): Promise<Thread> {
+export async function applyChange(
+  options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease },
+  threadId: string,
+  change: (thread: Thread) => Thread,
+): Promise<Thread> {
   for (let attempt = 0; ; attempt++) {
     const current = await options.store.load(threadId);
     if (!current) throw new CliError(`Thread ${threadId} no longer exists.`);
@@ -181,7 +202,9 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
     const first = pendingChange;
     pendingChange = undefined;
     thread = await withThreadLease(options.store, thread.id, options.leaseWaitMs ?? 10_000, async (lease) => {
-      let current = first ? await applyChange({ ...options, lease }, thread.id, (stored) => first(stored, agent)) : ((await options.store.load(thread.id)) ?? thread);
+      let current = first
+        ? await applyChange({ ...options, lease }, thread.id, (stored) => first(stored, agent))
+        : ((await options.store.load(thread.id)) ?? thread);
       const action = agent.nextAction(current).type;
       if (action !== "wait" && action !== "stop") current = await runAgent(current, options, lease);
       return current;
@@ -195,7 +218,11 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
     if (!action) return thread;
     pendingChange = (current) => {
       if (current.version !== asked.version) {
-        throw new CliError(`Thread ${asked.id} changed while you were deciding (it is now ${current.status}); see it with: ${commandName()} threads show ${asked.id}`, ExitCode.busy, "conflict");
+        throw new CliError(
+          `Thread ${asked.id} changed while you were deciding (it is now ${current.status}); see it with: ${commandName()} threads show ${asked.id}`,
+          ExitCode.busy,
+          "conflict",
+        );
       }
       return applyHumanAction(agent, current, action);
     };

@@ -40,7 +40,7 @@ export function continueCommands(thread: Thread, carry: CarryFlags = []): string
       commands.push(`${cli} approve ${base} --args ${shellQuote(JSON.stringify(item.args))}${tail}`);
       commands.push(`${cli} reject ${base} --comment ${shellQuote("<why>")}${tail}`);
     } else if (item.kind === "question") {
-      const example = item.format === "yes_no" ? "yes" : item.choices?.[0] ?? "<answer>";
+      const example = item.format === "yes_no" ? "yes" : (item.choices?.[0] ?? "<answer>");
       commands.push(`${cli} respond ${base} ${shellQuote(example)}${tail}`);
     } else {
       commands.push(`${cli} threads show ${item.childThreadId}${tail}`);
@@ -114,10 +114,13 @@ export function paintStatus(out: Output, status: Thread["status"]): string {
  * printThreadState(out, thread);
  */
 export function printThreadState(out: Output, thread: Thread, carry: CarryFlags = []): void {
-  out.line(`${out.paint("bold", "thread")} ${thread.id}  ${paintStatus(out, thread.status)}  (${thread.agent ?? "no agent"}, ${thread.version} events)`);
+  out.line(
+    `${out.paint("bold", "thread")} ${thread.id}  ${paintStatus(out, thread.status)}  (${thread.agent ?? "no agent"}, ${thread.version} events)`,
+  );
   const outcome = outcomeOf(thread);
   if (thread.status === "done" && outcome !== undefined) out.line(`${out.paint("green", "✔")} ${outcome}`);
-  if ((thread.status === "failed" || thread.status === "canceled") && outcome !== undefined) out.line(`${out.paint("red", "✖")} ${outcome}`);
+  if ((thread.status === "failed" || thread.status === "canceled") && outcome !== undefined)
+    out.line(`${out.paint("red", "✖")} ${outcome}`);
   if (thread.pending.length > 0) {
     out.line(out.paint("bold", "pending:"));
     for (const item of thread.pending) out.line(`  ${out.paint("yellow", item.callId)}  ${describePending(item)}`);

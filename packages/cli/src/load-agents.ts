@@ -77,7 +77,9 @@ export function typeScriptUnsupported(path: string, shown: string, features: Loa
 export async function loadAgentModule(modulePath: string, cwd: string, features: LoaderFeatures = process.features): Promise<LoadedModule> {
   const path = isAbsolute(modulePath) ? modulePath : resolve(cwd, modulePath);
   if (!existsSync(path)) {
-    throw new CliError(`Agent module ${JSON.stringify(modulePath)} does not exist (looked for ${path}). Pass the path of a .ts or .js file that exports an agent made with defineAgent().`);
+    throw new CliError(
+      `Agent module ${JSON.stringify(modulePath)} does not exist (looked for ${path}). Pass the path of a .ts or .js file that exports an agent made with defineAgent().`,
+    );
   }
   const unsupported = typeScriptUnsupported(path, modulePath, features);
   if (unsupported) throw new CliError(unsupported);
@@ -108,7 +110,9 @@ export async function loadAgentModule(modulePath: string, cwd: string, features:
   for (const [index, extension] of extensions.entries()) {
     const candidate = extension as { name?: unknown; mount?: unknown } | null;
     if (typeof candidate?.name !== "string" || typeof candidate.mount !== "function") {
-      throw new CliError(`Agent module ${modulePath}: extensions[${index}] is not a server extension (it needs a name and a mount function), e.g. createChannels({ ... }).`);
+      throw new CliError(
+        `Agent module ${modulePath}: extensions[${index}] is not a server extension (it needs a name and a mount function), e.g. createChannels({ ... }).`,
+      );
     }
   }
   return { path, agents, defaultAgent, exportNames, extensions: extensions as ServerExtension[] };
@@ -126,7 +130,9 @@ export function pickAgent(loaded: LoadedModule, name: string | undefined, module
   if (name !== undefined) {
     const found = loaded.agents.find((agent) => agent.name === name) ?? loaded.exportNames.get(name);
     if (found) return found;
-    throw new CliError(`No agent named ${JSON.stringify(name)} in ${modulePath}. Agents found: ${names}. Pick one with ${modulePath}#<name>.`);
+    throw new CliError(
+      `No agent named ${JSON.stringify(name)} in ${modulePath}. Agents found: ${names}. Pick one with ${modulePath}#<name>.`,
+    );
   }
   if (loaded.defaultAgent) return loaded.defaultAgent;
   const [only, ...others] = loaded.agents;

@@ -17,13 +17,23 @@ import { registerEjectCommand } from "./commands/eject.ts";
 import { Interrupted } from "./drive-thread.ts";
 
 /** Errors that mean the input was wrong (exit 2), by class name, so they match across copies of agentfold. */
-const usageErrors = new Set(["ConfigurationError", "InvalidInputError", "StateConflictError", "VersionConflictError", "ThreadNotFoundError", "ThreadFormatError", "ThreadExistsError"]);
+const usageErrors = new Set([
+  "ConfigurationError",
+  "InvalidInputError",
+  "StateConflictError",
+  "VersionConflictError",
+  "ThreadNotFoundError",
+  "ThreadFormatError",
+  "ThreadExistsError",
+]);
 
 /**
  * The top-level commands each registration makes, in the order `--help` lists them. A test checks
  * the names against what each registration makes.
  */
-export const registrations: ReadonlyArray<readonly [names: readonly string[], register: (program: Command, context: CommandContext) => void]> = [
+export const registrations: ReadonlyArray<
+  readonly [names: readonly string[], register: (program: Command, context: CommandContext) => void]
+> = [
   [["run", "resume", "message"], registerRunCommands],
   [["approve", "reject", "respond"], registerHumanActionCommands],
   [["threads", "fork"], registerThreadCommands],
@@ -113,7 +123,13 @@ function report(error: unknown, context: CommandContext, argv: readonly string[]
   let kind: string;
   let message: string;
   if (error instanceof CommanderError) {
-    if (error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.ok;
+    if (
+      error.exitCode === 0 ||
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    )
+      return ExitCode.ok;
     code = ExitCode.usage;
     kind = "usage";
     message = error.message.replace(/^error: /, "");

@@ -60,7 +60,13 @@ export function colorsFor(stream: OutputStream, env: NodeJS.ProcessEnv): boolean
  * const out = createOutput({ json: false });
  * out.line(out.paint("green", "done"));
  */
-export function createOutput(options: { json: boolean; stdout?: OutputStream; stderr?: OutputStream; stdin?: InputStream; env?: NodeJS.ProcessEnv }): Output {
+export function createOutput(options: {
+  json: boolean;
+  stdout?: OutputStream;
+  stderr?: OutputStream;
+  stdin?: InputStream;
+  env?: NodeJS.ProcessEnv;
+}): Output {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   const stdin = options.stdin ?? process.stdin;

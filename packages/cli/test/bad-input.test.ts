@@ -85,14 +85,22 @@ describe("bad input", () => {
       /Cannot read the model script \/no\/such\/steps\.json/,
       /Unsupported store URL scheme "mysql:"/,
     ];
-    results.forEach((result, index) => assertUsageError(result, patterns[index] ?? /./));
+    for (const [index, result] of results.entries()) assertUsageError(result, patterns[index] ?? /./);
   });
 
   test("no model configured: exit 2 naming the ways to give one (the real binary)", async () => {
     // Every download attempt goes to a closed port, so this never waits for the network. Node reads
     // the proxy variables when it starts, hence a process of its own.
-    const offline = { NODE_USE_ENV_PROXY: "1", HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", AGENTFOLD_MODELS_DIR: join(dir.path, "models") };
-    const result = await runBin(["run", calculatorModule, "can you divide 3 by 4", "--db", join(dir.path, "no-model.db")], { cwd: dir.path, env: offline });
+    const offline = {
+      NODE_USE_ENV_PROXY: "1",
+      HTTPS_PROXY: "http://127.0.0.1:9",
+      HTTP_PROXY: "http://127.0.0.1:9",
+      AGENTFOLD_MODELS_DIR: join(dir.path, "models"),
+    };
+    const result = await runBin(["run", calculatorModule, "can you divide 3 by 4", "--db", join(dir.path, "no-model.db")], {
+      cwd: dir.path,
+      env: offline,
+    });
     assertUsageError(result, /OPENAI_API_KEY/);
     assert.match(result.stderr, /openai-compatible:/);
     assert.match(result.stderr, /local:/);
@@ -106,7 +114,9 @@ describe("bad input", () => {
   });
 
   test("--help of every command shows examples; the top level lists exit codes", async () => {
-    const program = createProgram(createContext({ env: {}, cwd: dir.path, stdout: captureStream(), stderr: captureStream(), stdin: { isTTY: false } }));
+    const program = createProgram(
+      createContext({ env: {}, cwd: dir.path, stdout: captureStream(), stderr: captureStream(), stdin: { isTTY: false } }),
+    );
     const all = (command: Command): Command[] => [command, ...command.commands.flatMap(all)];
     const commands = all(program);
     assert.ok(commands.length >= 14, commands.map((command) => command.name()).join(", "));

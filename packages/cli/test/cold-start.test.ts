@@ -39,7 +39,8 @@ describe("a short command", () => {
 });
 
 describe("registering only the command a command line names", () => {
-  const context = () => createContext({ env: {}, cwd: repoRoot, stdout: captureStream(), stderr: captureStream(), stdin: { isTTY: false } });
+  const context = () =>
+    createContext({ env: {}, cwd: repoRoot, stdout: captureStream(), stderr: captureStream(), stdin: { isTTY: false } });
   const full = createProgram(context());
   const help = (command: { helpInformation(): string } | undefined) => command?.helpInformation();
 
@@ -53,7 +54,11 @@ describe("registering only the command a command line names", () => {
       const partial = createProgram(context(), top.name());
       const mine = partial.commands.find((command) => command.name() === top.name());
       assert.equal(help(mine), help(top), top.name());
-      assert.deepEqual(mine?.commands.map((command) => help(command)), top.commands.map((command) => help(command)), top.name());
+      assert.deepEqual(
+        mine?.commands.map((command) => help(command)),
+        top.commands.map((command) => help(command)),
+        top.name(),
+      );
     }
   });
 

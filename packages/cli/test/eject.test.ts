@@ -21,7 +21,13 @@ describe("agentfold eject prompt", () => {
     const context: PromptContext = {
       agent: { name: "calculator", description: "a calculator", instructions: "one step at a time" },
       context: "<user_input>\nhi\n</user_input>\n",
-      intents: [{ intent: "add", description: "add a and b", parameters: { type: "object", properties: { a: { type: "number" } }, required: ["a"] } }],
+      intents: [
+        {
+          intent: "add",
+          description: "add a and b",
+          parameters: { type: "object", properties: { a: { type: "number" } }, required: ["a"] },
+        },
+      ],
       mode: "prompt",
     };
     assert.deepStrictEqual(ejected.defaultPrompt(context), defaultPrompt(context));

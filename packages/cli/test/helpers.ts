@@ -80,7 +80,11 @@ export async function runCli(args: readonly string[], options: CliOptions): Prom
 /** Runs the real binary, `node bin/agentfold.js ...args`, without a terminal and waits for it to exit. */
 export function runBin(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: cleanEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: options.cwd,
+      env: cleanEnv(options.env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

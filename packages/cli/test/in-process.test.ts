@@ -33,17 +33,26 @@ describe("main in process", () => {
     const [plain, coloured, wrapped] = await Promise.all([
       runCli(["run", calculatorModule, "divide 3 by 4", "--model", divideScript], { cwd: dir.path }),
       runCli(["run", calculatorModule, "divide 3 by 4", "--model", divideScript], { cwd: dir.path, env: { FORCE_COLOR: "1" } }),
-      runCli(["run", calculatorModule, "divide 3 by 4", "--model", divideScript], { cwd: dir.path, env: { AGENTFOLD_COMMAND: "./agentfold" } }),
+      runCli(["run", calculatorModule, "divide 3 by 4", "--model", divideScript], {
+        cwd: dir.path,
+        env: { AGENTFOLD_COMMAND: "./agentfold" },
+      }),
     ]);
     for (const result of [plain, coloured, wrapped]) assert.equal(result.code, 3, result.stderr);
     // eslint-disable-next-line no-control-regex -- looking for terminal colour codes is the point
-    const escape = /\x1b\[/;
-    assert.doesNotMatch(plain.stdout, escape);
-    assert.match(coloured.stdout, escape);
+    const terminalEscape = /\x1b\[/;
+    assert.doesNotMatch(plain.stdout, terminalEscape);
+    assert.match(coloured.stdout, terminalEscape);
     assert.match(plain.stdout, /\n\s+agentfold approve thr_\w+ call_1_0/);
     assert.match(wrapped.stdout, /\n\s+\.\/agentfold approve thr_\w+ call_1_0/);
     const stderr = captureStream();
-    const installed = await main(["threads", "show", "thr_nope"], { stdout: captureStream(), stderr, env: {}, cwd: dir.path, invokedAs: "/app/node_modules/.bin/agentfold" });
+    const installed = await main(["threads", "show", "thr_nope"], {
+      stdout: captureStream(),
+      stderr,
+      env: {},
+      cwd: dir.path,
+      invokedAs: "/app/node_modules/.bin/agentfold",
+    });
     assert.equal(installed, 2);
     assert.match(stderr.text, /List threads with: npx agentfold threads ls/);
   });
@@ -51,12 +60,19 @@ describe("main in process", () => {
   test("commands side by side keep their own variables", async () => {
     const actors = ["cli:ada", "cli:grace", "cli:linus", "cli:barbara"];
     const results = await Promise.all(
-      actors.map((actor) => runCli(["run", calculatorModule, "divide 3 by 4", "--model", divideScript, "--json"], { cwd: dir.path, env: { AGENTFOLD_ACTOR: actor } })),
+      actors.map((actor) =>
+        runCli(["run", calculatorModule, "divide 3 by 4", "--model", divideScript, "--json"], {
+          cwd: dir.path,
+          env: { AGENTFOLD_ACTOR: actor },
+        }),
+      ),
     );
     for (const [index, result] of results.entries()) {
       assert.equal(result.code, 3, result.stderr);
       const { id } = json<{ id: string }>(result);
-      const shown = json<{ events: Array<{ type: string; actor?: string }> }>(await runCli(["threads", "show", id, "--json"], { cwd: dir.path }));
+      const shown = json<{ events: Array<{ type: string; actor?: string }> }>(
+        await runCli(["threads", "show", id, "--json"], { cwd: dir.path }),
+      );
       assert.equal(shown.events[0]?.actor, actors[index]);
     }
   });
@@ -70,10 +86,13 @@ describe("main in process", () => {
     const { port } = silent.address() as AddressInfo;
     try {
       const controller = new AbortController();
-      const running = runCli(["run", calculatorModule, "can you divide 3 by 4", "--model", `openai-compatible:http://127.0.0.1:${port}/v1#silent`], {
-        cwd: dir.path,
-        signal: controller.signal,
-      });
+      const running = runCli(
+        ["run", calculatorModule, "can you divide 3 by 4", "--model", `openai-compatible:http://127.0.0.1:${port}/v1#silent`],
+        {
+          cwd: dir.path,
+          signal: controller.signal,
+        },
+      );
       await modelAsked;
       controller.abort();
       const result = await running;

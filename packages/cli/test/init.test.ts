@@ -30,7 +30,8 @@ describe("agentfold init", () => {
     const cliVersion = (JSON.parse(readFileSync(join(repoRoot, "packages/cli/package.json"), "utf8")) as { version: string }).version;
     assert.equal(manifest.dependencies.agentfold, `^${cliVersion}`);
     assert.equal(manifest.dependencies["@agentfold/cli"], `^${cliVersion}`);
-    for (const file of readdirSync(project)) assert.doesNotMatch(readFileSync(join(project, file), "utf8"), /file:|\/packages\/(core|cli)/, file);
+    for (const file of readdirSync(project))
+      assert.doesNotMatch(readFileSync(join(project, file), "utf8"), /file:|\/packages\/(core|cli)/, file);
   });
 
   test("refuses a non-empty directory unless --force, and never overwrites a file", async () => {

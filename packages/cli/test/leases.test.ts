@@ -31,7 +31,10 @@ describe("the CLI takes the thread's lease", () => {
     const runner = createRunner({
       store: serverStore,
       agents: [deploybot],
-      model: new ScriptedModel([{ intent: "deploy", tag: "v1" }, { intent: "done_for_now", message: "deployed" }]),
+      model: new ScriptedModel([
+        { intent: "deploy", tag: "v1" },
+        { intent: "done_for_now", message: "deployed" },
+      ]),
       sweepIntervalMs: 50,
       onError: () => {},
     });
@@ -64,7 +67,10 @@ describe("the CLI takes the thread's lease", () => {
 
   test("approve on a thread another process is advancing exits 7 and changes nothing; it goes through once the lease is free", async () => {
     const db = join(dir.path, "busy.db");
-    const run = await runCli(["run", calculatorModule, "divide 3 by 4", "--model", `script:${join(fixtures, "divide.json")}`, "--db", db, "--json"], { cwd: dir.path });
+    const run = await runCli(
+      ["run", calculatorModule, "divide 3 by 4", "--model", `script:${join(fixtures, "divide.json")}`, "--db", db, "--json"],
+      { cwd: dir.path },
+    );
     assert.equal(run.code, 3, run.stderr);
     const { id } = json<{ id: string }>(run);
     const store = createSqliteStore({ path: db });
@@ -75,7 +81,10 @@ describe("the CLI takes the thread's lease", () => {
       assert.equal(busy.code, 7, busy.stderr);
       assert.match(busy.stderr, new RegExp(`Thread ${id} is being advanced right now by another process .*retry`));
       assert.equal((await store.load(id))!.version, before.version);
-      const busyJson = await runCli(["approve", id, "call_1_0", "--db", db, "--json"], { cwd: dir.path, env: { AGENTFOLD_LEASE_WAIT_MS: "0" } });
+      const busyJson = await runCli(["approve", id, "call_1_0", "--db", db, "--json"], {
+        cwd: dir.path,
+        env: { AGENTFOLD_LEASE_WAIT_MS: "0" },
+      });
       assert.equal(busyJson.code, 7);
       assert.equal(json<{ error: { code: string } }>(busyJson).error.code, "thread_busy");
 
@@ -101,8 +110,10 @@ describe("the CLI takes the thread's lease", () => {
     const racing = { ...store, load: async (threadId: string) => (loads++ === 0 ? waiting : store.load(threadId)) };
     const lease = (await store.acquireLease(waiting.id, "cli:test", 10_000))!;
     await assert.rejects(
-      applyChange({ out: createOutput({ json: true }), store: racing, lease: { fence: lease.token, signal: new AbortController().signal } }, waiting.id, (current) =>
-        calculator.approve(current, callId, { actor: "bob" }),
+      applyChange(
+        { out: createOutput({ json: true }), store: racing, lease: { fence: lease.token, signal: new AbortController().signal } },
+        waiting.id,
+        (current) => calculator.approve(current, callId, { actor: "bob" }),
       ),
       /Call call_1_0 is not pending .*\(it was already decided\)\. Thread status: running/,
     );

@@ -50,7 +50,11 @@ describe("Node versions", () => {
     mkdirSync(join(checkout, "scripts"), { recursive: true });
     copyFileSync(join(repoRoot, "agentfold"), join(checkout, "agentfold"));
     copyFileSync(join(repoRoot, "scripts/use-node.sh"), join(checkout, "scripts/use-node.sh"));
-    const result = spawnSync("/bin/bash", ["./agentfold", "--help"], { cwd: checkout, env: cleanEnv({ PATH: dirname(oldNode) + ":/bin" }), encoding: "utf8" });
+    const result = spawnSync("/bin/bash", ["./agentfold", "--help"], {
+      cwd: checkout,
+      env: cleanEnv({ PATH: `${dirname(oldNode)}:/bin` }),
+      encoding: "utf8",
+    });
     assert.equal(result.status, 2, result.stderr);
     assert.equal(result.stdout, "");
     assert.equal(
@@ -73,22 +77,30 @@ describe("Node versions", () => {
     const project = join(dir.path, "project");
     mkdirSync(join(project, "node_modules/.bin"), { recursive: true });
     symlinkSync(bin, join(project, "node_modules/.bin/agentfold"));
-    const result = spawnSync(process.execPath, [join(project, "node_modules/.bin/agentfold"), "threads", "show", "thr_missing", "--db", join(dir.path, "project.db")], {
-      cwd: project,
-      env: cleanEnv(),
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      [join(project, "node_modules/.bin/agentfold"), "threads", "show", "thr_missing", "--db", join(dir.path, "project.db")],
+      {
+        cwd: project,
+        env: cleanEnv(),
+        encoding: "utf8",
+      },
+    );
     assert.equal(result.status, 2, result.stderr);
     assert.match(oneLine(result.stderr), /List threads with: npx agentfold threads ls/);
   });
 
   test("the experimental warnings Node 22 prints for what agentfold relies on stay off stderr; others do not", () => {
     writeFileSync(join(dir.path, "done.json"), JSON.stringify({ steps: [{ intent: "done_for_now", message: "ok" }] }));
-    const result = spawnSync(process.execPath, [bin, "run", join(fixtures, "warns-on-load.ts"), "hi", "--model", "script:done.json", "--db", join(dir.path, "warns.db")], {
-      cwd: dir.path,
-      env: cleanEnv(),
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      [bin, "run", join(fixtures, "warns-on-load.ts"), "hi", "--model", "script:done.json", "--db", join(dir.path, "warns.db")],
+      {
+        cwd: dir.path,
+        env: cleanEnv(),
+        encoding: "utf8",
+      },
+    );
     assert.equal(result.status, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /SQLite|glob/);
     assert.match(result.stderr, /ExperimentalWarning: Frobnication is an experimental feature/);
@@ -107,13 +119,22 @@ describe("Node versions", () => {
     await assert.rejects(loadAgentModule(calculatorModule, repoRoot, withoutStripping), (error: unknown) => {
       assert.ok(error instanceof CliError);
       assert.equal(error.message.split("\n").length, 1);
-      assert.match(error.message, /agent\.ts is TypeScript, and Node\.js \S+ does not run \.ts files without a flag: use Node\.js 22\.18 or newer \(or 24\), or set NODE_OPTIONS=--experimental-strip-types, or compile it to JavaScript \(npx tsc\) and pass the \.js file\./);
+      assert.match(
+        error.message,
+        /agent\.ts is TypeScript, and Node\.js \S+ does not run \.ts files without a flag: use Node\.js 22\.18 or newer \(or 24\), or set NODE_OPTIONS=--experimental-strip-types, or compile it to JavaScript \(npx tsc\) and pass the \.js file\./,
+      );
       return true;
     });
     // Node before 22.10 has no such flag at all.
     assert.match(typeScriptUnsupported("/app/agent.mts", "agent.mts", {}) ?? "", /^agent\.mts is TypeScript/);
     // With type stripping the same module loads; a .js module loads without it.
-    assert.deepEqual((await loadAgentModule(calculatorModule, repoRoot, { typescript: "strip" })).agents.map((agent) => agent.name), ["calculator"]);
-    assert.deepEqual((await loadAgentModule(join(fixtures, "plain-agent.js"), repoRoot, withoutStripping)).agents.map((agent) => agent.name), ["plain"]);
+    assert.deepEqual(
+      (await loadAgentModule(calculatorModule, repoRoot, { typescript: "strip" })).agents.map((agent) => agent.name),
+      ["calculator"],
+    );
+    assert.deepEqual(
+      (await loadAgentModule(join(fixtures, "plain-agent.js"), repoRoot, withoutStripping)).agents.map((agent) => agent.name),
+      ["plain"],
+    );
   });
 });

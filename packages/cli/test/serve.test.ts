@@ -12,7 +12,10 @@ import { isLoopback } from "../src/commands/serve.ts";
 import { bin, calculatorModule, captureStream, cleanEnv, fixtures, json, runCli, tempDir, type CliResult } from "./helpers.ts";
 
 /** `agentfold serve ...args` in this process: what it printed once listening, and how to stop it. */
-async function serve(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ started: Record<string, unknown>; stop: () => Promise<CliResult> }> {
+async function serve(
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<{ started: Record<string, unknown>; stop: () => Promise<CliResult> }> {
   const controller = new AbortController();
   const stdout = captureStream();
   let finished: CliResult | undefined;
@@ -44,11 +47,27 @@ describe("agentfold serve", () => {
 
   test("serves launch and approval over HTTP; the CLI sees the same threads; SIGTERM stops it", async () => {
     const db = join(dir.path, "served.db");
-    const child = spawn(process.execPath, [bin, "serve", "--agents", calculatorModule, "--db", db, "--port", "0", "--model", `script:${join(fixtures, "divide.json")}`, "--json"], {
-      cwd: dir.path,
-      env: cleanEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        "serve",
+        "--agents",
+        calculatorModule,
+        "--db",
+        db,
+        "--port",
+        "0",
+        "--model",
+        `script:${join(fixtures, "divide.json")}`,
+        "--json",
+      ],
+      {
+        cwd: dir.path,
+        env: cleanEnv(),
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -75,8 +94,13 @@ describe("agentfold serve", () => {
       const thread = (await launched.json()) as { id: string; status: string; pending: Array<{ callId: string }> };
       assert.equal(thread.status, "awaiting_approval", JSON.stringify(thread));
 
-      const listed = json<{ threads: Array<{ id: string; status: string }> }>(await runCli(["threads", "ls", "--db", db, "--json"], { cwd: dir.path }));
-      assert.deepEqual(listed.threads.map((item) => [item.id, item.status]), [[thread.id, "awaiting_approval"]]);
+      const listed = json<{ threads: Array<{ id: string; status: string }> }>(
+        await runCli(["threads", "ls", "--db", db, "--json"], { cwd: dir.path }),
+      );
+      assert.deepEqual(
+        listed.threads.map((item) => [item.id, item.status]),
+        [[thread.id, "awaiting_approval"]],
+      );
 
       const approved = await fetch(`${url}/v1/threads/${thread.id}/approvals/${thread.pending[0]?.callId}`, {
         method: "POST",
@@ -90,7 +114,10 @@ describe("agentfold serve", () => {
         final = (await (await fetch(`${url}/v1/threads/${thread.id}`)).json()) as typeof final;
       }
       assert.equal(final.status, "done");
-      assert.deepEqual(final.events.filter((event) => event.type === "tool_result").map((event) => event.result), [0.6]);
+      assert.deepEqual(
+        final.events.filter((event) => event.type === "tool_result").map((event) => event.result),
+        [0.6],
+      );
     } finally {
       child.kill("SIGTERM");
     }
@@ -99,11 +126,29 @@ describe("agentfold serve", () => {
 
   test("a non-loopback --host needs API keys or --no-auth", async () => {
     const db = join(dir.path, "auth.db");
-    const base = ["serve", "--agents", calculatorModule, "--db", db, "--port", "0", "--model", `script:${join(fixtures, "divide.json")}`, "--json", "--no-ui"];
+    const base = [
+      "serve",
+      "--agents",
+      calculatorModule,
+      "--db",
+      db,
+      "--port",
+      "0",
+      "--model",
+      `script:${join(fixtures, "divide.json")}`,
+      "--json",
+      "--no-ui",
+    ];
     const refused = await runCli([...base, "--host", "0.0.0.0"], { cwd: dir.path });
     assert.equal(refused.code, 2, refused.stderr);
-    assert.match(json<{ error: { message: string } }>(refused).error.message, /Refusing to serve on 0\.0\.0\.0 without API keys.*AGENTFOLD_API_KEYS="name:key".*--no-auth/);
-    const conflicting = await runCli([...base, "--host", "0.0.0.0", "--no-auth"], { cwd: dir.path, env: { AGENTFOLD_API_KEYS: "admin:admin-secret-key" } });
+    assert.match(
+      json<{ error: { message: string } }>(refused).error.message,
+      /Refusing to serve on 0\.0\.0\.0 without API keys.*AGENTFOLD_API_KEYS="name:key".*--no-auth/,
+    );
+    const conflicting = await runCli([...base, "--host", "0.0.0.0", "--no-auth"], {
+      cwd: dir.path,
+      env: { AGENTFOLD_API_KEYS: "admin:admin-secret-key" },
+    });
     assert.equal(conflicting.code, 2);
 
     for (const [extra, env, expected] of [
@@ -129,12 +174,27 @@ describe("agentfold serve", () => {
 
   test("without keys it answers only its own names: localhost, IP addresses, --allowed-host and AGENTFOLD_ALLOWED_HOSTS", async () => {
     const db = join(dir.path, "hosts.db");
-    const base = ["serve", "--agents", calculatorModule, "--db", db, "--port", "0", "--model", `script:${join(fixtures, "divide.json")}`, "--json", "--no-ui"];
+    const base = [
+      "serve",
+      "--agents",
+      calculatorModule,
+      "--db",
+      db,
+      "--port",
+      "0",
+      "--model",
+      `script:${join(fixtures, "divide.json")}`,
+      "--json",
+      "--no-ui",
+    ];
     const invalid = await runCli([...base, "--allowed-host", "http://agents.example.com"], { cwd: dir.path });
     assert.equal(invalid.code, 2, invalid.stderr);
     assert.match(json<{ error: { message: string } }>(invalid).error.message, /Allowed host "http:\/\/agents\.example\.com" is invalid/);
 
-    const server = await serve([...base, "--allowed-host", "agents.example.com"], { cwd: dir.path, env: { AGENTFOLD_ALLOWED_HOSTS: "other.example" } });
+    const server = await serve([...base, "--allowed-host", "agents.example.com"], {
+      cwd: dir.path,
+      env: { AGENTFOLD_ALLOWED_HOSTS: "other.example" },
+    });
     let stopped: CliResult;
     try {
       const { url } = server.started as { url: string };
@@ -147,7 +207,8 @@ describe("agentfold serve", () => {
           request.on("error", reject).end();
         });
       const port = new URL(url).port;
-      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `agents.example.com:${port}`, "other.example"]) assert.equal(await statusFor(host), 200, host);
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `agents.example.com:${port}`, "other.example"])
+        assert.equal(await statusFor(host), 200, host);
       assert.equal(await statusFor(`attacker.example:${port}`), 403);
     } finally {
       stopped = await server.stop();

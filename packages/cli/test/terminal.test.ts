@@ -19,7 +19,10 @@ describe("in a terminal", () => {
   after(() => dir.remove());
 
   test("run → approval prompt → edit args (invalid JSON is asked again) → done", async () => {
-    const session = runInTerminal(["run", calculatorModule, "can you divide 3 by 4", "--model", `script:${join(fixtures, "divide.json")}`], { cwd: dir.path });
+    const session = runInTerminal(
+      ["run", calculatorModule, "can you divide 3 by 4", "--model", `script:${join(fixtures, "divide.json")}`],
+      { cwd: dir.path },
+    );
     await session.waitFor('calculator wants to run divide {"a":3,"b":4}');
     await session.waitFor("Reject with a comment");
     await session.type(keys.down);
@@ -42,7 +45,10 @@ describe("in a terminal", () => {
     assert.match(session.output(), /done\s+\(calculator, 8 events\)/);
 
     const threads = json<{ threads: Array<{ status: string }> }>(await runCli(["threads", "ls", "--json"], { cwd: dir.path }));
-    assert.deepEqual(threads.threads.map((thread) => thread.status), ["done"]);
+    assert.deepEqual(
+      threads.threads.map((thread) => thread.status),
+      ["done"],
+    );
   });
 
   test("a question is answered in the terminal; Ctrl-C at a prompt leaves the thread waiting (exit 3)", async () => {
@@ -70,7 +76,10 @@ describe("in a terminal", () => {
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const { port } = silent.address() as AddressInfo;
     try {
-      const session = runInTerminal(["run", calculatorModule, "can you divide 3 by 4", "--model", `openai-compatible:http://127.0.0.1:${port}/v1#silent`], { cwd: dir.path });
+      const session = runInTerminal(
+        ["run", calculatorModule, "can you divide 3 by 4", "--model", `openai-compatible:http://127.0.0.1:${port}/v1#silent`],
+        { cwd: dir.path },
+      );
       await session.waitFor("thinking (openai-compatible:");
       await session.type(keys.ctrlC);
       assert.equal(await session.exited, 130, session.output());

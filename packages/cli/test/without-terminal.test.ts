@@ -58,7 +58,10 @@ describe("without a terminal", () => {
     const waiting = json<Summary>(run);
     assert.equal(waiting.status, "awaiting_approval");
     assert.equal(waiting.agent, "calculator");
-    assert.deepEqual(waiting.pending.map((item) => [item.kind, item.callId, item.intent, item.args]), [["approval", "call_1_0", "divide", { a: 3, b: 4 }]]);
+    assert.deepEqual(
+      waiting.pending.map((item) => [item.kind, item.callId, item.intent, item.args]),
+      [["approval", "call_1_0", "divide", { a: 3, b: 4 }]],
+    );
     assert.ok(waiting.next.includes(`agentfold approve ${waiting.id} call_1_0`));
 
     const approved = json<Summary>(await runCli(["approve", waiting.id, "call_1_0", "--json"], { cwd: dir.path }));
@@ -66,7 +69,9 @@ describe("without a terminal", () => {
     assert.equal(approved.result, "I divided as approved.");
     assert.deepEqual(approved.pending, []);
 
-    const second = json<Summary>(await runCli(["run", calculatorModule, "divide 3 by 0", "--model", divideScript, "--json"], { cwd: dir.path }));
+    const second = json<Summary>(
+      await runCli(["run", calculatorModule, "divide 3 by 0", "--model", divideScript, "--json"], { cwd: dir.path }),
+    );
     const rejected = await runCli(["reject", second.id, "call_1_0", "--comment", "not now", "--json"], { cwd: dir.path });
     assert.equal(rejected.code, 0, rejected.stderr);
     assert.equal(json<Summary>(rejected).status, "done");
@@ -75,19 +80,31 @@ describe("without a terminal", () => {
     );
     const decision = shown.events.find((event) => event.type === "approval_decision");
     assert.deepEqual([decision?.approved, decision?.comment, decision?.actor], [false, "not now", "cli:tester"]);
-    assert.equal(shown.events.some((event) => event.type === "tool_started"), false, "a rejected call never runs");
+    assert.equal(
+      shown.events.some((event) => event.type === "tool_started"),
+      false,
+      "a rejected call never runs",
+    );
   });
 
   test("respond answers a question; an explicit --db is repeated in the commands to continue", async () => {
     const db = join(dir.path, "questions.db");
-    const run = await runCli(["run", `${join(fixtures, "two-agents.ts")}#helper`, "help me divide", "--model", questionScript, "--db", db, "--json"], { cwd: dir.path });
+    const run = await runCli(
+      ["run", `${join(fixtures, "two-agents.ts")}#helper`, "help me divide", "--model", questionScript, "--db", db, "--json"],
+      { cwd: dir.path },
+    );
     assert.equal(run.code, 3, run.stderr);
     const waiting = json<Summary>(run);
     assert.equal(waiting.status, "awaiting_human");
     const [question] = waiting.pending;
     assert.equal(question?.kind, "question");
     assert.equal(question?.question, "Which divisor should I use?");
-    assert.ok(waiting.next.some((command) => command.startsWith(`agentfold respond ${waiting.id} ${question?.callId} `) && command.endsWith(`--db ${db}`)), waiting.next.join("\n"));
+    assert.ok(
+      waiting.next.some(
+        (command) => command.startsWith(`agentfold respond ${waiting.id} ${question?.callId} `) && command.endsWith(`--db ${db}`),
+      ),
+      waiting.next.join("\n"),
+    );
 
     const missing = await runCli(["respond", waiting.id, question?.callId ?? "", "4"], { cwd: dir.path });
     assert.equal(missing.code, 2, "the default store does not have this thread");
@@ -118,11 +135,18 @@ describe("without a terminal", () => {
     type Rendered = { messages: Array<{ role: string; content: string }>; tokens: number; mode: string; model: string };
     const renderedJson = json<Rendered>(await runCli(["threads", "render", id, "--json"], { cwd: dir.path }));
     assert.ok(renderedJson.tokens > 0);
-    assert.ok(renderedJson.messages.some((message) => message.content.includes("can you divide 3 by 4") || message.content.includes("divide 3 by 0")));
+    assert.ok(
+      renderedJson.messages.some(
+        (message) => message.content.includes("can you divide 3 by 4") || message.content.includes("divide 3 by 0"),
+      ),
+    );
     assert.equal(renderedJson.mode, "prompt", "the scripted model the thread ran with renders in prompt mode");
     // A model that prefers tool calling gets a different prompt (the tools go as tools, not as text); it is resolved, not called.
     const asTools = json<Rendered>(
-      await runCli(["threads", "render", id, "--model", "openai:gpt-4o-mini", "--json"], { cwd: dir.path, env: { OPENAI_API_KEY: "sk-not-used" } }),
+      await runCli(["threads", "render", id, "--model", "openai:gpt-4o-mini", "--json"], {
+        cwd: dir.path,
+        env: { OPENAI_API_KEY: "sk-not-used" },
+      }),
     );
     assert.deepEqual([asTools.mode, asTools.model], ["tools", "openai:gpt-4o-mini"]);
     assert.ok(asTools.tokens < renderedJson.tokens, `${asTools.tokens} < ${renderedJson.tokens}`);
@@ -153,12 +177,17 @@ describe("without a terminal", () => {
 
     const exhausted = await runCli(["run", `${join(fixtures, "two-agents.ts")}#helper`, "go", "--model", invalid], { cwd: dir.path });
     assert.equal(exhausted.code, 2);
-    assert.match(exhausted.stderr, /has 1 steps, but thread (thr_\w+) asked for model call 2\. Add a step to the script\. Thread \1 is saved \(2 events\); .*agentfold resume \1/);
+    assert.match(
+      exhausted.stderr,
+      /has 1 steps, but thread (thr_\w+) asked for model call 2\. Add a step to the script\. Thread \1 is saved \(2 events\); .*agentfold resume \1/,
+    );
   });
 
   test("message reopens a done thread and runs it again", async () => {
     const model = `script:${join(fixtures, "two-answers.json")}`;
-    const first = json<Summary>(await runCli(["run", `${join(fixtures, "two-agents.ts")}#helper`, "hello", "--model", model, "--json"], { cwd: dir.path }));
+    const first = json<Summary>(
+      await runCli(["run", `${join(fixtures, "two-agents.ts")}#helper`, "hello", "--model", model, "--json"], { cwd: dir.path }),
+    );
     assert.deepEqual([first.status, first.result], ["done", "first answer"]);
     const second = await runCli(["message", first.id, "and again", "--json"], { cwd: dir.path });
     assert.equal(second.code, 0, second.stderr);

@@ -92,7 +92,9 @@ export function resolvePrefetch(prefetch: AgentDefinition["prefetch"]): Policy["
     }
     const parsed = tool.args.safeParse(args);
     if (!parsed.success) {
-      throw new ConfigurationError(`Prefetch "${tool.intent}": arguments are invalid: ${formatIssues(parsed.error.issues)}. Pass { tool, args }.`);
+      throw new ConfigurationError(
+        `Prefetch "${tool.intent}": arguments are invalid: ${formatIssues(parsed.error.issues)}. Pass { tool, args }.`,
+      );
     }
     return { tool, args };
   });

@@ -45,7 +45,9 @@ export function childThreadId(parentThreadId: string, callId: string): string {
 export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions): AnyTool {
   const intent = options.intent ?? agent.name.replaceAll(".", "_");
   if (!/^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/.test(intent)) {
-    throw new ConfigurationError(`Agent "${agent.name}" cannot be a tool under its own name: pass asTool({ intent: "a_valid_name", ... }).`);
+    throw new ConfigurationError(
+      `Agent "${agent.name}" cannot be a tool under its own name: pass asTool({ intent: "a_valid_name", ... }).`,
+    );
   }
   if (!options.threads || typeof options.threads.load !== "function") {
     throw new ConfigurationError(`asTool() of agent "${agent.name}" needs { threads }: the store its child threads live in.`);
@@ -62,7 +64,11 @@ export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions
       let child = await options.threads.load(id);
       if (!child) {
         // A child works for the parent's tenant: it is listed and readable only where the parent is.
-        const metadata = { ...tenantMetadata(tenantOf(context.thread.metadata)), parentThreadId: context.thread.id, parentCallId: context.callId };
+        const metadata = {
+          ...tenantMetadata(tenantOf(context.thread.metadata)),
+          parentThreadId: context.thread.id,
+          parentCallId: context.callId,
+        };
         child = agent.start(message, { id, metadata });
         await options.threads.create(child);
       }

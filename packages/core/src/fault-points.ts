@@ -59,7 +59,10 @@ export class FaultInjectedError extends AgentfoldError {
  */
 export function parseFaultSpec(text: string): Map<FaultPointName, ArmedFault> {
   const armed = new Map<FaultPointName, ArmedFault>();
-  for (const part of text.split(",").map((item) => item.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const fields = part.split(":");
     const mode: FaultMode = fields[0] === "commit-then-throw" ? "commit-then-throw" : "kill";
     if (mode === "commit-then-throw") fields.shift();

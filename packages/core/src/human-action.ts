@@ -74,7 +74,9 @@ function buildHumanActionSchemas() {
 
 /** The fields that are set: zod types optional fields `T | undefined`, the agent's options leave them out. */
 function given<T extends object>(fields: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }
 
 type HumanActionSchemas = ReturnType<typeof buildHumanActionSchemas>;

@@ -28,7 +28,9 @@ function pendingApproval(thread: Thread, callId: string) {
     throw new StateConflictError(`Call ${callId} on thread ${thread.id} waits for an answer, not an approval: respond to it instead.`);
   }
   if (item.kind === "child") {
-    throw new StateConflictError(`Call ${callId} waits for child thread ${item.childThreadId}; approve or reject what is pending on that thread.`);
+    throw new StateConflictError(
+      `Call ${callId} waits for child thread ${item.childThreadId}; approve or reject what is pending on that thread.`,
+    );
   }
   return item;
 }
@@ -57,7 +59,9 @@ function editedArgs(tools: ReadonlyMap<string, AnyTool>, intent: string, edited:
   const parsed = tool?.args.strict().safeParse(edited);
   if (!tool || !parsed?.success) {
     const why = parsed && !parsed.success ? formatIssues(parsed.error.issues) : `unknown intent ${intent}`;
-    throw new InvalidInputError(`Edited arguments for "${intent}" are invalid: ${why}. Expected: ${JSON.stringify(tool?.parameters ?? {})}`);
+    throw new InvalidInputError(
+      `Edited arguments for "${intent}" are invalid: ${why}. Expected: ${JSON.stringify(tool?.parameters ?? {})}`,
+    );
   }
   // Keep the input shape: the tool parses these again when it runs.
   return toJson(edited) as Record<string, JsonValue>;
@@ -66,7 +70,9 @@ function editedArgs(tools: ReadonlyMap<string, AnyTool>, intent: string, edited:
 export function approveCall(tools: ReadonlyMap<string, AnyTool>, thread: Thread, callId: string, decision: ApproveOptions): Thread {
   const item = pendingApproval(thread, callId);
   if (decision.argsHash !== undefined && decision.argsHash !== item.argsHash) {
-    throw new StateConflictError(`The arguments of call ${callId} are not the ones you saw (hash mismatch); reload the thread and decide again.`);
+    throw new StateConflictError(
+      `The arguments of call ${callId} are not the ones you saw (hash mismatch); reload the thread and decide again.`,
+    );
   }
   const args = decision.args === undefined ? undefined : editedArgs(tools, item.intent, decision.args);
   return thread.append(
@@ -86,7 +92,11 @@ export function approveCall(tools: ReadonlyMap<string, AnyTool>, thread: Thread,
   );
 }
 
-export function rejectCall(thread: Thread, callId: string, decision: { comment?: string; actor?: string; clock?: Clock } & RequestKeys): Thread {
+export function rejectCall(
+  thread: Thread,
+  callId: string,
+  decision: { comment?: string; actor?: string; clock?: Clock } & RequestKeys,
+): Thread {
   const item = pendingApproval(thread, callId);
   return thread.append(
     [
@@ -104,7 +114,12 @@ export function rejectCall(thread: Thread, callId: string, decision: { comment?:
   );
 }
 
-export function answerQuestion(thread: Thread, callId: string, text: string, options: { actor?: string; clock?: Clock } & RequestKeys): Thread {
+export function answerQuestion(
+  thread: Thread,
+  callId: string,
+  text: string,
+  options: { actor?: string; clock?: Clock } & RequestKeys,
+): Thread {
   const item = thread.pendingItem(callId);
   if (item.kind === "approval") {
     throw new StateConflictError(`Call ${callId} on thread ${thread.id} waits for an approval: approve or reject it.`);
@@ -113,10 +128,17 @@ export function answerQuestion(thread: Thread, callId: string, text: string, opt
     throw new StateConflictError(`Call ${callId} waits for child thread ${item.childThreadId}; answer what is pending on that thread.`);
   }
   const answer = normalizeAnswer(text, item.format, item.choices);
-  return thread.append([{ type: "human_response", callId, text: answer, actor: options.actor ?? "anonymous", ...requestFields(options) }], options.clock);
+  return thread.append(
+    [{ type: "human_response", callId, text: answer, actor: options.actor ?? "anonymous", ...requestFields(options) }],
+    options.clock,
+  );
 }
 
-export function addMessage(thread: Thread, text: string, options: { actor?: string; source?: string; clock?: Clock } & RequestKeys): Thread {
+export function addMessage(
+  thread: Thread,
+  text: string,
+  options: { actor?: string; source?: string; clock?: Clock } & RequestKeys,
+): Thread {
   if (typeof text !== "string" || text.trim() === "") throw new InvalidInputError("A message needs non-empty text.");
   if (thread.status === "running" && thread.state.openCalls.length > 0) {
     throw new StateConflictError(`Thread ${thread.id} is in the middle of a step; send the message once it pauses or finishes.`);

@@ -26,14 +26,11 @@ let questionArgs: ReturnType<typeof questionArgsSchema> | undefined;
  * @example
  * const ask = askHuman({ intent: "request_more_information", description: "ask the user to clarify" });
  */
-export function askHuman(
-  options: { intent?: string; description?: string } = {},
-): Tool<string, ReturnType<typeof questionArgsSchema>> {
+export function askHuman(options: { intent?: string; description?: string } = {}): Tool<string, ReturnType<typeof questionArgsSchema>> {
   return defineTool({
     intent: options.intent ?? "request_human_input",
     description:
-      options.description ??
-      "Ask a person a question when you need information, a decision or clarification you cannot get otherwise.",
+      options.description ?? "Ask a person a question when you need information, a decision or clarification you cannot get otherwise.",
     args: (questionArgs ??= questionArgsSchema()),
     kind: "human",
     toQuestion: (args): HumanQuestion => ({

@@ -176,10 +176,14 @@ export async function keepLease<T>(
   const every = Math.max(50, Math.floor(options.ttlMs / 3));
   let renewal: TimerHandle | undefined;
   const renewLater = () => {
-    renewal = clock.setTimeout(() => {
-      renewLater();
-      renew();
-    }, every, { unref: true });
+    renewal = clock.setTimeout(
+      () => {
+        renewLater();
+        renew();
+      },
+      every,
+      { unref: true },
+    );
   };
   renewLater();
   if (sent === undefined) renew();

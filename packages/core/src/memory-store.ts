@@ -13,7 +13,6 @@ import {
   ThreadNotFoundError,
   VersionConflictError,
   type AppendOptions,
-  type Lease,
   type ThreadListPage,
   type ThreadListQuery,
   type ThreadStore,
@@ -97,7 +96,10 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
       let before = Number.POSITIVE_INFINITY;
       if (query.cursor !== undefined) {
         before = /^[0-9]+$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
-        if (!Number.isInteger(before)) throw new InvalidInputError(`Invalid cursor ${JSON.stringify(query.cursor)}: pass the nextCursor of the previous page unchanged, or no cursor for the first page.`);
+        if (!Number.isInteger(before))
+          throw new InvalidInputError(
+            `Invalid cursor ${JSON.stringify(query.cursor)}: pass the nextCursor of the previous page unchanged, or no cursor for the first page.`,
+          );
       }
       const matching = [...rows.values()]
         .filter((row) => row.order < before)

@@ -151,7 +151,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function rawText(output: unknown): string {
-  return typeof output === "string" ? output : JSON.stringify(output) ?? String(output);
+  return typeof output === "string" ? output : (JSON.stringify(output) ?? String(output));
 }
 
 /**

@@ -106,7 +106,9 @@ function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate, args: unknown): Ne
     const asked = tool.toQuestion ? tool.toQuestion(args) : { question: JSON.stringify(call.args) };
     const checked = (questionShape ??= questionShapeSchema()).safeParse(asked);
     if (!checked.success) {
-      throw new ConfigurationError(`toQuestion of tool "${tool.intent}" returned an invalid question: ${formatIssues(checked.error.issues)}.`);
+      throw new ConfigurationError(
+        `toQuestion of tool "${tool.intent}" returned an invalid question: ${formatIssues(checked.error.issues)}.`,
+      );
     }
     const question = checked.data;
     return {
@@ -205,7 +207,9 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
   const parsed = new Map<string, unknown>();
   for (const call of state.openCalls) {
     const tool = policy.tools.get(call.intent);
-    const args = tool ? parseArgs(call, tool) : { ok: false as const, message: `Unknown intent "${call.intent}". Valid intents: ${[...policy.tools.keys()].join(", ")}.` };
+    const args = tool
+      ? parseArgs(call, tool)
+      : { ok: false as const, message: `Unknown intent "${call.intent}". Valid intents: ${[...policy.tools.keys()].join(", ")}.` };
     if (!args.ok) {
       return {
         type: "append",

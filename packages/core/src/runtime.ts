@@ -15,7 +15,16 @@
  */
 
 // Events: the schema every stored thread is checked against
-export { eventSchema, eventTypes, type Event, type EventType, type EventOf, type NewEvent, type JsonValue, type ToolCall } from "./events.ts";
+export {
+  eventSchema,
+  eventTypes,
+  type Event,
+  type EventType,
+  type EventOf,
+  type NewEvent,
+  type JsonValue,
+  type ToolCall,
+} from "./events.ts";
 export { THREAD_SCHEMA_VERSION, type ThreadJson, type ThreadOptions } from "./thread.ts";
 
 // Thread state: a pure fold over the events
@@ -56,10 +65,29 @@ export {
   type Lease,
   type AppendOptions,
 } from "./store.ts";
-export { holdLease, acquireLeaseBy, keepLease, ThreadBusyError, type HoldLeaseOptions, type KeepLeaseOptions, type LeaseGuard, type MonotonicClock } from "./lease.ts";
+export {
+  holdLease,
+  acquireLeaseBy,
+  keepLease,
+  ThreadBusyError,
+  type HoldLeaseOptions,
+  type KeepLeaseOptions,
+  type LeaseGuard,
+  type MonotonicClock,
+} from "./lease.ts";
 
 // Models: the interface, tolerant parsing of replies, and the scripted model of the `script:` spec
-export type { Model, ModelRequest, ModelReply, FinishReason, ModelMessage, ModelUsage, OutputMode, IntentSpec, JsonSchema } from "./model.ts";
+export type {
+  Model,
+  ModelRequest,
+  ModelReply,
+  FinishReason,
+  ModelMessage,
+  ModelUsage,
+  OutputMode,
+  IntentSpec,
+  JsonSchema,
+} from "./model.ts";
 export { intentSpecs, parseJsonLenient, toJson } from "./model-output.ts";
 export { ScriptedModel, scriptedModelFromFile, type ScriptStep, type ScriptedModelOptions } from "./scripted-model.ts";
 
@@ -68,7 +96,15 @@ export { resumeChild, childThreadId } from "./child-agent.ts";
 export { ChildPaused, ChildResult } from "./step.ts";
 
 // Tenants and the audit record of refused decisions (servers and channels)
-export { TENANT_METADATA_KEY, DEFAULT_TENANT, tenantOf, tenantMetadata, DECISION_REFUSED, decisionRefusedEvent, type DecisionRefusal } from "./access.ts";
+export {
+  TENANT_METADATA_KEY,
+  DEFAULT_TENANT,
+  tenantOf,
+  tenantMetadata,
+  DECISION_REFUSED,
+  decisionRefusedEvent,
+  type DecisionRefusal,
+} from "./access.ts";
 
 // Fault points: where AGENTFOLD_FAULT kills the process or throws after a commit (see docs/faults.md)
 export { faultPoint, faultPointNames, FaultInjectedError, type FaultPointName } from "./fault-points.ts";

@@ -74,7 +74,12 @@ export class ScriptedModel implements Model {
       );
     }
     const step = this.steps[request.turn];
-    const defaults: ModelReply = { output: undefined, modelId: this.id, finishReason: "stop", ...(this.#usage ? { usage: this.#usage } : {}) };
+    const defaults: ModelReply = {
+      output: undefined,
+      modelId: this.id,
+      finishReason: "stop",
+      ...(this.#usage ? { usage: this.#usage } : {}),
+    };
     if (step instanceof FullReply) return { ...defaults, ...structuredClone(step.reply) };
     const output = typeof step === "function" ? (step as (request: ModelRequest) => unknown)(request) : step;
     return { ...defaults, output: structuredClone(output) };

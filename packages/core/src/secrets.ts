@@ -13,7 +13,20 @@ export const REDACTED = "[redacted]";
 
 // Key names are compared lowercased with every non-alphanumeric character removed, so `api_key`,
 // `apiKey` and `API-KEY` are one name.
-const secretKeyEndings = ["password", "passwd", "passphrase", "secret", "secretkey", "accesskey", "token", "apikey", "privatekey", "authorization", "cookie", "credentials"];
+const secretKeyEndings = [
+  "password",
+  "passwd",
+  "passphrase",
+  "secret",
+  "secretkey",
+  "accesskey",
+  "token",
+  "apikey",
+  "privatekey",
+  "authorization",
+  "cookie",
+  "credentials",
+];
 // Tokens a tool hands back for the model to use in its next call, not to authenticate anyone: a
 // masked page token would break pagination.
 const harmlessTokenEndings = ["pagetoken", "continuationtoken", "cursortoken", "synctoken", "nexttoken"];
@@ -30,7 +43,8 @@ export function isSecretKey(name: string): boolean {
     verdict =
       normalized === "pwd" ||
       normalized === "setcookie" ||
-      (!harmlessTokenEndings.some((ending) => normalized.endsWith(ending)) && secretKeyEndings.some((ending) => normalized.endsWith(ending)));
+      (!harmlessTokenEndings.some((ending) => normalized.endsWith(ending)) &&
+        secretKeyEndings.some((ending) => normalized.endsWith(ending)));
     if (keyVerdicts.size >= 10_000) keyVerdicts.clear();
     keyVerdicts.set(name, verdict);
   }
@@ -89,7 +103,8 @@ export function redactSecrets(value: JsonValue): JsonValue {
     const inner = value[name]!;
     const masked = isSecretKey(name) && inner !== null ? REDACTED : redactSecrets(inner);
     // defineProperty, not `out[name] =`: a key named "__proto__" (from JSON.parse) stays a key.
-    if (masked !== inner) Object.defineProperty((out ??= { ...value }), name, { value: masked, enumerable: true, writable: true, configurable: true });
+    if (masked !== inner)
+      Object.defineProperty((out ??= { ...value }), name, { value: masked, enumerable: true, writable: true, configurable: true });
   }
   return out ?? value;
 }

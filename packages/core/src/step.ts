@@ -20,6 +20,7 @@ import { parse } from "./first-parses.ts";
 
 export interface AgentHooks {
   /** Before each model call; may return a changed request (e.g. extra messages). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing is typed `void`, which `undefined` would refuse
   beforeModelCall?: (request: ModelRequest, thread: Thread) => ModelRequest | void | Promise<ModelRequest | void>;
   afterModelCall?: (reply: ModelReply, thread: Thread) => void | Promise<void>;
   /** Before a tool runs; throw to stop it (the error becomes an error event). */
@@ -165,7 +166,9 @@ export function buildPrompt(runtime: Runtime, thread: Thread, mode: OutputMode):
 function cleanUsage(usage: ModelReply["usage"]): { usage: ModelUsage } | Record<string, never> {
   const valid = (value: unknown) => typeof value === "number" && Number.isFinite(value) && value >= 0;
   if (!usage || !valid(usage.inputTokens) || !valid(usage.outputTokens)) return {};
-  return { usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(valid(usage.cost) ? { cost: usage.cost! } : {}) } };
+  return {
+    usage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(valid(usage.cost) ? { cost: usage.cost! } : {}) },
+  };
 }
 
 /**
@@ -215,7 +218,11 @@ async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions
   } catch (error) {
     // Misconfiguration (a missing key, an exhausted script) is for the developer, not the model.
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
-    return appendEvents(thread, [{ type: "error", source: "model_call", message: `The model call failed: ${describeError(error)}` }], options);
+    return appendEvents(
+      thread,
+      [{ type: "error", source: "model_call", message: `The model call failed: ${describeError(error)}` }],
+      options,
+    );
   }
   // A crash here loses a paid-for reply; the stored thread asks the model again.
   faultPoint("model-replied");
@@ -288,7 +295,14 @@ function ensureHeld(options: StepOptions): void {
   options.lease?.assertHeld();
 }
 
-async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: AnyTool, options: StepOptions, journal: Journal): Promise<Thread> {
+async function runTool(
+  runtime: Runtime,
+  thread: Thread,
+  call: OpenCall,
+  tool: AnyTool,
+  options: StepOptions,
+  journal: Journal,
+): Promise<Thread> {
   const idempotencyKey = call.idempotencyKey ?? `${thread.id}:${call.callId}`;
   // Durable before the tool runs, in one commit with what pure code added since the last one (the
   // decision that chose this call, when it was made in the same step).
@@ -306,7 +320,11 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
   const failed = (error: unknown): Thread => {
     // A developer's misconfiguration (e.g. in a child agent) is not the model's to fix.
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
-    return appendEvents(current, [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) }], options);
+    return appendEvents(
+      current,
+      [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) }],
+      options,
+    );
   };
   // Started and durable, not run: recovery must run it (idempotent) or ask a person.
   faultPoint("tool-started");
@@ -330,7 +348,9 @@ async function runTool(runtime: Runtime, thread: Thread, call: OpenCall, tool: A
   // before the next model call or tool run), so nothing after this can make it run again.
   const event = resultEvent(call, result);
   const next =
-    event.type === "tool_result" && isJsonValue(event.result) && (event.childThreadId === undefined || typeof event.childThreadId === "string")
+    event.type === "tool_result" &&
+    isJsonValue(event.result) &&
+    (event.childThreadId === undefined || typeof event.childThreadId === "string")
       ? appendBuilt(current, {
           type: "tool_result",
           at: stamp(options),
@@ -373,7 +393,13 @@ const maxAttempts = 3;
 
 function checkCompaction(result: unknown, thread: Thread): { upTo: number; summary: string } {
   const { upTo, summary } = (result ?? {}) as { upTo?: unknown; summary?: unknown };
-  if (typeof upTo !== "number" || !Number.isInteger(upTo) || upTo < thread.state.compactedUpTo || upTo > thread.version || typeof summary !== "string") {
+  if (
+    typeof upTo !== "number" ||
+    !Number.isInteger(upTo) ||
+    upTo < thread.state.compactedUpTo ||
+    upTo > thread.version ||
+    typeof summary !== "string"
+  ) {
     throw new ConfigurationError(
       `The context's compact function returned ${JSON.stringify(result)}; it must return { upTo, summary } with an integer upTo from ${thread.state.compactedUpTo} to ${thread.version} and a string summary.`,
     );
@@ -385,7 +411,13 @@ function checkCompaction(result: unknown, thread: Thread): { upTo: number; summa
  * Carries out one action that needs no model call. Returns the new thread (its events committed
  * only as far as `Journal` requires), or `undefined` when the action is `decide`, `wait` or `stop`.
  */
-async function executeAction(runtime: Runtime, thread: Thread, action: NextAction, options: StepOptions, journal: Journal): Promise<Thread | undefined> {
+async function executeAction(
+  runtime: Runtime,
+  thread: Thread,
+  action: NextAction,
+  options: StepOptions,
+  journal: Journal,
+): Promise<Thread | undefined> {
   switch (action.type) {
     case "stop":
     case "wait":
@@ -399,7 +431,8 @@ async function executeAction(runtime: Runtime, thread: Thread, action: NextActio
     case "run_tool":
       return runTool(runtime, thread, action.call, action.tool, options, journal);
     case "recover":
-      if (action.tool.idempotent && action.call.attempts < maxAttempts) return runTool(runtime, thread, action.call, action.tool, options, journal);
+      if (action.tool.idempotent && action.call.attempts < maxAttempts)
+        return runTool(runtime, thread, action.call, action.tool, options, journal);
       return appendEvents(
         thread,
         [

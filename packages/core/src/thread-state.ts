@@ -14,14 +14,7 @@ export const threadStatuses = ["running", "awaiting_approval", "awaiting_human",
 export type ThreadStatus = (typeof threadStatuses)[number];
 
 /** Where one call of a model decision stands until it is closed (result, error, rejection…). */
-export type CallPhase =
-  | "decided"
-  | "awaiting_approval"
-  | "approved"
-  | "awaiting_human"
-  | "started"
-  | "child_paused"
-  | "child_resumed";
+export type CallPhase = "decided" | "awaiting_approval" | "approved" | "awaiting_human" | "started" | "child_paused" | "child_resumed";
 
 export interface OpenCall {
   readonly callId: string;

@@ -7,14 +7,7 @@
 import { systemClock, newId, type Clock } from "./clock.ts";
 import { InvalidInputError, ThreadFormatError, StateConflictError, formatIssues } from "./errors.ts";
 import { eventSchemas, type Event, type JsonValue, type NewEvent } from "./event-schema.ts";
-import {
-  emptyThreadState,
-  reduceThreadState,
-  statusOf,
-  type PendingItem,
-  type ThreadState,
-  type ThreadStatus,
-} from "./thread-state.ts";
+import { emptyThreadState, reduceThreadState, statusOf, type PendingItem, type ThreadState, type ThreadStatus } from "./thread-state.ts";
 import { z } from "zod";
 import { safeParse } from "./first-parses.ts";
 
@@ -140,22 +133,11 @@ export class Thread {
   static create(options: ThreadOptions = {}): Thread {
     const checked = safeParse(schemas().options, options);
     if (!checked.success) throw new InvalidInputError(`Invalid thread options: ${formatIssues(checked.error.issues)}`);
-    return new Thread(
-      options.id ?? newId("thr"),
-      options.agent,
-      deepFreeze({ ...(options.metadata ?? {}) }),
-      [],
-      0,
-      emptyThreadState,
-      {},
-    );
+    return new Thread(options.id ?? newId("thr"), options.agent, deepFreeze({ ...(options.metadata ?? {}) }), [], 0, emptyThreadState, {});
   }
 
   /** A thread whose first event is a user's message. */
-  static start(
-    input: string | { text: string; actor?: string; source?: string },
-    options: ThreadOptions & { clock?: Clock } = {},
-  ): Thread {
+  static start(input: string | { text: string; actor?: string; source?: string }, options: ThreadOptions & { clock?: Clock } = {}): Thread {
     const message = typeof input === "string" ? { text: input } : input;
     return Thread.create(options).append([{ type: "user_input", ...message }], options.clock);
   }
@@ -265,8 +247,7 @@ export class Thread {
     if (item) return item;
     const open = this.state.pending.map((candidate) => `${candidate.kind} ${candidate.callId}`).join(", ");
     const decided = this.events.some(
-      (event) =>
-        (event.type === "approval_decision" || event.type === "human_response") && event.callId === callId,
+      (event) => (event.type === "approval_decision" || event.type === "human_response") && event.callId === callId,
     );
     throw new StateConflictError(
       `Call ${callId} is not pending on thread ${this.id}${decided ? " (it was already decided)" : ""}. ` +
@@ -289,8 +270,7 @@ export class Thread {
     const cut = Thread.create({ id: this.id }).appendEvents(prefix);
     const unfinished = new Set(cut.state.openCalls.map((call) => call.callId));
     const kept = prefix.filter(
-      (event) =>
-        !((event.type === "approval_decision" || event.type === "tool_started") && unfinished.has(event.callId)),
+      (event) => !((event.type === "approval_decision" || event.type === "tool_started") && unfinished.has(event.callId)),
     );
     const { parentThreadId: _parent, parentCallId: _call, ...metadata } = this.metadata;
     return Thread.create({
@@ -310,4 +290,3 @@ export class Thread {
     };
   }
 }
-

@@ -35,7 +35,9 @@ let clearMergeCache: typeof o200kClear = () => {};
  * is synchronous: `render().tokens` is a getter and `nextAction` a pure function.
  */
 function loadCount(): Count {
-  const encoding = requireOnFirstUse("gpt-tokenizer/encoding/o200k_base") as { countTokens: Count; clearMergeCache: typeof o200kClear } | undefined;
+  const encoding = requireOnFirstUse("gpt-tokenizer/encoding/o200k_base") as
+    | { countTokens: Count; clearMergeCache: typeof o200kClear }
+    | undefined;
   if (!encoding) {
     throw new ConfigurationError(
       "Counting tokens needs Node.js 22.3 or newer (it loads gpt-tokenizer with require on first use). Leave maxTokens unset where that is not available.",

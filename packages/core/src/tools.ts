@@ -70,8 +70,7 @@ export interface HumanQuestion {
   choices?: string[];
 }
 
-export interface Tool<Intent extends string = string, Args extends AnyArgs = AnyArgs>
-  extends ToolDefinition<Intent, Args> {
+export interface Tool<Intent extends string = string, Args extends AnyArgs = AnyArgs> extends ToolDefinition<Intent, Args> {
   readonly kind: ToolKind;
   readonly approval: ApprovalPolicy<z.output<Args>>;
   readonly idempotent: boolean;
@@ -122,11 +121,16 @@ export function defineTool<const Intent extends string, Args extends AnyArgs>(
       `Tool "${definition.intent}": approval must be "required", "never" or a function (args, thread) => boolean.`,
     );
   }
-  if (definition.maxConsecutiveErrors !== undefined && !(Number.isInteger(definition.maxConsecutiveErrors) && definition.maxConsecutiveErrors >= 1)) {
+  if (
+    definition.maxConsecutiveErrors !== undefined &&
+    !(Number.isInteger(definition.maxConsecutiveErrors) && definition.maxConsecutiveErrors >= 1)
+  ) {
     throw new ConfigurationError(`Tool "${definition.intent}": maxConsecutiveErrors must be an integer of at least 1.`);
   }
   if (definition.kind !== undefined && !["action", "human", "finish"].includes(definition.kind)) {
-    throw new ConfigurationError(`Tool "${definition.intent}": kind must be "action", "human" or "finish", got ${JSON.stringify(definition.kind)}.`);
+    throw new ConfigurationError(
+      `Tool "${definition.intent}": kind must be "action", "human" or "finish", got ${JSON.stringify(definition.kind)}.`,
+    );
   }
   if (definition.run !== undefined && typeof definition.run !== "function") {
     throw new ConfigurationError(`Tool "${definition.intent}": run must be a function (args, context) => result.`);

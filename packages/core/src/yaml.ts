@@ -39,7 +39,12 @@ function blockLiteral(text: string, indent: string): string | undefined {
   const trailing = text.length - body.length;
   // The first non-empty line sets the block's indentation: it must not start with a space.
   const firstLine = body.split("\n").find((line) => line !== "") ?? "";
-  if (trailing > 1 || body === "" || firstLine.startsWith(" ") || body.split("\n").some((line) => line.endsWith(" ") || line.startsWith(" ") && line.trim() === "")) {
+  if (
+    trailing > 1 ||
+    body === "" ||
+    firstLine.startsWith(" ") ||
+    body.split("\n").some((line) => line.endsWith(" ") || (line.startsWith(" ") && line.trim() === ""))
+  ) {
     return undefined;
   }
   const chomp = trailing === 0 ? "-" : "";
@@ -48,11 +53,7 @@ function blockLiteral(text: string, indent: string): string | undefined {
 }
 
 function isEmptyCollection(value: JsonValue): boolean {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    (Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0)
-  );
+  return value !== null && typeof value === "object" && (Array.isArray(value) ? value.length === 0 : Object.keys(value).length === 0);
 }
 
 function inline(value: JsonValue, indent: string): string {

@@ -75,7 +75,10 @@ describe("agent.run", () => {
     assert.ok(pending?.kind === "approval");
     assert.deepStrictEqual(pending.args, { a: 3, b: 0 });
     assert.equal(pending.argsHash, hashArgs({ a: 3, b: 0 }));
-    assert.deepStrictEqual(runs.map((run) => run.intent), ["add"]);
+    assert.deepStrictEqual(
+      runs.map((run) => run.intent),
+      ["add"],
+    );
 
     thread = agent.approve(thread, pending.callId, { actor: "alex", args: { a: 3, b: 2 }, argsHash: pending.argsHash });
     const decision = thread.lastEvent;
@@ -86,7 +89,13 @@ describe("agent.run", () => {
 
     thread = await agent.run(thread, { model });
     assert.equal(thread.status, "done");
-    assert.deepStrictEqual(runs.map((run) => run.args), [{ a: 1, b: 2 }, { a: 3, b: 2 }]);
+    assert.deepStrictEqual(
+      runs.map((run) => run.args),
+      [
+        { a: 1, b: 2 },
+        { a: 3, b: 2 },
+      ],
+    );
     const result = thread.events.findLast((event) => event.type === "tool_result");
     assert.ok(result?.type === "tool_result");
     assert.equal(result.result, 1.5);
@@ -111,18 +120,38 @@ describe("agent.run", () => {
 
   it("an approval predicate gates by arguments", async () => {
     const { agent, runs } = calculatorAgent();
-    const model = new ScriptedModel([[{ intent: "charge", cents: 500 }, { intent: "charge", cents: 5000 }]]);
+    const model = new ScriptedModel([
+      [
+        { intent: "charge", cents: 500 },
+        { intent: "charge", cents: 5000 },
+      ],
+    ]);
     const thread = await agent.run(agent.start("charge twice"), { model });
     assert.equal(thread.status, "awaiting_approval");
-    assert.deepStrictEqual(runs.map((run) => run.args), [{ cents: 500 }]);
-    assert.deepStrictEqual(thread.pending.map((item) => item.kind === "approval" && item.args), [{ cents: 5000 }]);
+    assert.deepStrictEqual(
+      runs.map((run) => run.args),
+      [{ cents: 500 }],
+    );
+    assert.deepStrictEqual(
+      thread.pending.map((item) => item.kind === "approval" && item.args),
+      [{ cents: 5000 }],
+    );
   });
 
   it("several calls in one reply get their own call ids; all gates show at once", async () => {
     const { agent } = calculatorAgent();
-    const model = new ScriptedModel([[{ intent: "divide", a: 1, b: 2 }, { intent: "divide", a: 3, b: 4 }, { intent: "add", a: 1, b: 1 }]]);
+    const model = new ScriptedModel([
+      [
+        { intent: "divide", a: 1, b: 2 },
+        { intent: "divide", a: 3, b: 4 },
+        { intent: "add", a: 1, b: 1 },
+      ],
+    ]);
     const thread = await agent.run(agent.start("go"), { model });
-    assert.deepStrictEqual(thread.pending.map((item) => item.callId), ["call_1_0", "call_1_1"]);
+    assert.deepStrictEqual(
+      thread.pending.map((item) => item.callId),
+      ["call_1_0", "call_1_1"],
+    );
     assert.equal(thread.events.filter((event) => event.type === "tool_result").length, 1);
   });
 
@@ -152,18 +181,24 @@ describe("agent.run", () => {
     const model = new ScriptedModel([{ intent: "divide", a: 3, b: 4 }]);
     const thread = await agent.run(agent.start("divide"), { model });
     const callId = thread.pending[0]!.callId;
-    assert.throws(() => agent.approve(thread, callId, { args: { a: "three", b: 4 } }), (error: unknown) => {
-      assert.ok(error instanceof InvalidInputError);
-      assert.match(error.message, /Edited arguments for "divide" are invalid: a: .*expected number/i);
-      return true;
-    });
+    assert.throws(
+      () => agent.approve(thread, callId, { args: { a: "three", b: 4 } }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidInputError);
+        assert.match(error.message, /Edited arguments for "divide" are invalid: a: .*expected number/i);
+        return true;
+      },
+    );
     assert.throws(() => agent.approve(thread, callId, { argsHash: "stale" }), /hash mismatch/);
     const approved = agent.approve(thread, callId);
-    assert.throws(() => agent.approve(approved, callId), (error: unknown) => {
-      assert.ok(error instanceof StateConflictError);
-      assert.match(error.message, /already decided/);
-      return true;
-    });
+    assert.throws(
+      () => agent.approve(approved, callId),
+      (error: unknown) => {
+        assert.ok(error instanceof StateConflictError);
+        assert.match(error.message, /already decided/);
+        return true;
+      },
+    );
     assert.throws(() => agent.approve(thread, "call_nope"), StateConflictError);
   });
 
@@ -189,7 +224,10 @@ describe("errors and limits (factor 9)", () => {
     const thread = await agent.run(agent.start("add"), { model });
     const errors = thread.events.filter((event) => event.type === "error");
     assert.equal(errors.length, 3);
-    assert.match(errors[0]!.type === "error" ? errors[0]!.message : "", /not JSON.*Valid intents: add, divide, charge, request_human_input, done_for_now/);
+    assert.match(
+      errors[0]!.type === "error" ? errors[0]!.message : "",
+      /not JSON.*Valid intents: add, divide, charge, request_human_input, done_for_now/,
+    );
     assert.match(errors[1]!.type === "error" ? errors[1]!.message : "", /Unknown intent "teleport"/);
     assert.match(errors[2]!.type === "error" ? errors[2]!.message : "", /Invalid arguments for "add": a:/);
     // The third error reached the limit of 3: a human is asked how to proceed.
@@ -215,14 +253,21 @@ describe("errors and limits (factor 9)", () => {
     const { agent, runs } = calculatorAgent();
     const model = new ScriptedModel([
       // "add 3 and 1250", cut off mid-number: repaired, it would add 3 and 12.
-      ScriptedModel.reply({ output: '{"intent": "add", "a": 3, "b": 12', finishReason: "length", usage: { inputTokens: 40, outputTokens: 16 } }),
+      ScriptedModel.reply({
+        output: '{"intent": "add", "a": 3, "b": 12',
+        finishReason: "length",
+        usage: { inputTokens: 40, outputTokens: 16 },
+      }),
       // A cut-off list can lose whole calls and still parse.
       ScriptedModel.reply({ output: [{ intent: "add", a: 1, b: 2 }], finishReason: "length" }),
       { intent: "add", a: 3, b: 1250 },
       { intent: "done_for_now", message: "1253" },
     ]);
     const thread = await agent.run(agent.start("add 3 and 1250"), { model });
-    assert.deepEqual(runs.map((run) => run.args), [{ a: 3, b: 1250 }]);
+    assert.deepEqual(
+      runs.map((run) => run.args),
+      [{ a: 3, b: 1250 }],
+    );
     const errors = thread.events.filter((event) => event.type === "error");
     assert.equal(errors.length, 2);
     assert.deepEqual(
@@ -244,7 +289,10 @@ describe("errors and limits (factor 9)", () => {
     const thread = await agent.run(agent.start("add"), { model: new ScriptedModel([cutOff, cutOff, cutOff]) });
     assert.equal(runs.length, 0);
     assert.equal(thread.status, "failed");
-    assert.match(thread.lastEvent?.type === "failed" ? thread.lastEvent.reason : "", /3 consecutive errors; the last one: Your reply was cut off/);
+    assert.match(
+      thread.lastEvent?.type === "failed" ? thread.lastEvent.reason : "",
+      /3 consecutive errors; the last one: Your reply was cut off/,
+    );
   });
 
   it("without a finish reason the tolerant parser still completes a reply missing its last brace", async () => {
@@ -257,7 +305,10 @@ describe("errors and limits (factor 9)", () => {
       },
     };
     const thread = await agent.run(agent.start("add"), { model });
-    assert.deepEqual(runs.map((run) => run.args), [{ a: 1, b: 2 }]);
+    assert.deepEqual(
+      runs.map((run) => run.args),
+      [{ a: 1, b: 2 }],
+    );
     assert.equal(thread.status, "done");
   });
 
@@ -276,7 +327,10 @@ describe("errors and limits (factor 9)", () => {
     const { agent } = calculatorAgent({ onErrorLimit: "fail" });
     const thread = await agent.run(agent.start("add"), { model: new ScriptedModel(["x", "y", "z"]) });
     assert.equal(thread.status, "failed");
-    assert.match(thread.lastEvent?.type === "failed" ? thread.lastEvent.reason : "", /3 consecutive errors; the last one: The reply was not JSON/);
+    assert.match(
+      thread.lastEvent?.type === "failed" ? thread.lastEvent.reason : "",
+      /3 consecutive errors; the last one: The reply was not JSON/,
+    );
   });
 
   it("tool exceptions become errors the model reads; a per-tool limit applies", async () => {
@@ -304,7 +358,11 @@ describe("errors and limits (factor 9)", () => {
 
   it("stops at maxSteps and a new message gives a fresh budget", async () => {
     const { agent } = calculatorAgent({ maxSteps: 2 });
-    const model = new ScriptedModel([{ intent: "add", a: 1, b: 1 }, { intent: "add", a: 2, b: 2 }, { intent: "done_for_now", message: "4" }]);
+    const model = new ScriptedModel([
+      { intent: "add", a: 1, b: 1 },
+      { intent: "add", a: 2, b: 2 },
+      { intent: "done_for_now", message: "4" },
+    ]);
     let thread = await agent.run(agent.start("loop"), { model });
     assert.equal(thread.status, "failed");
     assert.match(thread.lastEvent?.type === "failed" ? thread.lastEvent.reason : "", /maxSteps \(2\)/);
@@ -475,7 +533,10 @@ describe("prefetch, hooks, compaction, child agents", () => {
         },
       },
     });
-    const model = new ScriptedModel([{ intent: "rm", path: "/" }, { intent: "done_for_now", message: "no" }]);
+    const model = new ScriptedModel([
+      { intent: "rm", path: "/" },
+      { intent: "done_for_now", message: "no" },
+    ]);
     const thread = await agent.run(agent.start("clean"), { model });
     assert.deepStrictEqual(seen, ["model:0", "model-done", "tool:rm", "model:1", "model-done"]);
     assert.ok(thread.events.some((event) => event.type === "error" && event.message === "refusing to remove /"));
@@ -516,7 +577,9 @@ describe("prefetch, hooks, compaction, child agents", () => {
       // The parent's thread and the child's thread each count their own model calls.
       (request: ModelRequest) => (isChild(request) ? { intent: "refund", amount: 20 } : { intent: "refunder", message: "refund $20" }),
       (request: ModelRequest) =>
-        isChild(request) ? { intent: "done_for_now", message: "refund issued" } : { intent: "done_for_now", message: "your refund is on its way" },
+        isChild(request)
+          ? { intent: "done_for_now", message: "refund issued" }
+          : { intent: "done_for_now", message: "your refund is on its way" },
     ]);
     let thread = await parent.run(parent.start("I want my $20 back"), { model });
     assert.equal(thread.status, "awaiting_approval");
@@ -549,15 +612,24 @@ describe("definition-time validation", () => {
     assert.throws(() => defineAgent({ name: "a", tools: [noRun, done], prefetch: [noRun] }), /Prefetch tool "x" has no run function/);
     const needsArgs = defineTool({ intent: "y", description: "y", args: z.object({ n: z.number() }), idempotent: true, run: () => 1 });
     const notIdempotent = defineTool({ intent: "z", description: "z", args: z.object({}), run: () => 1 });
-    assert.throws(() => defineAgent({ name: "a", tools: [notIdempotent, done], prefetch: [notIdempotent] }), /Prefetch tool "z" must be idempotent/);
+    assert.throws(
+      () => defineAgent({ name: "a", tools: [notIdempotent, done], prefetch: [notIdempotent] }),
+      /Prefetch tool "z" must be idempotent/,
+    );
     assert.throws(() => defineAgent({ name: "a", tools: [done], limits: { maxStep: 3 } as never }), /Unknown limit "maxStep"/);
     assert.throws(() => defineAgent({ name: "a", tools: [done], mode: "xml" as never }), /mode must be/);
     assert.throws(() => defineTool({ intent: "k", description: "k", args: z.object({}), kind: "finsh" as never }), /kind must be/);
-    assert.throws(() => defineAgent({ name: "a", tools: [needsArgs, done], prefetch: [needsArgs] }), /Prefetch "y": arguments are invalid: n:/);
+    assert.throws(
+      () => defineAgent({ name: "a", tools: [needsArgs, done], prefetch: [needsArgs] }),
+      /Prefetch "y": arguments are invalid: n:/,
+    );
   });
   it("refuses bad tools", () => {
     assert.throws(() => defineTool({ intent: "has space", description: "x", args: z.object({}) }), /intent "has space" is invalid/);
     assert.throws(() => defineTool({ intent: "x", description: "", args: z.object({}) }), /needs a description/);
-    assert.throws(() => defineTool({ intent: "x", description: "x", args: z.object({ intent: z.string() }) }), /must not have a key named "intent"/);
+    assert.throws(
+      () => defineTool({ intent: "x", description: "x", args: z.object({ intent: z.string() }) }),
+      /must not have a key named "intent"/,
+    );
   });
 });

@@ -30,9 +30,15 @@ describe("events the step builds itself", () => {
     await fc.assert(
       fc.asyncProperty(fc.jsonValue(), fc.string({ minLength: 1, maxLength: 30 }), async (value, text) => {
         const agent = echoAgent(() => value);
-        const model = new ScriptedModel([{ intent: "echo", value: text }, { intent: "done_for_now", message: "ok" }]);
+        const model = new ScriptedModel([
+          { intent: "echo", value: text },
+          { intent: "done_for_now", message: "ok" },
+        ]);
         const thread = await agent.run(agent.start("go"), { model });
-        assert.deepEqual(thread.events.map((event) => event.type), ["user_input", "model_decision", "tool_started", "tool_result", "model_decision", "done"]);
+        assert.deepEqual(
+          thread.events.map((event) => event.type),
+          ["user_input", "model_decision", "tool_started", "tool_result", "model_decision", "done"],
+        );
         assertAsParsed(thread);
       }),
       { numRuns: 150 },
@@ -48,14 +54,23 @@ describe("events the step builds itself", () => {
       run: ({ cents }) => ({ at: new Date(0), cents, nothing: undefined, zero: -0, big: 10n, list: [undefined, 1] }),
     });
     const agent = defineAgent({ name: "payer", tools: [pay, doneForNow()] });
-    const model = new ScriptedModel([{ intent: "pay", cents: 5 }, { intent: "done_for_now", message: "paid" }]);
+    const model = new ScriptedModel([
+      { intent: "pay", cents: 5 },
+      { intent: "done_for_now", message: "paid" },
+    ]);
     let thread = await agent.run(agent.start("pay"), { model });
     thread = agent.approve(thread, thread.pending[0]!.callId, { actor: "me", args: { cents: 7, note: "more" } });
     thread = await agent.run(thread, { model });
     const started = thread.events.find((event) => event.type === "tool_started");
     assert.deepEqual(started?.type === "tool_started" && started.args, { cents: 7, note: "more" });
     const result = thread.events.find((event) => event.type === "tool_result");
-    assert.deepEqual(result?.type === "tool_result" && result.result, { at: "1970-01-01T00:00:00.000Z", cents: 7, zero: 0, big: "10", list: [null, 1] });
+    assert.deepEqual(result?.type === "tool_result" && result.result, {
+      at: "1970-01-01T00:00:00.000Z",
+      cents: 7,
+      zero: 0,
+      big: "10",
+      list: [null, 1],
+    });
     assertAsParsed(thread);
   });
 

@@ -12,10 +12,29 @@ import * as testing from "agentfold/testing";
 
 test("the main entry exports exactly what an agent author uses", () => {
   assert.deepStrictEqual(Object.keys(core).sort(), [
-    "AgentfoldError", "ConfigurationError", "InvalidInputError", "ModelCallError", "StateConflictError", "Thread",
-    "ThreadFormatError", "askHuman", "countTokens", "createMemoryStore", "defaultEventRenderers", "defaultPrompt",
-    "defineAgent", "defineTool", "doneForNow", "dropOldestEvents", "nextAction", "nextStepSchema", "parseModelOutput",
-    "requestHumanInput", "toYaml", "version", "xmlContext",
+    "AgentfoldError",
+    "ConfigurationError",
+    "InvalidInputError",
+    "ModelCallError",
+    "StateConflictError",
+    "Thread",
+    "ThreadFormatError",
+    "askHuman",
+    "countTokens",
+    "createMemoryStore",
+    "defaultEventRenderers",
+    "defaultPrompt",
+    "defineAgent",
+    "defineTool",
+    "doneForNow",
+    "dropOldestEvents",
+    "nextAction",
+    "nextStepSchema",
+    "parseModelOutput",
+    "requestHumanInput",
+    "toYaml",
+    "version",
+    "xmlContext",
   ]);
 });
 
@@ -26,24 +45,72 @@ test("the main entry stays small: at most 25 values", () => {
 
 test("the runtime entry exports exactly the building blocks for stores, models, runners and channels", () => {
   assert.deepStrictEqual(Object.keys(runtime).sort(), [
-    "ChildPaused", "ChildResult", "DECISION_REFUSED", "DEFAULT_TENANT", "FaultInjectedError", "InternalError", "LeaseLostError", "ScriptedModel",
-    "StoreUnavailableError", "TENANT_METADATA_KEY", "THREAD_SCHEMA_VERSION",
-    "ThreadBusyError", "ThreadExistsError", "ThreadNotFoundError", "VersionConflictError", "acquireLeaseBy", "applyHumanAction",
-    "canonicalJson", "childThreadId", "decisionRefusedEvent", "describeError", "emptyThreadState", "eventSchema", "eventTypes", "faultPoint", "faultPointNames", "hashArgs",
-    "holdLease", "humanActionSchemas", "importOptional", "intentSpecs", "keepLease", "newId", "parseJsonLenient", "pendingItemOf", "reduceThreadState",
-    "resumeChild", "scriptedModelFromFile", "sha256Hex", "statusOf", "systemClock", "tenantMetadata", "tenantOf", "threadStatuses", "toJson",
+    "ChildPaused",
+    "ChildResult",
+    "DECISION_REFUSED",
+    "DEFAULT_TENANT",
+    "FaultInjectedError",
+    "InternalError",
+    "LeaseLostError",
+    "ScriptedModel",
+    "StoreUnavailableError",
+    "TENANT_METADATA_KEY",
+    "THREAD_SCHEMA_VERSION",
+    "ThreadBusyError",
+    "ThreadExistsError",
+    "ThreadNotFoundError",
+    "VersionConflictError",
+    "acquireLeaseBy",
+    "applyHumanAction",
+    "canonicalJson",
+    "childThreadId",
+    "decisionRefusedEvent",
+    "describeError",
+    "emptyThreadState",
+    "eventSchema",
+    "eventTypes",
+    "faultPoint",
+    "faultPointNames",
+    "hashArgs",
+    "holdLease",
+    "humanActionSchemas",
+    "importOptional",
+    "intentSpecs",
+    "keepLease",
+    "newId",
+    "parseJsonLenient",
+    "pendingItemOf",
+    "reduceThreadState",
+    "resumeChild",
+    "scriptedModelFromFile",
+    "sha256Hex",
+    "statusOf",
+    "systemClock",
+    "tenantMetadata",
+    "tenantOf",
+    "threadStatuses",
+    "toJson",
   ]);
 });
 
 test("the testing entry exports exactly the test doubles and conformance suites", () => {
   assert.deepStrictEqual(Object.keys(testing).sort(), [
-    "ScriptedModel", "assertReplyShape", "conformanceRequest", "createFakeClock", "createMemoryStore",
-    "runModelConformance", "runThreadStoreConformance", "scriptedModelFromFile",
+    "ScriptedModel",
+    "assertReplyShape",
+    "conformanceRequest",
+    "createFakeClock",
+    "createMemoryStore",
+    "runModelConformance",
+    "runThreadStoreConformance",
+    "scriptedModelFromFile",
   ]);
 });
 
 test("each value has one home: agentfold and agentfold/runtime share none", () => {
-  assert.deepStrictEqual(Object.keys(core).filter((name) => name in runtime), []);
+  assert.deepStrictEqual(
+    Object.keys(core).filter((name) => name in runtime),
+    [],
+  );
 });
 
 test("the testing entry re-exports the production scripted model and memory store, not copies", () => {
@@ -93,16 +160,36 @@ function sourceFiles(directory: string): string[] {
 test("the main entry loads no node:* module and no test code", () => {
   const graph = moduleGraph("index.ts");
   const files = Object.keys(graph).map((file) => relative(coreSource, file));
-  assert.deepStrictEqual(files.filter((file) => file.startsWith("testing") || file === "scripted-model.ts"), []);
-  assert.deepStrictEqual(Object.values(graph).flat().filter((specifier) => specifier.startsWith("node:")), []);
+  assert.deepStrictEqual(
+    files.filter((file) => file.startsWith("testing") || file === "scripted-model.ts"),
+    [],
+  );
+  assert.deepStrictEqual(
+    Object.values(graph)
+      .flat()
+      .filter((specifier) => specifier.startsWith("node:")),
+    [],
+  );
 });
 
 test("the runtime entry loads no test code and imports no node:* module (node:fs is fetched to read a model script)", () => {
   const graph = moduleGraph("runtime.ts");
   const files = Object.keys(graph).map((file) => relative(coreSource, file));
-  assert.deepStrictEqual(files.filter((file) => file.startsWith("testing")), []);
-  const external = [...new Set(Object.values(graph).flat().filter((specifier) => !specifier.startsWith(".")))];
-  assert.deepStrictEqual(external.filter((specifier) => specifier.startsWith("node:")), []);
+  assert.deepStrictEqual(
+    files.filter((file) => file.startsWith("testing")),
+    [],
+  );
+  const external = [
+    ...new Set(
+      Object.values(graph)
+        .flat()
+        .filter((specifier) => !specifier.startsWith(".")),
+    ),
+  ];
+  assert.deepStrictEqual(
+    external.filter((specifier) => specifier.startsWith("node:")),
+    [],
+  );
 });
 
 test("production code never imports agentfold/testing or node:test (only testing/ folders do)", () => {

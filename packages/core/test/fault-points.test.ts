@@ -29,18 +29,32 @@ test("parses points, probabilities and the commit-then-throw mode, comma-separat
 });
 
 test("an unknown point is a ConfigurationError that lists the valid points", () => {
-  assert.throws(() => parseFaultSpec("tool-started,tool-finished"), (error: unknown) => {
-    assert.ok(error instanceof ConfigurationError);
-    assert.match(error.message, /unknown fault point "tool-finished"/);
-    for (const name of faultPointNames) assert.ok(error.message.includes(name), `the message lists ${name}`);
-    return true;
-  });
+  assert.throws(
+    () => parseFaultSpec("tool-started,tool-finished"),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigurationError);
+      assert.match(error.message, /unknown fault point "tool-finished"/);
+      for (const name of faultPointNames) assert.ok(error.message.includes(name), `the message lists ${name}`);
+      return true;
+    },
+  );
   assert.throws(() => parseFaultSpec("commit-then-throw"), /unknown fault point ""/);
 });
 
 test("a probability that is not a number from 0 to 1 is a ConfigurationError", () => {
-  for (const bad of ["tool-started:", "tool-started:1.5", "tool-started:-0.1", "tool-started:half", "tool-started:0.5:1", "tool-started:NaN"]) {
-    assert.throws(() => parseFaultSpec(bad), (error: unknown) => error instanceof ConfigurationError && /invalid probability/.test(error.message), bad);
+  for (const bad of [
+    "tool-started:",
+    "tool-started:1.5",
+    "tool-started:-0.1",
+    "tool-started:half",
+    "tool-started:0.5:1",
+    "tool-started:NaN",
+  ]) {
+    assert.throws(
+      () => parseFaultSpec(bad),
+      (error: unknown) => error instanceof ConfigurationError && /invalid probability/.test(error.message),
+      bad,
+    );
   }
 });
 
@@ -76,7 +90,10 @@ test("commit-then-throw throws FaultInjectedError after the commit, not before i
 });
 
 test("unset, a fault point does nothing", () => {
-  const run = runWithFault("", `for (const name of ["tool-started", "tool-ran", "group-commit"]) faultPoint(name); process.stdout.write("ok");`);
+  const run = runWithFault(
+    "",
+    `for (const name of ["tool-started", "tool-ran", "group-commit"]) faultPoint(name); process.stdout.write("ok");`,
+  );
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, "ok");
 });

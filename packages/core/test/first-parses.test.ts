@@ -13,7 +13,9 @@ const fixtures = fileURLToPath(new URL("./fixtures/threads/", import.meta.url));
 
 /** What a parse decided, comparable across zod's two ways of checking. */
 function outcome(result: z.ZodSafeParseResult<unknown>) {
-  return result.success ? { data: result.data } : { issues: result.error.issues.map(({ code, path, message }) => ({ code, path, message })) };
+  return result.success
+    ? { data: result.data }
+    : { issues: result.error.issues.map(({ code, path, message }) => ({ code, path, message })) };
 }
 
 describe("first parses run interpreted", () => {
@@ -41,7 +43,11 @@ describe("first parses run interpreted", () => {
           continue; // a negative fixture that is not JSON at all never reaches zod
         }
         for (const raw of Array.isArray(json.events) ? json.events : []) {
-          assert.deepStrictEqual(outcome(eventSchema.safeParse(raw, { jitless: true })), outcome(eventSchema.safeParse(raw)), `${directory}/${name}`);
+          assert.deepStrictEqual(
+            outcome(eventSchema.safeParse(raw, { jitless: true })),
+            outcome(eventSchema.safeParse(raw)),
+            `${directory}/${name}`,
+          );
         }
       }
     }
@@ -50,7 +56,8 @@ describe("first parses run interpreted", () => {
   it("uses up its budget, then parses the same as before", () => {
     const schema = z.object({ a: z.number(), b: z.string().optional() });
     // Earlier tests in this process may have spent some of the budget already.
-    for (let spent = 0; spent < 1000 && interpretedParsesLeft() > 0; spent++) assert.deepStrictEqual(safeParse(schema, { a: 1, c: 2 }), { success: true, data: { a: 1 } });
+    for (let spent = 0; spent < 1000 && interpretedParsesLeft() > 0; spent++)
+      assert.deepStrictEqual(safeParse(schema, { a: 1, c: 2 }), { success: true, data: { a: 1 } });
     assert.equal(interpretedParsesLeft(), 0);
     assert.deepStrictEqual(safeParse(schema, { a: 1, c: 2 }), { success: true, data: { a: 1 } });
     assert.equal(safeParse(schema, { a: "1" }).success, false);

@@ -42,7 +42,14 @@ describe("applyHumanAction", () => {
     const decision = next.lastEvent;
     assert.ok(decision?.type === "approval_decision");
     assert.deepStrictEqual(
-      { approved: decision.approved, actor: decision.actor, comment: decision.comment, argsHash: decision.argsHash, key: decision.idempotencyKey, hash: decision.requestHash },
+      {
+        approved: decision.approved,
+        actor: decision.actor,
+        comment: decision.comment,
+        argsHash: decision.argsHash,
+        key: decision.idempotencyKey,
+        hash: decision.requestHash,
+      },
       { approved: true, actor: "alex", comment: "fine", argsHash: hashArgs({ a: 3, b: 0 }), key: "key-1", hash: "hash-1" },
     );
     assert.equal("args" in decision, false);
@@ -117,7 +124,13 @@ describe("applyHumanAction", () => {
     const thread = await awaitingAnswer();
     const clock = createFakeClock(new Date("2030-01-02T03:04:05.000Z"));
     const next = applyHumanAction(agent, thread, { type: "message", text: "never mind", actor: "kim", source: "cli" }, { clock });
-    assert.deepStrictEqual(next.lastEvent, { type: "user_input", text: "never mind", actor: "kim", source: "cli", at: "2030-01-02T03:04:05.000Z" });
+    assert.deepStrictEqual(next.lastEvent, {
+      type: "user_input",
+      text: "never mind",
+      actor: "kim",
+      source: "cli",
+      at: "2030-01-02T03:04:05.000Z",
+    });
     assert.throws(() => applyHumanAction(agent, thread, { type: "message", text: "  " }), InvalidInputError);
   });
 

@@ -22,7 +22,11 @@ function sendAgent() {
     },
   });
   const agent = defineAgent({ name: "payer", tools: [send, doneForNow()] });
-  const model = () => new ScriptedModel([{ intent: "send_payment", amount: 5 }, { intent: "done_for_now", message: "paid" }]);
+  const model = () =>
+    new ScriptedModel([
+      { intent: "send_payment", amount: 5 },
+      { intent: "done_for_now", message: "paid" },
+    ]);
   return { agent, model, runs };
 }
 
@@ -88,7 +92,13 @@ describe("lease fencing before a tool runs", () => {
     const lease = (await acquireLeaseBy(store, thread.id, "holder", 300, 0, clock))!;
     // The store stops answering renewals (a network partition): the holder must stop on its own.
     let renewals = 0;
-    const failing = { ...store, renewLease: () => (renewals++, Promise.reject(new Error("connection refused"))) };
+    const failing = {
+      ...store,
+      renewLease: () => {
+        renewals++;
+        return Promise.reject(new Error("connection refused"));
+      },
+    };
     let aborted = false;
     const kept = keepLease(failing, lease, { ttlMs: 300, clock, onError: () => {} }, (signal, guard) =>
       new Promise<unknown>((resolve) => {
@@ -125,7 +135,11 @@ describe("taking a lease over", () => {
     const old = await acquireLeaseBy(store, thread.id, "old-holder", ttlMs, 0);
     assert.ok(old);
     clock.advance(ttlMs);
-    assert.equal(await acquireLeaseBy(store, thread.id, "new-holder", ttlMs, 0), undefined, "not at the ttl: the old holder may have counted on it until just before");
+    assert.equal(
+      await acquireLeaseBy(store, thread.id, "new-holder", ttlMs, 0),
+      undefined,
+      "not at the ttl: the old holder may have counted on it until just before",
+    );
     clock.advance(99);
     assert.equal(await store.acquireLease(thread.id, "new-holder", ttlMs), undefined, "not within the margin (10% of the ttl)");
     clock.advance(1);

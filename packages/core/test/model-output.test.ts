@@ -14,12 +14,27 @@ const tools = new Map<string, AnyTool>([
 
 describe("parseModelOutput", () => {
   it("accepts an object, an array, and text with fences or prose", () => {
-    assert.deepStrictEqual(parseModelOutput({ intent: "divide", a: 1, b: 2 }, tools), { ok: true, calls: [{ intent: "divide", args: { a: 1, b: 2 } }] });
-    assert.equal(parseModelOutput([{ intent: "divide", a: 1, b: 2 }, { intent: "done_for_now", message: "x" }], tools).ok, true);
+    assert.deepStrictEqual(parseModelOutput({ intent: "divide", a: 1, b: 2 }, tools), {
+      ok: true,
+      calls: [{ intent: "divide", args: { a: 1, b: 2 } }],
+    });
+    assert.equal(
+      parseModelOutput(
+        [
+          { intent: "divide", a: 1, b: 2 },
+          { intent: "done_for_now", message: "x" },
+        ],
+        tools,
+      ).ok,
+      true,
+    );
     assert.equal(parseModelOutput('Here:\n```json\n{"intent":"divide","a":1,"b":2}\n```\nDone.', tools).ok, true);
     assert.equal(parseModelOutput('I will divide. {"intent":"divide","a":1,"b":2} That is all.', tools).ok, true);
     assert.equal(parseModelOutput('{"intent":"divide","a":1,"b":2', tools).ok, true);
-    assert.deepStrictEqual(parseModelOutput({ intent: "divide", args: { a: 1, b: 2 } }, tools), { ok: true, calls: [{ intent: "divide", args: { a: 1, b: 2 } }] });
+    assert.deepStrictEqual(parseModelOutput({ intent: "divide", args: { a: 1, b: 2 } }, tools), {
+      ok: true,
+      calls: [{ intent: "divide", args: { a: 1, b: 2 } }],
+    });
   });
 
   it("explains what is wrong and lists the valid intents", () => {
@@ -44,9 +59,12 @@ describe("parseModelOutput", () => {
   });
 
   it("never throws, whatever the model sends (property)", () => {
-    fc.assert(fc.property(fc.oneof(fc.string(), fc.jsonValue()), (output) => {
-      parseModelOutput(output, tools);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.jsonValue()), (output) => {
+        parseModelOutput(output, tools);
+      }),
+      { numRuns: 2000 },
+    );
     assert.equal(parseJsonLenient("no json here"), undefined);
   });
 });
@@ -70,8 +88,16 @@ describe("argument hashes", () => {
     // FIPS 180-2 examples; the last is "é" (two UTF-8 bytes), which a Latin-1 encoding would hash differently.
     assert.equal(sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     assert.equal(sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    assert.equal(sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    assert.equal(sha256Hex("é"), createHash("sha256").update(Buffer.from([0xc3, 0xa9])).digest("hex"));
+    assert.equal(
+      sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+    );
+    assert.equal(
+      sha256Hex("é"),
+      createHash("sha256")
+        .update(Buffer.from([0xc3, 0xa9]))
+        .digest("hex"),
+    );
   });
   it("does not depend on key order", () => {
     assert.equal(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }), '{"a":[{"c":2,"d":1}],"b":1}');
@@ -83,10 +109,22 @@ describe("argument hashes", () => {
 describe("toJson", () => {
   it("gives what a JSON round trip gives, for any JSON-like value (property)", () => {
     fc.assert(
-      fc.property(fc.anything({ withBigInt: false, withDate: true, withMap: false, withSet: false, withTypedArray: false, withSparseArray: true, withNullPrototype: true, withObjectString: false }), (value) => {
-        const viaJson = JSON.stringify(value, (key, inner) => (key === "__proto__" ? undefined : inner));
-        assert.deepStrictEqual(toJson(value), viaJson === undefined ? null : JSON.parse(viaJson));
-      }),
+      fc.property(
+        fc.anything({
+          withBigInt: false,
+          withDate: true,
+          withMap: false,
+          withSet: false,
+          withTypedArray: false,
+          withSparseArray: true,
+          withNullPrototype: true,
+          withObjectString: false,
+        }),
+        (value) => {
+          const viaJson = JSON.stringify(value, (key, inner) => (key === "__proto__" ? undefined : inner));
+          assert.deepStrictEqual(toJson(value), viaJson === undefined ? null : JSON.parse(viaJson));
+        },
+      ),
       { numRuns: 1000 },
     );
   });

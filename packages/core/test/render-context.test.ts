@@ -51,17 +51,25 @@ describe("xmlContext", () => {
         "",
       ].join("\n"),
     );
-    assert.deepEqual(thread.events.find((event) => event.type === "tool_result"), {
-      ...thread.events.find((event) => event.type === "tool_result"),
-      result: { token: "secret-token", ok: true },
-    });
+    assert.deepEqual(
+      thread.events.find((event) => event.type === "tool_result"),
+      {
+        ...thread.events.find((event) => event.type === "tool_result"),
+        result: { token: "secret-token", ok: true },
+      },
+    );
   });
 
   it("masks credentials by their shape in tool results, errors and people's text", () => {
-    const key = "sk-proj-" + "a1B2c3D4e5".repeat(4);
+    const key = `sk-proj-${"a1B2c3D4e5".repeat(4)}`;
     const thread = Thread.start(`use my key ${key} please`).append([
       { type: "model_decision", calls: [{ callId: "c1", intent: "fetch_page", args: { url: "https://example.com" } }] },
-      { type: "tool_result", callId: "c1", intent: "fetch_page", result: "curl -H 'Authorization: Bearer abcdefghijklmnop0123' postgres://app:s3cret@db:5432/x" },
+      {
+        type: "tool_result",
+        callId: "c1",
+        intent: "fetch_page",
+        result: "curl -H 'Authorization: Bearer abcdefghijklmnop0123' postgres://app:s3cret@db:5432/x",
+      },
       { type: "error", source: "tool", callId: "c1", intent: "fetch_page", message: `401 for key ${key}` },
     ]);
     const { text } = xmlContext({ hideResolvedErrors: false }).render(thread);
@@ -115,7 +123,10 @@ describe("xmlContext", () => {
     const rendered = agent.render(sampleThread());
     assert.equal(rendered.messages.length, 2);
     assert.ok(rendered.messages[1]!.content.includes(rendered.context));
-    assert.equal(rendered.tokens, rendered.messages.reduce((sum, message) => sum + countTokens(message.content), 0));
+    assert.equal(
+      rendered.tokens,
+      rendered.messages.reduce((sum, message) => sum + countTokens(message.content), 0),
+    );
   });
 
   it("caches per event: an unchanged event renders once", () => {

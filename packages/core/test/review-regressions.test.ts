@@ -41,10 +41,19 @@ describe("approvals see what will run", () => {
   });
 
   it("edited arguments with keys the tool does not take are refused", async () => {
-    const charge = defineTool({ intent: "charge", description: "charge", args: z.object({ cents: z.number() }), approval: "required", run: () => 1 });
+    const charge = defineTool({
+      intent: "charge",
+      description: "charge",
+      args: z.object({ cents: z.number() }),
+      approval: "required",
+      run: () => 1,
+    });
     const agent = defineAgent({ name: "c", tools: [charge, doneForNow()] });
     const thread = await agent.run(agent.start("charge"), { model: new ScriptedModel([{ intent: "charge", cents: 50 }]) });
-    assert.throws(() => agent.approve(thread, thread.pending[0]!.callId, { args: { cents: 50, note: "approved by phone" } }), InvalidInputError);
+    assert.throws(
+      () => agent.approve(thread, thread.pending[0]!.callId, { args: { cents: 50, note: "approved by phone" } }),
+      InvalidInputError,
+    );
   });
 });
 
@@ -66,11 +75,14 @@ describe("nothing acknowledged becomes unloadable", () => {
   });
 
   it("refuses an invalid event at append, with a message naming the field", () => {
-    assert.throws(() => Thread.start("x").append([{ type: "compaction", upTo: 0.5, summary: "s" }]), (error: unknown) => {
-      assert.ok(error instanceof InvalidInputError);
-      assert.match(error.message, /Event 1 \("compaction"\).*upTo/);
-      return true;
-    });
+    assert.throws(
+      () => Thread.start("x").append([{ type: "compaction", upTo: 0.5, summary: "s" }]),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidInputError);
+        assert.match(error.message, /Event 1 \("compaction"\).*upTo/);
+        return true;
+      },
+    );
     assert.throws(() => Thread.start("x").append([{ type: "teleport" } as never]), InvalidInputError);
     assert.throws(() => Thread.create({ id: "" }), /Invalid thread options: id/);
   });
@@ -115,10 +127,19 @@ describe("nothing acknowledged becomes unloadable", () => {
 
 describe("the model sees what happened", () => {
   it("done_for_now next to a rejected call does not finish; the model decides again", async () => {
-    const refund = defineTool({ intent: "refund", description: "refund", args: z.object({ amount: z.number() }), approval: "required", run: () => "refunded" });
+    const refund = defineTool({
+      intent: "refund",
+      description: "refund",
+      args: z.object({ amount: z.number() }),
+      approval: "required",
+      run: () => "refunded",
+    });
     const agent = defineAgent({ name: "r", tools: [refund, doneForNow()] });
     const model = new ScriptedModel([
-      [{ intent: "refund", amount: 50 }, { intent: "done_for_now", message: "Your refund was issued." }],
+      [
+        { intent: "refund", amount: 50 },
+        { intent: "done_for_now", message: "Your refund was issued." },
+      ],
       (request: ModelRequest) => {
         assert.match(lastMessage(request), /approved: false/);
         assert.match(lastMessage(request), /Not finished: refund was rejected/);
@@ -133,7 +154,14 @@ describe("the model sees what happened", () => {
   });
 
   it("one call's success does not hide another call's error, and a failed step counts once", async () => {
-    const charge = defineTool({ intent: "charge", description: "charge", args: z.object({}), run: () => { throw new Error("card declined"); } });
+    const charge = defineTool({
+      intent: "charge",
+      description: "charge",
+      args: z.object({}),
+      run: () => {
+        throw new Error("card declined");
+      },
+    });
     const receipt = defineTool({ intent: "send_receipt", description: "receipt", args: z.object({}), run: () => "sent" });
     const agent = defineAgent({ name: "p", tools: [charge, receipt, doneForNow()] });
     const model = new ScriptedModel([
@@ -158,15 +186,19 @@ describe("the model sees what happened", () => {
       run: () => "ok",
     });
     const agent = defineAgent({ name: "l", tools: [login, doneForNow()], context: xmlContext({ redact: ["login.password"] }) });
-    let thread = await agent.run(agent.start("log in"), { model: new ScriptedModel([{ intent: "login", user: "alex", password: "hunter2" }]) });
+    let thread = await agent.run(agent.start("log in"), {
+      model: new ScriptedModel([{ intent: "login", user: "alex", password: "hunter2" }]),
+    });
     thread = agent.approve(thread, thread.pending[0]!.callId, { args: { user: "alex", password: "hunter3" } });
     // A crash after the tool started: it is not idempotent, so a person is asked.
-    const started = thread.append([{ type: "tool_started", callId: "call_1_0", intent: "login", args: { user: "alex", password: "hunter3" }, idempotencyKey: "k" }]);
+    const started = thread.append([
+      { type: "tool_started", callId: "call_1_0", intent: "login", args: { user: "alex", password: "hunter3" }, idempotencyKey: "k" },
+    ]);
     const asked = await agent.execute(started, { model: new ScriptedModel([]) });
     assert.equal(asked.status, "awaiting_human");
     const text = agent.render(asked).context;
     assert.doesNotMatch(text, /hunter/);
-    assert.match(text, /<outcome_unknown>\nquestion: .*\nargs:\n  user: alex\n  password: "\[redacted\]"/);
+    assert.match(text, /<outcome_unknown>\nquestion: .*\nargs:\n {2}user: alex\n {2}password: "\[redacted\]"/);
   });
 
   it("raw text cannot close its own block", () => {
@@ -210,7 +242,10 @@ describe("the loop cannot be misused or jammed", () => {
     assert.match(next.pending[0]!.kind === "question" ? next.pending[0]!.question : "", /started 3 times/);
     // `apply`, the former name of `execute`, still works.
     const applied = await agent.apply(thread, { model: new ScriptedModel([]) });
-    assert.deepEqual(applied.events.map((event) => event.type), next.events.map((event) => event.type));
+    assert.deepEqual(
+      applied.events.map((event) => event.type),
+      next.events.map((event) => event.type),
+    );
   });
 
   it("a compactor that returns nonsense is a configuration error", async () => {
@@ -219,7 +254,10 @@ describe("the loop cannot be misused or jammed", () => {
       tools: [doneForNow()],
       context: xmlContext({ maxTokens: 5, compact: () => ({ upTo: 1000, summary: "all gone" }) }),
     });
-    await assert.rejects(agent.run(agent.start("a long enough request to be over five tokens"), { model: new ScriptedModel([]) }), ConfigurationError);
+    await assert.rejects(
+      agent.run(agent.start("a long enough request to be over five tokens"), { model: new ScriptedModel([]) }),
+      ConfigurationError,
+    );
   });
 
   it("the default compactor keeps the newest request in its summary", async () => {
@@ -260,7 +298,10 @@ describe("rendering and schemas", () => {
   it("hoists $defs of argument schemas into the next-step schema", () => {
     const address = z.object({ city: z.string() }).meta({ id: "Address" });
     const tool = defineTool({ intent: "ship", description: "ship", args: z.object({ home: address, work: address }) });
-    const schema = nextStepSchema([tool]) as { $defs?: Record<string, unknown>; anyOf: Array<{ properties: Record<string, { $ref?: string }> }> };
+    const schema = nextStepSchema([tool]) as {
+      $defs?: Record<string, unknown>;
+      anyOf: Array<{ properties: Record<string, { $ref?: string }> }>;
+    };
     assert.equal(schema.anyOf[0]!.properties.home!.$ref, "#/$defs/ship__Address");
     assert.ok(schema.$defs?.ship__Address);
   });
@@ -273,13 +314,25 @@ describe("rendering and schemas", () => {
 describe("approvals and leases belong to their thread", () => {
   it("a fork cut after an approval asks for approval again instead of running on the original's", async () => {
     let runs = 0;
-    const divide = defineTool({ intent: "divide", description: "divide", args: z.object({ a: z.number(), b: z.number() }), approval: "required", run: ({ a, b }) => (runs++, a / b) });
+    const divide = defineTool({
+      intent: "divide",
+      description: "divide",
+      args: z.object({ a: z.number(), b: z.number() }),
+      approval: "required",
+      run: ({ a, b }) => {
+        runs++;
+        return a / b;
+      },
+    });
     const agent = defineAgent({ name: "f", tools: [divide, doneForNow()] });
     let thread = await agent.run(agent.start("divide"), { model: new ScriptedModel([{ intent: "divide", a: 1, b: 2 }]) });
     thread = agent.approve(thread, thread.pending[0]!.callId, { actor: "alice" });
     const fork = thread.fork(thread.version, { metadata: { forkedBy: "bob" } });
     assert.equal(fork.status, "awaiting_approval");
-    assert.equal(fork.events.some((event) => event.type === "approval_decision"), false);
+    assert.equal(
+      fork.events.some((event) => event.type === "approval_decision"),
+      false,
+    );
     const ran = await agent.run(fork, { model: new ScriptedModel([]) });
     assert.equal(ran.status, "awaiting_approval");
     assert.equal(runs, 0);

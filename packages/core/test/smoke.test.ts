@@ -1,4 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as core from "agentfold";
-test("loads", () => { assert.equal(typeof core, "object"); });
+test("loads", () => {
+  assert.equal(typeof core, "object");
+});

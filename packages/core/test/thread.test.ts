@@ -55,11 +55,14 @@ describe("Thread JSON", () => {
   for (const [file, message] of Object.entries(negative)) {
     it(`refuses ${file} with a clear error`, () => {
       const text = readFileSync(`${fixtures}negative/${file}`, "utf8");
-      assert.throws(() => Thread.fromJSON(text), (error: unknown) => {
-        assert.ok(error instanceof ThreadFormatError);
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => Thread.fromJSON(text),
+        (error: unknown) => {
+          assert.ok(error instanceof ThreadFormatError);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 

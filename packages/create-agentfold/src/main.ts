@@ -53,14 +53,18 @@ function parseArguments(argv: readonly string[]): { directory: string | undefine
     if (!optionsEnded && argument === "--") optionsEnded = true;
     else if (!optionsEnded && (argument === "-h" || argument === "--help")) help = true;
     else if (!optionsEnded && (argument === "-v" || argument === "--version")) version = true;
-    else if (!optionsEnded && argument.startsWith("-") && argument !== "-") throw new UsageError(`Unknown option ${argument}. Usage: ${usage} (see --help).`);
+    else if (!optionsEnded && argument.startsWith("-") && argument !== "-")
+      throw new UsageError(`Unknown option ${argument}. Usage: ${usage} (see --help).`);
     else positionals.push(argument);
   }
   if (positionals.length > 1) {
-    throw new UsageError(`Give one directory, not ${positionals.length} (${positionals.join(" ")}). Usage: ${usage}; quote a name that has spaces.`);
+    throw new UsageError(
+      `Give one directory, not ${positionals.length} (${positionals.join(" ")}). Usage: ${usage}; quote a name that has spaces.`,
+    );
   }
   const [directory] = positionals;
-  if (directory !== undefined && directory.trim() === "") throw new UsageError(`The directory name is empty. Usage: ${usage}, e.g. npm create agentfold@latest my-agent.`);
+  if (directory !== undefined && directory.trim() === "")
+    throw new UsageError(`The directory name is empty. Usage: ${usage}, e.g. npm create agentfold@latest my-agent.`);
   return { directory, help, version };
 }
 
@@ -95,7 +99,13 @@ function shellWord(value: string): string {
  * nextSteps("my-agent"); // "  cd my-agent\n  npm install\n  npm start\n  npm test\n  npx agentfold threads ls"
  */
 export function nextSteps(shownDirectory: string): string {
-  const commands = [...(shownDirectory === "." ? [] : [`cd ${shellWord(shownDirectory)}`]), "npm install", "npm start", "npm test", "npx agentfold threads ls"];
+  const commands = [
+    ...(shownDirectory === "." ? [] : [`cd ${shellWord(shownDirectory)}`]),
+    "npm install",
+    "npm start",
+    "npm test",
+    "npx agentfold threads ls",
+  ];
   return commands.map((command) => `  ${command}`).join("\n");
 }
 
@@ -124,7 +134,9 @@ export async function main(argv: readonly string[], io: CreateIo = processIo()):
     let directory = options.directory;
     if (directory === undefined) {
       if (!io.stdin.isTTY || !io.stdout.isTTY) {
-        throw new UsageError(`Name the directory to create, e.g. ${usage.replace("[directory]", "my-agent")} (there is no terminal to ask in).`);
+        throw new UsageError(
+          `Name the directory to create, e.g. ${usage.replace("[directory]", "my-agent")} (there is no terminal to ask in).`,
+        );
       }
       directory = await askDirectory(io);
     }
@@ -135,9 +147,12 @@ export async function main(argv: readonly string[], io: CreateIo = processIo()):
     if (problem === "not_empty") {
       throw new UsageError(`${shown} already exists and is not empty. Pick a new directory: npm create agentfold@latest <new-directory>.`);
     }
-    if (problem === "not_a_directory") throw new UsageError(`${shown} is a file, not a directory. Pick a new directory: npm create agentfold@latest <new-directory>.`);
+    if (problem === "not_a_directory")
+      throw new UsageError(`${shown} is a file, not a directory. Pick a new directory: npm create agentfold@latest <new-directory>.`);
     const files = writeProject(target, { version });
-    io.stdout.write(`Created ${shown} (agentfold ${version}): ${files.join(", ")}\n\nNext:\n${nextSteps(shown)}\n\nREADME.md shows how to use a real model, run evals and serve the agent over HTTP.\n`);
+    io.stdout.write(
+      `Created ${shown} (agentfold ${version}): ${files.join(", ")}\n\nNext:\n${nextSteps(shown)}\n\nREADME.md shows how to use a real model, run evals and serve the agent over HTTP.\n`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof Canceled) {

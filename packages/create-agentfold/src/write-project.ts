@@ -68,7 +68,10 @@ export function writeProject(directory: string, options: WriteProjectOptions = {
   const problem = directoryProblem(target);
   if (problem === "not_a_directory" || (problem === "not_empty" && !options.force)) throw new ProjectDirectoryError(target, problem);
   mkdirSync(target, { recursive: true });
-  const files = projectFiles({ name: projectName(basename(target)), ...(options.version === undefined ? {} : { version: options.version }) });
+  const files = projectFiles({
+    name: projectName(basename(target)),
+    ...(options.version === undefined ? {} : { version: options.version }),
+  });
   const written: string[] = [];
   for (const [file, content] of Object.entries(files)) {
     const path = join(target, file);

@@ -19,11 +19,26 @@ async function runMain(args: readonly string[], options: { cwd: string }): Promi
   let stdout = "";
   let stderr = "";
   const stdin = Object.assign(Readable.from([]), { isTTY: false });
-  const code = await main(args, { cwd: options.cwd, stdin, stdout: { write: (text: string) => (stdout += text), isTTY: false }, stderr: { write: (text: string) => (stderr += text) } });
+  const code = await main(args, {
+    cwd: options.cwd,
+    stdin,
+    stdout: { write: (text: string) => (stdout += text), isTTY: false },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
   return { code, stdout, stderr };
 }
 
-const projectFiles = ["package.json", "agent.ts", "agent.test.ts", "agent.eval.ts", "script.json", "script-approval.json", "tsconfig.json", ".gitignore", "README.md"];
+const projectFiles = [
+  "package.json",
+  "agent.ts",
+  "agent.test.ts",
+  "agent.eval.ts",
+  "script.json",
+  "script-approval.json",
+  "tsconfig.json",
+  ".gitignore",
+  "README.md",
+];
 
 /** Exit 2, exactly one line on stderr, nothing on stdout, no stack trace. */
 function assertOneLineError(result: Result, pattern: RegExp): void {
@@ -45,7 +60,8 @@ describe("create-agentfold", () => {
     assert.equal(created.code, 0, created.stderr);
     assert.equal(created.stderr, "");
     const printed = lines(created.stdout).map((line) => line.trim());
-    for (const command of ["cd my-agent", "npm install", "npm start", "npm test", "npx agentfold threads ls"]) assert.ok(printed.includes(command), `prints ${command}:\n${created.stdout}`);
+    for (const command of ["cd my-agent", "npm install", "npm start", "npm test", "npx agentfold threads ls"])
+      assert.ok(printed.includes(command), `prints ${command}:\n${created.stdout}`);
     assert.match(created.stdout, new RegExp(`agentfold ${agentfoldVersion().replaceAll(".", "\\.")}`));
     assert.deepEqual(readdirSync(join(dir.path, "my-agent")).sort(), [...projectFiles].sort());
     assert.equal(JSON.parse(readFileSync(join(dir.path, "my-agent", "package.json"), "utf8")).name, "my-agent");
@@ -55,17 +71,26 @@ describe("create-agentfold", () => {
     const taken = join(dir.path, "taken");
     mkdirSync(taken);
     writeFileSync(join(taken, "notes.txt"), "mine\n");
-    assertOneLineError(await runMain(["taken"], { cwd: dir.path }), /^taken already exists and is not empty\. Pick a new directory: npm create agentfold@latest <new-directory>\.\n$/);
+    assertOneLineError(
+      await runMain(["taken"], { cwd: dir.path }),
+      /^taken already exists and is not empty\. Pick a new directory: npm create agentfold@latest <new-directory>\.\n$/,
+    );
     assert.deepEqual(readdirSync(taken), ["notes.txt"]);
   });
 
   test("a file where the directory should go, an empty name, two names, an unknown option: one line each, exit 2", async () => {
     writeFileSync(join(dir.path, "a-file"), "");
     assertOneLineError(await runMain(["a-file"], { cwd: dir.path }), /^a-file is a file, not a directory\. Pick a new directory/);
-    assertOneLineError(await runMain([" "], { cwd: dir.path }), /^The directory name is empty\. Usage: npm create agentfold@latest \[directory\]/);
+    assertOneLineError(
+      await runMain([" "], { cwd: dir.path }),
+      /^The directory name is empty\. Usage: npm create agentfold@latest \[directory\]/,
+    );
     assertOneLineError(await runMain(["one", "two"], { cwd: dir.path }), /^Give one directory, not 2 \(one two\)/);
     // The real bin: an unknown option is one line and exit 2 there too.
-    assertOneLineError(runBin(["--template", "x"], { cwd: dir.path }), /^Unknown option --template\. Usage: npm create agentfold@latest \[directory\] \(see --help\)\.$/m);
+    assertOneLineError(
+      runBin(["--template", "x"], { cwd: dir.path }),
+      /^Unknown option --template\. Usage: npm create agentfold@latest \[directory\] \(see --help\)\.$/m,
+    );
     for (const name of ["one", "two", "x"]) assert.equal(existsSync(join(dir.path, name)), false, `${name} was not created`);
   });
 
@@ -98,7 +123,10 @@ describe("create-agentfold", () => {
     const probe = spawnSync(oldNode, ["--version"], { encoding: "utf8" });
     assert.match(probe.stdout, /^v(1\d|20|21|22\.([0-9]|1[0-2]))\./, `${oldNode} is an unsupported Node (this test needs one)`);
     const result = runBin(["old-node-agent"], { cwd: dir.path, node: oldNode });
-    assertOneLineError(result, /^create-agentfold needs Node\.js 22\.13 or newer \(22 LTS or 24\).*this is Node\.js \d+\.\d+\.\d+\. Install Node 24 from https:\/\/nodejs\.org .*nvm install 24/);
+    assertOneLineError(
+      result,
+      /^create-agentfold needs Node\.js 22\.13 or newer \(22 LTS or 24\).*this is Node\.js \d+\.\d+\.\d+\. Install Node 24 from https:\/\/nodejs\.org .*nvm install 24/,
+    );
     assert.equal(existsSync(join(dir.path, "old-node-agent")), false);
   });
 
@@ -126,7 +154,11 @@ function hasScript(): boolean {
 /** Runs util-linux `script` (a pseudo-terminal), types `keys` once the prompt shows, and waits for the exit. */
 function inTerminal(cwd: string, keys: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qfec", `${process.execPath} ${bin}`, "/dev/null"], { cwd, env: cleanEnv({ ...sourceCondition, TERM: "xterm-256color" }), stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("script", ["-qfec", `${process.execPath} ${bin}`, "/dev/null"], {
+      cwd,
+      env: cleanEnv({ ...sourceCondition, TERM: "xterm-256color" }),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let output = "";
     let typed = false;
     const timer = setTimeout(() => {

@@ -7,11 +7,27 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { agentfoldVersion, nodeTypesRange, projectFiles, projectManifest, projectName, projectTsconfig, typescriptRange, zodRange } from "../src/project-files.ts";
+import {
+  agentfoldVersion,
+  nodeTypesRange,
+  projectFiles,
+  type projectManifest,
+  projectName,
+  type projectTsconfig,
+  typescriptRange,
+  zodRange,
+} from "../src/project-files.ts";
 import { approvalScript, starterMessage, starterScript } from "../src/starter-agent.ts";
 import { repoRoot } from "./support.ts";
 
-type Manifest = { name: string; version: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string>; peerDependencies?: Record<string, string>; private?: boolean };
+type Manifest = {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  private?: boolean;
+};
 
 function readManifest(path: string): Manifest {
   return JSON.parse(readFileSync(path, "utf8")) as Manifest;
@@ -34,7 +50,14 @@ describe("the files of a new project", () => {
     const version = agentfoldVersion();
     assert.equal(version, repositoryPackages.get("create-agentfold")?.version);
     const agentfoldNames = Object.keys(allRanges).filter((name) => name === "agentfold" || name.startsWith("@agentfold/"));
-    assert.deepEqual(agentfoldNames.sort(), ["@agentfold/cli", "@agentfold/evals", "@agentfold/models", "@agentfold/server", "@agentfold/stores", "agentfold"]);
+    assert.deepEqual(agentfoldNames.sort(), [
+      "@agentfold/cli",
+      "@agentfold/evals",
+      "@agentfold/models",
+      "@agentfold/server",
+      "@agentfold/stores",
+      "agentfold",
+    ]);
     for (const name of agentfoldNames) {
       const published = repositoryPackages.get(name);
       assert.ok(published && !published.private, `${name} is a published package of this repository`);
@@ -77,7 +100,8 @@ describe("the files of a new project", () => {
     assert.equal(options.module, "nodenext");
     assert.equal(options.rewriteRelativeImportExtensions, true);
     assert.deepEqual(options.types, ["node"]);
-    for (const setting of ["allowImportingTsExtensions", "customConditions", "paths", "baseUrl", "noEmit"]) assert.equal(setting in options, false, setting);
+    for (const setting of ["allowImportingTsExtensions", "customConditions", "paths", "baseUrl", "noEmit"])
+      assert.equal(setting in options, false, setting);
     assert.equal("include" in tsconfig, false, "every .ts file of the project");
   });
 

@@ -37,7 +37,12 @@ export const sourceCondition = { NODE_OPTIONS: "--conditions=agentfold-source" }
 /** Runs `create-agentfold ...args` with `node` (this test's Node unless another is given), without a terminal. */
 export function runBin(args: readonly string[], options: { cwd: string; node?: string; env?: Record<string, string> }): Result {
   const env = cleanEnv({ ...sourceCondition, ...options.env });
-  const result = spawnSync(options.node ?? process.execPath, [bin, ...args], { cwd: options.cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(options.node ?? process.execPath, [bin, ...args], {
+    cwd: options.cwd,
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -61,13 +61,16 @@ function checkIntentAndArgs(expect: Expectation, calls: readonly ToolCall[], tol
 /** The failures of `calls`: exactly these calls, in any order. */
 function checkCalls(patterns: readonly CallPattern[], calls: readonly ToolCall[], tolerance: number): string[] {
   if (patterns.length !== calls.length) {
-    return [`calls: expected ${patterns.length} (${patterns.map((pattern) => pattern.intent).join(", ")}), got ${calls.length}: ${describeCalls(calls)}`];
+    return [
+      `calls: expected ${patterns.length} (${patterns.map((pattern) => pattern.intent).join(", ")}), got ${calls.length}: ${describeCalls(calls)}`,
+    ];
   }
   const unused = [...calls];
   const failures: string[] = [];
   for (const pattern of patterns) {
     const index = unused.findIndex(
-      (call) => call.intent === pattern.intent && (pattern.args === undefined || matchArgs(call.args, pattern.args, { tolerance }).length === 0),
+      (call) =>
+        call.intent === pattern.intent && (pattern.args === undefined || matchArgs(call.args, pattern.args, { tolerance }).length === 0),
     );
     if (index >= 0) {
       unused.splice(index, 1);
@@ -122,7 +125,8 @@ export async function checkStep(step: DecidedStep, expect: Expectation, options:
   for (const check of list<JudgeCheck>(expect.judge)) {
     const name = check.name ?? `judge "${check.question}"`;
     try {
-      const model = check.model === undefined ? options.model : typeof check.model === "string" ? options.judgeModel(check.model) : check.model;
+      const model =
+        check.model === undefined ? options.model : typeof check.model === "string" ? options.judgeModel(check.model) : check.model;
       const verdict = await judgeStep({
         model,
         question: check.question,

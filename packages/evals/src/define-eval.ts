@@ -26,6 +26,7 @@ export interface DecidedStep {
  * A custom check. Return `true` (or nothing) to pass, `false` or a string saying what is wrong to
  * fail; a thrown error fails too, with its message.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a predicate that only asserts returns nothing, typed `void`
 export type StepPredicate = (step: DecidedStep) => boolean | string | void | Promise<boolean | string | void>;
 
 /** A model-graded check: another model answers `question` about the step with yes or no. */
@@ -88,7 +89,8 @@ const suiteMark = Symbol.for("agentfold.evalSuite");
  * validateSuite({ agent: calculator, cases: [{ name: "greets", thread: "hello!", expect: { intent: "request_more_information" } }] });
  */
 export function validateSuite(suite: EvalSuite, where = "defineEval"): EvalSuite {
-  if (suite === null || typeof suite !== "object") throw new ConfigurationError(`${where}: expected { agent, cases }, got ${String(suite)}.`);
+  if (suite === null || typeof suite !== "object")
+    throw new ConfigurationError(`${where}: expected { agent, cases }, got ${String(suite)}.`);
   const agent = suite.agent as Partial<Agent> | undefined;
   if (!agent || typeof agent.name !== "string" || typeof agent.decide !== "function" || typeof agent.render !== "function") {
     throw new ConfigurationError(`${where}: "agent" must be an agent made with defineAgent().`);
@@ -101,24 +103,42 @@ export function validateSuite(suite: EvalSuite, where = "defineEval"): EvalSuite
   const names = new Set<string>();
   for (const [index, entry] of suite.cases.entries()) {
     const label = `${where}, case ${index + 1}`;
-    if (!entry || typeof entry.name !== "string" || entry.name.trim() === "") throw new ConfigurationError(`${label}: give the case a non-empty "name".`);
-    if (names.has(entry.name)) throw new ConfigurationError(`${label}: the name ${JSON.stringify(entry.name)} is used twice; case names must be unique.`);
+    if (!entry || typeof entry.name !== "string" || entry.name.trim() === "")
+      throw new ConfigurationError(`${label}: give the case a non-empty "name".`);
+    if (names.has(entry.name))
+      throw new ConfigurationError(`${label}: the name ${JSON.stringify(entry.name)} is used twice; case names must be unique.`);
     names.add(entry.name);
     const thread = entry.thread;
     if (!(typeof thread === "string" || Array.isArray(thread) || thread instanceof Thread)) {
-      throw new ConfigurationError(`${label} (${entry.name}): "thread" must be a user message, an array of events, or a Thread (see loadThreadFile).`);
+      throw new ConfigurationError(
+        `${label} (${entry.name}): "thread" must be a user message, an array of events, or a Thread (see loadThreadFile).`,
+      );
     }
     const expect = entry.expect;
-    if (!expect || typeof expect !== "object") throw new ConfigurationError(`${label} (${entry.name}): "expect" is missing; say what the next step must be, e.g. { intent: "multiply" }.`);
-    const checks = ["intent", "args", "calls", "satisfies", "judge"].filter((key) => (expect as Record<string, unknown>)[key] !== undefined);
-    if (checks.length === 0) throw new ConfigurationError(`${label} (${entry.name}): "expect" checks nothing; give at least one of intent, args, calls, satisfies, judge.`);
-    const wanted = [...(expect.intent === undefined ? [] : typeof expect.intent === "string" ? [expect.intent] : expect.intent), ...(expect.calls ?? []).map((call: CallPattern) => call.intent)];
+    if (!expect || typeof expect !== "object")
+      throw new ConfigurationError(
+        `${label} (${entry.name}): "expect" is missing; say what the next step must be, e.g. { intent: "multiply" }.`,
+      );
+    const checks = ["intent", "args", "calls", "satisfies", "judge"].filter(
+      (key) => (expect as Record<string, unknown>)[key] !== undefined,
+    );
+    if (checks.length === 0)
+      throw new ConfigurationError(
+        `${label} (${entry.name}): "expect" checks nothing; give at least one of intent, args, calls, satisfies, judge.`,
+      );
+    const wanted = [
+      ...(expect.intent === undefined ? [] : typeof expect.intent === "string" ? [expect.intent] : expect.intent),
+      ...(expect.calls ?? []).map((call: CallPattern) => call.intent),
+    ];
     for (const intent of wanted) {
-      if (!intents.has(intent)) throw new ConfigurationError(`${label} (${entry.name}): agent "${agent.name}" has no intent "${intent}". Its intents: ${known}.`);
+      if (!intents.has(intent))
+        throw new ConfigurationError(`${label} (${entry.name}): agent "${agent.name}" has no intent "${intent}". Its intents: ${known}.`);
     }
-    if (expect.tolerance !== undefined && !(expect.tolerance >= 0)) throw new ConfigurationError(`${label} (${entry.name}): "tolerance" must be a number >= 0.`);
+    if (expect.tolerance !== undefined && !(expect.tolerance >= 0))
+      throw new ConfigurationError(`${label} (${entry.name}): "tolerance" must be a number >= 0.`);
     for (const judge of expect.judge === undefined ? [] : Array.isArray(expect.judge) ? expect.judge : [expect.judge as JudgeCheck]) {
-      if (typeof judge?.question !== "string" || judge.question.trim() === "") throw new ConfigurationError(`${label} (${entry.name}): a judge check needs a yes/no "question".`);
+      if (typeof judge?.question !== "string" || judge.question.trim() === "")
+        throw new ConfigurationError(`${label} (${entry.name}): a judge check needs a yes/no "question".`);
     }
   }
   return suite;
@@ -172,7 +192,9 @@ export function loadThreadFile(file: string | URL): Thread {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new ConfigurationError(`Cannot read the thread file ${path}: ${(error as Error).message}. Pass new URL("./file.json", import.meta.url) for a file next to the eval.`);
+    throw new ConfigurationError(
+      `Cannot read the thread file ${path}: ${(error as Error).message}. Pass new URL("./file.json", import.meta.url) for a file next to the eval.`,
+    );
   }
   let value: unknown;
   try {

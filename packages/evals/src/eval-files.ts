@@ -42,7 +42,8 @@ export async function findEvalFiles(patterns: readonly string[], cwd: string): P
       files.add(path);
       continue;
     }
-    const matches = existsSync(path) && statSync(path).isDirectory() ? await globFiles(defaultEvalPattern, path) : await globFiles(pattern, cwd);
+    const matches =
+      existsSync(path) && statSync(path).isDirectory() ? await globFiles(defaultEvalPattern, path) : await globFiles(pattern, cwd);
     for (const match of matches) files.add(match);
   }
   if (files.size === 0) {
@@ -70,7 +71,9 @@ export async function loadEvalFile(file: string, cwd: string): Promise<LoadedSui
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigurationError(`Cannot load the eval file ${shown}: ${reason}`, { cause: error });
   }
-  const base = basename(path).replace(/\.eval\.[cm]?[jt]s$/, "").replace(/\.[cm]?[jt]s$/, "");
+  const base = basename(path)
+    .replace(/\.eval\.[cm]?[jt]s$/, "")
+    .replace(/\.[cm]?[jt]s$/, "");
   const suites: LoadedSuite[] = [];
   const seen = new Set<unknown>();
   for (const [exportName, value] of Object.entries(namespace)) {

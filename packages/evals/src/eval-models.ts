@@ -47,7 +47,9 @@ function slug(text: string): string {
  * cassettePath("examples/calculator/calculator.eval.ts", "openai:gpt-4o"); // examples/calculator/calculator.openai_gpt-4o.cassette.json
  */
 export function cassettePath(evalFile: string, judgeSpec?: string): string {
-  const base = basename(evalFile).replace(/\.eval\.[cm]?[jt]s$/, "").replace(/\.[cm]?[jt]s$/, "");
+  const base = basename(evalFile)
+    .replace(/\.eval\.[cm]?[jt]s$/, "")
+    .replace(/\.[cm]?[jt]s$/, "");
   return join(dirname(evalFile), judgeSpec === undefined ? `${base}.cassette.json` : `${base}.${slug(judgeSpec)}.cassette.json`);
 }
 
@@ -68,15 +70,22 @@ export function assertRecordable(spec: string | undefined): asserts spec is stri
     );
   }
   if (prefix === "record" || prefix === "replay") {
-    throw new ConfigurationError(`Pass the plain model spec with --record or --replay, not "${spec}": agentfold test picks the cassette next to each eval file.`);
+    throw new ConfigurationError(
+      `Pass the plain model spec with --record or --replay, not "${spec}": agentfold test picks the cassette next to each eval file.`,
+    );
   }
   if (!httpPrefixes.includes(prefix)) {
-    throw new ConfigurationError(`--record saves HTTP exchanges, and ${spec} makes none. Record one of: ${httpPrefixes.map((name) => `${name}:`).join(", ")}.`);
+    throw new ConfigurationError(
+      `--record saves HTTP exchanges, and ${spec} makes none. Record one of: ${httpPrefixes.map((name) => `${name}:`).join(", ")}.`,
+    );
   }
 }
 
 function fileOf(suite: LoadedSuite, mode: CassetteMode): string {
-  if (suite.path === undefined) throw new ConfigurationError(`Suite "${suite.name}" was not loaded from a file, so it has no cassette to ${mode === "record" ? "record into" : "replay from"}.`);
+  if (suite.path === undefined)
+    throw new ConfigurationError(
+      `Suite "${suite.name}" was not loaded from a file, so it has no cassette to ${mode === "record" ? "record into" : "replay from"}.`,
+    );
   return suite.path;
 }
 
@@ -106,11 +115,15 @@ export async function evalModels(options: EvalModelsOptions): Promise<EvalModels
 
   const replayModel = (path: string, expected: string | undefined, prices: Record<string, ModelPrice>): Model => {
     if (!existsSync(path)) {
-      throw new ConfigurationError(`There is no cassette ${path} to replay. Record it first: agentfold test <file> --model <spec> --record.`);
+      throw new ConfigurationError(
+        `There is no cassette ${path} to replay. Record it first: agentfold test <file> --model <spec> --record.`,
+      );
     }
     const cassette = readCassette(path);
     if (expected !== undefined && expected.trim() !== "" && expected.trim() !== cassette.spec) {
-      throw new ConfigurationError(`The cassette ${path} was recorded with ${cassette.spec}, not ${expected}. Drop --model to replay it, or record it again with --model ${expected} --record.`);
+      throw new ConfigurationError(
+        `The cassette ${path} was recorded with ${cassette.spec}, not ${expected}. Drop --model to replay it, or record it again with --model ${expected} --record.`,
+      );
     }
     return resolveModel(`replay:${path}`, { env, prices });
   };
@@ -118,7 +131,10 @@ export async function evalModels(options: EvalModelsOptions): Promise<EvalModels
   return {
     modelFor(suite) {
       if (mode === "live") {
-        live ??= resolveModel(options.spec, { env, ...(options.price && options.spec ? { prices: { [options.spec]: options.price } } : {}) });
+        live ??= resolveModel(options.spec, {
+          env,
+          ...(options.price && options.spec ? { prices: { [options.spec]: options.price } } : {}),
+        });
         return live;
       }
       const path = cassettePath(fileOf(suite, mode));
@@ -146,7 +162,10 @@ export async function evalModels(options: EvalModelsOptions): Promise<EvalModels
       const path = cassettePath(fileOf(suite, mode), spec);
       let judge = judges.get(path);
       if (!judge) {
-        judge = mode === "record" ? resolveModel(`record:${spec}`, { env, cassette: path, prices: judgePrices }) : replayModel(path, spec, judgePrices);
+        judge =
+          mode === "record"
+            ? resolveModel(`record:${spec}`, { env, cassette: path, prices: judgePrices })
+            : replayModel(path, spec, judgePrices);
         judges.set(path, judge);
       }
       return judge;

@@ -37,10 +37,15 @@ function withoutTime(event: Event): Record<string, unknown> {
 
 function findDecision(events: readonly Event[], at: number | undefined, threadId: string): number {
   const decisions = events.flatMap((event, index) => (event.type === "model_decision" ? [index] : []));
-  if (decisions.length === 0) throw new ConfigurationError(`Thread ${threadId} has no model decision, so there is no step to expect. Export a thread in which the model chose at least one step.`);
+  if (decisions.length === 0)
+    throw new ConfigurationError(
+      `Thread ${threadId} has no model decision, so there is no step to expect. Export a thread in which the model chose at least one step.`,
+    );
   if (at === undefined) return decisions.at(-1)!;
   if (!Number.isInteger(at) || at < 0 || at >= events.length) {
-    throw new ConfigurationError(`--at must be an event number from 0 to ${events.length - 1} (thread ${threadId} has ${events.length} events; see agentfold threads show ${threadId}), got ${at}.`);
+    throw new ConfigurationError(
+      `--at must be an event number from 0 to ${events.length - 1} (thread ${threadId} has ${events.length} events; see agentfold threads show ${threadId}), got ${at}.`,
+    );
   }
   for (let index = at + 1; index < events.length; index += 1) {
     const event = events[index]!;
@@ -52,7 +57,9 @@ function findDecision(events: readonly Event[], at: number | undefined, threadId
       );
     }
   }
-  throw new ConfigurationError(`No model decision follows event #${at} in thread ${threadId}. Decisions are at events ${decisions.map((index) => `#${index}`).join(", ")}; pick an --at before one of them.`);
+  throw new ConfigurationError(
+    `No model decision follows event #${at} in thread ${threadId}. Decisions are at events ${decisions.map((index) => `#${index}`).join(", ")}; pick an --at before one of them.`,
+  );
 }
 
 function expectationOf(calls: readonly ToolCall[]): Expectation {

@@ -42,7 +42,13 @@ export { junitReport, escapeXml } from "./junit-reporter.ts";
 export { progressBar, type ProgressBar } from "./progress-bar.ts";
 
 // Prompt snapshots
-export { expectPromptSnapshot, renderPromptText, updateSnapshotsVariable, type PromptSnapshotOptions, type SnapshotOutcome } from "./prompt-snapshot.ts";
+export {
+  expectPromptSnapshot,
+  renderPromptText,
+  updateSnapshotsVariable,
+  type PromptSnapshotOptions,
+  type SnapshotOutcome,
+} from "./prompt-snapshot.ts";
 export { lineDiff } from "./line-diff.ts";
 
 // Threads to cases

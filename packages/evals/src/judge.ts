@@ -67,7 +67,8 @@ function readVerdict(output: unknown): { answer: string; reason: string } | unde
   const nested = record.args ?? record.arguments;
   const source = nested !== null && typeof nested === "object" ? (nested as Record<string, unknown>) : record;
   const answer = source.answer ?? source.pass ?? source.passed;
-  const normalized = typeof answer === "boolean" ? (answer ? "yes" : "no") : typeof answer === "string" ? answer.trim().toLowerCase() : undefined;
+  const normalized =
+    typeof answer === "boolean" ? (answer ? "yes" : "no") : typeof answer === "string" ? answer.trim().toLowerCase() : undefined;
   if (normalized !== "yes" && normalized !== "no") return undefined;
   return { answer: normalized, reason: typeof source.reason === "string" ? source.reason : "" };
 }

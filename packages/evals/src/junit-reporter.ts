@@ -61,7 +61,10 @@ function caseXml(entry: CaseReport, threshold: number, indent: string): string {
     const type = tag === "error" ? "ModelCallError" : "BelowThreshold";
     outcome = `\n${indent}  <${tag}${attributes({ message: summary, type })}>${escapeXml(details)}</${tag}>`;
   }
-  const output = failedRuns.length > 0 && entry.ok ? `\n${indent}  <system-out>${escapeXml(`passed at ${percent(entry.passRate)}; failed runs:\n${details}`)}</system-out>` : "";
+  const output =
+    failedRuns.length > 0 && entry.ok
+      ? `\n${indent}  <system-out>${escapeXml(`passed at ${percent(entry.passRate)}; failed runs:\n${details}`)}</system-out>`
+      : "";
   return (
     `${indent}<testcase${attributes({ name: entry.name, classname: entry.suite, file: entry.file, time: seconds(time) })}>\n` +
     `${indent}  <properties>\n${properties}\n${indent}  </properties>${outcome}${output}\n` +
@@ -80,7 +83,8 @@ export function junitReport(report: EvalReport, name = "agentfold evals"): strin
   for (const entry of report.cases) suites.set(entry.suite, [...(suites.get(entry.suite) ?? []), entry]);
   const failuresOf = (cases: readonly CaseReport[]) => cases.filter((entry) => !entry.ok && entry.errors !== entry.runs).length;
   const errorsOf = (cases: readonly CaseReport[]) => cases.filter((entry) => !entry.ok && entry.errors === entry.runs).length;
-  const timeOf = (cases: readonly CaseReport[]) => cases.reduce((sum, entry) => sum + entry.results.reduce((inner, result) => inner + result.latencyMs, 0), 0);
+  const timeOf = (cases: readonly CaseReport[]) =>
+    cases.reduce((sum, entry) => sum + entry.results.reduce((inner, result) => inner + result.latencyMs, 0), 0);
   const body = [...suites.entries()]
     .map(([suite, cases]) => {
       const header = attributes({

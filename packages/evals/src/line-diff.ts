@@ -18,7 +18,10 @@ export function lineDiff(expected: string, actual: string, context = 2): string 
   const table = new Uint32Array(rows * columns);
   for (let i = before.length - 1; i >= 0; i -= 1) {
     for (let j = after.length - 1; j >= 0; j -= 1) {
-      table[i * columns + j] = before[i] === after[j] ? table[(i + 1) * columns + j + 1]! + 1 : Math.max(table[(i + 1) * columns + j]!, table[i * columns + j + 1]!);
+      table[i * columns + j] =
+        before[i] === after[j]
+          ? table[(i + 1) * columns + j + 1]! + 1
+          : Math.max(table[(i + 1) * columns + j]!, table[i * columns + j + 1]!);
     }
   }
   const lines: Array<{ mark: " " | "-" | "+"; text: string }> = [];
@@ -38,7 +41,9 @@ export function lineDiff(expected: string, actual: string, context = 2): string 
       j += 1;
     }
   }
-  const near = lines.map((line, index) => lines.slice(Math.max(0, index - context), index + context + 1).some((other) => other.mark !== " "));
+  const near = lines.map((_line, index) =>
+    lines.slice(Math.max(0, index - context), index + context + 1).some((other) => other.mark !== " "),
+  );
   const output: string[] = [];
   for (const [index, line] of lines.entries()) {
     if (near[index]) output.push(`${line.mark}${line.text}`);

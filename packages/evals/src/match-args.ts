@@ -30,7 +30,8 @@ export type ArgsPattern =
  * expect: { intent: "divide", args: { a: approximately(0.333, 0.001) } }
  */
 export function approximately(expected: number, tolerance: number): ValueMatcher {
-  if (!Number.isFinite(expected) || !(tolerance >= 0)) throw new TypeError(`approximately(${expected}, ${tolerance}): give a finite number and a tolerance >= 0.`);
+  if (!Number.isFinite(expected) || !(tolerance >= 0))
+    throw new TypeError(`approximately(${expected}, ${tolerance}): give a finite number and a tolerance >= 0.`);
   return {
     matches: (value) => typeof value === "number" && Math.abs(value - expected) <= tolerance,
     describe: `${expected} ± ${tolerance}`,
@@ -51,7 +52,12 @@ export function oneOf(...patterns: readonly ArgsPattern[]): ValueMatcher {
 }
 
 function isMatcher(pattern: unknown): pattern is ValueMatcher {
-  return pattern !== null && typeof pattern === "object" && typeof (pattern as ValueMatcher).matches === "function" && typeof (pattern as ValueMatcher).describe === "string";
+  return (
+    pattern !== null &&
+    typeof pattern === "object" &&
+    typeof (pattern as ValueMatcher).matches === "function" &&
+    typeof (pattern as ValueMatcher).describe === "string"
+  );
 }
 
 /** A pattern as text for a failure message. */
@@ -59,7 +65,9 @@ export function describePattern(pattern: ArgsPattern): string {
   if (pattern instanceof RegExp) return String(pattern);
   if (isMatcher(pattern)) return pattern.describe;
   if (typeof pattern === "function") return pattern.name ? `a value passing ${pattern.name}` : "a value passing the check";
-  return JSON.stringify(pattern, (_key, value: unknown) => (value instanceof RegExp ? String(value) : isMatcher(value) ? value.describe : value));
+  return JSON.stringify(pattern, (_key, value: unknown) =>
+    value instanceof RegExp ? String(value) : isMatcher(value) ? value.describe : value,
+  );
 }
 
 function show(value: unknown): string {

@@ -49,7 +49,12 @@ function truthy(value: string | undefined): boolean {
  *   expectPromptSnapshot(calculator, calculator.start("hello!"), new URL("./prompt.snapshot.txt", import.meta.url));
  * });
  */
-export function expectPromptSnapshot(agent: Agent, thread: Thread, file: string | URL, options: PromptSnapshotOptions = {}): SnapshotOutcome {
+export function expectPromptSnapshot(
+  agent: Agent,
+  thread: Thread,
+  file: string | URL,
+  options: PromptSnapshotOptions = {},
+): SnapshotOutcome {
   const env = options.env ?? process.env;
   const path = file instanceof URL ? fileURLToPath(file) : file;
   const actual = renderPromptText(agent, thread, options.mode);

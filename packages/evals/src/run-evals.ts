@@ -69,7 +69,13 @@ const caseTime = "2000-01-01T00:00:00.000Z";
 const caseClock = { now: () => new Date(caseTime) };
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 60) || "case";
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 60) || "case"
+  );
 }
 
 /**
@@ -149,7 +155,9 @@ async function runOnce(
   const last = decided.lastEvent;
   if (last?.type === "error") {
     if (last.source === "model_call") result.error = last.message;
-    result.failures.push(last.source === "model_call" ? last.message : `the model's output was invalid: ${last.message}${last.raw ? ` Raw: ${last.raw}` : ""}`);
+    result.failures.push(
+      last.source === "model_call" ? last.message : `the model's output was invalid: ${last.message}${last.raw ? ` Raw: ${last.raw}` : ""}`,
+    );
     return result;
   }
   if (last?.type !== "model_decision") {
@@ -158,7 +166,12 @@ async function runOnce(
     return result;
   }
   result.calls = last.calls.map((call) => ({ ...call, args: { ...call.args } }));
-  if (last.usage) result.usage = { inputTokens: last.usage.inputTokens, outputTokens: last.usage.outputTokens, ...(last.usage.cost === undefined ? {} : { cost: last.usage.cost }) };
+  if (last.usage)
+    result.usage = {
+      inputTokens: last.usage.inputTokens,
+      outputTokens: last.usage.outputTokens,
+      ...(last.usage.cost === undefined ? {} : { cost: last.usage.cost }),
+    };
   if (last.model !== undefined) result.model = last.model;
   const step: DecidedStep = { calls: last.calls, call: last.calls[0]!, thread: decided };
   const checked = await checkStep(step, entry.expect, {
@@ -196,16 +209,21 @@ export async function runEvals(suites: readonly LoadedSuite[], options: RunEvals
   const started = performance.now();
 
   const judges = new Map<string, Model>();
-  const judgeFor = (loaded: LoadedSuite) => (spec: string): Model => {
-    const key = `${loaded.file ?? loaded.name}\n${spec}`;
-    let judge = judges.get(key);
-    if (!judge) {
-      if (!options.judgeModel) throw new Error(`a judge names the model "${spec}"; pass judgeModel to runEvals (agentfold test does) or give the judge a Model.`);
-      judge = options.judgeModel(spec, loaded);
-      judges.set(key, judge);
-    }
-    return judge;
-  };
+  const judgeFor =
+    (loaded: LoadedSuite) =>
+    (spec: string): Model => {
+      const key = `${loaded.file ?? loaded.name}\n${spec}`;
+      let judge = judges.get(key);
+      if (!judge) {
+        if (!options.judgeModel)
+          throw new Error(
+            `a judge names the model "${spec}"; pass judgeModel to runEvals (agentfold test does) or give the judge a Model.`,
+          );
+        judge = options.judgeModel(spec, loaded);
+        judges.set(key, judge);
+      }
+      return judge;
+    };
 
   interface Job {
     loaded: LoadedSuite;

@@ -37,7 +37,8 @@ function caseLines(entry: CaseReport, paint: Paint, width: number, maxReasons: n
   for (const result of failed.slice(0, maxReasons)) {
     lines.push(paint("gray", `      run ${result.run}: ${result.failures.join("; ")}`));
   }
-  if (failed.length > maxReasons) lines.push(paint("gray", `      … and ${failed.length - maxReasons} more failed runs (--reporter json lists all)`));
+  if (failed.length > maxReasons)
+    lines.push(paint("gray", `      … and ${failed.length - maxReasons} more failed runs (--reporter json lists all)`));
   return lines;
 }
 
@@ -56,7 +57,10 @@ export function textReport(report: EvalReport, options: { paint?: Paint; maxReas
   const width = Math.min(48, Math.max(...report.cases.map((entry) => entry.name.length), 4));
   for (const [suite, cases] of suites) {
     const models = [...new Set(cases.map((entry) => entry.model))].join(", ");
-    lines.push(paint("bold", `${suite}`) + paint("gray", `  (${cases[0]?.file ?? "inline"} · ${models} · ${report.runs} run${report.runs === 1 ? "" : "s"} per case)`));
+    lines.push(
+      paint("bold", `${suite}`) +
+        paint("gray", `  (${cases[0]?.file ?? "inline"} · ${models} · ${report.runs} run${report.runs === 1 ? "" : "s"} per case)`),
+    );
     for (const entry of cases) lines.push(...caseLines(entry, paint, width, maxReasons));
     lines.push("");
   }

@@ -12,7 +12,15 @@ import { startFakeChatServer } from "./support/fake-chat-server.ts";
 
 interface JsonReport {
   passed: boolean;
-  cases: Array<{ name: string; model: string; runs: number; passed: number; inputTokens: number; cost?: number; results: Array<{ passed: boolean; calls: Array<{ intent: string; args: unknown }> }> }>;
+  cases: Array<{
+    name: string;
+    model: string;
+    runs: number;
+    passed: number;
+    inputTokens: number;
+    cost?: number;
+    results: Array<{ passed: boolean; calls: Array<{ intent: string; args: unknown }> }>;
+  }>;
 }
 
 /** Per case: the pass count and the steps the model chose, order-free (runs interleave). */
@@ -49,7 +57,10 @@ describe("record and replay", () => {
     writeFileSync(evalFile, evalSource(join(fixtures, "agent.ts"), "mathAgent", cases));
     let recorded: JsonReport;
     try {
-      const result = await runCli(["test", evalFile, "--model", spec, "--record", "--runs", "4", "--concurrency", "3", "--threshold", "0.5", "--json"], { cwd: dir.path });
+      const result = await runCli(
+        ["test", evalFile, "--model", spec, "--record", "--runs", "4", "--concurrency", "3", "--threshold", "0.5", "--json"],
+        { cwd: dir.path },
+      );
       assert.equal(result.code, 0, result.stderr);
       recorded = JSON.parse(result.stdout) as JsonReport;
     } finally {
@@ -69,7 +80,10 @@ describe("record and replay", () => {
       ],
     );
 
-    const replay = await runCli(["test", evalFile, "--replay", "--runs", "4", "--concurrency", "3", "--threshold", "0.5", "--price", "1000,2000", "--json"], { cwd: dir.path });
+    const replay = await runCli(
+      ["test", evalFile, "--replay", "--runs", "4", "--concurrency", "3", "--threshold", "0.5", "--price", "1000,2000", "--json"],
+      { cwd: dir.path },
+    );
     assert.equal(replay.code, 0, replay.stderr);
     const replayed = JSON.parse(replay.stdout) as JsonReport;
     assert.deepEqual(outcome(replayed), outcome(recorded));
@@ -93,21 +107,28 @@ describe("record and replay", () => {
 
   test("a judge with its own model spec records into its own cassette and replays from it", async () => {
     const server = await startFakeChatServer((text) =>
-      text.includes("Question:") ? { intent: "verdict", answer: text.includes('"intent":"ask"') ? "yes" : "no", reason: "it asks what to calculate" } : { intent: "ask", question: "What should I calculate?" },
+      text.includes("Question:")
+        ? { intent: "verdict", answer: text.includes('"intent":"ask"') ? "yes" : "no", reason: "it asks what to calculate" }
+        : { intent: "ask", question: "What should I calculate?" },
     );
     const judgeSpec = `openai-compatible:${server.url}#judge-model`;
     const evalFile = join(dir.path, "judged.eval.ts");
     const cases = `[{ name: "asks back", thread: "hello", expect: { intent: "ask", judge: { question: "Does the agent ask what to calculate?", model: ${JSON.stringify(judgeSpec)} } } }]`;
     writeFileSync(evalFile, evalSource(join(fixtures, "agent.ts"), "mathAgent", cases));
     try {
-      const recorded = await runCli(["test", evalFile, "--model", `openai-compatible:${server.url}#fake-model`, "--record", "--runs", "2"], { cwd: dir.path });
+      const recorded = await runCli(
+        ["test", evalFile, "--model", `openai-compatible:${server.url}#fake-model`, "--record", "--runs", "2"],
+        { cwd: dir.path },
+      );
       assert.equal(recorded.code, 0, recorded.stdout + recorded.stderr);
       assert.match(recorded.stdout, /✓ asks back\s+2\/2/);
     } finally {
       await server.close();
     }
     assert.equal(server.count, 4);
-    const judgeCassette = readdirSync(dir.path).find((name) => name.startsWith("judged.openai-compatible") && name.endsWith(".cassette.json"));
+    const judgeCassette = readdirSync(dir.path).find(
+      (name) => name.startsWith("judged.openai-compatible") && name.endsWith(".cassette.json"),
+    );
     assert.ok(judgeCassette, readdirSync(dir.path).join(", "));
     assert.equal((JSON.parse(readFileSync(join(dir.path, judgeCassette), "utf8")) as { spec: string }).spec, judgeSpec);
     const replayed = await runCli(["test", evalFile, "--replay", "--runs", "2", "--json"], { cwd: dir.path });
@@ -136,14 +157,21 @@ describe("record and replay", () => {
       await server.close();
     }
 
-    const first = await runCli(["threads", "export", threadId, "--as-eval", "regressions/first-step.eval.ts", "--at", "0", "--db", db], { cwd: dir.path });
+    const first = await runCli(["threads", "export", threadId, "--as-eval", "regressions/first-step.eval.ts", "--at", "0", "--db", db], {
+      cwd: dir.path,
+    });
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, /Wrote regressions\/first-step\.eval\.ts: case "[^"]+" with events #0-#0 of thr_\w+, expecting multiply\(\{"a":3,"b":4\}\) \(event #1\)/);
+    assert.match(
+      first.stdout,
+      /Wrote regressions\/first-step\.eval\.ts: case "[^"]+" with events #0-#0 of thr_\w+, expecting multiply\(\{"a":3,"b":4\}\) \(event #1\)/,
+    );
     const source = readFileSync(join(dir.path, "regressions/first-step.eval.ts"), "utf8");
     assert.match(source, /import \{ calculator \} from "(\.\.\/)+.*examples\/calculator\/agent\.ts";/);
     assert.match(source, /"intent": "multiply",\n\s+"args": \{\n\s+"a": 3,\n\s+"b": 4/);
 
-    const last = await runCli(["threads", "export", threadId, "--as-eval", "regressions/last-step.eval.ts", "--db", db, "--json"], { cwd: dir.path });
+    const last = await runCli(["threads", "export", threadId, "--as-eval", "regressions/last-step.eval.ts", "--db", db, "--json"], {
+      cwd: dir.path,
+    });
     assert.equal(last.code, 0, last.stderr);
     const exported = JSON.parse(last.stdout) as { events: number; decisionEvent: number; expect: unknown };
     assert.deepEqual(exported.expect, { intent: "done_for_now", args: { message: "3 * 4 = 12" } });
@@ -160,10 +188,14 @@ describe("record and replay", () => {
       ],
     );
 
-    const again = await runCli(["threads", "export", threadId, "--as-eval", "regressions/first-step.eval.ts", "--db", db], { cwd: dir.path });
+    const again = await runCli(["threads", "export", threadId, "--as-eval", "regressions/first-step.eval.ts", "--db", db], {
+      cwd: dir.path,
+    });
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already exists\. Pick another file, or pass --force/);
-    const beyond = await runCli(["threads", "export", threadId, "--as-eval", "regressions/x.eval.ts", "--at", "4", "--db", db], { cwd: dir.path });
+    const beyond = await runCli(["threads", "export", threadId, "--as-eval", "regressions/x.eval.ts", "--at", "4", "--db", db], {
+      cwd: dir.path,
+    });
     assert.equal(beyond.code, 2);
     assert.match(beyond.stderr, /No model decision follows event #4/);
   });

@@ -46,6 +46,8 @@ test("matchArgs: nested objects, arrays, missing keys and oneOf, each failure wi
   assert.deepEqual(evals.matchArgs({}, { a: 1 }), ["a: missing (expected 1)"]);
   assert.deepEqual(evals.matchArgs({ a: "1" }, { a: 1 }), ['a: expected 1, got "1"']);
   assert.deepEqual(evals.matchArgs({ a: 3, b: 4 }, evals.oneOf({ a: 4, b: 3 }, { a: 3, b: 4 })), []);
-  assert.deepEqual(evals.matchArgs({ a: 3, b: 5 }, evals.oneOf({ a: 4, b: 3 }), {}, "args"), ['args: expected one of {"a":4,"b":3}, got {"a":3,"b":5}']);
+  assert.deepEqual(evals.matchArgs({ a: 3, b: 5 }, evals.oneOf({ a: 4, b: 3 }), {}, "args"), [
+    'args: expected one of {"a":4,"b":3}, got {"a":3,"b":5}',
+  ]);
   assert.deepEqual(evals.matchArgs(null, { a: 1 }), ["expected an object, got null"]);
 });

@@ -28,7 +28,10 @@ test("a missing snapshot is written locally and matched afterwards", () => {
 
 test("under CI=true a missing snapshot fails and nothing is written", () => {
   const file = join(dir, "ci.txt");
-  assert.throws(() => expectPromptSnapshot(mathAgent, thread, file, { env: { CI: "true" } }), /does not exist\. Create it locally .* CI never writes snapshots/);
+  assert.throws(
+    () => expectPromptSnapshot(mathAgent, thread, file, { env: { CI: "true" } }),
+    /does not exist\. Create it locally .* CI never writes snapshots/,
+  );
   assert.throws(() => readFileSync(file), /ENOENT/);
 });
 

@@ -22,7 +22,8 @@ function model(): ScriptedModel {
   return new ScriptedModel(
     [
       (request: { messages: ReadonlyArray<{ content: string }> }) => {
-        if (request.messages.at(-1)!.content.includes("that is all")) return { intent: "done_for_now", message: "bye \u0007 <now> & \"then\"" };
+        if (request.messages.at(-1)!.content.includes("that is all"))
+          return { intent: "done_for_now", message: 'bye \u0007 <now> & "then"' };
         return calls++ % 4 === 0 ? { intent: "add", a: 3, b: 4 } : { intent: "multiply", a: 3, b: 4 };
       },
     ],
@@ -31,7 +32,12 @@ function model(): ScriptedModel {
 }
 
 test("JUnit XML parses with a JUnit parser: one suite, a testcase per case, failures counted", async () => {
-  const report = await runEvals([{ suite, name: "math", file: "evals/math.eval.ts" }], { model: model(), runs: 4, concurrency: 1, threshold: 0.9 });
+  const report = await runEvals([{ suite, name: "math", file: "evals/math.eval.ts" }], {
+    model: model(),
+    runs: 4,
+    concurrency: 1,
+    threshold: 0.9,
+  });
   const xml = junitReport(report);
   assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
   const parsed = (await parse(xml)) as TestSuites;
@@ -69,7 +75,7 @@ test("the text report: a line per case with pass rate, tokens, cost and latency;
   const report = await runEvals([{ suite, name: "math", file: "evals/math.eval.ts" }], { model: model(), runs: 4, concurrency: 1 });
   const text = textReport(report);
   const lines = text.split("\n");
-  assert.match(lines[0]!, /^math  \(evals\/math\.eval\.ts · script:inline · 4 runs per case\)$/);
+  assert.match(lines[0]!, /^math {2}\(evals\/math\.eval\.ts · script:inline · 4 runs per case\)$/);
   assert.match(lines[1]!, /✗ multiplies <3 & 4>\s+3\/4\s+75%\s+48 tok\s+\$0\.00040\s+p50 \d+ ms/);
   assert.match(lines[2]!, /run 1: intent: expected multiply, got add/);
   assert.match(lines[3]!, /✓ says "done"\s+4\/4\s+100%/);

@@ -87,23 +87,40 @@ describe("pass rates", () => {
 
 describe("checks", () => {
   const checked = (expect: EvalSuite["cases"][number]["expect"], reply: unknown, thread: EvalSuite["cases"][number]["thread"] = "go") =>
-    runEvals(suiteOf({ agent: mathAgent, cases: [{ name: "case", thread, expect }] }), { model: new ScriptedModel([reply]) }).then((report) => report.cases[0]!.results[0]!);
+    runEvals(suiteOf({ agent: mathAgent, cases: [{ name: "case", thread, expect }] }), { model: new ScriptedModel([reply]) }).then(
+      (report) => report.cases[0]!.results[0]!,
+    );
 
   test("args: deep partial, numeric tolerance, regular expressions and functions", async () => {
     assert.equal((await checked({ intent: "multiply", args: { a: 3 } }, { intent: "multiply", a: 3, b: 99 })).passed, true);
     assert.equal((await checked({ args: { a: approximately(0.33, 0.01) } }, { intent: "add", a: 1 / 3, b: 1 })).passed, true);
     assert.equal((await checked({ args: { a: 0.3 }, tolerance: 0.05 }, { intent: "add", a: 0.33, b: 1 })).passed, true);
-    const regex = await checked({ intent: "done_for_now", args: { message: /\b18\b/ } }, { intent: "done_for_now", message: "the answer is 17" });
+    const regex = await checked(
+      { intent: "done_for_now", args: { message: /\b18\b/ } },
+      { intent: "done_for_now", message: "the answer is 17" },
+    );
     assert.equal(regex.passed, false);
     assert.deepEqual(regex.failures, ['done_for_now args.message: expected a string matching /\\b18\\b/, got "the answer is 17"']);
-    const custom = await checked({ args: { b: function even(value: unknown) { return typeof value === "number" && value % 2 === 0; } } }, { intent: "add", a: 1, b: 3 });
+    const custom = await checked(
+      {
+        args: {
+          b: function even(value: unknown) {
+            return typeof value === "number" && value % 2 === 0;
+          },
+        },
+      },
+      { intent: "add", a: 1, b: 3 },
+    );
     assert.deepEqual(custom.failures, ["add args.b: expected a value passing even, got 3"]);
     const missing = await checked({ intent: "multiply", args: { a: 3, b: 4 } }, { intent: "multiply", a: 3, b: 5 });
     assert.deepEqual(missing.failures, ["multiply args.b: expected 4, got 5"]);
   });
 
   test("a /g regular expression gives the same answer on every run", async () => {
-    const suite = defineEval({ agent: mathAgent, cases: [{ name: "mentions 18", thread: "go", expect: { intent: "done_for_now", args: { message: /18/g } } }] });
+    const suite = defineEval({
+      agent: mathAgent,
+      cases: [{ name: "mentions 18", thread: "go", expect: { intent: "done_for_now", args: { message: /18/g } } }],
+    });
     const model = new ScriptedModel([{ intent: "done_for_now", message: "the answer is 18" }]);
     const report = await runEvals(suiteOf(suite), { model, runs: 4, concurrency: 1 });
     assert.equal(report.cases[0]!.passed, 4);
@@ -132,13 +149,22 @@ describe("checks", () => {
             function polite() {
               return false;
             },
-            { name: "throws", test: () => { throw new Error("boom"); } },
+            {
+              name: "throws",
+              test: () => {
+                throw new Error("boom");
+              },
+            },
           ],
         },
         reply,
       )
     ).failures;
-    assert.deepEqual(failures, ["short: the message is too long", 'polite: returned false for done_for_now({"message":"3 * 4 = 12"})', "throws: threw boom"]);
+    assert.deepEqual(failures, [
+      "short: the message is too long",
+      'polite: returned false for done_for_now({"message":"3 * 4 = 12"})',
+      "throws: threw boom",
+    ]);
   });
 
   test("a judge model answers yes or no with a reason; its tokens are counted apart", async () => {
@@ -148,14 +174,22 @@ describe("checks", () => {
         (request: ModelRequest) => {
           judgeRequests.push(request);
           const said = request.messages.at(-1)!.content;
-          return said.includes("= 12") ? { intent: "verdict", answer: "yes", reason: "it says 12" } : '{"answer": "no", "reason": "no 12 in it"}';
+          return said.includes("= 12")
+            ? { intent: "verdict", answer: "yes", reason: "it says 12" }
+            : '{"answer": "no", "reason": "no 12 in it"}';
         },
       ],
       { usage: { inputTokens: 50, outputTokens: 5 } },
     );
     const suite: EvalSuite = {
       agent: mathAgent,
-      cases: [{ name: "mentions", thread: "multiply 3 and 4", expect: { intent: "done_for_now", judge: { question: "Does the message give the result 12?", model: judge } } }],
+      cases: [
+        {
+          name: "mentions",
+          thread: "multiply 3 and 4",
+          expect: { intent: "done_for_now", judge: { question: "Does the message give the result 12?", model: judge } },
+        },
+      ],
     };
     let calls = 0;
     const model = new ScriptedModel([() => ({ intent: "done_for_now", message: calls++ === 0 ? "3 * 4 = 12" : "I could not do it" })]);
@@ -164,11 +198,17 @@ describe("checks", () => {
     assert.equal(first?.passed, true);
     assert.deepEqual(second?.failures, ['judge "Does the message give the result 12?": no — no 12 in it']);
     assert.equal(report.cases[0]!.judgeTokens, 110);
-    assert.match(judgeRequests[0]!.messages.at(-1)!.content, /<user_input>[\s\S]*multiply 3 and 4[\s\S]*Question: Does the message give the result 12\?/);
+    assert.match(
+      judgeRequests[0]!.messages.at(-1)!.content,
+      /<user_input>[\s\S]*multiply 3 and 4[\s\S]*Question: Does the message give the result 12\?/,
+    );
   });
 
   test("a judge named by spec goes through judgeModel; without one the error says what to pass", async () => {
-    const suite: EvalSuite = { agent: mathAgent, cases: [{ name: "judged", thread: "hi", expect: { judge: { question: "Is it polite?", model: "openai:gpt-4o-mini" } } }] };
+    const suite: EvalSuite = {
+      agent: mathAgent,
+      cases: [{ name: "judged", thread: "hi", expect: { judge: { question: "Is it polite?", model: "openai:gpt-4o-mini" } } }],
+    };
     const model = new ScriptedModel([{ intent: "done_for_now", message: "hello" }]);
     const missing = await runEvals(suiteOf(suite), { model });
     assert.match(missing.cases[0]!.results[0]!.failures[0]!, /pass judgeModel to runEvals/);
@@ -193,7 +233,13 @@ describe("runs without a step", () => {
     assert.equal(result.error, undefined);
     assert.match(result.failures[0]!, /the model's output was invalid: The reply was not JSON/);
 
-    const failing: Model = { specificationVersion: "v1", id: "down", generate: async () => { throw new Error("connection refused"); } };
+    const failing: Model = {
+      specificationVersion: "v1",
+      id: "down",
+      generate: async () => {
+        throw new Error("connection refused");
+      },
+    };
     const down = await runEvals(suiteOf(multiplies), { model: failing, runs: 2 });
     assert.equal(down.cases[0]!.errors, 2);
     assert.match(down.cases[0]!.results[0]!.error!, /connection refused/);
@@ -202,7 +248,26 @@ describe("runs without a step", () => {
   test("a script that runs out is an error on every run, not a crash", async () => {
     const suite: EvalSuite = {
       agent: mathAgent,
-      cases: [{ name: "second turn", thread: [{ type: "user_input", text: "hi" }, { type: "model_decision", calls: [{ callId: "c1", intent: "ask", args: { question: "what?" } }] }, { type: "human_request", callId: "c1", reason: "question", question: "what?", urgency: "low", format: "free_text", intent: "ask" }, { type: "human_response", callId: "c1", text: "add 1 and 2", actor: "me" }], expect: { intent: "add" } }],
+      cases: [
+        {
+          name: "second turn",
+          thread: [
+            { type: "user_input", text: "hi" },
+            { type: "model_decision", calls: [{ callId: "c1", intent: "ask", args: { question: "what?" } }] },
+            {
+              type: "human_request",
+              callId: "c1",
+              reason: "question",
+              question: "what?",
+              urgency: "low",
+              format: "free_text",
+              intent: "ask",
+            },
+            { type: "human_response", callId: "c1", text: "add 1 and 2", actor: "me" },
+          ],
+          expect: { intent: "add" },
+        },
+      ],
     };
     const report = await runEvals(suiteOf(suite), { model: new ScriptedModel([right]), runs: 2 });
     assert.equal(report.cases[0]!.errors, 2);
@@ -212,7 +277,16 @@ describe("runs without a step", () => {
   test("a thread that waits for a person cannot be a case: the failure says how to end it", async () => {
     const suite: EvalSuite = {
       agent: mathAgent,
-      cases: [{ name: "waiting", thread: [{ type: "user_input", text: "hi" }, { type: "model_decision", calls: [{ callId: "c1", intent: "ask", args: { question: "what?" } }] }], expect: { intent: "add" } }],
+      cases: [
+        {
+          name: "waiting",
+          thread: [
+            { type: "user_input", text: "hi" },
+            { type: "model_decision", calls: [{ callId: "c1", intent: "ask", args: { question: "what?" } }] },
+          ],
+          expect: { intent: "add" },
+        },
+      ],
     };
     const report = await runEvals(suiteOf(suite), { model: new ScriptedModel([right]) });
     assert.match(report.cases[0]!.results[0]!.failures[0]!, /does not end where the model decides the next step \(status awaiting_human/);
@@ -221,7 +295,10 @@ describe("runs without a step", () => {
 
 describe("definitions", () => {
   test("defineEval rejects unknown intents, duplicate names and empty expectations, naming the case", () => {
-    assert.throws(() => defineEval({ agent: mathAgent, cases: [{ name: "x", thread: "hi", expect: { intent: "divide" } }] }), /case 1 \(x\): agent "math" has no intent "divide"\. Its intents: add, multiply, ask, done_for_now/);
+    assert.throws(
+      () => defineEval({ agent: mathAgent, cases: [{ name: "x", thread: "hi", expect: { intent: "divide" } }] }),
+      /case 1 \(x\): agent "math" has no intent "divide"\. Its intents: add, multiply, ask, done_for_now/,
+    );
     assert.throws(
       () =>
         defineEval({

@@ -46,7 +46,9 @@ describe("agentfold test", () => {
     assert.equal(parsed.failures, 1);
     assert.equal(parsed.testsuite?.[0]?.testcase?.[0]?.name, "multiplies 3 and 4");
 
-    const written = await runCli(["test", multiplyCase, "--model", rightScript, "--reporter", "junit", "-o", "reports/evals.xml"], { cwd: dir.path });
+    const written = await runCli(["test", multiplyCase, "--model", rightScript, "--reporter", "junit", "-o", "reports/evals.xml"], {
+      cwd: dir.path,
+    });
     assert.equal(written.code, 0, written.stderr);
     assert.match(written.stdout, /✓ multiplies 3 and 4/);
     assert.match(written.stdout, /junit report written to reports\/evals\.xml/);
@@ -57,7 +59,10 @@ describe("agentfold test", () => {
   test("--json prints the whole report", async () => {
     const result = await runCli(["test", multiplyCase, "--model", rightScript, "--runs", "2", "--json"], { cwd: dir.path });
     assert.equal(result.code, 0, result.stderr);
-    const report = JSON.parse(result.stdout) as { passed: boolean; cases: Array<{ name: string; passRate: number; model: string; results: Array<{ calls: unknown[] }> }> };
+    const report = JSON.parse(result.stdout) as {
+      passed: boolean;
+      cases: Array<{ name: string; passRate: number; model: string; results: Array<{ calls: unknown[] }> }>;
+    };
     assert.equal(report.passed, true);
     assert.equal(report.cases[0]?.passRate, 1);
     assert.equal(report.cases[0]?.model, rightScript);
@@ -80,11 +85,17 @@ describe("agentfold test", () => {
   test("bad input exits 2 with what to fix", async () => {
     const cases: Array<[string[], RegExp]> = [
       [["test", "nothing-here"], /No eval files match "nothing-here"/],
-      [["test", join(fixtures, "unknown-intent-case.ts"), "--model", rightScript], /agent "math" has no intent "divide"\. Its intents: add, multiply, ask, done_for_now/],
+      [
+        ["test", join(fixtures, "unknown-intent-case.ts"), "--model", rightScript],
+        /agent "math" has no intent "divide"\. Its intents: add, multiply, ask, done_for_now/,
+      ],
       [["test", multiplyCase, "--model", rightScript, "--threshold", "2"], /--threshold must be a pass rate from 0 to 1/],
       [["test", multiplyCase, "--model", rightScript, "--runs", "0"], /--runs must be a whole number from 1/],
       [["test", multiplyCase, "--model", rightScript, "--reporter", "tap"], /Unknown reporter "tap"\. Use one of: text, json, junit/],
-      [["test", multiplyCase, "--model", rightScript, "--record"], /is a scripted model: its replies are already written down, so there is nothing to record/],
+      [
+        ["test", multiplyCase, "--model", rightScript, "--record"],
+        /is a scripted model: its replies are already written down, so there is nothing to record/,
+      ],
       [["test", multiplyCase, "--record"], /--record needs the model to record: pass --model <spec>/],
       [["test", multiplyCase, "--replay"], /There is no cassette .*multiply-case\.cassette\.json to replay\. Record it first/],
       [["test", multiplyCase, "--record", "--replay", "--model", "openai:gpt-4o-mini"], /--record and --replay exclude each other/],

@@ -96,14 +96,14 @@ export function fromLanguageModel(languageModel: LanguageModelV4, options: AiSdk
     defaultMode: options.defaultMode ?? "tools",
     async generate(request: ModelRequest): Promise<ModelReply> {
       const call = callOptions(request, options);
-      const result = await withRetries(
-        (signal) => Promise.resolve(languageModel.doGenerate({ ...call, abortSignal: signal })),
-        policy,
-        { signal: request.signal, timeoutMs: request.timeoutMs, modelId: id, onRetry: options.onRetry },
-      );
+      const result = await withRetries((signal) => Promise.resolve(languageModel.doGenerate({ ...call, abortSignal: signal })), policy, {
+        signal: request.signal,
+        timeoutMs: request.timeoutMs,
+        modelId: id,
+        onRetry: options.onRetry,
+      });
       const toolCalls = result.content.flatMap((part) => (part.type === "tool-call" ? [part] : []));
-      const text =
-        result.structuredOutputText ?? result.content.flatMap((part) => (part.type === "text" ? [part.text] : [])).join("");
+      const text = result.structuredOutputText ?? result.content.flatMap((part) => (part.type === "text" ? [part.text] : [])).join("");
       const finishReason = result.finishReason.unified;
       // A reply cut off at the output limit is refused by the core; unwrapping would repair it first,
       // so the error would show the model a completed step it never sent. It goes back as written.

@@ -101,7 +101,7 @@ export function readCassette(path: string): Cassette {
       { cause: error },
     );
   }
-  if (!cassette || cassette.version !== 1 || typeof cassette.spec !== "string" || !Array.isArray(cassette.exchanges)) {
+  if (cassette?.version !== 1 || typeof cassette.spec !== "string" || !Array.isArray(cassette.exchanges)) {
     throw new ConfigurationError(`${path} is not a cassette: expected { "version": 1, "spec": "...", "exchanges": [...] }.`);
   }
   return cassette as Cassette;
@@ -214,7 +214,11 @@ function firstDifference(recorded: unknown, sent: unknown, path: string): Differ
   if (bothObjects) {
     const keys = [...new Set([...Object.keys(recorded), ...Object.keys(sent)])];
     for (const key of keys) {
-      const inner = firstDifference(recorded[key], sent[key], /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`);
+      const inner = firstDifference(
+        recorded[key],
+        sent[key],
+        /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
+      );
       if (inner) return inner;
     }
     return undefined;

@@ -39,10 +39,9 @@ export function withFallbacks(models: readonly Model[]): Model {
         }
       }
       if (request.signal?.aborted) throw new ModelCallError(`Call to model ${first.id} was aborted.`, { retryable: false });
-      throw new ModelCallError(
-        `Every model failed: ${failures.map((failure) => `${failure.model}: ${failure.error}`).join("; ")}`,
-        { retryable: failures.some((failure) => failure.retryable) },
-      );
+      throw new ModelCallError(`Every model failed: ${failures.map((failure) => `${failure.model}: ${failure.error}`).join("; ")}`, {
+        retryable: failures.some((failure) => failure.retryable),
+      });
     },
   };
 }

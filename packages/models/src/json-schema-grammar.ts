@@ -33,26 +33,75 @@ export interface GrammarLimits {
 const defaultLimits: GrammarLimits = { maxStringLength: 256, maxItems: 16, maxWhitespace: 8, characters: "unicode" };
 
 const sharedRules: Record<string, string> = {
-  integer: String.raw`"-"? ("0" | [1-9] [0-9]{0,14})`,
-  number: String.raw`"-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?`,
-  boolean: String.raw`"true" | "false"`,
-  null: String.raw`"null"`,
+  integer: '"-"? ("0" | [1-9] [0-9]{0,14})',
+  number: '"-"? ("0" | [1-9] [0-9]{0,14}) ("." [0-9]{1,15})? ([eE] [-+]? [0-9]{1,2})?',
+  boolean: '"true" | "false"',
+  null: '"null"',
 };
 
 /** Keywords the grammar expresses, the core checks after parsing, or that only annotate. */
 const knownKeywords = new Set([
   // Expressed by the grammar.
-  "type", "const", "enum", "anyOf", "oneOf", "allOf", "properties", "required", "items", "minItems", "maxItems",
-  "minLength", "maxLength", "$ref", "$defs", "definitions",
+  "type",
+  "const",
+  "enum",
+  "anyOf",
+  "oneOf",
+  "allOf",
+  "properties",
+  "required",
+  "items",
+  "minItems",
+  "maxItems",
+  "minLength",
+  "maxLength",
+  "$ref",
+  "$defs",
+  "definitions",
   // Not expressed, but the reply keeps the schema's shape and the core validates them.
-  "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "pattern", "format",
-  "additionalProperties", "propertyNames", "minProperties", "maxProperties", "uniqueItems",
-  "contentEncoding", "contentMediaType",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+  "pattern",
+  "format",
+  "additionalProperties",
+  "propertyNames",
+  "minProperties",
+  "maxProperties",
+  "uniqueItems",
+  "contentEncoding",
+  "contentMediaType",
   // Annotations.
-  "$schema", "$id", "$comment", "$anchor", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
+  "$schema",
+  "$id",
+  "$comment",
+  "$anchor",
+  "title",
+  "description",
+  "default",
+  "examples",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
 ]);
 
-const annotationKeywords = new Set(["$schema", "$id", "$comment", "$anchor", "$defs", "definitions", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"]);
+const annotationKeywords = new Set([
+  "$schema",
+  "$id",
+  "$comment",
+  "$anchor",
+  "$defs",
+  "definitions",
+  "title",
+  "description",
+  "default",
+  "examples",
+  "deprecated",
+  "readOnly",
+  "writeOnly",
+]);
 const primitiveTypes = new Set(["string", "number", "integer", "boolean", "null"]);
 
 function isSchemaObject(value: unknown): value is JsonSchema {
@@ -243,7 +292,9 @@ class GrammarBuilder {
       if (minimums.length > 0) merged.minLength = Math.max(...minimums);
       if (maximums.length > 0) merged.maxLength = Math.min(...maximums);
       if (typeof merged.minLength === "number" && typeof merged.maxLength === "number" && merged.minLength > merged.maxLength) {
-        throw new ConfigurationError(`The allOf at "${name}" accepts no string: minLength ${merged.minLength} is above maxLength ${merged.maxLength}.`);
+        throw new ConfigurationError(
+          `The allOf at "${name}" accepts no string: minLength ${merged.minLength} is above maxLength ${merged.maxLength}.`,
+        );
       }
       return merged;
     }
@@ -254,10 +305,7 @@ class GrammarBuilder {
   private anyPrimitive(): string {
     if (!this.rules.has("any-value")) {
       this.rules.set("any-value", "");
-      this.rules.set(
-        "any-value",
-        [this.stringBody({}), this.shared("number"), this.shared("boolean"), this.shared("null")].join(" | "),
-      );
+      this.rules.set("any-value", [this.stringBody({}), this.shared("number"), this.shared("boolean"), this.shared("null")].join(" | "));
     }
     return "any-value";
   }

@@ -71,7 +71,9 @@ function progressBar(label: string): (received: number, total: number | undefine
     if (process.stderr.isTTY) {
       const width = 30;
       const filled = total ? Math.round((received / total) * width) : 0;
-      process.stderr.write(`\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${percent >= 0 ? `${percent}%` : ""} ${megabytes} MB`);
+      process.stderr.write(
+        `\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${percent >= 0 ? `${percent}%` : ""} ${megabytes} MB`,
+      );
       if (total && received >= total) process.stderr.write("\n");
     } else if (percent !== last && percent % 10 === 0) {
       last = percent;

@@ -31,15 +31,17 @@ function environment(settings: ProviderSettings): Record<string, string | undefi
 function requireKey(settings: ProviderSettings, variable: string, provider: string): string {
   const key = settings.apiKey ?? environment(settings)[variable];
   if (!key) {
-    throw new ConfigurationError(
-      `No API key for ${provider}: set ${variable} in the environment or pass { apiKey } in code.`,
-    );
+    throw new ConfigurationError(`No API key for ${provider}: set ${variable} in the environment or pass { apiKey } in code.`);
   }
   return key;
 }
 
 /** The adapter's options; the id and mode are known before the provider package is imported. */
-function adapterOptions(settings: ProviderSettings, id: string, defaultMode: OutputMode): AiSdkModelOptions & { id: string; defaultMode: OutputMode } {
+function adapterOptions(
+  settings: ProviderSettings,
+  id: string,
+  defaultMode: OutputMode,
+): AiSdkModelOptions & { id: string; defaultMode: OutputMode } {
   const { apiKey: _apiKey, baseURL: _baseURL, fetch: _fetch, env: _env, ...rest } = settings;
   return { ...rest, id: settings.id ?? id, defaultMode: settings.defaultMode ?? defaultMode };
 }
@@ -61,7 +63,10 @@ function withFetch<T extends object>(base: T, fetch: FetchFunction | undefined):
 export function openaiModel(modelId: string, settings: ProviderSettings = {}): Model {
   const env = environment(settings);
   const baseURL = settings.baseURL ?? env.OPENAI_BASE_URL;
-  const providerSettings = withFetch({ apiKey: requireKey(settings, "OPENAI_API_KEY", "OpenAI"), ...(baseURL ? { baseURL } : {}) }, settings.fetch);
+  const providerSettings = withFetch(
+    { apiKey: requireKey(settings, "OPENAI_API_KEY", "OpenAI"), ...(baseURL ? { baseURL } : {}) },
+    settings.fetch,
+  );
   const options = adapterOptions(settings, `openai:${modelId}`, "tools");
   options.providerOptions = { ...options.providerOptions, openai: { strictJsonSchema: false, ...options.providerOptions?.openai } };
   return deferredModel(options.id, options.defaultMode, async () => {
@@ -80,7 +85,10 @@ export function openaiModel(modelId: string, settings: ProviderSettings = {}): M
 export function anthropicModel(modelId: string, settings: ProviderSettings = {}): Model {
   const env = environment(settings);
   const baseURL = settings.baseURL ?? env.ANTHROPIC_BASE_URL;
-  const providerSettings = withFetch({ apiKey: requireKey(settings, "ANTHROPIC_API_KEY", "Anthropic"), ...(baseURL ? { baseURL } : {}) }, settings.fetch);
+  const providerSettings = withFetch(
+    { apiKey: requireKey(settings, "ANTHROPIC_API_KEY", "Anthropic"), ...(baseURL ? { baseURL } : {}) },
+    settings.fetch,
+  );
   const options = adapterOptions(settings, `anthropic:${modelId}`, "tools");
   return deferredModel(options.id, options.defaultMode, async () => {
     const { createAnthropic } = await importPeer("@ai-sdk/anthropic", options.id, () => import("@ai-sdk/anthropic"));

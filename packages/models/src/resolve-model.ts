@@ -116,7 +116,9 @@ function resolveOne(spec: string, options: ResolveModelOptions): Model {
     case "openai-compatible": {
       const hash = rest.lastIndexOf("#");
       if (hash <= 0 || hash === rest.length - 1) {
-        throw new ConfigurationError(`"${spec}" needs a base URL and a model: openai-compatible:<baseURL>#<model>, e.g. openai-compatible:http://127.0.0.1:8000/v1#qwen2.5.`);
+        throw new ConfigurationError(
+          `"${spec}" needs a base URL and a model: openai-compatible:<baseURL>#<model>, e.g. openai-compatible:http://127.0.0.1:8000/v1#qwen2.5.`,
+        );
       }
       const apiKey = env.OPENAI_COMPATIBLE_API_KEY;
       return openaiCompatibleModel(rest.slice(0, hash), rest.slice(hash + 1), { ...settings, ...(apiKey ? { apiKey } : {}), id: spec });
@@ -134,7 +136,9 @@ function resolveOne(spec: string, options: ResolveModelOptions): Model {
     case "record": {
       const innerPrefix = rest.slice(0, rest.indexOf(":"));
       if (!["openai", "anthropic", "google", "ollama", "openai-compatible"].includes(innerPrefix)) {
-        throw new ConfigurationError(`record: works with HTTP models (openai, anthropic, google, ollama, openai-compatible), not "${rest}".`);
+        throw new ConfigurationError(
+          `record: works with HTTP models (openai, anthropic, google, ollama, openai-compatible), not "${rest}".`,
+        );
       }
       const cassette = options.cassette ?? env.AGENTFOLD_CASSETTE ?? `cassettes/${slug(rest)}.json`;
       return resolveOne(rest, { ...options, fetch: recordingFetch(cassette, rest, options.fetch ?? globalThis.fetch) });
@@ -143,7 +147,11 @@ function resolveOne(spec: string, options: ResolveModelOptions): Model {
       const cassette = readCassette(rest);
       // Replays never reach a provider, so any key will do.
       const replayEnv = { ...env, OPENAI_API_KEY: "replay", ANTHROPIC_API_KEY: "replay", GOOGLE_GENERATIVE_AI_API_KEY: "replay" };
-      return resolveOne(cassette.spec, { ...options, env: replayEnv, fetch: replayingFetch(cassette, rest, options.replayMatch ? { match: options.replayMatch } : {}) });
+      return resolveOne(cassette.spec, {
+        ...options,
+        env: replayEnv,
+        fetch: replayingFetch(cassette, rest, options.replayMatch ? { match: options.replayMatch } : {}),
+      });
     }
   }
   throw new ConfigurationError(`Unknown model spec "${spec}".`);

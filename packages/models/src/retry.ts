@@ -188,11 +188,7 @@ export interface RetryContext {
  * const result = await withRetries((signal) => model.doGenerate({ ...options, abortSignal: signal }),
  *   defaultRetryPolicy, { modelId: "openai:gpt-4o-mini", timeoutMs: 30_000 });
  */
-export async function withRetries<T>(
-  attempt: (signal: AbortSignal) => Promise<T>,
-  policy: RetryPolicy,
-  context: RetryContext,
-): Promise<T> {
+export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>, policy: RetryPolicy, context: RetryContext): Promise<T> {
   const deadline = new AbortController();
   const stopDeadline =
     context.timeoutMs !== undefined && context.timeoutMs > 0

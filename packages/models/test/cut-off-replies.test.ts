@@ -8,7 +8,13 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { z } from "zod";
 import { defineAgent, defineTool, doneForNow, type Model, type OutputMode } from "agentfold";
 import { anthropicModel, openaiModel } from "../src/providers.ts";
-import { anthropicText, openaiText, openaiToolCalls, startFakeProviderServer, type FakeProviderServer } from "./support/fake-provider-server.ts";
+import {
+  anthropicText,
+  openaiText,
+  openaiToolCalls,
+  startFakeProviderServer,
+  type FakeProviderServer,
+} from "./support/fake-provider-server.ts";
 
 const fastRetry = { initialDelayMs: 5, maxDelayMs: 50, maxAttempts: 1, attemptTimeoutMs: 0 };
 
@@ -61,7 +67,10 @@ describe("a reply cut off at the output limit", () => {
     const errors = thread.events.filter((event) => event.type === "error");
     assert.equal(errors.length, 1);
     assert.equal(errors[0]!.source, "model_output");
-    assert.match(errors[0]!.message, new RegExp(`^Your reply was cut off at the output limit after ${tokens} tokens, so none of it was run\\. Reply with a shorter step`));
+    assert.match(
+      errors[0]!.message,
+      new RegExp(`^Your reply was cut off at the output limit after ${tokens} tokens, so none of it was run\\. Reply with a shorter step`),
+    );
     assert.equal(thread.status, "done");
     return errors[0]!;
   }

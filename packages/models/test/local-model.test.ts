@@ -13,7 +13,13 @@ let directory: string;
 let modelPath: string;
 let model: LocalModel;
 
-const tinySettings = { contextSize: 1024, threads: 1, gpu: false as const, maxTokens: 400, grammarLimits: { maxStringLength: 24, maxItems: 4, characters: "ascii" as const } };
+const tinySettings = {
+  contextSize: 1024,
+  threads: 1,
+  gpu: false as const,
+  maxTokens: 400,
+  grammarLimits: { maxStringLength: 24, maxItems: 4, characters: "ascii" as const },
+};
 
 function step<const Name extends string, Shape extends z.ZodRawShape>(intent: Name, shape: Shape) {
   return z.object({ intent: z.literal(intent), ...shape }).strict();

@@ -102,7 +102,10 @@ describe("model downloads", () => {
     cdn = "stalls";
     const started = performance.now();
     await assert.rejects(
-      ensureModelFile({ repo: "owner/repo", file: "stalled.gguf" }, { cacheDir, fetch: hubFetch, idleTimeoutMs: 300, onProgress: () => {} }),
+      ensureModelFile(
+        { repo: "owner/repo", file: "stalled.gguf" },
+        { cacheDir, fetch: hubFetch, idleTimeoutMs: 300, onProgress: () => {} },
+      ),
       (error: Error) => {
         assert.equal(error.name, "ConfigurationError");
         assert.match(error.message, /no data arrived for 0\.3 s after 2000 bytes/);

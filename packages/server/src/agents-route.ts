@@ -11,13 +11,13 @@ const toolView = z
     description: z.string(),
     kind: z.enum(["action", "human", "finish"]),
     parameters: z.record(z.string(), z.unknown()).openapi({ description: "JSON Schema of the arguments." }),
-    approval: z.enum(["required", "never", "conditional"]).openapi({ description: '"conditional": a predicate over the arguments and thread decides.' }),
+    approval: z
+      .enum(["required", "never", "conditional"])
+      .openapi({ description: '"conditional": a predicate over the arguments and thread decides.' }),
   })
   .openapi("Tool");
 
-const agentView = z
-  .object({ name: z.string(), description: z.string().nullable(), tools: z.array(toolView) })
-  .openapi("Agent");
+const agentView = z.object({ name: z.string(), description: z.string().nullable(), tools: z.array(toolView) }).openapi("Agent");
 
 export const agentsRoute = createRoute({
   method: "get",

@@ -40,7 +40,9 @@ function isAlwaysAllowed(hostname: string): boolean {
  */
 export function parseAllowedHosts(input: readonly string[] | string | undefined): string[] {
   if (input === undefined) return [];
-  const entries = (typeof input === "string" ? input.split(",") : [...input]).map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== "");
+  const entries = (typeof input === "string" ? input.split(",") : [...input])
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== "");
   for (const entry of entries) {
     if (entry === "*") continue;
     const name = entry.startsWith(".") ? entry.slice(1) : entry;
@@ -73,7 +75,11 @@ export function hostPolicy(options: { allowed: readonly string[]; hostname?: str
       if (any) return true;
       const hostname = header === undefined ? undefined : hostnameOf(header);
       if (hostname === undefined) return false;
-      return isAlwaysAllowed(hostname) || names.has(hostname) || domains.some((domain) => hostname === domain.slice(1) || hostname.endsWith(domain));
+      return (
+        isAlwaysAllowed(hostname) ||
+        names.has(hostname) ||
+        domains.some((domain) => hostname === domain.slice(1) || hostname.endsWith(domain))
+      );
     },
   };
 }

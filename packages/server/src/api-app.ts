@@ -22,14 +22,25 @@ export function createApiApp(): ApiApp {
   app.onError((error, c) => {
     // The client went away while sending its body: nobody reads this answer, and it is not a server failure to log.
     if (c.req.raw.signal.aborted && (error as NodeJS.ErrnoException).code === "ECONNRESET") {
-      return c.json({ error: { code: "client_closed", message: "The client closed the connection before its request arrived whole." } }, 400);
+      return c.json(
+        { error: { code: "client_closed", message: "The client closed the connection before its request arrived whole." } },
+        400,
+      );
     }
     const { status, body, headers } = errorResponse(error);
     if (status >= 500) console.error("agentfold server:", status === 503 ? describeError(error) : error);
     return c.json(body, status, headers);
   });
   app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${new URL(c.req.url).pathname}. See GET /openapi.json for the API.` } }, 404),
+    c.json(
+      {
+        error: {
+          code: "not_found",
+          message: `No route ${c.req.method} ${new URL(c.req.url).pathname}. See GET /openapi.json for the API.`,
+        },
+      },
+      404,
+    ),
   );
   return app;
 }

@@ -58,20 +58,28 @@ const SETTINGS_FIELDS = new Set(["key", "tenant", "agents", "decide"]);
 function listOf(name: string, field: string, value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === "string" && item !== "")) {
-    throw new ConfigurationError(`API key "${name}": "${field}" must be a non-empty list of names (["a", "b"]), got ${JSON.stringify(value)}.`);
+    throw new ConfigurationError(
+      `API key "${name}": "${field}" must be a non-empty list of names (["a", "b"]), got ${JSON.stringify(value)}.`,
+    );
   }
   return Object.freeze([...new Set(value as string[])]);
 }
 
 function callerFrom(name: string, value: unknown): { caller: Caller; key: string } {
-  if (!NAME.test(name)) throw new ConfigurationError(`API key name ${JSON.stringify(name)} is invalid: use 1-100 letters, digits, _ . @ or -.`);
+  if (!NAME.test(name))
+    throw new ConfigurationError(`API key name ${JSON.stringify(name)} is invalid: use 1-100 letters, digits, _ . @ or -.`);
   if (typeof value === "string") value = { key: value };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ConfigurationError(`API key "${name}" must be a key string or { "key", "tenant"?, "agents"?, "decide"? }, got ${Array.isArray(value) ? "a list" : typeof value}.`);
+    throw new ConfigurationError(
+      `API key "${name}" must be a key string or { "key", "tenant"?, "agents"?, "decide"? }, got ${Array.isArray(value) ? "a list" : typeof value}.`,
+    );
   }
   const settings = value as Record<string, unknown>;
   const unknown = Object.keys(settings).filter((field) => !SETTINGS_FIELDS.has(field));
-  if (unknown.length > 0) throw new ConfigurationError(`API key "${name}" has unknown field ${JSON.stringify(unknown[0])}; the fields are key, tenant, agents, decide.`);
+  if (unknown.length > 0)
+    throw new ConfigurationError(
+      `API key "${name}" has unknown field ${JSON.stringify(unknown[0])}; the fields are key, tenant, agents, decide.`,
+    );
   const { key, tenant } = settings;
   if (typeof key !== "string") throw new ConfigurationError(`API key "${name}" has no "key" string.`);
   if (key.length < 8) throw new ConfigurationError(`The API key named "${name}" is shorter than 8 characters; use a longer, random key.`);
@@ -96,16 +104,21 @@ function parseText(input: string): [string, unknown][] {
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new ConfigurationError(`API keys: the JSON is invalid (${(error as Error).message}); use {"name": {"key": "…", "tenant": "…", "agents": […], "decide": […]}}.`);
+      throw new ConfigurationError(
+        `API keys: the JSON is invalid (${(error as Error).message}); use {"name": {"key": "…", "tenant": "…", "agents": […], "decide": […]}}.`,
+      );
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigurationError("API keys: the JSON must be an object of keys by name.");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new ConfigurationError("API keys: the JSON must be an object of keys by name.");
     return Object.entries(parsed);
   }
   return text.split(",").map((entry) => {
     const trimmed = entry.trim();
     const colon = trimmed.indexOf(":");
     if (colon <= 0 || colon === trimmed.length - 1) {
-      throw new ConfigurationError(`API key entry ${JSON.stringify(trimmed.replace(/:.*/, ":***"))} is invalid: use name:key, separated by commas (name:key,name2:key2), or JSON.`);
+      throw new ConfigurationError(
+        `API key entry ${JSON.stringify(trimmed.replace(/:.*/, ":***"))} is invalid: use name:key, separated by commas (name:key,name2:key2), or JSON.`,
+      );
     }
     return [trimmed.slice(0, colon), trimmed.slice(colon + 1)];
   });

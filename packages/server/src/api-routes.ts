@@ -20,7 +20,6 @@ const callId = z
 export const threadParams = z.object({ id: threadId });
 export const callParams = z.object({ id: threadId, callId });
 
-
 const waitQuery = z.object({
   wait: z
     .preprocess(
@@ -28,7 +27,12 @@ const waitQuery = z.object({
       (value) => (value === "" ? undefined : value),
       z.coerce.number().min(0).max(600).optional(),
     )
-    .openapi({ type: "number", minimum: 0, maximum: 600, description: "Seconds to wait for the thread to pause or finish (default 30; 0 answers at once with 202)." }),
+    .openapi({
+      type: "number",
+      minimum: 0,
+      maximum: 600,
+      description: "Seconds to wait for the thread to pause or finish (default 30; 0 answers at once with 202).",
+    }),
 });
 
 const jsonObject = z.record(z.string(), z.unknown());
@@ -40,7 +44,8 @@ const idempotencyHeaders = z.object({
     .regex(/^[\x20-\x7e]{1,255}$/, "the Idempotency-Key header must be 1 to 255 printable ASCII characters (a UUID is a good key)")
     .optional()
     .openapi({
-      description: "Makes a retry safe: the same key with the same body returns the first request's result (no second thread or event); the same key with another body is a 422.",
+      description:
+        "Makes a retry safe: the same key with the same body returns the first request's result (no second thread or event); the same key with another body is a 422.",
     }),
 });
 
@@ -52,7 +57,9 @@ const eventView = z
 
 const pendingView = z
   .looseObject({ kind: z.enum(["approval", "question", "child"]), callId: z.string(), since: z.string() })
-  .openapi("PendingItem", { description: "An open approval (with intent, args, argsHash), question (with question, format, choices) or paused child agent." });
+  .openapi("PendingItem", {
+    description: "An open approval (with intent, args, argsHash), question (with question, format, choices) or paused child agent.",
+  });
 
 export const threadView = z
   .object({
@@ -66,9 +73,7 @@ export const threadView = z
   })
   .openapi("Thread");
 
-export const errorView = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }) })
-  .openapi("Error");
+export const errorView = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).openapi("Error");
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -80,7 +85,7 @@ const errors = {
   403: json(errorView, "The API key may not use this agent or decide this call (forbidden); the message names what it may."),
   404: json(errorView, "No such thread (or another tenant's)."),
 };
-const conflict = { 409: json(errorView, "The thread's state does not allow this; the message says what it is.") } ;
+const conflict = { 409: json(errorView, "The thread's state does not allow this; the message says what it is.") };
 const keyReused = { 422: json(errorView, "The Idempotency-Key was already used for a different request (idempotency_key_reused).") };
 const threadResponses = {
   200: json(threadView, "The thread, paused or finished."),
@@ -134,28 +139,34 @@ const launchEvent = z
   })
   .superRefine((event, context) => {
     for (const [field, why] of Object.entries(serverEventFields)) {
-      if (Object.hasOwn(event, field)) context.addIssue({ code: "custom", path: [field], message: `is set by the server (${why}); leave it out` });
+      if (Object.hasOwn(event, field))
+        context.addIssue({ code: "custom", path: [field], message: `is set by the server (${why}); leave it out` });
     }
   })
-  .openapi("LaunchEvent", { description: "A `user_input` (`text`) or `custom` (`name`, `data`) event; the server sets `at`, `source` and `actor` (the caller); sending `at` or `source` is a 400." });
+  .openapi("LaunchEvent", {
+    description:
+      "A `user_input` (`text`) or `custom` (`name`, `data`) event; the server sets `at`, `source` and `actor` (the caller); sending `at` or `source` is a 400.",
+  });
 
 export const launchBody = z
   .object({
     agent: z.string().min(1).optional().openapi({ description: "The agent's name; may be left out when the server runs one agent." }),
     message: z.string().min(1).optional().openapi({ description: "The first user message." }),
-    events: z
-      .array(launchEvent)
-      .max(10_000)
-      .optional()
-      .openapi({ description: "Events to start from: `user_input` and `custom` only; the server sets `at` and `source`; a `user_input`'s `actor` is set to the caller." }),
+    events: z.array(launchEvent).max(10_000).optional().openapi({
+      description:
+        "Events to start from: `user_input` and `custom` only; the server sets `at` and `source`; a `user_input`'s `actor` is set to the caller.",
+    }),
     metadata: jsonObject
       .superRefine((metadata, context) => {
         for (const [key, why] of Object.entries(reservedMetadataKeys)) {
-          if (Object.hasOwn(metadata, key)) context.addIssue({ code: "custom", path: [key], message: `is reserved: the server sets it (${why}); use another key` });
+          if (Object.hasOwn(metadata, key))
+            context.addIssue({ code: "custom", path: [key], message: `is reserved: the server sets it (${why}); use another key` });
         }
       })
       .optional()
-      .openapi({ description: `Your data about the thread. The server's keys are refused: ${Object.keys(reservedMetadataKeys).join(", ")}.` }),
+      .openapi({
+        description: `Your data about the thread. The server's keys are refused: ${Object.keys(reservedMetadataKeys).join(", ")}.`,
+      }),
   })
   .strict();
 
@@ -164,7 +175,11 @@ export const launchRoute = createRoute({
   path: "/v1/threads",
   summary: "Launch a thread; runs until it pauses or finishes, or `wait` seconds pass",
   request: { query: waitQuery, headers: idempotencyHeaders, ...body(launchBody) },
-  responses: { ...threadResponses, ...keyReused, 413: json(errorView, "The body is over the server's limit (maxBodyBytes, 1 MB by default).") },
+  responses: {
+    ...threadResponses,
+    ...keyReused,
+    413: json(errorView, "The body is over the server's limit (maxBodyBytes, 1 MB by default)."),
+  },
 });
 
 export const listRoute = createRoute({
@@ -292,10 +307,18 @@ export const streamRoute = createRoute({
     query: z.object({
       after: z.coerce.number().int().min(0).optional().openapi({ description: "Send events after this sequence (default 0: all)." }),
     }),
-    headers: z.object({ "last-event-id": z.string().regex(/^\d{1,15}$/, "must be the sequence of the last event received").optional() }),
+    headers: z.object({
+      "last-event-id": z
+        .string()
+        .regex(/^\d{1,15}$/, "must be the sequence of the last event received")
+        .optional(),
+    }),
   },
   responses: {
-    200: { description: "`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`", content: { "text/event-stream": { schema: z.string() } } },
+    200: {
+      description: "`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`",
+      content: { "text/event-stream": { schema: z.string() } },
+    },
     ...errors,
   },
 });

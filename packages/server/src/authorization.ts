@@ -4,7 +4,14 @@
  * calls of some intents (403, recorded on the thread).
  */
 import { ConfigurationError, type Agent, type Thread, type ThreadStore } from "agentfold";
-import { decisionRefusedEvent, tenantOf, ThreadNotFoundError, type PendingItem, type ThreadListPage, type ThreadListQuery } from "agentfold/runtime";
+import {
+  decisionRefusedEvent,
+  tenantOf,
+  ThreadNotFoundError,
+  type PendingItem,
+  type ThreadListPage,
+  type ThreadListQuery,
+} from "agentfold/runtime";
 import type { ApiKeys, Caller } from "./api-keys.ts";
 import { ApiError } from "./http-errors.ts";
 import type { Runner } from "./runner.ts";
@@ -12,7 +19,11 @@ import type { Runner } from "./runner.ts";
 /** 403 unless the caller may launch and read threads of `agent`. */
 export function checkAgentAllowed(caller: Caller, agent: string | undefined): void {
   if (caller.agents === undefined || (agent !== undefined && caller.agents.includes(agent))) return;
-  throw new ApiError(403, "forbidden", `API key "${caller.name}" may not use agent "${agent ?? "(none)"}"; it may use: ${caller.agents.join(", ")}.`);
+  throw new ApiError(
+    403,
+    "forbidden",
+    `API key "${caller.name}" may not use agent "${agent ?? "(none)"}"; it may use: ${caller.agents.join(", ")}.`,
+  );
 }
 
 /**
@@ -93,10 +104,16 @@ export function checkScopes(apiKeys: ApiKeys | undefined, agents: readonly Agent
   const intents = new Set(agents.flatMap((agent) => agent.tools.map((tool) => tool.intent)));
   for (const caller of apiKeys.callers) {
     for (const agent of caller.agents ?? []) {
-      if (!agentNames.includes(agent)) throw new ConfigurationError(`API key "${caller.name}" lists agent "${agent}", which this server does not run. Agents here: ${agentNames.join(", ")}.`);
+      if (!agentNames.includes(agent))
+        throw new ConfigurationError(
+          `API key "${caller.name}" lists agent "${agent}", which this server does not run. Agents here: ${agentNames.join(", ")}.`,
+        );
     }
     for (const intent of caller.decide ?? []) {
-      if (!intents.has(intent)) throw new ConfigurationError(`API key "${caller.name}" may decide "${intent}", which no agent here has as a tool. Intents: ${[...intents].join(", ")}, or "*".`);
+      if (!intents.has(intent))
+        throw new ConfigurationError(
+          `API key "${caller.name}" may decide "${intent}", which no agent here has as a tool. Intents: ${[...intents].join(", ")}, or "*".`,
+        );
     }
   }
 }

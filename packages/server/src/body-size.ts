@@ -13,7 +13,11 @@ export function bodySizeLimit(maxBodyBytes: number) {
   return bodyLimit({
     maxSize: maxBodyBytes,
     onError: () => {
-      throw new ApiError(413, "payload_too_large", `The request body is over ${byteSize(maxBodyBytes)}, the most this server accepts (maxBodyBytes: ${maxBodyBytes}); send less.`);
+      throw new ApiError(
+        413,
+        "payload_too_large",
+        `The request body is over ${byteSize(maxBodyBytes)}, the most this server accepts (maxBodyBytes: ${maxBodyBytes}); send less.`,
+      );
     },
   });
 }

@@ -12,10 +12,18 @@ import type { Duplex } from "node:stream";
 /** The status, code and message for a parser error (`error.code` is Node's, e.g. `HPE_INVALID_HEADER_TOKEN`). */
 export function clientErrorAnswer(code: string | undefined): { status: number; code: string; message: string } {
   if (code === "HPE_HEADER_OVERFLOW") {
-    return { status: 431, code: "headers_too_large", message: "The request's headers are larger than the server accepts (16 KB in all by default); send fewer or shorter headers." };
+    return {
+      status: 431,
+      code: "headers_too_large",
+      message: "The request's headers are larger than the server accepts (16 KB in all by default); send fewer or shorter headers.",
+    };
   }
   if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
-    return { status: 408, code: "request_timeout", message: "The request did not arrive in time; send the headers and body without pausing." };
+    return {
+      status: 408,
+      code: "request_timeout",
+      message: "The request did not arrive in time; send the headers and body without pausing.",
+    };
   }
   return {
     status: 400,
@@ -38,7 +46,12 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   }
   const { status, code, message } = clientErrorAnswer(error.code);
   const body = JSON.stringify({ error: { code, message } });
-  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, "Content-Type: application/json; charset=UTF-8", `Content-Length: ${Buffer.byteLength(body)}`, "Connection: close"];
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    "Content-Type: application/json; charset=UTF-8",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    "Connection: close",
+  ];
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
 }
 
@@ -54,7 +67,11 @@ export function requestErrorResponse(error: unknown): Response {
   const json = (status: number, code: string, message: string) =>
     new Response(JSON.stringify({ error: { code, message } }), { status, headers: { "content-type": "application/json; charset=UTF-8" } });
   if (error instanceof RequestError) {
-    return json(400, "bad_request", `The request is not valid HTTP/1.1 (${error.message}): send a path that starts with "/" (no backslashes) and a Host header.`);
+    return json(
+      400,
+      "bad_request",
+      `The request is not valid HTTP/1.1 (${error.message}): send a path that starts with "/" (no backslashes) and a Host header.`,
+    );
   }
   console.error("agentfold server:", error);
   return json(500, "internal", "The server failed while handling this request; see its log.");
@@ -70,5 +87,7 @@ export function requestErrorResponse(error: unknown): Response {
 export function answerUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
   const message = `The server cannot meet "Expect: ${request.headers.expect}"; it understands only "Expect: 100-continue", or leave it out.`;
   const body = JSON.stringify({ error: { code: "expectation_failed", message } });
-  response.writeHead(417, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(body), connection: "close" }).end(body);
+  response
+    .writeHead(417, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(body), connection: "close" })
+    .end(body);
 }

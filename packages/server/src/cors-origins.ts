@@ -10,10 +10,15 @@ export function corsMiddleware(origins: readonly string[]) {
       exact = new URL(origin).origin;
     } catch {}
     if (origin !== "*" && exact !== origin) {
-      throw new ConfigurationError(`CORS origin ${JSON.stringify(origin)} is invalid: give an origin such as https://inbox.example.com (scheme, host, port; no path or trailing slash), or "*".`);
+      throw new ConfigurationError(
+        `CORS origin ${JSON.stringify(origin)} is invalid: give an origin such as https://inbox.example.com (scheme, host, port; no path or trailing slash), or "*".`,
+      );
     }
   }
-  if (origins.length === 0) throw new ConfigurationError('cors.origins is empty: list the origins to allow (["https://inbox.example.com"]), or leave cors out to keep it off.');
+  if (origins.length === 0)
+    throw new ConfigurationError(
+      'cors.origins is empty: list the origins to allow (["https://inbox.example.com"]), or leave cors out to keep it off.',
+    );
   // The headers the API reads and sends.
   return cors({
     origin: origins.includes("*") ? "*" : [...origins],

@@ -125,14 +125,17 @@ function useGuards(app: ApiApp, options: ServerOptions, apiKeys: ApiKeys | undef
  */
 export function createServer(options: ServerOptions): Server {
   const { store, model } = options;
-  const agentList = Array.isArray(options.agents) ? (options.agents as readonly Agent[]) : Object.values(options.agents as Record<string, Agent>);
+  const agentList = Array.isArray(options.agents)
+    ? (options.agents as readonly Agent[])
+    : Object.values(options.agents as Record<string, Agent>);
   const agents = new Map(agentList.map((agent) => [agent.name, agent]));
   const runner = runnerFor(options, agentList);
   const apiKeys = options.apiKeys === false ? undefined : parseApiKeys(options.apiKeys ?? process.env.AGENTFOLD_API_KEYS);
   checkScopes(apiKeys, agentList);
   const allowedHosts = parseAllowedHosts(options.allowedHosts ?? process.env.AGENTFOLD_ALLOWED_HOSTS);
   const streamLimits = createStreamLimits({ perKey: options.maxStreamsPerKey ?? 100, total: options.maxStreams ?? 1000 });
-  if (!model || typeof model.generate !== "function") throw new ConfigurationError("createServer needs a model (an object with generate()).");
+  if (!model || typeof model.generate !== "function")
+    throw new ConfigurationError("createServer needs a model (an object with generate()).");
 
   const app = createApiApp();
   useGuards(app, options, apiKeys, allowedHosts);

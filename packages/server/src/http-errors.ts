@@ -43,8 +43,10 @@ export function errorResponse(error: unknown): { status: ContentfulStatusCode; b
   }
   if (error instanceof HTTPException) {
     const status = error.status as ContentfulStatusCode;
-    if (status === 413) return { status, body: body("payload_too_large", "The request body is larger than the server accepts; send less.") };
-    if (status === 415) return { status, body: body("unsupported_media_type", 'Send the body as JSON with "Content-Type: application/json".') };
+    if (status === 413)
+      return { status, body: body("payload_too_large", "The request body is larger than the server accepts; send less.") };
+    if (status === 415)
+      return { status, body: body("unsupported_media_type", 'Send the body as JSON with "Content-Type: application/json".') };
     if (status === 400) return { status, body: body("invalid_json", `${error.message || "Bad request"}: send a valid JSON body.`) };
     return { status, body: body("http_error", error.message || "Request failed.") };
   }

@@ -25,7 +25,11 @@ export function idempotencyKeyOf(c: Context): string | undefined {
   const key = c.req.header("idempotency-key");
   if (key === undefined) return undefined;
   if (!keyPattern.test(key)) {
-    throw new ApiError(400, "invalid_request", "The Idempotency-Key header must be 1 to 255 printable ASCII characters (a UUID is a good key); send a new key for each new request.");
+    throw new ApiError(
+      400,
+      "invalid_request",
+      "The Idempotency-Key header must be 1 to 255 printable ASCII characters (a UUID is a good key); send a new key for each new request.",
+    );
   }
   return key;
 }
@@ -65,7 +69,8 @@ export function keyReusedError(key: string, what: string): ApiError {
  */
 export function checkLaunchReplay(existing: Thread, key: string, hash: string): void {
   const recorded = existing.metadata[idempotencyMetadataKey];
-  const recordedHash = recorded && typeof recorded === "object" && !Array.isArray(recorded) ? (recorded as Record<string, unknown>).requestHash : undefined;
+  const recordedHash =
+    recorded && typeof recorded === "object" && !Array.isArray(recorded) ? (recorded as Record<string, unknown>).requestHash : undefined;
   if (recordedHash !== hash) throw keyReusedError(key, `thread ${existing.id} was launched with it`);
 }
 
@@ -78,7 +83,8 @@ export function findKeyedEvent(thread: Thread, actor: string, key: string, hash:
     const event = thread.events[index]!;
     if (!("idempotencyKey" in event) || event.type === "tool_started") continue;
     if (event.idempotencyKey !== key || event.actor !== actor) continue;
-    if (event.requestHash !== hash) throw keyReusedError(key, `event ${index + 1} (${event.type}) of thread ${thread.id} was recorded with it`);
+    if (event.requestHash !== hash)
+      throw keyReusedError(key, `event ${index + 1} (${event.type}) of thread ${thread.id} was recorded with it`);
     return event;
   }
   return undefined;

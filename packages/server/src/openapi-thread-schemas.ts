@@ -24,9 +24,27 @@ export function eventComponentName(type: string): string {
  * thread-state.ts); `since` is that event's `at`.
  */
 const pendingKinds = [
-  { name: "PendingApproval", kind: "approval", from: "approval_requested", fields: ["callId", "intent", "args", "argsHash", "resolvedArgs"], description: "An open approval: approve, reject with a comment, or approve edited arguments (POST .../approvals/{callId})." },
-  { name: "PendingQuestion", kind: "question", from: "human_request", fields: ["callId", "reason", "question", "context", "urgency", "format", "choices", "intent"], description: "An open question to a person (POST .../responses/{callId})." },
-  { name: "PendingChild", kind: "child", from: "child_paused", fields: ["callId", "childThreadId", "childStatus"], description: "A child agent's thread waits; what it waits for is pending on that thread." },
+  {
+    name: "PendingApproval",
+    kind: "approval",
+    from: "approval_requested",
+    fields: ["callId", "intent", "args", "argsHash", "resolvedArgs"],
+    description: "An open approval: approve, reject with a comment, or approve edited arguments (POST .../approvals/{callId}).",
+  },
+  {
+    name: "PendingQuestion",
+    kind: "question",
+    from: "human_request",
+    fields: ["callId", "reason", "question", "context", "urgency", "format", "choices", "intent"],
+    description: "An open question to a person (POST .../responses/{callId}).",
+  },
+  {
+    name: "PendingChild",
+    kind: "child",
+    from: "child_paused",
+    fields: ["callId", "childThreadId", "childStatus"],
+    description: "A child agent's thread waits; what it waits for is pending on that thread.",
+  },
 ] as const;
 
 function buildThreadSchemas() {

@@ -137,7 +137,8 @@ export function createRunner(options: RunnerOptions): Runner {
       return queue.size;
     },
     advance: (threadId) => queueAdvance(context, queue, threadId),
-    change: (threadId, change) => requestChange(context, queue, (id, entry, pending) => advanceTask(context, id, entry, pending), threadId, change),
+    change: (threadId, change) =>
+      requestChange(context, queue, (id, entry, pending) => advanceTask(context, id, entry, pending), threadId, change),
     cancel: (threadId, cancelOptions = {}) => cancelThread(context, queue, threadId, cancelOptions),
     recover: () => recovery.recover(),
     start: async () => recovery.start(),

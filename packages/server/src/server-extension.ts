@@ -12,7 +12,7 @@ export interface ServerExtensionContext {
    * The server's app. Routes added here run before API-key auth: an extension authenticates its own
    * requests (e.g. by signature), because Slack or a mail relay cannot send the server's API keys.
    */
-  // The app's env type is the server's own; extensions only add plain routes.
+  // biome-ignore lint/suspicious/noExplicitAny: the app's env type is the server's own; extensions only add plain routes
   app: Hono<any>;
   runner: Runner;
   store: ThreadStore;

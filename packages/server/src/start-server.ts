@@ -52,10 +52,14 @@ export async function resolveServerModel(spec: string): Promise<Model> {
     const models = (await import("@agentfold/models")) as { resolveModel?: (spec: string) => Model | Promise<Model> };
     resolveModel = models.resolveModel;
   } catch (error) {
-    throw new ConfigurationError(`Model spec "${spec}" needs the @agentfold/models package, which failed to load: ${(error as Error).message}`);
+    throw new ConfigurationError(
+      `Model spec "${spec}" needs the @agentfold/models package, which failed to load: ${(error as Error).message}`,
+    );
   }
   if (typeof resolveModel !== "function") {
-    throw new ConfigurationError(`Model spec "${spec}" is not supported by this installation: use "script:<path.json>" or pass a Model object.`);
+    throw new ConfigurationError(
+      `Model spec "${spec}" is not supported by this installation: use "script:<path.json>" or pass a Model object.`,
+    );
   }
   return resolveModel(spec);
 }
@@ -89,7 +93,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const created = (server = createServer({ ...rest, hostname, store, model }));
     address = await new Promise<AddressInfo>((resolve, reject) => {
       // As @hono/node-server's serve(), with JSON errors for requests refused before the app runs.
-      const started = (listener = createHttpServer(timeouts, getRequestListener(created.app.fetch, { hostname, errorHandler: requestErrorResponse })));
+      const started = (listener = createHttpServer(
+        timeouts,
+        getRequestListener(created.app.fetch, { hostname, errorHandler: requestErrorResponse }),
+      ));
       started.on("clientError", answerClientError);
       started.on("checkExpectation", answerUnmetExpectation);
       started.once("error", reject);

@@ -26,7 +26,8 @@ const retryAfterSeconds = 5;
  */
 export function createStreamLimits(options: { perKey: number; total: number }): StreamLimits {
   for (const [name, value] of Object.entries(options)) {
-    if (!Number.isInteger(value) || value < 1) throw new RangeError(`Stream limit ${name} must be a whole number of at least 1, got ${value}.`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`Stream limit ${name} must be a whole number of at least 1, got ${value}.`);
   }
   const byKey = new Map<string, number>();
   let total = 0;
@@ -35,10 +36,14 @@ export function createStreamLimits(options: { perKey: number; total: number }): 
     acquire(key) {
       const held = byKey.get(key) ?? 0;
       if (held >= options.perKey) {
-        throw refuse(`This API key ("${key}") already has ${held} open streams, the most one key may hold (maxStreamsPerKey: ${options.perKey}). Close a stream or retry later.`);
+        throw refuse(
+          `This API key ("${key}") already has ${held} open streams, the most one key may hold (maxStreamsPerKey: ${options.perKey}). Close a stream or retry later.`,
+        );
       }
       if (total >= options.total) {
-        throw refuse(`The server already has ${total} open streams, the most it serves at once (maxStreams: ${options.total}). Retry later.`);
+        throw refuse(
+          `The server already has ${total} open streams, the most it serves at once (maxStreams: ${options.total}). Retry later.`,
+        );
       }
       byKey.set(key, held + 1);
       total += 1;

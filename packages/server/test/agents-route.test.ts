@@ -24,7 +24,12 @@ describe("GET /v1/agents", () => {
 
   it("needs an API key when keys are configured", async () => {
     const agents = createTestAgents();
-    const { app } = createServer({ store: createMemoryStore(), agents: [agents.calculator], model: createTestModel(), apiKeys: "alice:0123456789" });
+    const { app } = createServer({
+      store: createMemoryStore(),
+      agents: [agents.calculator],
+      model: createTestModel(),
+      apiKeys: "alice:0123456789",
+    });
     const fetch = appFetcher(app);
     assert.equal((await get(fetch, "/v1/agents")).status, 401);
     assert.equal((await get(fetch, "/v1/agents", { authorization: "Bearer 0123456789" })).status, 200);

@@ -34,7 +34,17 @@ describe("Host header without API keys (DNS rebinding)", () => {
 
   it("loopback names and IP addresses, with any port, are served", async () => {
     const { fetch } = setup();
-    for (const host of ["localhost", "localhost:3000", "LOCALHOST:8080", "app.localhost:3000", "127.0.0.1", "127.0.0.1:3000", "[::1]", "[::1]:3000", "192.168.1.20:3000"]) {
+    for (const host of [
+      "localhost",
+      "localhost:3000",
+      "LOCALHOST:8080",
+      "app.localhost:3000",
+      "127.0.0.1",
+      "127.0.0.1:3000",
+      "[::1]",
+      "[::1]:3000",
+      "192.168.1.20:3000",
+    ]) {
       const response = await post(fetch, "/v1/threads", launch, { host });
       assert.equal(response.status, 200, host);
       assert.equal(response.body.status, "awaiting_approval", host);
@@ -64,11 +74,17 @@ describe("Host header without API keys (DNS rebinding)", () => {
 
   it("an entry that is not a host name is a configuration error naming it", () => {
     for (const entry of ["http://agents.example.com", "agents.example.com:3000", "agents.example.com/v1"]) {
-      assert.throws(() => setup({ allowedHosts: [entry] }), (error: unknown) => {
-        assert.ok(error instanceof ConfigurationError);
-        assert.match(error.message, new RegExp(`Allowed host "${entry.replace(/[.:/]/g, "\\$&")}" is invalid: give a host name without scheme, port or path`));
-        return true;
-      });
+      assert.throws(
+        () => setup({ allowedHosts: [entry] }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigurationError);
+          assert.match(
+            error.message,
+            new RegExp(`Allowed host "${entry.replace(/[.:/]/g, "\\$&")}" is invalid: give a host name without scheme, port or path`),
+          );
+          return true;
+        },
+      );
     }
   });
 });
@@ -95,7 +111,11 @@ describe("CORS", () => {
     const { fetch } = setup();
     const preflight = await fetch("/v1/threads", {
       method: "OPTIONS",
-      headers: { origin: "https://attacker.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      headers: {
+        origin: "https://attacker.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
     });
     const simple = await fetch("/v1/threads", { headers: { origin: "https://attacker.example" } });
     assert.equal(simple.status, 200);
@@ -109,11 +129,15 @@ describe("CORS", () => {
 /** A request over a real port with a chosen Host header (fetch would send the URL's). */
 function requestWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest(new URL("/v1/threads", url), { method: "POST", headers: { host, "content-type": "application/json" } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
+    const request = httpRequest(
+      new URL("/v1/threads", url),
+      { method: "POST", headers: { host, "content-type": "application/json" } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      },
+    );
     request.on("error", reject);
     request.end(JSON.stringify(launch));
   });
@@ -122,7 +146,13 @@ function requestWithHost(url: string, host: string): Promise<{ status: number; b
 describe("over a real port on 127.0.0.1", () => {
   it("a rebound name is refused and the server's own address is served", async () => {
     const store = createMemoryStore();
-    const running = await startServer({ store, agents: [createTestAgents().calculator], model: createTestModel(), port: 0, apiKeys: false });
+    const running = await startServer({
+      store,
+      agents: [createTestAgents().calculator],
+      model: createTestModel(),
+      port: 0,
+      apiKeys: false,
+    });
     try {
       const refused = await requestWithHost(running.url, `attacker.example:${running.port}`);
       assert.equal(refused.status, 403);

@@ -54,7 +54,11 @@ describe("authorization: tenants", () => {
     const attempts = [
       () => get(fetch, `/v1/threads/${mine.id}`, as("bob")),
       () => get(fetch, `/v1/threads/${mine.id}/context`, as("bob")),
-      () => fetch(`/v1/threads/${mine.id}/stream`, { headers: as("bob") }).then(async (response) => ({ status: response.status, body: await response.json() as any })),
+      () =>
+        fetch(`/v1/threads/${mine.id}/stream`, { headers: as("bob") }).then(async (response) => ({
+          status: response.status,
+          body: (await response.json()) as any,
+        })),
       () => post(fetch, `/v1/threads/${mine.id}/fork`, { atEvent: 1 }, as("bob")),
       () => post(fetch, `/v1/threads/${mine.id}/cancel`, {}, as("bob")),
       () => post(fetch, `/v1/threads/${mine.id}/approvals/${callId}`, { approved: true }, as("bob")),
@@ -73,9 +77,18 @@ describe("authorization: tenants", () => {
 
     const listedByAlice = await get(fetch, "/v1/threads", as("alice"));
     const listedByBob = await get(fetch, "/v1/threads", as("bob"));
-    assert.deepEqual(listedByAlice.body.threads.map((thread: { id: string }) => thread.id), [mine.id]);
-    assert.deepEqual(listedByBob.body.threads.map((thread: { id: string }) => thread.id), [theirs.id]);
-    assert.deepEqual((await get(fetch, "/v1/threads?agent=calculator", as("bob"))).body.threads.map((thread: { id: string }) => thread.id), [theirs.id]);
+    assert.deepEqual(
+      listedByAlice.body.threads.map((thread: { id: string }) => thread.id),
+      [mine.id],
+    );
+    assert.deepEqual(
+      listedByBob.body.threads.map((thread: { id: string }) => thread.id),
+      [theirs.id],
+    );
+    assert.deepEqual(
+      (await get(fetch, "/v1/threads?agent=calculator", as("bob"))).body.threads.map((thread: { id: string }) => thread.id),
+      [theirs.id],
+    );
   });
 
   it("a fork keeps the tenant; plain name:key keys are the default tenant and record none", async () => {
@@ -89,7 +102,10 @@ describe("authorization: tenants", () => {
     const legacy = await launchDivide(fetch, "legacy");
     assert.deepEqual(legacy.metadata, {});
     assert.equal((await get(fetch, `/v1/threads/${legacy.id}`, as("alice"))).status, 404);
-    assert.deepEqual((await get(fetch, "/v1/threads", as("legacy"))).body.threads.map((thread: { id: string }) => thread.id), [legacy.id]);
+    assert.deepEqual(
+      (await get(fetch, "/v1/threads", as("legacy"))).body.threads.map((thread: { id: string }) => thread.id),
+      [legacy.id],
+    );
   });
 
   it("a client cannot set the tenant on launch", async () => {
@@ -103,7 +119,13 @@ describe("authorization: tenants", () => {
 describe("authorization: child agents", () => {
   it("a child agent's thread belongs to its parent's tenant", async () => {
     const store = createMemoryStore();
-    const refund = defineTool({ intent: "refund", description: "refund", args: z.object({ amount: z.number() }), approval: "required", run: ({ amount }) => amount });
+    const refund = defineTool({
+      intent: "refund",
+      description: "refund",
+      args: z.object({ amount: z.number() }),
+      approval: "required",
+      run: ({ amount }) => amount,
+    });
     const refunder = defineAgent({ name: "refunder", tools: [refund, doneForNow()] });
     const support = defineAgent({ name: "support", tools: [refunder.asTool({ threads: store }), doneForNow()] });
     const isChild = (request: ModelRequest) => request.messages.some((message) => message.content.includes("<user_input>\nrefund $20"));
@@ -119,7 +141,12 @@ describe("authorization: child agents", () => {
       onError: () => {},
     });
     const fetch = appFetcher(app);
-    const launched = await post(fetch, "/v1/threads", { agent: "support", message: "I want my $20 back" }, { authorization: "Bearer alice-key-0001" });
+    const launched = await post(
+      fetch,
+      "/v1/threads",
+      { agent: "support", message: "I want my $20 back" },
+      { authorization: "Bearer alice-key-0001" },
+    );
     const childId = launched.body.pending[0].childThreadId as string;
     const child = await get(fetch, `/v1/threads/${childId}`, { authorization: "Bearer alice-key-0001" });
     assert.equal(child.status, 200, JSON.stringify(child.body));
@@ -146,7 +173,10 @@ describe("authorization: agent scopes", () => {
     const work = await post(fetch, "/v1/threads", { agent: "worker", message: "work" }, as("carol"));
     assert.equal(work.status, 200, JSON.stringify(work.body));
     const listed = await get(fetch, "/v1/threads", as("carol"));
-    assert.deepEqual(listed.body.threads.map((thread: { id: string }) => thread.id), [work.body.id]);
+    assert.deepEqual(
+      listed.body.threads.map((thread: { id: string }) => thread.id),
+      [work.body.id],
+    );
   });
 });
 
@@ -197,12 +227,15 @@ describe("authorization: configuration", () => {
       ['{"ci": ', /API keys: the JSON is invalid/],
     ];
     for (const [text, message] of bad) {
-      assert.throws(() => parseApiKeys(text), (error: Error) => {
-        assert.ok(error instanceof ConfigurationError);
-        assert.match(error.message, message);
-        assert.doesNotMatch(error.message, /\n/);
-        return true;
-      });
+      assert.throws(
+        () => parseApiKeys(text),
+        (error: Error) => {
+          assert.ok(error instanceof ConfigurationError);
+          assert.match(error.message, message);
+          assert.doesNotMatch(error.message, /\n/);
+          return true;
+        },
+      );
     }
   });
 
@@ -210,7 +243,10 @@ describe("authorization: configuration", () => {
     const agents = createTestAgents();
     const make = (apiKeys: Record<string, unknown>) => () =>
       createServer({ store: createMemoryStore(), agents: [agents.calculator], model: createTestModel(), apiKeys: apiKeys as never });
-    assert.throws(make({ x: { key: "x-key-000001", agents: ["calculater"] } }), /lists agent "calculater", which this server does not run. Agents here: calculator/);
+    assert.throws(
+      make({ x: { key: "x-key-000001", agents: ["calculater"] } }),
+      /lists agent "calculater", which this server does not run. Agents here: calculator/,
+    );
     assert.throws(make({ x: { key: "x-key-000001", decide: ["divid"] } }), /may decide "divid", which no agent here has as a tool/);
   });
 });
@@ -225,7 +261,10 @@ describe("CORS", () => {
   it("is off by default: no Access-Control-* headers", async () => {
     const { fetch } = setup();
     const response = await preflight(fetch, "https://inbox.example.com");
-    assert.deepEqual([...response.headers.keys()].filter((name) => name.startsWith("access-control-")), []);
+    assert.deepEqual(
+      [...response.headers.keys()].filter((name) => name.startsWith("access-control-")),
+      [],
+    );
   });
 
   it("answers the configured origins only, and keys still apply", async () => {
@@ -248,7 +287,14 @@ describe("CORS", () => {
   it("refuses an origin that is not one", () => {
     const agents = createTestAgents();
     assert.throws(
-      () => createServer({ store: createMemoryStore(), agents: [agents.calculator], model: createTestModel(), apiKeys: false, cors: { origins: ["https://inbox.example.com/"] } }),
+      () =>
+        createServer({
+          store: createMemoryStore(),
+          agents: [agents.calculator],
+          model: createTestModel(),
+          apiKeys: false,
+          cors: { origins: ["https://inbox.example.com/"] },
+        }),
       /CORS origin "https:\/\/inbox.example.com\/" is invalid/,
     );
   });
@@ -260,7 +306,13 @@ describe("keyed launches across a change of tenant", () => {
     const store = createMemoryStore();
     const server = (tenant: string) =>
       appFetcher(
-        createServer({ store, agents: [agents.calculator], model: createTestModel(), apiKeys: { alice: { key: "alice-key-0001", tenant } }, onError: () => {} }).app,
+        createServer({
+          store,
+          agents: [agents.calculator],
+          model: createTestModel(),
+          apiKeys: { alice: { key: "alice-key-0001", tenant } },
+          onError: () => {},
+        }).app,
       );
     const headers = { authorization: "Bearer alice-key-0001", "idempotency-key": "launch-1" };
     const body = { agent: "calculator", message: "divide 3 by 4" };

@@ -13,7 +13,13 @@ describe("the body limit", () => {
     [undefined, "1 MB"],
   ] as const) {
     it(`a body over ${named} is a 413 that names the limit the server has`, async () => {
-      const { app } = createServer({ store: createMemoryStore(), agents: [createTestAgents().calculator], model: createTestModel(), apiKeys: false, ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) });
+      const { app } = createServer({
+        store: createMemoryStore(),
+        agents: [createTestAgents().calculator],
+        model: createTestModel(),
+        apiKeys: false,
+        ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+      });
       const limit = maxBodyBytes ?? 1024 * 1024;
       const response = await appFetcher(app)("/v1/threads", {
         method: "POST",
@@ -23,7 +29,10 @@ describe("the body limit", () => {
       assert.equal(response.status, 413);
       const body = (await response.json()) as { error: { code: string; message: string } };
       assert.equal(body.error.code, "payload_too_large");
-      assert.equal(body.error.message, `The request body is over ${named}, the most this server accepts (maxBodyBytes: ${limit}); send less.`);
+      assert.equal(
+        body.error.message,
+        `The request body is over ${named}, the most this server accepts (maxBodyBytes: ${limit}); send less.`,
+      );
     });
   }
 });

@@ -23,7 +23,10 @@ function payer(run: (signal: AbortSignal) => Promise<string>) {
     },
   });
   const agent = defineAgent({ name: "payer", tools: [send, doneForNow()] });
-  const model = new ScriptedModel([{ intent: "send_payment", amount: 5 }, { intent: "done_for_now", message: "paid" }]);
+  const model = new ScriptedModel([
+    { intent: "send_payment", amount: 5 },
+    { intent: "done_for_now", message: "paid" },
+  ]);
   return { agent, model, runs: () => runs };
 }
 

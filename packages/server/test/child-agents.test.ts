@@ -37,7 +37,9 @@ describe("child agents over HTTP", () => {
 
     const child = await get(fetch, `/v1/threads/${waiting.childThreadId}`);
     assert.equal(child.body.status, "awaiting_approval");
-    const approved = await post(fetch, `/v1/threads/${waiting.childThreadId}/approvals/${child.body.pending[0].callId}`, { approved: true });
+    const approved = await post(fetch, `/v1/threads/${waiting.childThreadId}/approvals/${child.body.pending[0].callId}`, {
+      approved: true,
+    });
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
     assert.equal(approved.body.status, "done");
 

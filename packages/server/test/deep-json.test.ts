@@ -53,14 +53,20 @@ describe("deeply nested JSON bodies", () => {
   it(`${maxJsonDepth} levels are accepted`, async () => {
     const { send } = setup();
     // The body object is level 1 and metadata level 2: 98 more arrays make 100.
-    const response = await send("/v1/threads", `{"agent":"calculator","message":"divide 3 by 4","metadata":{"deep":${arrays(maxJsonDepth - 2)}}}`);
+    const response = await send(
+      "/v1/threads",
+      `{"agent":"calculator","message":"divide 3 by 4","metadata":{"deep":${arrays(maxJsonDepth - 2)}}}`,
+    );
     assert.equal(response.status, 200, JSON.stringify(response.body).slice(0, 300));
-    const refused = await send("/v1/threads", `{"agent":"calculator","message":"divide 3 by 4","metadata":{"deep":${arrays(maxJsonDepth - 1)}}}`);
+    const refused = await send(
+      "/v1/threads",
+      `{"agent":"calculator","message":"divide 3 by 4","metadata":{"deep":${arrays(maxJsonDepth - 1)}}}`,
+    );
     assert.equal(refused.status, 400);
   });
 
   it("brackets inside strings do not count, escaped quotes included", () => {
-    assert.equal(nestsDeeperThan(JSON.stringify({ text: "[".repeat(1000) + '\\"{{{' }), 2), false);
+    assert.equal(nestsDeeperThan(JSON.stringify({ text: `${"[".repeat(1000)}\\"{{{` }), 2), false);
     assert.equal(nestsDeeperThan(JSON.stringify({ a: [[1]] }), 2), true);
     assert.equal(nestsDeeperThan(JSON.stringify({ a: [[1]] }), 3), false);
     assert.equal(nestsDeeperThan(JSON.stringify([[1], [2], [3]]), 2), false, "siblings are not deeper");

@@ -36,7 +36,11 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, tim
 
 function runLog(path: string): { intent: string; key: string; pid: number }[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 /**
@@ -142,11 +146,17 @@ describe("end to end: crash recovery", () => {
     assert.notEqual(runs[0]!.pid, runs[1]!.pid);
     const database = new DatabaseSync(db, { readOnly: true });
     const rows = database
-      .prepare("SELECT events.seq AS seq FROM events JOIN threads ON threads.key = events.thread_key WHERE threads.id = ? ORDER BY events.seq")
+      .prepare(
+        "SELECT events.seq AS seq FROM events JOIN threads ON threads.key = events.thread_key WHERE threads.id = ? ORDER BY events.seq",
+      )
       .all(id) as { seq: number }[];
     database.close();
     const first0 = rows[0]!.seq;
-    assert.deepEqual(rows.map((row) => row.seq), Array.from({ length: done.version }, (_, index) => first0 + index), "sequences have no gap and no duplicate");
+    assert.deepEqual(
+      rows.map((row) => row.seq),
+      Array.from({ length: done.version }, (_, index) => first0 + index),
+      "sequences have no gap and no duplicate",
+    );
     const store = createSqliteStore({ path: db });
     assert.equal((await store.load(id))!.version, done.version);
     await store.close();
@@ -172,7 +182,9 @@ describe("end to end: two server processes on one Postgres", () => {
 
     // 20 worker threads launched across both; the other process's sweep competes for them.
     const workers = await Promise.all(
-      Array.from({ length: 20 }, (_, index) => post(fetchers[index % 2]!, "/v1/threads?wait=0", { agent: "worker", message: `job ${index}` })),
+      Array.from({ length: 20 }, (_, index) =>
+        post(fetchers[index % 2]!, "/v1/threads?wait=0", { agent: "worker", message: `job ${index}` }),
+      ),
     );
     // 10 divide threads, each approved 10 times through each process at once.
     const divides = await Promise.all(

@@ -45,14 +45,21 @@ async function waitForThread(server: ChildServer, id: string, done: (thread: any
   for (;;) {
     const thread = (await get(urlFetcher(server.url), `/v1/threads/${id}`)).body;
     if (done(thread)) return thread;
-    if (Date.now() > deadline) throw new Error(`Timed out; the thread is ${thread.status}: ${JSON.stringify(thread.events?.map((event: { type: string }) => event.type))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out; the thread is ${thread.status}: ${JSON.stringify(thread.events?.map((event: { type: string }) => event.type))}`,
+      );
     await sleep(50);
   }
 }
 
 function runLog(path: string): { intent: string; key: string; pid: number }[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 /** The stored event numbers of a thread, read from the file itself: they must be 0, 1, 2, … with no gap. */
@@ -63,7 +70,10 @@ function assertContiguous(db: string, id: string, version: number): void {
       .prepare("SELECT seq FROM events JOIN threads ON threads.key = events.thread_key WHERE threads.id = ? ORDER BY seq")
       .all(id) as { seq: number }[];
     const first = rows[0]?.seq ?? 0;
-    assert.deepEqual(rows.map((row) => row.seq), Array.from({ length: version }, (_, index) => first + index));
+    assert.deepEqual(
+      rows.map((row) => row.seq),
+      Array.from({ length: version }, (_, index) => first + index),
+    );
   } finally {
     database.close();
   }
@@ -86,11 +96,23 @@ describe("fault points: SIGKILL at a named point, restart on the same SQLite fil
     const done = await waitForThread(second, launched.body.id, (thread) => thread.status === "done");
     await second.stop();
     assert.deepEqual(done.events.slice(0, acknowledged.length), acknowledged, "the acknowledged launch is kept");
-    assert.deepEqual(types(done), ["user_input", "model_decision", "tool_started", "tool_started", "tool_result", "model_decision", "done"]);
+    assert.deepEqual(types(done), [
+      "user_input",
+      "model_decision",
+      "tool_started",
+      "tool_started",
+      "tool_result",
+      "model_decision",
+      "done",
+    ]);
     const [started, restarted] = done.events.filter((event: { type: string }) => event.type === "tool_started");
     assert.equal(restarted.attempt, 2);
     assert.equal(restarted.idempotencyKey, started.idempotencyKey);
-    assert.deepEqual(runLog(log).map((run) => run.key), [started.idempotencyKey], "one run, by the second server");
+    assert.deepEqual(
+      runLog(log).map((run) => run.key),
+      [started.idempotencyKey],
+      "one run, by the second server",
+    );
     assertContiguous(db, launched.body.id, done.version);
   });
 
@@ -150,7 +172,9 @@ describe("fault points: SIGKILL at a named point, restart on the same SQLite fil
 function storedLeaseExpiry(db: string, id: string): number | null {
   const database = new DatabaseSync(db, { readOnly: true });
   try {
-    const row = database.prepare("SELECT lease_expires_at FROM threads WHERE id = ?").get(id) as { lease_expires_at: number | null } | undefined;
+    const row = database.prepare("SELECT lease_expires_at FROM threads WHERE id = ?").get(id) as
+      | { lease_expires_at: number | null }
+      | undefined;
     return row?.lease_expires_at ?? null;
   } finally {
     database.close();
@@ -178,7 +202,9 @@ describe("fault points: the rest of a step's points", () => {
     assert.equal(await exitSignal(first), "SIGKILL");
     const afterCrash = new DatabaseSync(db, { readOnly: true });
     const storedTypes = afterCrash
-      .prepare("SELECT json_extract(body, '$.type') AS type FROM events JOIN threads ON threads.key = events.thread_key WHERE threads.id = ? ORDER BY seq")
+      .prepare(
+        "SELECT json_extract(body, '$.type') AS type FROM events JOIN threads ON threads.key = events.thread_key WHERE threads.id = ? ORDER BY seq",
+      )
       .all(launched.body.id)
       .map((row) => (row as { type: string }).type);
     afterCrash.close();
@@ -189,7 +215,11 @@ describe("fault points: the rest of a step's points", () => {
     await second.stop();
     assert.deepEqual(done.events.slice(0, launched.body.events.length), launched.body.events);
     assert.deepEqual(types(done), ["user_input", "model_decision", "tool_started", "tool_result", "model_decision", "done"]);
-    assert.deepEqual(runLog(log).map((run) => run.pid), [second.child.pid], "the tool ran once, in the second process");
+    assert.deepEqual(
+      runLog(log).map((run) => run.pid),
+      [second.child.pid],
+      "the tool ran once, in the second process",
+    );
     assertContiguous(db, launched.body.id, done.version);
   });
 
@@ -198,17 +228,31 @@ describe("fault points: the rest of a step's points", () => {
     const log = join(directory, "before-reply.jsonl");
     const first = await start({ TEST_DB: db, TEST_RUN_LOG: log, AGENTFOLD_FAULT: "before-reply" });
     const request = () =>
-      post(urlFetcher(first.url), "/v1/threads", { agent: "calculator", message: "divide 3 by 4" }, { "idempotency-key": "launch-before-reply" });
+      post(
+        urlFetcher(first.url),
+        "/v1/threads",
+        { agent: "calculator", message: "divide 3 by 4" },
+        { "idempotency-key": "launch-before-reply" },
+      );
     await assert.rejects(request(), "the process died before it answered");
     assert.equal(await exitSignal(first), "SIGKILL");
 
     const second = await start({ TEST_DB: db, TEST_RUN_LOG: log });
-    const retried = await post(urlFetcher(second.url), "/v1/threads", { agent: "calculator", message: "divide 3 by 4" }, { "idempotency-key": "launch-before-reply" });
+    const retried = await post(
+      urlFetcher(second.url),
+      "/v1/threads",
+      { agent: "calculator", message: "divide 3 by 4" },
+      { "idempotency-key": "launch-before-reply" },
+    );
     const listed = (await get(urlFetcher(second.url), "/v1/threads")).body;
     await second.stop();
     assert.equal(retried.status, 200);
     assert.equal(retried.body.status, "awaiting_approval", "the retry finds the launch made and brings it to its approval");
-    assert.deepEqual(listed.threads.map((thread: { id: string }) => thread.id), [retried.body.id], "one thread, not two");
+    assert.deepEqual(
+      listed.threads.map((thread: { id: string }) => thread.id),
+      [retried.body.id],
+      "one thread, not two",
+    );
     assertContiguous(db, retried.body.id, retried.body.version);
   });
 
@@ -227,7 +271,10 @@ describe("fault points: the rest of a step's points", () => {
     await second.stop();
     const started = done.events.filter((event: { type: string }) => event.type === "tool_started");
     assert.equal(started.length, 2, "the work started once in each process");
-    assert.ok(Date.parse(started[1].at) >= renewedUntil!, `the second run (${started[1].at}) waited for the renewed lease (${new Date(renewedUntil!).toISOString()})`);
+    assert.ok(
+      Date.parse(started[1].at) >= renewedUntil!,
+      `the second run (${started[1].at}) waited for the renewed lease (${new Date(renewedUntil!).toISOString()})`,
+    );
     assert.equal(started[1].idempotencyKey, started[0].idempotencyKey);
     assert.deepEqual([...new Set(runLog(log).map((run) => run.key))], [started[0].idempotencyKey]);
     assertContiguous(db, launched.body.id, done.version);
@@ -239,7 +286,10 @@ describe("fault points: the rest of a step's points", () => {
     const first = await start({ TEST_DB: db, TEST_RUN_LOG: log, AGENTFOLD_FAULT: "cancel", TEST_WORK_MS: "5000" });
     const launched = await post(urlFetcher(first.url), "/v1/threads?wait=0", { agent: "worker", message: "work" });
     await watchUntil(first, launched.body.id, (thread) => types(thread).includes("tool_started"));
-    await assert.rejects(post(urlFetcher(first.url), `/v1/threads/${launched.body.id}/cancel`, { reason: "stop" }), "the process died before it answered");
+    await assert.rejects(
+      post(urlFetcher(first.url), `/v1/threads/${launched.body.id}/cancel`, { reason: "stop" }),
+      "the process died before it answered",
+    );
     assert.equal(await exitSignal(first), "SIGKILL");
 
     const second = await start({ TEST_DB: db, TEST_RUN_LOG: log, TEST_WORK_MS: "0" });
@@ -251,7 +301,11 @@ describe("fault points: the rest of a step's points", () => {
     const later = (await get(urlFetcher(second.url), `/v1/threads/${launched.body.id}`)).body;
     await second.stop();
     assert.deepEqual(later.events, thread.events, "nothing was appended to the canceled thread");
-    assert.deepEqual(runLog(log).map((run) => run.pid), [first.child.pid], "the work ran only in the process that was canceled");
+    assert.deepEqual(
+      runLog(log).map((run) => run.pid),
+      [first.child.pid],
+      "the work ran only in the process that was canceled",
+    );
     assertContiguous(db, launched.body.id, later.version);
   });
 });

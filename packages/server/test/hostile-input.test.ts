@@ -11,7 +11,16 @@ import { createMemoryStore } from "agentfold/testing";
 import { startServer, type RunningServer } from "../src/index.ts";
 import { hostileRequests, type HostileRequest } from "./support/hostile-requests.ts";
 import { rawRequest, type RawResponse } from "./support/raw-http.ts";
-import { apiRouteExamples, exampleOperations, fillPath, openApiOperations, queryString, undocumentedRouteExamples, type RouteExample, type RouteFixture } from "./support/route-examples.ts";
+import {
+  apiRouteExamples,
+  exampleOperations,
+  fillPath,
+  openApiOperations,
+  queryString,
+  undocumentedRouteExamples,
+  type RouteExample,
+  type RouteFixture,
+} from "./support/route-examples.ts";
 import { createTestAgents, createTestModel } from "./support/test-agent.ts";
 
 const alice = { authorization: "Bearer alice-key-0001" };
@@ -26,10 +35,17 @@ export function checkAnswer(response: RawResponse, hostile: HostileRequest): voi
   const where = `${hostile.request.method} ${hostile.request.target.slice(0, 120)} with ${hostile.variant}`;
   assert.ok(response.status >= 200 && response.status < 500, `${where}: ${response.status} ${response.body.slice(0, 300)}`);
   if (response.status < 400 || hostile.request.method.toUpperCase() === "HEAD") return;
-  assert.match(response.headers["content-type"] ?? "", /^application\/json/, `${where}: a ${response.status} without a JSON body: ${JSON.stringify(response.body.slice(0, 200))}`);
+  assert.match(
+    response.headers["content-type"] ?? "",
+    /^application\/json/,
+    `${where}: a ${response.status} without a JSON body: ${JSON.stringify(response.body.slice(0, 200))}`,
+  );
   const body = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
   assert.equal(typeof body.error?.code, "string", `${where}: ${response.body.slice(0, 200)}`);
-  assert.ok(typeof body.error?.message === "string" && body.error.message.length >= 10, `${where}: the message says too little: ${response.body.slice(0, 200)}`);
+  assert.ok(
+    typeof body.error?.message === "string" && body.error.message.length >= 10,
+    `${where}: the message says too little: ${response.body.slice(0, 200)}`,
+  );
 }
 
 describe("hostile input over every route", () => {
@@ -42,7 +58,12 @@ describe("hostile input over every route", () => {
     return rawRequest(server.port, request);
   };
   const json = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-    const response = await send({ method, target: path, headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const response = await send({
+      method,
+      target: path,
+      headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: response.status, body: JSON.parse(response.body) as any };
   };
   /** A new thread of alice's, waiting for the approval of its divide. */

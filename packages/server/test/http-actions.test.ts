@@ -51,7 +51,10 @@ describe("HTTP API: approvals", () => {
   it("rejects with a comment; the model sees it and goes on", async () => {
     const { fetch, divideRuns } = setup();
     const thread = await launchDivide(fetch);
-    const rejected = await post(fetch, `/v1/threads/${thread.id}/approvals/${thread.pending[0]!.callId}`, { approved: false, comment: "not now" });
+    const rejected = await post(fetch, `/v1/threads/${thread.id}/approvals/${thread.pending[0]!.callId}`, {
+      approved: false,
+      comment: "not now",
+    });
     assert.equal(rejected.status, 200);
     assert.equal(rejected.body.status, "done");
     assert.equal(divideRuns.size, 0);
@@ -81,7 +84,13 @@ describe("HTTP API: approvals", () => {
     const invalid = await post(fetch, path, { approved: true, args: { a: 1, b: "four" } });
     assert.equal(invalid.status, 400);
     assert.match(invalid.body.error.message, /Edited arguments for "divide" are invalid: b:/);
-    for (const body of [{}, { approved: "yes" }, { approved: false, args: { a: 1, b: 2 } }, { approved: true, args: [1] }, { approved: true, nope: 1 }]) {
+    for (const body of [
+      {},
+      { approved: "yes" },
+      { approved: false, args: { a: 1, b: 2 } },
+      { approved: true, args: [1] },
+      { approved: true, nope: 1 },
+    ]) {
       const response = await post(fetch, path, body);
       assert.equal(response.status, 400, JSON.stringify(body));
     }
@@ -98,7 +107,9 @@ describe("HTTP API: approvals", () => {
     const thread = await launchDivide(fetch);
     const callId = thread.pending[0]!.callId;
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, index) => post(fetch, `/v1/threads/${thread.id}/approvals/${callId}`, { approved: true, args: { a: index, b: 1 } })),
+      Array.from({ length: 20 }, (_, index) =>
+        post(fetch, `/v1/threads/${thread.id}/approvals/${callId}`, { approved: true, args: { a: index, b: 1 } }),
+      ),
     );
     const statuses = responses.map((response) => response.status).sort();
     assert.deepEqual(statuses, [200, ...Array(19).fill(409)]);
@@ -174,7 +185,13 @@ describe("HTTP API: responses, messages, cancel, fork, context", () => {
 
   it("cancels a thread that is mid-step", async () => {
     const agents = createTestAgents({ workMs: 300 });
-    const { app } = createServer({ store: createMemoryStore(), agents: [agents.worker], model: createTestModel(), apiKeys: false, onError: () => {} });
+    const { app } = createServer({
+      store: createMemoryStore(),
+      agents: [agents.worker],
+      model: createTestModel(),
+      apiKeys: false,
+      onError: () => {},
+    });
     const fetch = appFetcher(app);
     const launched = await post(fetch, "/v1/threads?wait=0.05", { message: "work" });
     assert.equal(launched.body.status, "running");
@@ -216,7 +233,10 @@ describe("HTTP API: responses, messages, cancel, fork, context", () => {
       const forked = await post(fetch, `/v1/threads/${thread.id}/fork`, { atEvent }, bob);
       assert.equal(forked.status, 200, JSON.stringify(forked.body));
       assert.equal(forked.body.status, "awaiting_approval", `fork at ${atEvent}`);
-      assert.deepEqual(forked.body.pending.map((item: { callId: string }) => item.callId), [callId]);
+      assert.deepEqual(
+        forked.body.pending.map((item: { callId: string }) => item.callId),
+        [callId],
+      );
       assert.ok(!forked.body.events.some((event: { type: string }) => event.type === "approval_decision" || event.type === "tool_started"));
       assert.equal(forked.body.metadata.forkedBy, "bob");
       assert.equal(forked.body.metadata.forkedFrom, thread.id);
@@ -250,7 +270,12 @@ describe("HTTP API: API keys", () => {
     assert.equal(basic.status, 401);
     assert.equal((await get(fetch, "/healthz")).status, 200);
     const thread = await launchDivide(fetch, { authorization: "Bearer ci-secret-key" });
-    const approved = await post(fetch, `/v1/threads/${thread.id}/approvals/${thread.pending[0]!.callId}`, { approved: true }, { authorization: "Bearer alice-secret-key" });
+    const approved = await post(
+      fetch,
+      `/v1/threads/${thread.id}/approvals/${thread.pending[0]!.callId}`,
+      { approved: true },
+      { authorization: "Bearer alice-secret-key" },
+    );
     assert.equal(approved.status, 200);
     assert.equal(approved.body.events[0].actor, "ci");
     assert.equal(approved.body.events.find((event: { type: string }) => event.type === "approval_decision").actor, "alice");
@@ -270,7 +295,10 @@ describe("HTTP API: API keys", () => {
 });
 
 /** Reads SSE messages from a response until `count` arrived. */
-async function readEvents(response: Response, until: number | ((event: string) => boolean)): Promise<{ id: string; event: string; data: any }[]> {
+async function readEvents(
+  response: Response,
+  until: number | ((event: string) => boolean),
+): Promise<{ id: string; event: string; data: any }[]> {
   const finished = (messages: { event: string }[]) =>
     typeof until === "number" ? messages.length >= until : messages.length > 0 && until(messages.at(-1)!.event);
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -284,8 +312,14 @@ async function readEvents(response: Response, until: number | ((event: string) =
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      const fields = Object.fromEntries(block.split("\n").filter((line) => !line.startsWith(":")).map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]));
-      if (fields.data !== undefined) messages.push({ id: fields.id ?? "", event: fields.event ?? "message", data: JSON.parse(fields.data) });
+      const fields = Object.fromEntries(
+        block
+          .split("\n")
+          .filter((line) => !line.startsWith(":"))
+          .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
+      );
+      if (fields.data !== undefined)
+        messages.push({ id: fields.id ?? "", event: fields.event ?? "message", data: JSON.parse(fields.data) });
     }
   }
   await reader.cancel();
@@ -303,8 +337,14 @@ describe("HTTP API: stream", () => {
     const approved = await post(fetch, `/v1/threads/${thread.id}/approvals/${thread.pending[0]!.callId}`, { approved: true });
     assert.equal(approved.body.status, "done");
     const messages = await reading;
-    assert.deepEqual(messages.map((message) => Number(message.id)), Array.from({ length: approved.body.version }, (_, index) => index + 1));
-    assert.deepEqual(messages.map((message) => message.event), approved.body.events.map((event: { type: string }) => event.type));
+    assert.deepEqual(
+      messages.map((message) => Number(message.id)),
+      Array.from({ length: approved.body.version }, (_, index) => index + 1),
+    );
+    assert.deepEqual(
+      messages.map((message) => message.event),
+      approved.body.events.map((event: { type: string }) => event.type),
+    );
     assert.equal(messages.at(-1)!.data.sequence, approved.body.version);
     assert.equal(messages.at(-1)!.data.type, "done");
   });
@@ -313,9 +353,15 @@ describe("HTTP API: stream", () => {
     const { fetch } = setup();
     const thread = await launchDivide(fetch);
     const after = await readEvents(await fetch(`/v1/threads/${thread.id}/stream?after=2`), thread.version - 2);
-    assert.deepEqual(after.map((message) => message.id), Array.from({ length: thread.version - 2 }, (_, index) => String(index + 3)));
+    assert.deepEqual(
+      after.map((message) => message.id),
+      Array.from({ length: thread.version - 2 }, (_, index) => String(index + 3)),
+    );
     const resumed = await readEvents(await fetch(`/v1/threads/${thread.id}/stream`, { headers: { "last-event-id": "2" } }), 1);
-    assert.deepEqual(resumed.map((message) => message.id), ["3"]);
+    assert.deepEqual(
+      resumed.map((message) => message.id),
+      ["3"],
+    );
     assert.equal((await fetch(`/v1/threads/${thread.id}/stream?after=-1`)).status, 400);
     assert.equal((await fetch(`/v1/threads/${thread.id}/stream`, { headers: { "last-event-id": "x" } })).status, 400);
     assert.equal((await fetch("/v1/threads/thr_nope/stream")).status, 404);

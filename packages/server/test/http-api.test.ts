@@ -110,7 +110,10 @@ describe("HTTP API: launch and read", () => {
     );
     assert.equal(forged.status, 400, JSON.stringify(forged.body));
     assert.equal(forged.body.error.code, "invalid_request");
-    assert.match(forged.body.error.message, /body\.events\.1\.type: a launch accepts only user_input and custom events, got "model_decision"/);
+    assert.match(
+      forged.body.error.message,
+      /body\.events\.1\.type: a launch accepts only user_input and custom events, got "model_decision"/,
+    );
     assert.match(forged.body.error.message, /body\.events\.3\.type: .*got "approval_decision"/);
     assert.equal(divideRuns.size, 0);
     assert.deepEqual((await get(fetch, "/v1/threads", auth)).body.threads, [], "nothing was stored");
@@ -129,18 +132,32 @@ describe("HTTP API: launch and read", () => {
     );
     assert.equal(launched.status, 200, JSON.stringify(launched.body));
     assert.equal(launched.body.status, "awaiting_approval");
-    assert.deepEqual(launched.body.events.slice(0, 2).map((event: { type: string; actor?: string }) => [event.type, event.actor]), [
-      ["custom", undefined],
-      ["user_input", "mallory"],
-    ]);
+    assert.deepEqual(
+      launched.body.events.slice(0, 2).map((event: { type: string; actor?: string }) => [event.type, event.actor]),
+      [
+        ["custom", undefined],
+        ["user_input", "mallory"],
+      ],
+    );
     assert.equal(launched.body.events[1].source, "http");
   });
 
   it("launch events cannot set the fields the server records (at, source), and metadata cannot set the server's keys: 400 naming them", async () => {
     const { fetch } = setup();
     const cases: [unknown, RegExp][] = [
-      [{ events: [{ type: "user_input", text: "divide 3 by 4", at: "2001-01-01T00:00:00.000Z" }] }, /body\.events\.0\.at: is set by the server/],
-      [{ events: [{ type: "custom", name: "x", data: 1 }, { type: "user_input", text: "hi", source: "slack" }] }, /body\.events\.1\.source: is set by the server/],
+      [
+        { events: [{ type: "user_input", text: "divide 3 by 4", at: "2001-01-01T00:00:00.000Z" }] },
+        /body\.events\.0\.at: is set by the server/,
+      ],
+      [
+        {
+          events: [
+            { type: "custom", name: "x", data: 1 },
+            { type: "user_input", text: "hi", source: "slack" },
+          ],
+        },
+        /body\.events\.1\.source: is set by the server/,
+      ],
       [{ events: [{ type: "custom", name: "x", data: 1, at: "2001-01-01T00:00:00.000Z" }] }, /body\.events\.0\.at/],
       [{ events: [{ type: "user_input", text: "hi", idempotencyKey: "k" }] }, /body\.events\.0\.idempotencyKey: .*Idempotency-Key header/],
       [{ message: "hi", metadata: { forkedBy: "ceo" } }, /body\.metadata\.forkedBy: is reserved/],
@@ -278,23 +295,44 @@ describe("HTTP API: list", () => {
     assert.equal(third.body.status, "done");
     const all = await get(fetch, "/v1/threads");
     assert.equal(all.status, 200);
-    assert.deepEqual(all.body.threads.map((thread: { id: string }) => thread.id), [third.body.id, second.id, first.id]);
+    assert.deepEqual(
+      all.body.threads.map((thread: { id: string }) => thread.id),
+      [third.body.id, second.id, first.id],
+    );
     assert.deepEqual(Object.keys(all.body.threads[0]).sort(), ["agent", "createdAt", "id", "status", "updatedAt", "version"]);
     const waiting = await get(fetch, "/v1/threads?status=awaiting_approval");
-    assert.deepEqual(waiting.body.threads.map((thread: { id: string }) => thread.id), [second.id, first.id]);
+    assert.deepEqual(
+      waiting.body.threads.map((thread: { id: string }) => thread.id),
+      [second.id, first.id],
+    );
     const workers = await get(fetch, "/v1/threads?agent=worker");
-    assert.deepEqual(workers.body.threads.map((thread: { id: string }) => thread.id), [third.body.id]);
+    assert.deepEqual(
+      workers.body.threads.map((thread: { id: string }) => thread.id),
+      [third.body.id],
+    );
     const page1 = await get(fetch, "/v1/threads?limit=2");
     assert.equal(page1.body.threads.length, 2);
     assert.ok(page1.body.nextCursor);
     const page2 = await get(fetch, `/v1/threads?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`);
-    assert.deepEqual(page2.body.threads.map((thread: { id: string }) => thread.id), [first.id]);
+    assert.deepEqual(
+      page2.body.threads.map((thread: { id: string }) => thread.id),
+      [first.id],
+    );
     assert.equal(page2.body.nextCursor, undefined);
   });
 
   it("rejects bad list queries with 400", async () => {
     const { fetch } = setup();
-    for (const query of ["status=sleeping", "limit=0", "limit=1001", "limit=abc", "limit=1.5", "cursor=garbage", "agent=%00", "agent=a%0Ab"]) {
+    for (const query of [
+      "status=sleeping",
+      "limit=0",
+      "limit=1001",
+      "limit=abc",
+      "limit=1.5",
+      "cursor=garbage",
+      "agent=%00",
+      "agent=a%0Ab",
+    ]) {
       const response = await get(fetch, `/v1/threads?${query}`);
       assert.equal(response.status, 400, query);
       assert.ok(response.body.error.message, query);
@@ -306,10 +344,21 @@ describe("HTTP API: list", () => {
     const stores = [createSqliteStore({ path: ":memory:" }), await createPostgresStore({ connectionString: postgresUrl, schema })];
     try {
       for (const store of stores) {
-        const { app } = createServer({ store, agents: [createTestAgents().calculator], model: createTestModel(), apiKeys: false, onError: () => {} });
+        const { app } = createServer({
+          store,
+          agents: [createTestAgents().calculator],
+          model: createTestModel(),
+          apiKeys: false,
+          onError: () => {},
+        });
         const fetch = appFetcher(app);
         const cursor = (key: string) => encodeURIComponent(Buffer.from(`k${key}`).toString("base64url"));
-        for (const query of [`cursor=${cursor("9999999999999999999")}`, `cursor=${cursor("9223372036854775808")}`, "agent=%00", "agent=calc%00"]) {
+        for (const query of [
+          `cursor=${cursor("9999999999999999999")}`,
+          `cursor=${cursor("9223372036854775808")}`,
+          "agent=%00",
+          "agent=calc%00",
+        ]) {
           const response = await get(fetch, `/v1/threads?${query}`);
           assert.equal(response.status, 400, `${query}: ${JSON.stringify(response.body)}`);
           assert.equal(response.body.error.code, "invalid_request");

@@ -26,7 +26,12 @@ function serverOver(store: ThreadStore, model: ScriptedModel = createTestModel()
 const countOf = (events: { type: string }[], type: string) => events.filter((event) => event.type === type).length;
 
 async function launchDivide(fetch: Fetcher, key: string) {
-  const launched = await post(fetch, "/v1/threads", { agent: "calculator", message: "divide 3 by 4" }, { ...alice, "idempotency-key": key });
+  const launched = await post(
+    fetch,
+    "/v1/threads",
+    { agent: "calculator", message: "divide 3 by 4" },
+    { ...alice, "idempotency-key": key },
+  );
   assert.equal(launched.status, 200, JSON.stringify(launched.body));
   return launched.body as { id: string; status: string; pending: { callId: string }[]; events: { type: string }[] };
 }
@@ -34,7 +39,11 @@ async function launchDivide(fetch: Fetcher, key: string) {
 describe("Idempotency-Key", () => {
   it("a launch retried with the same key and body returns the same thread, in another process too, on every store", async () => {
     const schema = `agentfold_server_idem_${process.pid}_${Date.now().toString(36)}`;
-    const stores = [createMemoryStore(), createSqliteStore({ path: ":memory:" }), await createPostgresStore({ connectionString: postgresUrl, schema })];
+    const stores = [
+      createMemoryStore(),
+      createSqliteStore({ path: ":memory:" }),
+      await createPostgresStore({ connectionString: postgresUrl, schema }),
+    ];
     try {
       for (const store of stores) {
         const first = await launchDivide(serverOver(store).fetch, "launch-1");
@@ -48,18 +57,31 @@ describe("Idempotency-Key", () => {
         assert.equal(listed.body.threads.length, 1, "one thread, whatever the retries");
 
         // Keys belong to their caller: bob's "launch-1" is another launch.
-        const bobs = await post(serverOver(store).fetch, "/v1/threads", { agent: "calculator", message: "divide 3 by 4" }, { ...bob, "idempotency-key": "launch-1" });
+        const bobs = await post(
+          serverOver(store).fetch,
+          "/v1/threads",
+          { agent: "calculator", message: "divide 3 by 4" },
+          { ...bob, "idempotency-key": "launch-1" },
+        );
         assert.equal(bobs.status, 200);
         assert.notEqual(bobs.body.id, first.id);
 
-        const reused = await post(serverOver(store).fetch, "/v1/threads", { agent: "calculator", message: "divide 9 by 3" }, { ...alice, "idempotency-key": "launch-1" });
+        const reused = await post(
+          serverOver(store).fetch,
+          "/v1/threads",
+          { agent: "calculator", message: "divide 9 by 3" },
+          { ...alice, "idempotency-key": "launch-1" },
+        );
         assert.equal(reused.status, 422, JSON.stringify(reused.body));
         assert.equal(reused.body.error.code, "idempotency_key_reused");
         assert.match(reused.body.error.message, /Idempotency-Key "launch-1" was already used for a different request/);
 
         // A keyed message survives the store's round trip: a retry in another process finds it.
         const message = { ...alice, "idempotency-key": "message-1" };
-        assert.equal((await post(serverOver(store).fetch, `/v1/threads/${first.id}/messages`, { text: "and 3 by 5" }, message)).status, 200);
+        assert.equal(
+          (await post(serverOver(store).fetch, `/v1/threads/${first.id}/messages`, { text: "and 3 by 5" }, message)).status,
+          200,
+        );
         const again = await post(serverOver(store).fetch, `/v1/threads/${first.id}/messages`, { text: "and 3 by 5" }, message);
         assert.equal(again.status, 200, JSON.stringify(again.body));
         assert.equal(countOf(again.body.events, "user_input"), 2);
@@ -124,7 +146,11 @@ describe("Idempotency-Key", () => {
 
   it("an answer retried with the same key is stored once", async () => {
     const store = createMemoryStore();
-    const model = () => new ScriptedModel([{ intent: "request_more_information", question: "Which numbers?" }, { intent: "done_for_now", message: "thanks" }]);
+    const model = () =>
+      new ScriptedModel([
+        { intent: "request_more_information", question: "Which numbers?" },
+        { intent: "done_for_now", message: "thanks" },
+      ]);
     const launched = await post(serverOver(store, model()).fetch, "/v1/threads", { agent: "calculator", message: "divide" }, alice);
     assert.equal(launched.body.status, "awaiting_human");
     const path = `/v1/threads/${launched.body.id}/responses/${launched.body.pending[0].callId}`;
@@ -138,7 +164,12 @@ describe("Idempotency-Key", () => {
   it("refuses a malformed key with a 400 that says what a key is", async () => {
     const { fetch } = serverOver(createMemoryStore());
     for (const key of ["x".repeat(256), "caf\u00e9"]) {
-      const response = await post(fetch, "/v1/threads", { agent: "calculator", message: "divide 3 by 4" }, { ...alice, "idempotency-key": key });
+      const response = await post(
+        fetch,
+        "/v1/threads",
+        { agent: "calculator", message: "divide 3 by 4" },
+        { ...alice, "idempotency-key": key },
+      );
       assert.equal(response.status, 400, key);
       assert.match(response.body.error.message, /Idempotency-Key.*1 to 255 printable ASCII/);
     }

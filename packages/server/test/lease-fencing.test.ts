@@ -41,10 +41,20 @@ describe("runner: a tool after the lease was lost", () => {
         },
       },
     });
-    const model = new ScriptedModel([{ intent: "send_payment", amount: 5 }, { intent: "done_for_now", message: "paid" }]);
+    const model = new ScriptedModel([
+      { intent: "send_payment", amount: 5 },
+      { intent: "done_for_now", message: "paid" },
+    ]);
     const store = createMemoryStore();
     const errors: unknown[] = [];
-    const stopped = createRunner({ store, agents: [agent], model, owner: "stopped", leaseTtlMs: ttlMs, onError: (error) => errors.push(error) });
+    const stopped = createRunner({
+      store,
+      agents: [agent],
+      model,
+      owner: "stopped",
+      leaseTtlMs: ttlMs,
+      onError: (error) => errors.push(error),
+    });
     const thread = agent.start("pay 5");
     await store.create(thread);
 
@@ -52,7 +62,10 @@ describe("runner: a tool after the lease was lost", () => {
     assert.equal(outcome.result, "stopped");
     assert.equal(runs, 0, "the tool did not run after the lease could no longer be counted on");
     const left = (await store.load(thread.id))!;
-    assert.deepEqual(left.events.map((event) => event.type), ["user_input", "model_decision", "tool_started"]);
+    assert.deepEqual(
+      left.events.map((event) => event.type),
+      ["user_input", "model_decision", "tool_started"],
+    );
 
     // Another runner takes over once the lease expired and asks a person what happened.
     const next = createRunner({ store, agents: [agent], model, owner: "next", leaseTtlMs: ttlMs, onError: (error) => errors.push(error) });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startChildServer, type ChildServer } from "./support/child-server.ts";
-import { openSocket, rawRequest, readResponse, requestBytes } from "./support/raw-http.ts";
+import { openSocket, rawRequest, requestBytes } from "./support/raw-http.ts";
 
 const keys = 20;
 const perKey = 100;
@@ -58,9 +58,15 @@ describe("thousands of event streams", () => {
 
   it(`${attempts} streams: ${total} open, the rest 429 with Retry-After; memory bounded; slots freed`, async (t) => {
     const auth = (index: number) => ({ authorization: `Bearer key-${String(index).padStart(4, "0")}-secret` });
-    const launched = await rawRequest(port, { method: "POST", target: "/v1/threads", headers: { ...auth(0), "content-type": "application/json" }, body: JSON.stringify({ agent: "calculator", message: "divide 3 by 4" }) });
+    const launched = await rawRequest(port, {
+      method: "POST",
+      target: "/v1/threads",
+      headers: { ...auth(0), "content-type": "application/json" },
+      body: JSON.stringify({ agent: "calculator", message: "divide 3 by 4" }),
+    });
     const threadId = (JSON.parse(launched.body) as { id: string }).id;
-    const streamRequest = (key: number) => requestBytes(port, { method: "GET", target: `/v1/threads/${threadId}/stream`, headers: { ...auth(key), connection: "keep-alive" } });
+    const streamRequest = (key: number) =>
+      requestBytes(port, { method: "GET", target: `/v1/threads/${threadId}/stream`, headers: { ...auth(key), connection: "keep-alive" } });
 
     /** Opens a stream as key `key`: a 200 keeps its socket open; anything else is read whole and closed. */
     const open = async (key: number): Promise<Opened> => {
@@ -69,7 +75,7 @@ describe("thousands of event streams", () => {
         let data = "";
         const onData = (chunk: Buffer) => {
           data += chunk.toString("latin1");
-          const head = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n/.exec(data);
+          const head = /^HTTP\/1\.1 (\d{3})[\s\S]*?\r\n\r\n/.exec(data);
           if (!head) return;
           const status = Number(head[1]);
           const retryAfter = /\r\nretry-after: *(\S+)/i.exec(head[0])?.[1];
@@ -121,7 +127,9 @@ describe("thousands of event streams", () => {
     const thread = await rawRequest(port, { method: "GET", target: `/v1/threads/${threadId}`, headers: auth(3) }, 10_000);
     assert.equal(thread.status, 200);
     const during = residentBytes(server.child.pid!);
-    t.diagnostic(`resident memory ${(before / 2 ** 20).toFixed(1)} MB before, ${(during / 2 ** 20).toFixed(1)} MB with ${accepted.length} streams open`);
+    t.diagnostic(
+      `resident memory ${(before / 2 ** 20).toFixed(1)} MB before, ${(during / 2 ** 20).toFixed(1)} MB with ${accepted.length} streams open`,
+    );
     assert.ok(during - before < maxGrowthBytes, `memory grew by ${((during - before) / 2 ** 20).toFixed(1)} MB`);
 
     // A decision reaches the open streams; then every client goes away and the slots are free again.
@@ -133,7 +141,16 @@ describe("thousands of event streams", () => {
         if (seen.includes("event: approval_decision")) resolve();
       });
     });
-    const approved = await rawRequest(port, { method: "POST", target: `/v1/threads/${threadId}/approvals/call_1_0?wait=0`, headers: { ...auth(2), "content-type": "application/json" }, body: '{"approved":true}' }, 10_000);
+    const approved = await rawRequest(
+      port,
+      {
+        method: "POST",
+        target: `/v1/threads/${threadId}/approvals/call_1_0?wait=0`,
+        headers: { ...auth(2), "content-type": "application/json" },
+        body: '{"approved":true}',
+      },
+      10_000,
+    );
     assert.ok(approved.status === 200 || approved.status === 202, `approval: ${approved.status} ${approved.body}`);
     await delivered;
     for (const stream of accepted) stream.socket.destroy();

@@ -29,7 +29,12 @@ interface OpenApiDocument {
 let document: OpenApiDocument;
 
 before(async () => {
-  const { app } = createServer({ store: createMemoryStore(), agents: [createTestAgents().calculator], model: createTestModel(), apiKeys: false });
+  const { app } = createServer({
+    store: createMemoryStore(),
+    agents: [createTestAgents().calculator],
+    model: createTestModel(),
+    apiKeys: false,
+  });
   const response = await get(appFetcher(app), "/openapi.json");
   assert.equal(response.status, 200);
   document = response.body as OpenApiDocument;
@@ -40,7 +45,8 @@ const resolve = (ref: string) => component(ref.replace("#/components/schemas/", 
 
 /** Every event of the v1 fixture thread: it holds each event type at least once. */
 const fixtureEvents = (): Event[] =>
-  (JSON.parse(readFileSync(new URL("../../core/test/fixtures/threads/v1/calculator.json", import.meta.url), "utf8")) as { events: Event[] }).events;
+  (JSON.parse(readFileSync(new URL("../../core/test/fixtures/threads/v1/calculator.json", import.meta.url), "utf8")) as { events: Event[] })
+    .events;
 
 describe("/openapi.json: Event and PendingItem", () => {
   it("is OpenAPI 3.1", () => {

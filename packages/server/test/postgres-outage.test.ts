@@ -34,7 +34,13 @@ describe("the server through a Postgres outage", () => {
     const proxy = await proxyToPostgres();
     const store = await storeBehind(proxy);
     const agents = createTestAgents();
-    const { app, runner } = createServer({ store, agents: [agents.calculator], model: createTestModel(), apiKeys: false, onError: () => {} });
+    const { app, runner } = createServer({
+      store,
+      agents: [agents.calculator],
+      model: createTestModel(),
+      apiKeys: false,
+      onError: () => {},
+    });
     const fetch = appFetcher(app);
     try {
       const launched = await post(fetch, "/v1/threads", { agent: "calculator", message: "divide 3 by 4" });
@@ -71,7 +77,14 @@ describe("the server through a Postgres outage", () => {
     const proxy = await proxyToPostgres();
     const store = await storeBehind(proxy);
     const agents = createTestAgents();
-    const { app, runner } = createServer({ store, agents: [agents.calculator], model: createTestModel(), apiKeys: false, pollIntervalMs: 10, onError: () => {} });
+    const { app, runner } = createServer({
+      store,
+      agents: [agents.calculator],
+      model: createTestModel(),
+      apiKeys: false,
+      pollIntervalMs: 10,
+      onError: () => {},
+    });
     const fetch = appFetcher(app);
     try {
       const launched = await post(fetch, "/v1/threads", { agent: "calculator", message: "divide 3 by 4" });
@@ -123,7 +136,10 @@ describe("the server through a Postgres outage", () => {
       },
     });
     const agent = defineAgent({ name: "notes", tools: [save, doneForNow()] });
-    const model = new ScriptedModel([{ intent: "save", text: "hello" }, { intent: "done_for_now", message: "saved" }]);
+    const model = new ScriptedModel([
+      { intent: "save", text: "hello" },
+      { intent: "done_for_now", message: "saved" },
+    ]);
     const { app, runner } = createServer({ store, agents: [agent], model, apiKeys: false, leaseTtlMs: 300, onError: () => {} });
     const fetch = appFetcher(app);
     try {

@@ -43,7 +43,15 @@ describe("runner", () => {
     const { worker } = createTestAgents({ workMs: 1000, clock });
     const store = createMemoryStore({ clock });
     const errors: unknown[] = [];
-    const runner = createRunner({ store, agents: [worker], model: createTestModel(), owner: "a", leaseTtlMs: 100, onError: (error) => errors.push(error), clock });
+    const runner = createRunner({
+      store,
+      agents: [worker],
+      model: createTestModel(),
+      owner: "a",
+      leaseTtlMs: 100,
+      onError: (error) => errors.push(error),
+      clock,
+    });
     const thread = worker.start("work");
     await store.create(thread);
     const advancing = runner.advance(thread.id);
@@ -60,7 +68,10 @@ describe("runner", () => {
     assert.equal(outcome.result, "stopped");
     const stored = await store.load(thread.id);
     assert.equal(stored?.lastEvent?.type, "tool_started", "the old runner wrote nothing after losing the lease");
-    await assert.rejects(store.append(stored!.append([{ type: "cancel" }]), { expectedVersion: stored!.version, fence: stolen.token - 1 }), LeaseLostError);
+    await assert.rejects(
+      store.append(stored!.append([{ type: "cancel" }]), { expectedVersion: stored!.version, fence: stolen.token - 1 }),
+      LeaseLostError,
+    );
   });
 
   it("serializes work on one thread in a process and shares queued advances", async () => {
@@ -74,7 +85,10 @@ describe("runner", () => {
     const third = runner.advance(thread.id);
     assert.equal(second, third, "a queued advance is shared");
     const outcomes = await Promise.all([first, second, third]);
-    assert.deepEqual(outcomes.map((outcome) => outcome.result), ["settled", "settled", "settled"]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.result),
+      ["settled", "settled", "settled"],
+    );
     assert.equal((await store.load(thread.id))?.version, 3);
   });
 
@@ -107,7 +121,10 @@ describe("runner", () => {
     assert.equal(applied.lastEvent?.type, "approval_decision");
     assert.equal((await settled).thread?.status, "done");
     assert.equal(divideRuns.size, 1);
-    await assert.rejects(runner.change(thread.id, (current, agent) => agent.approve(current, callId)), /not pending/);
+    await assert.rejects(
+      runner.change(thread.id, (current, agent) => agent.approve(current, callId)),
+      /not pending/,
+    );
   });
 
   it("change() that answered thread_busy never applies the change later", async () => {
@@ -172,7 +189,10 @@ describe("runner", () => {
     });
     const worker = defineAgent({ name: "worker", tools: [slowWork, doneForNow()] });
     const model = new ScriptedModel([
-      (request: { messages: readonly { content: string }[] }) => ({ intent: "work", ms: request.messages.some((message) => message.content.includes("long job")) ? 1500 : 30 }),
+      (request: { messages: readonly { content: string }[] }) => ({
+        intent: "work",
+        ms: request.messages.some((message) => message.content.includes("long job")) ? 1500 : 30,
+      }),
       { intent: "done_for_now", message: "done" },
     ]);
     const store = createMemoryStore({ clock });

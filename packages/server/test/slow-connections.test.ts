@@ -45,7 +45,8 @@ describe("slow, dropped and half-open connections", () => {
     const health = await rawRequest(server.port, { method: "GET", target: "/healthz" }, 5000);
     assert.equal(health.status, 200);
   };
-  const streamRequest = () => requestBytes(server.port, { method: "GET", target: `/v1/threads/${threadId}/stream`, headers: { connection: "keep-alive" } });
+  const streamRequest = () =>
+    requestBytes(server.port, { method: "GET", target: `/v1/threads/${threadId}/stream`, headers: { connection: "keep-alive" } });
   /** Opens an event stream and waits for its headers; resolves the socket and its status. */
   const openStream = async () => {
     const socket = await openSocket(server.port);
@@ -53,7 +54,7 @@ describe("slow, dropped and half-open connections", () => {
       let data = "";
       socket.on("data", (chunk: Buffer) => {
         data += chunk.toString("latin1");
-        const match = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n/.exec(data);
+        const match = /^HTTP\/1\.1 (\d{3})[\s\S]*?\r\n\r\n/.exec(data);
         if (match) resolve(Number(match[1]));
       });
       socket.once("error", reject);
@@ -87,7 +88,12 @@ describe("slow, dropped and half-open connections", () => {
       requestTimeoutMs,
       onError: () => {},
     });
-    const launched = await rawRequest(server.port, { method: "POST", target: "/v1/threads", headers: { "content-type": "application/json" }, body: JSON.stringify({ agent: "calculator", message: "divide 3 by 4" }) });
+    const launched = await rawRequest(server.port, {
+      method: "POST",
+      target: "/v1/threads",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ agent: "calculator", message: "divide 3 by 4" }),
+    });
     threadId = (JSON.parse(launched.body) as { id: string }).id;
     baseline = await settlesTo(openSockets, 0);
   });
@@ -96,13 +102,17 @@ describe("slow, dropped and half-open connections", () => {
   });
 
   it("headers and a body trickled byte by byte: others are answered meanwhile, and the slow request gets a JSON 408 at the timeout", async () => {
-    const headers = Buffer.from(`POST /v1/threads HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\nContent-Length: 60\r\nX-Padding: ${"p".repeat(200)}\r\n\r\n`);
+    const headers = Buffer.from(
+      `POST /v1/threads HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\nContent-Length: 60\r\nX-Padding: ${"p".repeat(200)}\r\n\r\n`,
+    );
     const slow = await Promise.all(Array.from({ length: 20 }, () => openSocket(server.port)));
     const answers = slow.map((socket) => readResponse(socket, 10_000));
     // Half trickle their headers, half send headers at once and trickle the body.
-    const trickling = slow.map((socket, index) =>
-      index % 2 === 0 ? trickle(socket, headers, 25) : (socket.write(headers), trickle(socket, Buffer.from(`{"agent":"calculator","message":"${"x".repeat(40)}"}`), 100)),
-    );
+    const trickling = slow.map((socket, index) => {
+      if (index % 2 === 0) return trickle(socket, headers, 25);
+      socket.write(headers);
+      return trickle(socket, Buffer.from(`{"agent":"calculator","message":"${"x".repeat(40)}"}`), 100);
+    });
     for (let check = 0; check < 3; check++) await healthy();
     const refused = await Promise.all(answers);
     for (const response of refused) {
@@ -115,7 +125,12 @@ describe("slow, dropped and half-open connections", () => {
   });
 
   it("connections dropped mid-headers and mid-body leave nothing open", async () => {
-    const request = requestBytes(server.port, { method: "POST", target: "/v1/threads", headers: { "content-type": "application/json" }, body: JSON.stringify({ agent: "calculator", message: "m".repeat(10_000) }) });
+    const request = requestBytes(server.port, {
+      method: "POST",
+      target: "/v1/threads",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ agent: "calculator", message: "m".repeat(10_000) }),
+    });
     for (const cut of [10, 40, request.length - 5_000, request.length - 1]) {
       const sockets = await Promise.all(Array.from({ length: 5 }, () => openSocket(server.port)));
       for (const [index, socket] of sockets.entries()) {
@@ -132,7 +147,12 @@ describe("slow, dropped and half-open connections", () => {
 
   it("a client that drops mid-body is not logged as the server's failure", async (t) => {
     const logged = t.mock.method(console, "error", () => {});
-    const request = requestBytes(server.port, { method: "POST", target: "/v1/threads", headers: { "content-type": "application/json" }, body: JSON.stringify({ agent: "calculator", message: "m".repeat(1000) }) });
+    const request = requestBytes(server.port, {
+      method: "POST",
+      target: "/v1/threads",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ agent: "calculator", message: "m".repeat(1000) }),
+    });
     for (let index = 0; index < 5; index++) {
       const socket = await openSocket(server.port);
       socket.on("error", () => {});
@@ -143,7 +163,10 @@ describe("slow, dropped and half-open connections", () => {
     }
     await healthy();
     await sleep(50);
-    assert.deepEqual(logged.mock.calls.map((call) => String(call.arguments[1] ?? call.arguments[0])), []);
+    assert.deepEqual(
+      logged.mock.calls.map((call) => String(call.arguments[1] ?? call.arguments[0])),
+      [],
+    );
   });
 
   it("half-open clients (they sent FIN, still read) are answered, then closed", async () => {
@@ -154,7 +177,15 @@ describe("slow, dropped and half-open connections", () => {
     // Half-open mid-body: the body never comes; the server must not wait on it forever.
     const partial = await Promise.all(Array.from({ length: 5 }, () => openSocket(server.port)));
     const refused = partial.map((socket) => readResponse(socket, 5000).catch((error: Error) => error));
-    for (const socket of partial) socket.end(requestBytes(server.port, { method: "POST", target: "/v1/threads", headers: { "content-type": "application/json", "content-length": "100" }, body: '{"agent":' }));
+    for (const socket of partial)
+      socket.end(
+        requestBytes(server.port, {
+          method: "POST",
+          target: "/v1/threads",
+          headers: { "content-type": "application/json", "content-length": "100" },
+          body: '{"agent":',
+        }),
+      );
     for (const outcome of await Promise.all(refused)) {
       // An answer (a 400 for the cut body) or a close: both end the connection.
       if (!(outcome instanceof Error)) assert.ok(outcome.status >= 400 && outcome.status < 500, `got ${outcome.status}`);
@@ -167,12 +198,16 @@ describe("slow, dropped and half-open connections", () => {
     assert.equal(await freeStreamSlots(), maxStreamsPerKey);
     for (let round = 0; round < 4; round++) {
       const streams = await Promise.all(Array.from({ length: maxStreamsPerKey }, () => openStream()));
-      assert.deepEqual(streams.map((stream) => stream.status), Array(maxStreamsPerKey).fill(200));
+      assert.deepEqual(
+        streams.map((stream) => stream.status),
+        Array(maxStreamsPerKey).fill(200),
+      );
       for (const { socket } of streams) {
         socket.on("error", () => {});
         if (round === 0) socket.destroy();
         else if (round === 1) socket.resetAndDestroy();
-        else if (round === 2) socket.end(); // half-open: the client stops sending (the server ends the stream)
+        else if (round === 2)
+          socket.end(); // half-open: the client stops sending (the server ends the stream)
         else socket.destroySoon();
       }
       let free = 0;

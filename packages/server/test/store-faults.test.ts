@@ -102,7 +102,10 @@ describe("a decision when the store fails", () => {
     assert.equal(first.status, 503, JSON.stringify(first.body));
     assert.equal(first.headers.get("retry-after"), "2");
     assert.equal(first.body.error.code, "store_unavailable");
-    assert.match(first.body.error.message, /may or may not be recorded\. GET the thread to see; a retry with the same Idempotency-Key is safe\./);
+    assert.match(
+      first.body.error.message,
+      /may or may not be recorded\. GET the thread to see; a retry with the same Idempotency-Key is safe\./,
+    );
     const retried = await post(fetch, path, { approved: true }, headers);
     assert.equal(retried.status, 200, JSON.stringify(retried.body));
     assert.equal(retried.body.status, "done");
@@ -113,7 +116,9 @@ describe("a decision when the store fails", () => {
   it("not committed: the store's error, and a retry of the same decision is recorded once", async () => {
     const { faults, fetch, divideRuns } = setup();
     const { path } = await waitingThread(fetch);
-    faults.insteadOfAppend = new StoreUnavailableError("Postgres is unavailable (connection refused); the call was not completed.", { retryAfterSeconds: 2 });
+    faults.insteadOfAppend = new StoreUnavailableError("Postgres is unavailable (connection refused); the call was not completed.", {
+      retryAfterSeconds: 2,
+    });
     const first = await post(fetch, path, { approved: true });
     assert.equal(first.status, 503);
     const retried = await post(fetch, path, { approved: true });
@@ -136,11 +141,21 @@ describe("a full disk under SQLite", () => {
     }
     const store = createSqliteStore({ path: join(mountPoint, "agentfold.db") });
     try {
-      const { app } = createServer({ store, agents: [createTestAgents().calculator], model: createTestModel(), apiKeys: false, onError: () => {} });
+      const { app } = createServer({
+        store,
+        agents: [createTestAgents().calculator],
+        model: createTestModel(),
+        apiKeys: false,
+        onError: () => {},
+      });
       const fetch = appFetcher(app);
       let refused: Awaited<ReturnType<typeof post>> | undefined;
       for (let index = 0; index < 100 && !refused; index++) {
-        const response = await post(fetch, "/v1/threads?wait=0", { agent: "calculator", message: "divide 3 by 4", metadata: { ballast: "x".repeat(20_000) } });
+        const response = await post(fetch, "/v1/threads?wait=0", {
+          agent: "calculator",
+          message: "divide 3 by 4",
+          metadata: { ballast: "x".repeat(20_000) },
+        });
         if (response.status !== 202) refused = response;
       }
       assert.ok(refused, "the disk never filled");

@@ -65,9 +65,20 @@ describe("stream limits", () => {
 
   it("frees the slot of a client that disconnects from a real server", async () => {
     const agents = createTestAgents();
-    const server = await startServer({ store: createMemoryStore(), agents: [agents.calculator], model: createTestModel(), apiKeys: false, port: 0, maxStreamsPerKey: 1, onError: () => {} });
+    const server = await startServer({
+      store: createMemoryStore(),
+      agents: [agents.calculator],
+      model: createTestModel(),
+      apiKeys: false,
+      port: 0,
+      maxStreamsPerKey: 1,
+      onError: () => {},
+    });
     try {
-      const launched = await post((path, init) => fetch(new URL(path, server.url), init), "/v1/threads", { agent: "calculator", message: "divide 3 by 4" });
+      const launched = await post((path, init) => fetch(new URL(path, server.url), init), "/v1/threads", {
+        agent: "calculator",
+        message: "divide 3 by 4",
+      });
       const streamUrl = new URL(`/v1/threads/${launched.body.id}/stream`, server.url);
       const client = new AbortController();
       const first = await fetch(streamUrl, { signal: client.signal });

@@ -33,9 +33,22 @@ describe("thread stream", () => {
     const done = calculator.cancel(waiting, { actor: "ann" });
     await store.append(done, { expectedVersion: waiting.version });
     let loads = 0;
-    const counted = { ...store, load: (id: string) => ((loads += 1), store.load(id)) };
+    const counted = {
+      ...store,
+      load: (id: string) => {
+        loads += 1;
+        return store.load(id);
+      },
+    };
     const { stream, ids, close } = fakeStream();
-    const streaming = streamThread(stream, { store: counted, runner, threadId: thread.id, after: 0, pollIntervalMs: 20, keepAliveMs: 60_000 });
+    const streaming = streamThread(stream, {
+      store: counted,
+      runner,
+      threadId: thread.id,
+      after: 0,
+      pollIntervalMs: 20,
+      keepAliveMs: 60_000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 700));
     assert.equal(ids.length, done.version);
     // 20, 40, 80, 160, 320 ms…: a handful of loads, not one every 20 ms (35).
@@ -51,7 +64,10 @@ describe("thread stream", () => {
   });
 
   it("polls a running thread often, a waiting one less, a finished one least", () => {
-    assert.deepEqual([0, 1, 2, 3, 10].map((idle) => pollDelay("running", idle, 250)), [250, 500, 1000, 1000, 1000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 10].map((idle) => pollDelay("running", idle, 250)),
+      [250, 500, 1000, 1000, 1000],
+    );
     assert.equal(pollDelay("awaiting_approval", 10, 250), 2000);
     assert.equal(pollDelay("done", 10, 250), 10_000);
     assert.equal(pollDelay("canceled", 0, 250), 250);

@@ -18,7 +18,13 @@ import {
 } from "./channel-store.ts";
 
 /** Epoch milliseconds: a number from SQLite, a bigint's text from Postgres. */
-const millis = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]);
+const millis = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
 const jsonText = <T>(schema: z.ZodType<T>) =>
   z.string().transform((text, context): T => {
     let value: unknown;
@@ -74,12 +80,24 @@ export function originFromRow(row: unknown): ChannelOrigin {
 
 export function deliveryFromRow(row: unknown): DeliveryRecord {
   const parsed = parseRow(deliveryRow, row, "channel_deliveries");
-  return { channel: parsed.channel, threadId: parsed.thread_id, callId: parsed.call_id, state: parsed.state, record: parsed.record, updatedAt: parsed.updated_at };
+  return {
+    channel: parsed.channel,
+    threadId: parsed.thread_id,
+    callId: parsed.call_id,
+    state: parsed.state,
+    record: parsed.record,
+    updatedAt: parsed.updated_at,
+  };
 }
 
 export function linkFromRow(row: unknown): ChannelLink {
   const parsed = parseRow(linkRow, row, "channel_links");
-  return { channel: parsed.channel, externalId: parsed.external_id, threadId: parsed.thread_id, ...(parsed.call_id === null ? {} : { callId: parsed.call_id }) };
+  return {
+    channel: parsed.channel,
+    externalId: parsed.external_id,
+    threadId: parsed.thread_id,
+    ...(parsed.call_id === null ? {} : { callId: parsed.call_id }),
+  };
 }
 
 export function webhookFromRow(row: unknown): WebhookDelivery {
@@ -101,7 +119,14 @@ export const returned = (rows: readonly unknown[]) => rows.length === 1;
 
 /** A row for one of the channel tables: column name to value. */
 export interface ChannelTableRow {
-  table: "channel_origins" | "channel_deliveries" | "channel_links" | "channel_claims" | "channel_seen" | "channel_schedule_ticks" | "channel_webhook_deliveries";
+  table:
+    | "channel_origins"
+    | "channel_deliveries"
+    | "channel_links"
+    | "channel_claims"
+    | "channel_seen"
+    | "channel_schedule_ticks"
+    | "channel_webhook_deliveries";
   values: Record<string, string | number | null>;
 }
 

@@ -29,7 +29,11 @@ const name = z.string().min(1).max(200);
 export const idSchema = z.string().min(1).max(1000);
 const id = idSchema;
 /** A time to live: a positive whole number of milliseconds, at most ten years. */
-export const ttlMsSchema = z.number().int().positive().max(10 * 365 * 24 * 60 * 60 * 1000);
+export const ttlMsSchema = z
+  .number()
+  .int()
+  .positive()
+  .max(10 * 365 * 24 * 60 * 60 * 1000);
 const ttlMs = ttlMsSchema;
 const isoTime = z.iso.datetime({ offset: true });
 

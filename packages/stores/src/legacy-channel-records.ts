@@ -47,7 +47,9 @@ export function legacyChannelRows(record: LegacyChannelRecord): ChannelTableRow[
   const prefix = record.key.slice(0, colon);
   const rest = record.key.slice(colon + 1);
   const updated = record.updatedAt;
-  const claimRow = (kind: string, key: string): ChannelTableRow[] => [{ table: "channel_claims", values: { kind, key, expires_at: record.expiresAt } }];
+  const claimRow = (kind: string, key: string): ChannelTableRow[] => [
+    { table: "channel_claims", values: { kind, key, expires_at: record.expiresAt } },
+  ];
   const seenRow = (source: string, id: string): ChannelTableRow[] | undefined =>
     record.expiresAt === null ? undefined : [{ table: "channel_seen", values: { source, id, expires_at: record.expiresAt } }];
   switch (prefix) {
@@ -84,7 +86,12 @@ export function legacyChannelRows(record: LegacyChannelRecord): ChannelTableRow[
       const link = linkValue.safeParse(value);
       if (!link.success) return undefined;
       const channel = prefix === "slack-thread" ? "slack" : "email";
-      return [{ table: "channel_links", values: { channel, external_id: rest, thread_id: link.data.threadId, call_id: link.data.callId ?? null } }];
+      return [
+        {
+          table: "channel_links",
+          values: { channel, external_id: rest, thread_id: link.data.threadId, call_id: link.data.callId ?? null },
+        },
+      ];
     }
     case "resolved":
     case "finished":
@@ -125,7 +132,10 @@ export function legacyChannelRows(record: LegacyChannelRecord): ChannelTableRow[
  * Moves every legacy record it understands with `insert` (which must ignore a row whose key exists);
  * returns how many records were moved and how many were left behind.
  */
-export function importLegacyChannelRecords(records: Iterable<LegacyChannelRecord>, insert: (row: ChannelTableRow) => void): { moved: number; skipped: number } {
+export function importLegacyChannelRecords(
+  records: Iterable<LegacyChannelRecord>,
+  insert: (row: ChannelTableRow) => void,
+): { moved: number; skipped: number } {
   let moved = 0;
   let skipped = 0;
   for (const record of records) {
@@ -141,7 +151,11 @@ export function importLegacyChannelRecords(records: Iterable<LegacyChannelRecord
 }
 
 /** `INSERT … ON CONFLICT DO NOTHING` for a row, with placeholders made by `placeholder(index)`. */
-export function insertStatement(row: ChannelTableRow, qualify: (table: string) => string, placeholder: (index: number) => string): { sql: string; values: (string | number | null)[] } {
+export function insertStatement(
+  row: ChannelTableRow,
+  qualify: (table: string) => string,
+  placeholder: (index: number) => string,
+): { sql: string; values: (string | number | null)[] } {
   const columns = Object.keys(row.values);
   return {
     sql: `INSERT INTO ${qualify(row.table)} (${columns.join(", ")}) VALUES (${columns.map((_, index) => placeholder(index + 1)).join(", ")}) ON CONFLICT DO NOTHING`,

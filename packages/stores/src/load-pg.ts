@@ -5,7 +5,7 @@
 import { importOptional } from "agentfold/runtime";
 
 /** The `pg` module: `Pool` and friends. */
-export type PgModule = (typeof import("pg"))["default"];
+export type PgModule = typeof import("pg")["default"];
 
 /**
  * `pg`, imported on first use.

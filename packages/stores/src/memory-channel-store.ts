@@ -60,7 +60,13 @@ export function createMemoryChannelStore(): ChannelStore {
     async markDelivered(key, record) {
       const parsed = checkInput(deliveryKeySchema, key, "delivery key");
       const value = checkInput(jsonValueSchema, record, "delivery record");
-      deliveries.set(deliveryId(parsed), { ...parsed, state: "sent", record: structuredClone(value), updatedAt: now(), expiresAt: undefined });
+      deliveries.set(deliveryId(parsed), {
+        ...parsed,
+        state: "sent",
+        record: structuredClone(value),
+        updatedAt: now(),
+        expiresAt: undefined,
+      });
     },
     async releaseDelivery(key) {
       if (deliveries.get(deliveryId(key))?.state === "sending") deliveries.delete(deliveryId(key));
@@ -131,7 +137,11 @@ export function createMemoryChannelStore(): ChannelStore {
       for (const delivery of webhooks.values()) {
         if (found.length >= limit) break;
         if (state !== undefined && delivery.state !== state) continue;
-        if (dueBy !== undefined && (delivery.state !== "pending" || (delivery.nextAttemptAt !== undefined && Date.parse(delivery.nextAttemptAt) > Date.parse(dueBy)))) continue;
+        if (
+          dueBy !== undefined &&
+          (delivery.state !== "pending" || (delivery.nextAttemptAt !== undefined && Date.parse(delivery.nextAttemptAt) > Date.parse(dueBy)))
+        )
+          continue;
         found.push(structuredClone(delivery));
       }
       return found;
@@ -139,8 +149,18 @@ export function createMemoryChannelStore(): ChannelStore {
 
     async prune() {
       let pruned = 0;
-      for (const [id, expiresAt] of claims) if (!live(expiresAt)) claims.delete(id), pruned++;
-      for (const [id, expiresAt] of seen) if (!live(expiresAt)) seen.delete(id), pruned++;
+      for (const [id, expiresAt] of claims) {
+        if (!live(expiresAt)) {
+          claims.delete(id);
+          pruned++;
+        }
+      }
+      for (const [id, expiresAt] of seen) {
+        if (!live(expiresAt)) {
+          seen.delete(id);
+          pruned++;
+        }
+      }
       return pruned;
     },
     async close() {},

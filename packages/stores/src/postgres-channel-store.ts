@@ -56,7 +56,10 @@ export async function createPostgresChannelStore(options: PostgresChannelStoreOp
   } catch (error) {
     if (ownsPool) await pool.end().catch(() => {});
     if (error instanceof ConfigurationError) throw error;
-    throw new ConfigurationError(`Cannot prepare the channel store in Postgres: ${(error as Error).message}. Check the connection string and that the server runs.`, { cause: error });
+    throw new ConfigurationError(
+      `Cannot prepare the channel store in Postgres: ${(error as Error).message}. Check the connection string and that the server runs.`,
+      { cause: error },
+    );
   }
   const table = (name: string) => `${schema}.${name}`;
   let closed = false;
@@ -122,14 +125,24 @@ export async function createPostgresChannelStore(options: PostgresChannelStoreOp
       );
     },
     async releaseDelivery(key) {
-      await query(`DELETE FROM ${table("channel_deliveries")} WHERE channel = $1 AND thread_id = $2 AND call_id = $3 AND state = 'sending'`, [key.channel, key.threadId, key.callId]);
+      await query(
+        `DELETE FROM ${table("channel_deliveries")} WHERE channel = $1 AND thread_id = $2 AND call_id = $3 AND state = 'sending'`,
+        [key.channel, key.threadId, key.callId],
+      );
     },
     async getDelivery(key) {
-      const [row] = await query(`SELECT * FROM ${table("channel_deliveries")} WHERE channel = $1 AND thread_id = $2 AND call_id = $3`, [key.channel, key.threadId, key.callId]);
+      const [row] = await query(`SELECT * FROM ${table("channel_deliveries")} WHERE channel = $1 AND thread_id = $2 AND call_id = $3`, [
+        key.channel,
+        key.threadId,
+        key.callId,
+      ]);
       return row === undefined ? undefined : deliveryFromRow(row);
     },
     async listDeliveries(listQuery) {
-      const rows = await query(`SELECT * FROM ${table("channel_deliveries")} WHERE channel = $1 AND thread_id = $2 ORDER BY created_at, call_id`, [listQuery.channel, listQuery.threadId]);
+      const rows = await query(
+        `SELECT * FROM ${table("channel_deliveries")} WHERE channel = $1 AND thread_id = $2 ORDER BY created_at, call_id`,
+        [listQuery.channel, listQuery.threadId],
+      );
       return rows.map(deliveryFromRow);
     },
 
@@ -201,7 +214,17 @@ export async function createPostgresChannelStore(options: PostgresChannelStoreOp
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (id) DO UPDATE SET hook = excluded.hook, url = excluded.url, type = excluded.type, state = excluded.state,
            attempts = excluded.attempts, body = excluded.body, next_attempt_at = excluded.next_attempt_at`,
-        [values.id, values.hook, values.url, values.type, values.state, values.attempts, values.body, values.next_attempt_at, values.created_at],
+        [
+          values.id,
+          values.hook,
+          values.url,
+          values.type,
+          values.state,
+          values.attempts,
+          values.body,
+          values.next_attempt_at,
+          values.created_at,
+        ],
       );
     },
     async getWebhookDelivery(id) {

@@ -119,7 +119,16 @@ export const POSTGRES_MIGRATIONS: readonly {
   },
 ];
 
-const legacyRow = z.object({ key: z.string(), value: z.string(), updated_at: z.string(), expires_at: z.string().regex(/^-?\d+$/).transform(Number).nullable() });
+const legacyRow = z.object({
+  key: z.string(),
+  value: z.string(),
+  updated_at: z.string(),
+  expires_at: z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number)
+    .nullable(),
+});
 
 /**
  * Moves the rows of @agentfold/channels 0.1's `agentfold_channel_records` table in this schema, when
@@ -143,7 +152,11 @@ async function importLegacyPostgres(client: PostgresClient, schema: string): Pro
     (row) => inserts.push(row),
   );
   for (const row of inserts) {
-    const { sql, values } = insertStatement(row, (table) => `${schema}.${table}`, (index) => `$${index}`);
+    const { sql, values } = insertStatement(
+      row,
+      (table) => `${schema}.${table}`,
+      (index) => `$${index}`,
+    );
     await client.query(sql, values);
   }
   await client.query(`ALTER TABLE ${schema}.agentfold_channel_records RENAME TO agentfold_channel_records_imported`);
@@ -180,9 +193,7 @@ export async function migratePostgres(pool: PostgresPool, schema: string): Promi
       `CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (
          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
-    const { rows } = await client.query<{ version: number | null }>(
-      `SELECT max(version) AS version FROM ${quoted}.schema_migrations`,
-    );
+    const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${quoted}.schema_migrations`);
     const current = rows[0]?.version ?? 0;
     const newest = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]?.version ?? 0;
     if (current > newest) {
@@ -194,10 +205,7 @@ export async function migratePostgres(pool: PostgresPool, schema: string): Promi
       if (migration.version <= current) continue;
       await client.query(migration.sql(quoted));
       await migration.after?.(client, quoted);
-      await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [
-        migration.version,
-        migration.name,
-      ]);
+      await client.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
     }
     await client.query("COMMIT");
   } catch (error) {

@@ -59,7 +59,10 @@ export async function createOwnedPool(options: OwnedPoolOptions): Promise<Postgr
     keepAlive: true,
     ...(options.max === undefined ? {} : { max: options.max }),
   });
-  const report = options.onConnectionError ?? ((error: Error) => console.error(`agentfold postgres: an idle connection was dropped (${error.message}); new ones will be opened as needed.`));
+  const report =
+    options.onConnectionError ??
+    ((error: Error) =>
+      console.error(`agentfold postgres: an idle connection was dropped (${error.message}); new ones will be opened as needed.`));
   // pg has already discarded the broken client when this fires; the next query opens a new one.
   pool.on("error", (error) => report(error));
   return pool as unknown as PostgresPool;
@@ -77,7 +80,16 @@ const UNAVAILABLE_STATES = new Set([
 ]);
 
 /** Network failures between this process and the database. */
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+]);
 
 /**
  * `StoreUnavailableError` for an error that says the database could not be reached or could not
@@ -89,7 +101,9 @@ export function unavailableError(error: unknown): StoreUnavailableError | undefi
   const text = typeof message === "string" ? message : "";
   const unavailable =
     (typeof code === "string" && (code.startsWith("08") || UNAVAILABLE_STATES.has(code) || NETWORK_CODES.has(code))) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(text);
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      text,
+    );
   if (!unavailable) return undefined;
   return new StoreUnavailableError(`Postgres is unavailable (${text || String(code)}); the call was not completed. Retry shortly.`, {
     retryAfterSeconds: 2,

@@ -16,7 +16,14 @@ import {
   type ThreadStore,
   type ThreadSummary,
 } from "agentfold";
-import { DEFAULT_TENANT, LeaseLostError, StoreUnavailableError, ThreadExistsError, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
+import {
+  DEFAULT_TENANT,
+  LeaseLostError,
+  StoreUnavailableError,
+  ThreadExistsError,
+  ThreadNotFoundError,
+  VersionConflictError,
+} from "agentfold/runtime";
 import { migratePostgres, quoteSchema } from "./postgres-migrations.ts";
 import { createOwnedPool, unavailableError, type PostgresPool } from "./postgres-pool.ts";
 import {
@@ -88,7 +95,9 @@ function inputError(error: unknown): unknown {
   const code = (error as { code?: string }).code;
   const what = code === undefined ? undefined : INVALID_VALUE_CODES[code];
   if (what === undefined) return error;
-  return new InvalidInputError(`Invalid input: ${what} (${(error as Error).message}). Check the ids, filters and cursor you passed.`, { cause: error });
+  return new InvalidInputError(`Invalid input: ${what} (${(error as Error).message}). Check the ids, filters and cursor you passed.`, {
+    cause: error,
+  });
 }
 
 const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
@@ -148,8 +157,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return query<Row>(text, values);
     }
   };
-  const exists = async (threadId: string) =>
-    (await read(`SELECT 1 FROM ${threads} WHERE id = $1`, [threadId])).length > 0;
+  const exists = async (threadId: string) => (await read(`SELECT 1 FROM ${threads} WHERE id = $1`, [threadId])).length > 0;
 
   return {
     async create(thread) {
@@ -317,10 +325,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async releaseLease(lease) {
-      await query(
-        `UPDATE ${threads} SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_token = $2`,
-        [lease.threadId, lease.token],
-      );
+      await query(`UPDATE ${threads} SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_token = $2`, [
+        lease.threadId,
+        lease.token,
+      ]);
     },
 
     async close() {

@@ -49,12 +49,14 @@ export function createSqliteChannelStore(options: SqliteChannelStoreOptions): Ch
     saveOrigin: db.prepare(`INSERT INTO channel_origins (thread_id, channel, person, data, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (thread_id) DO UPDATE SET channel = excluded.channel, person = excluded.person, data = excluded.data, updated_at = excluded.updated_at`),
     getOrigin: db.prepare("SELECT channel, person, data FROM channel_origins WHERE thread_id = ?"),
-    claimDelivery: db.prepare(`INSERT INTO channel_deliveries (channel, thread_id, call_id, state, record, expires_at, created_at, updated_at)
+    claimDelivery:
+      db.prepare(`INSERT INTO channel_deliveries (channel, thread_id, call_id, state, record, expires_at, created_at, updated_at)
       VALUES (?, ?, ?, 'sending', 'null', ?, ?, ?)
       ON CONFLICT (channel, thread_id, call_id) DO UPDATE SET expires_at = excluded.expires_at, updated_at = excluded.updated_at
       WHERE channel_deliveries.state = 'sending' AND channel_deliveries.expires_at <= ?
       RETURNING call_id`),
-    markDelivered: db.prepare(`INSERT INTO channel_deliveries (channel, thread_id, call_id, state, record, expires_at, created_at, updated_at)
+    markDelivered:
+      db.prepare(`INSERT INTO channel_deliveries (channel, thread_id, call_id, state, record, expires_at, created_at, updated_at)
       VALUES (?, ?, ?, 'sent', ?, NULL, ?, ?)
       ON CONFLICT (channel, thread_id, call_id) DO UPDATE SET state = 'sent', record = excluded.record, expires_at = NULL, updated_at = excluded.updated_at`),
     releaseDelivery: db.prepare("DELETE FROM channel_deliveries WHERE channel = ? AND thread_id = ? AND call_id = ? AND state = 'sending'"),
@@ -75,7 +77,8 @@ export function createSqliteChannelStore(options: SqliteChannelStoreOptions): Ch
     claimTick: db.prepare(`INSERT INTO channel_schedule_ticks (schedule, tick, fired_at) VALUES (?, ?, ?)
       ON CONFLICT (schedule) DO UPDATE SET tick = excluded.tick, fired_at = excluded.fired_at WHERE channel_schedule_ticks.tick < excluded.tick
       RETURNING schedule`),
-    saveWebhook: db.prepare(`INSERT INTO channel_webhook_deliveries (id, hook, url, type, state, attempts, body, next_attempt_at, created_at)
+    saveWebhook:
+      db.prepare(`INSERT INTO channel_webhook_deliveries (id, hook, url, type, state, attempts, body, next_attempt_at, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET hook = excluded.hook, url = excluded.url, type = excluded.type, state = excluded.state,
         attempts = excluded.attempts, body = excluded.body, next_attempt_at = excluded.next_attempt_at`),
@@ -186,7 +189,17 @@ export function createSqliteChannelStore(options: SqliteChannelStoreOptions): Ch
     async saveWebhookDelivery(delivery) {
       open();
       const { values } = webhookDeliveryRow(checkInput(webhookDeliverySchema, delivery, "webhook delivery"), new Date().toISOString());
-      statements.saveWebhook.run(values.id ?? null, values.hook ?? null, values.url ?? null, values.type ?? null, values.state ?? null, values.attempts ?? null, values.body ?? null, values.next_attempt_at ?? null, values.created_at ?? null);
+      statements.saveWebhook.run(
+        values.id ?? null,
+        values.hook ?? null,
+        values.url ?? null,
+        values.type ?? null,
+        values.state ?? null,
+        values.attempts ?? null,
+        values.body ?? null,
+        values.next_attempt_at ?? null,
+        values.created_at ?? null,
+      );
     },
     async getWebhookDelivery(id) {
       open();

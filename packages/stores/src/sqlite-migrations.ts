@@ -115,7 +115,6 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
   },
 ];
 
-
 const legacyRow = z.object({ key: z.string(), value: z.string(), updated_at: z.string(), expires_at: z.number().nullable() });
 
 /**
@@ -132,7 +131,11 @@ function importLegacySqlite(db: DatabaseSync): void {
     return { key: parsed.key, value: parsed.value, updatedAt: parsed.updated_at, expiresAt: parsed.expires_at };
   });
   importLegacyChannelRecords(records, (row) => {
-    const { sql, values } = insertStatement(row, (table) => table, () => "?");
+    const { sql, values } = insertStatement(
+      row,
+      (table) => table,
+      () => "?",
+    );
     db.prepare(sql).run(...values);
   });
   db.exec("ALTER TABLE agentfold_channel_records RENAME TO agentfold_channel_records_imported");
@@ -186,10 +189,10 @@ function immediate<T>(db: DatabaseSync, work: () => T): T {
  */
 export function migrateSqlite(db: DatabaseSync, path: string): void {
   immediate(db, () => {
-    db.exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    );
-    const row = z.object({ version: z.number().nullable() }).parse(db.prepare("SELECT max(version) AS version FROM schema_migrations").get());
+    db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    const row = z
+      .object({ version: z.number().nullable() })
+      .parse(db.prepare("SELECT max(version) AS version FROM schema_migrations").get());
     const current = row.version ?? 0;
     const newest = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]?.version ?? 0;
     if (current > newest) {

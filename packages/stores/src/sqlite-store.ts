@@ -6,7 +6,7 @@
  * `BEGIN IMMEDIATE` takes the write lock before the version and fence checks, so several processes
  * can share one file safely.
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import {
   ConfigurationError,
   type Clock,
@@ -264,20 +264,14 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
     ),
     insertEvent: db.prepare("INSERT INTO events (thread_key, seq, schema_version, body) VALUES (?, ?, ?, ?)"),
     updateThread: db.prepare("UPDATE threads SET version = ?, status = ?, updated_at = ? WHERE key = ?"),
-    events: db.prepare(
-      "SELECT body, schema_version FROM events WHERE thread_key = ? AND seq < ? ORDER BY seq",
-    ),
+    events: db.prepare("SELECT body, schema_version FROM events WHERE thread_key = ? AND seq < ? ORDER BY seq"),
     acquire: db.prepare(
       `UPDATE threads SET lease_owner = ?, lease_token = lease_token + 1, lease_expires_at = ?
        WHERE id = ? AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)
        RETURNING lease_token`,
     ),
-    renew: db.prepare(
-      `UPDATE threads SET lease_expires_at = ? WHERE id = ? AND lease_owner IS NOT NULL AND lease_token = ?`,
-    ),
-    release: db.prepare(
-      "UPDATE threads SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_token = ?",
-    ),
+    renew: db.prepare(`UPDATE threads SET lease_expires_at = ? WHERE id = ? AND lease_owner IS NOT NULL AND lease_token = ?`),
+    release: db.prepare("UPDATE threads SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_token = ?"),
   };
   const listStatements = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
   let closed = false;
@@ -288,127 +282,142 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
   };
   const threadRow = (threadId: string) => statements.threadById.get(threadId) as ThreadRow | undefined;
   const insertEvents = (key: number, from: number, bodies: readonly string[]) => {
-    bodies.forEach((body, index) => statements.insertEvent.run(key, from + index, WRITE_SCHEMA_VERSION, body));
+    for (const [index, body] of bodies.entries()) statements.insertEvent.run(key, from + index, WRITE_SCHEMA_VERSION, body);
   };
 
-  return mapDiskFaults({
-    async create(thread) {
-      open();
-      const bodies = eventBodies(thread, 0);
-      const now = clock.now().toISOString();
-      await write(() => {
-        const { changes, lastInsertRowid } = statements.insertThread.run(
-          thread.id,
-          thread.agent ?? null,
-          metadataText(thread),
-          WRITE_SCHEMA_VERSION,
-          thread.status,
-          thread.version,
-          now,
-          now,
+  return mapDiskFaults(
+    {
+      async create(thread) {
+        open();
+        const bodies = eventBodies(thread, 0);
+        const now = clock.now().toISOString();
+        await write(() => {
+          const { changes, lastInsertRowid } = statements.insertThread.run(
+            thread.id,
+            thread.agent ?? null,
+            metadataText(thread),
+            WRITE_SCHEMA_VERSION,
+            thread.status,
+            thread.version,
+            now,
+            now,
+          );
+          if (changes === 0) throw new ThreadExistsError(thread.id);
+          insertEvents(Number(lastInsertRowid), 0, bodies);
+        });
+      },
+
+      async append(thread, { expectedVersion, fence }) {
+        open();
+        checkExpectedVersion(thread, expectedVersion);
+        const bodies = eventBodies(thread, expectedVersion);
+        await write(() => {
+          const row = threadRow(thread.id);
+          if (!row) throw new ThreadNotFoundError(thread.id);
+          if (fence !== undefined && (row.lease_owner === null || row.lease_token !== fence)) {
+            throw new LeaseLostError(thread.id, fence);
+          }
+          if (row.version !== expectedVersion) throw new VersionConflictError(thread.id, expectedVersion, row.version);
+          insertEvents(row.key, expectedVersion, bodies);
+          statements.updateThread.run(thread.version, thread.status, clock.now().toISOString(), row.key);
+        });
+      },
+
+      async load(threadId) {
+        open();
+        const row = threadRow(threadId);
+        if (!row) return undefined;
+        // Events below the row's version only: a concurrent append from another process cannot tear the read.
+        const events = statements.events.all(row.key, row.version) as { body: string; schema_version: number }[];
+        const schemaVersion = events.reduce((newest, event) => Math.max(newest, event.schema_version), 0);
+        return threadFromRows(
+          { id: row.id, agent: row.agent, metadata: row.metadata, schemaVersion: row.schema_version, version: row.version },
+          events.map((event) => event.body),
+          schemaVersion,
         );
-        if (changes === 0) throw new ThreadExistsError(thread.id);
-        insertEvents(Number(lastInsertRowid), 0, bodies);
-      });
-    },
+      },
 
-    async append(thread, { expectedVersion, fence }) {
-      open();
-      checkExpectedVersion(thread, expectedVersion);
-      const bodies = eventBodies(thread, expectedVersion);
-      await write(() => {
-        const row = threadRow(thread.id);
-        if (!row) throw new ThreadNotFoundError(thread.id);
-        if (fence !== undefined && (row.lease_owner === null || row.lease_token !== fence)) {
-          throw new LeaseLostError(thread.id, fence);
+      async list(query: ThreadListQuery = {}) {
+        open();
+        const limit = listLimit(query);
+        checkListFilters(query);
+        const conditions: string[] = [];
+        const values: SQLInputValue[] = [];
+        if (query.status !== undefined) {
+          conditions.push("status = ?");
+          values.push(query.status);
         }
-        if (row.version !== expectedVersion) throw new VersionConflictError(thread.id, expectedVersion, row.version);
-        insertEvents(row.key, expectedVersion, bodies);
-        statements.updateThread.run(thread.version, thread.status, clock.now().toISOString(), row.key);
-      });
-    },
+        if (query.agent !== undefined) {
+          conditions.push("agent = ?");
+          values.push(query.agent);
+        }
+        // A thread without a tenant belongs to the default one (see tenantOf in agentfold/runtime).
+        if (query.tenant !== undefined) {
+          conditions.push(`coalesce(json_extract(metadata, '$.tenant'), '${DEFAULT_TENANT}') = ?`);
+          values.push(query.tenant);
+        }
+        if (query.cursor !== undefined) {
+          conditions.push("key < ?");
+          values.push(decodeCursor(query.cursor));
+        }
+        const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
+        const sql = `SELECT * FROM threads ${where} ORDER BY key DESC LIMIT ?`;
+        let statement = listStatements.get(sql);
+        if (!statement) listStatements.set(sql, (statement = db.prepare(sql)));
+        // One row more than asked tells whether another page follows.
+        const rows = statement.all(...values, limit + 1) as unknown as ThreadRow[];
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return {
+          threads: page.map(summaryOf),
+          ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.key) } : {}),
+        };
+      },
 
-    async load(threadId) {
-      open();
-      const row = threadRow(threadId);
-      if (!row) return undefined;
-      // Events below the row's version only: a concurrent append from another process cannot tear the read.
-      const events = statements.events.all(row.key, row.version) as { body: string; schema_version: number }[];
-      const schemaVersion = events.reduce((newest, event) => Math.max(newest, event.schema_version), 0);
-      return threadFromRows(
-        { id: row.id, agent: row.agent, metadata: row.metadata, schemaVersion: row.schema_version, version: row.version },
-        events.map((event) => event.body),
-        schemaVersion,
-      );
-    },
+      async acquireLease(threadId, owner, ttlMs): Promise<Lease | undefined> {
+        open();
+        checkTtl(ttlMs);
+        const now = clock.now().getTime();
+        const expiresAt = now + ttlMs;
+        // Not durable on its own (see WriteOptions): the thread's next append carries it to disk, and
+        // a tool, the one effect handed the token (as its fence), runs only after an append (its
+        // tool_started) is durable. Lost with the power, it is lost with its holder, before anything
+        // was stored or run under its token, so that token being granted again later is harmless.
+        const granted = (await write(() => statements.acquire.get(owner, expiresAt, threadId, now, owner), { durable: false })) as
+          | { lease_token: number }
+          | undefined;
+        if (granted) return { threadId, owner, token: granted.lease_token, expiresAt: new Date(expiresAt).toISOString() };
+        if (!threadRow(threadId)) throw new ThreadNotFoundError(threadId);
+        return undefined;
+      },
 
-    async list(query: ThreadListQuery = {}) {
-      open();
-      const limit = listLimit(query);
-      checkListFilters(query);
-      const conditions: string[] = [];
-      const values: SQLInputValue[] = [];
-      if (query.status !== undefined) conditions.push("status = ?"), values.push(query.status);
-      if (query.agent !== undefined) conditions.push("agent = ?"), values.push(query.agent);
-      // A thread without a tenant belongs to the default one (see tenantOf in agentfold/runtime).
-      if (query.tenant !== undefined) conditions.push(`coalesce(json_extract(metadata, '$.tenant'), '${DEFAULT_TENANT}') = ?`), values.push(query.tenant);
-      if (query.cursor !== undefined) conditions.push("key < ?"), values.push(decodeCursor(query.cursor));
-      const where = conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`;
-      const sql = `SELECT * FROM threads ${where} ORDER BY key DESC LIMIT ?`;
-      let statement = listStatements.get(sql);
-      if (!statement) listStatements.set(sql, (statement = db.prepare(sql)));
-      // One row more than asked tells whether another page follows.
-      const rows = statement.all(...values, limit + 1) as unknown as ThreadRow[];
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        threads: page.map(summaryOf),
-        ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.key) } : {}),
-      };
-    },
+      async renewLease(lease, ttlMs) {
+        open();
+        checkTtl(ttlMs);
+        const expiresAt = clock.now().getTime() + ttlMs;
+        // Not durable on its own, like the acquisition: a renewal lost with the power was its holder's.
+        const { changes } = await write(() => statements.renew.run(expiresAt, lease.threadId, lease.token), { durable: false });
+        if (changes > 0) return { ...lease, expiresAt: new Date(expiresAt).toISOString() };
+        if (!threadRow(lease.threadId)) throw new ThreadNotFoundError(lease.threadId);
+        return undefined;
+      },
 
-    async acquireLease(threadId, owner, ttlMs): Promise<Lease | undefined> {
-      open();
-      checkTtl(ttlMs);
-      const now = clock.now().getTime();
-      const expiresAt = now + ttlMs;
-      // Not durable on its own (see WriteOptions): the thread's next append carries it to disk, and
-      // a tool, the one effect handed the token (as its fence), runs only after an append (its
-      // tool_started) is durable. Lost with the power, it is lost with its holder, before anything
-      // was stored or run under its token, so that token being granted again later is harmless.
-      const granted = (await write(() => statements.acquire.get(owner, expiresAt, threadId, now, owner), { durable: false })) as
-        | { lease_token: number }
-        | undefined;
-      if (granted) return { threadId, owner, token: granted.lease_token, expiresAt: new Date(expiresAt).toISOString() };
-      if (!threadRow(threadId)) throw new ThreadNotFoundError(threadId);
-      return undefined;
-    },
+      async releaseLease(lease) {
+        open();
+        // Not durable on its own: the next durable commit on the file (or the checkpoint when the
+        // last connection closes) stores it. Lost with the power, the lease looks held until it
+        // expires, as after a crash of its holder; nothing can be stored under it any more.
+        await write(() => statements.release.run(lease.threadId, lease.token), { durable: false });
+      },
 
-    async renewLease(lease, ttlMs) {
-      open();
-      checkTtl(ttlMs);
-      const expiresAt = clock.now().getTime() + ttlMs;
-      // Not durable on its own, like the acquisition: a renewal lost with the power was its holder's.
-      const { changes } = await write(() => statements.renew.run(expiresAt, lease.threadId, lease.token), { durable: false });
-      if (changes > 0) return { ...lease, expiresAt: new Date(expiresAt).toISOString() };
-      if (!threadRow(lease.threadId)) throw new ThreadNotFoundError(lease.threadId);
-      return undefined;
+      async close() {
+        if (closed) return;
+        closed = true;
+        // Let writes already queued commit before the file is closed.
+        await write(() => undefined);
+        db.close();
+      },
     },
-
-    async releaseLease(lease) {
-      open();
-      // Not durable on its own: the next durable commit on the file (or the checkpoint when the
-      // last connection closes) stores it. Lost with the power, the lease looks held until it
-      // expires, as after a crash of its holder; nothing can be stored under it any more.
-      await write(() => statements.release.run(lease.threadId, lease.token), { durable: false });
-    },
-
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Let writes already queued commit before the file is closed.
-      await write(() => undefined);
-      db.close();
-    },
-  }, options.path);
+    options.path,
+  );
 }

@@ -22,9 +22,7 @@ const tick = (writer: string, index: number) => ({ type: "custom" as const, name
 describe("Postgres store", () => {
   it("migrates once when two processes start at once", async () => {
     const schema = freshSchema();
-    const stores = await Promise.all(
-      Array.from({ length: 4 }, () => createPostgresStore({ connectionString: postgresUrl, schema })),
-    );
+    const stores = await Promise.all(Array.from({ length: 4 }, () => createPostgresStore({ connectionString: postgresUrl, schema })));
     const client = new pg.Client({ connectionString: postgresUrl });
     await client.connect();
     const { rows } = await client.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
@@ -43,7 +41,10 @@ describe("Postgres store", () => {
       const invalid = (pattern: RegExp) => (error: unknown) => error instanceof InvalidInputError && pattern.test(error.message);
       // 19 digits: past the largest bigint (Postgres would answer 22003).
       for (const key of ["9999999999999999999", "9223372036854775808"]) {
-        await assert.rejects(store.list({ cursor: Buffer.from(`k${key}`).toString("base64url") }), invalid(/pass the nextCursor of the previous page/));
+        await assert.rejects(
+          store.list({ cursor: Buffer.from(`k${key}`).toString("base64url") }),
+          invalid(/pass the nextCursor of the previous page/),
+        );
       }
       const largest = await store.list({ cursor: Buffer.from("k9223372036854775807").toString("base64url") });
       assert.equal(largest.threads.length, 1);
@@ -108,7 +109,10 @@ describe("Postgres store", () => {
       const indexes: number[] = loaded.events.flatMap((event) =>
         event.type === "custom" && (event.data as { writer: string }).writer === name ? [(event.data as { index: number }).index] : [],
       );
-      assert.deepEqual(indexes, Array.from({ length: stepsPerRunner }, (_, i) => i));
+      assert.deepEqual(
+        indexes,
+        Array.from({ length: stepsPerRunner }, (_, i) => i),
+      );
     }
     await Promise.all([one.close(), two.close()]);
   });
@@ -156,15 +160,12 @@ describe("Postgres store", () => {
   });
 
   it("explains an unreachable server and a bad schema name", async () => {
-    await assert.rejects(
-      createPostgresStore({ connectionString: "postgres://postgres:secret@127.0.0.1:1/test" }),
-      (error: unknown) => {
-        assert.ok(error instanceof ConfigurationError, String(error));
-        assert.match(error.message, /Check that the server is running/);
-        assert.doesNotMatch(error.message, /secret/);
-        return true;
-      },
-    );
+    await assert.rejects(createPostgresStore({ connectionString: "postgres://postgres:secret@127.0.0.1:1/test" }), (error: unknown) => {
+      assert.ok(error instanceof ConfigurationError, String(error));
+      assert.match(error.message, /Check that the server is running/);
+      assert.doesNotMatch(error.message, /secret/);
+      return true;
+    });
     await assert.rejects(createPostgresStore({ connectionString: postgresUrl, schema: "x; drop table" }), ConfigurationError);
   });
 });

@@ -24,14 +24,17 @@ describe("SQLite disk faults", () => {
     const db = new DatabaseSync(":memory:");
     db.exec("CREATE TABLE t (x INTEGER PRIMARY KEY)");
     db.exec("INSERT INTO t VALUES (1)");
-    assert.throws(() => db.exec("INSERT INTO t VALUES (1)"), (error: unknown) => {
-      const { code, errcode, errstr } = error as { code: string; errcode: number; errstr: string };
-      assert.equal(code, "ERR_SQLITE_ERROR");
-      assert.equal(errcode & 0xff, 19, "SQLITE_CONSTRAINT");
-      assert.equal(typeof errstr, "string");
-      assert.equal(sqliteFault(error, "x.db"), error, "a constraint is not a disk fault");
-      return true;
-    });
+    assert.throws(
+      () => db.exec("INSERT INTO t VALUES (1)"),
+      (error: unknown) => {
+        const { code, errcode, errstr } = error as { code: string; errcode: number; errstr: string };
+        assert.equal(code, "ERR_SQLITE_ERROR");
+        assert.equal(errcode & 0xff, 19, "SQLITE_CONSTRAINT");
+        assert.equal(typeof errstr, "string");
+        assert.equal(sqliteFault(error, "x.db"), error, "a constraint is not a disk fault");
+        return true;
+      },
+    );
     db.close();
   });
 
@@ -75,7 +78,10 @@ describe("SQLite disk faults", () => {
       await store.create(thread);
       other.exec("BEGIN IMMEDIATE");
       const next = thread.append([{ type: "custom", name: "note", data: "after the lock" }]);
-      const failure = await store.append(next, { expectedVersion: thread.version }).then(() => undefined, (error: unknown) => error);
+      const failure = await store.append(next, { expectedVersion: thread.version }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       assert.ok(failure instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(failure)}`);
       assert.equal(failure.retryAfterSeconds, 1);
       assert.match(failure.message, /stayed locked by another connection past the busy timeout \(database is locked\); nothing was stored/);

@@ -40,7 +40,10 @@ describe("SQLite store", () => {
         throw cause;
       }),
     ]);
-    assert.deepEqual(results.map((result) => result.status), ["rejected", "rejected"]);
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ["rejected", "rejected"],
+    );
     for (const result of results) assert.equal((result as PromiseRejectedResult).reason, cause);
     assert.equal(db.prepare("SELECT count(*) AS n FROM t").get()?.n, 0, "nothing of the batch was acknowledged or kept");
     assert.equal(db.isTransaction, false);
@@ -62,7 +65,15 @@ describe("SQLite store", () => {
       assert.equal(level(), 2, "back to FULL after a non-durable batch");
       // One transaction for both: the durable write's fsync covers the lease's frames too.
       assert.deepEqual(await Promise.all([write(level, { durable: false }), write(level)]), [2, 2]);
-      await assert.rejects(write(() => { throw new Error("refused"); }, { durable: false }), /refused/);
+      await assert.rejects(
+        write(
+          () => {
+            throw new Error("refused");
+          },
+          { durable: false },
+        ),
+        /refused/,
+      );
       assert.equal(level(), 2, "back to FULL after a failed non-durable batch");
     } finally {
       db.close();
@@ -125,7 +136,11 @@ describe("SQLite store", () => {
     assert.equal(new Set(ticks.map((tick) => JSON.stringify(tick))).size, 2 * perWriter, "no duplicates");
     for (const writer of writers) {
       const indexes = ticks.filter((tick) => tick.writer === writer).map((tick) => tick.index);
-      assert.deepEqual(indexes, Array.from({ length: perWriter }, (_, i) => i), `${writer}'s events, all and in order`);
+      assert.deepEqual(
+        indexes,
+        Array.from({ length: perWriter }, (_, i) => i),
+        `${writer}'s events, all and in order`,
+      );
     }
     const switches = ticks.filter((tick, i) => i > 0 && tick.writer !== ticks[i - 1]?.writer).length;
     t.diagnostic(`writers interleaved ${switches} times; conflicts: ${outputs.map((output) => output.stdout).join(" ")}`);
@@ -207,11 +222,14 @@ describe("SQLite store", () => {
     const db = new DatabaseSync(path);
     db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'future', '')").run();
     db.close();
-    assert.throws(() => createSqliteStore({ path }), (error: unknown) => {
-      assert.ok(error instanceof ConfigurationError);
-      assert.match(error.message, /schema version 99.*Upgrade @agentfold\/stores/);
-      return true;
-    });
+    assert.throws(
+      () => createSqliteStore({ path }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigurationError);
+        assert.match(error.message, /schema version 99.*Upgrade @agentfold\/stores/);
+        return true;
+      },
+    );
   });
 
   it("explains a file that is not a SQLite database", () => {

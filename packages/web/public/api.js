@@ -69,11 +69,11 @@ export async function request(method, path, body) {
     parsed = null;
   }
   if (!response.ok) {
-    const error = parsed && parsed.error;
+    const error = parsed?.error;
     throw new ApiError(
       response.status,
-      (error && error.code) || "http_error",
-      (error && error.message) || `The server answered ${response.status} ${response.statusText}.`,
+      error?.code || "http_error",
+      error?.message || `The server answered ${response.status} ${response.statusText}.`,
     );
   }
   return parsed;

@@ -52,7 +52,9 @@ function showError(error) {
     const hadKey = apiKey() !== null;
     clearApiKey();
     updateSignOut();
-    showSignIn(hadKey ? "The server did not accept that key. Enter a valid one." : "This server needs an API key (set by AGENTFOLD_API_KEYS).");
+    showSignIn(
+      hadKey ? "The server did not accept that key. Enter a valid one." : "This server needs an API key (set by AGENTFOLD_API_KEYS).",
+    );
     return;
   }
   stopView();

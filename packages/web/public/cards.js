@@ -34,7 +34,11 @@ function recentContext(thread, callId, count = 4) {
     "details",
     { class: "recent", open: true },
     h("summary", {}, "Recent context"),
-    h("ol", { class: "recent-list" }, recent.map((event) => h("li", {}, summarizeEvent(event)))),
+    h(
+      "ol",
+      { class: "recent-list" },
+      recent.map((event) => h("li", {}, summarizeEvent(event))),
+    ),
   );
 }
 
@@ -115,8 +119,10 @@ export function approvalCard(item, thread, tool, onSettled) {
   const approve = h("button", { type: "button", class: "primary" }, "Approve");
   const reject = h("button", { type: "button", class: "danger", "aria-expanded": "false" }, "Reject…");
   const edit = h("button", { type: "button", "aria-expanded": "false" }, "Edit arguments…");
-  const send = (/** @type {{ approved: boolean, comment?: string, args?: Record<string, unknown> }} */ decision, /** @type {string} */ message) =>
-    submit(card, status, () => api.decide(thread.id, item.callId, { ...decision, argsHash: item.argsHash }), message, onSettled);
+  const send = (
+    /** @type {{ approved: boolean, comment?: string, args?: Record<string, unknown> }} */ decision,
+    /** @type {string} */ message,
+  ) => submit(card, status, () => api.decide(thread.id, item.callId, { ...decision, argsHash: item.argsHash }), message, onSettled);
 
   approve.addEventListener("click", () => send({ approved: true }, `Approved ${item.intent}. The thread goes on.`));
 
@@ -199,11 +205,17 @@ export function questionCard(item, thread, onSettled) {
   const card = h(
     "article",
     { class: "card question", "aria-label": `Question: ${item.question}`, dataset: { threadId: thread.id, callId: item.callId } },
-    cardHead(item.reason === "question" || !item.reason ? "question" : String(item.reason).replace("_", " "), [item.question], thread, item),
+    cardHead(
+      item.reason === "question" || !item.reason ? "question" : String(item.reason).replace("_", " "),
+      [item.question],
+      thread,
+      item,
+    ),
     item.context ? h("p", { class: "text" }, item.context) : null,
     recentContext(thread, item.callId),
   );
-  const answer = (/** @type {string} */ text) => submit(card, status, () => api.respond(thread.id, item.callId, text), "Answer sent. The thread goes on.", onSettled);
+  const answer = (/** @type {string} */ text) =>
+    submit(card, status, () => api.respond(thread.id, item.callId, text), "Answer sent. The thread goes on.", onSettled);
 
   if (item.format === "yes_no") {
     card.append(
@@ -225,7 +237,12 @@ export function questionCard(item, thread, onSettled) {
         h("legend", {}, "Choose one"),
         item.choices.map((/** @type {string} */ choice, /** @type {number} */ index) => {
           const id = `${name}-${index}`;
-          return h("div", { class: "choice" }, h("input", { type: "radio", id, name, value: choice, required: index === 0 }), h("label", { for: id }, choice));
+          return h(
+            "div",
+            { class: "choice" },
+            h("input", { type: "radio", id, name, value: choice, required: index === 0 }),
+            h("label", { for: id }, choice),
+          );
         }),
       ),
       h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Send answer")),

@@ -60,11 +60,11 @@ async function apiErrorOf(response) {
   } catch {
     body = null;
   }
-  const error = body && body.error;
+  const error = body?.error;
   return new ApiError(
     response.status,
-    (error && error.code) || "http_error",
-    (error && error.message) || `The live stream answered ${response.status} ${response.statusText}.`,
+    error?.code || "http_error",
+    error?.message || `The live stream answered ${response.status} ${response.statusText}.`,
   );
 }
 
@@ -129,7 +129,7 @@ export function followThread(threadId, options) {
           }
           if (!stopped) options.onStatus?.(false, "The live stream closed; reconnecting.");
         }
-      } catch (error) {
+      } catch {
         if (stopped) return;
         options.onStatus?.(false, "The live stream dropped; reconnecting.");
       }

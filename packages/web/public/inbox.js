@@ -137,18 +137,45 @@ export function showInbox(root, hooks) {
   function renderFilters() {
     replaceChildren(
       filterBar,
-      filterSelect("Agent", "filter-agent", [["", "All agents"], ...agentNames.map((name) => /** @type {[string, string]} */ ([name, name]))], filters.agent, (value) => {
-        filters.agent = value;
-        render();
-      }),
-      filterSelect("Kind", "filter-kind", [["", "All kinds"], ["approval", "Approvals"], ["question", "Questions"]], filters.kind, (value) => {
-        filters.kind = value;
-        render();
-      }),
-      filterSelect("Urgency", "filter-urgency", [["", "Any urgency"], ["high", "High"], ["medium", "Medium"], ["low", "Low"]], filters.urgency, (value) => {
-        filters.urgency = value;
-        render();
-      }),
+      filterSelect(
+        "Agent",
+        "filter-agent",
+        [["", "All agents"], ...agentNames.map((name) => /** @type {[string, string]} */ ([name, name]))],
+        filters.agent,
+        (value) => {
+          filters.agent = value;
+          render();
+        },
+      ),
+      filterSelect(
+        "Kind",
+        "filter-kind",
+        [
+          ["", "All kinds"],
+          ["approval", "Approvals"],
+          ["question", "Questions"],
+        ],
+        filters.kind,
+        (value) => {
+          filters.kind = value;
+          render();
+        },
+      ),
+      filterSelect(
+        "Urgency",
+        "filter-urgency",
+        [
+          ["", "Any urgency"],
+          ["high", "High"],
+          ["medium", "Medium"],
+          ["low", "Low"],
+        ],
+        filters.urgency,
+        (value) => {
+          filters.urgency = value;
+          render();
+        },
+      ),
     );
   }
 

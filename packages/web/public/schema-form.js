@@ -56,9 +56,11 @@ export function buildArgsForm(schema, values) {
       control = h(
         "select",
         common,
-        [["", "(not set)"], ["true", "true"], ["false", "false"]].map(([option, label]) =>
-          h("option", { value: option, selected: option === (value === undefined ? "" : String(value)) }, label),
-        ),
+        [
+          ["", "(not set)"],
+          ["true", "true"],
+          ["false", "false"],
+        ].map(([option, label]) => h("option", { value: option, selected: option === (value === undefined ? "" : String(value)) }, label)),
       );
     } else if (kind === "number" || kind === "integer") {
       control = h("input", {
@@ -79,7 +81,10 @@ export function buildArgsForm(schema, values) {
       );
     } else if (kind === "text") {
       const text = formatField(fieldSchema, value, kind);
-      control = text.length > 60 || text.includes("\n") ? h("textarea", { ...common, rows: 3, value: text }) : h("input", { ...common, type: "text", value: text });
+      control =
+        text.length > 60 || text.includes("\n")
+          ? h("textarea", { ...common, rows: 3, value: text })
+          : h("input", { ...common, type: "text", value: text });
     } else if (kind === "lines") {
       hint = [hint, "One item per line."].filter(Boolean).join(" ");
       control = h("textarea", { ...common, rows: 3, value: formatField(fieldSchema, value, kind) });
@@ -127,7 +132,9 @@ export function buildArgsForm(schema, values) {
     if (changed.length > 0) errors.push(...validateValue(schema, result).filter((error) => !unparsed.has(error.path.split(".")[0] ?? "")));
     for (const field of fields) {
       const own = errors.filter((error) => error.path === field.name || error.path.startsWith(`${field.name}.`));
-      field.error.textContent = own.map((error) => (error.path === field.name ? error.message : `${error.path}: ${error.message}`)).join(" ");
+      field.error.textContent = own
+        .map((error) => (error.path === field.name ? error.message : `${error.path}: ${error.message}`))
+        .join(" ");
       field.error.hidden = own.length === 0;
       field.control.setAttribute("aria-invalid", own.length > 0 ? "true" : "false");
     }

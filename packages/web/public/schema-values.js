@@ -64,7 +64,11 @@ export function validateValue(schema, value, path = "") {
   if (types.length > 0) {
     const kind = kindOf(value);
     const matches = types.some((/** @type {string} */ type) =>
-      type === "integer" ? kind === "number" && Number.isInteger(value) : type === "number" ? kind === "number" && Number.isFinite(value) : type === kind,
+      type === "integer"
+        ? kind === "number" && Number.isInteger(value)
+        : type === "number"
+          ? kind === "number" && Number.isFinite(value)
+          : type === kind,
     );
     if (!matches) {
       push(`Must be ${types.map((/** @type {string} */ type) => (type === "integer" ? "a whole number" : `a ${type}`)).join(" or ")}.`);
@@ -74,21 +78,25 @@ export function validateValue(schema, value, path = "") {
   if (typeof value === "number") {
     if (typeof schema.minimum === "number" && value < schema.minimum) push(`Must be at least ${schema.minimum}.`);
     if (typeof schema.maximum === "number" && value > schema.maximum) push(`Must be at most ${schema.maximum}.`);
-    if (typeof schema.exclusiveMinimum === "number" && value <= schema.exclusiveMinimum) push(`Must be more than ${schema.exclusiveMinimum}.`);
-    if (typeof schema.exclusiveMaximum === "number" && value >= schema.exclusiveMaximum) push(`Must be less than ${schema.exclusiveMaximum}.`);
+    if (typeof schema.exclusiveMinimum === "number" && value <= schema.exclusiveMinimum)
+      push(`Must be more than ${schema.exclusiveMinimum}.`);
+    if (typeof schema.exclusiveMaximum === "number" && value >= schema.exclusiveMaximum)
+      push(`Must be less than ${schema.exclusiveMaximum}.`);
   }
   if (typeof value === "string") {
     if (typeof schema.minLength === "number" && value.length < schema.minLength) {
       push(schema.minLength === 1 ? "Must not be empty." : `Must be at least ${schema.minLength} characters.`);
     }
     if (typeof schema.maxLength === "number" && value.length > schema.maxLength) push(`Must be at most ${schema.maxLength} characters.`);
-    if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value)) push(`Must match the pattern ${schema.pattern}.`);
+    if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value))
+      push(`Must match the pattern ${schema.pattern}.`);
   }
   if (Array.isArray(value)) {
     if (typeof schema.minItems === "number" && value.length < schema.minItems) push(`Needs at least ${schema.minItems} item(s).`);
     if (typeof schema.maxItems === "number" && value.length > schema.maxItems) push(`Takes at most ${schema.maxItems} item(s).`);
     if (schema.items && typeof schema.items === "object") {
-      value.forEach((item, index) => errors.push(...validateValue(schema.items, item, path ? `${path}.${index}` : String(index))));
+      for (const [index, item] of value.entries())
+        errors.push(...validateValue(schema.items, item, path ? `${path}.${index}` : String(index)));
     }
   }
   if (kindOf(value) === "object") {
@@ -100,7 +108,8 @@ export function validateValue(schema, value, path = "") {
     for (const [name, item] of Object.entries(object)) {
       const child = path ? `${path}.${name}` : name;
       if (name in properties) errors.push(...validateValue(properties[name], item, child));
-      else if (schema.additionalProperties === false) errors.push({ path: child, message: `Unknown field; allowed: ${Object.keys(properties).join(", ")}.` });
+      else if (schema.additionalProperties === false)
+        errors.push({ path: child, message: `Unknown field; allowed: ${Object.keys(properties).join(", ")}.` });
       else if (schema.additionalProperties && typeof schema.additionalProperties === "object") {
         errors.push(...validateValue(schema.additionalProperties, item, child));
       }

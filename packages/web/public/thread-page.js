@@ -78,7 +78,13 @@ export function showThread(root, threadId, hooks) {
     h(
       "div",
       { class: "thread-layout" },
-      h("section", { class: "timeline-section", "aria-labelledby": "timeline-heading" }, h("h2", { id: "timeline-heading" }, "Timeline"), timeline, messageForm),
+      h(
+        "section",
+        { class: "timeline-section", "aria-labelledby": "timeline-heading" },
+        h("h2", { id: "timeline-heading" }, "Timeline"),
+        timeline,
+        messageForm,
+      ),
       h(
         "section",
         { class: "context-section", "aria-labelledby": "context-heading" },
@@ -120,7 +126,10 @@ export function showThread(root, threadId, hooks) {
       ["Cost", formatCost(totals.cost)],
     ];
     if (first) rows.push(["Started", timeElement(first.at)]);
-    replaceChildren(meta, rows.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))));
+    replaceChildren(
+      meta,
+      rows.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))),
+    );
     const current = thread;
     replaceChildren(
       headerActions,
@@ -177,7 +186,12 @@ export function showThread(root, threadId, hooks) {
       if (stopped) return;
       replaceChildren(
         contextPanel,
-        h("p", { class: "tokens" }, h("strong", {}, `${formatNumber(context.tokens)} tokens`), ` · ${context.messages.length} message(s) · ${context.mode} mode`),
+        h(
+          "p",
+          { class: "tokens" },
+          h("strong", {}, `${formatNumber(context.tokens)} tokens`),
+          ` · ${context.messages.length} message(s) · ${context.mode} mode`,
+        ),
         context.messages.map((/** @type {{ role: string, content: string }} */ message, /** @type {number} */ index) =>
           h(
             "details",

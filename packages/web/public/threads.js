@@ -32,7 +32,18 @@ export function showThreads(root, hooks) {
 
   const body = h("tbody");
   const summary = h("p", { class: "muted", role: "status", "aria-live": "polite" }, "Loading…");
-  const more = h("button", { type: "button", hidden: true, onclick: () => ((limit += pageSize), restart()) }, "Show more");
+  const more = h(
+    "button",
+    {
+      type: "button",
+      hidden: true,
+      onclick: () => {
+        limit += pageSize;
+        restart();
+      },
+    },
+    "Show more",
+  );
   const filterBar = h("div", { class: "filters", role: "group", "aria-label": "Filter threads" });
   const table = h(
     "table",
@@ -41,7 +52,11 @@ export function showThreads(root, hooks) {
     h(
       "thead",
       {},
-      h("tr", {}, ["Thread", "Agent", "Status", "Age", "Steps", "Tokens", "Cost"].map((name) => h("th", { scope: "col" }, name))),
+      h(
+        "tr",
+        {},
+        ["Thread", "Agent", "Status", "Age", "Steps", "Tokens", "Cost"].map((name) => h("th", { scope: "col" }, name)),
+      ),
     ),
     body,
   );
@@ -75,8 +90,18 @@ export function showThreads(root, hooks) {
   function renderFilters() {
     replaceChildren(
       filterBar,
-      select("Status", "filter-status", [["", "Any status"], ...statuses.map((status) => /** @type {[string, string]} */ ([status, status.replace("_", " ")]))], "status"),
-      select("Agent", "filter-thread-agent", [["", "All agents"], ...agentNames.map((name) => /** @type {[string, string]} */ ([name, name]))], "agent"),
+      select(
+        "Status",
+        "filter-status",
+        [["", "Any status"], ...statuses.map((status) => /** @type {[string, string]} */ ([status, status.replace("_", " ")]))],
+        "status",
+      ),
+      select(
+        "Agent",
+        "filter-thread-agent",
+        [["", "All agents"], ...agentNames.map((name) => /** @type {[string, string]} */ ([name, name]))],
+        "agent",
+      ),
     );
   }
 
@@ -123,11 +148,21 @@ export function showThreads(root, hooks) {
         if (!full) return;
         const first = full.events.find((/** @type {{ type: string }} */ event) => event.type === "user_input");
         const request = first ? String(first.text) : "";
-        totalsCache.set(thread.id, { version: full.version, totals: threadTotals(full.events), request: request.length > 80 ? `${request.slice(0, 77)}…` : request });
+        totalsCache.set(thread.id, {
+          version: full.version,
+          totals: threadTotals(full.events),
+          request: request.length > 80 ? `${request.slice(0, 77)}…` : request,
+        });
       });
       if (stopped || mine !== generation) return;
-      replaceChildren(body, threads.map((thread) => row(thread, totalsCache.get(thread.id))));
-      summary.textContent = threads.length === 0 ? "No threads yet. Start one with POST /v1/threads or agentfold run." : `${threads.length} thread(s), newest first.`;
+      replaceChildren(
+        body,
+        threads.map((thread) => row(thread, totalsCache.get(thread.id))),
+      );
+      summary.textContent =
+        threads.length === 0
+          ? "No threads yet. Start one with POST /v1/threads or agentfold run."
+          : `${threads.length} thread(s), newest first.`;
       more.hidden = !page.nextCursor;
     } catch (error) {
       if (!stopped && mine === generation) hooks.onError(error);

@@ -39,12 +39,19 @@ export function describeEvent(event) {
       const usage = event.usage
         ? `${formatNumber(event.usage.inputTokens)} in / ${formatNumber(event.usage.outputTokens)} out tokens${event.usage.cost === undefined ? "" : `, $${event.usage.cost}`}`
         : "";
-      const details = [event.model, usage, event.latencyMs === undefined ? "" : `${Math.round(event.latencyMs)} ms`].filter(Boolean).join(" · ");
+      const details = [event.model, usage, event.latencyMs === undefined ? "" : `${Math.round(event.latencyMs)} ms`]
+        .filter(Boolean)
+        .join(" · ");
       return {
         title: [`Model decided ${event.calls.length === 1 ? "1 call" : `${event.calls.length} calls`}`],
         body: [
           ...event.calls.map((/** @type {any} */ call) =>
-            h("div", { class: "call" }, h("p", {}, h("code", { class: "intent" }, call.intent), " ", h("span", { class: "muted" }, call.callId)), pre(call.args)),
+            h(
+              "div",
+              { class: "call" },
+              h("p", {}, h("code", { class: "intent" }, call.intent), " ", h("span", { class: "muted" }, call.callId)),
+              pre(call.args),
+            ),
           ),
           details ? h("p", { class: "muted small" }, details) : null,
         ],
@@ -72,7 +79,11 @@ export function describeEvent(event) {
       };
     case "error":
       return {
-        title: [`Error (${String(event.source).replace("_", " ")})`, event.intent ? " in " : "", event.intent ? h("code", { class: "intent" }, event.intent) : ""],
+        title: [
+          `Error (${String(event.source).replace("_", " ")})`,
+          event.intent ? " in " : "",
+          event.intent ? h("code", { class: "intent" }, event.intent) : "",
+        ],
         body: [
           h("p", { class: "text" }, event.message),
           event.raw ? h("details", {}, h("summary", {}, "Model output"), h("pre", { class: "code" }, event.raw)) : null,
@@ -109,7 +120,11 @@ export function describeEvent(event) {
     case "failed":
       return { title: ["Failed"], body: [h("p", { class: "text" }, event.reason)], tone: "error" };
     case "cancel":
-      return { title: [`Canceled${event.actor ? ` by ${event.actor}` : ""}`], body: [event.reason ? h("p", { class: "text" }, event.reason) : null], tone: "rejected" };
+      return {
+        title: [`Canceled${event.actor ? ` by ${event.actor}` : ""}`],
+        body: [event.reason ? h("p", { class: "text" }, event.reason) : null],
+        tone: "rejected",
+      };
     case "compaction":
       return { title: [`Compacted events before ${event.upTo}`], body: [h("p", { class: "text" }, event.summary)], tone: "quiet" };
     case "custom":
@@ -139,7 +154,13 @@ export function timelineEntry(event, sequence, onFork) {
       timeElement(event.at),
       h(
         "button",
-        { type: "button", class: "link-button fork", title: `A new thread with events 1 to ${sequence}`, "aria-label": `Fork from event ${sequence}`, onclick: () => onFork(sequence) },
+        {
+          type: "button",
+          class: "link-button fork",
+          title: `A new thread with events 1 to ${sequence}`,
+          "aria-label": `Fork from event ${sequence}`,
+          onclick: () => onFork(sequence),
+        },
         "Fork here",
       ),
     ),

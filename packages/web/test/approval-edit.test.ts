@@ -45,7 +45,9 @@ describe("editing arguments before approving", { timeout: 60_000 }, () => {
 
   /** The approval decision once the server has stored it. */
   async function decision(id: string): Promise<Record<string, unknown>> {
-    return waitFor("the approval decision", async () => (await fixture.thread(id)).events.find((event) => event.type === "approval_decision"));
+    return waitFor("the approval decision", async () =>
+      (await fixture.thread(id)).events.find((event) => event.type === "approval_decision"),
+    );
   }
 
   it("sends a plain approval when the form is submitted without changes", async () => {

@@ -65,7 +65,9 @@ describe("web UI in Chromium", { timeout: 120_000 }, () => {
   it("lists every pending approval and question in the inbox, newest first, with filters", async () => {
     await page.goto(fixture.url);
     await page.locator("#inbox-list article.card").nth(4).waitFor();
-    const order = await page.locator("#inbox-list article.card").evaluateAll((cards) => cards.map((element) => (element as HTMLElement).dataset.threadId));
+    const order = await page
+      .locator("#inbox-list article.card")
+      .evaluateAll((cards) => cards.map((element) => (element as HTMLElement).dataset.threadId));
     assert.deepEqual(order, [threads.note, threads.choice, threads.question, threads.reject, threads.edit]);
     assert.equal(await page.locator("#inbox-count").textContent(), "5");
     await screenshot(page, "inbox.png");
@@ -125,7 +127,14 @@ describe("web UI in Chromium", { timeout: 120_000 }, () => {
       return thread.status === "done" && thread;
     });
     const decision = done.events.find((event) => event.type === "approval_decision")!;
-    assert.deepEqual(decision.args, { title: "release notes", tags: ["<b>bold</b>", "ops"], priority: "normal", pinned: true, copies: 2, meta: { source: "web" } });
+    assert.deepEqual(decision.args, {
+      title: "release notes",
+      tags: ["<b>bold</b>", "ops"],
+      priority: "normal",
+      pinned: true,
+      copies: 2,
+      meta: { source: "web" },
+    });
     assert.equal(decision.comment, "fixed the title");
     assert.deepEqual(dialogs, []);
   });
@@ -273,7 +282,11 @@ describe("web UI with API keys", { timeout: 60_000 }, () => {
       await card(page, launched.id).waitFor();
       // The key is revoked while the thread page is open: the page loads, then its stream answers 401.
       await page.route("**/stream?**", (route) =>
-        route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify({ error: { code: "unauthorized", message: "Unknown API key." } }) }),
+        route.fulfill({
+          status: 401,
+          contentType: "application/json",
+          body: JSON.stringify({ error: { code: "unauthorized", message: "Unknown API key." } }),
+        }),
       );
       await page.goto(`${fixture.url}/#/threads/${launched.id}`);
       await page.getByRole("heading", { name: "API key needed" }).waitFor({ timeout: 5_000 });

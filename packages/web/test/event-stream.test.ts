@@ -25,7 +25,9 @@ registerHooks({
       ? next(import.meta.resolve("eventsource-parser"), context)
       : next(specifier, context),
 });
-const { followThread }: {
+const {
+  followThread,
+}: {
   followThread(threadId: string, options: FollowOptions): () => void;
 } = await import(new URL("../public/event-stream.js", import.meta.url).href);
 
@@ -60,9 +62,18 @@ describe("following a thread", () => {
 
   it("reads messages split across chunks, with comments, CRLF line ends and multi-line data", async () => {
     const event = (sequence: number) => `{"sequence":${sequence},"type":"custom","at":"2026-01-01T00:00:00.000Z"}`;
-    const chunks = [": keep-alive\n\nid: 1\nevent: custom\ndata: " + event(1) + "\r", "\n\r\nid: 2\ndata: " + event(2).slice(0, 10), event(2).slice(10) + "\n\n", `id: 3\ndata: {"sequence":3,\ndata: "type":"custom","at":"x"}\n\n`];
+    const chunks = [
+      `: keep-alive\n\nid: 1\nevent: custom\ndata: ${event(1)}\r`,
+      `\n\r\nid: 2\ndata: ${event(2).slice(0, 10)}`,
+      `${event(2).slice(10)}\n\n`,
+      `id: 3\ndata: {"sequence":3,\ndata: "type":"custom","at":"x"}\n\n`,
+    ];
     fakeServer(() => {
-      const body = new ReadableStream<Uint8Array>({ start: (controller) => chunks.forEach((chunk) => controller.enqueue(new TextEncoder().encode(chunk))) });
+      const body = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+        },
+      });
       return new Response(body, { headers: { "content-type": "text/event-stream" } });
     });
     const events: number[] = [];
@@ -72,7 +83,9 @@ describe("following a thread", () => {
   });
 
   it("skips a message whose data is not JSON and keeps the stream", async () => {
-    fakeServer(() => openStream('id: 1\ndata: {not json\n\nid: 2\ndata: {"sequence":2,"type":"custom","at":"2026-01-01T00:00:00.000Z"}\n\n'));
+    fakeServer(() =>
+      openStream('id: 1\ndata: {not json\n\nid: 2\ndata: {"sequence":2,"type":"custom","at":"2026-01-01T00:00:00.000Z"}\n\n'),
+    );
     const events: number[] = [];
     let malformed = 0;
     const statuses: string[] = [];

@@ -86,7 +86,11 @@ describe("an inbox with many waiting threads", { timeout: 90_000 }, () => {
     const card = page.locator(`article.card[data-thread-id="${firstId}"]`);
     await card.locator("pre.args", { hasText: '"b": 1' }).waitFor({ timeout: 20_000 });
     assert.ok(threadFetches.get(firstId)! >= 2);
-    assert.deepEqual([...new Set([...threadFetches].filter(([id]) => id !== firstId).map(([, count]) => count))], [1], "the others were not fetched again");
+    assert.deepEqual(
+      [...new Set([...threadFetches].filter(([id]) => id !== firstId).map(([, count]) => count))],
+      [1],
+      "the others were not fetched again",
+    );
     assert.equal(await page.locator("#inbox-count").textContent(), String(waiting));
   });
 });

@@ -5,7 +5,12 @@ import { z } from "zod";
 // The browser modules are plain JavaScript (type-checked by tsconfig.browser.json); load by URL so this
 // file's own type check does not need their declarations.
 type Parsed = { ok: true; value: unknown; omitted?: boolean } | { ok: false; message: string };
-const { fieldKind, formatField, parseField, validateValue }: {
+const {
+  fieldKind,
+  formatField,
+  parseField,
+  validateValue,
+}: {
   fieldKind(schema: object, value?: unknown): string;
   formatField(schema: object, value: unknown, kind?: string): string;
   parseField(schema: object, input: string | boolean, required: boolean, kind?: string): Parsed;
@@ -54,7 +59,11 @@ describe("argument form values", () => {
   it("reads back exactly what it showed: empty list items, and an optional boolean left out", () => {
     for (const tags of [["a", "", "b"], ["", "a"], [" x "], []]) {
       assert.equal(fieldKind(property("tags"), tags), "lines");
-      assert.deepEqual(parseField(property("tags"), formatField(property("tags"), tags), true), { ok: true, value: tags }, JSON.stringify(tags));
+      assert.deepEqual(
+        parseField(property("tags"), formatField(property("tags"), tags), true),
+        { ok: true, value: tags },
+        JSON.stringify(tags),
+      );
     }
     // A trailing newline ends the last line; lists this would change are edited as JSON.
     assert.deepEqual(parseField(property("tags"), "a\nb\n", true), { ok: true, value: ["a", "b"] });

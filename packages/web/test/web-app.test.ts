@@ -86,7 +86,8 @@ describe("serving the UI", () => {
     const quick = await createWebApp({ inboxRefreshMs: 250 }).request("/");
     assert.equal(meta.exec(await quick.text())?.[1], "250");
     assert.notEqual(quick.headers.get("etag"), standard.headers.get("etag"), "another page, another etag");
-    for (const bad of [0, 5, 2.5, Number.NaN]) assert.throws(() => createWebApp({ inboxRefreshMs: bad }), /inboxRefreshMs must be a whole number of milliseconds, at least 10/);
+    for (const bad of [0, 5, 2.5, Number.NaN])
+      assert.throws(() => createWebApp({ inboxRefreshMs: bad }), /inboxRefreshMs must be a whole number of milliseconds, at least 10/);
     // The inbox reads it by that name, and keeps 3 s without it.
     const inbox = readFileSync(join(webAssetsDirectory, "inbox.js"), "utf8");
     assert.match(inbox, /meta\[name="agentfold-inbox-refresh-ms"\][^\n]*\|\| 3000;/);

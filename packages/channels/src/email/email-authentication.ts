@@ -64,7 +64,8 @@ function splitResults(value: string): string[] {
   return parts;
 }
 
-const unquote = (value: string) => (value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1).replace(/\\(.)/g, "$1") : value);
+const unquote = (value: string) =>
+  value.startsWith('"') && value.endsWith('"') && value.length >= 2 ? value.slice(1, -1).replace(/\\(.)/g, "$1") : value;
 
 /** One `Authentication-Results` value: its authserv-id and its results. */
 export function parseAuthenticationResults(value: string): { authservId: string; results: ResultEntry[] } {
@@ -93,20 +94,27 @@ export function parseAuthenticationResults(value: string): { authservId: string;
  * authenticationFailure(["mx.example.com; dmarc=pass header.from=example.com"], "alex@example.com", { authservId: "mx.example.com" });
  * // undefined: authenticated
  */
-export function authenticationFailure(headerValues: readonly string[], senderAddress: string, requirement: AuthenticationRequirement): string | undefined {
-  const trusted = (typeof requirement.authservId === "string" ? [requirement.authservId] : requirement.authservId).map((id) => id.toLowerCase());
+export function authenticationFailure(
+  headerValues: readonly string[],
+  senderAddress: string,
+  requirement: AuthenticationRequirement,
+): string | undefined {
+  const trusted = (typeof requirement.authservId === "string" ? [requirement.authservId] : requirement.authservId).map((id) =>
+    id.toLowerCase(),
+  );
   const methods = requirement.methods ?? ["dmarc", "dkim"];
   const domain = senderAddress.slice(senderAddress.lastIndexOf("@") + 1).toLowerCase();
   const header = headerValues.map(parseAuthenticationResults).find((parsed) => trusted.includes(parsed.authservId));
   const wanted = methods.map((method) => `${method}=pass`).join(" or ");
-  if (!header) return `The message has no Authentication-Results header from ${trusted.join(" or ")}, so ${senderAddress} is not proven (${wanted} needed).`;
+  if (!header)
+    return `The message has no Authentication-Results header from ${trusted.join(" or ")}, so ${senderAddress} is not proven (${wanted} needed).`;
   const passes = header.results.some((entry) => {
     if (entry.result !== "pass") return false;
     if (entry.method === "dmarc" && methods.includes("dmarc")) return entry.properties.get("header.from") === domain;
     if (entry.method === "dkim" && methods.includes("dkim")) {
       const signer = entry.properties.get("header.d") ?? entry.properties.get("header.i")?.replace(/^.*@/, "");
       // The signer is the sender's domain or a parent of it (never a bare top-level domain).
-      return signer !== undefined && signer.includes(".") && (domain === signer || domain.endsWith(`.${signer}`));
+      return signer?.includes(".") && (domain === signer || domain.endsWith(`.${signer}`));
     }
     return false;
   });

@@ -60,9 +60,12 @@ const smtpTimeouts = { connectionTimeout: 30_000, greetingTimeout: 30_000, socke
  */
 export function emailChannel(options: EmailChannelOptions): Channel {
   if (!options?.from || !/@/.test(options.from)) throw new ConfigurationError('emailChannel needs "from": the agent\'s email address.');
-  if (!options.transport) throw new ConfigurationError('emailChannel needs "transport": a nodemailer transport or SMTP options { host, port }.');
+  if (!options.transport)
+    throw new ConfigurationError('emailChannel needs "transport": a nodemailer transport or SMTP options { host, port }.');
   const transporter: Transporter =
-    "sendMail" in options.transport ? (options.transport as Transporter) : nodemailer.createTransport({ ...smtpTimeouts, ...(options.transport as SMTPTransport.Options) });
+    "sendMail" in options.transport
+      ? (options.transport as Transporter)
+      : nodemailer.createTransport({ ...smtpTimeouts, ...(options.transport as SMTPTransport.Options) });
   const settings = {
     agent: options.agent,
     addresses: options.addresses,

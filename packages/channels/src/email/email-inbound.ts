@@ -56,7 +56,14 @@ async function decide(context: ChannelContext, known: { threadId: string; callId
   if (!allowedBy(found.audience, sender)) {
     const reason = `${sender} may not decide this request.`;
     const action = command.type === "reject" ? "reject" : command.type === "approve" ? "approve" : "answer";
-    await context.refuseDecision(known.threadId, { actor, callId: known.callId, intent: found.item.intent, action, source: "email", reason });
+    await context.refuseDecision(known.threadId, {
+      actor,
+      callId: known.callId,
+      intent: found.item.intent,
+      action,
+      source: "email",
+      reason,
+    });
     return answer({ status: "ignored", reason });
   }
   const base = { threadId: known.threadId, callId: known.callId, actor };
@@ -72,9 +79,18 @@ async function decide(context: ChannelContext, known: { threadId: string; callId
 }
 
 /** Not a reply to anything we sent: new mail to the agent starts a thread, whose origin is this mail. */
-async function start(settings: EmailInboundSettings, context: ChannelContext, mail: InboundMail, sender: string, messageId: string, text: string): Promise<Answer> {
+async function start(
+  settings: EmailInboundSettings,
+  context: ChannelContext,
+  mail: InboundMail,
+  sender: string,
+  messageId: string,
+  text: string,
+): Promise<Answer> {
   const { starters } = settings;
-  const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((list) => list.value.map((entry) => entry.address ?? ""));
+  const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((list) =>
+    list.value.map((entry) => entry.address ?? ""),
+  );
   if (starters !== "anyone" && !starters.some((starter) => starter.toLowerCase() === sender)) {
     return answer({ status: "ignored", reason: `${sender} may not start threads by email.` });
   }
@@ -90,7 +106,13 @@ async function start(settings: EmailInboundSettings, context: ChannelContext, ma
   return answer({ status: "started", threadId: outcome.thread.id }, 201);
 }
 
-export async function handleMail(settings: EmailInboundSettings, mail: InboundMail, sender: string, messageId: string, context: ChannelContext): Promise<Answer> {
+export async function handleMail(
+  settings: EmailInboundSettings,
+  mail: InboundMail,
+  sender: string,
+  messageId: string,
+  context: ChannelContext,
+): Promise<Answer> {
   // The closest parent first: In-Reply-To, then References from the newest.
   const candidates = [...new Set([...(mail.inReplyTo ? [mail.inReplyTo] : []), ...messageIds(mail).toReversed()])];
   const text = stripReply(mail.text ?? "");

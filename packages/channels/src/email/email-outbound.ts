@@ -20,7 +20,12 @@ function requestText(thread: Thread, item: DeliverableItem): { subject: string; 
       text: `${agent} wants to run ${item.intent} with:\n\n${JSON.stringify(item.args, null, 2)}\n\nReply "approve" to approve, or "reject: <reason>" to reject.${footer}`,
     };
   }
-  const how = item.format === "yes_no" ? 'Reply "yes" or "no".' : item.format === "multiple_choice" ? `Reply with one of: ${(item.choices ?? []).join(", ")}.` : "Reply with your answer.";
+  const how =
+    item.format === "yes_no"
+      ? 'Reply "yes" or "no".'
+      : item.format === "multiple_choice"
+        ? `Reply with one of: ${(item.choices ?? []).join(", ")}.`
+        : "Reply with your answer.";
   const heading = item.reason === "escalation" ? `${agent} needs help` : `${agent} asks`;
   return {
     subject: `[${agent}] ${item.reason === "escalation" ? "Needs help" : "Question"}: ${item.question.slice(0, 80)}`,
@@ -52,7 +57,10 @@ export function emailOutbound(send: SendMail): Pick<Required<Channel>, "deliver"
   return {
     async deliver({ thread, item, audience, origin }, context) {
       const to = audience.people === "anyone" ? (audience.target ? [audience.target] : []) : [...audience.people];
-      if (to.length === 0) throw new ConfigurationError(`No recipients for ${thread.id}/${item.callId} by email: list "people" (addresses) in the routing rule.`);
+      if (to.length === 0)
+        throw new ConfigurationError(
+          `No recipients for ${thread.id}/${item.callId} by email: list "people" (addresses) in the routing rule.`,
+        );
       const { subject, text } = requestText(thread, item);
       const inReplyTo = origin?.channel === "email" ? emailRecordSchema.safeParse(origin.data).data : undefined;
       const record = await send({ to, subject, text, ...(inReplyTo ? { inReplyTo } : {}) });

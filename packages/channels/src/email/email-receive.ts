@@ -26,14 +26,20 @@ function equalSecret(given: string, expected: string): boolean {
 
 /** The refusal for a request that is not the relay's, or `undefined` when it is. */
 function relayRefusal(settings: EmailReceiveSettings, request: Request): Response | undefined {
-  if (!settings.inboundSecret) return errorJson(404, "not_configured", "Inbound email is off: set emailChannel({ inboundSecret }) and have your mail relay send it.");
+  if (!settings.inboundSecret)
+    return errorJson(404, "not_configured", "Inbound email is off: set emailChannel({ inboundSecret }) and have your mail relay send it.");
   // A secret in the query string is refused even when it is right: URLs are written to access
   // logs and pass through proxies, so the relay must be set up to send the header instead.
   if (new URL(request.url).searchParams.has("secret")) {
-    return errorJson(401, "unauthorized", 'The inbound secret is not accepted in the query string (URLs end up in logs). Send it as "Authorization: Bearer <secret>" and remove ?secret= from the relay\'s URL.');
+    return errorJson(
+      401,
+      "unauthorized",
+      'The inbound secret is not accepted in the query string (URLs end up in logs). Send it as "Authorization: Bearer <secret>" and remove ?secret= from the relay\'s URL.',
+    );
   }
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";
-  if (!equalSecret(bearer, settings.inboundSecret)) return errorJson(401, "unauthorized", 'Send the inbound secret as "Authorization: Bearer <secret>".');
+  if (!equalSecret(bearer, settings.inboundSecret))
+    return errorJson(401, "unauthorized", 'Send the inbound secret as "Authorization: Bearer <secret>".');
   return undefined;
 }
 
@@ -48,7 +54,9 @@ export async function receiveMail(settings: EmailReceiveSettings, request: Reque
   const sender = mail.from?.value[0]?.address?.toLowerCase();
   if (!sender) return errorJson(400, "invalid_request", "The message has no From address.");
   if (settings.requireAuthenticationResults) {
-    const values = mail.headerLines.filter((header) => header.key === "authentication-results").map((header) => header.line.replace(/^[^:]*:/, ""));
+    const values = mail.headerLines
+      .filter((header) => header.key === "authentication-results")
+      .map((header) => header.line.replace(/^[^:]*:/, ""));
     const failure = authenticationFailure(values, sender, settings.requireAuthenticationResults);
     if (failure) return Response.json({ status: "ignored", reason: failure }, { status: 200 });
   }

@@ -50,7 +50,12 @@ export async function sweepDeliveries(settings: SweepSettings): Promise<void> {
  * closed. Returns the function that cancels the next sweep. The timer is unref'd: it keeps no
  * process alive.
  */
-export function repeatSweeps(state: HubState, sweep: () => Promise<void>, intervalMs: number, onError: (error: unknown, where: string) => void): () => void {
+export function repeatSweeps(
+  state: HubState,
+  sweep: () => Promise<void>,
+  intervalMs: number,
+  onError: (error: unknown, where: string) => void,
+): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const run = () => {
     sweep()

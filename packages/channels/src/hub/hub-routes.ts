@@ -17,7 +17,8 @@ export function mountChannelRoutes(app: ServerExtensionContext["app"], channels:
   for (const channel of channels) {
     for (const path of channel.paths) {
       app.all(path, async (c) => {
-        if (!channel.configured || !channel.receive) return errorJson(404, "not_configured", notConfigured[channel.name] ?? `Channel "${channel.name}" is not configured.`);
+        if (!channel.configured || !channel.receive)
+          return errorJson(404, "not_configured", notConfigured[channel.name] ?? `Channel "${channel.name}" is not configured.`);
         return channel.receive(c.req.raw, c.req.param() as Record<string, string>, context);
       });
     }

@@ -18,11 +18,19 @@ export interface InboundSettings {
 }
 
 /** A thread started from a channel keeps its origin, so the channel can answer where it began. */
-async function startThread(settings: InboundSettings, server: MountedServer, action: Extract<InboundAction, { type: "start" }>): Promise<ActionOutcome> {
+async function startThread(
+  settings: InboundSettings,
+  server: MountedServer,
+  action: Extract<InboundAction, { type: "start" }>,
+): Promise<ActionOutcome> {
   const { runner, store: threads, agents } = server;
   const agent = agents.get(action.agent);
-  if (!agent) return { ok: false, code: "unknown_agent", message: `Unknown agent "${action.agent}". Agents here: ${[...agents.keys()].join(", ")}.` };
-  const thread = agent.start({ text: action.text, actor: action.actor, source: action.source }, action.metadata ? { metadata: action.metadata } : {});
+  if (!agent)
+    return { ok: false, code: "unknown_agent", message: `Unknown agent "${action.agent}". Agents here: ${[...agents.keys()].join(", ")}.` };
+  const thread = agent.start(
+    { text: action.text, actor: action.actor, source: action.source },
+    action.metadata ? { metadata: action.metadata } : {},
+  );
   await threads.create(thread);
   if (action.origin) await settings.store.saveOrigin(thread.id, action.origin);
   settings.background(() => runner.advance(thread.id));

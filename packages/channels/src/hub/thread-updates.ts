@@ -22,7 +22,13 @@ export function createThreadUpdates(settings: ThreadUpdateSettings): (thread: Th
   // The version each thread was at when last seen; a thread not seen yet is looked at from 20 events back.
   const lastVersion = new Map<string, number>();
 
-  async function resolveDelivered(thread: Thread, callId: string, outcome: Resolution["outcome"], actor: string | undefined, text: string | undefined) {
+  async function resolveDelivered(
+    thread: Thread,
+    callId: string,
+    outcome: Resolution["outcome"],
+    actor: string | undefined,
+    text: string | undefined,
+  ) {
     for (const channel of channels) {
       if (!channel.resolved || !channel.configured) continue;
       const delivery = await store.getDelivery({ channel: channel.name, threadId: thread.id, callId });
@@ -63,6 +69,7 @@ export function createThreadUpdates(settings: ThreadUpdateSettings): (thread: Th
       }
     }
     const last = events.at(-1);
-    if (last && (last.type === "done" || last.type === "failed" || last.type === "cancel") && thread.state.terminal) await reportFinished(thread);
+    if (last && (last.type === "done" || last.type === "failed" || last.type === "cancel") && thread.state.terminal)
+      await reportFinished(thread);
   };
 }

@@ -64,7 +64,11 @@ export function itemBlocks(thread: Thread, item: DeliverableItem): Block[] {
 }
 
 /** The message for a pending item: its description, then the buttons. */
-export function pendingMessage(thread: Thread, item: DeliverableItem, people: readonly string[] | "anyone"): { text: string; blocks: Block[] } {
+export function pendingMessage(
+  thread: Thread,
+  item: DeliverableItem,
+  people: readonly string[] | "anyone",
+): { text: string; blocks: Block[] } {
   const base: ButtonValue = { t: thread.id, c: item.callId };
   const blocks = itemBlocks(thread, item);
   if (item.kind === "approval") {
@@ -79,7 +83,8 @@ export function pendingMessage(thread: Thread, item: DeliverableItem, people: re
       ],
     });
   } else {
-    const answers = item.format === "yes_no" ? ["yes", "no"] : item.format === "multiple_choice" ? [...(item.choices ?? [])].slice(0, 25) : [];
+    const answers =
+      item.format === "yes_no" ? ["yes", "no"] : item.format === "multiple_choice" ? [...(item.choices ?? [])].slice(0, 25) : [];
     if (answers.length > 0) {
       blocks.push({
         type: "actions",
@@ -97,7 +102,8 @@ export function pendingMessage(thread: Thread, item: DeliverableItem, people: re
   blocks.push({ type: "context", elements: [mrkdwn(`${hint}May decide: ${who(people)} · thread \`${escapeMrkdwn(thread.id)}\``)] });
   // The fallback text (notifications, screen readers) is mrkdwn too.
   const agent = escapeMrkdwn(thread.agent ?? "agent");
-  const text = item.kind === "approval" ? `${agent} wants to run ${escapeMrkdwn(item.intent)}` : `${agent} asks: ${escapeMrkdwn(item.question)}`;
+  const text =
+    item.kind === "approval" ? `${agent} wants to run ${escapeMrkdwn(item.intent)}` : `${agent} asks: ${escapeMrkdwn(item.question)}`;
   return { text, blocks };
 }
 
@@ -149,7 +155,12 @@ export function editModal(metadata: string, intent: string, args: JsonValue): Bl
         type: "input",
         block_id: "args",
         label: plain(`Arguments of ${intent} (JSON)`),
-        element: { type: "plain_text_input", action_id: "args", multiline: true, initial_value: JSON.stringify(args, null, 2).slice(0, 3000) },
+        element: {
+          type: "plain_text_input",
+          action_id: "args",
+          multiline: true,
+          initial_value: JSON.stringify(args, null, 2).slice(0, 3000),
+        },
       },
     ],
   };

@@ -26,7 +26,9 @@ export interface SlackEventSettings {
 function agentFor(settings: SlackEventSettings, context: ChannelContext): string {
   if (settings.agent) return settings.agent;
   if (context.agents.size === 1) return [...context.agents.keys()][0]!;
-  throw new ConfigurationError(`slackChannel({ agent }) is needed: the server runs several agents (${[...context.agents.keys()].join(", ")}).`);
+  throw new ConfigurationError(
+    `slackChannel({ agent }) is needed: the server runs several agents (${[...context.agents.keys()].join(", ")}).`,
+  );
 }
 
 /** The first question of the thread still pending on Slack: a reply in the thread's Slack thread answers it. */
@@ -39,7 +41,13 @@ async function firstQuestion(context: ChannelContext, threadId: string): Promise
 }
 
 /** A reply in the Slack thread of a known thread: an answer when a question is open there, else a message. */
-async function onReply(settings: SlackEventSettings, context: ChannelContext, event: SlackMessageEvent, known: ChannelLink, text: string): Promise<void> {
+async function onReply(
+  settings: SlackEventSettings,
+  context: ChannelContext,
+  event: SlackMessageEvent,
+  known: ChannelLink,
+  text: string,
+): Promise<void> {
   const { client, starters } = settings;
   const channel = event.channel;
   const user = event.user ?? "";
@@ -50,7 +58,14 @@ async function onReply(settings: SlackEventSettings, context: ChannelContext, ev
     if (!found) return ephemeral(client, channel, user, "That question was already answered.", event.thread_ts);
     if (!allowedBy(found.audience, user)) {
       const reason = `slack:${user} is not in the audience of this question.`;
-      await context.refuseDecision(known.threadId, { actor: `slack:${user}`, callId: target, intent: found.item.intent, action: "answer", source: "slack", reason });
+      await context.refuseDecision(known.threadId, {
+        actor: `slack:${user}`,
+        callId: target,
+        intent: found.item.intent,
+        action: "answer",
+        source: "slack",
+        reason,
+      });
       return ephemeral(client, channel, user, "You are not allowed to answer this question.", event.thread_ts);
     }
     const outcome = await context.apply({ type: "respond", threadId: known.threadId, callId: target, actor: `slack:${user}`, text });
@@ -78,10 +93,18 @@ export async function onSlackEvent(settings: SlackEventSettings, event: SlackMes
   const known = event.thread_ts === undefined ? undefined : await context.store.getLink("slack", `${channel}:${event.thread_ts}`);
   if (known) return onReply(settings, context, event, known, text);
   if (!isMention && !isDirect) return;
-  if (starters !== "anyone" && !starters.includes(user)) return ephemeral(client, channel, user, "You are not allowed to start this agent.");
+  if (starters !== "anyone" && !starters.includes(user))
+    return ephemeral(client, channel, user, "You are not allowed to start this agent.");
   const threadTs = event.thread_ts ?? event.ts;
   const origin: Origin = { channel: "slack", person: user, data: { channel, ts: threadTs } };
-  const outcome = await context.apply({ type: "start", agent: agentFor(settings, context), actor: `slack:${user}`, text, source: "slack", origin });
+  const outcome = await context.apply({
+    type: "start",
+    agent: agentFor(settings, context),
+    actor: `slack:${user}`,
+    text,
+    source: "slack",
+    origin,
+  });
   if (outcome.ok) await context.store.saveLink({ channel: "slack", externalId: `${channel}:${threadTs}`, threadId: outcome.thread.id });
   else await ephemeral(client, channel, user, `Could not start: ${escapeMrkdwn(outcome.message)}`);
 }

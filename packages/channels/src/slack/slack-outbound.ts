@@ -22,18 +22,35 @@ function requestedItem(thread: Thread, callId: string): DeliverableItem | undefi
 }
 
 /** `defaultTarget`: where requests go when a routing rule gives no `target`. */
-export function slackOutbound(client: WebClient, defaultTarget: string | undefined): Pick<Required<Channel>, "deliver" | "resolved" | "finished"> {
+export function slackOutbound(
+  client: WebClient,
+  defaultTarget: string | undefined,
+): Pick<Required<Channel>, "deliver" | "resolved" | "finished"> {
   return {
     async deliver({ thread, item, audience, origin }, context) {
       const started = origin?.channel === "slack" ? slackOriginDataSchema.safeParse(origin.data).data : undefined;
       const target = audience.target ?? started?.channel ?? defaultTarget;
-      if (!target) throw new ConfigurationError(`No Slack channel for ${thread.id}/${item.callId}: give the routing rule a "target" or set SLACK_CHANNEL.`);
+      if (!target)
+        throw new ConfigurationError(
+          `No Slack channel for ${thread.id}/${item.callId}: give the routing rule a "target" or set SLACK_CHANNEL.`,
+        );
       const inOrigin = started?.channel === target ? started.ts : undefined;
       const message = pendingMessage(thread, item, audience.people);
-      const posted = await client.chat.postMessage({ channel: target, text: message.text, blocks: message.blocks as never, ...(inOrigin ? { thread_ts: inOrigin } : {}) });
+      const posted = await client.chat.postMessage({
+        channel: target,
+        text: message.text,
+        blocks: message.blocks as never,
+        ...(inOrigin ? { thread_ts: inOrigin } : {}),
+      });
       const record: SlackRecord = { channel: String(posted.channel ?? target), ts: String(posted.ts) };
       // Replies in the question's Slack thread answer it.
-      if (item.kind === "question") await context.store.saveLink({ channel: "slack", externalId: `${record.channel}:${record.ts}`, threadId: thread.id, callId: item.callId });
+      if (item.kind === "question")
+        await context.store.saveLink({
+          channel: "slack",
+          externalId: `${record.channel}:${record.ts}`,
+          threadId: thread.id,
+          callId: item.callId,
+        });
       return record;
     },
 
@@ -49,8 +66,17 @@ export function slackOutbound(client: WebClient, defaultTarget: string | undefin
       const started = origin?.channel === "slack" ? slackOriginDataSchema.safeParse(origin.data).data : undefined;
       if (!origin || !started) return;
       const last = thread.events.at(-1);
-      const text = last?.type === "done" ? escapeMrkdwn(last.message) : last?.type === "failed" ? `:warning: Stopped: ${escapeMrkdwn(last.reason)}` : "Canceled.";
-      await client.chat.postMessage({ channel: started.channel, thread_ts: started.ts, text: `${mention(`slack:${origin.person}`)} ${text}` });
+      const text =
+        last?.type === "done"
+          ? escapeMrkdwn(last.message)
+          : last?.type === "failed"
+            ? `:warning: Stopped: ${escapeMrkdwn(last.reason)}`
+            : "Canceled.";
+      await client.chat.postMessage({
+        channel: started.channel,
+        thread_ts: started.ts,
+        text: `${mention(`slack:${origin.person}`)} ${text}`,
+      });
     },
   };
 }

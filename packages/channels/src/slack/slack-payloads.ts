@@ -47,9 +47,7 @@ export const viewSubmissionSchema = z.object({
   view: z.object({
     callback_id: z.string(),
     private_metadata: z.string(),
-    state: z
-      .object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))) })
-      .optional(),
+    state: z.object({ values: z.record(z.string(), z.record(z.string(), z.object({ value: z.string().nullish() }))) }).optional(),
   }),
 });
 

@@ -9,7 +9,14 @@ import { describeIssue } from "../payload-errors.ts";
 import { onSlackEvent, seenTtlMs, type SlackEventSettings } from "./slack-events.ts";
 import { onInteraction } from "./slack-interactions.ts";
 import { editedArgs, isObject, parseJson, typeOf } from "./slack-json.ts";
-import { eventsBodySchema, handledEventBodies, handledInteractions, interactionSchema, messageEventSchema, messageEventTypes } from "./slack-payloads.ts";
+import {
+  eventsBodySchema,
+  handledEventBodies,
+  handledInteractions,
+  interactionSchema,
+  messageEventSchema,
+  messageEventTypes,
+} from "./slack-payloads.ts";
 import { verifySlackRequest } from "./slack-signature.ts";
 
 const ok = () => new Response(null, { status: 200 });
@@ -34,7 +41,8 @@ async function receiveInteraction(settings: SlackReceiveSettings, body: string, 
   const payloadText = new URLSearchParams(body).get("payload");
   if (!payloadText) return errorJson(400, "invalid_request", 'Expected a form body with a "payload" field.');
   const json = parseJson(payloadText);
-  if (!json || !isObject(json.value)) return errorJson(400, "invalid_request", 'The "payload" field is not a JSON object; send what Slack sends to the Interactivity URL.');
+  if (!json || !isObject(json.value))
+    return errorJson(400, "invalid_request", 'The "payload" field is not a JSON object; send what Slack sends to the Interactivity URL.');
   // Shortcuts, closed modals and the like: acknowledged, nothing to do.
   if (!handledInteractions.includes(typeOf(json.value) ?? "")) return ok();
   const parsed = interactionSchema.safeParse(json.value);
@@ -52,7 +60,12 @@ async function receiveInteraction(settings: SlackReceiveSettings, body: string, 
 
 async function receiveEvent(settings: SlackReceiveSettings, body: string, context: ChannelContext): Promise<Response> {
   const json = parseJson(body);
-  if (!json || !isObject(json.value)) return errorJson(400, "invalid_request", "The body is not a JSON object; send what Slack sends to the Events URL (Content-Type: application/json).");
+  if (!json || !isObject(json.value))
+    return errorJson(
+      400,
+      "invalid_request",
+      "The body is not a JSON object; send what Slack sends to the Events URL (Content-Type: application/json).",
+    );
   if (!handledEventBodies.includes(typeOf(json.value) ?? "")) return ok();
   const parsed = eventsBodySchema.safeParse(json.value);
   if (!parsed.success) return errorJson(400, "invalid_request", describeIssue(parsed.error, "Slack Events API body"));

@@ -34,10 +34,14 @@ export function verifySlackRequest(input: {
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "X-Slack-Request-Timestamp is not a Unix time in seconds." };
   const now = input.now ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - Number(timestamp)) > (input.toleranceSeconds ?? 300)) {
-    return { ok: false, reason: "X-Slack-Request-Timestamp is more than 5 minutes away from now: check the server clock, or this is a replay." };
+    return {
+      ok: false,
+      reason: "X-Slack-Request-Timestamp is more than 5 minutes away from now: check the server clock, or this is a replay.",
+    };
   }
   const expected = Buffer.from(signSlackRequest(input.signingSecret, timestamp, input.rawBody));
   const given = Buffer.from(signature);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "X-Slack-Signature does not match." };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: "X-Slack-Signature does not match." };
   return { ok: true };
 }

@@ -69,7 +69,9 @@ export function runChannelConformance(options: ChannelConformanceOptions): void 
         Array.from({ length: 4 }, (_, turn) => (request: ModelRequest) => {
           const first = request.messages.map((message) => message.content).join("\n");
           if (turn > 0) return { intent: "done_for_now", message: "ok" };
-          return first.includes("ask me") ? { intent: "request_human_input", question: "Which account?" } : { intent: "transfer", amount: 10 };
+          return first.includes("ask me")
+            ? { intent: "request_human_input", question: "Which account?" }
+            : { intent: "transfer", amount: 10 };
         }),
       );
       channels = createChannels({ channels: [driver.channel], routing: [{ send: [driver.send] }], sweepIntervalMs: 0 });
@@ -81,7 +83,11 @@ export function runChannelConformance(options: ChannelConformanceOptions): void 
     });
 
     async function launch(message: string) {
-      const response = await app.request("/v1/threads", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+      const response = await app.request("/v1/threads", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message }),
+      });
       const thread = (await response.json()) as { id: string; pending: { callId: string }[] };
       await channels.idle();
       assert.equal(thread.pending.length, 1, "the thread waits for a person");

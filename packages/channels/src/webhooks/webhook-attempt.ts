@@ -22,7 +22,13 @@ async function finish(context: ChannelContext, log: WebhookDelivery): Promise<vo
 }
 
 /** POSTs the signed body; the result as the log records it (a status, or the error of a failed request). */
-async function post(settings: AttemptSettings, verifier: Webhook, id: string, url: string, body: string): Promise<{ at: string; status?: number; error?: string }> {
+async function post(
+  settings: AttemptSettings,
+  verifier: Webhook,
+  id: string,
+  url: string,
+  body: string,
+): Promise<{ at: string; status?: number; error?: string }> {
   const at = new Date();
   const signature = verifier.sign(id, at, body);
   // Called as a plain function, as `fetch` expects (not as a method of `settings`).
@@ -53,15 +59,20 @@ async function post(settings: AttemptSettings, verifier: Webhook, id: string, ur
  */
 export async function attemptDelivery(settings: AttemptSettings, context: ChannelContext, id: string): Promise<number | undefined> {
   const log = await context.store.getWebhookDelivery(id);
-  if (!log || log.state !== "pending") return undefined;
+  if (log?.state !== "pending") return undefined;
   const verifier = settings.verifiers.get(log.hook);
   if (!verifier || log.body === undefined) {
     const reason = verifier ? "the payload was not kept" : `hook "${log.hook}" is no longer configured`;
-    await finish(context, { ...log, state: "failed", attempts: [...log.attempts, { at: new Date().toISOString(), error: `Cannot retry: ${reason}.` }] });
+    await finish(context, {
+      ...log,
+      state: "failed",
+      attempts: [...log.attempts, { at: new Date().toISOString(), error: `Cannot retry: ${reason}.` }],
+    });
     return undefined;
   }
   // Expires, so an attempt interrupted by a crash is made again by the next sweep.
-  if (!(await context.store.claim({ kind: "webhook-attempt", key: `${id}:${log.attempts.length}`, ttlMs: settings.timeoutMs + 60_000 }))) return undefined;
+  if (!(await context.store.claim({ kind: "webhook-attempt", key: `${id}:${log.attempts.length}`, ttlMs: settings.timeoutMs + 60_000 })))
+    return undefined;
   const result = await post(settings, verifier, id, log.url, log.body);
   const attempts = [...log.attempts, result];
   const success = result.status !== undefined && result.status >= 200 && result.status < 300;

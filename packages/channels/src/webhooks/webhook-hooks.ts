@@ -38,9 +38,13 @@ export const wants = (hook: WebhookHook, type: WebhookEventType) => (hook.events
 export function webhookVerifiers(hooks: WebhookHooks | undefined): Map<string, Webhook> {
   const verifiers = new Map<string, Webhook>();
   for (const [name, hook] of Object.entries(hooks ?? {})) {
-    if (!namePattern.test(name)) throw new ConfigurationError(`Webhook name ${JSON.stringify(name)} is invalid: use letters, digits, "_" and "-".`);
+    if (!namePattern.test(name))
+      throw new ConfigurationError(`Webhook name ${JSON.stringify(name)} is invalid: use letters, digits, "_" and "-".`);
     for (const type of hook.events ?? []) {
-      if (!allEvents.includes(type)) throw new ConfigurationError(`Webhook "${name}": unknown event ${JSON.stringify(type)} in "events". Events: ${allEvents.join(", ")}.`);
+      if (!allEvents.includes(type))
+        throw new ConfigurationError(
+          `Webhook "${name}": unknown event ${JSON.stringify(type)} in "events". Events: ${allEvents.join(", ")}.`,
+        );
     }
     try {
       verifiers.set(name, new Webhook(hook.secret));

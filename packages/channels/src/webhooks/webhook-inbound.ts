@@ -7,7 +7,13 @@ import type { JsonValue } from "agentfold";
 import type { ChannelContext, InboundAction } from "../channel.ts";
 import { allowedBy } from "../routing.ts";
 import type { WebhookHook } from "./webhook-hooks.ts";
-import { decisionPayloadSchema, invalidPayload, looseMessagePayloadSchema, messagePayloadSchema, payloadShapes } from "./webhook-payloads.ts";
+import {
+  decisionPayloadSchema,
+  invalidPayload,
+  looseMessagePayloadSchema,
+  messagePayloadSchema,
+  payloadShapes,
+} from "./webhook-payloads.ts";
 
 export type InboundResult = { action: InboundAction } | { status: number; code: string; message: string };
 
@@ -35,7 +41,12 @@ async function decisionAction(name: string, payload: Record<string, unknown>, co
 }
 
 /** `{ message }` (or what the hook's `toMessage` makes of the payload): a new thread, or a message on one this hook started. */
-async function messageAction(name: string, hook: WebhookHook, payload: Record<string, unknown>, context: ChannelContext): Promise<InboundResult> {
+async function messageAction(
+  name: string,
+  hook: WebhookHook,
+  payload: Record<string, unknown>,
+  context: ChannelContext,
+): Promise<InboundResult> {
   const actor = `webhook:${name}`;
   let start: { message: string | undefined; threadId: string | undefined; metadata: Record<string, JsonValue> | undefined };
   if ("message" in payload || !hook.toMessage) {
@@ -56,9 +67,24 @@ async function messageAction(name: string, hook: WebhookHook, payload: Record<st
   const agent = hook.agent ?? (context.agents.size === 1 ? [...context.agents.keys()][0] : undefined);
   if (!agent) return { status: 400, code: "invalid_request", message: `Webhook "${name}" has no agent: set hooks.${name}.agent.` };
   const metadata = start.metadata === undefined ? {} : { metadata: start.metadata };
-  return { action: { type: "start", agent, actor, text: message, source: "webhook", origin: { channel: "webhook", person: name, data: {} }, ...metadata } };
+  return {
+    action: {
+      type: "start",
+      agent,
+      actor,
+      text: message,
+      source: "webhook",
+      origin: { channel: "webhook", person: name, data: {} },
+      ...metadata,
+    },
+  };
 }
 
-export function inboundAction(name: string, hook: WebhookHook, payload: Record<string, unknown>, context: ChannelContext): Promise<InboundResult> {
+export function inboundAction(
+  name: string,
+  hook: WebhookHook,
+  payload: Record<string, unknown>,
+  context: ChannelContext,
+): Promise<InboundResult> {
   return "callId" in payload ? decisionAction(name, payload, context) : messageAction(name, hook, payload, context);
 }

@@ -13,7 +13,11 @@ import { wants, type WebhookEventType, type WebhookHooks } from "./webhook-hooks
 import type { WebhookRetries } from "./webhook-retries.ts";
 
 function itemData(thread: Thread, item: DeliverableItem): Record<string, JsonValue> {
-  return { threadId: thread.id, agent: thread.agent ?? null, ...z.record(z.string(), jsonValueSchema).parse(JSON.parse(JSON.stringify(item))) };
+  return {
+    threadId: thread.id,
+    agent: thread.agent ?? null,
+    ...z.record(z.string(), jsonValueSchema).parse(JSON.parse(JSON.stringify(item))),
+  };
 }
 
 export function webhookOutbound(hooks: WebhookHooks, retries: WebhookRetries): Pick<Required<Channel>, "deliver" | "finished"> {

@@ -22,10 +22,13 @@ export function createWebhookRetries(settings: AttemptSettings): WebhookRetries 
 
   function retryLater(context: ChannelContext, id: string, delayMs: number): void {
     if (closed || timers.has(id)) return;
-    const timer = setTimeout(() => {
-      timers.delete(id);
-      context.background(() => attempt(context, id));
-    }, Math.max(delayMs, 0));
+    const timer = setTimeout(
+      () => {
+        timers.delete(id);
+        context.background(() => attempt(context, id));
+      },
+      Math.max(delayMs, 0),
+    );
     timer.unref?.();
     timers.set(id, timer);
   }

@@ -41,7 +41,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       }
       const answer: Record<string, unknown> = { ok: true };
       calls.push({ method, args, result: answer });
-      if (method === "chat.postMessage") Object.assign(answer, { channel: args.channel, ts: `${ts++}.000100`, message: { text: args.text } });
+      if (method === "chat.postMessage")
+        Object.assign(answer, { channel: args.channel, ts: `${ts++}.000100`, message: { text: args.text } });
       if (method === "chat.update") Object.assign(answer, { channel: args.channel, ts: args.ts });
       if (method === "chat.postEphemeral") Object.assign(answer, { message_ts: `${ts++}.000200` });
       if (method === "views.open") Object.assign(answer, { view: { id: "V1", ...args.view } });

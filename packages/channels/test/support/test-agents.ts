@@ -34,7 +34,9 @@ export function createTestModel(): ScriptedModel {
     Array.from({ length: 6 }, (_, turn) => (request: ModelRequest) => {
       const asks = request.intents.some((intent) => intent.intent === "request_human_input");
       if (turn === 0) {
-        return asks ? { intent: "request_human_input", question: "Ship it on Friday?", format: "yes_no" } : { intent: "divide", a: 3, b: 4 };
+        return asks
+          ? { intent: "request_human_input", question: "Ship it on Friday?", format: "yes_no" }
+          : { intent: "divide", a: 3, b: 4 };
       }
       return { intent: "done_for_now", message: `finished after turn ${turn}` };
     }),

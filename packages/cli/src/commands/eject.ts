@@ -18,8 +18,13 @@ const { existsSync, readFileSync, writeFileSync } = process.getBuiltinModule("no
  */
 export function defaultPromptSource(): string {
   const entry = import.meta.resolve("agentfold");
-  const path = [new URL("./templates/default-prompt.ts", entry), new URL("./default-prompt.ts", entry)].map((url) => fileURLToPath(url)).find((candidate) => existsSync(candidate));
-  if (!path) throw new CliError(`The default prompt's source is missing from the installed agentfold package (${fileURLToPath(entry)}); reinstall it.`);
+  const path = [new URL("./templates/default-prompt.ts", entry), new URL("./default-prompt.ts", entry)]
+    .map((url) => fileURLToPath(url))
+    .find((candidate) => existsSync(candidate));
+  if (!path)
+    throw new CliError(
+      `The default prompt's source is missing from the installed agentfold package (${fileURLToPath(entry)}); reinstall it.`,
+    );
   return readFileSync(path, "utf8").replace(/from "\.\/[a-z-]+\.ts"/g, 'from "agentfold"');
 }
 
@@ -41,7 +46,8 @@ Examples:
     )
     .action((what: string, file: string, options: { force?: boolean; json?: boolean }) => {
       const out = context.output(options.json);
-      if (what !== "prompt") throw new CliError(`Nothing called ${JSON.stringify(what)} can be ejected. Try: ${commandName()} eject prompt [file]`);
+      if (what !== "prompt")
+        throw new CliError(`Nothing called ${JSON.stringify(what)} can be ejected. Try: ${commandName()} eject prompt [file]`);
       const target = resolve(context.cwd, file);
       if (existsSync(target) && !options.force) {
         throw new CliError(`${file} already exists; pass --force to overwrite it, or choose another file.`);

@@ -29,13 +29,20 @@ function importSpecifier(directory: string, modulePath: string): string {
 
 /** Adds `threads export` to the `threads` command. */
 export function registerExportCommand(program: Command, context: CommandContext): void {
-  const threads = program.commands.find((command) => command.name() === "threads") ?? program.command("threads").description("List, show, render and export stored threads.");
+  const threads =
+    program.commands.find((command) => command.name() === "threads") ??
+    program.command("threads").description("List, show, render and export stored threads.");
   threads
     .command("export")
-    .description("Turn a stored thread into an eval case file: the events up to --at become the case, the model's next decision its expectation.")
+    .description(
+      "Turn a stored thread into an eval case file: the events up to --at become the case, the model's next decision its expectation.",
+    )
     .argument("<thread>", "thread id")
     .requiredOption("--as-eval <file>", "the eval file to write, e.g. evals/regressions/divide-by-zero.eval.ts")
-    .option("--at <n>", "the event (as numbered by threads show) after which the next decision is expected (default: just before the last decision)")
+    .option(
+      "--at <n>",
+      "the event (as numbered by threads show) after which the next decision is expected (default: just before the last decision)",
+    )
     .option("--agents <module>", "the agent module, optionally with #name (default: the one recorded by agentfold run)")
     .option("--name <text>", "the case name (default: <thread> after event #<n>)")
     .option("--force", "overwrite the file when it exists")
@@ -55,14 +62,21 @@ Examples:
     .action(async (threadId: string, options: ExportOptions) => {
       const out = context.output(options.json);
       const file = options.asEval!;
-      if (!/\.eval\.[cm]?ts$/.test(file)) throw new CliError(`--as-eval ${file}: name the file *.eval.ts so agentfold test finds it, e.g. ${file.replace(/(\.[cm]?[jt]s)?$/, ".eval.ts")}.`);
+      if (!/\.eval\.[cm]?ts$/.test(file))
+        throw new CliError(
+          `--as-eval ${file}: name the file *.eval.ts so agentfold test finds it, e.g. ${file.replace(/(\.[cm]?[jt]s)?$/, ".eval.ts")}.`,
+        );
       let at: number | undefined;
       if (options.at !== undefined) {
         at = Number(options.at);
-        if (!/^\d+$/.test(options.at.trim()) || !Number.isSafeInteger(at)) throw new CliError(`--at must be an event number (0, 1, 2…) as shown by agentfold threads show, got ${JSON.stringify(options.at)}.`);
+        if (!/^\d+$/.test(options.at.trim()) || !Number.isSafeInteger(at))
+          throw new CliError(
+            `--at must be an event number (0, 1, 2…) as shown by agentfold threads show, got ${JSON.stringify(options.at)}.`,
+          );
       }
       const path = resolve(context.cwd, file);
-      if (existsSync(path) && !options.force) throw new CliError(`${file} already exists. Pick another file, or pass --force to overwrite it.`);
+      if (existsSync(path) && !options.force)
+        throw new CliError(`${file} already exists. Pick another file, or pass --force to overwrite it.`);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(thread, options.agents, context.cwd);
@@ -81,12 +95,21 @@ Examples:
         mkdirSync(dirname(path), { recursive: true });
         writeFileSync(path, exported.source);
         if (out.json) {
-          return out.data({ file, thread: thread.id, events: exported.eventCount, decisionEvent: exported.decisionIndex, name: exported.name, expect: exported.expect });
+          return out.data({
+            file,
+            thread: thread.id,
+            events: exported.eventCount,
+            decisionEvent: exported.decisionIndex,
+            name: exported.name,
+            expect: exported.expect,
+          });
         }
         const step = exported.expect.calls
           ? exported.expect.calls.map((call) => `${call.intent}(${JSON.stringify(call.args)})`).join(", ")
           : `${String(exported.expect.intent)}(${JSON.stringify(exported.expect.args)})`;
-        out.line(`Wrote ${file}: case ${JSON.stringify(exported.name)} with events #0-#${exported.eventCount - 1} of ${thread.id}, expecting ${step} (event #${exported.decisionIndex}).`);
+        out.line(
+          `Wrote ${file}: case ${JSON.stringify(exported.name)} with events #0-#${exported.eventCount - 1} of ${thread.id}, expecting ${step} (event #${exported.decisionIndex}).`,
+        );
         out.line(`run it:\n  ${commandName()} test ${shellQuote(file)} --model <spec> --runs 5`);
       });
     });

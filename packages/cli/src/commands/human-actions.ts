@@ -47,7 +47,12 @@ function addHumanActionOptions(command: Command): Command {
  * stored, with `AGENTFOLD_ACTOR` or the user as its actor), store, and continue. An action on a call
  * someone else approved or rejected meanwhile says so ("already decided").
  */
-async function applyAndContinue(context: CommandContext, threadId: string, options: HumanActionOptions, action: HumanAction): Promise<number> {
+async function applyAndContinue(
+  context: CommandContext,
+  threadId: string,
+  options: HumanActionOptions,
+  action: HumanAction,
+): Promise<number> {
   const out = context.output(options.json);
   const leaseWaitMs = leaseWaitFrom(context.env);
   return withStore(options, context.env, context.cwd, async (store, spec) => {

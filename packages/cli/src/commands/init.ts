@@ -41,7 +41,9 @@ Examples:
         );
       }
       if (out.json) return out.data({ directory: target, files });
-      out.line(`${out.paint("green", "✔")} Created ${directory}: ${files.length > 0 ? files.join(", ") : "nothing (every file was there already)"}`);
+      out.line(
+        `${out.paint("green", "✔")} Created ${directory}: ${files.length > 0 ? files.join(", ") : "nothing (every file was there already)"}`,
+      );
       out.line(`\nNext:\n${nextSteps(relative(context.cwd, target) || ".")}`);
     });
 }

@@ -33,7 +33,9 @@ interface ContinueOptions extends RunOptions {
 export function registerRunCommands(program: Command, context: CommandContext): void {
   program
     .command("run")
-    .description("Start a thread with a message and run the agent in the terminal. Approvals and questions are asked interactively; without a terminal the command prints what the thread waits for and exits 3.")
+    .description(
+      "Start a thread with a message and run the agent in the terminal. Approvals and questions are asked interactively; without a terminal the command prints what the thread waits for and exits 3.",
+    )
     .argument("<module>", "the agent module, optionally with #agent-name: path/to/agent.ts#calculator")
     .argument("<message>", "the first message of the thread")
     .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the default model)")
@@ -49,7 +51,7 @@ Examples:
     )
     .action(async (target: string, message: string, options: RunOptions) => {
       const out = context.output(options.json);
-      if (message.trim() === "") throw new CliError("The message is empty. Say what the agent should do, e.g. \"can you divide 3 by 4\".");
+      if (message.trim() === "") throw new CliError('The message is empty. Say what the agent should do, e.g. "can you divide 3 by 4".');
       const { agent, path } = await loadAgent(target, context.cwd);
       const { model, spec } = await modelFor(options.model, context.env, context.cwd);
       context.exitCode = await withStore(options, context.env, context.cwd, async (store) => {
@@ -59,14 +61,24 @@ Examples:
           out.line(`${out.paint("bold", "thread")} ${thread.id} ${out.paint("gray", `(${agent.name})`)}`);
           printTimeline(out, thread.events);
         }
-        const final = await driveThread(thread, { out, store, agent, model, actor: actorName(context.env), carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) });
+        const final = await driveThread(thread, {
+          out,
+          store,
+          agent,
+          model,
+          actor: actorName(context.env),
+          carry: carryFlags(options, context.env),
+          leaseWaitMs: leaseWaitFrom(context.env),
+        });
         return finish(out, final, carryFlags(options, context.env));
       });
     });
 
   program
     .command("resume")
-    .description("Continue a thread: run it if it can go on, and in a terminal ask about what it waits for. Use it after Ctrl-C or a model error.")
+    .description(
+      "Continue a thread: run it if it can go on, and in a terminal ask about what it waits for. Use it after Ctrl-C or a model error.",
+    )
     .argument("<thread>", "thread id")
     .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
     .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the one the thread ran with)")
@@ -85,7 +97,15 @@ Examples:
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(thread, options.agents, context.cwd);
         const { model } = await modelFor(options.model, context.env, context.cwd, thread);
-        const final = await driveThread(thread, { out, store, agent, model, actor: actorName(context.env), carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) });
+        const final = await driveThread(thread, {
+          out,
+          store,
+          agent,
+          model,
+          actor: actorName(context.env),
+          carry: carryFlags(options, context.env),
+          leaseWaitMs: leaseWaitFrom(context.env),
+        });
         return finish(out, final, carryFlags(options, context.env));
       });
     });

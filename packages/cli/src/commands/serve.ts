@@ -40,7 +40,9 @@ export function isLoopback(host: string): boolean {
 function checkAuth(host: string, keys: string | undefined, auth: boolean): void {
   const hasKeys = keys !== undefined && keys.trim() !== "";
   if (!auth && hasKeys) {
-    throw new CliError("--no-auth conflicts with AGENTFOLD_API_KEYS, which is set: drop --no-auth to require the keys, or unset AGENTFOLD_API_KEYS.");
+    throw new CliError(
+      "--no-auth conflicts with AGENTFOLD_API_KEYS, which is set: drop --no-auth to require the keys, or unset AGENTFOLD_API_KEYS.",
+    );
   }
   if (hasKeys || !auth || isLoopback(host)) return;
   throw new CliError(
@@ -136,7 +138,9 @@ Examples:
       const auth = options.auth && keys?.trim() ? "API keys" : "none";
       if (out.json) out.data({ url, agents: agents.map((agent) => agent.name), db: redact(spec), auth });
       else {
-        out.line(`${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)}; auth: ${auth})`);
+        out.line(
+          `${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)}; auth: ${auth})`,
+        );
         out.line(out.paint("gray", `  try: curl -s ${url}/healthz   ·   OpenAPI: ${url}/openapi.json   ·   Ctrl-C stops`));
       }
       await untilStopped(context);

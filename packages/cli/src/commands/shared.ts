@@ -40,7 +40,12 @@ export function carryFlags(options: StoreOptions, env: NodeJS.ProcessEnv): strin
  * @example
  * const code = await withStore({ db: "./my.db" }, process.env, process.cwd(), (store) => listThreads(store));
  */
-export async function withStore<T>(options: StoreOptions, env: NodeJS.ProcessEnv, cwd: string, use: (store: ThreadStore, spec: string) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  options: StoreOptions,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  use: (store: ThreadStore, spec: string) => Promise<T>,
+): Promise<T> {
   const { spec } = storeSpec(options.db, env);
   const store = await openStore(spec, cwd);
   try {
@@ -54,7 +59,9 @@ export async function withStore<T>(options: StoreOptions, env: NodeJS.ProcessEnv
 export async function loadThread(store: ThreadStore, threadId: string, spec: string): Promise<Thread> {
   const thread = await store.load(threadId);
   if (!thread) {
-    throw new CliError(`No thread with id ${JSON.stringify(threadId)} in ${redact(spec)}. List threads with: ${commandName()} threads ls (add --db when they live elsewhere).`);
+    throw new CliError(
+      `No thread with id ${JSON.stringify(threadId)} in ${redact(spec)}. List threads with: ${commandName()} threads ls (add --db when they live elsewhere).`,
+    );
   }
   return thread;
 }
@@ -85,7 +92,9 @@ export async function agentForThread(thread: Thread, agentsOption: string | unde
   const recorded = recordedRun(thread).module;
   const target = agentsOption ?? recorded;
   if (target === undefined) {
-    throw new CliError(`Thread ${thread.id} was not started by agentfold run, so its agent module is unknown. Pass it with --agents <module>.`);
+    throw new CliError(
+      `Thread ${thread.id} was not started by agentfold run, so its agent module is unknown. Pass it with --agents <module>.`,
+    );
   }
   const { module, agentName } = parseTarget(target);
   const loaded = await loadAgentModule(module, cwd);
@@ -108,7 +117,12 @@ export function absoluteModelSpec(spec: string | undefined, cwd: string): string
 }
 
 /** Resolves the model for a command: `--model`, `AGENTFOLD_MODEL`, the spec recorded on the thread, the default. */
-export async function modelFor(option: string | undefined, env: NodeJS.ProcessEnv, cwd: string, thread?: Thread): Promise<{ model: Model; spec: string | undefined }> {
+export async function modelFor(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  thread?: Thread,
+): Promise<{ model: Model; spec: string | undefined }> {
   const spec = absoluteModelSpec(modelSpec(option, env, thread ? recordedRun(thread).model : undefined), cwd);
   return { model: await loadModel(spec, env), spec };
 }

@@ -52,18 +52,22 @@ function parsePrice(text: string | undefined): { inputPerMillionTokens: number; 
   if (text === undefined) return undefined;
   const parts = text.split(",").map((part) => Number(part.trim()));
   if (parts.length !== 2 || parts.some((part) => !Number.isFinite(part) || part < 0)) {
-    throw new CliError(`--price takes the USD price per million input and output tokens, e.g. --price 0.15,0.6, got ${JSON.stringify(text)}.`);
+    throw new CliError(
+      `--price takes the USD price per million input and output tokens, e.g. --price 0.15,0.6, got ${JSON.stringify(text)}.`,
+    );
   }
   return { inputPerMillionTokens: parts[0]!, outputPerMillionTokens: parts[1]! };
 }
 
 function parseReporter(options: TestOptions): Reporter {
   if (options.json) {
-    if (options.reporter !== undefined && options.reporter !== "json") throw new CliError(`--json and --reporter ${options.reporter} disagree; pick one.`);
+    if (options.reporter !== undefined && options.reporter !== "json")
+      throw new CliError(`--json and --reporter ${options.reporter} disagree; pick one.`);
     return "json";
   }
   const reporter = options.reporter ?? "text";
-  if (!(reporters as readonly string[]).includes(reporter)) throw new CliError(`Unknown reporter ${JSON.stringify(reporter)}. Use one of: ${reporters.join(", ")}.`);
+  if (!(reporters as readonly string[]).includes(reporter))
+    throw new CliError(`Unknown reporter ${JSON.stringify(reporter)}. Use one of: ${reporters.join(", ")}.`);
   return reporter as Reporter;
 }
 
@@ -84,7 +88,9 @@ function render(
 export function registerTestCommand(program: Command, context: CommandContext): void {
   program
     .command("test")
-    .description("Run eval files (*.eval.ts): each case is a thread plus what the next step must be. Every case runs --runs times; the command fails (exit 6) when a case passes less often than --threshold.")
+    .description(
+      "Run eval files (*.eval.ts): each case is a thread plus what the next step must be. Every case runs --runs times; the command fails (exit 6) when a case passes less often than --threshold.",
+    )
     .argument("[patterns...]", "eval files, directories or globs (default: **/*.eval.ts, outside node_modules)")
     .option("-m, --model <spec>", "the model under test (else AGENTFOLD_MODEL, else the default model)")
     .option("--runs <n>", "runs per case", "1")
@@ -120,7 +126,8 @@ Examples:
       const concurrency = wholeNumber(options.concurrency, "--concurrency", 256);
       const threshold = parseThreshold(options.threshold);
       const price = parsePrice(options.price);
-      if (options.record && options.replay) throw new CliError("--record and --replay exclude each other: record once with a real model, then replay.");
+      if (options.record && options.replay)
+        throw new CliError("--record and --replay exclude each other: record once with a real model, then replay.");
       const mode: CassetteMode = options.record ? "record" : options.replay ? "replay" : "live";
       // With --replay the cassette names the model; only an explicit --model is compared with it.
       const spec = absoluteModelSpec(mode === "replay" ? options.model : modelSpec(options.model, context.env), context.cwd);
@@ -167,7 +174,8 @@ Examples:
       } else {
         out.line(junitReport(report).trimEnd());
       }
-      if (mode === "record" && !out.json) out.line(out.paint("gray", `cassettes saved next to the eval files; replay them with: ${commandName()} test --replay`));
+      if (mode === "record" && !out.json)
+        out.line(out.paint("gray", `cassettes saved next to the eval files; replay them with: ${commandName()} test --replay`));
       context.exitCode = report.passed ? ExitCode.ok : ExitCode.belowThreshold;
     });
 }

@@ -22,13 +22,15 @@ interface ListOptions extends StoreOptions {
 
 function parseLimit(text: string): number {
   const limit = Number(text);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit must be a whole number from 1 to 1000, got ${JSON.stringify(text)}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+    throw new CliError(`--limit must be a whole number from 1 to 1000, got ${JSON.stringify(text)}.`);
   return limit;
 }
 
 function parseStatus(text: string | undefined): ThreadStatus | undefined {
   if (text === undefined) return undefined;
-  if (!(statuses as readonly string[]).includes(text)) throw new CliError(`Unknown status ${JSON.stringify(text)}. Use one of: ${statuses.join(", ")}.`);
+  if (!(statuses as readonly string[]).includes(text))
+    throw new CliError(`Unknown status ${JSON.stringify(text)}. Use one of: ${statuses.join(", ")}.`);
   return text as ThreadStatus;
 }
 
@@ -149,7 +151,10 @@ Examples:
           out.line(message.content);
           out.line();
         }
-        out.line(out.paint("bold", `${rendered.tokens} tokens in ${rendered.messages.length} messages`) + out.paint("gray", `  (mode: ${mode}, model: ${model.id})`));
+        out.line(
+          out.paint("bold", `${rendered.tokens} tokens in ${rendered.messages.length} messages`) +
+            out.paint("gray", `  (mode: ${mode}, model: ${model.id})`),
+        );
       });
     });
 
@@ -170,7 +175,8 @@ Examples:
     .action(async (threadId: string, options: StoreOptions & { at: string }) => {
       const out = context.output(options.json);
       const at = Number(options.at);
-      if (!/^\d+$/.test(options.at.trim()) || !Number.isSafeInteger(at)) throw new CliError(`--at must be a whole number of events, got ${JSON.stringify(options.at)}.`);
+      if (!/^\d+$/.test(options.at.trim()) || !Number.isSafeInteger(at))
+        throw new CliError(`--at must be a whole number of events, got ${JSON.stringify(options.at)}.`);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
         const forked = thread.fork(at);
@@ -179,7 +185,8 @@ Examples:
         if (out.json) return out.data({ ...threadSummary(forked, carry), forkedFrom: thread.id, forkedAt: at });
         out.line(`Forked ${thread.id} at event ${at}.`);
         printThreadState(out, forked, carry);
-        if (forked.status === "running") out.line(`continue with:\n  ${commandName()} resume ${forked.id}${carry.length ? ` ${carry.join(" ")}` : ""}`);
+        if (forked.status === "running")
+          out.line(`continue with:\n  ${commandName()} resume ${forked.id}${carry.length ? ` ${carry.join(" ")}` : ""}`);
       });
     });
 }

@@ -61,8 +61,7 @@ function isStep(value: unknown): boolean {
 export function assertReplyShape(reply: ModelReply): void {
   assert.ok(reply && typeof reply === "object", "generate must resolve to an object");
   const { output } = reply;
-  const shapeOk =
-    typeof output === "string" || isStep(output) || (Array.isArray(output) && output.length > 0 && output.every(isStep));
+  const shapeOk = typeof output === "string" || isStep(output) || (Array.isArray(output) && output.length > 0 && output.every(isStep));
   assert.ok(shapeOk, `output must be a string, a { intent, ...args } object or an array of them; got ${JSON.stringify(output)}`);
   if (reply.usage) {
     for (const key of ["inputTokens", "outputTokens"] as const) {
@@ -75,7 +74,10 @@ export function assertReplyShape(reply: ModelReply): void {
     // The core acts on `length` and `interrupted` (it never runs such a reply): a provider's own word
     // for them ("max_tokens") would slip through, so only the unified names are allowed.
     const known = ["stop", "length", "tool-calls", "content-filter", "error", "interrupted", "other"];
-    assert.ok(known.includes(reply.finishReason), `finishReason must be one of ${known.join(", ")}; got ${JSON.stringify(reply.finishReason)}`);
+    assert.ok(
+      known.includes(reply.finishReason),
+      `finishReason must be one of ${known.join(", ")}; got ${JSON.stringify(reply.finishReason)}`,
+    );
   }
   if (reply.modelId !== undefined) assert.ok(reply.modelId.length > 0, "modelId must not be empty");
   if (reply.metadata !== undefined) assert.equal(typeof reply.metadata, "object");

@@ -6,13 +6,7 @@ import { after, afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { InvalidInputError } from "../errors.ts";
 import type { NewEvent } from "../events.ts";
-import {
-  LeaseLostError,
-  ThreadExistsError,
-  ThreadNotFoundError,
-  VersionConflictError,
-  type ThreadStore,
-} from "../store.ts";
+import { LeaseLostError, ThreadExistsError, ThreadNotFoundError, VersionConflictError, type ThreadStore } from "../store.ts";
 import { Thread } from "../thread.ts";
 
 export interface ThreadStoreConformanceOptions {
@@ -37,7 +31,7 @@ const notes = (count: number, from = 0): NewEvent[] => Array.from({ length: coun
 /** A thread that goes through most event types, with strings that trip up naive encodings. */
 function richThread(): Thread {
   return Thread.start(
-    { text: "divide 3 by 4 — \"quoted\", emoji 🧮, newline\n, nul \u0000, lone surrogate \ud800", actor: "ann" },
+    { text: 'divide 3 by 4 — "quoted", emoji 🧮, newline\n, nul \u0000, lone surrogate \ud800', actor: "ann" },
     { agent: "calculator", metadata: { tenant: "acme", nested: { list: [1, 2.5, null, true] } } },
   ).append([
     { type: "model_decision", calls: [{ callId: "c1", intent: "divide", args: { a: 3, b: 4 } }], model: "m" },
@@ -166,9 +160,7 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         const base = Thread.start("race");
         await store.create(base);
         const contenders = Array.from({ length: 20 }, (_, i) => base.append([note(i), note(i)]));
-        const results = await Promise.allSettled(
-          contenders.map((thread) => store.append(thread, { expectedVersion: base.version })),
-        );
+        const results = await Promise.allSettled(contenders.map((thread) => store.append(thread, { expectedVersion: base.version })));
         const winners = results.flatMap((result, i) => (result.status === "fulfilled" ? [i] : []));
         assert.equal(winners.length, 1, `exactly one append wins, got ${winners.length}`);
         for (const result of results) {
@@ -214,8 +206,7 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         const noAgent = Thread.start("n");
         for (const thread of [running, done, other, noAgent]) await store.create(thread);
         await store.append(done.append([{ type: "done", message: "ok" }]), { expectedVersion: 1 });
-        const ids = async (query: Parameters<ThreadStore["list"]>[0]) =>
-          (await store.list(query)).threads.map((summary) => summary.id);
+        const ids = async (query: Parameters<ThreadStore["list"]>[0]) => (await store.list(query)).threads.map((summary) => summary.id);
         assert.deepEqual(await ids({ status: "running" }), [noAgent.id, other.id, running.id]);
         assert.deepEqual(await ids({ status: "done" }), [done.id]);
         assert.deepEqual(await ids({ agent: "a" }), [done.id, running.id]);
@@ -230,8 +221,7 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         const untagged = Thread.start("u", { agent: "t" });
         const tagged = Thread.start("d", { agent: "t", metadata: { tenant: "default" } });
         for (const thread of [acme, globex, untagged, tagged]) await store.create(thread);
-        const ids = async (query: Parameters<ThreadStore["list"]>[0]) =>
-          (await store.list(query)).threads.map((summary) => summary.id);
+        const ids = async (query: Parameters<ThreadStore["list"]>[0]) => (await store.list(query)).threads.map((summary) => summary.id);
         assert.deepEqual(await ids({ tenant: "acme" }), [acme.id]);
         assert.deepEqual(await ids({ tenant: "globex", agent: "t" }), [globex.id]);
         assert.deepEqual(await ids({ tenant: "default" }), [tagged.id, untagged.id]);
@@ -318,11 +308,7 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         const taken = await store.acquireLease(thread.id, "runner-2", 60_000);
         assert.ok(taken, "an expired lease can be taken over");
         assert.ok(taken.token > old.token, "the takeover has a higher token");
-        await rejectsWith(
-          store.append(thread.append(notes(1)), { expectedVersion: 1, fence: old.token }),
-          LeaseLostError,
-          "stale fence",
-        );
+        await rejectsWith(store.append(thread.append(notes(1)), { expectedVersion: 1, fence: old.token }), LeaseLostError, "stale fence");
         assert.equal(await store.renewLease(old, 60_000), undefined, "the old lease cannot be renewed");
         await store.releaseLease(old); // no effect: the thread is leased to runner-2
         assert.equal(await store.acquireLease(thread.id, "runner-3", 60_000), undefined);
@@ -335,20 +321,14 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
       it("refuses an append fenced by a token that was never granted", async () => {
         const thread = Thread.start("never leased");
         await store.create(thread);
-        await rejectsWith(
-          store.append(thread.append(notes(1)), { expectedVersion: 1, fence: 1 }),
-          LeaseLostError,
-          "fence without lease",
-        );
+        await rejectsWith(store.append(thread.append(notes(1)), { expectedVersion: 1, fence: 1 }), LeaseLostError, "fence without lease");
         assert.equal((await store.load(thread.id))?.version, 1);
       });
 
       it("grants a lease to exactly one of 20 owners asking at once", async () => {
         const thread = Thread.start("contended");
         await store.create(thread);
-        const leases = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => store.acquireLease(thread.id, `runner-${i}`, 60_000)),
-        );
+        const leases = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquireLease(thread.id, `runner-${i}`, 60_000)));
         assert.equal(leases.filter(Boolean).length, 1);
       });
 

@@ -108,7 +108,12 @@ function automaticReply(request: SeenRequest): QueuedReply {
   const text = JSON.stringify(wantsWrapper ? { next_step: doneStep } : doneStep);
   if (anthropic) {
     const toolName = tools?.[0]?.name;
-    return { body: typeof toolName === "string" && toolName !== "json" ? anthropicToolUse([{ name: toolName, input: { message: "all done" } }]) : anthropicText(text) };
+    return {
+      body:
+        typeof toolName === "string" && toolName !== "json"
+          ? anthropicToolUse([{ name: toolName, input: { message: "all done" } }])
+          : anthropicText(text),
+    };
   }
   const functionName = (tools?.[0]?.function as { name?: string } | undefined)?.name;
   return { body: functionName ? openaiToolCalls([{ name: functionName, args: { message: "all done" } }]) : openaiText(text) };

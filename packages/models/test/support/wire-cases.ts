@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import type { Model, ModelRequest, OutputMode } from "agentfold";
 import { runModelConformance } from "agentfold/testing";
 import type { ProviderSettings } from "../../src/providers.ts";
-import { startFakeProviderServer, type FakeProviderServer, type QueuedReply, type SeenRequest } from "./fake-provider-server.ts";
+import { startFakeProviderServer, type FakeProviderServer, type SeenRequest } from "./fake-provider-server.ts";
 
 export interface WireCaseOptions {
   name: string;
@@ -175,12 +175,15 @@ export function runWireCases(options: WireCaseOptions): void {
     test("a hung request hits the timeout with a retryable ModelCallError", async () => {
       server.reply({ hang: true }, { hang: true }, { hang: true });
       const started = performance.now();
-      await assert.rejects(newModel().generate(calculatorRequest("tools", { timeoutMs: 300 })), (error: Error & { retryable?: boolean }) => {
-        assert.equal(error.name, "ModelCallError");
-        assert.match(error.message, /300 ms timeout/);
-        assert.equal(error.retryable, true);
-        return true;
-      });
+      await assert.rejects(
+        newModel().generate(calculatorRequest("tools", { timeoutMs: 300 })),
+        (error: Error & { retryable?: boolean }) => {
+          assert.equal(error.name, "ModelCallError");
+          assert.match(error.message, /300 ms timeout/);
+          assert.equal(error.retryable, true);
+          return true;
+        },
+      );
       assert.ok(performance.now() - started < 2_000);
     });
 

@@ -15,7 +15,10 @@ import { agentOf, loadThreadFor } from "./thread-access.ts";
 import { respondWithThread, viewOf } from "./thread-view.ts";
 
 /** The action as a change; a retry of one already recorded leaves the thread as it is (no 409 "already decided"). */
-const applyOnce = (keyed: KeyedChange, action: HumanAction): ThreadChange => (current, agent) => (keyed.replayed(current) ? current : applyHumanAction(agent, current, action));
+const applyOnce =
+  (keyed: KeyedChange, action: HumanAction): ThreadChange =>
+  (current, agent) =>
+    keyed.replayed(current) ? current : applyHumanAction(agent, current, action);
 
 export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): void {
   app.openapi(approvalRoute, async (c) => {
@@ -25,7 +28,13 @@ export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): v
     if (!body.approved && body.args !== undefined) {
       throw new InvalidInputError('"args" edits the arguments of an approval; leave it out when rejecting ("approved": false).');
     }
-    await checkDecisionAllowed(context.runner, c.get("caller"), await loadThreadFor(context, c, id), callId, body.approved ? "approve" : "reject");
+    await checkDecisionAllowed(
+      context.runner,
+      c.get("caller"),
+      await loadThreadFor(context, c, id),
+      callId,
+      body.approved ? "approve" : "reject",
+    );
     const keyed = keyedChange(c, "approval", { id, callId }, body);
     const action: HumanAction = body.approved
       ? { type: "approve", callId, actor, comment: body.comment, args: body.args, argsHash: body.argsHash, ...keyed.fields }

@@ -13,7 +13,12 @@ import { loadThread } from "./thread-access.ts";
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Waits until the runner is done with the thread or `waitSeconds` pass; then the thread as stored. */
-export async function settle(context: RouteContext, threadId: string, settled: Promise<AdvanceOutcome>, waitSeconds: number): Promise<Thread> {
+export async function settle(
+  context: RouteContext,
+  threadId: string,
+  settled: Promise<AdvanceOutcome>,
+  waitSeconds: number,
+): Promise<Thread> {
   const deadline = Date.now() + waitSeconds * 1000;
   let elapse = () => {};
   const timeout = new Promise<undefined>((resolve) => (elapse = () => resolve(undefined)));
@@ -40,7 +45,12 @@ export async function changeAndSettle(context: RouteContext, threadId: string, w
 }
 
 /** Stores a new thread (a launch or a fork) and runs it; `replay` marks a keyed launch. */
-export async function launchAndSettle(context: RouteContext, thread: Thread, waitSeconds: number, replay?: { key: string; hash: string }): Promise<Thread> {
+export async function launchAndSettle(
+  context: RouteContext,
+  thread: Thread,
+  waitSeconds: number,
+  replay?: { key: string; hash: string },
+): Promise<Thread> {
   try {
     await context.store.create(thread);
   } catch (error) {

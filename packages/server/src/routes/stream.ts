@@ -18,7 +18,14 @@ export function registerStreamRoute(app: ApiApp, context: RouteContext): void {
         // The slot is freed when the stream ends for any reason: the client went away (streamThread
         // returns on abort) or writing failed.
         try {
-          await streamThread(stream, { store, runner, threadId: id, after, pollIntervalMs: Math.max(context.pollIntervalMs, 250), keepAliveMs: 15_000 });
+          await streamThread(stream, {
+            store,
+            runner,
+            threadId: id,
+            after,
+            pollIntervalMs: Math.max(context.pollIntervalMs, 250),
+            keepAliveMs: 15_000,
+          });
         } finally {
           release();
         }

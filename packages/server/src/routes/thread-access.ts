@@ -21,7 +21,11 @@ export async function loadThreadFor(context: RouteContext, c: Context<Env>, thre
 export function agentOf(context: RouteContext, thread: Thread): Agent {
   const agent = context.agents.get(thread.agent ?? "");
   if (!agent) {
-    throw new ApiError(409, "unknown_agent", `Thread ${thread.id} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...context.agents.keys()].join(", ")}.`);
+    throw new ApiError(
+      409,
+      "unknown_agent",
+      `Thread ${thread.id} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...context.agents.keys()].join(", ")}.`,
+    );
   }
   return agent;
 }

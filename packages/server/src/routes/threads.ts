@@ -22,7 +22,8 @@ const withMetadata = (metadata: Record<string, unknown>) => (Object.keys(metadat
 /** The agent a launch names, or the only one; a 400 that lists the agents otherwise. */
 function launchedAgent(context: RouteContext, name: string | undefined): Agent {
   const { agents } = context;
-  if (name === undefined && agents.size !== 1) throw new InvalidInputError(`Name the agent to run: "agent" is one of ${[...agents.keys()].join(", ")}.`);
+  if (name === undefined && agents.size !== 1)
+    throw new InvalidInputError(`Name the agent to run: "agent" is one of ${[...agents.keys()].join(", ")}.`);
   const agent = name === undefined ? context.agentList[0] : agents.get(name);
   if (!agent) throw new InvalidInputError(`Unknown agent "${name}". Agents here: ${[...agents.keys()].join(", ")}.`);
   return agent;
@@ -43,7 +44,11 @@ function launchedThread(c: Context<Env>, agent: Agent, body: LaunchBody, replay:
     id: replay ? launchThreadId(actor, replay.key, caller.tenant) : newId("thr"),
     agent: agent.name,
     // The tenant comes from the API key; the route schema refuses a client's `tenant`.
-    ...withMetadata({ ...body.metadata, ...tenantMetadata(caller.tenant), ...(replay ? { [idempotencyMetadataKey]: { key: replay.key, requestHash: replay.hash } } : {}) }),
+    ...withMetadata({
+      ...body.metadata,
+      ...tenantMetadata(caller.tenant),
+      ...(replay ? { [idempotencyMetadataKey]: { key: replay.key, requestHash: replay.hash } } : {}),
+    }),
     events,
   });
 }

@@ -42,7 +42,12 @@ export function queueAdvance(context: TaskContext, queue: ThreadQueue, threadId:
 }
 
 /** Takes the lease, applies `change` if given, and runs the thread until it waits or finishes. */
-export async function advanceTask(context: TaskContext, threadId: string, entry: QueueEntry, change: PendingChange | undefined): Promise<AdvanceOutcome> {
+export async function advanceTask(
+  context: TaskContext,
+  threadId: string,
+  entry: QueueEntry,
+  change: PendingChange | undefined,
+): Promise<AdvanceOutcome> {
   const { store, agents, clock } = context;
   const lease = await acquireLeaseBy(store, threadId, context.owner, context.leaseTtlMs, change ? change.deadline : 0, clock);
   if (!lease) {
@@ -59,7 +64,10 @@ export async function advanceTask(context: TaskContext, threadId: string, entry:
     if (!thread) throw new ThreadNotFoundError(threadId);
     const agent = agents.get(thread.agent ?? "");
     if (!agent) {
-      if (change) throw new StateConflictError(`Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...agents.keys()].join(", ")}.`);
+      if (change)
+        throw new StateConflictError(
+          `Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...agents.keys()].join(", ")}.`,
+        );
       return { result: "unknown_agent", thread };
     }
     if (change) {

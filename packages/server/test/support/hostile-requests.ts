@@ -27,9 +27,23 @@ export interface HostileRequest {
 const json = { "content-type": "application/json" };
 
 /** A valid request, with `change` applied to its parts. */
-function build(context: HostileContext, variant: string, change: Partial<{ target: string; method: string; headers: Record<string, string>; body: string | Buffer | undefined; params: Record<string, string>; query: string }> = {}): HostileRequest {
+function build(
+  context: HostileContext,
+  variant: string,
+  change: Partial<{
+    target: string;
+    method: string;
+    headers: Record<string, string>;
+    body: string | Buffer | undefined;
+    params: Record<string, string>;
+    query: string;
+  }> = {},
+): HostileRequest {
   const { example, fixture } = context;
-  const target = change.target ?? fillPath(example.path, change.params ?? example.params(fixture), change.params !== undefined) + (change.query ?? queryString(example.query));
+  const target =
+    change.target ??
+    fillPath(example.path, change.params ?? example.params(fixture), change.params !== undefined) +
+      (change.query ?? queryString(example.query));
   const body = "body" in change ? change.body : example.body === undefined ? undefined : JSON.stringify(example.body);
   const headers = { ...context.headers, ...(body === undefined ? {} : json), ...change.headers };
   return { variant, request: { method: change.method ?? example.method, target, headers, ...(body === undefined ? {} : { body }) } };
@@ -41,10 +55,31 @@ function withField(body: Record<string, unknown>, field: string, valueText: stri
   return JSON.stringify({ ...body, [field]: marker }).replace(JSON.stringify(marker), valueText);
 }
 
-const fieldOf = (example: RouteExample) => fc.constantFrom(...Object.keys(example.body ?? { text: "" }), "unknownField", "__proto__", "constructor");
+const fieldOf = (example: RouteExample) =>
+  fc.constantFrom(...Object.keys(example.body ?? { text: "" }), "unknownField", "__proto__", "constructor");
 
 const malformedBodies = fc.oneof(
-  fc.constantFrom("{", '{"text":', "null", "[]", '"text"', "0", "true", '{"a":1}}', "{'text':'x'}", '{"text":"x",}', "\ufeff{}", "", " ", '{"text":"\\x"}', '{"text":"\\ud800"', "[".repeat(50), '{"__proto__":{"polluted":1}}', "NaN", "1e999"),
+  fc.constantFrom(
+    "{",
+    '{"text":',
+    "null",
+    "[]",
+    '"text"',
+    "0",
+    "true",
+    '{"a":1}}',
+    "{'text':'x'}",
+    '{"text":"x",}',
+    "\ufeff{}",
+    "",
+    " ",
+    '{"text":"\\x"}',
+    '{"text":"\\ud800"',
+    "[".repeat(50),
+    '{"__proto__":{"polluted":1}}',
+    "NaN",
+    "1e999",
+  ),
   fc.string({ maxLength: 200 }),
   fc.string({ unit: "binary", maxLength: 200 }),
 );
@@ -71,7 +106,24 @@ const rawByteBodies = fc.constantFrom(
   Buffer.from('{"text":"x"}\u0000', "utf8"),
 );
 
-const wrongValues = fc.constantFrom("null", "0", "-1", "1.5", "1e308", "-0", "true", "false", "[]", "{}", '""', '"x"', "[1,2]", '{"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{}}}', "9007199254740993");
+const wrongValues = fc.constantFrom(
+  "null",
+  "0",
+  "-1",
+  "1.5",
+  "1e308",
+  "-0",
+  "true",
+  "false",
+  "[]",
+  "{}",
+  '""',
+  '"x"',
+  "[1,2]",
+  '{"__proto__":{"polluted":true}}',
+  '{"constructor":{"prototype":{}}}',
+  "9007199254740993",
+);
 
 /** Path parameter values, sent without further encoding. */
 const oddIds = (context: HostileContext) =>
@@ -138,33 +190,38 @@ const badQueries = fc.oneof(
 
 /** Header sets sent instead of or beside the valid ones. */
 const badHeaders = (context: HostileContext) =>
-  fc.constantFrom<[string, Record<string, string>]>(
-    ["no API key", { authorization: "" }],
-    ["a wrong API key", { authorization: "Bearer nope" }],
-    ["a NUL in the API key", { authorization: "Bearer a\u0000b" }],
-    ["Basic auth", { authorization: "Basic YWxpY2U6YWxpY2U=" }],
-    ["a bare Bearer", { authorization: "Bearer" }],
-    ["a NUL in a header", { "x-note": "a\u0000b" }],
-    ["a 0xff byte in a header", { "x-note": "caf\u00ff" }],
-    ["a 20 KB header", { "x-note": "h".repeat(20_000) }],
-    ["a long Idempotency-Key", { "idempotency-key": "k".repeat(256) }],
-    ["an empty Idempotency-Key", { "idempotency-key": "" }],
-    ["a non-ASCII Idempotency-Key", { "idempotency-key": "clé\u00e9" }],
-    ["a garbage Last-Event-ID", { "last-event-id": "abc" }],
-    ["a huge Last-Event-ID", { "last-event-id": "99999999999999999999" }],
-    ["a negative Last-Event-ID", { "last-event-id": "-1" }],
-    ["another Host", { host: "evil.example.com" }],
-    ["an empty Host", { host: "" }],
-    ["Accept: text/html", { accept: "text/html" }],
-    ["Expect: 100-continue", { expect: "100-continue" }],
-    ["an unanswerable Expect", { expect: "200-ok" }],
-    ["an Upgrade to WebSocket", { connection: "upgrade", upgrade: "websocket", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" }],
-    ["an Upgrade to h2c", { connection: "upgrade, http2-settings", upgrade: "h2c", "http2-settings": "AAMAAABkAARAAAAAAAIAAAAA" }],
-    ["Content-Encoding: gzip", { "content-encoding": "gzip" }],
-    ["Transfer-Encoding beside Content-Length", { "transfer-encoding": "chunked" }],
-    ["a lying Content-Length", { "content-length": "abc" }],
-    ["a negative Content-Length", { "content-length": "-1" }],
-  ).map(([what, headers]) => ({ what, headers, key: context.headers }));
+  fc
+    .constantFrom<[string, Record<string, string>]>(
+      ["no API key", { authorization: "" }],
+      ["a wrong API key", { authorization: "Bearer nope" }],
+      ["a NUL in the API key", { authorization: "Bearer a\u0000b" }],
+      ["Basic auth", { authorization: "Basic YWxpY2U6YWxpY2U=" }],
+      ["a bare Bearer", { authorization: "Bearer" }],
+      ["a NUL in a header", { "x-note": "a\u0000b" }],
+      ["a 0xff byte in a header", { "x-note": "caf\u00ff" }],
+      ["a 20 KB header", { "x-note": "h".repeat(20_000) }],
+      ["a long Idempotency-Key", { "idempotency-key": "k".repeat(256) }],
+      ["an empty Idempotency-Key", { "idempotency-key": "" }],
+      ["a non-ASCII Idempotency-Key", { "idempotency-key": "clé\u00e9" }],
+      ["a garbage Last-Event-ID", { "last-event-id": "abc" }],
+      ["a huge Last-Event-ID", { "last-event-id": "99999999999999999999" }],
+      ["a negative Last-Event-ID", { "last-event-id": "-1" }],
+      ["another Host", { host: "evil.example.com" }],
+      ["an empty Host", { host: "" }],
+      ["Accept: text/html", { accept: "text/html" }],
+      ["Expect: 100-continue", { expect: "100-continue" }],
+      ["an unanswerable Expect", { expect: "200-ok" }],
+      [
+        "an Upgrade to WebSocket",
+        { connection: "upgrade", upgrade: "websocket", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" },
+      ],
+      ["an Upgrade to h2c", { connection: "upgrade, http2-settings", upgrade: "h2c", "http2-settings": "AAMAAABkAARAAAAAAAIAAAAA" }],
+      ["Content-Encoding: gzip", { "content-encoding": "gzip" }],
+      ["Transfer-Encoding beside Content-Length", { "transfer-encoding": "chunked" }],
+      ["a lying Content-Length", { "content-length": "abc" }],
+      ["a negative Content-Length", { "content-length": "-1" }],
+    )
+    .map(([what, headers]) => ({ what, headers, key: context.headers }));
 
 const contentTypes = fc.constantFrom<string | undefined>(
   undefined,
@@ -192,7 +249,7 @@ export function hostileRequests(context: HostileContext): fc.Arbitrary<HostileRe
   const variants: fc.Arbitrary<HostileRequest>[] = [
     malformedBodies.map((body) => build(context, `malformed JSON body ${JSON.stringify(body.slice(0, 80))}`, { body })),
     fc.tuple(fieldOf(example), fc.integer({ min: 90, max: 20_000 }), fc.boolean()).map(([field, levels, objects]) => {
-      const value = objects ? '{"a":'.repeat(levels) + "1" + "}".repeat(levels) : "[".repeat(levels) + "]".repeat(levels);
+      const value = objects ? `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}` : "[".repeat(levels) + "]".repeat(levels);
       return build(context, `${levels} levels of ${objects ? "objects" : "arrays"} in "${field}"`, { body: withField(base, field, value) });
     }),
     fc.tuple(fieldOf(example), fc.constantFrom(-1, 0, 1, 100), fc.boolean()).map(([field, over, chunked]) => {
@@ -201,12 +258,19 @@ export function hostileRequests(context: HostileContext): fc.Arbitrary<HostileRe
       const length = maxBodyBytes + over;
       const body = withField(base, field, JSON.stringify("s".repeat(Math.max(0, length - frame))));
       return chunked
-        ? build(context, `a ${body.length}-byte body (limit ${maxBodyBytes}) in "${field}", chunked`, { headers: { "transfer-encoding": "chunked" }, body: chunkedBody(body) })
+        ? build(context, `a ${body.length}-byte body (limit ${maxBodyBytes}) in "${field}", chunked`, {
+            headers: { "transfer-encoding": "chunked" },
+            body: chunkedBody(body),
+          })
         : build(context, `a ${body.length}-byte body (limit ${maxBodyBytes}) in "${field}"`, { body });
     }),
-    fc.tuple(fieldOf(example), oddStrings).map(([field, text]) => build(context, `${text} in "${field}"`, { body: withField(base, field, text) })),
+    fc
+      .tuple(fieldOf(example), oddStrings)
+      .map(([field, text]) => build(context, `${text} in "${field}"`, { body: withField(base, field, text) })),
     rawByteBodies.map((body) => build(context, `raw bytes ${body.toString("hex")}`, { body })),
-    fc.tuple(fieldOf(example), wrongValues).map(([field, value]) => build(context, `${value} as "${field}"`, { body: withField(base, field, value) })),
+    fc
+      .tuple(fieldOf(example), wrongValues)
+      .map(([field, value]) => build(context, `${value} as "${field}"`, { body: withField(base, field, value) })),
     contentTypes.map((type) => {
       const headers: Record<string, string> = { "content-type": type ?? "" };
       if (type === undefined) delete headers["content-type"];
@@ -215,7 +279,19 @@ export function hostileRequests(context: HostileContext): fc.Arbitrary<HostileRe
     badQueries.map((query) => build(context, `query ${query.slice(0, 80)}`, { query })),
     badHeaders(context).map(({ what, headers }) => build(context, what, { headers })),
     methods.map((method) => build(context, `method ${method}`, { method })),
-    fc.constantFrom("/v1/threads/", "//v1/threads", "/v1/threads/%2F", "/v1//threads", "/v1/threads/..%2F..%2Fhealthz", "*", "http://evil.example.com/v1/threads", "/v1/threads#x", "/\u0000").map((target) => build(context, `target ${JSON.stringify(target)}`, { target })),
+    fc
+      .constantFrom(
+        "/v1/threads/",
+        "//v1/threads",
+        "/v1/threads/%2F",
+        "/v1//threads",
+        "/v1/threads/..%2F..%2Fhealthz",
+        "*",
+        "http://evil.example.com/v1/threads",
+        "/v1/threads#x",
+        "/\u0000",
+      )
+      .map((target) => build(context, `target ${JSON.stringify(target)}`, { target })),
   ];
   if (withBody) variants.push(fc.constant(build(context, "no body", { body: undefined, headers: json })));
   if (example.path.includes("{")) {
@@ -223,7 +299,10 @@ export function hostileRequests(context: HostileContext): fc.Arbitrary<HostileRe
     variants.push(
       fc.tuple(fc.constantFrom(...names), oddIds(context)).map(([name, id]) =>
         build(context, `{${name}} = ${id.slice(0, 60)}${id.length > 60 ? `… (${id.length} characters)` : ""}`, {
-          params: { ...Object.fromEntries(Object.entries(example.params(context.fixture)).map(([key, value]) => [key, encodeURIComponent(value)])), [name]: id },
+          params: {
+            ...Object.fromEntries(Object.entries(example.params(context.fixture)).map(([key, value]) => [key, encodeURIComponent(value)])),
+            [name]: id,
+          },
         }),
       ),
     );

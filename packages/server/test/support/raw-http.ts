@@ -24,9 +24,15 @@ export interface RawRequest {
 export function requestBytes(port: number, request: RawRequest): Buffer {
   const body = request.body === undefined ? undefined : Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, "utf8");
   const headers: Record<string, string> = { host: `127.0.0.1:${port}`, connection: "close", ...lowerKeys(request.headers ?? {}) };
-  if (body !== undefined && headers["content-length"] === undefined && headers["transfer-encoding"] === undefined) headers["content-length"] = String(body.length);
+  if (body !== undefined && headers["content-length"] === undefined && headers["transfer-encoding"] === undefined)
+    headers["content-length"] = String(body.length);
   // latin1 keeps every code unit below 256 as one byte: a NUL or 0xff in a header goes out as that byte.
-  const head = Buffer.from(`${request.method} ${request.target} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n`, "latin1");
+  const head = Buffer.from(
+    `${request.method} ${request.target} HTTP/1.1\r\n${Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join("")}\r\n`,
+    "latin1",
+  );
   return body === undefined ? head : Buffer.concat([head, body]);
 }
 
@@ -115,7 +121,11 @@ export function readResponse(socket: Socket, timeoutMs = 15_000, head = false): 
       } else if (ended) {
         done = true;
         clearTimeout(timer);
-        reject(new Error(`The server closed the connection without a complete response; got ${JSON.stringify(data.toString("latin1").slice(0, 300))}`));
+        reject(
+          new Error(
+            `The server closed the connection without a complete response; got ${JSON.stringify(data.toString("latin1").slice(0, 300))}`,
+          ),
+        );
       }
     };
     const timer = setTimeout(() => {

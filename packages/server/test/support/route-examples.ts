@@ -32,12 +32,36 @@ const none = () => ({});
 
 /** The API's routes (those in /openapi.json), one valid request each. */
 export const apiRouteExamples: readonly RouteExample[] = [
-  { method: "POST", path: "/v1/threads", params: none, query: { wait: "0" }, body: { agent: "calculator", message: "divide 3 by 4", events: [{ type: "custom", name: "note", data: { a: 1 } }], metadata: { team: "ops" } } },
+  {
+    method: "POST",
+    path: "/v1/threads",
+    params: none,
+    query: { wait: "0" },
+    body: {
+      agent: "calculator",
+      message: "divide 3 by 4",
+      events: [{ type: "custom", name: "note", data: { a: 1 } }],
+      metadata: { team: "ops" },
+    },
+  },
   { method: "GET", path: "/v1/threads", params: none, query: { status: "awaiting_approval", agent: "calculator", limit: "5" } },
   { method: "GET", path: "/v1/threads/{id}", params: thread },
-  { method: "POST", path: "/v1/threads/{id}/approvals/{callId}", params: call, query: { wait: "0" }, body: { approved: false, comment: "not now" } },
+  {
+    method: "POST",
+    path: "/v1/threads/{id}/approvals/{callId}",
+    params: call,
+    query: { wait: "0" },
+    body: { approved: false, comment: "not now" },
+  },
   // The fixture's call waits for an approval, not an answer: a valid answer gets as far as the state check.
-  { method: "POST", path: "/v1/threads/{id}/responses/{callId}", params: call, query: { wait: "0" }, body: { text: "an answer" }, status: 409 },
+  {
+    method: "POST",
+    path: "/v1/threads/{id}/responses/{callId}",
+    params: call,
+    query: { wait: "0" },
+    body: { text: "an answer" },
+    status: 409,
+  },
   { method: "POST", path: "/v1/threads/{id}/messages", params: thread, query: { wait: "0" }, body: { text: "and then?" } },
   { method: "POST", path: "/v1/threads/{id}/cancel", params: thread, body: { reason: "testing" } },
   { method: "POST", path: "/v1/threads/{id}/fork", params: thread, query: { wait: "0" }, body: { atEvent: 1 } },
@@ -54,7 +78,11 @@ export const undocumentedRouteExamples: readonly RouteExample[] = [{ method: "GE
 export function openApiOperations(document: { paths?: Record<string, Record<string, unknown>> }): string[] {
   const methods = new Set(["get", "post", "put", "patch", "delete", "head", "options"]);
   return Object.entries(document.paths ?? {})
-    .flatMap(([path, item]) => Object.keys(item).filter((key) => methods.has(key)).map((method) => `${method.toUpperCase()} ${path}`))
+    .flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((key) => methods.has(key))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    )
     .sort();
 }
 
@@ -75,5 +103,7 @@ export function fillPath(path: string, params: Record<string, string>, raw = fal
 /** `?a=1&b=2`, or "" for no parameters. */
 export function queryString(query: Record<string, string> | undefined): string {
   const entries = Object.entries(query ?? {});
-  return entries.length === 0 ? "" : `?${entries.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&")}`;
+  return entries.length === 0
+    ? ""
+    : `?${entries.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&")}`;
 }

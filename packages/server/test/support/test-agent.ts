@@ -57,10 +57,17 @@ export function createTestAgents(options: { runLog?: string; workMs?: number; cl
 }
 
 /** Replies by turn, the same for every thread: divide 3 by 4, then done. */
-export const divideScript = [{ intent: "divide", a: 3, b: 4 }, { intent: "done_for_now", message: "finished" }, { intent: "done_for_now", message: "again" }];
+export const divideScript = [
+  { intent: "divide", a: 3, b: 4 },
+  { intent: "done_for_now", message: "finished" },
+  { intent: "done_for_now", message: "again" },
+];
 
 /** Replies by turn for the worker: one slow call, then done. */
-export const workScript = [{ intent: "work", label: "job" }, { intent: "done_for_now", message: "work done" }];
+export const workScript = [
+  { intent: "work", label: "job" },
+  { intent: "done_for_now", message: "work done" },
+];
 
 /** One model for both test agents: it picks the script by the agent's tools. */
 export function createTestModel(): ScriptedModel {

@@ -10,7 +10,9 @@ export const chromiumPath = process.env.AGENTFOLD_CHROMIUM ?? "/usr/bin/chromium
 /** Launches headless Chromium with a fresh profile (playwright-core makes a temporary one per launch). */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
-    throw new Error(`Chromium is not at ${chromiumPath}. Install it with "apt-get update && apt-get install -y chromium", or set AGENTFOLD_CHROMIUM to its path.`);
+    throw new Error(
+      `Chromium is not at ${chromiumPath}. Install it with "apt-get update && apt-get install -y chromium", or set AGENTFOLD_CHROMIUM to its path.`,
+    );
   }
   return chromium.launch({
     executablePath: chromiumPath,

@@ -68,13 +68,28 @@ function reply(request: ModelRequest): unknown {
       const [a, b] = (body.match(/-?\d+(\.\d+)?/g) ?? ["1", "1"]).map(Number);
       return { intent: "divide", a, b };
     }
-    if (body === "add two numbers") return { intent: "request_more_information", question: "Which two numbers should I add?", urgency: "high" };
+    if (body === "add two numbers")
+      return { intent: "request_more_information", question: "Which two numbers should I add?", urgency: "high" };
     if (body === "pick an operation") {
-      return { intent: "request_more_information", question: "Which operation?", format: "multiple_choice", choices: ["add", "multiply"], urgency: "low" };
+      return {
+        intent: "request_more_information",
+        question: "Which operation?",
+        format: "multiple_choice",
+        choices: ["add", "multiply"],
+        urgency: "low",
+      };
     }
     if (body === "deploy api") return { intent: "deploy", ...deployArgs };
     if (body === "save a note") {
-      return { intent: "save_note", title: xss, tags: ["<b>bold</b>", "ops"], priority: "normal", pinned: false, copies: 1, meta: { source: "<script>alert(2)</script>" } };
+      return {
+        intent: "save_note",
+        title: xss,
+        tags: ["<b>bold</b>", "ops"],
+        priority: "normal",
+        pinned: false,
+        copies: 1,
+        meta: { source: "<script>alert(2)</script>" },
+      };
     }
     return { intent: "done_for_now", message: `I do not know how to "${body}".` };
   }
@@ -99,7 +114,13 @@ export interface FixtureServer {
   /** Launches a thread through the API and waits until it pauses or finishes. */
   launch(message: string, agent?: string): Promise<{ id: string; status: string; pending: { callId: string }[] }>;
   /** GET a thread through the API. */
-  thread(id: string): Promise<{ id: string; status: string; version: number; events: { type: string; [key: string]: unknown }[]; pending: { callId: string }[] }>;
+  thread(id: string): Promise<{
+    id: string;
+    status: string;
+    version: number;
+    events: { type: string; [key: string]: unknown }[];
+    pending: { callId: string }[];
+  }>;
   close(): Promise<void>;
 }
 
@@ -112,7 +133,11 @@ export interface FixtureServer {
  * await fixture.launch("divide 3 by 4");
  */
 export async function startFixtureServer(
-  options: { apiKeys?: string; seed?: (store: ThreadStore) => Promise<void>; /** The inbox's refresh interval; default the UI's own (3 s). */ inboxRefreshMs?: number } = {},
+  options: {
+    apiKeys?: string;
+    seed?: (store: ThreadStore) => Promise<void> /** The inbox's refresh interval; default the UI's own (3 s). */;
+    inboxRefreshMs?: number;
+  } = {},
 ): Promise<FixtureServer> {
   const directory = mkdtempSync(join(tmpdir(), "agentfold-web-"));
   if (options.seed) {
@@ -123,7 +148,10 @@ export async function startFixtureServer(
       await store.close();
     }
   }
-  const model = new ScriptedModel(Array.from({ length: 12 }, () => reply), { id: "script:web-test", usage: { inputTokens: 412, outputTokens: 18, cost: 0.00021 } });
+  const model = new ScriptedModel(
+    Array.from({ length: 12 }, () => reply),
+    { id: "script:web-test", usage: { inputTokens: 412, outputTokens: 18, cost: 0.00021 } },
+  );
   const server = await startServer({
     store: join(directory, "agentfold.db"),
     agents: [calculator, notes, ops],
