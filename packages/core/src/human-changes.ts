@@ -81,7 +81,9 @@ export function approveCall(tools: ReadonlyMap<string, AnyTool>, thread: Thread,
         type: "approval_decision",
         callId,
         approved: true,
-        argsHash: hashArgs(args ?? item.args),
+        // Unedited, the arguments are the requested ones, whose hash the request already holds: hashing
+        // them again would give the same value (and load node:crypto in a process that needs nothing else of it).
+        argsHash: args === undefined ? item.argsHash : hashArgs(args),
         actor: decision.actor ?? "anonymous",
         ...(decision.comment === undefined ? {} : { comment: decision.comment }),
         ...(args === undefined ? {} : { args }),

@@ -191,6 +191,9 @@ describe("agent.run", () => {
     );
     assert.throws(() => agent.approve(thread, callId, { argsHash: "stale" }), /hash mismatch/);
     const approved = agent.approve(thread, callId);
+    const decision = approved.events.at(-1) as { argsHash: string };
+    assert.equal(decision.argsHash, hashArgs({ a: 3, b: 4 }), "an unedited approval is bound to the requested arguments");
+    assert.equal(decision.argsHash, thread.pending[0]!.kind === "approval" ? thread.pending[0]!.argsHash : undefined);
     assert.throws(
       () => agent.approve(approved, callId),
       (error: unknown) => {
