@@ -68,14 +68,24 @@ const summaryOf = (row: SummaryRow): ThreadSummary => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-/** Rewords a failure to reach the server so it says what to check. */
+/**
+ * Rewords a failure to reach the server so it says what to check: a refused or unknown server, a
+ * missing database or a bad login is the configuration's; a connection that dropped while the
+ * tables were being checked (reset, terminated, timed out) is `StoreUnavailableError`: retry later.
+ */
 function connectionError(error: unknown, options: PostgresStoreOptions): unknown {
   const code = (error as { code?: string }).code;
+  const where = "connectionString" in options ? redact(options.connectionString) : "the given pool";
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "3D000" || code === "28P01" || code === "28000") {
-    const where = "connectionString" in options ? redact(options.connectionString) : "the given pool";
     return new ConfigurationError(
       `Cannot use Postgres at ${where}: ${(error as Error).message}. Check that the server is running and the connection string (host, port, database, user) is right.`,
       { cause: error },
+    );
+  }
+  if (unavailableError(error)) {
+    return new StoreUnavailableError(
+      `Cannot open the Postgres store at ${where}: the connection dropped while its tables were being checked (${(error as Error).message}). Nothing was changed; start again once the server is reachable.`,
+      { retryAfterSeconds: 2, cause: error },
     );
   }
   return error;

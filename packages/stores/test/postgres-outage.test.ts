@@ -77,4 +77,26 @@ describe("Postgres store through an outage", () => {
       await store.close();
     }
   });
+  it("opening the store while the link is down is StoreUnavailableError saying to start again, and opens once it is back", async () => {
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    try {
+      proxy.cut();
+      const schema = freshSchema();
+      const failure = await createPostgresStore({ connectionString: throughProxy(proxy.port), schema }).then(
+        (store) => store.close().then(() => undefined),
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(failure)}`);
+      assert.match(
+        failure.message,
+        /Cannot open the Postgres store at .*the connection dropped while its tables were being checked .*start again once the server is reachable/,
+      );
+      proxy.restore();
+      const store = await createPostgresStore({ connectionString: throughProxy(proxy.port), schema });
+      await store.create(Thread.start("after the outage"));
+      await store.close();
+    } finally {
+      await proxy.close();
+    }
+  });
 });
