@@ -177,6 +177,12 @@ function errorLimitReached(policy: Policy, thread: Thread): string | undefined {
   return undefined;
 }
 
+/** `text` ending in exactly one full stop: error messages usually end in one already. */
+function asSentence(text: string): string {
+  const trimmed = text.trimEnd();
+  return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 function lastErrorMessage(thread: Thread): string {
   for (let index = thread.events.length - 1; index >= 0; index--) {
     const event = thread.events[index]!;
@@ -284,9 +290,9 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
 
   const errorLimit = errorLimitReached(policy, thread);
   if (errorLimit) {
-    const detail = `${errorLimit}; the last one: ${lastErrorMessage(thread)}`;
+    const detail = asSentence(`${errorLimit}; the last one: ${lastErrorMessage(thread)}`);
     if (policy.limits.onErrorLimit === "fail") {
-      return { type: "append", reason: "error_limit", events: [{ type: "failed", reason: `Stopped after ${detail}.` }] };
+      return { type: "append", reason: "error_limit", events: [{ type: "failed", reason: `Stopped after ${detail}` }] };
     }
     return {
       type: "append",
@@ -296,7 +302,7 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
           type: "human_request",
           callId: `escalation_${thread.version}`,
           reason: "escalation",
-          question: `The agent stopped after ${detail}. How should it proceed?`,
+          question: `The agent stopped after ${detail} How should it proceed?`,
           urgency: "high",
           format: "free_text",
         },
