@@ -197,6 +197,19 @@ export const listRoute = createRoute({
         .optional(),
       limit: z.coerce.number().int().min(1).max(1000).optional(),
       cursor: z.string().min(1).max(200).optional(),
+      q: z
+        .preprocess(
+          // `?q=` (empty, as a search form sends it) lists without searching.
+          (value) => (value === "" ? undefined : value),
+          z.string().max(500).optional(),
+        )
+        .openapi({
+          type: "string",
+          maxLength: 500,
+          description:
+            "Search: threads whose agent, status, intents or text (messages, questions, answers, comments) contain every word, case-insensitive; `agent:`, `status:`, `intent:` or `text:` before a word limits it to that field. A search reads at most 500 threads per request, so a page may hold fewer than `limit` threads while `nextCursor` says more may follow.",
+          example: "intent:divide refund",
+        }),
     }),
   },
   responses: {

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import type { z } from "zod";
 import { getRoute, launchRoute, listRoute, type launchBody } from "../api-routes.ts";
 import { checkAgentAllowed, checkThreadAllowed, listForCaller } from "../authorization.ts";
+import { parseSearch, searchThreads } from "../thread-search.ts";
 import { idempotencyKeyOf, idempotencyMetadataKey, launchThreadId, requestHash } from "../idempotency.ts";
 import type { ApiApp, Env, RouteContext } from "./route-context.ts";
 import { launchAndSettle } from "./settle.ts";
@@ -74,12 +75,17 @@ export function registerThreadRoutes(app: ApiApp, context: RouteContext): void {
 
   app.openapi(listRoute, async (c) => {
     const query = c.req.valid("query");
-    const page = await listForCaller(context.store, c.get("caller"), {
+    const listQuery = {
       ...(query.status === undefined ? {} : { status: query.status }),
       ...(query.agent === undefined ? {} : { agent: query.agent }),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-    });
+    };
+    const terms = parseSearch(query.q ?? "");
+    const page =
+      terms.length === 0
+        ? await listForCaller(context.store, c.get("caller"), listQuery)
+        : await searchThreads(context.store, c.get("caller"), listQuery, terms);
     return c.json(
       {
         threads: page.threads.map((summary) => ({ ...summary, agent: summary.agent ?? null })),
