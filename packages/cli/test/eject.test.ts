@@ -43,3 +43,18 @@ describe("agentfold eject prompt", () => {
     assert.ok(existsSync(join(directory.path, "my-prompt.ts")));
   });
 });
+
+describe("agentfold eject prompt into a folder", () => {
+  it("creates the folders the file goes in (src/ of a new project)", async () => {
+    const result = await runCli(["eject", "prompt", "src/prompts/prompt.ts"], { cwd: directory.path });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(readFileSync(join(directory.path, "src/prompts/prompt.ts"), "utf8"), /export const defaultPrompt/);
+    assert.match(result.stdout, /Wrote the default prompt to src\/prompts\/prompt\.ts/);
+  });
+
+  it("says what to do when the folder cannot be made", async () => {
+    const result = await runCli(["eject", "prompt", "my-prompt.ts/inner.ts"], { cwd: directory.path });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^error: Cannot write my-prompt\.ts\/inner\.ts: .*Choose a file in a folder you can write to\./);
+  });
+});

@@ -3,13 +3,13 @@
  * it (factor 2). The copy imports its types from `agentfold` and is used as `defineAgent({ prompt })`.
  */
 import type { Command } from "commander";
-import { relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { commandName } from "../command-name.ts";
 import { CliError } from "../exit-codes.ts";
 import type { CommandContext } from "./context.ts";
 // Not imported: see load-agents.ts.
-const { existsSync, readFileSync, writeFileSync } = process.getBuiltinModule("node:fs");
+const { existsSync, mkdirSync, readFileSync, writeFileSync } = process.getBuiltinModule("node:fs");
 
 /**
  * The default prompt's source, with its imports pointed at the `agentfold` package. An installed
@@ -52,7 +52,14 @@ Examples:
       if (existsSync(target) && !options.force) {
         throw new CliError(`${file} already exists; pass --force to overwrite it, or choose another file.`);
       }
-      writeFileSync(target, defaultPromptSource());
+      const source = defaultPromptSource();
+      try {
+        // `eject prompt src/prompt.ts` in a project without src/ yet: make the folder, as an editor would.
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, source);
+      } catch (error) {
+        throw new CliError(`Cannot write ${file}: ${(error as Error).message}. Choose a file in a folder you can write to.`);
+      }
       if (out.json) return out.data({ file: target });
       const shown = relative(context.cwd, target) || file;
       out.line(`${out.paint("green", "✔")} Wrote the default prompt to ${shown}. Edit it, then pass it to your agent:`);
