@@ -72,6 +72,7 @@ describe("bad input", () => {
       runCli(["threads", "ls", "--status", "sleeping"], { cwd: dir.path }),
       runCli(["fork", waitingId, "--at", "two"], { cwd: dir.path }),
       runCli(["fork", waitingId], { cwd: dir.path }),
+      runCli(["fork", waitingId, "--at", "0"], { cwd: dir.path }),
       runCli(["run", calculatorModule, "hi", "--model", "script:/no/such/steps.json"], { cwd: dir.path }),
       runCli(["threads", "ls", "--db", "mysql://localhost/x"], { cwd: dir.path }),
     ]);
@@ -82,6 +83,7 @@ describe("bad input", () => {
       /Unknown status "sleeping"\. Use one of: running, /,
       /--at must be a whole number/,
       /required option '--at <n>' not specified/,
+      /Cannot fork thread thr_\w+ at event 0: it has 3 events and a fork keeps at least the first, the request \(use 1\.\.3\)/,
       /Cannot read the model script \/no\/such\/steps\.json/,
       /Unsupported store URL scheme "mysql:"/,
     ];

@@ -256,14 +256,16 @@ export class Thread {
   }
 
   /**
-   * A new thread (new id) with the first `atEvent` events of this one. Approvals are bound to their
-   * thread: a call approved or started but not finished before the cut is pending approval again in
-   * the fork, never run on the original's approval. Links to a parent agent are not copied.
+   * A new thread (new id) with the first `atEvent` events of this one, 1 to all of them (the first
+   * event is the request the fork goes on from). Approvals are bound to their thread: a call
+   * approved or started but not finished before the cut is pending approval again in the fork,
+   * never run on the original's approval. Links to a parent agent are not copied.
    */
   fork(atEvent: number, options: ThreadOptions = {}): Thread {
-    if (!Number.isInteger(atEvent) || atEvent < 0 || atEvent > this.events.length) {
+    // At least the first event: a fork without the request would have the model decide on nothing.
+    if (!Number.isInteger(atEvent) || atEvent < 1 || atEvent > this.events.length) {
       throw new InvalidInputError(
-        `Cannot fork thread ${this.id} at event ${atEvent}: it has ${this.events.length} events (use 0..${this.events.length}).`,
+        `Cannot fork thread ${this.id} at event ${atEvent}: it has ${this.events.length} events and a fork keeps at least the first, the request (use 1..${this.events.length}).`,
       );
     }
     const prefix = this.events.slice(0, atEvent);

@@ -92,7 +92,9 @@ describe("Thread", () => {
     assert.equal(fork.events.length, 1);
     assert.equal(fork.metadata.forkedFrom, thread.id);
     assert.throws(() => thread.fork(3), InvalidInputError);
-    assert.throws(() => thread.fork(-1), /use 0\.\.2/);
+    assert.throws(() => thread.fork(-1), /use 1\.\.2\)/);
+    // Not before the first event: a fork without the request would have the model decide on nothing.
+    assert.throws(() => thread.fork(0), /at event 0: it has 2 events and a fork keeps at least the first, the request \(use 1\.\.2\)\./);
   });
 
   it("explains why a call is not pending", () => {

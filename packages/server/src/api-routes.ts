@@ -276,6 +276,18 @@ export const messageRoute = createRoute({
   responses: { ...threadResponses, ...conflict, ...keyReused },
 });
 
+/**
+ * How many events a fork keeps. The lower bound is only documented here: core's `fork` checks both
+ * bounds against the thread, so a refusal names the range that thread accepts (`use 1..14`).
+ */
+const forkAt = z
+  .number()
+  .int()
+  .openapi({
+    minimum: 1,
+    description: "How many of the thread's first events the fork keeps: 1..its version (the first event is the request).",
+  });
+
 export const cancelRoute = createRoute({
   method: "post",
   path: "/v1/threads/{id}/cancel",
@@ -288,7 +300,7 @@ export const forkRoute = createRoute({
   method: "post",
   path: "/v1/threads/{id}/fork",
   summary: "A new thread from the first `atEvent` events; it runs like a launched one",
-  request: { params: threadParams, query: waitQuery, ...body(z.object({ atEvent: z.number().int().min(1) }).strict()) },
+  request: { params: threadParams, query: waitQuery, ...body(z.object({ atEvent: forkAt }).strict()) },
   responses: threadResponses,
 });
 

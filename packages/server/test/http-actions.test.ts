@@ -216,6 +216,12 @@ describe("HTTP API: responses, messages, cancel, fork, context", () => {
       const bad = await post(fetch, `/v1/threads/${thread.id}/fork`, { atEvent });
       assert.equal(bad.status, 400, String(atEvent));
     }
+    // Out of range, either way: the message gives the range that is accepted.
+    for (const atEvent of [0, 999]) {
+      const bad = await post(fetch, `/v1/threads/${thread.id}/fork`, { atEvent });
+      assert.match(bad.body.error.message, new RegExp(`use 1\\.\\.${thread.version}\\)`), JSON.stringify(bad.body));
+      assert.doesNotMatch(bad.body.error.message, /0\.\./);
+    }
     assert.equal((await post(fetch, "/v1/threads/thr_nope/fork", { atEvent: 1 })).status, 404);
   });
 

@@ -162,7 +162,7 @@ Examples:
     .command("fork")
     .description("Start a new thread from the first <n> events of another (e.g. to retry from before a bad step).")
     .argument("<thread>", "thread id")
-    .requiredOption("--at <n>", "how many events of the original to keep (0..its event count)")
+    .requiredOption("--at <n>", "how many events of the original to keep (1..its event count; the first is the request)")
     .option(...dbOption)
     .option("--json", "print the new thread's state as JSON")
     .addHelpText(
