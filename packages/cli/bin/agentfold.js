@@ -21,6 +21,16 @@ process.emitWarning = (warning, ...rest) => {
   if (type === "ExperimentalWarning" && quietWarnings.test(String(text))) return;
   return emitWarning.call(process, warning, ...rest);
 };
+// `agentfold threads ls | head -n 1`: the reader of a pipe may leave before the command is done. What
+// is left to print has nowhere to go, so it is dropped and the command finishes as it would have (a
+// run still stores every event), with its own exit code and no stack trace. Other stream errors
+// stay fatal, as without this listener.
+const readerGone = new Set(["EPIPE", "ERR_STREAM_DESTROYED"]);
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (!readerGone.has(error?.code)) throw error;
+  });
+}
 // Node's on-disk compile cache: most of a short command's time is loading and compiling its ~200
 // modules (zod alone is 95); from the second run on the cache saves the compiling (about 25 ms of
 // `agentfold approve`, see bench/results/cold-start.md). It lives in the OS temp directory;
