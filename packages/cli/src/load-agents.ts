@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Agent } from "agentfold";
 import { CliError } from "./exit-codes.ts";
+import { describeLocation, syntaxErrorLocation } from "./module-error.ts";
 // Through getBuiltinModule, not `import`: importing node:fs as a module builds its namespace, which
 // loads fs/promises, readline and streams, a few milliseconds of every short command (see
 // docs/decisions/2026-11-30-cold-start.md).
@@ -88,7 +89,12 @@ export async function loadAgentModule(modulePath: string, cwd: string, features:
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError(`Cannot load agent module ${modulePath}: ${reason}`);
+    const location = syntaxErrorLocation(error, path);
+    if (!location) throw new CliError(`Cannot load agent module ${modulePath}: ${reason}`);
+    // A syntax error: where it is and the line itself, in the module or in a file it imports.
+    const { place, excerpt } = describeLocation(location, cwd);
+    const named = location.file === path ? place : `${modulePath}: ${place}`;
+    throw new CliError(`Cannot load agent module ${named}: ${reason}${excerpt}`);
   }
   const agents: Agent[] = [];
   const exportNames = new Map<string, Agent>();
