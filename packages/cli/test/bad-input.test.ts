@@ -75,6 +75,8 @@ describe("bad input", () => {
       runCli(["fork", waitingId, "--at", "0"], { cwd: dir.path }),
       runCli(["run", calculatorModule, "hi", "--model", "script:/no/such/steps.json"], { cwd: dir.path }),
       runCli(["threads", "ls", "--db", "mysql://localhost/x"], { cwd: dir.path }),
+      runCli(["run", calculatorModule, "hi", "--model", "gpt-4o"], { cwd: dir.path }),
+      runCli(["run", calculatorModule, "hi", "--model", "claude-haiku-4-5"], { cwd: dir.path }),
     ]);
     const patterns = [
       /unknown command 'rn'.*Did you mean run\?/s,
@@ -86,6 +88,8 @@ describe("bad input", () => {
       /Cannot fork thread thr_\w+ at event 0: it has 3 events and a fork keeps at least the first, the request \(use 1\.\.3\)/,
       /Cannot read the model script \/no\/such\/steps\.json/,
       /Unsupported store URL scheme "mysql:"/,
+      /Unknown model spec "gpt-4o": did you mean openai:gpt-4o\?/,
+      /Unknown model spec "claude-haiku-4-5": did you mean anthropic:claude-haiku-4-5\?/,
     ];
     for (const [index, result] of results.entries()) assertUsageError(result, patterns[index] ?? /./);
   });

@@ -22,6 +22,7 @@ import {
   type ProviderSettings,
 } from "./providers.ts";
 import type { RetryPolicy } from "./retry.ts";
+import { suggestSpec } from "./spec-suggestion.ts";
 
 export const specPrefixes = [
   "openai",
@@ -99,8 +100,9 @@ function resolveOne(spec: string, options: ResolveModelOptions): Model {
   const prefix = colon === -1 ? spec : spec.slice(0, colon);
   const rest = colon === -1 ? "" : spec.slice(colon + 1);
   if (!(specPrefixes as readonly string[]).includes(prefix) || rest === "") {
+    const suggestion = suggestSpec(spec, specPrefixes);
     throw new ConfigurationError(
-      `Unknown model spec "${spec}". Use one of: ${specPrefixes.map((name) => `${name}:`).join(", ")} — e.g. openai:gpt-4o-mini, openai-compatible:http://127.0.0.1:8000/v1#my-model, local:./model.gguf.`,
+      `Unknown model spec "${spec}"${suggestion ? `: did you mean ${suggestion}?` : "."} Use one of: ${specPrefixes.map((name) => `${name}:`).join(", ")} — e.g. openai:gpt-4o-mini, openai-compatible:http://127.0.0.1:8000/v1#my-model, local:./model.gguf.`,
     );
   }
   const settings = providerSettings(spec, options);
