@@ -14,6 +14,7 @@ import { registerThreadCommands } from "./commands/threads.ts";
 import { registerTestCommand } from "./commands/test.ts";
 import { registerExportCommand } from "./commands/export-thread.ts";
 import { registerEjectCommand } from "./commands/eject.ts";
+import { registerCancelCommand } from "./commands/cancel.ts";
 import { Interrupted } from "./drive-thread.ts";
 
 /** Errors that mean the input was wrong (exit 2), by class name, so they match across copies of agentfold. */
@@ -36,6 +37,7 @@ export const registrations: ReadonlyArray<
 > = [
   [["run", "resume", "message"], registerRunCommands],
   [["approve", "reject", "respond"], registerHumanActionCommands],
+  [["cancel"], registerCancelCommand],
   [["threads", "fork"], registerThreadCommands],
   [["threads"], registerExportCommand],
   [["serve"], registerServeCommand],

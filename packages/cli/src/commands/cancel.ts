@@ -1,0 +1,91 @@
+/**
+ * `agentfold cancel <thread>`: stops a thread through the server's own cancel (`runner.cancel` of
+ * `@agentfold/server`, what `POST /v1/threads/:id/cancel` calls), on the store the other commands
+ * use. Like the API it does not wait for the thread's lease: a server or another command advancing
+ * the thread meets the stored cancel on its next write and stops.
+ */
+import type { Command } from "commander";
+import type { Model, ModelRequest, Thread } from "agentfold";
+import { CliError, ExitCode } from "../exit-codes.ts";
+import { printThreadState, threadSummary } from "../format-thread.ts";
+import { loadAgentModule, parseTarget } from "../load-agents.ts";
+import type { CommandContext } from "./context.ts";
+import { actorName, carryFlags, loadThread, modelFor, recordedRun, withStore, type StoreOptions } from "./shared.ts";
+
+interface CancelOptions extends StoreOptions {
+  agents?: string;
+  model?: string;
+  reason?: string;
+}
+
+/**
+ * The thread's model, resolved only if the runner calls it: a cancel itself never does, so a model
+ * that is not configured (or a script file that is gone) does not stand in its way.
+ */
+function modelOnDemand(option: string | undefined, env: NodeJS.ProcessEnv, cwd: string, thread: Thread): Model {
+  let resolved: Promise<Model> | undefined;
+  return {
+    specificationVersion: "v1",
+    id: option ?? recordedRun(thread).model ?? "default",
+    generate: async (request: ModelRequest) => {
+      resolved ??= modelFor(option, env, cwd, thread).then((found) => found.model);
+      return (await resolved).generate(request);
+    },
+  };
+}
+
+/** Adds `cancel` to the program. */
+export function registerCancelCommand(program: Command, context: CommandContext): void {
+  program
+    .command("cancel")
+    .description("Cancel a thread: it stops where it is, even while a server or another command runs it.")
+    .argument("<thread>", "thread id")
+    .option("--reason <text>", "why; recorded on the cancel event")
+    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("-m, --model <spec>", "model spec, used only if a parent thread goes on (else AGENTFOLD_MODEL, else the thread's)")
+    .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
+    .option("--json", "print the canceled thread's state as JSON")
+    .addHelpText(
+      "after",
+      `
+A thread that is already done, failed or canceled cannot be canceled (exit 2).
+
+Examples:
+  $ agentfold cancel thr_abc123
+  $ agentfold cancel thr_abc123 --reason "wrong customer" --db ./agents.db --json`,
+    )
+    .action(async (threadId: string, options: CancelOptions) => {
+      const out = context.output(options.json);
+      await withStore(options, context.env, context.cwd, async (store, spec) => {
+        const thread = await loadThread(store, threadId, spec);
+        const target = options.agents ?? recordedRun(thread).module;
+        if (target === undefined) {
+          throw new CliError(
+            `Thread ${thread.id} was not started by agentfold run, so its agent module is unknown. Pass it with --agents <module>.`,
+          );
+        }
+        const loaded = await loadAgentModule(parseTarget(target).module, context.cwd);
+        // Loaded only for this command: the server's runner is not needed elsewhere.
+        const { createRunner } = await import("@agentfold/server");
+        const runner = createRunner({
+          store,
+          agents: loaded.agents,
+          model: modelOnDemand(options.model, context.env, context.cwd, thread),
+          onError: (error, id) => out.warn(`thread ${id}: ${error instanceof Error ? error.message : String(error)}`),
+        });
+        let canceled: Thread;
+        try {
+          canceled = await runner.cancel(thread.id, {
+            actor: actorName(context.env),
+            ...(options.reason === undefined ? {} : { reason: options.reason }),
+          });
+        } finally {
+          await runner.close();
+        }
+        const carry = carryFlags(options, context.env);
+        if (out.json) out.data(threadSummary(canceled, carry));
+        else printThreadState(out, canceled, carry);
+      });
+      context.exitCode = ExitCode.ok;
+    });
+}
