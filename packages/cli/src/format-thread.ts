@@ -19,7 +19,8 @@ export function exitCodeFor(thread: Thread): ExitCodeValue {
     case "awaiting_human":
       return ExitCode.waiting;
     case "failed":
-      return ExitCode.failed;
+      // The model's provider failed (a key, a model name, an outage): a fault to fix, not the agent's.
+      return thread.state.failureCode ? ExitCode.unexpected : ExitCode.failed;
     case "canceled":
       return ExitCode.canceled;
     case "running":
@@ -32,7 +33,8 @@ export function continueCommands(thread: Thread, carry: CarryFlags = []): string
   const tail = carry.length ? ` ${carry.join(" ")}` : "";
   const cli = commandName();
   const commands: string[] = [];
-  if (thread.status === "failed") commands.push(`${cli} message ${thread.id} ${shellQuote("<what to do now>")}${tail}`);
+  if (thread.status === "failed" && thread.state.failureCode) commands.push(`${cli} resume ${thread.id}${tail}`);
+  else if (thread.status === "failed") commands.push(`${cli} message ${thread.id} ${shellQuote("<what to do now>")}${tail}`);
   for (const item of thread.pending) {
     const base = `${thread.id} ${item.callId}`;
     if (item.kind === "approval") {
@@ -140,6 +142,18 @@ function formatArgs(args: Record<string, unknown>): string {
   return oneLine(JSON.stringify(args), 100);
 }
 
+/**
+ * A failed model attempt and the wait before the next, e.g. `HTTP 429 on attempt 1, retrying in 2.5 s`.
+ *
+ * @example
+ * retryText({ attempt: 1, status: 429, waitMs: 2500, message: "Rate limit reached" });
+ */
+export function retryText(retry: { attempt: number; status?: number | undefined; waitMs: number; message: string }): string {
+  const what = retry.status === undefined ? oneLine(retry.message, 80) : `HTTP ${retry.status}`;
+  const wait = retry.waitMs < 1000 ? `${Math.round(retry.waitMs)} ms` : `${Math.round(retry.waitMs / 100) / 10} s`;
+  return `${what} on attempt ${retry.attempt}, retrying in ${wait}`;
+}
+
 /** One event as a short line (without its index and time). */
 export function describeEvent(event: Event): string {
   switch (event.type) {
@@ -182,6 +196,10 @@ export function describeEvent(event: Event): string {
       return `compacted events before #${event.upTo}: ${oneLine(event.summary, 80)}`;
     case "custom":
       return `${event.name}: ${oneLine(JSON.stringify(event.data), 100)}`;
+    case "resumed":
+      return `resumed${event.actor ? ` by ${event.actor}` : ""}`;
+    case "model_call_retried":
+      return `model call retried: ${retryText(event)}`;
   }
 }
 
@@ -193,6 +211,7 @@ const eventStyle: Partial<Record<Event["type"], Parameters<Output["paint"]>[0]>>
   human_request: "yellow",
   error: "red",
   failed: "red",
+  model_call_retried: "yellow",
   done: "green",
   tool_result: "blue",
 };

@@ -8,7 +8,7 @@ import { validatedPolicy } from "./agent-definition.ts";
 import { childAgentTool, type ChildAgentToolOptions } from "./child-agent.ts";
 import type { Clock } from "./clock.ts";
 import { defaultPrompt, type PromptFunction } from "./default-prompt.ts";
-import { addMessage, answerQuestion, approveCall, cancelThread, rejectCall } from "./human-changes.ts";
+import { addMessage, answerQuestion, approveCall, cancelThread, rejectCall, resumeThread } from "./human-changes.ts";
 import type { Model, ModelMessage, OutputMode } from "./model.ts";
 import { intentSpecs, nextStepSchema } from "./model-output.ts";
 import { nextAction, type Limits, type NextAction } from "./plan.ts";
@@ -78,6 +78,8 @@ export interface Agent extends Runtime {
   respond(thread: Thread, callId: string, text: string, options?: { actor?: string; clock?: Clock } & RequestKeys): Thread;
   message(thread: Thread, text: string, options?: { actor?: string; source?: string; clock?: Clock } & RequestKeys): Thread;
   cancel(thread: Thread, options?: { reason?: string; actor?: string; clock?: Clock }): Thread;
+  /** After a model failure (`failed` with a `code`) is fixed: the model decides again. */
+  resume(thread: Thread, options?: { actor?: string; clock?: Clock }): Thread;
   /** This agent as a tool of another: it runs in its own thread (factor 10). */
   asTool(options: ChildAgentToolOptions): AnyTool;
 }
@@ -188,6 +190,9 @@ export function defineAgent(definition: AgentDefinition): Agent {
     },
     cancel(thread, options = {}) {
       return cancelThread(thread, options);
+    },
+    resume(thread, options = {}) {
+      return resumeThread(thread, options);
     },
     asTool(options) {
       return childAgentTool(agent, options);

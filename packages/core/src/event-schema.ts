@@ -203,11 +203,43 @@ function buildEventSchemas() {
     callId: callId.optional(),
   });
 
-  /** The thread cannot go on without a new message (step limit, error limit set to fail). */
+  /**
+   * The thread cannot go on without a new message (step limit, error limit set to fail), or, with a
+   * `code`, until the model is reachable again and a person resumes it (see `resumedEvent`).
+   */
   const failedEvent = z.object({
     type: z.literal("failed"),
     at,
     reason: z.string(),
+    /**
+     * `model_misconfigured`: the provider refused the key, the model or the URL (401, 403, 404);
+     * `model_unavailable`: it gave no usable answer within the step's deadline, retries included.
+     * Neither is the model's to fix, so neither goes back to it as an error.
+     */
+    code: z.enum(["model_misconfigured", "model_unavailable"]).optional(),
+  });
+
+  /** A person resumed a thread that failed with a `code`, after fixing the cause; the model decides again. */
+  const resumedEvent = z.object({
+    type: z.literal("resumed"),
+    at,
+    actor: z.string().optional(),
+  });
+
+  /**
+   * One failed attempt of a model call that will be tried again after `waitMs`: recorded while the
+   * step waits, so a person sees a 429 or an outage being waited out. Never rendered for the model.
+   */
+  const modelCallRetriedEvent = z.object({
+    type: z.literal("model_call_retried"),
+    at,
+    model: z.string(),
+    /** The attempt that failed, 1 for the first. */
+    attempt: z.number().int().positive(),
+    /** The provider's HTTP status, when it answered. */
+    status: z.number().int().optional(),
+    waitMs: z.number().nonnegative(),
+    message: z.string(),
   });
 
   /** Someone stopped the thread. */
@@ -251,6 +283,8 @@ function buildEventSchemas() {
     cancelEvent,
     compactionEvent,
     customEvent,
+    resumedEvent,
+    modelCallRetriedEvent,
   ]);
   return {
     jsonValue,
@@ -274,6 +308,8 @@ function buildEventSchemas() {
     cancelEvent,
     compactionEvent,
     customEvent,
+    resumedEvent,
+    modelCallRetriedEvent,
     eventSchema,
   };
 }

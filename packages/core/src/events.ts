@@ -34,6 +34,8 @@ export const {
   cancelEvent,
   compactionEvent,
   customEvent,
+  resumedEvent,
+  modelCallRetriedEvent,
   eventSchema,
 } = schemas;
 

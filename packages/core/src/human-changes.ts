@@ -166,3 +166,19 @@ export function cancelThread(thread: Thread, options: { reason?: string; actor?:
     options.clock ?? systemClock,
   );
 }
+
+/**
+ * Resumes a thread that failed because of its model's provider (a `failed` event with a `code`),
+ * once the key, the model or the provider is fixed: the model decides again, and the thread's
+ * events stay as they were, with a `resumed` event the model does not see.
+ */
+export function resumeThread(thread: Thread, options: { actor?: string; clock?: Clock }): Thread {
+  if (thread.status !== "failed" || thread.state.failureCode === null) {
+    const instead =
+      thread.status === "failed"
+        ? "it failed for a reason the agent must hear about: send a message instead"
+        : "only a thread that failed because of its model can be resumed";
+    throw new StateConflictError(`Thread ${thread.id} is ${thread.status}; ${instead}.`);
+  }
+  return thread.append([{ type: "resumed", ...(options.actor ? { actor: options.actor } : {}) }], options.clock ?? systemClock);
+}

@@ -46,6 +46,7 @@ export { countTokens } from "./tokens.ts";
 export type {
   Model,
   ModelRequest,
+  ModelRetry,
   ModelReply,
   FinishReason,
   ModelMessage,

@@ -44,6 +44,21 @@ export interface ModelRequest {
   signal?: AbortSignal;
   /** Milliseconds before the call is abandoned with a timeout error. */
   timeoutMs?: number;
+  /**
+   * Told about each failed attempt that will be tried again, before the wait: the step records it
+   * on the thread. An adapter that retries calls it; one that does not may ignore it.
+   */
+  onRetry?: (retry: ModelRetry) => void;
+}
+
+/** One failed attempt of a model call that is tried again after `waitMs`. */
+export interface ModelRetry {
+  /** The attempt that failed, 1 for the first. */
+  attempt: number;
+  /** The provider's HTTP status, when it answered. */
+  status?: number;
+  waitMs: number;
+  message: string;
 }
 
 export interface ModelUsage {

@@ -148,9 +148,13 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
   child_paused: () => null,
   child_resumed: () => null,
   done: () => null,
-  failed: (event, h) => h.block("failed", h.text(event.reason)),
+  // A failure with a code was the model's provider's, not the agent's: nothing for the model to learn.
+  failed: (event, h) => (event.code ? null : h.block("failed", h.text(event.reason))),
   cancel: (event, h) => h.block("canceled", h.text(event.reason ?? "")),
   compaction: () => null,
+  // Resuming and waiting out a provider are for people; the model has nothing to do about either.
+  resumed: () => null,
+  model_call_retried: () => null,
   // A refused decision is an audit record for people; the model has nothing to do about it.
   custom: (event, h) => (event.name === DECISION_REFUSED ? null : h.block(event.name, h.yaml(event.data, event.name))),
 };

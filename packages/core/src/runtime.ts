@@ -80,6 +80,7 @@ export {
 export type {
   Model,
   ModelRequest,
+  ModelRetry,
   ModelReply,
   FinishReason,
   ModelMessage,

@@ -5,9 +5,9 @@
  * `Journal`).
  */
 import { systemClock, type Clock } from "./clock.ts";
-import { ConfigurationError, StateConflictError, describeError } from "./errors.ts";
+import { ConfigurationError, ModelCallError, StateConflictError, describeError } from "./errors.ts";
 import { isJsonValue, type EventOf, type JsonValue, type NewEvent } from "./event-schema.ts";
-import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
+import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, ModelRetry, ModelUsage, OutputMode } from "./model.ts";
 import { incompleteReply, parseModelOutput, toJson } from "./model-output.ts";
 import { nextAction, type NextAction, type Policy } from "./plan.ts";
 import type { PromptFunction } from "./default-prompt.ts";
@@ -182,6 +182,89 @@ async function plan(runtime: Runtime, thread: Thread): Promise<NextAction> {
   return nextAction(runtime.policy, thread);
 }
 
+/** HTTP statuses that mean the key, the model name or the URL is wrong: the same call will fail again. */
+const misconfiguredStatuses = new Set([401, 403, 404]);
+
+/**
+ * A `failed` event for a model call that failed for reasons the model cannot fix, or undefined for
+ * any other failure (which goes back to the model as an error). A refused key, model or URL is
+ * `model_misconfigured`; a retryable failure (a timeout, an outage) that outlived the adapter's
+ * retries is `model_unavailable`: asking again in the next step would only repeat the wait.
+ */
+function providerFailure(error: unknown, modelId: string): NewEvent | undefined {
+  if (!(error instanceof ModelCallError)) return undefined;
+  const resume = "then resume the thread.";
+  if (error.status !== undefined && misconfiguredStatuses.has(error.status)) {
+    return {
+      type: "failed",
+      code: "model_misconfigured",
+      reason: `The model ${modelId} is misconfigured (HTTP ${error.status}): ${describeError(error)} Fix the key, the model name or the base URL, ${resume}`,
+    };
+  }
+  if (error.retryable) {
+    return {
+      type: "failed",
+      code: "model_unavailable",
+      reason: `The model ${modelId} gave no usable answer: ${describeError(error)} Once the provider answers again, ${resume}`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Records each retry the adapter reports as a `model_call_retried` event, committed at once so a
+ * person watching the thread sees the wait. Commits are chained in order; one that fails (a lost
+ * lease, a conflicting write) aborts the call, and `settle` throws its error. `settle` returns the
+ * thread with every retry event appended, committed.
+ */
+function recordRetries(
+  thread: Thread,
+  request: ModelRequest,
+  options: StepOptions,
+  journal: Journal,
+): { request: ModelRequest; settle: () => Promise<Thread> } {
+  let current = thread;
+  let commits: Promise<unknown> = Promise.resolve();
+  let commitError: { error: unknown } | undefined;
+  const stop = new AbortController();
+  const modelId = options.model.id;
+  const previous = request.onRetry;
+  const onRetry = (retry: ModelRetry) => {
+    previous?.(retry);
+    if (commitError) return;
+    current = appendEvents(
+      current,
+      [
+        {
+          type: "model_call_retried",
+          model: modelId,
+          attempt: retry.attempt,
+          waitMs: Math.max(0, retry.waitMs),
+          message: retry.message.slice(0, 500),
+          ...(retry.status === undefined ? {} : { status: retry.status }),
+        },
+      ],
+      options,
+    );
+    const next = current;
+    commits = commits.then(() =>
+      journal.flush(next).catch((error: unknown) => {
+        commitError ??= { error };
+        stop.abort(error);
+      }),
+    );
+  };
+  const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
+  return {
+    request: { ...request, signal, onRetry },
+    async settle() {
+      await commits;
+      if (commitError) throw commitError.error;
+      return current;
+    },
+  };
+}
+
 /** Asks the model for the next step and appends the decision (or a compact error), committed. */
 export async function decide(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
   const journal = new Journal(thread, options.commit);
@@ -212,34 +295,40 @@ async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions
   request = (await runtime.hooks.beforeModelCall?.(request, thread)) ?? request;
   const clock = options.clock ?? systemClock;
   const started = clock.now().getTime();
+  const retries = recordRetries(thread, request, options, journal);
   let reply: ModelReply;
   try {
-    reply = await options.model.generate(request);
+    reply = await options.model.generate(retries.request);
   } catch (error) {
+    // A retry that could not be stored stopped the call: that is the step's failure.
+    const latest = await retries.settle();
     // Misconfiguration (a missing key, an exhausted script) is for the developer, not the model.
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
+    const failure = providerFailure(error, options.model.id);
+    if (failure) return appendEvents(latest, [failure], options);
     return appendEvents(
-      thread,
+      latest,
       [{ type: "error", source: "model_call", message: `The model call failed: ${describeError(error)}` }],
       options,
     );
   }
+  const current = await retries.settle();
   // A crash here loses a paid-for reply; the stored thread asks the model again.
   faultPoint("model-replied");
-  await runtime.hooks.afterModelCall?.(reply, thread);
+  await runtime.hooks.afterModelCall?.(reply, current);
   // A reply the model did not finish is refused before it is parsed (or repaired): see incompleteReply.
   const parsed = incompleteReply(reply) ?? parseModelOutput(reply.output, runtime.policy.tools);
   if (!parsed.ok) {
-    return appendEvents(thread, [{ type: "error", source: "model_output", message: parsed.message, raw: parsed.raw }], options);
+    return appendEvents(current, [{ type: "error", source: "model_output", message: parsed.message, raw: parsed.raw }], options);
   }
   const decision: NewEvent = {
     type: "model_decision",
-    calls: parsed.calls.map((call, index) => ({ callId: `call_${thread.version}_${index}`, ...call })),
+    calls: parsed.calls.map((call, index) => ({ callId: `call_${current.version}_${index}`, ...call })),
     model: reply.modelId ?? options.model.id,
     latencyMs: Math.max(0, clock.now().getTime() - started),
     ...cleanUsage(reply.usage),
   };
-  return appendEvents(thread, [decision], options);
+  return appendEvents(current, [decision], options);
 }
 
 /** The output mode a step uses: the agent's, else the model's preference, else plain prompting. */

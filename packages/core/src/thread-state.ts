@@ -97,6 +97,11 @@ export interface ThreadState {
   readonly unresolvedErrors: readonly UnresolvedError[];
   /** Index of the newest decision one of whose calls failed (-1 when none). */
   readonly failedDecisionIndex: number;
+  /**
+   * The `code` of the `failed` event that ended the thread, when it had one: such a thread is
+   * resumed (a `resumed` event) once the cause is fixed, without a new message.
+   */
+  readonly failureCode: EventOf<"failed">["code"] | null;
 }
 
 export interface UnresolvedError {
@@ -118,6 +123,7 @@ export const emptyThreadState: ThreadState = Object.freeze({
   compactionSummary: null,
   unresolvedErrors: [],
   failedDecisionIndex: -1,
+  failureCode: null,
 });
 
 /**
@@ -209,7 +215,7 @@ function callSucceeded(before: ThreadState, after: ThreadState, callId: string, 
 export function reduceThreadState(state: ThreadState, event: Event, index: number): ThreadState {
   switch (event.type) {
     case "user_input":
-      return { ...reset(state), terminal: null, stepsSinceInput: 0 };
+      return { ...reset(state), terminal: null, failureCode: null, stepsSinceInput: 0 };
     case "model_decision": {
       const calls: OpenCall[] = event.calls.map((call: ToolCall) => ({
         callId: call.callId,
@@ -327,7 +333,12 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
     case "done":
       return { ...state, terminal: "done", openCalls: [], pending: [] };
     case "failed":
-      return { ...state, terminal: "failed", openCalls: [], pending: [] };
+      return { ...state, terminal: "failed", openCalls: [], pending: [], failureCode: event.code ?? null };
+    case "resumed":
+      // Only a failure with a code is resumed (`agent.resume` checks); the error counters start again.
+      return state.terminal === "failed" && state.failureCode !== null ? { ...reset(state), terminal: null, failureCode: null } : state;
+    case "model_call_retried":
+      return state;
     case "cancel":
       // A call that was running when the cancel was stored has an unknown outcome: it stays open, so
       // its result may still be recorded and, if none comes, a message that reopens the thread leads

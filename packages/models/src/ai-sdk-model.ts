@@ -100,7 +100,15 @@ export function fromLanguageModel(languageModel: LanguageModelV4, options: AiSdk
         signal: request.signal,
         timeoutMs: request.timeoutMs,
         modelId: id,
-        onRetry: options.onRetry,
+        onRetry: (info) => {
+          options.onRetry?.(info);
+          request.onRetry?.({
+            attempt: info.attempt,
+            waitMs: info.delayMs,
+            message: info.failure.message,
+            ...(info.failure.status === undefined ? {} : { status: info.failure.status }),
+          });
+        },
       });
       const toolCalls = result.content.flatMap((part) => (part.type === "tool-call" ? [part] : []));
       const text = result.structuredOutputText ?? result.content.flatMap((part) => (part.type === "text" ? [part.text] : [])).join("");

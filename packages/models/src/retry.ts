@@ -24,8 +24,20 @@ export interface RetryPolicy {
    * provider asking for hours (a daily quota) fails the call instead of hanging it.
    */
   maxRetryAfterMs: number;
-  /** Abandon one attempt after this long and retry it. Default 60 s; `0` turns it off. */
+  /**
+   * Abandon one attempt after this long. Calls are not streamed, so this bounds the whole reply, not
+   * its first byte: 60 s is thousands of output tokens at any provider's usual speed, far more than a
+   * next step. A timed-out attempt is tried again only when a whole attempt still fits before the
+   * call's deadline (a hung provider stays hung; a slow reply would be paid for twice). Default 60 s;
+   * `0` turns it off.
+   */
   attemptTimeoutMs: number;
+  /**
+   * The call's deadline, attempts and waits included, when the request gives none (`timeoutMs`):
+   * a hung or failing provider surfaces within it. Default 90 s; `0` turns it off (then
+   * `maxRetryAfterMs` bounds a `Retry-After`).
+   */
+  callTimeoutMs: number;
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
@@ -34,6 +46,7 @@ export const defaultRetryPolicy: RetryPolicy = {
   maxDelayMs: 30_000,
   maxRetryAfterMs: 120_000,
   attemptTimeoutMs: 60_000,
+  callTimeoutMs: 90_000,
 };
 
 /** What went wrong in one attempt, as far as retrying is concerned. */
@@ -171,7 +184,7 @@ function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
 export interface RetryContext {
   /** The caller's signal: aborting stops at once, without retrying. */
   signal?: AbortSignal | undefined;
-  /** Deadline for the whole call, all attempts and waits included. */
+  /** Deadline for the whole call, all attempts and waits included; else the policy's `callTimeoutMs`. */
   timeoutMs?: number | undefined;
   /** Names the model in error messages. */
   modelId: string;
@@ -188,7 +201,8 @@ export interface RetryContext {
  * const result = await withRetries((signal) => model.doGenerate({ ...options, abortSignal: signal }),
  *   defaultRetryPolicy, { modelId: "openai:gpt-4o-mini", timeoutMs: 30_000 });
  */
-export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>, policy: RetryPolicy, context: RetryContext): Promise<T> {
+export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>, policy: RetryPolicy, given: RetryContext): Promise<T> {
+  const context: RetryContext = { ...given, timeoutMs: given.timeoutMs ?? policy.callTimeoutMs };
   const deadline = new AbortController();
   const stopDeadline =
     context.timeoutMs !== undefined && context.timeoutMs > 0
@@ -214,10 +228,16 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
         if (context.signal?.aborted) throw aborted(context);
         if (deadline.signal.aborted) throw timedOut(context, number);
         failure = attemptController.signal.aborted
-          ? { retryable: true, message: `attempt ${number} got no answer within ${policy.attemptTimeoutMs} ms` }
+          ? { retryable: true, message: `attempt ${number} got no answer within ${seconds(policy.attemptTimeoutMs)}` }
           : classifyFailure(error);
       } finally {
         if (timer) clearTimeout(timer);
+      }
+      if (attemptController.signal.aborted && number < policy.maxAttempts) {
+        const noRoom = noRoomForAttempt(policy, context, performance.now() - startedAt);
+        if (noRoom) {
+          throw new ModelCallError(`Model ${context.modelId} failed: ${failure.message}; ${noRoom}`, { retryable: true, cause });
+        }
       }
       if (!failure.retryable || number >= policy.maxAttempts) {
         const attempts = number === 1 ? "" : ` after ${number} attempts`;
@@ -255,6 +275,14 @@ function seconds(milliseconds: number): string {
   return milliseconds < 1_000 ? `${Math.round(milliseconds)} ms` : `${Math.round(milliseconds / 100) / 10} s`;
 }
 
+/** Why a timed-out attempt is not tried again before the call's deadline, or undefined when it is. */
+function noRoomForAttempt(policy: RetryPolicy, context: RetryContext, elapsedMs: number): string | undefined {
+  if (context.timeoutMs === undefined || context.timeoutMs <= 0) return undefined;
+  const leftMs = context.timeoutMs - elapsedMs;
+  if (leftMs >= policy.attemptTimeoutMs) return undefined;
+  return `another attempt would not fit in the ${seconds(Math.max(0, leftMs))} left of the call's ${seconds(context.timeoutMs)} deadline, so it was not tried. Check that the provider is up, or give calls more time (retry: { attemptTimeoutMs, callTimeoutMs }).`;
+}
+
 /** Why a `Retry-After` cannot be waited for, or undefined when it can. */
 function retryAfterTooLong(waitMs: number, policy: RetryPolicy, context: RetryContext, elapsedMs: number): string | undefined {
   const asked = `The provider asked to wait ${seconds(waitMs)} before retrying (Retry-After)`;
@@ -281,7 +309,7 @@ function aborted(context: RetryContext): ModelCallError {
 
 function timedOut(context: RetryContext, attempts: number): ModelCallError {
   return new ModelCallError(
-    `Model ${context.modelId} gave no answer within the ${context.timeoutMs} ms timeout (${attempts} attempt${attempts === 1 ? "" : "s"}).`,
+    `Model ${context.modelId} gave no answer within the call's ${seconds(context.timeoutMs ?? 0)} deadline (${attempts} attempt${attempts === 1 ? "" : "s"}).`,
     { retryable: true },
   );
 }

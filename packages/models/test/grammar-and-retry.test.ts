@@ -243,14 +243,22 @@ describe("retry policy", () => {
       assert.ok(performance.now() - started < 500);
     });
 
-    test("without a deadline, is waited for up to maxRetryAfterMs", async () => {
+    test("without a deadline (callTimeoutMs 0), is waited for up to maxRetryAfterMs", async () => {
+      const unbounded = { ...policy, callTimeoutMs: 0 };
       await assert.rejects(
-        withRetries(failingOnce(rateLimited("3600")), policy, { modelId: "m" }),
+        withRetries(failingOnce(rateLimited("3600")), unbounded, { modelId: "m" }),
         /asked to wait 3600 s .*2 s a call without a timeout waits/,
       );
       const waits: number[] = [];
-      await withRetries(failingOnce(rateLimited("0.2")), policy, { modelId: "m", onRetry: ({ delayMs }) => waits.push(delayMs) });
+      await withRetries(failingOnce(rateLimited("0.2")), unbounded, { modelId: "m", onRetry: ({ delayMs }) => waits.push(delayMs) });
       assert.deepEqual(waits, [200]);
+    });
+
+    test("by default a call has a 90 s deadline, so a longer Retry-After fails at once", async () => {
+      await assert.rejects(
+        withRetries(failingOnce(rateLimited("120")), policy, { modelId: "m" }),
+        /asked to wait 120 s .*left of the call's 90 s timeout/,
+      );
     });
   });
 });

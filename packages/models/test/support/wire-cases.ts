@@ -179,7 +179,7 @@ export function runWireCases(options: WireCaseOptions): void {
         newModel().generate(calculatorRequest("tools", { timeoutMs: 300 })),
         (error: Error & { retryable?: boolean }) => {
           assert.equal(error.name, "ModelCallError");
-          assert.match(error.message, /300 ms timeout/);
+          assert.match(error.message, /within the call.s 300 ms deadline/);
           assert.equal(error.retryable, true);
           return true;
         },
