@@ -8,16 +8,16 @@
  * over a thread a server is advancing. The lease is not held while a person is asked.
  */
 import { hostname } from "node:os";
-import type { Agent, Model, Thread, ThreadStore } from "agentfold";
+import type { Agent, Model, ModelRequest, Thread, ThreadStore } from "agentfold";
 import { applyHumanAction, holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
 import type { ThreadChange } from "@agentfold/server";
 import { askPerson } from "./ask-person.ts";
 import { currentContext } from "./commands/context.ts";
 import { commandName } from "./command-name.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
-import { printTimeline } from "./format-thread.ts";
+import { printTimeline, retryText } from "./format-thread.ts";
 import { colorsFor, type Output } from "./output.ts";
-import { startSpinner } from "./spinner.ts";
+import { startSpinner, type Spinner } from "./spinner.ts";
 
 export interface DriveOptions {
   out: Output;
@@ -125,7 +125,10 @@ function withResumeHint(error: unknown, thread: Thread, carry: readonly string[]
   return wrapped;
 }
 
-/** A model that shows a spinner for as long as each call takes. */
+/** The spinner on screen, if any: a line printed meanwhile (a retry's event) erases it first. */
+let activeSpinner: Spinner | undefined;
+
+/** A model that shows a spinner for as long as each call takes, and each retry it waits out. */
 function withSpinner(model: Model, out: Output): Model {
   if (!out.interactive) return model;
   return new Proxy(model, {
@@ -133,10 +136,17 @@ function withSpinner(model: Model, out: Output): Model {
       if (property !== "generate") return Reflect.get(target, property, target);
       return async (request: Parameters<Model["generate"]>[0]) => {
         const { stdout, env } = currentContext();
-        const spinner = startSpinner(stdout, `thinking (${model.id})`, colorsFor(stdout, env));
+        const thinking = `thinking (${model.id})`;
+        const spinner = startSpinner(stdout, thinking, colorsFor(stdout, env));
+        activeSpinner = spinner;
+        const onRetry: ModelRequest["onRetry"] = (retry) => {
+          request.onRetry?.(retry);
+          spinner.update(`${thinking}: ${retryText(retry)}`);
+        };
         try {
-          return await target.generate(request);
+          return await target.generate({ ...request, onRetry });
         } finally {
+          activeSpinner = undefined;
           spinner.stop();
         }
       };
@@ -157,7 +167,10 @@ export async function storeAppend(
 ): Promise<Thread> {
   if (next === previous) return next;
   await options.store.append(next, { expectedVersion: previous.version, fence: options.lease.fence });
-  if (!options.out.json) printTimeline(options.out, next.events.slice(previous.version), previous.version);
+  if (!options.out.json) {
+    activeSpinner?.clear();
+    printTimeline(options.out, next.events.slice(previous.version), previous.version);
+  }
   return next;
 }
 

@@ -90,6 +90,8 @@ export function threadSummary(thread: Thread, carry: CarryFlags = []): Record<st
     pending: thread.pending,
     ...(thread.status === "done" && outcome !== undefined ? { result: outcome } : {}),
     ...((thread.status === "failed" || thread.status === "canceled") && outcome !== undefined ? { reason: outcome } : {}),
+    // Why the model failed (`model_misconfigured`, `model_unavailable`): resume once it is fixed.
+    ...(thread.state.failureCode ? { failure: thread.state.failureCode } : {}),
     next: continueCommands(thread, carry),
   };
 }

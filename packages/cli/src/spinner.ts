@@ -9,6 +9,10 @@ const { styleText } = process.getBuiltinModule("node:util");
 const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 export interface Spinner {
+  /** Shows `message` from the next frame on (e.g. a retry being waited out). */
+  update(message: string): void;
+  /** Erases the line now, so a line can be printed; the next frame draws it again below. */
+  clear(): void;
   stop(): void;
 }
 
@@ -19,8 +23,9 @@ export interface Spinner {
  * const spinner = startSpinner(process.stdout, "openai:gpt-4o-mini is thinking");
  * try { await model.generate(request); } finally { spinner.stop(); }
  */
-export function startSpinner(stream: OutputStream, message: string, colors = colorsFor(stream, process.env)): Spinner {
+export function startSpinner(stream: OutputStream, first: string, colors = colorsFor(stream, process.env)): Spinner {
   const started = Date.now();
+  let message = first;
   let frame = 0;
   const draw = () => {
     const seconds = Math.floor((Date.now() - started) / 1000);
@@ -35,6 +40,13 @@ export function startSpinner(stream: OutputStream, message: string, colors = col
   const timer = setInterval(draw, 80);
   let stopped = false;
   return {
+    update(next) {
+      message = next;
+      if (!stopped) draw();
+    },
+    clear() {
+      if (!stopped) stream.write("\r\x1b[2K");
+    },
     stop() {
       if (stopped) return;
       stopped = true;

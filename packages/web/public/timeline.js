@@ -118,7 +118,29 @@ export function describeEvent(event) {
     case "done":
       return { title: ["Done"], body: [h("p", { class: "text" }, event.message)], tone: "ok" };
     case "failed":
-      return { title: ["Failed"], body: [h("p", { class: "text" }, event.reason)], tone: "error" };
+      return {
+        title: [
+          event.code === "model_misconfigured"
+            ? "Failed: the model is misconfigured"
+            : event.code === "model_unavailable"
+              ? "Failed: the model is unavailable"
+              : "Failed",
+        ],
+        body: [h("p", { class: "text" }, event.reason)],
+        tone: "error",
+      };
+    case "resumed":
+      return { title: [`Resumed${event.actor ? ` by ${event.actor}` : ""}`], body: [], tone: "quiet" };
+    case "model_call_retried": {
+      const wait = event.waitMs < 1000 ? `${Math.round(event.waitMs)} ms` : `${Math.round(event.waitMs / 100) / 10} s`;
+      return {
+        title: [
+          `Model call retried: ${event.status === undefined ? "no answer" : `HTTP ${event.status}`} on attempt ${event.attempt}, waiting ${wait}`,
+        ],
+        body: [h("p", { class: "muted small" }, `${event.model} · ${event.message}`)],
+        tone: "waiting",
+      };
+    }
     case "cancel":
       return {
         title: [`Canceled${event.actor ? ` by ${event.actor}` : ""}`],

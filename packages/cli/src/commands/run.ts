@@ -3,6 +3,7 @@
  * terminal.
  */
 import type { Command } from "commander";
+import type { ThreadChange } from "@agentfold/server";
 import { applyHumanAction } from "agentfold/runtime";
 import { CliError } from "../exit-codes.ts";
 import { driveThread, leaseWaitFrom } from "../drive-thread.ts";
@@ -77,7 +78,7 @@ Examples:
   program
     .command("resume")
     .description(
-      "Continue a thread: run it if it can go on, and in a terminal ask about what it waits for. Use it after Ctrl-C or a model error.",
+      "Continue a thread: run it if it can go on, and in a terminal ask about what it waits for. Use it after Ctrl-C, or after fixing a model error (a key, a model name, a provider that was down).",
     )
     .argument("<thread>", "thread id")
     .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
@@ -97,15 +98,16 @@ Examples:
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(thread, options.agents, context.cwd);
         const { model } = await modelFor(options.model, context.env, context.cwd, thread);
-        const final = await driveThread(thread, {
-          out,
-          store,
-          agent,
-          model,
-          actor: actorName(context.env),
-          carry: carryFlags(options, context.env),
-          leaseWaitMs: leaseWaitFrom(context.env),
-        });
+        const actor = actorName(context.env);
+        // A thread that failed because of its model (a key, a model name, an outage) goes on once fixed.
+        const resume: ThreadChange | undefined = thread.state.failureCode
+          ? (current, currentAgent) => (current.state.failureCode ? currentAgent.resume(current, { actor }) : current)
+          : undefined;
+        const final = await driveThread(
+          thread,
+          { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) },
+          resume,
+        );
         return finish(out, final, carryFlags(options, context.env));
       });
     });
