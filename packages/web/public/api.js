@@ -87,7 +87,7 @@ const thread = (id) => `/v1/threads/${encodeURIComponent(id)}`;
  * arrives through its stream.
  */
 export const api = {
-  /** @param {{ status?: string, agent?: string, limit?: number, cursor?: string }} [query] */
+  /** @param {{ status?: string, agent?: string, q?: string, limit?: number, cursor?: string }} [query] */
   listThreads(query = {}) {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== "") params.set(name, String(value));
@@ -96,6 +96,13 @@ export const api = {
   },
   /** @param {string} id */
   thread: (id) => request("GET", thread(id)),
+  /**
+   * Starts a thread of `agent` with a first message; answers at once, the thread runs on.
+   *
+   * @param {string} agent
+   * @param {string} message
+   */
+  launch: (agent, message) => request("POST", "/v1/threads?wait=0", { agent, message }),
   agents: () => request("GET", "/v1/agents"),
   /** @param {string} id */
   context: (id) => request("GET", `${thread(id)}/context`),

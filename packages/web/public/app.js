@@ -1,17 +1,22 @@
 // @ts-check
 /**
  * The UI's entry: a hash router over three views (inbox, threads, one thread), the sign-in form
- * shown when the server wants an API key, and the error view.
+ * shown when the server wants an API key, the error view, the search box and the keyboard.
  */
 import { ApiError, apiKey, clearApiKey, setApiKey } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
+import { installFormKeys } from "./form-keys.js";
 import { showInbox } from "./inbox.js";
+import { installShortcuts } from "./shortcuts.js";
 import { showThread } from "./thread-page.js";
 import { showThreads } from "./threads.js";
 
 const main = /** @type {HTMLElement} */ (document.getElementById("main"));
 const inboxCount = /** @type {HTMLElement} */ (document.getElementById("inbox-count"));
 const signOut = /** @type {HTMLButtonElement} */ (document.getElementById("sign-out"));
+const searchForm = /** @type {HTMLFormElement} */ (document.getElementById("search-form"));
+const search = /** @type {HTMLInputElement} */ (document.getElementById("search"));
+const help = /** @type {HTMLDialogElement} */ (document.getElementById("shortcuts-help"));
 
 /** @type {() => void} */
 let stopView = () => {};
@@ -74,7 +79,7 @@ function updateSignOut() {
 function route() {
   stopView();
   updateSignOut();
-  const path = location.hash.replace(/^#/, "") || "/";
+  const [path = "/", query = ""] = (location.hash.replace(/^#/, "") || "/").split("?");
   const hooks = { onError: showError, onCount: setInboxCount };
   for (const link of document.querySelectorAll("nav a")) {
     const target = /** @type {HTMLAnchorElement} */ (link).getAttribute("href")?.replace(/^#/, "") ?? "";
@@ -88,8 +93,10 @@ function route() {
     document.title = `Thread ${id} · agentfold`;
     stopView = showThread(main, id, hooks);
   } else if (path === "/threads") {
-    document.title = "Threads · agentfold";
-    stopView = showThreads(main, hooks);
+    const q = new URLSearchParams(query).get("q") ?? "";
+    search.value = q;
+    document.title = q ? `Threads matching ${q} · agentfold` : "Threads · agentfold";
+    stopView = showThreads(main, hooks, q);
   } else {
     document.title = "Inbox · agentfold";
     stopView = showInbox(main, hooks);
@@ -102,6 +109,20 @@ document.querySelector(".skip-link")?.addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
 });
+searchForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const q = search.value.trim();
+  const target = q ? `#/threads?${new URLSearchParams({ q })}` : "#/threads";
+  // The same search again: the hash does not change, so show the page again here.
+  if (location.hash === target) route();
+  else location.hash = target;
+});
+const openHelp = () => {
+  if (!help.open) help.showModal();
+};
+document.getElementById("shortcuts-button")?.addEventListener("click", openHelp);
+installShortcuts(openHelp);
+installFormKeys();
 signOut.addEventListener("click", () => {
   clearApiKey();
   route();

@@ -5,7 +5,7 @@
  * thread page. Every decision goes through the HTTP API; the server enforces it.
  */
 import { ApiError, api } from "./api.js";
-import { announce, h, jsonText, replaceChildren, uniqueId } from "./dom.js";
+import { announce, append, h, jsonText, replaceChildren, uniqueId } from "./dom.js";
 import { timeElement } from "./format.js";
 import { buildArgsForm } from "./schema-form.js";
 import { summarizeEvent, threadLink } from "./timeline.js";
@@ -30,10 +30,11 @@ function recentContext(thread, callId, count = 4) {
   );
   const recent = relevant.slice(-count);
   if (recent.length === 0) return null;
+  // Always shown, and not a <details>: a summary would be one more Tab stop before the decision.
   return h(
-    "details",
-    { class: "recent", open: true },
-    h("summary", {}, "Recent context"),
+    "div",
+    { class: "recent" },
+    h("p", { class: "label" }, "Recent context"),
     h(
       "ol",
       { class: "recent-list" },
@@ -43,7 +44,8 @@ function recentContext(thread, callId, count = 4) {
 }
 
 /**
- * Card header: what, which agent, which thread, since when.
+ * Card header: what, which agent, since when. The link to the thread comes after the card's
+ * buttons (`threadFooter`), so that the decision is the card's first Tab stop.
  *
  * @param {string} kind
  * @param {(string | Node)[]} title
@@ -57,16 +59,18 @@ function cardHead(kind, title, thread, item) {
     h("span", { class: `badge kind-${kind}` }, kind),
     item.urgency ? h("span", { class: `badge urgency-${item.urgency}` }, `${item.urgency} urgency`) : null,
     h("h3", { class: "card-title" }, ...title),
-    h(
-      "p",
-      { class: "card-meta muted" },
-      thread.agent ?? "unknown agent",
-      // On the thread's own page the link would point to itself.
-      location.hash.includes(encodeURIComponent(thread.id)) ? null : [" · ", threadLink(thread.id, "open thread")],
-      " · ",
-      timeElement(item.since),
-    ),
+    h("p", { class: "card-meta muted" }, thread.agent ?? "unknown agent", " · ", timeElement(item.since)),
   );
+}
+
+/**
+ * The link to the card's thread; none on the thread's own page, where it would point to itself.
+ *
+ * @param {ThreadView} thread
+ */
+function threadFooter(thread) {
+  if (location.hash.includes(encodeURIComponent(thread.id))) return null;
+  return h("p", { class: "card-foot small" }, threadLink(thread.id, "Open thread"));
 }
 
 /**
@@ -109,16 +113,23 @@ export function approvalCard(item, thread, tool, onSettled) {
   const panel = h("div", { class: "card-panel" });
   const card = h(
     "article",
-    { class: "card approval", "aria-label": `Approval: ${item.intent}`, dataset: { threadId: thread.id, callId: item.callId } },
+    {
+      class: "card approval",
+      "aria-label": `Approval: ${item.intent}`,
+      // Focused by the j and k shortcuts (shortcuts.js), not by Tab.
+      tabindex: "-1",
+      dataset: { threadId: thread.id, callId: item.callId },
+    },
     cardHead("approval", ["Run ", h("code", { class: "intent" }, item.intent), "?"], thread, item),
     tool ? h("p", { class: "muted" }, tool.description) : null,
     h("p", { class: "label" }, "Arguments"),
     h("pre", { class: "code args" }, jsonText(item.args)),
     recentContext(thread, item.callId),
   );
-  const approve = h("button", { type: "button", class: "primary" }, "Approve");
-  const reject = h("button", { type: "button", class: "danger", "aria-expanded": "false" }, "Reject…");
-  const edit = h("button", { type: "button", "aria-expanded": "false" }, "Edit arguments…");
+  // `data-action` is what the a, r and e shortcuts press (shortcuts.js).
+  const approve = h("button", { type: "button", class: "primary", dataset: { action: "approve" } }, "Approve");
+  const reject = h("button", { type: "button", class: "danger", "aria-expanded": "false", dataset: { action: "reject" } }, "Reject…");
+  const edit = h("button", { type: "button", "aria-expanded": "false", dataset: { action: "edit" } }, "Edit arguments…");
   const send = (
     /** @type {{ approved: boolean, comment?: string, args?: Record<string, unknown> }} */ decision,
     /** @type {string} */ message,
@@ -132,7 +143,8 @@ export function approvalCard(item, thread, tool, onSettled) {
     edit.setAttribute("aria-expanded", "false");
     if (open) return replaceChildren(panel);
     const id = uniqueId("reject-comment");
-    const comment = h("textarea", { id, rows: 2, placeholder: "e.g. use 5 as the divisor" });
+    // Enter sends, Shift+Enter is a new line (form-keys.js).
+    const comment = h("textarea", { id, rows: 2, placeholder: "e.g. use 5 as the divisor", dataset: { enterSubmits: "" } });
     const form = h(
       "form",
       { class: "inline-form" },
@@ -191,7 +203,7 @@ export function approvalCard(item, thread, tool, onSettled) {
     /** @type {HTMLElement | null} */ (form.querySelector("input, select, textarea"))?.focus();
   });
 
-  card.append(h("div", { class: "actions" }, approve, edit, reject), panel, status);
+  append(card, [h("div", { class: "actions" }, approve, edit, reject), panel, status, threadFooter(thread)]);
   return card;
 }
 
@@ -204,7 +216,12 @@ export function questionCard(item, thread, onSettled) {
   const status = h("p", { class: "card-status", role: "status", "aria-live": "polite" });
   const card = h(
     "article",
-    { class: "card question", "aria-label": `Question: ${item.question}`, dataset: { threadId: thread.id, callId: item.callId } },
+    {
+      class: "card question",
+      "aria-label": `Question: ${item.question}`,
+      tabindex: "-1",
+      dataset: { threadId: thread.id, callId: item.callId },
+    },
     cardHead(
       item.reason === "question" || !item.reason ? "question" : String(item.reason).replace("_", " "),
       [item.question],
@@ -260,7 +277,8 @@ export function questionCard(item, thread, onSettled) {
     card.append(form);
   } else {
     const id = uniqueId("answer");
-    const text = h("textarea", { id, rows: 3, required: true });
+    // Enter sends, Shift+Enter is a new line (form-keys.js).
+    const text = h("textarea", { id, rows: 3, required: true, dataset: { enterSubmits: "" } });
     const form = h(
       "form",
       { class: "inline-form" },
@@ -280,7 +298,7 @@ export function questionCard(item, thread, onSettled) {
     });
     card.append(form);
   }
-  card.append(status);
+  append(card, [status, threadFooter(thread)]);
   return card;
 }
 
@@ -293,7 +311,7 @@ export function questionCard(item, thread, onSettled) {
 export function childCard(item, thread) {
   return h(
     "article",
-    { class: "card child", dataset: { threadId: thread.id, callId: item.callId } },
+    { class: "card child", tabindex: "-1", dataset: { threadId: thread.id, callId: item.callId } },
     cardHead("child agent", ["Waiting on a child agent"], thread, item),
     h("p", {}, "Decide on the child's thread: ", threadLink(item.childThreadId)),
   );

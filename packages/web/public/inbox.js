@@ -1,13 +1,15 @@
 // @ts-check
 /**
  * The inbox: every open approval and question across threads, newest first, filterable by agent,
- * kind and urgency. There is no stream across threads, so it looks for changes every few seconds:
+ * kind and urgency, and a form to start a thread. The form and the filters open from two buttons,
+ * so that the first card's first button is the third Tab stop after the page's heading. There is no stream across threads, so it looks for changes every few seconds:
  * it lists the waiting threads (every page) and fetches only those whose version changed. Cards
  * already on screen are kept (with whatever a person was typing) and only new or settled ones change.
  */
 import { api, mapLimit } from "./api.js";
 import { approvalCard, questionCard } from "./cards.js";
 import { h, replaceChildren } from "./dom.js";
+import { newThreadForm } from "./new-thread.js";
 
 /** @typedef {import("./cards.js").ThreadView & { pending: import("./cards.js").PendingItem[] }} ThreadWithPending */
 /** @typedef {{ key: string, item: import("./cards.js").PendingItem, thread: ThreadWithPending }} InboxEntry */
@@ -18,6 +20,8 @@ import { h, replaceChildren } from "./dom.js";
  */
 const refreshMs = Number(document.querySelector('meta[name="agentfold-inbox-refresh-ms"]')?.getAttribute("content")) || 3000;
 const filters = { agent: "", kind: "", urgency: "" };
+/** Whether the filters were open when the inbox was last left: they stay so when it comes back. */
+let filtersOpen = false;
 
 /** Threads asked for per list request (the API allows up to 1000). */
 const listPageSize = 200;
@@ -131,8 +135,56 @@ export function showInbox(root, hooks) {
 
   const list = h("div", { class: "cards", id: "inbox-list" });
   const summary = h("p", { class: "muted", role: "status", "aria-live": "polite" }, "Loading…");
-  const filterBar = h("div", { class: "filters", role: "group", "aria-label": "Filter the inbox" });
-  replaceChildren(root, h("h1", { tabindex: "-1" }, "Inbox"), filterBar, summary, list);
+  const filterBar = h("div", {
+    class: "filters",
+    id: "inbox-filters",
+    role: "group",
+    "aria-label": "Filter the inbox",
+    hidden: !filtersOpen,
+  });
+  const newThreadPanel = h("div", { id: "new-thread-panel" });
+  const newThreadButton = h(
+    "button",
+    { type: "button", "aria-expanded": "false", "aria-controls": "new-thread-panel", onclick: toggleNewThread },
+    "New thread…",
+  );
+  const filtersButton = h("button", {
+    type: "button",
+    "aria-expanded": String(filtersOpen),
+    "aria-controls": "inbox-filters",
+    onclick: () => {
+      filtersOpen = !filtersOpen;
+      filtersButton.setAttribute("aria-expanded", String(filtersOpen));
+      filterBar.hidden = !filtersOpen;
+      if (filtersOpen) /** @type {HTMLElement | null} */ (filterBar.querySelector("select"))?.focus();
+    },
+  });
+  replaceChildren(
+    root,
+    h("h1", { tabindex: "-1" }, "Inbox"),
+    h("div", { class: "actions toolbar" }, newThreadButton, filtersButton),
+    newThreadPanel,
+    filterBar,
+    h("h2", {}, "Waiting on you"),
+    summary,
+    list,
+  );
+  renderFiltersButton();
+
+  function toggleNewThread() {
+    const open = newThreadButton.getAttribute("aria-expanded") !== "true";
+    newThreadButton.setAttribute("aria-expanded", String(open));
+    // Built when opened: a closed form has no fields to find or to tab through.
+    if (!open) return replaceChildren(newThreadPanel);
+    replaceChildren(newThreadPanel, newThreadForm(agentNames));
+    /** @type {HTMLElement | null} */ (newThreadPanel.querySelector("textarea"))?.focus();
+  }
+
+  /** "Filters", with how many are set: a closed filter bar still says that cards are hidden. */
+  function renderFiltersButton() {
+    const set = Object.values(filters).filter(Boolean).length;
+    filtersButton.textContent = set === 0 ? "Filters" : `Filters (${set} set)`;
+  }
 
   function renderFilters() {
     replaceChildren(
@@ -180,6 +232,7 @@ export function showInbox(root, hooks) {
   }
 
   function render() {
+    renderFiltersButton();
     const visible = entries.filter(matches);
     const keys = new Set(visible.map((entry) => entry.key));
     for (const [key, card] of cards) {

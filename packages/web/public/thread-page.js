@@ -41,7 +41,8 @@ export function showThread(root, threadId, hooks) {
   const timeline = h("ol", { class: "timeline", "aria-label": "Events, oldest first" });
   const contextPanel = h("div", { class: "context-body" }, h("p", { class: "muted" }, "Loading…"));
   const messageId = "new-message";
-  const messageText = h("textarea", { id: messageId, rows: 2, placeholder: "e.g. now multiply that by 3" });
+  // Enter sends, Shift+Enter is a new line (form-keys.js).
+  const messageText = h("textarea", { id: messageId, rows: 2, placeholder: "e.g. now multiply that by 3", dataset: { enterSubmits: "" } });
   const messageStatus = h("p", { class: "card-status", role: "status", "aria-live": "polite" });
   const messageForm = h(
     "form",

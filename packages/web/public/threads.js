@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The thread list: status, agent, age, steps, tokens and cost of each thread, newest first,
- * filterable by status and agent. Looks for changes every few seconds.
+ * filterable by status and agent, and the results of a search (`#/threads?q=…`, the API's `q`).
+ * Looks for changes every few seconds.
  */
 import { api, mapLimit } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
@@ -17,8 +18,9 @@ const statuses = ["running", "awaiting_approval", "awaiting_human", "done", "fai
  *
  * @param {HTMLElement} root
  * @param {{ onError: (error: unknown) => void }} hooks
+ * @param {string} [q] the search from the header's search box; empty lists every thread
  */
-export function showThreads(root, hooks) {
+export function showThreads(root, hooks, q = "") {
   let stopped = false;
   let timer = 0;
   let limit = pageSize;
@@ -60,7 +62,15 @@ export function showThreads(root, hooks) {
     ),
     body,
   );
-  replaceChildren(root, h("h1", { tabindex: "-1" }, "Threads"), filterBar, summary, h("div", { class: "table-wrap" }, table), more);
+  replaceChildren(
+    root,
+    h("h1", { tabindex: "-1" }, q ? `Threads matching "${q}"` : "Threads"),
+    q ? h("p", { class: "small" }, h("a", { href: "#/threads" }, "Clear the search")) : null,
+    filterBar,
+    summary,
+    h("div", { class: "table-wrap" }, table),
+    more,
+  );
 
   /**
    * @param {string} label
@@ -138,7 +148,7 @@ export function showThreads(root, hooks) {
         agentNames = (await api.agents()).agents.map((/** @type {{ name: string }} */ agent) => agent.name);
         renderFilters();
       }
-      const page = await api.listThreads({ ...filters, limit });
+      const page = await api.listThreads({ ...filters, q, limit });
       /** @type {{ id: string, agent: string | null, status: string, version: number, createdAt: string, updatedAt: string }[]} */
       const threads = page.threads;
       await mapLimit(threads, 6, async (thread) => {
@@ -159,9 +169,12 @@ export function showThreads(root, hooks) {
         body,
         threads.map((thread) => row(thread, totalsCache.get(thread.id))),
       );
-      summary.textContent =
-        threads.length === 0
-          ? "No threads yet. Start one with POST /v1/threads or agentfold run."
+      summary.textContent = q
+        ? threads.length === 0
+          ? `No thread matches "${q}"${page.nextCursor ? " among the threads searched so far; show more to search further" : ""}. Words are looked for in agents, statuses, intents and text; agent:, status:, intent: or text: limits a word to one of them.`
+          : `${threads.length} thread(s) match "${q}", newest first.`
+        : threads.length === 0
+          ? "No threads yet. Start one from the inbox, with POST /v1/threads or with agentfold run."
           : `${threads.length} thread(s), newest first.`;
       more.hidden = !page.nextCursor;
     } catch (error) {

@@ -180,10 +180,11 @@ export function timelineEntry(event, sequence, onFork) {
           type: "button",
           class: "link-button fork",
           title: `A new thread with events 1 to ${sequence}`,
-          "aria-label": `Fork from event ${sequence}`,
           onclick: () => onFork(sequence),
         },
+        // The accessible name starts with the visible text (speech input users say what they see).
         "Fork here",
+        h("span", { class: "visually-hidden" }, ` at event ${sequence}`),
       ),
     ),
     ...body,

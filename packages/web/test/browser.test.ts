@@ -72,6 +72,7 @@ describe("web UI in Chromium", { timeout: 120_000 }, () => {
     assert.equal(await page.locator("#inbox-count").textContent(), "5");
     await screenshot(page, "inbox.png");
 
+    await page.getByRole("button", { name: "Filters" }).click();
     await page.getByLabel("Urgency").selectOption("high");
     assert.equal(await page.locator("#inbox-list article.card:visible").count(), 1);
     assert.equal(await card(page, threads.question!).count(), 1);
@@ -160,7 +161,7 @@ describe("web UI in Chromium", { timeout: 120_000 }, () => {
   });
 
   it("forks a thread at an event into a new thread", async () => {
-    await page.getByRole("button", { name: "Fork from event 1" }).click();
+    await page.getByRole("button", { name: "Fork here at event 1", exact: true }).click();
     await page.waitForFunction((id) => location.hash.startsWith("#/threads/") && !location.hash.includes(id), threads.edit!);
     const forkedId = decodeURIComponent(await page.evaluate(() => location.hash.slice("#/threads/".length)));
     const forked = await waitFor("the fork to pause", async () => {
