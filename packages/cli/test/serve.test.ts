@@ -6,7 +6,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { isLoopback } from "../src/commands/serve.ts";
 import { bin, calculatorModule, captureStream, cleanEnv, fixtures, json, runCli, tempDir, type CliResult } from "./helpers.ts";
@@ -214,6 +216,84 @@ describe("agentfold serve", () => {
       stopped = await server.stop();
     }
     assert.equal(stopped.code, 0, stopped.stderr);
+  });
+
+  test("a busy port: a usage error naming the port and --port, not the raw EADDRINUSE", async () => {
+    const taken = createNetServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const result = await runCli(["serve", "--agents", calculatorModule, "--port", String(port), "--db", join(dir.path, "busy.db")], {
+        cwd: dir.path,
+      });
+      assert.equal(result.code, 2);
+      assert.match(
+        result.stderr,
+        new RegExp(`^error: Cannot listen on port ${port} on 127\\.0\\.0\\.1: it is already in use .*pass --port <n> to use another one`),
+      );
+      assert.doesNotMatch(result.stderr, /EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  test("the banner lists every route group, the module's extensions' included", async () => {
+    const module = join(dir.path, "with-extension.ts");
+    writeFileSync(
+      module,
+      `export { calculator as default } from ${JSON.stringify(calculatorModule)};
+export const extensions = [{ name: "hello", mount: ({ app }) => { app.get("/hello", (c) => c.text("hi")); app.post("/hello/:name", (c) => c.text("hi")); } }];
+`,
+    );
+    const db = join(dir.path, "banner.db");
+    const { started, stop } = await serve(["serve", "--agents", module, "--port", "0", "--db", db, "--json"], { cwd: dir.path });
+    await stop();
+    const routes = started.routes as Array<{ name: string; paths: string[] }>;
+    assert.deepEqual(
+      routes.map((group) => group.name),
+      ["hello", "web-inbox", "api"],
+    );
+    assert.deepEqual(routes[0]?.paths, ["/hello", "/hello/:name"]);
+    assert.ok(routes[2]?.paths.includes("/v1/threads/:id/cancel"));
+
+    const controller = new AbortController();
+    const stdout = captureStream();
+    const running = runCli(["serve", "--agents", module, "--port", "0", "--db", db, "--no-ui"], {
+      cwd: dir.path,
+      stdout,
+      signal: controller.signal,
+    });
+    let ended = false;
+    void running.then(() => (ended = true));
+    while (!stdout.text.includes("Ctrl-C stops") && !ended) await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    assert.equal((await running).code, 0);
+    assert.match(
+      stdout.text,
+      /\n {2}routes: hello {2}\/hello\/…\n {10}api {4}\/v1\/threads\/…, \/healthz, \/v1\/agents, \/openapi\.json\n/,
+    );
+  });
+
+  test("--lease-ttl sets the runner's lease TTL: seconds or ms; anything else is a usage error", async () => {
+    const db = join(dir.path, "lease.db");
+    for (const [given, ms] of [
+      [undefined, 30_000],
+      ["45", 45_000],
+      ["2.5s", 2500],
+      ["1500ms", 1500],
+    ] as const) {
+      const ttl = given === undefined ? [] : ["--lease-ttl", given];
+      const { started, stop } = await serve(["serve", "--agents", calculatorModule, "--port", "0", "--db", db, "--json", ...ttl], {
+        cwd: dir.path,
+      });
+      await stop();
+      assert.equal(started.leaseTtlMs, ms, String(given));
+    }
+    for (const bad of ["soon", "0", "50ms", "-5", "1m"]) {
+      const result = await runCli(["serve", "--agents", calculatorModule, "--lease-ttl", bad], { cwd: dir.path });
+      assert.equal(result.code, 2, bad);
+      assert.match(result.stderr, /--lease-ttl must be a duration from 100ms to 86400s: seconds \(30, 2\.5s\) or milliseconds \(1500ms\)/);
+    }
   });
 
   test("a port that is not a number is a usage error", async () => {

@@ -79,6 +79,22 @@ export interface Server {
   /** The Hono app: `app.fetch` for any runtime, `app.request(...)` in tests. */
   app: OpenAPIHono<Env>;
   runner: Runner;
+  /**
+   * What is mounted where, in the order requests meet it: each extension's paths under its name,
+   * then the API's under `api`. For a banner or a log line (`agentfold serve` prints it).
+   */
+  routeGroups: readonly RouteGroup[];
+}
+
+/** The paths one extension (or the API itself) added to the app, each once, in the order added. */
+export interface RouteGroup {
+  name: string;
+  paths: readonly string[];
+}
+
+/** The paths of the routes added to `app` since it had `from` routes. */
+function pathsSince(app: ApiApp, from: number): string[] {
+  return [...new Set(app.routes.slice(from).map((route) => route.path))];
 }
 
 /** The runner `options` name, or a new one over the server's store, agents and model. */
@@ -140,14 +156,21 @@ export function createServer(options: ServerOptions): Server {
   const app = createApiApp();
   useGuards(app, options, apiKeys, allowedHosts);
   // Extension routes authenticate their own requests (signatures), so they come before API-key auth.
-  for (const extension of options.extensions ?? []) extension.mount({ app, runner, store, agents });
+  const routeGroups: RouteGroup[] = [];
+  for (const extension of options.extensions ?? []) {
+    const before = app.routes.length;
+    extension.mount({ app, runner, store, agents });
+    routeGroups.push({ name: extension.name, paths: pathsSince(app, before) });
+  }
   app.use("/v1/*", apiKeyAuth(apiKeys));
 
   const context: RouteContext = { store, runner, model, agents, agentList, pollIntervalMs: options.pollIntervalMs ?? 250, streamLimits };
+  const apiStart = app.routes.length;
   registerThreadRoutes(app, context);
   registerHumanActionRoutes(app, context);
   registerForkAndContextRoutes(app, context);
   registerStreamRoute(app, context);
   registerMetaRoutes(app, agentList);
-  return { app, runner };
+  routeGroups.push({ name: "api", paths: pathsSince(app, apiStart) });
+  return { app, runner, routeGroups };
 }

@@ -4,7 +4,7 @@
  */
 
 // The HTTP API
-export { createServer, type Server, type ServerOptions } from "./create-server.ts";
+export { createServer, type RouteGroup, type Server, type ServerOptions } from "./create-server.ts";
 export { startServer, resolveServerModel, type StartServerOptions, type RunningServer } from "./start-server.ts";
 export { ApiError, errorResponse, type ErrorBody } from "./http-errors.ts";
 /** Core's class, re-exported: a 409 `thread_busy` is this error. */

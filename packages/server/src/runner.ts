@@ -51,6 +51,8 @@ export interface RunnerOptions {
 
 export interface Runner {
   readonly owner: string;
+  /** How long its leases last without renewal, in milliseconds (`leaseTtlMs`, default 30 s). */
+  readonly leaseTtlMs: number;
   /** Runs the thread until it waits or finishes. Resolves when this runner is done with it. */
   advance(threadId: string): Promise<AdvanceOutcome>;
   /**
@@ -133,6 +135,7 @@ export function createRunner(options: RunnerOptions): Runner {
   });
   const runner: Runner = {
     owner: settings.owner,
+    leaseTtlMs: settings.leaseTtlMs,
     get activeThreads() {
       return queue.size;
     },

@@ -9,6 +9,7 @@ import { openStore, redact, storeSpec } from "../open-store.ts";
 import type { CommandContext } from "./context.ts";
 import { absoluteModelSpec } from "./shared.ts";
 import { loadModel, modelSpec } from "../load-model.ts";
+import { listenProblem, parseLeaseTtl, routeLines } from "./serve-options.ts";
 
 interface ServeOptions {
   agents: string;
@@ -22,6 +23,8 @@ interface ServeOptions {
   auth: boolean;
   /** `--allowed-host`, repeated: host names served besides loopback names and IP addresses. */
   allowedHost: string[];
+  /** `--lease-ttl`: seconds, or milliseconds with `ms`. */
+  leaseTtl?: string;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -86,6 +89,10 @@ export function registerServeCommand(program: Command, context: CommandContext):
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
+    .option(
+      "--lease-ttl <seconds|ms>",
+      "how long the runner's lease on a thread lasts without renewal: 30 (seconds, the default), 2.5s or 1500ms",
+    )
     .addHelpText(
       "after",
       `
@@ -104,6 +111,7 @@ Examples:
     .action(async (options: ServeOptions) => {
       const out = context.output(options.json);
       const port = parsePort(options.port);
+      const leaseTtlMs = options.leaseTtl === undefined ? undefined : parseLeaseTtl(options.leaseTtl);
       const keys = context.env.AGENTFOLD_API_KEYS;
       checkAuth(options.host, keys, options.auth);
       // Loaded only for this command: the HTTP stack is not needed elsewhere.
@@ -129,18 +137,23 @@ Examples:
           extensions,
           apiKeys: options.auth && keys ? keys : false,
           allowedHosts,
+          ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
         });
       } catch (error) {
         await store.close();
-        throw error;
+        throw listenProblem(error, options.host, port) ?? error;
       }
       const url = running.url;
       const auth = options.auth && keys?.trim() ? "API keys" : "none";
-      if (out.json) out.data({ url, agents: agents.map((agent) => agent.name), db: redact(spec), auth });
+      const routes = running.routeGroups.map(({ name, paths }) => ({ name, paths }));
+      if (out.json)
+        out.data({ url, agents: agents.map((agent) => agent.name), db: redact(spec), auth, leaseTtlMs: running.runner.leaseTtlMs, routes });
       else {
         out.line(
-          `${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)}; auth: ${auth})`,
+          `${out.paint("green", "●")} agentfold API on ${out.paint("bold", url)}  (agents: ${agents.map((agent) => agent.name).join(", ")}; store: ${redact(spec)}; auth: ${auth}; lease: ${running.runner.leaseTtlMs / 1000} s)`,
         );
+        // Everything mounted, the module's extensions included, so a route is never a surprise.
+        for (const [index, line] of routeLines(routes).entries()) out.line(`  ${index === 0 ? "routes:" : "       "} ${line}`);
         out.line(out.paint("gray", `  try: curl -s ${url}/healthz   ·   OpenAPI: ${url}/openapi.json   ·   Ctrl-C stops`));
       }
       await untilStopped(context);
