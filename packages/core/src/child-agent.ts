@@ -1,19 +1,27 @@
 /**
  * Small, focused agents (factor 10): one agent calls another as a tool. The child runs in its own
- * thread (id derived from the parent's thread and call), with its own limits; when the child waits
- * for a person, the parent waits with it.
+ * thread (id derived from the parent's thread and call), in the parent's store, with its own agent,
+ * model and limits; when the child waits for a person, the parent waits with it.
+ *
+ * Invariants: the child is advanced only here, by its parent's tool, under the child's own lease (so
+ * what the tool holds — the agent, its model — is what runs it, in any process); a child's tool does
+ * not start once an ancestor's cancel is stored: every batch the child commits is followed by a look
+ * at its ancestors, and a canceled one stops the child before its next effect.
  */
 import { z } from "zod";
 import { tenantMetadata, tenantOf } from "./access.ts";
 import type { Clock } from "./clock.ts";
 import { ConfigurationError, StateConflictError } from "./errors.ts";
 import { sha256Hex } from "./hash.ts";
+import { cancelThread } from "./human-changes.ts";
+import { keepOutcomes } from "./keep-outcomes.ts";
 import { holdLease } from "./lease.ts";
 import type { Model } from "./model.ts";
-import type { ThreadStore } from "./store.ts";
+import { VersionConflictError, type ThreadStore } from "./store.ts";
 import { ChildPaused, ChildResult, type StepOptions } from "./step.ts";
 import type { Thread, ThreadOptions } from "./thread.ts";
-import { defineTool, type AnyTool, type ApprovalPolicy } from "./tools.ts";
+import { canceledAncestor } from "./thread-family.ts";
+import { defineTool, type AnyTool, type ApprovalPolicy, type ToolContext } from "./tools.ts";
 
 /** The part of an agent a child tool needs (kept narrow to avoid a cycle with agent.ts). */
 interface ChildAgent {
@@ -24,14 +32,31 @@ interface ChildAgent {
 }
 
 export interface ChildAgentToolOptions {
-  /** Where the child threads live (the same store as the parent's, usually). */
-  threads: ThreadStore;
+  /**
+   * Where the child threads live when the step is given no store. Usually left out: a runner
+   * (`agentfold serve`, the CLI) passes its store to every step (`StepOptions.threads`), and a child
+   * then always lives in its parent's store, whatever is given here.
+   */
+  threads?: ThreadStore;
   /** Default: the child agent's name. */
   intent?: string;
   description?: string;
   approval?: ApprovalPolicy<{ message: string }>;
-  /** The child's model; default: the model of the parent's step. */
+  /** The child's model, in every step of the child, in any process; default: the model of the parent's step. */
   model?: Model;
+}
+
+/** The child agent behind each tool made by `asTool()`. */
+const childAgents = new WeakMap<AnyTool, ChildAgent>();
+
+/**
+ * The agent a tool runs as a child (the tool came from `agent.asTool()`), or `undefined`.
+ *
+ * @example
+ * const child = childAgentOf(parent.policy.tools.get("refunder")!);
+ */
+export function childAgentOf(tool: AnyTool): ChildAgent | undefined {
+  return childAgents.get(tool);
 }
 
 /**
@@ -49,10 +74,10 @@ export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions
       `Agent "${agent.name}" cannot be a tool under its own name: pass asTool({ intent: "a_valid_name", ... }).`,
     );
   }
-  if (!options.threads || typeof options.threads.load !== "function") {
-    throw new ConfigurationError(`asTool() of agent "${agent.name}" needs { threads }: the store its child threads live in.`);
+  if (options.threads !== undefined && typeof options.threads?.load !== "function") {
+    throw new ConfigurationError(`asTool({ threads }) of agent "${agent.name}" must be a ThreadStore, or left out.`);
   }
-  return defineTool({
+  const tool = defineTool({
     intent,
     description: options.description ?? agent.description ?? `Ask the ${agent.name} agent to do a task.`,
     args: z.object({ message: z.string().describe(`The task for ${agent.name}, in plain words`) }),
@@ -60,44 +85,117 @@ export function childAgentTool(agent: ChildAgent, options: ChildAgentToolOptions
     idempotent: true,
     ...(options.approval === undefined ? {} : { approval: options.approval }),
     async run({ message }, context) {
-      const id = childThreadId(context.thread.id, context.callId);
-      let child = await options.threads.load(id);
-      if (!child) {
-        // A child works for the parent's tenant: it is listed and readable only where the parent is.
-        const metadata = {
-          ...tenantMetadata(tenantOf(context.thread.metadata)),
-          parentThreadId: context.thread.id,
-          parentCallId: context.callId,
-        };
-        child = agent.start(message, { id, metadata });
-        await options.threads.create(child);
+      const threads = context.threads ?? options.threads;
+      if (!threads) {
+        throw new ConfigurationError(
+          `Agent "${agent.name}" runs as a child of thread ${context.thread.id}, whose step was given no store: pass the parent's store as agent.run(thread, { model, threads }). agentfold serve and the CLI pass theirs.`,
+        );
       }
-      // The child's thread is advanced under its own lease, like any thread, so a runner's recovery
-      // never takes it for a crashed one while it runs here.
-      child = await holdLease(options.threads, id, { owner: `parent:${context.thread.id}`, waitMs: 5_000 }, (fence, signal, guard) =>
-        agent.run(child!, {
-          model: options.model ?? context.model,
-          signal: AbortSignal.any([signal, context.signal]),
-          lease: guard,
-          clock: context.clock,
-          commit: (next, previous) => options.threads.append(next, { expectedVersion: previous.version, fence }),
-        }),
-      );
-      switch (child.status) {
-        case "done": {
-          const done = child.events.findLast((event) => event.type === "done");
-          return new ChildResult(id, done?.type === "done" ? done.message : null);
-        }
-        case "awaiting_approval":
-        case "awaiting_human":
-          return new ChildPaused(id, child.status);
-        default: {
-          const failed = child.events.findLast((event) => event.type === "failed");
-          throw new Error(`Agent ${agent.name} ${child.status} in thread ${id}${failed?.type === "failed" ? `: ${failed.reason}` : ""}.`);
-        }
-      }
+      const child = await runChild(agent, threads, message, context, options.model);
+      return outcomeOf(agent, child);
     },
   });
+  childAgents.set(tool, agent);
+  return tool;
+}
+
+/** Creates the child's thread on the first run of the call, then runs it under its own lease. */
+async function runChild(agent: ChildAgent, threads: ThreadStore, message: string, context: ToolContext, model?: Model): Promise<Thread> {
+  const id = childThreadId(context.thread.id, context.callId);
+  let child = await threads.load(id);
+  if (!child) {
+    // A child works for the parent's tenant: it is listed and readable only where the parent is.
+    const metadata = {
+      ...tenantMetadata(tenantOf(context.thread.metadata)),
+      parentThreadId: context.thread.id,
+      parentCallId: context.callId,
+    };
+    child = agent.start(message, { id, metadata });
+    await threads.create(child);
+  }
+  const start = child;
+  try {
+    // Under the child's own lease, like any thread, so a runner's recovery never takes it for a
+    // crashed one while it runs here.
+    return await holdLease(threads, id, { owner: `parent:${context.thread.id}`, waitMs: 5_000 }, (fence, signal, guard) =>
+      agent.run(start, {
+        model: model ?? context.model,
+        signal: AbortSignal.any([signal, context.signal]),
+        lease: guard,
+        clock: context.clock,
+        threads,
+        commit: async (next, previous) => {
+          try {
+            await threads.append(next, { expectedVersion: previous.version, fence });
+          } catch (error) {
+            // Canceled while a tool ran: the tool's outcome is stored all the same.
+            if (error instanceof VersionConflictError) await keepOutcomes(threads, next, previous, fence);
+            throw error;
+          }
+          await stopIfAncestorCanceled(threads, next, previous, fence, context.clock);
+        },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    // Written without the lease meanwhile (a person's cancel, a parent's cancel reaching it): what
+    // is stored decides what the parent reads.
+    const stored = await threads.load(id);
+    if (!stored?.state.terminal) throw error;
+    return stored;
+  }
+}
+
+/**
+ * After each batch the child commits: once an ancestor is canceled, the calls this batch started do
+ * not run (each gets an error saying why), the child is canceled, and the child's run stops here.
+ */
+async function stopIfAncestorCanceled(threads: ThreadStore, next: Thread, previous: Thread, fence: number, clock: Clock): Promise<void> {
+  const ancestor = await canceledAncestor(next, (threadId) => threads.load(threadId));
+  if (!ancestor) return;
+  const reason = `Its ancestor thread ${ancestor.id} was canceled.`;
+  const startedNow = new Set(next.events.slice(previous.version).flatMap((event) => (event.type === "tool_started" ? [event.callId] : [])));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = (await threads.load(next.id)) ?? next;
+    const notRun = stored.state.openCalls.filter((call) => call.phase === "started" && startedNow.has(call.callId));
+    let stopped = stored.append(
+      notRun.map((call) => ({
+        type: "error" as const,
+        source: "tool" as const,
+        callId: call.callId,
+        intent: call.intent,
+        message: `Not run: ${reason}`,
+      })),
+      clock,
+    );
+    if (!stopped.state.terminal) stopped = cancelThread(stopped, { reason, clock });
+    if (stopped === stored) break;
+    try {
+      await threads.append(stopped, { expectedVersion: stored.version, fence });
+      break;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+    }
+  }
+  throw new StateConflictError(`Thread ${next.id} stopped: ${reason}`);
+}
+
+/** What the parent's call gets: the child's final message, a pause, or an error saying how it ended. */
+function outcomeOf(agent: ChildAgent, child: Thread): ChildResult | ChildPaused {
+  switch (child.status) {
+    case "done": {
+      const done = child.events.findLast((event) => event.type === "done");
+      return new ChildResult(child.id, done?.type === "done" ? done.message : null);
+    }
+    case "awaiting_approval":
+    case "awaiting_human":
+      return new ChildPaused(child.id, child.status);
+    default: {
+      const last = child.events.findLast((event) => event.type === "failed" || event.type === "cancel");
+      const why = last?.type === "failed" ? `: ${last.reason}` : last?.type === "cancel" && last.reason ? `: ${last.reason}` : "";
+      throw new Error(`Agent ${agent.name} ${child.status} in thread ${child.id}${why}.`);
+    }
+  }
 }
 
 /**

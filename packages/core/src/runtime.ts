@@ -92,8 +92,20 @@ export type {
 export { intentSpecs, parseJsonLenient, toJson } from "./model-output.ts";
 export { ScriptedModel, scriptedModelFromFile, type ScriptStep, type ScriptedModelOptions } from "./scripted-model.ts";
 
-// Runners: child agents
-export { resumeChild, childThreadId } from "./child-agent.ts";
+// Runners: child agents and their families
+export { resumeChild, childThreadId, childAgentOf } from "./child-agent.ts";
+export {
+  parentOf,
+  waitsForChild,
+  childLinksOf,
+  findThreadAgent,
+  familyRefusal,
+  canceledAncestor,
+  cancelDescendants,
+  type ParentLink,
+  type ChildLink,
+} from "./thread-family.ts";
+export { keepOutcomes } from "./keep-outcomes.ts";
 export { ChildPaused, ChildResult } from "./step.ts";
 
 // Tenants and the audit record of refused decisions (servers and channels)

@@ -15,6 +15,7 @@ import type { Thread } from "./thread.ts";
 import type { OpenCall } from "./thread-state.ts";
 import type { AnyTool, ToolContext } from "./tools.ts";
 import type { LeaseGuard } from "./lease.ts";
+import type { ThreadStore } from "./store.ts";
 import { faultPoint } from "./fault-points.ts";
 import { parse } from "./first-parses.ts";
 
@@ -49,6 +50,11 @@ export interface StepOptions {
    * recovery. Tools get its fence in their context.
    */
   lease?: Pick<LeaseGuard, "fence" | "assertHeld">;
+  /**
+   * The store the thread lives in. Child agents (`agent.asTool()`) keep their threads in it, so a
+   * child is always in its parent's store: runners (`agentfold serve`, the CLI) pass theirs.
+   */
+  threads?: ThreadStore;
 }
 
 /** Everything the executor needs from an agent. */
@@ -350,6 +356,7 @@ function toolContext(thread: Thread, callId: string, idempotencyKey: string, opt
     thread,
     model: options.model,
     clock: options.clock ?? systemClock,
+    ...(options.threads ? { threads: options.threads } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { ConfigurationError } from "./errors.ts";
 import type { Clock } from "./clock.ts";
 import type { JsonSchema, Model } from "./model.ts";
+import type { ThreadStore } from "./store.ts";
 import type { Thread } from "./thread.ts";
 
 /** Whether a call needs a human's approval before it runs. A predicate sees the arguments and thread. */
@@ -41,6 +42,8 @@ export interface ToolContext {
   model: Model;
   /** The step's clock, so child agents and timestamps follow a fake clock in tests. */
   clock: Clock;
+  /** The store the thread lives in, when the step was given one: child agents' threads go there too. */
+  threads?: ThreadStore;
 }
 
 export type AnyArgs = z.ZodObject<z.ZodRawShape>;

@@ -70,6 +70,19 @@ export const threadView = z
     metadata: jsonObject,
     events: z.array(eventView),
     pending: z.array(pendingView),
+    parent: z
+      .object({
+        id: z.string(),
+        callId: z.string().openapi({ description: "The parent's call that started this thread." }),
+        agent: z.string().nullable(),
+        status: z.enum(threadStatuses).nullable().openapi({ description: "null when the parent no longer exists." }),
+        task: z.string().nullable().openapi({ description: "The parent's latest user message: what the family works on." }),
+      })
+      .nullable()
+      .openapi({ description: "The thread whose agent started this one as a child agent (asTool), or null." }),
+    children: z
+      .array(z.object({ id: z.string(), callId: z.string(), agent: z.string().nullable(), status: z.enum(threadStatuses) }))
+      .openapi({ description: "The child agents' threads this thread started, oldest first." }),
   })
   .openapi("Thread");
 
@@ -280,13 +293,10 @@ export const messageRoute = createRoute({
  * How many events a fork keeps. The lower bound is only documented here: core's `fork` checks both
  * bounds against the thread, so a refusal names the range that thread accepts (`use 1..14`).
  */
-const forkAt = z
-  .number()
-  .int()
-  .openapi({
-    minimum: 1,
-    description: "How many of the thread's first events the fork keeps: 1..its version (the first event is the request).",
-  });
+const forkAt = z.number().int().openapi({
+  minimum: 1,
+  description: "How many of the thread's first events the fork keeps: 1..its version (the first event is the request).",
+});
 
 export const cancelRoute = createRoute({
   method: "post",

@@ -3,8 +3,9 @@ import { describe, it } from "node:test";
 import { z } from "zod";
 import { defineAgent, defineTool, doneForNow, type ModelRequest } from "agentfold";
 import { createMemoryStore, ScriptedModel } from "agentfold/testing";
-import { createServer } from "../src/index.ts";
+import { createServer, type Runner } from "../src/index.ts";
 import { appFetcher, get, post } from "./support/http.ts";
+import { createFamilyAgents, createTestModel, refunderDone } from "./support/test-agent.ts";
 
 describe("child agents over HTTP", () => {
   it("approving what a child agent waits for lets its parent finish", async () => {
@@ -53,6 +54,98 @@ describe("child agents over HTTP", () => {
     const result = parent.body.events.find((event: { type: string }) => event.type === "tool_result");
     assert.equal(result.result, "refund issued");
     assert.deepEqual(refunds, [20]);
+    await runner.close();
+  });
+});
+
+describe("child agents in the server's store", () => {
+  const { support, refundRuns } = createFamilyAgents();
+
+  function familyServer() {
+    const store = createMemoryStore();
+    // Only the parent is registered: the child is found through its parent's tool.
+    const { app, runner } = createServer({ store, agents: [support], model: createTestModel(), apiKeys: false, onError: () => {} });
+    return { store, runner, fetch: appFetcher(app) };
+  }
+
+  /** Resolves with the thread once this process appends an event that gives it `status`. */
+  function statusReached(runner: Runner, threadId: string, status: string): Promise<unknown> {
+    return new Promise((resolve) => {
+      const unsubscribe = runner.subscribe(threadId, (thread) => {
+        if (thread.status !== status) return;
+        unsubscribe();
+        resolve(thread);
+      });
+    });
+  }
+
+  it("a child lives in the server's store, shows its family, and keeps its own model after a pause", async () => {
+    const { runner, fetch } = familyServer();
+    const launched = await post(fetch, "/v1/threads", { agent: "support", message: "I want my $20 back" });
+    assert.equal(launched.body.status, "awaiting_approval", JSON.stringify(launched.body));
+    const { childThreadId, callId } = launched.body.pending[0];
+
+    const child = await get(fetch, `/v1/threads/${childThreadId}`);
+    assert.equal(child.status, 200);
+    assert.equal(child.body.agent, "refunder");
+    assert.deepEqual(child.body.parent, {
+      id: launched.body.id,
+      callId,
+      agent: "support",
+      status: "awaiting_approval",
+      task: "I want my $20 back",
+    });
+    const parent = await get(fetch, `/v1/threads/${launched.body.id}`);
+    assert.equal(parent.body.parent, null);
+    assert.deepEqual(parent.body.children, [{ id: childThreadId, callId, agent: "refunder", status: "awaiting_approval" }]);
+
+    const approved = await post(fetch, `/v1/threads/${childThreadId}/approvals/${child.body.pending[0].callId}`, { approved: true });
+    assert.equal(approved.status, 200, JSON.stringify(approved.body));
+    assert.equal(approved.body.status, "done");
+    assert.equal(approved.body.events.at(-1).message, refunderDone, "the child's next decision came from its own model");
+
+    // The parent went on by itself: the answer to the child's approval waited for it.
+    const finished = await get(fetch, `/v1/threads/${launched.body.id}`);
+    assert.equal(finished.body.status, "done");
+    assert.equal(finished.body.events.find((event: { type: string }) => event.type === "tool_result").result, refunderDone);
+    assert.deepEqual(finished.body.children, [{ id: childThreadId, callId, agent: "refunder", status: "done" }]);
+    assert.equal(refundRuns.get(`${childThreadId}:${child.body.pending[0].callId}`), 1);
+    await runner.close();
+  });
+
+  it("canceling a parent cancels its waiting child: the approval leaves the inbox and deciding it is a 409", async () => {
+    const { runner, fetch } = familyServer();
+    const launched = await post(fetch, "/v1/threads", { agent: "support", message: "I want my $20 back" });
+    const { childThreadId } = launched.body.pending[0];
+    const childCallId = (await get(fetch, `/v1/threads/${childThreadId}`)).body.pending[0].callId;
+
+    const canceled = await post(fetch, `/v1/threads/${launched.body.id}/cancel`, {});
+    assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+    const child = await get(fetch, `/v1/threads/${childThreadId}`);
+    assert.equal(child.body.status, "canceled");
+    assert.deepEqual(child.body.pending, []);
+    const waiting = await get(fetch, "/v1/threads?status=awaiting_approval");
+    assert.deepEqual(waiting.body.threads, []);
+
+    const decided = await post(fetch, `/v1/threads/${childThreadId}/approvals/${childCallId}`, { approved: true });
+    assert.equal(decided.status, 409, JSON.stringify(decided.body));
+    assert.equal(refundRuns.get(`${childThreadId}:${childCallId}`), undefined, "the refund never ran");
+    await runner.close();
+  });
+
+  it("a child canceled by a person lets its parent go on by itself", async () => {
+    const { runner, fetch } = familyServer();
+    const launched = await post(fetch, "/v1/threads", { agent: "support", message: "I want my $20 back" });
+    const { childThreadId } = launched.body.pending[0];
+    const parentDone = statusReached(runner, launched.body.id, "done");
+
+    const canceled = await post(fetch, `/v1/threads/${childThreadId}/cancel`, { reason: "not needed" });
+    assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+    await parentDone;
+    const parent = await get(fetch, `/v1/threads/${launched.body.id}`);
+    assert.equal(parent.body.status, "done");
+    const error = parent.body.events.find((event: { type: string }) => event.type === "error");
+    assert.match(error.message, /canceled/);
     await runner.close();
   });
 });

@@ -37,7 +37,17 @@ describe("HTTP API: launch and read", () => {
     assert.equal(launched.status, 200);
     assert.match(launched.body.id, /^thr_[0-9a-f]{32}$/);
     assert.equal(launched.headers.get("location"), `/v1/threads/${launched.body.id}`);
-    assert.deepEqual(Object.keys(launched.body).sort(), ["agent", "events", "id", "metadata", "pending", "status", "version"]);
+    assert.deepEqual(Object.keys(launched.body).sort(), [
+      "agent",
+      "children",
+      "events",
+      "id",
+      "metadata",
+      "parent",
+      "pending",
+      "status",
+      "version",
+    ]);
     assert.equal(launched.body.agent, "calculator");
     assert.equal(launched.body.version, launched.body.events.length);
     assert.equal(launched.body.pending.length, 1);

@@ -40,7 +40,7 @@ export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): v
       ? { type: "approve", callId, actor, comment: body.comment, args: body.args, argsHash: body.argsHash, ...keyed.fields }
       : { type: "reject", callId, actor, comment: body.comment, ...keyed.fields };
     const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, applyOnce(keyed, action));
-    return respondWithThread(c, thread);
+    return respondWithThread(context, c, thread);
   });
 
   app.openapi(responseRoute, async (c) => {
@@ -50,7 +50,7 @@ export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): v
     const keyed = keyedChange(c, "response", { id, callId }, { text });
     const action: HumanAction = { type: "respond", callId, actor: c.get("actor"), text, ...keyed.fields };
     const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, applyOnce(keyed, action));
-    return respondWithThread(c, thread);
+    return respondWithThread(context, c, thread);
   });
 
   app.openapi(messageRoute, async (c) => {
@@ -60,14 +60,14 @@ export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): v
     const keyed = keyedChange(c, "message", { id }, { text });
     const action: HumanAction = { type: "message", text, actor: c.get("actor"), source: "http", ...keyed.fields };
     const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, applyOnce(keyed, action));
-    return respondWithThread(c, thread);
+    return respondWithThread(context, c, thread);
   });
 
   app.openapi(cancelRoute, async (c) => {
     const { id } = c.req.valid("param");
     const { reason } = c.req.valid("json");
-    agentOf(context, await loadThreadFor(context, c, id));
+    await agentOf(context, await loadThreadFor(context, c, id));
     const thread = await context.runner.cancel(id, { actor: c.get("actor"), ...(reason === undefined ? {} : { reason }) });
-    return c.json(viewOf(thread), 200);
+    return c.json(await viewOf(context, thread), 200);
   });
 }

@@ -4,6 +4,7 @@ import { ThreadNotFoundError } from "agentfold/runtime";
 import type { Context } from "hono";
 import { checkThreadAllowed } from "../authorization.ts";
 import { ApiError } from "../http-errors.ts";
+import { agentOfThread } from "../runner/thread-task.ts";
 import type { Env, RouteContext } from "./route-context.ts";
 
 export async function loadThread(store: ThreadStore, threadId: string): Promise<Thread> {
@@ -17,9 +18,9 @@ export async function loadThreadFor(context: RouteContext, c: Context<Env>, thre
   return checkThreadAllowed(c.get("caller"), await loadThread(context.store, threadId));
 }
 
-/** The agent a thread names; a 409 when this server does not run it. */
-export function agentOf(context: RouteContext, thread: Thread): Agent {
-  const agent = context.agents.get(thread.agent ?? "");
+/** The agent a thread names (a child agent's: the one its parent's tool runs); a 409 when this server does not run it. */
+export async function agentOf(context: RouteContext, thread: Thread): Promise<Agent> {
+  const agent = await agentOfThread(context, thread);
   if (!agent) {
     throw new ApiError(
       409,

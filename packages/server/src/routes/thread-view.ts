@@ -1,13 +1,50 @@
-/** A thread as the API shows it, and the status code that goes with it. */
+/**
+ * A thread as the API shows it, with its family (the parent agent that started it, the child agents
+ * it started), and the status code that goes with it.
+ */
 import type { Thread } from "agentfold";
+import { childLinksOf, parentOf } from "agentfold/runtime";
 import type { Context } from "hono";
 import type { z } from "zod";
 import type { threadView } from "../api-routes.ts";
-import type { Env } from "./route-context.ts";
+import { agentOfThread } from "../runner/thread-task.ts";
+import type { Env, RouteContext } from "./route-context.ts";
 
 export type ThreadView = z.infer<typeof threadView>;
 
-export function viewOf(thread: Thread): ThreadView {
+/** The latest user message of a thread: what a person deciding for its child needs to know. */
+function taskOf(thread: Thread): string | null {
+  const input = thread.events.findLast((event) => event.type === "user_input");
+  return input?.type === "user_input" ? input.text : null;
+}
+
+async function parentView(context: RouteContext, thread: Thread): Promise<ThreadView["parent"]> {
+  const link = parentOf(thread);
+  if (!link) return null;
+  const parent = await context.store.load(link.threadId);
+  return {
+    id: link.threadId,
+    callId: link.callId,
+    agent: parent?.agent ?? null,
+    status: parent?.status ?? null,
+    task: parent ? taskOf(parent) : null,
+  };
+}
+
+async function childrenView(context: RouteContext, thread: Thread): Promise<ThreadView["children"]> {
+  const agent = await agentOfThread(context, thread);
+  const children = await Promise.all(
+    childLinksOf(thread, agent).map(async (link) => ({ link, child: await context.store.load(link.threadId) })),
+  );
+  return children.flatMap(({ link, child }) =>
+    child && parentOf(child)?.threadId === thread.id
+      ? [{ id: child.id, callId: link.callId, agent: child.agent ?? null, status: child.status }]
+      : [],
+  );
+}
+
+export async function viewOf(context: RouteContext, thread: Thread): Promise<ThreadView> {
+  const [parent, children] = await Promise.all([parentView(context, thread), childrenView(context, thread)]);
   return {
     id: thread.id,
     agent: thread.agent ?? null,
@@ -16,10 +53,12 @@ export function viewOf(thread: Thread): ThreadView {
     metadata: { ...thread.metadata },
     events: thread.events as unknown as ThreadView["events"],
     pending: thread.pending as unknown as ThreadView["pending"],
+    parent,
+    children,
   };
 }
 
 /** 200 once the thread waits or is finished, 202 while it still runs. */
-export function respondWithThread(c: Context<Env>, thread: Thread) {
-  return c.json(viewOf(thread), thread.status === "running" ? 202 : 200);
+export async function respondWithThread(context: RouteContext, c: Context<Env>, thread: Thread) {
+  return c.json(await viewOf(context, thread), thread.status === "running" ? 202 : 200);
 }

@@ -70,7 +70,7 @@ export function registerThreadRoutes(app: ApiApp, context: RouteContext): void {
     // or agents may have changed since the first request).
     const result = checkThreadAllowed(caller, await launchAndSettle(context, thread, c.req.valid("query").wait ?? 30, replay));
     c.header("Location", `/v1/threads/${result.id}`);
-    return respondWithThread(c, result);
+    return respondWithThread(context, c, result);
   });
 
   app.openapi(listRoute, async (c) => {
@@ -95,5 +95,5 @@ export function registerThreadRoutes(app: ApiApp, context: RouteContext): void {
     );
   });
 
-  app.openapi(getRoute, async (c) => c.json(viewOf(await loadThreadFor(context, c, c.req.valid("param").id)), 200));
+  app.openapi(getRoute, async (c) => c.json(await viewOf(context, await loadThreadFor(context, c, c.req.valid("param").id)), 200));
 }

@@ -4,28 +4,31 @@
  * sees the cancel and stops.
  *
  * Invariants: the cancel is appended with the version it was made from, reloading on a conflict;
- * only once it is stored is this process's work on the thread aborted and are subscribers told.
+ * only once it is stored is this process's work on the thread aborted and are subscribers told. Then
+ * it cascades: every unfinished descendant (child agents' threads) is canceled, parents first, and a
+ * descendant's tool that had not started by then never starts (core's child-agent.ts looks). A
+ * canceled child agent's thread lets its waiting parent go on by itself.
  */
 import { StateConflictError, type Thread } from "agentfold";
-import { faultPoint, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
-import type { RunnerContext } from "./context.ts";
+import { cancelDescendants, faultPoint, parentOf, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
 import type { ThreadQueue } from "./thread-queue.ts";
+import { agentOfThread, continueParent, type TaskContext } from "./thread-task.ts";
 
 /** How many version conflicts in a row a cancel reloads after before it gives up. */
 const CONFLICT_RELOADS = 10;
 
 /** Appends a cancel without waiting for the lease, and stops this process's work on the thread. */
 export async function cancelThread(
-  context: RunnerContext,
+  context: TaskContext,
   queue: ThreadQueue,
   threadId: string,
   options: { actor?: string; reason?: string },
 ): Promise<Thread> {
-  const { store, agents } = context;
+  const { store } = context;
   for (let attempt = 0; ; attempt++) {
     const thread = await store.load(threadId);
     if (!thread) throw new ThreadNotFoundError(threadId);
-    const agent = agents.get(thread.agent ?? "");
+    const agent = await agentOfThread(context, thread);
     if (!agent) throw new StateConflictError(`Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run.`);
     const next = agent.cancel(thread, options);
     try {
@@ -38,6 +41,12 @@ export async function cancelThread(
     faultPoint("cancel");
     context.notify(next);
     queue.get(threadId)?.controller?.abort(new StateConflictError(`Thread ${threadId} was canceled.`));
+    for (const descendant of await cancelDescendants(store, next, options)) {
+      context.notify(descendant);
+      queue.get(descendant.id)?.controller?.abort(new StateConflictError(`Thread ${descendant.id} was canceled with its parent.`));
+    }
+    // The parent goes on by itself, after this answer: a canceled child is a failed call it reads.
+    if (parentOf(next)) void continueParent(context, next);
     return next;
   }
 }

@@ -8,7 +8,14 @@
  * is recorded as a `failed` event, so the thread does not look stuck and no sweep retries it forever.
  */
 import type { Agent, Lease, Thread } from "agentfold";
-import { describeError, LeaseLostError, StoreUnavailableError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
+import {
+  describeError,
+  keepOutcomes,
+  LeaseLostError,
+  StoreUnavailableError,
+  VersionConflictError,
+  type LeaseGuard,
+} from "agentfold/runtime";
 import type { AdvanceOutcome, RunnerContext } from "./context.ts";
 
 /** How many version conflicts in a row the loop reloads after before it records the failure. */
@@ -31,6 +38,8 @@ export async function runThread(
     try {
       thread = await agent.run(thread, {
         model: context.model,
+        // Child agents keep their threads in this store (a module never makes one).
+        threads: store,
         signal,
         // No tool runs unless this process can still be sure it holds the lease.
         lease: guard,
@@ -40,7 +49,7 @@ export async function runThread(
           } catch (error) {
             // A cancel (the one write without the lease) came in while a tool ran: the batch is
             // refused, but the tool's outcome must not be lost with it.
-            if (error instanceof VersionConflictError) await keepOutcomes(context, next, previous, lease);
+            if (error instanceof VersionConflictError) await keepToolOutcomes(context, next, previous, lease);
             throw error;
           }
           thread = next;
@@ -79,34 +88,8 @@ export async function runThread(
   }
 }
 
-/**
- * Stores the outcomes in `next`'s unstored events (a tool's result or error, a child's pause) of
- * calls that the stored thread still has started, e.g. after a cancel: the tool ran, so what it
- * did is recorded even though the thread stopped. Anything else in the batch was made by pure
- * code and is dropped; the caller goes on from what is stored.
- */
-async function keepOutcomes(context: RunnerContext, next: Thread, previous: Thread, lease: Lease): Promise<void> {
-  const { store } = context;
-  const made = next.events.slice(previous.version);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const stored = await store.load(next.id);
-    if (!stored) return;
-    const started = new Set(stored.state.openCalls.filter((call) => call.phase === "started").map((call) => call.callId));
-    const outcomes = made.filter(
-      (event) =>
-        (event.type === "tool_result" || event.type === "child_paused" || (event.type === "error" && event.source === "tool")) &&
-        event.callId !== undefined &&
-        started.has(event.callId),
-    );
-    if (outcomes.length === 0) return;
-    const kept = stored.appendEvents(outcomes);
-    try {
-      await store.append(kept, { expectedVersion: stored.version, fence: lease.token });
-    } catch (error) {
-      if (error instanceof VersionConflictError) continue;
-      throw error;
-    }
-    context.notify(kept);
-    return;
-  }
+/** `keepOutcomes` of core, telling this process's subscribers about what it stored. */
+async function keepToolOutcomes(context: RunnerContext, next: Thread, previous: Thread, lease: Lease): Promise<void> {
+  const kept = await keepOutcomes(context.store, next, previous, lease.token);
+  if (kept) context.notify(kept);
 }

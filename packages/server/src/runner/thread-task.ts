@@ -1,14 +1,25 @@
 /**
  * One queued task on a thread: take the lease, keep it while working (core's `keepLease`), apply a
- * person's change if there is one, run the thread on, and let a waiting parent agent go on.
+ * person's change if there is one, run the thread on; a child agent's thread instead lets its
+ * waiting parent go on, which runs the child.
  *
  * Invariants: nothing is read or written before the lease is held; a plain advance does not wait for
  * another process's lease (`leased_elsewhere`), a change waits until its deadline; the lease is
  * released when the task ends, whatever its outcome; while it is held, the queue entry's controller
  * aborts the task (a cancel, the runner closing).
  */
-import { StateConflictError, type Lease, type Thread } from "agentfold";
-import { acquireLeaseBy, keepLease, resumeChild, ThreadBusyError, ThreadNotFoundError, type LeaseGuard } from "agentfold/runtime";
+import { StateConflictError, type Agent, type Lease, type Thread } from "agentfold";
+import {
+  acquireLeaseBy,
+  familyRefusal,
+  findThreadAgent,
+  keepLease,
+  parentOf,
+  resumeChild,
+  ThreadBusyError,
+  ThreadNotFoundError,
+  type LeaseGuard,
+} from "agentfold/runtime";
 import type { AdvanceOutcome, RunnerContext, ThreadChange } from "./context.ts";
 import { appendChange, type PendingChange } from "./person-change.ts";
 import { runThread } from "./run-thread.ts";
@@ -16,7 +27,7 @@ import type { QueueEntry, ThreadQueue } from "./thread-queue.ts";
 
 /** The task's context: the runner's, and how to queue a change on another thread (a child's parent). */
 export interface TaskContext extends RunnerContext {
-  change(threadId: string, change: ThreadChange): Promise<unknown>;
+  change(threadId: string, change: ThreadChange): Promise<{ settled: Promise<AdvanceOutcome> }>;
 }
 
 /**
@@ -41,14 +52,17 @@ export function queueAdvance(context: TaskContext, queue: ThreadQueue, threadId:
   return promise;
 }
 
-/** Takes the lease, applies `change` if given, and runs the thread until it waits or finishes. */
+/**
+ * Takes the lease, applies `change` if given, and runs the thread until it waits or finishes. A
+ * child agent's thread is not run here: once it can go on, its parent is (`continueParent`).
+ */
 export async function advanceTask(
   context: TaskContext,
   threadId: string,
   entry: QueueEntry,
   change: PendingChange | undefined,
 ): Promise<AdvanceOutcome> {
-  const { store, agents, clock } = context;
+  const { store, clock } = context;
   const lease = await acquireLeaseBy(store, threadId, context.owner, context.leaseTtlMs, change ? change.deadline : 0, clock);
   if (!lease) {
     if (change) throw new ThreadBusyError(threadId, clock.now().getTime() - (change.deadline - context.leaseWaitMs));
@@ -59,18 +73,21 @@ export async function advanceTask(
     await store.releaseLease(lease).catch((error: unknown) => context.onError(error, threadId));
     return { result: "stopped", thread: undefined };
   }
-  return withLease(context, lease, entry, async (signal, guard) => {
+  const outcome = await withLease(context, lease, entry, async (signal, guard) => {
     let thread = await store.load(threadId);
     if (!thread) throw new ThreadNotFoundError(threadId);
-    const agent = agents.get(thread.agent ?? "");
+    const agent = await agentOfThread(context, thread);
     if (!agent) {
       if (change)
         throw new StateConflictError(
-          `Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...agents.keys()].join(", ")}.`,
+          `Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...context.agents.keys()].join(", ")}.`,
         );
-      return { result: "unknown_agent", thread };
+      return { result: "unknown_agent" as const, thread };
     }
+    const child = parentOf(thread) !== undefined;
     if (change) {
+      const refusal = child ? await familyRefusal(thread, (id) => store.load(id)) : undefined;
+      if (refusal) throw new StateConflictError(refusal);
       const next = change.apply(thread, agent);
       if (next !== thread) {
         thread = await appendChange(context, thread, next, lease);
@@ -78,10 +95,19 @@ export async function advanceTask(
       }
       change.applied(thread);
     }
-    const outcome = await runThread(context, thread, agent, lease, signal, guard);
-    if (outcome.thread) resumeParent(context, outcome.thread);
-    return outcome;
+    // A child runs only inside its parent's tool, with the agent and model that tool holds.
+    if (child) return { result: "settled" as const, thread };
+    return runThread(context, thread, agent, lease, signal, guard);
   });
+  // After the child's lease is released: its parent's tool takes it to run the child.
+  return outcome.thread && parentOf(outcome.thread) ? continueParent(context, outcome.thread) : outcome;
+}
+
+/** The agent of a thread: by its name here, or, for a child agent's thread, the one its parent's tool runs. */
+export function agentOfThread(context: Pick<RunnerContext, "agents" | "store">, thread: Thread): Promise<Agent | undefined> {
+  const { agents, store } = context;
+  if (!parentOf(thread)) return Promise.resolve(agents.get(thread.agent ?? ""));
+  return findThreadAgent(thread, { byName: (name) => agents.get(name), load: (id) => store.load(id) });
 }
 
 /** Holds a lease for the duration of `work` (see core's `keepLease`); a cancel aborts `work` too. */
@@ -102,16 +128,21 @@ async function withLease<T>(
 }
 
 /**
- * A child agent's thread (see `agent.asTool`) that went on after a person answered it lets its
- * parent go on too: the parent's next step continues the child and reads its result.
+ * A child agent's thread (see `agent.asTool`) that can go on (a person answered it, canceled it…)
+ * lets its parent go on: the parent's next step continues the child with the child's own agent and
+ * model and reads its result. Resolves once the parent settled, with the child as stored then. A
+ * parent that is itself a child continues its own parent the same way (`advanceTask`).
  */
-function resumeParent(context: TaskContext, child: Thread): void {
-  const { parentThreadId, parentCallId } = child.metadata;
-  if (typeof parentThreadId !== "string" || typeof parentCallId !== "string") return;
-  if (child.status === "awaiting_approval" || child.status === "awaiting_human") return;
-  context
-    .change(parentThreadId, (parent) =>
-      parent.pending.some((item) => item.kind === "child" && item.callId === parentCallId) ? resumeChild(parent, parentCallId) : parent,
-    )
-    .catch((error: unknown) => context.onError(error, parentThreadId));
+export async function continueParent(context: TaskContext, child: Thread): Promise<AdvanceOutcome> {
+  const link = parentOf(child);
+  if (!link || child.status === "awaiting_approval" || child.status === "awaiting_human") return { result: "settled", thread: child };
+  try {
+    const { settled } = await context.change(link.threadId, (parent) =>
+      parent.pending.some((item) => item.kind === "child" && item.callId === link.callId) ? resumeChild(parent, link.callId) : parent,
+    );
+    await settled;
+  } catch (error) {
+    context.onError(error, link.threadId);
+  }
+  return { result: "settled", thread: (await context.store.load(child.id)) ?? child };
 }

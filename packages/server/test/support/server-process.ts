@@ -2,12 +2,13 @@
  * A server in its own process, for tests that kill it or run two at once. Configured by environment:
  * TEST_DB (SQLite path or Postgres URL), TEST_SCHEMA (Postgres schema), TEST_RUN_LOG (tool runs),
  * TEST_WORK_MS (how long the worker's tool takes), TEST_LEASE_TTL_MS, TEST_API_KEYS (as
- * AGENTFOLD_API_KEYS; default none), TEST_MAX_STREAMS_PER_KEY and TEST_MAX_STREAMS. Prints one JSON line
+ * AGENTFOLD_API_KEYS; default none), TEST_MAX_STREAMS_PER_KEY, TEST_MAX_STREAMS and TEST_FAMILY (a parent
+ * and child agent). Prints one JSON line
  * `{ "url": ... }` once it listens.
  */
 import { createPostgresStore, createSqliteStore } from "@agentfold/stores";
 import { startServer } from "../../src/index.ts";
-import { createTestAgents, createTestModel } from "./test-agent.ts";
+import { createFamilyAgents, createTestAgents, createTestModel } from "./test-agent.ts";
 
 const db = process.env.TEST_DB!;
 const store = db.startsWith("postgres")
@@ -19,7 +20,12 @@ const agents = createTestAgents({
 });
 const server = await startServer({
   store,
-  agents: [agents.calculator, agents.worker],
+  // TEST_FAMILY=1 adds a parent agent whose child is reached only through it (not registered).
+  agents: [
+    agents.calculator,
+    agents.worker,
+    ...(process.env.TEST_FAMILY ? [createFamilyAgents(process.env.TEST_RUN_LOG ? { runLog: process.env.TEST_RUN_LOG } : {}).support] : []),
+  ],
   model: createTestModel(),
   port: 0,
   apiKeys: process.env.TEST_API_KEYS ?? false,

@@ -69,12 +69,62 @@ export const workScript = [
   { intent: "done_for_now", message: "work done" },
 ];
 
-/** One model for both test agents: it picks the script by the agent's tools. */
+/** One model for the test agents: it picks the script by the agent's tools. */
 export function createTestModel(): ScriptedModel {
   return new ScriptedModel(
     Array.from({ length: 3 }, (_, turn) => (request: { intents: readonly { intent: string }[] }) => {
-      const script = request.intents.some((intent) => intent.intent === "work") ? workScript : divideScript;
+      const has = (name: string) => request.intents.some((intent) => intent.intent === name);
+      // A child that took the server's model instead of its own would finish with this message.
+      if (has("refund")) return { intent: "done_for_now", message: "the server's model, not the refunder's" };
+      const script = has("work") ? workScript : has("refunder") ? familyScript : divideScript;
       return script[turn] ?? { intent: "done_for_now", message: "out of script" };
     }),
   );
 }
+
+export interface FamilyAgents {
+  /** The parent: calls `refunder` as a tool. Its module creates no store. */
+  support: Agent;
+  /** The child, with its own model (`asTool({ model })`), whose refund needs approval. */
+  refunder: Agent;
+  /** Runs of refund, by idempotency key. */
+  refundRuns: Map<string, number>;
+}
+
+/** What the refunder's own model says when it finishes; the server's model never says it. */
+export const refunderDone = "refund issued (the refunder's own model)";
+
+/**
+ * A parent agent and its child, written as a module would be: `asTool({ model })`, no store. The
+ * child's own model scripts a refund, then `refunderDone`.
+ *
+ * @param options.runLog a file that gets one line per refund (for counting across processes).
+ */
+export function createFamilyAgents(options: { runLog?: string } = {}): FamilyAgents {
+  const refundRuns = new Map<string, number>();
+  const refund = defineTool({
+    intent: "refund",
+    description: "refund an amount",
+    args: z.object({ amount: z.number() }),
+    approval: "required",
+    run: ({ amount }, { idempotencyKey }) => {
+      refundRuns.set(idempotencyKey, (refundRuns.get(idempotencyKey) ?? 0) + 1);
+      if (options.runLog)
+        appendFileSync(options.runLog, `${JSON.stringify({ intent: "refund", key: idempotencyKey, pid: process.pid })}\n`);
+      return `refunded ${amount}`;
+    },
+  });
+  const refunder = defineAgent({ name: "refunder", description: "issues refunds", tools: [refund, doneForNow()], limits: { maxSteps: 4 } });
+  const refunderModel = new ScriptedModel([
+    { intent: "refund", amount: 20 },
+    { intent: "done_for_now", message: refunderDone },
+  ]);
+  const support = defineAgent({ name: "support", tools: [refunder.asTool({ model: refunderModel }), doneForNow()] });
+  return { support, refunder, refundRuns };
+}
+
+/** The server's model for `support`: ask the refunder, then finish. A child that used it would say so. */
+export const familyScript = [
+  { intent: "refunder", message: "refund $20" },
+  { intent: "done_for_now", message: "your refund is on its way" },
+];

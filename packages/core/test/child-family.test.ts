@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { z } from "zod";
+import { defineAgent, defineTool, doneForNow, type Model, type ModelRequest } from "agentfold";
+import { childLinksOf, findThreadAgent } from "agentfold/runtime";
+import { createMemoryStore, ScriptedModel } from "agentfold/testing";
+
+const isChild = (request: ModelRequest) => request.messages.some((message) => message.content.includes("<user_input>\nship it"));
+
+describe("child agents in the step's store", () => {
+  it("a child made without a store lives in the store its parent's step was given", async () => {
+    const threads = createMemoryStore();
+    const child = defineAgent({ name: "shipper", tools: [doneForNow()] });
+    const parent = defineAgent({ name: "orders", tools: [child.asTool({}), doneForNow()] });
+    const model = new ScriptedModel([
+      (request: ModelRequest) =>
+        isChild(request) ? { intent: "done_for_now", message: "shipped" } : { intent: "shipper", message: "ship it" },
+      { intent: "done_for_now", message: "on its way" },
+    ]);
+    const start = parent.start("send my order");
+    await threads.create(start);
+    const commit = (next: typeof start, previous: typeof start) => threads.append(next, { expectedVersion: previous.version });
+    const thread = await parent.run(start, { model, threads, commit });
+    assert.equal(thread.status, "done");
+    const result = thread.events.find((event) => event.type === "tool_result");
+    assert.ok(result?.type === "tool_result" && result.childThreadId);
+    const stored = await threads.load(result.childThreadId);
+    assert.equal(stored?.status, "done");
+    // Found through the parent's tool: only the parent is known by name.
+    const byName = (name: string) => (name === "orders" ? parent : undefined);
+    assert.equal(await findThreadAgent(stored!, { byName, load: (id) => threads.load(id) }), child);
+  });
+
+  it("without any store, the child's call fails with what to pass", async () => {
+    const child = defineAgent({ name: "shipper", tools: [doneForNow()] });
+    const parent = defineAgent({ name: "orders", tools: [child.asTool({}), doneForNow()] });
+    const model = new ScriptedModel([{ intent: "shipper", message: "ship it" }]);
+    await assert.rejects(
+      parent.run(parent.start("send my order"), { model }),
+      /pass the parent's store as agent\.run\(thread, \{ model, threads \}\)/,
+    );
+  });
+
+  it("once an ancestor's cancel is stored, no tool of the child starts", async () => {
+    const threads = createMemoryStore();
+    const shipped: string[] = [];
+    const ship = defineTool({
+      intent: "ship",
+      description: "ship a parcel",
+      args: z.object({ parcel: z.string() }),
+      run: ({ parcel }) => {
+        shipped.push(parcel);
+        return "shipped";
+      },
+    });
+    const child = defineAgent({ name: "shipper", tools: [ship, doneForNow()] });
+    const parent = defineAgent({ name: "orders", tools: [child.asTool({}), doneForNow()] });
+    let parentId = "";
+    const model: Model = {
+      specificationVersion: "v1",
+      id: "test:cancel-while-deciding",
+      async generate(request) {
+        if (!isChild(request)) return { output: { intent: "shipper", message: "ship it" }, finishReason: "stop" };
+        // A person cancels the parent (in another process) while the child decides.
+        const stored = (await threads.load(parentId))!;
+        await threads.append(parent.cancel(stored, { reason: "stop" }), { expectedVersion: stored.version });
+        return { output: { intent: "ship", parcel: "p1" }, finishReason: "stop" };
+      },
+    };
+    const start = parent.start("send my order");
+    parentId = start.id;
+    await threads.create(start);
+    await parent
+      .run(start, { model, threads, commit: (next, previous) => threads.append(next, { expectedVersion: previous.version }) })
+      .catch(() => {
+        // The parent's own run stops on the cancel (a version conflict), as any run does.
+      });
+    assert.deepEqual(shipped, [], "the child's tool never ran");
+    const parentThread = (await threads.load(parentId))!;
+    assert.equal(parentThread.status, "canceled");
+    const [link] = childLinksOf(parentThread);
+    const stored = (await threads.load(link!.threadId))!;
+    assert.equal(stored.status, "canceled");
+    const error = stored.events.find((event) => event.type === "error");
+    assert.ok(error?.type === "error");
+    assert.match(error.message, new RegExp(`Not run: Its ancestor thread ${parentId} was canceled`));
+  });
+});
