@@ -32,3 +32,20 @@ export function commandName(
   if (segments.includes("node_modules")) return "npx agentfold";
   return "agentfold";
 }
+
+/** The commands other packages' messages may name (they cannot know how the CLI was started). */
+const subcommands = "run|resume|message|approve|reject|respond|cancel|threads|fork|serve|test|init|eject";
+
+/**
+ * `message` with every `agentfold <command>` in it started the way this CLI runs (see
+ * `commandName`), for messages written by other packages (`@agentfold/evals`, `@agentfold/models`):
+ * "see agentfold threads show thr_1" becomes "see npx agentfold threads show thr_1" in a project.
+ * Words already preceded by `npx ` or part of a path or package name are left alone.
+ *
+ * @example
+ * withCommandName("Record it first: agentfold test a.eval.ts --record", "npx agentfold"); // "Record it first: npx agentfold test a.eval.ts --record"
+ */
+export function withCommandName(message: string, name: string = commandName()): string {
+  if (name === "agentfold") return message;
+  return message.replace(new RegExp(`(?<![\\w@/.-])(?<!npx )agentfold (?=(?:${subcommands})\\b)`, "g"), `${name} `);
+}

@@ -6,6 +6,7 @@ import { Command, CommanderError } from "commander";
 import { CliError, ExitCode, exitCodeHelp } from "./exit-codes.ts";
 import { createContext, withContext, type CommandContext, type ContextOptions } from "./commands/context.ts";
 import { colorsFor } from "./output.ts";
+import { withCommandName } from "./command-name.ts";
 import { registerHumanActionCommands } from "./commands/human-actions.ts";
 import { registerInitCommand } from "./commands/init.ts";
 import { registerRunCommands } from "./commands/run.ts";
@@ -149,6 +150,8 @@ function report(error: unknown, context: CommandContext, argv: readonly string[]
     message = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
     if (!context.env.AGENTFOLD_DEBUG) message += " (set AGENTFOLD_DEBUG=1 for the stack trace)";
   }
+  // Messages written by other packages (evals, models) cannot know how this CLI was started.
+  message = withCommandName(message);
   if (out.json) out.data({ error: { code: kind, message } });
   else {
     out.warn(`${out.paint("red", "error:")} ${message}`);

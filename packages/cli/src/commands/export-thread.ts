@@ -64,14 +64,14 @@ Examples:
       const file = options.asEval!;
       if (!/\.eval\.[cm]?ts$/.test(file))
         throw new CliError(
-          `--as-eval ${file}: name the file *.eval.ts so agentfold test finds it, e.g. ${file.replace(/(\.[cm]?[jt]s)?$/, ".eval.ts")}.`,
+          `--as-eval ${file}: name the file *.eval.ts so ${commandName()} test finds it, e.g. ${file.replace(/(\.[cm]?[jt]s)?$/, ".eval.ts")}.`,
         );
       let at: number | undefined;
       if (options.at !== undefined) {
         at = Number(options.at);
         if (!/^\d+$/.test(options.at.trim()) || !Number.isSafeInteger(at))
           throw new CliError(
-            `--at must be an event number (0, 1, 2…) as shown by agentfold threads show, got ${JSON.stringify(options.at)}.`,
+            `--at must be an event number (0, 1, 2…) as shown by ${commandName()} threads show ${threadId}, got ${JSON.stringify(options.at)}.`,
           );
       }
       const path = resolve(context.cwd, file);
