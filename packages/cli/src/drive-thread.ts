@@ -9,7 +9,15 @@
  */
 import { hostname } from "node:os";
 import type { Agent, Model, ModelRequest, Thread, ThreadStore } from "agentfold";
-import { applyHumanAction, holdLease, LeaseLostError, ThreadBusyError, VersionConflictError, type LeaseGuard } from "agentfold/runtime";
+import {
+  applyHumanAction,
+  holdLease,
+  LeaseLostError,
+  resumeChild,
+  ThreadBusyError,
+  VersionConflictError,
+  type LeaseGuard,
+} from "agentfold/runtime";
 import type { ThreadChange } from "@agentfold/server";
 import { askPerson } from "./ask-person.ts";
 import { currentContext } from "./commands/context.ts";
@@ -218,6 +226,7 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
       let current = first
         ? await applyChange({ ...options, lease }, thread.id, (stored) => first(stored, agent))
         : ((await options.store.load(thread.id)) ?? thread);
+      current = await resumeReadyChildren({ ...options, lease }, current);
       const action = agent.nextAction(current).type;
       if (action !== "wait" && action !== "stop") current = await runAgent(current, options, lease);
       return current;
@@ -242,6 +251,22 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
   }
 }
 
+/**
+ * Marks the children the thread waits for that can go on (a person answered them with
+ * --no-continue, or a server did) as resumed, so the next run continues them and reads their
+ * results. A child that still waits is left as it is.
+ */
+async function resumeReadyChildren(options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease }, thread: Thread): Promise<Thread> {
+  let current = thread;
+  for (const item of thread.pending) {
+    if (item.kind !== "child") continue;
+    const child = await options.store.load(item.childThreadId);
+    if (!child || child.status === "awaiting_approval" || child.status === "awaiting_human") continue;
+    current = await storeAppend(options, resumeChild(current, item.callId), current);
+  }
+  return current;
+}
+
 async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLease): Promise<Thread> {
   const controller = new AbortController();
   // Ctrl-C stops the run between events; everything committed so far stays stored.
@@ -252,6 +277,8 @@ async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLeas
       model: withSpinner(options.model, options.out),
       signal: AbortSignal.any([controller.signal, lease.signal]),
       ...(lease.guard ? { lease: lease.guard } : {}),
+      // Child agents keep their threads in this store (a module never makes one).
+      threads: options.store,
       commit: async (next, previous) => {
         await storeAppend({ ...options, lease }, next, previous);
         latest = next;

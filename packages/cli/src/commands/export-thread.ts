@@ -79,7 +79,7 @@ Examples:
         throw new CliError(`${file} already exists. Pick another file, or pass --force to overwrite it.`);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
-        const agent = await agentForThread(thread, options.agents, context.cwd);
+        const agent = await agentForThread(store, thread, options.agents, context);
         const { module } = parseTarget((options.agents ?? recordedRun(thread).module)!);
         const loaded = await loadAgentModule(module, context.cwd);
         const names = [...loaded.exportNames.entries()].filter(([, value]) => value === agent).map(([name]) => name);

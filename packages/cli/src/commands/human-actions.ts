@@ -5,7 +5,8 @@
 import type { Command } from "commander";
 import type { Thread } from "agentfold";
 import { applyHumanAction, type HumanAction } from "agentfold/runtime";
-import { applyChange, driveThread, leaseWaitFrom, withThreadLease } from "../drive-thread.ts";
+import { checkFamily, driveFamily } from "../drive-family.ts";
+import { applyChange, leaseWaitFrom, withThreadLease } from "../drive-thread.ts";
 import type { CommandContext } from "./context.ts";
 import {
   actorName,
@@ -15,6 +16,7 @@ import {
   loadThread,
   modelFor,
   parseArgsOption,
+  rootOf,
   withStore,
   type StoreOptions,
 } from "./shared.ts";
@@ -29,13 +31,15 @@ interface HumanActionOptions extends StoreOptions {
 }
 
 const sharedHelp = `
-The agent module defaults to the one recorded by agentfold run; the model to --model, else
-AGENTFOLD_MODEL, else the one the thread ran with. After the decision the thread runs on until it is
-done or waits again (exit 0 or 3); with --no-continue only the decision is stored.`;
+The agent module defaults to the one recorded by agentfold run, else AGENTFOLD_AGENTS, else the
+agents of agentfold.config.ts; the model to --model, else AGENTFOLD_MODEL, else the one the thread ran
+with. After the decision the thread runs on until it is done or waits again (exit 0 or 3); a child
+agent's thread runs on inside its parent, which goes on too. With --no-continue only the decision is
+stored.`;
 
 function addHumanActionOptions(command: Command): Command {
   return command
-    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("--agents <module>", "the agent module (default: recorded by agentfold run, else AGENTFOLD_AGENTS, else agentfold.config.ts)")
     .option("-m, --model <spec>", "model spec for continuing (else AGENTFOLD_MODEL, else the thread's)")
     .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
     .option("--no-continue", "only record the decision; do not run the agent")
@@ -57,13 +61,17 @@ async function applyAndContinue(
   const leaseWaitMs = leaseWaitFrom(context.env);
   return withStore(options, context.env, context.cwd, async (store, spec) => {
     const thread = await loadThread(store, threadId, spec);
-    const agent = await agentForThread(thread, options.agents, context.cwd);
-    const model = options.continue ? (await modelFor(options.model, context.env, context.cwd, thread)).model : undefined;
+    const agent = await agentForThread(store, thread, options.agents, context);
+    // A child agent's thread runs on in its family: the model is the one its top ancestor ran with.
+    const root = await rootOf(store, thread);
+    const model = options.continue ? (await modelFor(options.model, context.env, context.cwd, root)).model : undefined;
     const actor = actorName(context.env);
     const carry = carryFlags(options, context.env);
     const change = (current: Thread) => applyHumanAction(agent, current, { ...action, actor });
+    const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
+    if (!model) await checkFamily({ store }, thread);
     const final = model
-      ? await driveThread(thread, { out, store, agent, model, actor, carry, leaseWaitMs }, change)
+      ? await driveFamily(thread, { out, store, agent, model, actor, carry, leaseWaitMs, agentFor }, change)
       : await withThreadLease(store, thread.id, leaseWaitMs, (lease) => applyChange({ out, store, lease }, thread.id, change));
     return finish(out, final, carry);
   });

@@ -3,9 +3,11 @@
  * terminal.
  */
 import type { Command } from "commander";
+import type { Thread } from "agentfold";
 import type { ThreadChange } from "@agentfold/server";
 import { applyHumanAction } from "agentfold/runtime";
 import { CliError } from "../exit-codes.ts";
+import { driveFamily } from "../drive-family.ts";
 import { driveThread, leaseWaitFrom } from "../drive-thread.ts";
 import { printTimeline } from "../format-thread.ts";
 import { loadAgent } from "../load-agents.ts";
@@ -17,6 +19,7 @@ import {
   finish,
   loadThread,
   modelFor,
+  rootOf,
   runMetadata,
   withStore,
   type StoreOptions,
@@ -81,7 +84,7 @@ Examples:
       "Continue a thread: run it if it can go on, and in a terminal ask about what it waits for. Use it after Ctrl-C, or after fixing a model error (a key, a model name, a provider that was down).",
     )
     .argument("<thread>", "thread id")
-    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("--agents <module>", "the agent module (default: recorded by agentfold run, else AGENTFOLD_AGENTS, else agentfold.config.ts)")
     .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the one the thread ran with)")
     .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
     .option("--json", "print the final state as JSON; never prompt")
@@ -96,16 +99,17 @@ Examples:
       const out = context.output(options.json);
       context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
-        const agent = await agentForThread(thread, options.agents, context.cwd);
-        const { model } = await modelFor(options.model, context.env, context.cwd, thread);
+        const agent = await agentForThread(store, thread, options.agents, context);
+        const { model } = await modelFor(options.model, context.env, context.cwd, await rootOf(store, thread));
         const actor = actorName(context.env);
+        const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
         // A thread that failed because of its model (a key, a model name, an outage) goes on once fixed.
         const resume: ThreadChange | undefined = thread.state.failureCode
           ? (current, currentAgent) => (current.state.failureCode ? currentAgent.resume(current, { actor }) : current)
           : undefined;
-        const final = await driveThread(
+        const final = await driveFamily(
           thread,
-          { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) },
+          { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env), agentFor },
           resume,
         );
         return finish(out, final, carryFlags(options, context.env));
@@ -117,7 +121,7 @@ Examples:
     .description("Send a new message on a thread that is done or waiting, then run it like agentfold run.")
     .argument("<thread>", "thread id")
     .argument("<text>", "the message")
-    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("--agents <module>", "the agent module (default: recorded by agentfold run, else AGENTFOLD_AGENTS, else agentfold.config.ts)")
     .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the one the thread ran with)")
     .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
     .option("--json", "print the final state as JSON; never prompt")
@@ -131,12 +135,13 @@ Examples:
       const out = context.output(options.json);
       context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
-        const agent = await agentForThread(thread, options.agents, context.cwd);
-        const { model } = await modelFor(options.model, context.env, context.cwd, thread);
+        const agent = await agentForThread(store, thread, options.agents, context);
+        const { model } = await modelFor(options.model, context.env, context.cwd, await rootOf(store, thread));
         const actor = actorName(context.env);
-        const final = await driveThread(
+        const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
+        const final = await driveFamily(
           thread,
-          { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env) },
+          { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env), agentFor },
           (current) => applyHumanAction(agent, current, { type: "message", text, actor, source: "cli" }),
         );
         return finish(out, final, carryFlags(options, context.env));

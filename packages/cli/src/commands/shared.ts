@@ -5,9 +5,11 @@
 import { userInfo } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import type { Agent, JsonValue, Model, Thread, ThreadStore } from "agentfold";
+import { findThreadAgent, parentOf } from "agentfold/runtime";
 import { CliError } from "../exit-codes.ts";
 import { commandName } from "../command-name.ts";
 import { exitCodeFor, printThreadState, threadSummary } from "../format-thread.ts";
+import { configuredAgents } from "../agent-config.ts";
 import { loadAgentModule, parseTarget, pickAgent } from "../load-agents.ts";
 import { loadModel, modelSpec } from "../load-model.ts";
 import { openStore, redact, storeSpec } from "../open-store.ts";
@@ -83,30 +85,69 @@ export function runMetadata(modulePath: string, model: string | undefined): Reco
 }
 
 /**
- * The agent that owns a thread: from `--agents <module>`, else the module recorded by `agentfold run`.
+ * The thread a family starts from: the thread itself, or the top ancestor of a child agent's thread
+ * (what `agentfold run` recorded its module and model on).
+ */
+export async function rootOf(store: ThreadStore, thread: Thread): Promise<Thread> {
+  let current = thread;
+  for (let depth = 0; depth < 32; depth++) {
+    const link = parentOf(current);
+    const parent = link ? await store.load(link.threadId) : undefined;
+    if (!parent) return current;
+    current = parent;
+  }
+  return current;
+}
+
+/** The agent modules to look in for a thread's agent, and where that choice came from. */
+async function agentModules(root: Thread, agentsOption: string | undefined, env: NodeJS.ProcessEnv, cwd: string) {
+  if (agentsOption !== undefined) return { modules: [agentsOption], source: "--agents" };
+  const recorded = recordedRun(root).module;
+  if (recorded !== undefined) return { modules: [recorded], source: `agentfold run on thread ${root.id}` };
+  return configuredAgents(env, cwd);
+}
+
+/**
+ * The agent that owns a thread, from the modules in `--agents <module>`, else the module
+ * `agentfold run` recorded on the thread (or its top ancestor), else `AGENTFOLD_AGENTS`, else
+ * `agentfold.config.ts`. A child agent's thread gets the agent its parent's tool runs.
  *
  * @example
- * const agent = await agentForThread(thread, options.agents, process.cwd());
+ * const agent = await agentForThread(store, thread, options.agents, { cwd: process.cwd(), env: process.env });
  */
-export async function agentForThread(thread: Thread, agentsOption: string | undefined, cwd: string): Promise<Agent> {
-  const recorded = recordedRun(thread).module;
-  const target = agentsOption ?? recorded;
-  if (target === undefined) {
+export async function agentForThread(
+  store: ThreadStore,
+  thread: Thread,
+  agentsOption: string | undefined,
+  context: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<Agent> {
+  const root = await rootOf(store, thread);
+  const targets = await agentModules(root, agentsOption, context.env, context.cwd);
+  if (!targets) {
     throw new CliError(
-      `Thread ${thread.id} was not started by agentfold run, so its agent module is unknown. Pass it with --agents <module>.`,
+      `The agent module of thread ${thread.id} is unknown: it was not started by agentfold run. Pass --agents <module>, set AGENTFOLD_AGENTS=<module>, or write agentfold.config.ts with: export default { agents: "./agents.ts" }`,
     );
   }
-  const { module, agentName } = parseTarget(target);
-  const loaded = await loadAgentModule(module, cwd);
-  if (agentName !== undefined) return pickAgent(loaded, agentName, module);
-  if (thread.agent !== undefined) {
-    const found = loaded.agents.find((agent) => agent.name === thread.agent);
-    if (found) return found;
-    throw new CliError(
-      `Thread ${thread.id} belongs to agent "${thread.agent}", which ${module} does not export (agents found: ${loaded.agents.map((agent) => agent.name).join(", ")}). Pass the right module with --agents.`,
-    );
+  const loaded = await Promise.all(
+    targets.modules.map(async (target) => {
+      const { module, agentName } = parseTarget(target);
+      return { module, agentName, loaded: await loadAgentModule(module, context.cwd) };
+    }),
+  );
+  const [only, ...others] = loaded;
+  if (only && others.length === 0 && only.agentName !== undefined && !parentOf(thread)) {
+    return pickAgent(only.loaded, only.agentName, only.module);
   }
-  return pickAgent(loaded, undefined, module);
+  const agents = loaded.flatMap((entry) => entry.loaded.agents);
+  const found = await findThreadAgent(thread, {
+    byName: (name) => agents.find((agent) => agent.name === name),
+    load: (id) => store.load(id),
+  });
+  if (found) return found;
+  if (thread.agent === undefined && only && others.length === 0) return pickAgent(only.loaded, undefined, only.module);
+  throw new CliError(
+    `Thread ${thread.id} belongs to agent "${thread.agent}", which ${targets.modules.join(", ")} (from ${targets.source}) does not export (agents found: ${agents.map((agent) => agent.name).join(", ")}). Pass the right module with --agents.`,
+  );
 }
 
 /** Makes the path inside a `script:` spec absolute, so the spec recorded on a thread works from anywhere. */

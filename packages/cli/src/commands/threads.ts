@@ -140,7 +140,7 @@ Examples:
       const out = context.output(options.json);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
-        const agent = await agentForThread(thread, options.agents, context.cwd);
+        const agent = await agentForThread(store, thread, options.agents, context);
         // The model the next step would use (as resume would pick it): it decides the output mode.
         const { model } = await modelFor(options.model, context.env, context.cwd, thread);
         const rendered = agent.render(thread, { model });
