@@ -181,7 +181,8 @@ test("factor 9: errors the model can read, and escalation at the tool's limit", 
 });
 
 test("factor 10: the release agent runs the tester in its own thread", async () => {
-  const { release, threads } = await import("./factors/10-small-focused-agents.ts");
+  const { release } = await import("./factors/10-small-focused-agents.ts");
+  const threads = createMemoryStore();
   const replies: Record<string, ScriptStep[]> = {
     release: [
       { intent: "ask_tester", message: "run the billing tests" },
@@ -198,7 +199,7 @@ test("factor 10: the release agent runs the tester in its own thread", async () 
   const model = new ScriptedModel(
     [0, 1].map((turn) => (request: Parameters<typeof isTester>[0]) => replies[isTester(request) ? "tester" : "release"]![turn]),
   );
-  const parent = await release.run(release.start("is billing ready to release?"), { model });
+  const parent = await release.run(release.start("is billing ready to release?"), { model, threads });
   assert.equal(parent.status, "done");
   const result = parent.events.find((event) => event.type === "tool_result");
   assert.equal(result?.type === "tool_result" && result.result, "412 passed, 0 failed.");

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { createMemoryStore, defineAgent, defineTool, doneForNow } from "agentfold";
+import { defineAgent, defineTool, doneForNow } from "agentfold";
 
 const runTests = defineTool({
   intent: "run_tests",
@@ -16,12 +16,12 @@ export const tester = defineAgent({
   limits: { maxSteps: 5 },
 });
 
-/** Where child threads live: the same store as the parent's, usually. */
-export const threads = createMemoryStore();
-
-/** The release agent calls the tester as a tool; each call runs in its own thread with its own limits. */
+/**
+ * The release agent calls the tester as a tool; each call runs in its own thread, in the release
+ * thread's store (the runner's, or `threads` given to `run`), with the tester's own limits.
+ */
 export const release = defineAgent({
   name: "release",
-  tools: [tester.asTool({ threads, intent: "ask_tester" }), doneForNow()],
+  tools: [tester.asTool({ intent: "ask_tester" }), doneForNow()],
   limits: { maxSteps: 10 },
 });
