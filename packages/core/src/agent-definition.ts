@@ -5,7 +5,7 @@
  * fields, so the first mistake is the one reported.
  */
 import type { AgentDefinition } from "./agent.ts";
-import { ConfigurationError, formatIssues } from "./errors.ts";
+import { ConfigurationError } from "./errors.ts";
 import type { Limits, Policy } from "./plan.ts";
 import { xmlContext } from "./render-context.ts";
 import type { AnyTool } from "./tools.ts";
@@ -90,11 +90,9 @@ export function resolvePrefetch(prefetch: AgentDefinition["prefetch"]): Policy["
         `Prefetch tool "${tool.intent}" must be idempotent (idempotent: true): prefetch runs before anything is recorded, so it may run again after a crash.`,
       );
     }
-    const parsed = tool.args.safeParse(args);
-    if (!parsed.success) {
-      throw new ConfigurationError(
-        `Prefetch "${tool.intent}": arguments are invalid: ${formatIssues(parsed.error.issues)}. Pass { tool, args }.`,
-      );
+    const parsed = tool.checkArgs(args);
+    if (!parsed.ok) {
+      throw new ConfigurationError(`Prefetch "${tool.intent}": arguments are invalid: ${parsed.message}. Pass { tool, args }.`);
     }
     return { tool, args };
   });

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { ApproveOptions, RequestKeys } from "./agent.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import { InvalidInputError, StateConflictError, formatIssues } from "./errors.ts";
+import { InvalidInputError, StateConflictError } from "./errors.ts";
 import type { JsonValue } from "./events.ts";
 import { hashArgs } from "./hash.ts";
 import { toJson } from "./model-output.ts";
@@ -56,9 +56,14 @@ function normalizeAnswer(text: string, format: "free_text" | "yes_no" | "multipl
 /** Edited arguments, checked strictly against the tool: a key the tool would drop must not be recorded as approved. */
 function editedArgs(tools: ReadonlyMap<string, AnyTool>, intent: string, edited: Record<string, unknown>): Record<string, JsonValue> {
   const tool = tools.get(intent);
-  const parsed = tool?.args.strict().safeParse(edited);
-  if (!tool || !parsed?.success) {
-    const why = parsed && !parsed.success ? formatIssues(parsed.error.issues) : `unknown intent ${intent}`;
+  const unknown = tool ? Object.keys(edited).filter((key) => !tool.argKeys.has(key)) : [];
+  const parsed = tool && unknown.length === 0 ? tool.checkArgs(edited) : undefined;
+  if (!tool || !parsed?.ok) {
+    const why = !tool
+      ? `unknown intent ${intent}`
+      : unknown.length > 0
+        ? `unknown key${unknown.length === 1 ? "" : "s"} ${unknown.map((key) => JSON.stringify(key)).join(", ")}`
+        : (parsed as { message: string }).message;
     throw new InvalidInputError(
       `Edited arguments for "${intent}" are invalid: ${why}. Expected: ${JSON.stringify(tool?.parameters ?? {})}`,
     );

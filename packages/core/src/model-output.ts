@@ -4,8 +4,6 @@
  * model sent back (`parseModelOutput`).
  */
 import type { jsonrepair } from "jsonrepair";
-import { formatIssues } from "./errors.ts";
-import { safeParse } from "./first-parses.ts";
 import type { JsonValue } from "./events.ts";
 import { requireOnFirstUse } from "./lazy-require.ts";
 import type { IntentSpec, JsonSchema, ModelReply } from "./model.ts";
@@ -224,12 +222,12 @@ export function parseModelOutput(output: unknown, tools: ReadonlyMap<string, Any
     let nested = keys.length === 1 && (keys[0] === "args" || keys[0] === "arguments") ? rest[keys[0]] : undefined;
     // OpenAI-style tool calls carry the arguments as a JSON string.
     if (typeof nested === "string") nested = parseCandidate(nested);
-    if (isRecord(nested) && !(keys[0]! in tool.args.shape)) args = nested;
-    const parsed = safeParse(tool.args, args);
-    if (!parsed.success) {
+    if (isRecord(nested) && !tool.argKeys.has(keys[0]!)) args = nested;
+    const parsed = tool.checkArgs(args);
+    if (!parsed.ok) {
       return {
         ok: false,
-        message: `${where}Invalid arguments for "${tool.intent}": ${formatIssues(parsed.error.issues)}.`,
+        message: `${where}Invalid arguments for "${tool.intent}": ${parsed.message}.`,
         raw: shorten(raw),
       };
     }

@@ -8,7 +8,6 @@ import { ConfigurationError, describeError, formatIssues } from "./errors.ts";
 import type { NewEvent } from "./events.ts";
 import { canonicalJson, hashArgs } from "./hash.ts";
 import { toJson } from "./model-output.ts";
-import { safeParse } from "./first-parses.ts";
 import type { ContextRenderer } from "./render-context.ts";
 import type { Thread } from "./thread.ts";
 import { statusOf, type OpenCall, type ThreadStatus } from "./thread-state.ts";
@@ -62,10 +61,10 @@ const parsedCalls = new WeakMap<OpenCall, { tool: AnyTool; parsed: Parsed }>();
 function parseArgs(call: OpenCall, tool: AnyTool): Parsed {
   const cached = parsedCalls.get(call);
   if (cached?.tool === tool) return cached.parsed;
-  const result = safeParse(tool.args, call.runArgs);
-  const parsed: Parsed = result.success
-    ? { ok: true, args: result.data }
-    : { ok: false, message: `The arguments of ${call.intent} are no longer valid for its tool: ${formatIssues(result.error.issues)}.` };
+  const result = tool.checkArgs(call.runArgs);
+  const parsed: Parsed = result.ok
+    ? { ok: true, args: result.value }
+    : { ok: false, message: `The arguments of ${call.intent} are no longer valid for its tool: ${result.message}.` };
   parsedCalls.set(call, { tool, parsed });
   return parsed;
 }

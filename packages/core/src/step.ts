@@ -17,7 +17,6 @@ import type { AnyTool, ToolContext } from "./tools.ts";
 import type { LeaseGuard } from "./lease.ts";
 import type { ThreadStore } from "./store.ts";
 import { faultPoint } from "./fault-points.ts";
-import { parse } from "./first-parses.ts";
 
 export interface AgentHooks {
   /** Before each model call; may return a changed request (e.g. extra messages). */
@@ -360,6 +359,13 @@ function toolContext(thread: Thread, callId: string, idempotencyKey: string, opt
   };
 }
 
+/** What `run` receives: the checked arguments; invalid ones throw, and become the call's error event. */
+function argsFor(tool: AnyTool, value: unknown): unknown {
+  const checked = tool.checkArgs(value);
+  if (!checked.ok) throw new Error(`Invalid arguments for "${tool.intent}": ${checked.message}.`);
+  return checked.value;
+}
+
 /** The event a finished run becomes. Serialization failures never turn a success into a failure. */
 function resultEvent(call: OpenCall, result: unknown): NewEvent {
   if (result instanceof ChildPaused) {
@@ -434,7 +440,7 @@ async function runTool(
   ensureHeld(options);
   let result: unknown;
   try {
-    result = await tool.run!(parse(tool.args, call.runArgs), toolContext(current, call.callId, idempotencyKey, options));
+    result = await tool.run!(argsFor(tool, call.runArgs), toolContext(current, call.callId, idempotencyKey, options));
   } catch (error) {
     return failed(error);
   }
@@ -472,7 +478,7 @@ async function prefetch(runtime: Runtime, thread: Thread, options: StepOptions, 
     const context = toolContext(thread, callId, `${thread.id}:${callId}`, options);
     ensureHeld(options);
     try {
-      const result = await tool.run!(parse(tool.args, args), context);
+      const result = await tool.run!(argsFor(tool, args), context);
       const event = resultEvent({ callId, intent: tool.intent } as OpenCall, result);
       events.push({ ...event, prefetched: true } as NewEvent);
     } catch (error) {

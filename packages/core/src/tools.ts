@@ -2,8 +2,8 @@
  * Tools are structured outputs: a tool is an intent with typed arguments. Running a function is one
  * thing the control flow may do with it; asking a human or finishing are others.
  */
-import { z } from "zod";
 import { ConfigurationError } from "./errors.ts";
+import { checkedArgs, type ArgsCheck, type ArgsOutput, type ToolArgs } from "./tool-args.ts";
 import type { Clock } from "./clock.ts";
 import type { JsonSchema, Model } from "./model.ts";
 import type { ThreadStore } from "./store.ts";
@@ -46,23 +46,33 @@ export interface ToolContext {
   threads?: ThreadStore;
 }
 
-export type AnyArgs = z.ZodObject<z.ZodRawShape>;
+/** Any argument schema: a Standard Schema (zod, Valibot, ArkType…) or a JSON Schema object. */
+export type AnyArgs = ToolArgs;
 
 export interface ToolDefinition<Intent extends string, Args extends AnyArgs> {
   intent: Intent;
   description: string;
+  /**
+   * The arguments: a schema of an object from zod 4 (classic or mini), ArkType, Valibot, zod 3 or
+   * any Standard Schema library, or a plain JSON Schema object (then `run` gets a plain record).
+   */
   args: Args;
-  run?: (args: z.output<Args>, context: ToolContext) => unknown;
-  approval?: ApprovalPolicy<z.output<Args>>;
+  /**
+   * The JSON Schema the model is shown, for a schema library without a converter of its own
+   * (Valibot, zod 3); zod 4 and ArkType make theirs.
+   */
+  jsonSchema?: JsonSchema;
+  run?: (args: ArgsOutput<Args>, context: ToolContext) => unknown;
+  approval?: ApprovalPolicy<ArgsOutput<Args>>;
   /** May be re-run after a crash with the same idempotency key. Default false. */
   idempotent?: boolean;
   kind?: ToolKind;
   /** Consecutive errors of this tool before the agent escalates (see the agent's `limits`). */
   maxConsecutiveErrors?: number;
   /** For `human` tools: turns the arguments into the question a person sees. */
-  toQuestion?: (args: z.output<Args>) => HumanQuestion;
+  toQuestion?: (args: ArgsOutput<Args>) => HumanQuestion;
   /** For `finish` tools: the final message. Default: `args.message`. */
-  toMessage?: (args: z.output<Args>) => string;
+  toMessage?: (args: ArgsOutput<Args>) => string;
 }
 
 export interface HumanQuestion {
@@ -75,10 +85,14 @@ export interface HumanQuestion {
 
 export interface Tool<Intent extends string = string, Args extends AnyArgs = AnyArgs> extends ToolDefinition<Intent, Args> {
   readonly kind: ToolKind;
-  readonly approval: ApprovalPolicy<z.output<Args>>;
+  readonly approval: ApprovalPolicy<ArgsOutput<Args>>;
   readonly idempotent: boolean;
   /** JSON Schema of the arguments (without `intent`). */
   readonly parameters: JsonSchema;
+  /** Top-level argument names, from `parameters`. */
+  readonly argKeys: ReadonlySet<string>;
+  /** Validates arguments and returns what `run` receives, or a one-line message; never throws for bad input. */
+  readonly checkArgs: (value: unknown) => ArgsCheck;
 }
 
 /** Any tool, whatever its argument types. */
@@ -107,14 +121,6 @@ export function defineTool<const Intent extends string, Args extends AnyArgs>(
       `Tool intent ${JSON.stringify(definition.intent)} is invalid: use 1-64 letters, digits, "_" or "-", starting with a letter or "_".`,
     );
   }
-  if (!(definition.args instanceof z.ZodObject)) {
-    throw new ConfigurationError(`Tool "${definition.intent}": args must be a z.object(...) schema.`);
-  }
-  if ("intent" in definition.args.shape) {
-    throw new ConfigurationError(
-      `Tool "${definition.intent}": args must not have a key named "intent"; it names the tool in the next step.`,
-    );
-  }
   if (!definition.description?.trim()) {
     throw new ConfigurationError(`Tool "${definition.intent}" needs a description: the model reads it to choose.`);
   }
@@ -138,20 +144,14 @@ export function defineTool<const Intent extends string, Args extends AnyArgs>(
   if (definition.run !== undefined && typeof definition.run !== "function") {
     throw new ConfigurationError(`Tool "${definition.intent}": run must be a function (args, context) => result.`);
   }
-  let parameters: JsonSchema;
-  try {
-    parameters = z.toJSONSchema(definition.args, { io: "input" }) as JsonSchema;
-  } catch (error) {
-    throw new ConfigurationError(
-      `Tool "${definition.intent}": its args schema cannot be expressed as JSON Schema (${(error as Error).message}). Use JSON-compatible Zod types.`,
-    );
-  }
-  delete parameters.$schema;
+  const { parameters, keys, check } = checkedArgs(definition.intent, definition.args, definition.jsonSchema);
   return Object.freeze({
     ...definition,
     kind: definition.kind ?? "action",
     approval,
     idempotent: definition.idempotent ?? false,
     parameters,
+    argKeys: keys,
+    checkArgs: check,
   });
 }
