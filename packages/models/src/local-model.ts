@@ -134,11 +134,13 @@ export function localModel(settings: LocalModelSettings): LocalModel {
   }
 
   async function run(request: ModelRequest): Promise<ModelReply> {
-    const loaded = await ensureLoaded();
     const signals = [request.signal, request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined].filter(
       (signal): signal is AbortSignal => signal !== undefined,
     );
     const signal = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+    // Checked before loading too: an aborted call must not wait for (or start) a model load.
+    if (signal?.aborted) throw stopped(request, id);
+    const loaded = await ensureLoaded();
     if (signal?.aborted) throw stopped(request, id);
     const sequence = loaded.context.getSequence();
     const session = new loaded.module.LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });

@@ -17,6 +17,12 @@ const chunks = 8;
 const whole = Buffer.concat(Array.from({ length: chunks }, () => chunk));
 const sha256 = createHash("sha256").update(whole).digest("hex");
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+/**
+ * The slow CDN's gap between chunks: the whole body (8 gaps) takes well past the connect timeout
+ * below, and each gap stays well under the idle timeout, with room for a loaded machine.
+ */
+const chunkGapMs = 250;
+const connectTimeoutMs = 1_000;
 
 /** How the CDN behaves in the current test. */
 let cdn: "slow" | "stalls" | "hangs" = "slow";
@@ -43,7 +49,7 @@ const server = createServer(async (request, response) => {
     if (response.destroyed) return;
     response.write(chunk);
     if (cdn === "stalls" && index === 1) return;
-    await sleep(100);
+    await sleep(chunkGapMs);
   }
   response.end();
 });
@@ -76,9 +82,9 @@ describe("model downloads", () => {
     const started = performance.now();
     const path = await ensureModelFile(
       { repo: "owner/repo", file: "slow.gguf" },
-      { cacheDir, fetch: hubFetch, connectTimeoutMs: 300, idleTimeoutMs: 2_000, onProgress: (_received, total) => progress.push(total) },
+      { cacheDir, fetch: hubFetch, connectTimeoutMs, idleTimeoutMs: 5_000, onProgress: (_received, total) => progress.push(total) },
     );
-    assert.ok(performance.now() - started > 600, "the body took longer than connectTimeoutMs");
+    assert.ok(performance.now() - started > connectTimeoutMs, "the body took longer than connectTimeoutMs");
     assert.deepEqual(readFileSync(path), whole);
     assert.equal(readFileSync(`${path}.sha256`, "utf8").trim(), sha256);
     assert.deepEqual(seen, ["GET /owner/repo/resolve/main/slow.gguf", "GET /blob/abc?signature=1"]);
