@@ -18,8 +18,9 @@ function report(result: CampaignResult): string {
 function assertCampaign(result: CampaignResult): void {
   const { check, faults } = result;
   assert.ok(result.ok, `An invariant broke:\n${check.problems.join("\n")}\n\n${report(result)}`);
-  // Not vacuous: the run did drive threads through faults.
-  assert.ok(check.threads >= 30, `only ${check.threads} threads ran\n${report(result)}`);
+  // Not vacuous: the run did drive threads through faults. The suite runs files side by side, so a
+  // busy machine drives far fewer threads in the same 10 s than a quiet one.
+  assert.ok(check.threads >= 12, `only ${check.threads} threads ran\n${report(result)}`);
   assert.ok(check.acknowledgedEvents > check.threads, report(result));
   assert.ok(check.toolRuns > 0, report(result));
   assert.ok(faults.randomKills >= 1 && faults.stops >= 1, report(result));
