@@ -7,4 +7,10 @@ cd "$root"
 tsc -p tsconfig.json
 # Format and lint (biome.jsonc); `npm run format` fixes what it can.
 biome check --no-errors-on-unmatched .
-node --test --test-reporter=spec "packages/*/test/**/*.test.ts" "examples/*/*.test.ts" "docs/**/*.test.ts" "test/packaging/*.test.ts" "test/chaos/*.test.ts"
+# Test files run in parallel processes: most of a file's time is waiting (child processes, Postgres
+# commits, sockets), so more files than cores keeps the cores busy. AGENTFOLD_TEST_CONCURRENCY=1 runs
+# them one at a time (to read one failure's output alone).
+# Node's compile cache keeps each module's type-stripped, compiled code between the ~110 test
+# processes and the servers they start; it lives in .agentfold/ (never committed).
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$root/.agentfold/compile-cache}"
+node --test --test-concurrency="${AGENTFOLD_TEST_CONCURRENCY:-4}" --test-reporter=spec "packages/*/test/**/*.test.ts" "examples/*/*.test.ts" "docs/**/*.test.ts" "test/packaging/*.test.ts" "test/chaos/*.test.ts"
