@@ -5,6 +5,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { createSqliteStore } from "@agentfold/stores";
+import type { Agent } from "agentfold";
 import { calculatorModule, fixtures, json, runCli, tempDir } from "./helpers.ts";
 
 const divideScript = `script:${join(fixtures, "divide.json")}`;
@@ -57,5 +59,22 @@ describe("agentfold cancel", () => {
     const unknown = await runCli(["cancel", "thr_nope", "--db", db], { cwd: dir.path });
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /No thread with id "thr_nope"/);
+  });
+
+  test("a thread started outside the CLI finds its agent module in AGENTFOLD_AGENTS, like approve does", async () => {
+    const calculator = ((await import(calculatorModule)) as { default: Agent }).default;
+    const started = calculator.start("multiply 3 and 4");
+    const store = createSqliteStore({ path: db });
+    await store.create(started);
+    await store.close();
+    const without = await runCli(["cancel", started.id, "--db", db], { cwd: dir.path });
+    assert.equal(without.code, 2);
+    assert.match(without.stderr, /AGENTFOLD_AGENTS=<module>/);
+    const result = await runCli(["cancel", started.id, "--db", db, "--json"], {
+      cwd: dir.path,
+      env: { AGENTFOLD_AGENTS: calculatorModule },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(json<{ status: string }>(result).status, "canceled");
   });
 });

@@ -6,11 +6,20 @@
  */
 import type { Command } from "commander";
 import type { Model, ModelRequest, Thread } from "agentfold";
-import { CliError, ExitCode } from "../exit-codes.ts";
+import { ExitCode } from "../exit-codes.ts";
 import { printThreadState, threadSummary } from "../format-thread.ts";
-import { loadAgentModule, parseTarget } from "../load-agents.ts";
 import type { CommandContext } from "./context.ts";
-import { actorName, carryFlags, loadThread, modelFor, recordedRun, withStore, type StoreOptions } from "./shared.ts";
+import {
+  actorName,
+  agentForThread,
+  carryFlags,
+  loadThread,
+  modelFor,
+  recordedRun,
+  rootOf,
+  withStore,
+  type StoreOptions,
+} from "./shared.ts";
 
 interface CancelOptions extends StoreOptions {
   agents?: string;
@@ -41,7 +50,7 @@ export function registerCancelCommand(program: Command, context: CommandContext)
     .description("Cancel a thread: it stops where it is, even while a server or another command runs it.")
     .argument("<thread>", "thread id")
     .option("--reason <text>", "why; recorded on the cancel event")
-    .option("--agents <module>", "the agent module (default: the one recorded by agentfold run)")
+    .option("--agents <module>", "the agent module (else the one agentfold run recorded, AGENTFOLD_AGENTS, agentfold.config.ts)")
     .option("-m, --model <spec>", "model spec, used only if a parent thread goes on (else AGENTFOLD_MODEL, else the thread's)")
     .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
     .option("--json", "print the canceled thread's state as JSON")
@@ -58,18 +67,15 @@ Examples:
       const out = context.output(options.json);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
-        const target = options.agents ?? recordedRun(thread).module;
-        if (target === undefined) {
-          throw new CliError(
-            `Thread ${thread.id} was not started by agentfold run, so its agent module is unknown. Pass it with --agents <module>.`,
-          );
-        }
-        const loaded = await loadAgentModule(parseTarget(target).module, context.cwd);
+        // The thread's agent and its top ancestor's (which goes on when a child is canceled), found
+        // the way every command finds them: --agents, the module run recorded, AGENTFOLD_AGENTS, the config.
+        const root = await rootOf(store, thread);
+        const agents = [...new Set(await Promise.all([thread, root].map((each) => agentForThread(store, each, options.agents, context))))];
         // Loaded only for this command: the server's runner is not needed elsewhere.
         const { createRunner } = await import("@agentfold/server");
         const runner = createRunner({
           store,
-          agents: loaded.agents,
+          agents,
           model: modelOnDemand(options.model, context.env, context.cwd, thread),
           onError: (error, id) => out.warn(`thread ${id}: ${error instanceof Error ? error.message : String(error)}`),
         });
