@@ -202,6 +202,8 @@ export function describeEvent(event: Event): string {
       return `resumed${event.actor ? ` by ${event.actor}` : ""}`;
     case "model_call_retried":
       return `model call retried: ${retryText(event)}`;
+    case "handoff":
+      return `handed off from ${event.from} to ${event.to}: ${oneLine(event.reason)}${event.callId ? ` [${event.callId}]` : ""}`;
   }
 }
 

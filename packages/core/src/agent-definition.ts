@@ -63,6 +63,24 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
   return value;
 }
 
+/** `model` is a model spec (`provider:name`); `plan` a function; no handoff tool hands to the agent itself. */
+export function checkModelAndPlan(definition: AgentDefinition): void {
+  const { model, plan } = definition;
+  if (model !== undefined && (typeof model !== "string" || !/^[a-z][a-z0-9-]*:\S/.test(model.trim()))) {
+    throw new ConfigurationError(
+      `Agent "${definition.name}": model must be a model spec such as "anthropic:claude-sonnet-4-5" or "openai:gpt-4o-mini", got ${JSON.stringify(model)}.`,
+    );
+  }
+  if (plan !== undefined && typeof plan !== "function") {
+    throw new ConfigurationError(`Agent "${definition.name}": plan must be a function (thread, { next, call }) => NextAction.`);
+  }
+  for (const tool of definition.tools) {
+    if (tool.kind === "handoff" && tool.handoffTo === definition.name) {
+      throw new ConfigurationError(`Agent "${definition.name}": tool "${tool.intent}" hands the conversation to the agent itself; remove it.`);
+    }
+  }
+}
+
 /** The limits with their defaults: 20 steps, 3 consecutive errors, then escalate to a person. */
 export function resolveLimits(limits: Partial<Limits> | undefined): Limits {
   const resolved: Limits = {
@@ -109,7 +127,8 @@ export function validatedPolicy(definition: AgentDefinition): Policy {
   checkAgentName(definition.name);
   const tools = toolsByIntent(definition);
   checkOptions(definition);
+  checkModelAndPlan(definition);
   const limits = resolveLimits(definition.limits);
   const prefetch = resolvePrefetch(definition.prefetch);
-  return { tools, limits, prefetch, context: definition.context ?? xmlContext() };
+  return { tools, limits, prefetch, context: definition.context ?? xmlContext(), agent: definition.name };
 }

@@ -11,7 +11,9 @@ import { defaultPrompt, type PromptFunction } from "./default-prompt.ts";
 import { addMessage, answerQuestion, approveCall, cancelThread, rejectCall, resumeThread } from "./human-changes.ts";
 import type { Model, ModelMessage, OutputMode } from "./model.ts";
 import { intentSpecs, nextStepSchema } from "./model-output.ts";
-import { nextAction, type Limits, type NextAction } from "./plan.ts";
+import { handoffTool, type HandoffToolOptions } from "./handoff.ts";
+import { plannedAction, type PlanFunction } from "./own-plan.ts";
+import type { Limits, NextAction } from "./plan.ts";
 import type { ContextRenderer } from "./render-context.ts";
 import { buildPrompt, decide, executeAll, modeFor, takeStep, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
 import { Thread, type ThreadOptions } from "./thread.ts";
@@ -32,6 +34,17 @@ export interface AgentDefinition {
   /** Output mode; default: the model's preference, else `prompt`. */
   mode?: OutputMode;
   limits?: Partial<Limits>;
+  /**
+   * The model spec this agent runs with by default (`"anthropic:claude-sonnet-4-5"`,
+   * `"openai:gpt-4o-mini"`…): runners use it unless `--model`, `AGENTFOLD_MODEL` or a launch
+   * request's `model` names another.
+   */
+  model?: string;
+  /**
+   * Your own control flow: what happens next, from the thread, as plan data (`NextAction`); call
+   * `next()` to fall back to the default. `agentfold serve` and the CLI run it like the default.
+   */
+  plan?: PlanFunction;
   /** Tools run before the first model call, their results appended (factor 13). */
   prefetch?: readonly (AnyTool | { tool: AnyTool; args?: Record<string, unknown> })[];
   hooks?: AgentHooks;
@@ -50,6 +63,8 @@ export interface RenderedPrompt {
 
 export interface Agent extends Runtime {
   readonly tools: readonly AnyTool[];
+  /** The model spec of the definition, when it names one. */
+  readonly model: string | undefined;
   /** A new thread for this agent starting with a user message. */
   start(input: string | { text: string; actor?: string; source?: string }, options?: ThreadOptions & { clock?: Clock }): Thread;
   /**
@@ -82,6 +97,8 @@ export interface Agent extends Runtime {
   resume(thread: Thread, options?: { actor?: string; clock?: Clock }): Thread;
   /** This agent as a tool of another: it runs in its own thread (factor 10). */
   asTool(options: ChildAgentToolOptions): AnyTool;
+  /** A tool another agent's model chooses to hand the conversation to this agent, which then drives the thread. */
+  asHandoff(options?: HandoffToolOptions): AnyTool;
 }
 
 /**
@@ -131,11 +148,13 @@ export function defineAgent(definition: AgentDefinition): Agent {
     hooks: definition.hooks ?? {},
     schema: nextStepSchema(definition.tools),
     intents: intentSpecs(definition.tools),
+    plan: definition.plan,
   };
 
   const agent: Agent = {
     ...runtime,
     tools: definition.tools,
+    model: definition.model,
     start(input, options = {}) {
       return Thread.start(input, { ...options, agent: definition.name });
     },
@@ -154,7 +173,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
       };
     },
     nextAction(thread) {
-      return nextAction(policy, thread);
+      return plannedAction(runtime, thread);
     },
     execute(thread, options) {
       return executeAll(runtime, thread, options);
@@ -172,7 +191,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
       let current = thread;
       for (;;) {
         const next = await agent.step(current, options);
-        if (next === current || nextAction(policy, next).type !== "decide") return next;
+        if (next === current || plannedAction(runtime, next).type !== "decide") return next;
         current = next;
       }
     },
@@ -196,6 +215,9 @@ export function defineAgent(definition: AgentDefinition): Agent {
     },
     asTool(options) {
       return childAgentTool(agent, options);
+    },
+    asHandoff(options) {
+      return handoffTool(agent, options);
     },
   };
   return Object.freeze(agent);

@@ -305,6 +305,20 @@ function buildEventSchemas() {
     childResumedEvent,
     doneEvent,
     failedEvent,
+  /**
+   * The conversation passed to another agent (a handoff, not a call as a tool): from here on `to`
+   * drives the thread — its prompt, tools and limits — until another handoff.
+   */
+  const handoffEvent = z.object({
+    type: z.literal("handoff"),
+    at,
+    from: z.string().min(1).max(200),
+    to: z.string().min(1).max(200),
+    reason: z.string(),
+    /** The call of the handoff tool the model chose; absent when code handed the thread over. */
+    callId: callId.optional(),
+  });
+
     cancelEvent,
     compactionEvent,
     customEvent,
@@ -334,3 +348,5 @@ export type EventType = Event["type"];
 export type EventOf<T extends EventType> = Extract<Event, { type: T }>;
 /** An event before the thread stamps it with a time. */
 export type NewEvent = Event extends infer E ? (E extends Event ? Omit<E, "at"> & { at?: string } : never) : never;
+    handoffEvent,
+    handoffEvent,

@@ -40,3 +40,4 @@ export const {
 } = schemas;
 
 export const eventTypes: readonly EventType[] = eventSchema.options.map((option) => option.shape.type.value);
+  handoffEvent,

@@ -28,6 +28,8 @@ export interface Policy {
   limits: Limits;
   prefetch: readonly { tool: AnyTool; args: Record<string, unknown> }[];
   context: ContextRenderer;
+  /** The agent's name: a thread a handoff passed to another agent is not this one's to step. */
+  agent?: string;
 }
 
 export type NextAction =
@@ -43,8 +45,16 @@ export type NextAction =
   | { type: "run_tool"; call: OpenCall; tool: AnyTool }
   /** A call started but never reported: re-run it (idempotent) or ask a human what happened. */
   | { type: "recover"; call: OpenCall; tool: AnyTool }
-  /** Append events that finish the thread or close a call without running anything. */
-  | { type: "append"; events: NewEvent[]; reason: "finish" | "error_limit" | "step_limit" | "invalid_call" }
+  /** Append events that finish the thread, hand it to another agent, or close a call without running anything. */
+  | { type: "append"; events: NewEvent[]; reason: "finish" | "handoff" | "error_limit" | "step_limit" | "invalid_call" }
+  /**
+   * Run a tool the control flow chose (not the model), e.g. a health check before finishing: made by
+   * the `call` helper of an agent's own `plan`. Idempotent tools only, like prefetch: the result is
+   * recorded after the run, and a crash before that runs it again with the same key.
+   */
+  | { type: "call"; tool: AnyTool; args: Record<string, unknown>; callId: string }
+  /** A handoff passed the thread to another agent, which drives it from here: step it with that one. */
+  | { type: "handoff"; to: string }
   /** The context is over its token budget: compact it. */
   | { type: "compact" }
   /** Ask the model for the next step. */
@@ -70,7 +80,7 @@ function parseArgs(call: OpenCall, tool: AnyTool): Parsed {
 }
 
 function gateOf(tool: AnyTool, args: unknown, thread: Thread): Gate {
-  if (tool.kind === "finish") return "finish";
+  if (tool.kind === "finish" || tool.kind === "handoff") return "finish";
   if (tool.kind === "human") return "ask";
   if (!tool.run) return "external";
   if (tool.approval === "required") return "approve";
@@ -190,6 +200,13 @@ function lastErrorMessage(thread: Thread): string {
   return "unknown";
 }
 
+/** `handoff` when a handoff passed the thread to an agent other than the policy's. */
+export function handedOff(policy: Policy, thread: Thread): NextAction | undefined {
+  const { agent } = thread.state;
+  if (agent === null || policy.agent === undefined || agent === policy.agent || thread.state.terminal) return undefined;
+  return { type: "handoff", to: agent };
+}
+
 /**
  * What the loop should do next with this thread. Pure: same policy and thread, same action.
  *
@@ -200,6 +217,8 @@ function lastErrorMessage(thread: Thread): string {
 export function nextAction(policy: Policy, thread: Thread): NextAction {
   const { state } = thread;
   if (state.terminal) return { type: "stop", status: state.terminal };
+  const other = handedOff(policy, thread);
+  if (other) return other;
 
   const prefetched = (event: Thread["events"][number]) =>
     (event.type === "tool_result" || event.type === "error") && event.callId?.startsWith("prefetch_") === true;
@@ -242,7 +261,7 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
     const tool = policy.tools.get(call.intent)!;
     switch (call.phase) {
       case "decided":
-        if (tool.kind === "finish") finisher ??= call;
+        if (tool.kind === "finish" || tool.kind === "handoff") finisher ??= call;
         else return { type: "run_tool", call, tool };
         break;
       case "approved":
@@ -278,6 +297,15 @@ export function nextAction(policy: Policy, thread: Thread): NextAction {
     }
     const tool = policy.tools.get(finisher.intent)!;
     const args = parsed.get(finisher.callId);
+    if (tool.kind === "handoff") {
+      const from = thread.drivingAgent ?? policy.agent ?? "agent";
+      const reason = String((args as { reason?: unknown }).reason ?? "");
+      return {
+        type: "append",
+        reason: "handoff",
+        events: [{ type: "handoff", callId: finisher.callId, from, to: tool.handoffTo!, reason }],
+      };
+    }
     const message = guarded(finisher, () => tool.toMessage?.(args) ?? String((args as { message?: unknown }).message ?? ""));
     if (!message.ok) return { type: "append", reason: "invalid_call", events: [message.event] };
     return {

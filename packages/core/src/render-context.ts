@@ -161,6 +161,8 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
 
 /**
  * The default compactor: hides the oldest events, keeping the newest ones that fit in 70% of the
+  // The agent that takes over reads who handed it the conversation, and why.
+  handoff: (event, h) => h.block("handoff", h.yaml({ from: event.from, to: event.to, reason: event.reason }, "handoff")),
  * budget, never an open call's decision nor the newest event. The summary quotes the newest input
  * from a person in full when it is among the hidden events, so the request itself is never lost.
  */

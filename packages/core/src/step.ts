@@ -9,7 +9,8 @@ import { ConfigurationError, ModelCallError, StateConflictError, describeError }
 import { isJsonValue, type EventOf, type JsonValue, type NewEvent } from "./event-schema.ts";
 import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, ModelRetry, ModelUsage, OutputMode } from "./model.ts";
 import { incompleteReply, parseModelOutput, toJson } from "./model-output.ts";
-import { nextAction, type NextAction, type Policy } from "./plan.ts";
+import type { NextAction, Policy } from "./plan.ts";
+import { plannedAction, type PlanFunction } from "./own-plan.ts";
 import type { PromptFunction } from "./default-prompt.ts";
 import type { Thread } from "./thread.ts";
 import type { OpenCall } from "./thread-state.ts";
@@ -85,6 +86,8 @@ export class ChildResult {
   readonly childThreadId: string;
   readonly result: unknown;
   constructor(childThreadId: string, result: unknown) {
+  /** The agent's own control flow; the default plan (`nextAction`) when absent. */
+  plan?: PlanFunction | undefined;
     this.childThreadId = childThreadId;
     this.result = result;
   }
@@ -184,7 +187,7 @@ function cleanUsage(usage: ModelReply["usage"]): { usage: ModelUsage } | Record<
 async function plan(runtime: Runtime, thread: Thread): Promise<NextAction> {
   const { context } = runtime.policy;
   if (context.maxTokens !== undefined && context.prepare) await context.prepare(thread);
-  return nextAction(runtime.policy, thread);
+  return plannedAction(runtime, thread);
 }
 
 /** HTTP statuses that mean the key, the model name or the URL is wrong: the same call will fail again. */
@@ -526,6 +529,26 @@ async function executeAction(
     case "decide":
       return undefined;
     case "prefetch":
+/** A tool the agent's own plan chose: run like a prefetch tool (idempotent, recorded after the run). */
+async function plannedCall(
+  thread: Thread,
+  action: Extract<NextAction, { type: "call" }>,
+  options: StepOptions,
+  journal: Journal,
+): Promise<Thread> {
+  const { tool, args, callId } = action;
+  await journal.flush(thread);
+  const context = toolContext(thread, callId, `${thread.id}:${callId}`, options);
+  ensureHeld(options);
+  try {
+    const result = await tool.run!(argsFor(tool, args), context);
+    return appendEvents(thread, [resultEvent({ callId, intent: tool.intent } as OpenCall, result)], options);
+  } catch (error) {
+    if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
+    return appendEvents(thread, [{ type: "error", source: "tool", callId, intent: tool.intent, message: describeError(error) }], options);
+  }
+}
+
       return prefetch(runtime, thread, options, journal);
     case "gate":
     case "append":
@@ -560,9 +583,12 @@ async function executeAction(
       const compaction = checkCompaction(
         await context.compact({ thread, eventTokens: context.eventTokens(thread), maxTokens: context.maxTokens! }),
         thread,
+    case "handoff":
       );
       // Even when nothing more can be dropped the attempt is recorded, so the next action is a decision.
       return appendEvents(thread, [{ type: "compaction", upTo: compaction.upTo, summary: compaction.summary }], options);
+    case "call":
+      return plannedCall(thread, action, options, journal);
     }
   }
 }

@@ -102,6 +102,11 @@ export interface ThreadState {
    * resumed (a `resumed` event) once the cause is fixed, without a new message.
    */
   readonly failureCode: EventOf<"failed">["code"] | null;
+  /**
+   * The agent the newest `handoff` passed the thread to: it drives the thread from then on. `null`
+   * until a handoff, when the agent the thread was started for (`thread.agent`) drives it.
+   */
+  readonly agent: string | null;
 }
 
 export interface UnresolvedError {
@@ -124,6 +129,7 @@ export const emptyThreadState: ThreadState = Object.freeze({
   unresolvedErrors: [],
   failedDecisionIndex: -1,
   failureCode: null,
+  agent: null,
 });
 
 /**
@@ -339,6 +345,11 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
       return state.terminal === "failed" && state.failureCode !== null ? { ...reset(state), terminal: null, failureCode: null } : state;
     case "model_call_retried":
       return state;
+    case "handoff": {
+      // The new agent starts with its own step budget and no error streak of the one before.
+      const handedOff = event.callId === undefined ? state : closeCall(state, event.callId);
+      return { ...reset(handedOff), stepsSinceInput: 0, agent: event.to };
+    }
     case "cancel":
       // A call that was running when the cancel was stored has an unknown outcome: it stays open, so
       // its result may still be recorded and, if none comes, a message that reopens the thread leads

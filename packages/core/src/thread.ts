@@ -229,6 +229,14 @@ export class Thread {
     return this.state.pending;
   }
 
+  /**
+   * The agent that drives the thread now: the one the newest `handoff` passed it to, else the one it
+   * was started for (`agent`). Runners step the thread with this agent.
+   */
+  get drivingAgent(): string | undefined {
+    return this.state.agent ?? this.agent;
+  }
+
   get consecutiveErrors(): number {
     return this.state.consecutiveErrors;
   }

@@ -17,9 +17,10 @@ export type ApprovalPolicy<Args> = "required" | "never" | ((args: Args, thread: 
  * - `action`: run it (after approval when the policy says so); a tool without `run` waits for an
  *   external result, submitted like a human's answer;
  * - `human`: ask a person and wait for the answer;
- * - `finish`: the agent is done for now.
+ * - `finish`: the agent is done for now;
+ * - `handoff`: another agent (`handoffTo`) takes the conversation over and drives the thread.
  */
-export type ToolKind = "action" | "human" | "finish";
+export type ToolKind = "action" | "human" | "finish" | "handoff";
 
 export interface ToolContext {
   /** Stable for this call in this thread: pass it to the systems you call so a retry is safe. */
@@ -73,6 +74,8 @@ export interface ToolDefinition<Intent extends string, Args extends AnyArgs> {
   toQuestion?: (args: ArgsOutput<Args>) => HumanQuestion;
   /** For `finish` tools: the final message. Default: `args.message`. */
   toMessage?: (args: ArgsOutput<Args>) => string;
+  /** For `handoff` tools: the name of the agent that takes over (see `agent.asHandoff()`). */
+  handoffTo?: string;
 }
 
 export interface HumanQuestion {
@@ -136,9 +139,14 @@ export function defineTool<const Intent extends string, Args extends AnyArgs>(
   ) {
     throw new ConfigurationError(`Tool "${definition.intent}": maxConsecutiveErrors must be an integer of at least 1.`);
   }
-  if (definition.kind !== undefined && !["action", "human", "finish"].includes(definition.kind)) {
+  if (definition.kind !== undefined && !["action", "human", "finish", "handoff"].includes(definition.kind)) {
     throw new ConfigurationError(
-      `Tool "${definition.intent}": kind must be "action", "human" or "finish", got ${JSON.stringify(definition.kind)}.`,
+      `Tool "${definition.intent}": kind must be "action", "human", "finish" or "handoff", got ${JSON.stringify(definition.kind)}.`,
+    );
+  }
+  if ((definition.kind === "handoff") !== (typeof definition.handoffTo === "string" && definition.handoffTo !== "")) {
+    throw new ConfigurationError(
+      `Tool "${definition.intent}": a handoff tool needs handoffTo (the agent's name), and only a handoff tool has one; use agent.asHandoff().`,
     );
   }
   if (definition.run !== undefined && typeof definition.run !== "function") {

@@ -9,7 +9,8 @@ const toolView = z
   .object({
     intent: z.string(),
     description: z.string(),
-    kind: z.enum(["action", "human", "finish"]),
+    kind: z.enum(["action", "human", "finish", "handoff"]),
+    handoffTo: z.string().optional().openapi({ description: "For a handoff tool: the agent that takes the conversation over." }),
     parameters: z.record(z.string(), z.unknown()).openapi({ description: "JSON Schema of the arguments." }),
     approval: z
       .enum(["required", "never", "conditional"])
@@ -17,7 +18,14 @@ const toolView = z
   })
   .openapi("Tool");
 
-const agentView = z.object({ name: z.string(), description: z.string().nullable(), tools: z.array(toolView) }).openapi("Agent");
+const agentView = z
+  .object({
+    name: z.string(),
+    description: z.string().nullable(),
+    model: z.string().nullable().openapi({ description: "The model spec the agent runs with unless the server or the launch names another." }),
+    tools: z.array(toolView),
+  })
+  .openapi("Agent");
 
 export const agentsRoute = createRoute({
   method: "get",
@@ -37,10 +45,12 @@ export function describeAgents(agents: readonly Agent[]): z.infer<typeof agentVi
   return agents.map((agent) => ({
     name: agent.name,
     description: agent.description ?? null,
+    model: agent.model ?? null,
     tools: agent.tools.map((tool) => ({
       intent: tool.intent,
       description: tool.description,
       kind: tool.kind,
+      ...(tool.handoffTo === undefined ? {} : { handoffTo: tool.handoffTo }),
       parameters: tool.parameters,
       approval: typeof tool.approval === "function" ? "conditional" : tool.approval,
     })),
