@@ -47,6 +47,7 @@ export type {
   Model,
   ModelRequest,
   ModelRetry,
+  ModelDelta,
   ModelReply,
   FinishReason,
   ModelMessage,

@@ -49,7 +49,31 @@ export interface ModelRequest {
    * on the thread. An adapter that retries calls it; one that does not may ignore it.
    */
   onRetry?: (retry: ModelRetry) => void;
+  /**
+   * Told about each piece of the reply as it arrives, when the adapter streams: partial text and
+   * partial tool arguments, for people watching. Deltas are never stored and never parsed; the reply
+   * `generate` resolves with is the one that counts. An adapter that does not stream may ignore it.
+   */
+  onDelta?: (delta: ModelDelta) => void;
 }
+
+/**
+ * A piece of a reply as it streams. `attempt` counts the adapter's attempts from 1: when it grows,
+ * what the earlier attempt streamed is void (a retry writes the reply again from the start).
+ * Concatenating one attempt's `text` deltas gives its text; concatenating the `argsText` deltas of
+ * one `index` gives that tool call's arguments as JSON text.
+ */
+export type ModelDelta =
+  | { type: "text"; attempt: number; text: string }
+  | {
+      type: "tool_call";
+      attempt: number;
+      /** The call's position in the reply, from 0. */
+      index: number;
+      toolName: string;
+      /** The next piece of the arguments' JSON text (empty on the delta that names the call). */
+      argsText: string;
+    };
 
 /** One failed attempt of a model call that is tried again after `waitMs`. */
 export interface ModelRetry {

@@ -81,6 +81,7 @@ export type {
   Model,
   ModelRequest,
   ModelRetry,
+  ModelDelta,
   ModelReply,
   FinishReason,
   ModelMessage,

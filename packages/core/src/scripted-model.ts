@@ -8,7 +8,7 @@
  * `agentfold/testing` re-exports it for tests.
  */
 import { ConfigurationError } from "./errors.ts";
-import type { Model, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
+import type { Model, ModelDelta, ModelReply, ModelRequest, ModelUsage, OutputMode } from "./model.ts";
 
 /** A scripted reply: what a model would send (object, array of objects, or text), or a function of the request. */
 export type ScriptStep = unknown | ((request: ModelRequest) => unknown);
@@ -18,6 +18,11 @@ export interface ScriptedModelOptions {
   /** Usage reported with every reply. */
   usage?: ModelUsage;
   mode?: OutputMode;
+  /**
+   * Characters per streamed delta (`request.onDelta`): the reply is told in pieces of this size, as
+   * a provider streams it. Default 16.
+   */
+  chunkSize?: number;
 }
 
 /** A step scripted with what a model reports beside its output; see `ScriptedModel.reply`. */
@@ -44,6 +49,7 @@ export class ScriptedModel implements Model {
   /** Every request received, in order: for assertions on what was sent. */
   readonly requests: ModelRequest[] = [];
   readonly #usage: ModelUsage | undefined;
+  readonly #chunkSize: number;
 
   constructor(steps: readonly ScriptStep[], options: ScriptedModelOptions = {}) {
     if (!Array.isArray(steps)) throw new ConfigurationError("ScriptedModel needs an array of steps.");
@@ -51,6 +57,10 @@ export class ScriptedModel implements Model {
     this.id = options.id ?? "script:inline";
     this.defaultMode = options.mode ?? "prompt";
     this.#usage = options.usage;
+    this.#chunkSize = options.chunkSize ?? 16;
+    if (!Number.isInteger(this.#chunkSize) || this.#chunkSize < 1) {
+      throw new ConfigurationError(`ScriptedModel chunkSize must be a whole number of characters, at least 1; got ${options.chunkSize}.`);
+    }
   }
 
   /**
@@ -80,10 +90,41 @@ export class ScriptedModel implements Model {
       finishReason: "stop",
       ...(this.#usage ? { usage: this.#usage } : {}),
     };
-    if (step instanceof FullReply) return { ...defaults, ...structuredClone(step.reply) };
-    const output = typeof step === "function" ? (step as (request: ModelRequest) => unknown)(request) : step;
-    return { ...defaults, output: structuredClone(output) };
+    const reply: ModelReply =
+      step instanceof FullReply
+        ? { ...defaults, ...structuredClone(step.reply) }
+        : {
+            ...defaults,
+            output: structuredClone(typeof step === "function" ? (step as (request: ModelRequest) => unknown)(request) : step),
+          };
+    if (request.onDelta) for (const delta of scriptedDeltas(reply.output, request.mode, this.#chunkSize)) request.onDelta(delta);
+    return reply;
   }
+}
+
+/**
+ * The deltas a provider would stream for `output`: in tools mode, each step `{ intent, ...args }` as
+ * a tool call whose arguments arrive in pieces; otherwise the reply's text (JSON for an object).
+ */
+function* scriptedDeltas(output: unknown, mode: OutputMode, chunkSize: number): Generator<ModelDelta> {
+  const steps = Array.isArray(output) ? output : [output];
+  const isCall = (step: unknown): step is { intent: string } =>
+    step !== null && typeof step === "object" && typeof (step as { intent?: unknown }).intent === "string";
+  if (mode === "tools" && steps.length > 0 && steps.every(isCall)) {
+    for (const [index, step] of steps.entries()) {
+      const { intent, ...args } = step as Record<string, unknown> & { intent: string };
+      yield { type: "tool_call", attempt: 1, index, toolName: intent, argsText: "" };
+      for (const piece of pieces(JSON.stringify(args), chunkSize))
+        yield { type: "tool_call", attempt: 1, index, toolName: intent, argsText: piece };
+    }
+    return;
+  }
+  const text = typeof output === "string" ? output : (JSON.stringify(output) ?? "");
+  for (const piece of pieces(text, chunkSize)) yield { type: "text", attempt: 1, text: piece };
+}
+
+function* pieces(text: string, size: number): Generator<string> {
+  for (let start = 0; start < text.length; start += size) yield text.slice(start, start + size);
 }
 
 /**

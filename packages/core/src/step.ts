@@ -7,7 +7,18 @@
 import { systemClock, type Clock } from "./clock.ts";
 import { ConfigurationError, ModelCallError, StateConflictError, describeError } from "./errors.ts";
 import { isJsonValue, type EventOf, type JsonValue, type NewEvent } from "./event-schema.ts";
-import type { IntentSpec, JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, ModelRetry, ModelUsage, OutputMode } from "./model.ts";
+import type {
+  IntentSpec,
+  JsonSchema,
+  Model,
+  ModelDelta,
+  ModelMessage,
+  ModelReply,
+  ModelRequest,
+  ModelRetry,
+  ModelUsage,
+  OutputMode,
+} from "./model.ts";
 import { incompleteReply, parseModelOutput, toJson } from "./model-output.ts";
 import type { NextAction, Policy } from "./plan.ts";
 import { plannedAction, type PlanFunction } from "./own-plan.ts";
@@ -55,6 +66,12 @@ export interface StepOptions {
    * child is always in its parent's store: runners (`agentfold serve`, the CLI) pass theirs.
    */
   threads?: ThreadStore;
+  /**
+   * Told about each piece of a model's reply as it streams (see `ModelDelta`), with the thread as
+   * the model saw it. For people watching: deltas are never stored, and the decision appended after
+   * the call is parsed from the whole reply, as without streaming. A listener that throws is ignored.
+   */
+  onModelDelta?: (delta: ModelDelta, thread: Thread) => void;
 }
 
 /** Everything the executor needs from an agent. */
@@ -273,6 +290,24 @@ function recordRetries(
   };
 }
 
+/** Hands the model's deltas to `onModelDelta` too; a watcher that throws never stops the call. */
+function forwardDeltas(request: ModelRequest, thread: Thread, options: StepOptions): ModelRequest {
+  const listener = options.onModelDelta;
+  if (!listener) return request;
+  const previous = request.onDelta;
+  return {
+    ...request,
+    onDelta(delta) {
+      previous?.(delta);
+      try {
+        listener(delta, thread);
+      } catch {
+        // Deltas are for watching; the step does not depend on who watches.
+      }
+    },
+  };
+}
+
 /** Asks the model for the next step and appends the decision (or a compact error), committed. */
 export async function decide(runtime: Runtime, thread: Thread, options: StepOptions): Promise<Thread> {
   const journal = new Journal(thread, options.commit);
@@ -301,6 +336,7 @@ async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   };
   request = (await runtime.hooks.beforeModelCall?.(request, thread)) ?? request;
+  request = forwardDeltas(request, thread, options);
   const clock = options.clock ?? systemClock;
   const started = clock.now().getTime();
   const retries = recordRetries(thread, request, options, journal);

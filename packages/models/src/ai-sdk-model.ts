@@ -1,15 +1,18 @@
 /**
  * Wraps any AI SDK language model (the provider packages' `LanguageModelV4`) as an agentfold `Model`.
  *
- * We call the provider's `doGenerate` directly rather than `generateText` from `ai`: it returns tool
+ * We call the provider's `doStream` directly rather than `streamText` from `ai`: it gives tool
  * arguments and structured output as the raw text the provider sent (the core parses and validates,
  * and a malformed reply must become an error event, not an exception), and it never retries, so the
- * retry policy in `retry.ts` is the only one in play.
+ * retry policy in `retry.ts` is the only one in play. Streaming lets people watch the reply arrive
+ * (`request.onDelta`) and lets the deadline watch for a stalled stream instead of bounding the whole
+ * reply (see docs/decisions/2026-11-30-streaming.md).
  */
 import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import type { JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, OutputMode } from "agentfold";
 import { defaultRetryPolicy, withRetries, type FailureInfo, type RetryPolicy } from "./retry.ts";
 import { toolCallsToOutput, unwrapJsonText, wrapRootUnion } from "./reply-output.ts";
+import { streamReply } from "./stream-reply.ts";
 
 /** Price of a model in any currency (usually USD), per million tokens. */
 export interface ModelPrice {
@@ -96,7 +99,10 @@ export function fromLanguageModel(languageModel: LanguageModelV4, options: AiSdk
     defaultMode: options.defaultMode ?? "tools",
     async generate(request: ModelRequest): Promise<ModelReply> {
       const call = callOptions(request, options);
-      const result = await withRetries((signal) => Promise.resolve(languageModel.doGenerate({ ...call, abortSignal: signal })), policy, {
+      let attempt = 0;
+      const read = (signal: AbortSignal, progress: () => void) =>
+        streamReply(languageModel, call, signal, { progress, onDelta: request.onDelta, attempt: ++attempt });
+      const result = await withRetries(read, policy, {
         signal: request.signal,
         timeoutMs: request.timeoutMs,
         modelId: id,
@@ -110,8 +116,7 @@ export function fromLanguageModel(languageModel: LanguageModelV4, options: AiSdk
           });
         },
       });
-      const toolCalls = result.content.flatMap((part) => (part.type === "tool-call" ? [part] : []));
-      const text = result.structuredOutputText ?? result.content.flatMap((part) => (part.type === "text" ? [part.text] : [])).join("");
+      const { toolCalls, text } = result;
       const finishReason = result.finishReason.unified;
       // A reply cut off at the output limit is refused by the core; unwrapping would repair it first,
       // so the error would show the model a completed step it never sent. It goes back as written.
@@ -122,8 +127,8 @@ export function fromLanguageModel(languageModel: LanguageModelV4, options: AiSdk
       else output = text;
       const usage = { inputTokens: result.usage.inputTokens.total ?? 0, outputTokens: result.usage.outputTokens.total ?? 0 };
       const metadata: Record<string, unknown> = { provider: languageModel.provider };
-      if (result.response?.id !== undefined) metadata.responseId = result.response.id;
-      if (result.response?.modelId !== undefined) metadata.responseModelId = result.response.modelId;
+      if (result.response.id !== undefined) metadata.responseId = result.response.id;
+      if (result.response.modelId !== undefined) metadata.responseModelId = result.response.modelId;
       if (result.warnings.length > 0) metadata.warnings = result.warnings;
       if (result.providerMetadata !== undefined) metadata.providerMetadata = result.providerMetadata;
       return {

@@ -23,10 +23,17 @@ export function withFallbacks(models: readonly Model[]): Model {
     ...(first.defaultMode ? { defaultMode: first.defaultMode } : {}),
     async generate(request: ModelRequest): Promise<ModelReply> {
       const failures: Array<{ model: string; error: string; retryable: boolean }> = [];
+      // Each model counts its attempts from 1; streamed deltas keep counting across models, so a
+      // watcher drops what a failed model streamed when the next one starts (see ModelDelta).
+      let attemptsStreamed = 0;
       for (const model of models) {
         if (request.signal?.aborted) break;
         try {
-          const reply = await model.generate(request);
+          const reply = await model.generate(
+            withAttemptOffset(request, attemptsStreamed, (attempt) => {
+              attemptsStreamed = Math.max(attemptsStreamed, attempt);
+            }),
+          );
           if (failures.length === 0) return reply;
           return {
             ...reply,
@@ -42,6 +49,19 @@ export function withFallbacks(models: readonly Model[]): Model {
       throw new ModelCallError(`Every model failed: ${failures.map((failure) => `${failure.model}: ${failure.error}`).join("; ")}`, {
         retryable: failures.some((failure) => failure.retryable),
       });
+    },
+  };
+}
+
+function withAttemptOffset(request: ModelRequest, offset: number, seen: (attempt: number) => void): ModelRequest {
+  const onDelta = request.onDelta;
+  if (!onDelta) return request;
+  return {
+    ...request,
+    onDelta(delta) {
+      const attempt = delta.attempt + offset;
+      seen(attempt);
+      onDelta({ ...delta, attempt });
     },
   };
 }

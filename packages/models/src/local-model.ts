@@ -153,6 +153,8 @@ export function localModel(settings: LocalModelSettings): LocalModel {
         maxTokens: settings.maxTokens ?? 1024,
         temperature: settings.temperature ?? 0,
         ...(signal ? { signal } : {}),
+        // Text as it is sampled; the reply below is still the whole response, parsed by the core.
+        ...(request.onDelta ? { onTextChunk: (text: string) => request.onDelta?.({ type: "text", attempt: 1, text }) } : {}),
       });
       const after = sequence.tokenMeter.getState();
       return {

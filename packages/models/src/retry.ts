@@ -25,16 +25,18 @@ export interface RetryPolicy {
    */
   maxRetryAfterMs: number;
   /**
-   * Abandon one attempt after this long. Calls are not streamed, so this bounds the whole reply, not
-   * its first byte: 60 s is thousands of output tokens at any provider's usual speed, far more than a
-   * next step. A timed-out attempt is tried again only when a whole attempt still fits before the
-   * call's deadline (a hung provider stays hung; a slow reply would be paid for twice). Default 60 s;
-   * `0` turns it off.
+   * Abandon one attempt when nothing arrives for this long: no first piece of the reply since the
+   * request was sent, or no next piece since the last one. Adapters stream, so a long reply that
+   * keeps arriving is never cut; an adapter that cannot report pieces has its whole reply bounded.
+   * 60 s leaves room for a model that thinks before it writes. A timed-out attempt is tried again
+   * only when a whole attempt still fits before the call's deadline. Default 60 s; `0` turns it off.
    */
   attemptTimeoutMs: number;
   /**
    * The call's deadline, attempts and waits included, when the request gives none (`timeoutMs`):
-   * a hung or failing provider surfaces within it. Default 90 s; `0` turns it off (then
+   * a hung or failing provider surfaces within it. It bounds the wait for a reply to start: once a
+   * piece of the reply arrives it is lifted, and `attemptTimeoutMs` watches the stream instead. A
+   * request's own `timeoutMs` is never lifted. Default 90 s; `0` turns it off (then
    * `maxRetryAfterMs` bounds a `Retry-After`).
    */
   callTimeoutMs: number;
@@ -195,19 +197,32 @@ export interface RetryContext {
 /**
  * Runs `attempt` until it succeeds, fails for good, runs out of attempts or time, or is aborted.
  * Each attempt gets its own signal that fires on abort, on the overall deadline and on the
- * per-attempt timeout. Failures come out as `ModelCallError`.
+ * per-attempt idle timeout, and a `progress` function to call as pieces of the reply arrive: it
+ * restarts the idle timer and lifts the policy's call deadline (never the caller's `timeoutMs`).
+ * Failures come out as `ModelCallError`.
  *
  * @example
  * const result = await withRetries((signal) => model.doGenerate({ ...options, abortSignal: signal }),
  *   defaultRetryPolicy, { modelId: "openai:gpt-4o-mini", timeoutMs: 30_000 });
  */
-export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>, policy: RetryPolicy, given: RetryContext): Promise<T> {
+export async function withRetries<T>(
+  attempt: (signal: AbortSignal, progress: () => void) => Promise<T>,
+  policy: RetryPolicy,
+  given: RetryContext,
+): Promise<T> {
   const context: RetryContext = { ...given, timeoutMs: given.timeoutMs ?? policy.callTimeoutMs };
   const deadline = new AbortController();
-  const stopDeadline =
+  let stopDeadline =
     context.timeoutMs !== undefined && context.timeoutMs > 0
       ? setTimeout(() => deadline.abort(new AttemptTimeout(context.timeoutMs as number)), context.timeoutMs)
       : undefined;
+  // The policy's deadline bounds the wait for a reply to start; the caller's bounds the whole call.
+  const liftDeadline = () => {
+    if (given.timeoutMs !== undefined || stopDeadline === undefined) return;
+    clearTimeout(stopDeadline);
+    stopDeadline = undefined;
+    context.timeoutMs = undefined;
+  };
   const callSignal = context.signal ? AbortSignal.any([context.signal, deadline.signal]) : deadline.signal;
   const startedAt = performance.now();
   try {
@@ -219,16 +234,28 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
         policy.attemptTimeoutMs > 0
           ? setTimeout(() => attemptController.abort(new AttemptTimeout(policy.attemptTimeoutMs)), policy.attemptTimeoutMs)
           : undefined;
+      let streaming = false;
+      // Each piece of the reply restarts the attempt's idle timer (refresh keeps the same timer).
+      const progress = () => {
+        streaming = true;
+        timer?.refresh();
+        liftDeadline();
+      };
       let failure: FailureInfo;
       let cause: unknown;
       try {
-        return await attempt(AbortSignal.any([callSignal, attemptController.signal]));
+        return await attempt(AbortSignal.any([callSignal, attemptController.signal]), progress);
       } catch (error) {
         cause = error;
         if (context.signal?.aborted) throw aborted(context);
         if (deadline.signal.aborted) throw timedOut(context, number);
         failure = attemptController.signal.aborted
-          ? { retryable: true, message: `attempt ${number} got no answer within ${seconds(policy.attemptTimeoutMs)}` }
+          ? {
+              retryable: true,
+              message: streaming
+                ? `attempt ${number} stopped sending its reply for ${seconds(policy.attemptTimeoutMs)}`
+                : `attempt ${number} got no answer within ${seconds(policy.attemptTimeoutMs)}`,
+            }
           : classifyFailure(error);
       } finally {
         if (timer) clearTimeout(timer);

@@ -13,6 +13,7 @@ import {
   withRetries,
 } from "../src/index.ts";
 import { openaiText } from "./support/fake-provider-server.ts";
+import { openaiStreamFrames } from "./support/provider-streams.ts";
 import { toolCallsToOutput, unwrapJsonText, wrapRootUnion } from "../src/reply-output.ts";
 
 describe("JSON Schema to grammar", () => {
@@ -182,7 +183,9 @@ describe("retry policy", () => {
         });
       void input;
       void init;
-      return new Response(JSON.stringify(openaiText("done")), { headers: { "content-type": "application/json" } });
+      // Models stream: the reply comes in the Chat Completions streaming wire format.
+      const frames = openaiStreamFrames(openaiText("done") as Record<string, unknown>, 8);
+      return new Response(frames.join(""), { headers: { "content-type": "text/event-stream" } });
     }) as typeof fetch;
     const retries: string[] = [];
     const model = openaiCompatibleModel("http://127.0.0.1:9/v1", "m", {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { z } from "zod";
-import type { ModelRequest } from "agentfold";
+import type { ModelDelta, ModelRequest } from "agentfold";
 import { runModelConformance } from "agentfold/testing";
 import { localModel, type LocalModel } from "../src/local-model.ts";
 import { writeTinyGguf } from "./support/tiny-gguf.ts";
@@ -92,6 +92,14 @@ describe("local model (tiny random-weights GGUF through node-llama-cpp)", () => 
       assert.equal(reply.modelId, `local:${modelPath}`);
     });
   }
+
+  test("streams the reply's text as it is sampled; the pieces make the whole reply", async () => {
+    const deltas: ModelDelta[] = [];
+    const reply = await model.generate({ ...requestFor(schemas[8]![1], 8), onDelta: (delta) => deltas.push(delta) });
+    assert.ok(deltas.length > 1, `expected the reply in several pieces, got ${deltas.length}`);
+    assert.ok(deltas.every((delta) => delta.type === "text" && delta.attempt === 1));
+    assert.equal(deltas.map((delta) => (delta.type === "text" ? delta.text : "")).join(""), reply.output);
+  });
 
   test("an already aborted call rejects without generating", async () => {
     await assert.rejects(

@@ -2,9 +2,12 @@
  * A loopback HTTP server that speaks just enough of the OpenAI Chat Completions and Anthropic
  * Messages APIs for wire-level tests. Replies are queued per test; with an empty queue it answers the
  * request sensibly (a tool call in tools mode, JSON text otherwise), which the conformance suite uses.
+ * A request with `stream: true` gets the same reply in the API's streaming wire format
+ * (provider-streams.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { anthropicStreamFrames, openaiStreamFrames } from "./provider-streams.ts";
 
 export interface QueuedReply {
   status?: number;
@@ -12,6 +15,16 @@ export interface QueuedReply {
   body?: unknown;
   /** Never answer (until the client gives up). */
   hang?: boolean;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Streamed replies: characters of text or arguments per frame. Default 8. */
+  pieceSize?: number;
+  /** Streamed replies: wait this long before each frame after the first. */
+  frameDelayMs?: number;
+  /** Streamed replies: send this many frames, then nothing more (the connection stays open). */
+  stallAfterFrames?: number;
+  /** Streamed replies: these SSE frames instead of ones made from `body`. */
+  frames?: string[];
 }
 
 export interface SeenRequest {
@@ -143,13 +156,38 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
       };
       requests.push(seen);
       const reply = queue.shift() ?? automaticReply(seen);
-      if (reply.hang) {
+      const hang = () => {
         hanging.add(response);
         response.on("close", () => hanging.delete(response));
-        return;
-      }
-      response.writeHead(reply.status ?? 200, { "content-type": "application/json", ...reply.headers });
-      response.end(JSON.stringify(reply.body ?? {}));
+      };
+      if (reply.hang) return hang();
+      const answer = () => {
+        const status = reply.status ?? 200;
+        if (seen.body.stream !== true || status !== 200) {
+          response.writeHead(status, { "content-type": "application/json", ...reply.headers });
+          response.end(JSON.stringify(reply.body ?? {}));
+          return;
+        }
+        const anthropic = seen.path.endsWith("/messages");
+        const body = (reply.body ?? {}) as Record<string, unknown>;
+        const frames = reply.frames ?? (anthropic ? anthropicStreamFrames : openaiStreamFrames)(body, reply.pieceSize ?? 8);
+        response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...reply.headers });
+        if (reply.stallAfterFrames !== undefined) {
+          for (const frame of frames.slice(0, reply.stallAfterFrames)) response.write(frame);
+          return hang();
+        }
+        if (!reply.frameDelayMs) return void response.end(frames.join(""));
+        hang();
+        const writeFrom = (index: number) => {
+          if (response.destroyed) return;
+          if (index >= frames.length) return void response.end();
+          response.write(frames[index]);
+          setTimeout(() => writeFrom(index + 1), reply.frameDelayMs);
+        };
+        writeFrom(0);
+      };
+      if (reply.delayMs) setTimeout(answer, reply.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

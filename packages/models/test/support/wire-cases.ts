@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import type { Model, ModelRequest, OutputMode } from "agentfold";
+import type { Model, ModelDelta, ModelRequest, OutputMode } from "agentfold";
 import { runModelConformance } from "agentfold/testing";
 import type { ProviderSettings } from "../../src/providers.ts";
 import { startFakeProviderServer, type FakeProviderServer, type SeenRequest } from "./fake-provider-server.ts";
@@ -192,6 +192,52 @@ export function runWireCases(options: WireCaseOptions): void {
       const reply = await newModel({ retry: { ...fastRetry, attemptTimeoutMs: 200 } }).generate(calculatorRequest("tools"));
       assert.deepEqual(reply.output, { intent: "add", a: 1, b: 2 });
       assert.equal(server.requests.length, 2);
+    });
+
+    test("streams: tool arguments arrive in pieces, and the reply is the whole call", async () => {
+      server.reply({ body: options.toolCalls([{ name: "divide", args: { a: 3, b: 4 } }]), pieceSize: 4 });
+      const deltas: ModelDelta[] = [];
+      const reply = await newModel().generate(calculatorRequest("tools", { onDelta: (delta) => deltas.push(delta) }));
+      assert.equal(server.requests[0]?.body.stream, true, "the request asks for a stream");
+      assert.deepEqual(reply.output, { intent: "divide", a: 3, b: 4 });
+      const calls = deltas.filter((delta) => delta.type === "tool_call");
+      assert.ok(calls.length > 2, `expected the arguments in several pieces, got ${JSON.stringify(deltas)}`);
+      assert.ok(calls.every((delta) => delta.toolName === "divide" && delta.index === 0 && delta.attempt === 1));
+      assert.deepEqual(JSON.parse(calls.map((delta) => delta.argsText).join("")), { a: 3, b: 4 });
+    });
+
+    test("streams: text arrives in pieces that make the reply's text", async () => {
+      const text = JSON.stringify({ next_step: { intent: "add", a: 1, b: 2 } });
+      server.reply({ body: options.text(text), pieceSize: 5 });
+      const deltas: ModelDelta[] = [];
+      const reply = await newModel().generate(calculatorRequest("json", { onDelta: (delta) => deltas.push(delta) }));
+      assert.deepEqual(reply.output, { intent: "add", a: 1, b: 2 });
+      assert.ok(deltas.length > 2);
+      assert.equal(deltas.map((delta) => (delta.type === "text" ? delta.text : "")).join(""), text);
+    });
+
+    test("a stream that stalls is cut by the idle deadline and tried again; the retry's pieces say attempt 2", async () => {
+      const body = options.toolCalls([{ name: "add", args: { a: 1, b: 2 } }]);
+      server.reply({ body, pieceSize: 2, stallAfterFrames: 4 }, { body });
+      const deltas: ModelDelta[] = [];
+      const failures: string[] = [];
+      const model = newModel({ retry: { ...fastRetry, attemptTimeoutMs: 300 }, onRetry: ({ failure }) => failures.push(failure.message) });
+      const reply = await model.generate(calculatorRequest("tools", { onDelta: (delta) => deltas.push(delta) }));
+      assert.deepEqual(reply.output, { intent: "add", a: 1, b: 2 });
+      assert.equal(server.requests.length, 2);
+      assert.match(failures[0] ?? "", /attempt 1 stopped sending its reply for 300 ms/);
+      assert.ok(deltas.some((delta) => delta.attempt === 1));
+      const second = deltas.filter((delta) => delta.attempt === 2 && delta.type === "tool_call");
+      assert.deepEqual(JSON.parse(second.map((delta) => (delta.type === "tool_call" ? delta.argsText : "")).join("")), { a: 1, b: 2 });
+    });
+
+    test("a reply that keeps arriving outlives the default call deadline (it bounds the wait for the first piece)", async () => {
+      // 30 pieces 20 ms apart: about 600 ms, twice the call deadline; no gap comes near the idle deadline.
+      server.reply({ body: options.toolCalls([{ name: "add", args: { a: 1, b: 123_456_789 } }]), pieceSize: 1, frameDelayMs: 20 });
+      const model = newModel({ retry: { ...fastRetry, attemptTimeoutMs: 2_000, callTimeoutMs: 300 } });
+      const reply = await model.generate(calculatorRequest("tools"));
+      assert.deepEqual(reply.output, { intent: "add", a: 1, b: 123_456_789 });
+      assert.equal(server.requests.length, 1);
     });
 
     test("401 is not retried and says to check the key", async () => {
