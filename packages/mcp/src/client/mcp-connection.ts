@@ -1,0 +1,179 @@
+/**
+ * One connection to one MCP server, opened on first use and again after it closes.
+ *
+ * Invariants: at most one handshake at a time (callers share its promise); a closed connection (the
+ * server exited, the HTTP session ended) is forgotten at once, so the next call opens a new one; a
+ * call in flight when the connection closes fails with an `McpServerError` that says the call may
+ * have taken effect; `close()` ends the connection and any later call opens none. A stdio server's
+ * process keeps this process alive only while a request is in flight: an idle connection never
+ * holds up a CLI command's exit (the child sees its stdin close and exits with it).
+ */
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
+import { describeError } from "agentfold/runtime";
+import { McpServerError } from "./mcp-errors.ts";
+import { isStdio, type McpServerOptions } from "./server-options.ts";
+import { version } from "../version.ts";
+
+/** The last bytes a stdio server wrote to stderr: why it would not start, usually. */
+const stderrTailBytes = 2000;
+
+interface Refable {
+  ref?(): unknown;
+  unref?(): unknown;
+}
+
+/** The child process and its pipes, whose handles keep the event loop alive. */
+function handlesOf(transport: Transport): Refable[] {
+  // The SDK keeps the child private; without it (another transport) there is nothing to unref.
+  const child = (transport as { _process?: Refable & { stdin?: Refable; stdout?: Refable; stderr?: Refable } })._process;
+  return child ? [child, child.stdin, child.stdout, child.stderr].filter((handle): handle is Refable => handle != null) : [];
+}
+
+export interface McpConnection {
+  readonly server: string;
+  listTools(): Promise<McpTool[]>;
+  callTool(
+    name: string,
+    args: Record<string, unknown>,
+    options: { signal?: AbortSignal; meta?: Record<string, unknown> },
+  ): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+async function openTransport(options: McpServerOptions, onStderr: (text: string) => void): Promise<Transport> {
+  if (isStdio(options)) {
+    const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
+    const transport = new StdioClientTransport({
+      command: options.command,
+      args: [...(options.args ?? [])],
+      ...(options.env ? { env: { ...options.env } } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      stderr: "pipe",
+    });
+    // Drained so a chatty server never blocks on a full pipe; the tail explains a failed start.
+    transport.stderr?.on("data", (chunk: Buffer) => onStderr(chunk.toString("utf8")));
+    return transport;
+  }
+  const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+  return new StreamableHTTPClientTransport(new URL(options.url), {
+    ...(options.headers ? { requestInit: { headers: { ...options.headers } } } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+}
+
+/**
+ * Opens nothing yet: the first `listTools` or `callTool` connects.
+ *
+ * @example
+ * const connection = createMcpConnection("fs", { command: "npx", args: ["@modelcontextprotocol/server-filesystem", "."] });
+ * const tools = await connection.listTools();
+ */
+export function createMcpConnection(server: string, options: McpServerOptions): McpConnection {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  let current: Promise<Client> | undefined;
+  let closed = false;
+  let stderrTail = "";
+  let handles: Refable[] = [];
+  let inFlight = 0;
+  /** Runs a request with the connection's handles referenced, so the process waits for its answer. */
+  async function holding<T>(request: () => Promise<T>): Promise<T> {
+    if (inFlight++ === 0) for (const handle of handles) handle.ref?.();
+    try {
+      return await request();
+    } finally {
+      if (--inFlight === 0) for (const handle of handles) handle.unref?.();
+    }
+  }
+  const where = isStdio(options) ? `${options.command} ${(options.args ?? []).join(" ")}`.trim() : String(options.url);
+
+  const stderrNote = () => (stderrTail.trim() ? ` Its stderr ended with: ${stderrTail.trim().slice(-500)}` : "");
+
+  async function connect(onClose: () => void): Promise<Client> {
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const client = new Client({ name: "agentfold", version });
+    stderrTail = "";
+    const transport = await openTransport(options, (text) => {
+      stderrTail = (stderrTail + text).slice(-stderrTailBytes);
+    });
+    client.onclose = onClose;
+    try {
+      await client.connect(transport, { timeout: connectTimeoutMs });
+      handles = handlesOf(transport);
+      if (inFlight === 0) for (const handle of handles) handle.unref?.();
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw new McpServerError(
+        server,
+        `MCP server "${server}" (${where}) did not complete the handshake within ${connectTimeoutMs} ms: ${describeError(error)}.${stderrNote()} Check that it is an MCP server and that it starts (run the command by hand), or raise connectTimeoutMs.`,
+        { cause: error },
+      );
+    }
+    return client;
+  }
+
+  function client(): Promise<Client> {
+    if (closed) return Promise.reject(new McpServerError(server, `MCP server "${server}" was closed (mcpTools' close() was called).`));
+    if (!current) {
+      // Forgotten when it fails or closes, unless a newer connection has replaced it already.
+      const forget = () => {
+        if (current === attempt) current = undefined;
+      };
+      const attempt = connect(forget);
+      attempt.catch(forget);
+      current = attempt;
+    }
+    return current;
+  }
+
+  return {
+    server,
+    listTools: () =>
+      holding(async () => {
+        const connected = await client();
+        const tools: McpTool[] = [];
+        let cursor: string | undefined;
+        try {
+          do {
+            const page = await connected.listTools(cursor === undefined ? {} : { cursor }, { timeout: connectTimeoutMs });
+            tools.push(...page.tools);
+            cursor = page.nextCursor;
+          } while (cursor !== undefined);
+        } catch (error) {
+          throw new McpServerError(
+            server,
+            `MCP server "${server}" (${where}) could not list its tools: ${describeError(error)}. A server must answer tools/list with { tools: [{ name, inputSchema: { type: "object", ... } }] }.`,
+            { cause: error },
+          );
+        }
+        return tools;
+      }),
+    callTool: (name, args, { signal, meta }) =>
+      holding(async () => {
+        const connected = await client();
+        try {
+          return (await connected.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }, undefined, {
+            ...(signal ? { signal } : {}),
+            ...(options.callTimeoutMs ? { timeout: options.callTimeoutMs } : {}),
+          })) as CallToolResult;
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          const closedMidCall = (error as { code?: unknown }).code === -32000;
+          throw new McpServerError(
+            server,
+            closedMidCall
+              ? `MCP server "${server}" closed the connection during "${name}" (it may have crashed), so the call may or may not have taken effect.${stderrNote()} The next call starts it again.`
+              : `MCP server "${server}" failed "${name}": ${describeError(error)}.`,
+            { cause: error },
+          );
+        }
+      }),
+    async close() {
+      closed = true;
+      const open = current;
+      current = undefined;
+      if (open) await open.then((connected) => connected.close()).catch(() => {});
+    },
+  };
+}
