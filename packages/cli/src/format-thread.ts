@@ -17,6 +17,7 @@ export function exitCodeFor(thread: Thread): ExitCodeValue {
       return ExitCode.ok;
     case "awaiting_approval":
     case "awaiting_human":
+    case "waiting":
       return ExitCode.waiting;
     case "failed":
       // The model's provider failed (a key, a model name, an outage): a fault to fix, not the agent's.
@@ -35,6 +36,10 @@ export function continueCommands(thread: Thread, carry: CarryFlags = []): string
   const commands: string[] = [];
   if (thread.status === "failed" && thread.state.failureCode) commands.push(`${cli} resume ${thread.id}${tail}`);
   else if (thread.status === "failed") commands.push(`${cli} message ${thread.id} ${shellQuote("<what to do now>")}${tail}`);
+  if (thread.state.timers.length > 0) {
+    commands.push(`${cli} resume ${thread.id}${tail}`);
+    commands.push(`${cli} resume ${thread.id} --now${tail}`);
+  }
   for (const item of thread.pending) {
     const base = `${thread.id} ${item.callId}`;
     if (item.kind === "approval") {
@@ -101,6 +106,7 @@ const statusStyle = {
   running: "cyan",
   awaiting_approval: "yellow",
   awaiting_human: "yellow",
+  waiting: "yellow",
   failed: "red",
   canceled: "gray",
 } as const;
@@ -125,6 +131,7 @@ export function printThreadState(out: Output, thread: Thread, carry: CarryFlags 
   if (thread.status === "done" && outcome !== undefined) out.line(`${out.paint("green", "✔")} ${outcome}`);
   if ((thread.status === "failed" || thread.status === "canceled") && outcome !== undefined)
     out.line(`${out.paint("red", "✖")} ${outcome}`);
+  for (const line of waitingLines(thread)) out.line(`${out.paint("yellow", "⏳")} ${line}`);
   if (thread.pending.length > 0) {
     out.line(out.paint("bold", "pending:"));
     for (const item of thread.pending) out.line(`  ${out.paint("yellow", item.callId)}  ${describePending(item)}`);
@@ -134,6 +141,24 @@ export function printThreadState(out: Output, thread: Thread, carry: CarryFlags 
     out.line(out.paint("bold", "continue with:"));
     for (const command of commands) out.line(`  ${command}`);
   }
+}
+
+/**
+ * What a thread waits for, one line each: its timers ("waits until … : reason") and the deadlines
+ * of its pending requests.
+ *
+ * @example
+ * waitingLines(thread); // ["waits until 2026-12-01T09:10:00.000Z: let the deploy settle"]
+ */
+export function waitingLines(thread: Thread): string[] {
+  const lines = thread.state.timers.map((timer) => `waits until ${timer.until}${timer.reason ? `: ${oneLine(timer.reason, 100)}` : ""}`);
+  for (const item of thread.pending) {
+    if (item.kind === "child" || !item.deadline) continue;
+    const { by, then, to, passed } = item.deadline;
+    const after = then === "escalate" ? `escalate to ${to?.join(", ") ?? "?"}` : then;
+    lines.push(passed ? `${item.callId}: its deadline (${by}) passed (${after})` : `${item.callId}: decide by ${by}, else ${after}`);
+  }
+  return lines;
 }
 
 function time(at: string): string {
@@ -194,6 +219,12 @@ export function describeEvent(event: Event): string {
       return `failed: ${oneLine(event.reason)}`;
     case "cancel":
       return `canceled${event.actor ? ` by ${event.actor}` : ""}${event.reason ? `: ${oneLine(event.reason)}` : ""}`;
+    case "timer_set":
+      return `waits until ${event.until}${event.reason ? `: ${oneLine(event.reason, 80)}` : ""}${event.callId ? ` [${event.callId}]` : ""}`;
+    case "timer_fired":
+      return `timer ${event.timerId} fired${event.early ? ` early${event.actor ? `, woken by ${event.actor}` : ""}` : ""}`;
+    case "deadline_passed":
+      return `deadline passed: ${event.then === "escalate" ? `escalated to ${event.to?.join(", ") ?? "?"}` : event.then === "remind" ? "reminder sent" : "rejected"} [${event.callId}]`;
     case "compaction":
       return `compacted events before #${event.upTo}: ${oneLine(event.summary, 80)}`;
     case "custom":

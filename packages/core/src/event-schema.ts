@@ -60,6 +60,19 @@ function buildEventSchemas() {
   const urgencySchema = z.enum(["low", "medium", "high"]);
   const responseFormatSchema = z.enum(["free_text", "yes_no", "multiple_choice"]);
 
+  /**
+   * When an approval or a question must be decided by, and what happens when it is not: `reject`
+   * rejects the call (a question gets "no answer" as its answer), `remind` asks the same people
+   * again, `escalate` asks the people in `to`. After a reminder or an escalation the request stays
+   * pending. Relative to the request's `at`, so the plan that writes it stays a pure function.
+   */
+  const deadlineSchema = z.object({
+    afterMs: z.number().int().positive(),
+    action: z.enum(["reject", "remind", "escalate"]),
+    /** Who is asked when it escalates: people or channels, as the deployment names them. */
+    to: z.array(z.string().min(1)).optional(),
+  });
+
   /** Something a person or system said to the agent: the first event of most threads. */
   const userInputEvent = z.object({
     type: z.literal("user_input"),
@@ -92,6 +105,7 @@ function buildEventSchemas() {
     argsHash: z.string(),
     /** The arguments as the tool will receive them, when its schema fills defaults or transforms. */
     resolvedArgs: jsonValue.optional(),
+    deadline: deadlineSchema.optional(),
   });
 
   /** A human approved (possibly with edited arguments) or rejected a call. */
@@ -166,6 +180,7 @@ function buildEventSchemas() {
     intent: intent.optional(),
     /** The call's arguments, for `outcome_unknown` and `external_result` (rendered, and redacted, as data). */
     args: jsonObject.optional(),
+    deadline: deadlineSchema.optional(),
   });
 
   /** A person's answer to a `human_request`. */
@@ -242,6 +257,38 @@ function buildEventSchemas() {
     message: z.string(),
   });
 
+  /**
+   * The thread waits until `until` (a tool returned `sleep`/`waitUntil`, or a policy waits). With a
+   * `callId`, the call stays open and its result, `result` or when it woke, is recorded when it fires.
+   */
+  const timerSetEvent = z.object({
+    type: z.literal("timer_set"),
+    at,
+    timerId: callId,
+    until: z.iso.datetime({ offset: true }),
+    reason: z.string().max(1000).optional(),
+    callId: callId.optional(),
+    result: jsonValue.optional(),
+  });
+
+  /** A timer fired: on time (a sweep), or `early` because a person or a message woke the thread. */
+  const timerFiredEvent = z.object({
+    type: z.literal("timer_fired"),
+    at,
+    timerId: callId,
+    early: z.boolean().optional(),
+    actor: z.string().optional(),
+  });
+
+  /** A pending request's deadline passed undecided; `action` is what was done (see `deadlineSchema`). */
+  const deadlinePassedEvent = z.object({
+    type: z.literal("deadline_passed"),
+    at,
+    callId,
+    action: z.enum(["reject", "remind", "escalate"]),
+    to: z.array(z.string().min(1)).optional(),
+  });
+
   /** Someone stopped the thread. */
   const cancelEvent = z.object({
     type: z.literal("cancel"),
@@ -283,6 +330,9 @@ function buildEventSchemas() {
     cancelEvent,
     compactionEvent,
     customEvent,
+    timerSetEvent,
+    timerFiredEvent,
+    deadlinePassedEvent,
     resumedEvent,
     modelCallRetriedEvent,
   ]);
@@ -292,6 +342,7 @@ function buildEventSchemas() {
     usageSchema,
     urgencySchema,
     responseFormatSchema,
+    deadlineSchema,
     userInputEvent,
     modelDecisionEvent,
     approvalRequestedEvent,
@@ -322,6 +373,9 @@ function buildEventSchemas() {
     cancelEvent,
     compactionEvent,
     customEvent,
+    timerSetEvent,
+    timerFiredEvent,
+    deadlinePassedEvent,
     resumedEvent,
     modelCallRetriedEvent,
     eventSchema,

@@ -1,6 +1,7 @@
 /**
  * `HumanAction`: what a person does to a thread, as data — approve a call (perhaps with edited
- * arguments), reject it with a comment, answer a question, or send a new message — and
+ * arguments), reject it with a comment, answer a question, send a new message, or wake a waiting
+ * thread early — and
  * `applyHumanAction`, the one place that turns it into the thread's next events.
  *
  * Every edge that lets a person act (the HTTP API, channels, the CLI's commands and its terminal
@@ -16,6 +17,7 @@ import type { Agent } from "./agent.ts";
 import type { Clock } from "./clock.ts";
 import { InvalidInputError, formatIssues } from "./errors.ts";
 import type { Thread } from "./thread.ts";
+import { wakeThread } from "./timers.ts";
 
 function buildHumanActionSchemas() {
   const callId = z.string().min(1).max(200);
@@ -68,8 +70,14 @@ function buildHumanActionSchemas() {
     ...requestKeys,
   });
 
-  const humanActionSchema = z.discriminatedUnion("type", [approveAction, rejectAction, respondAction, messageAction]);
-  return { approveAction, rejectAction, respondAction, messageAction, humanActionSchema };
+  /** Wake a waiting thread before its timers are due: they fire now, recorded as early, by `actor`. */
+  const wakeAction = z.object({
+    type: z.literal("wake"),
+    actor,
+  });
+
+  const humanActionSchema = z.discriminatedUnion("type", [approveAction, rejectAction, respondAction, messageAction, wakeAction]);
+  return { approveAction, rejectAction, respondAction, messageAction, wakeAction, humanActionSchema };
 }
 
 /** The fields that are set: zod types optional fields `T | undefined`, the agent's options leave them out. */
@@ -135,5 +143,7 @@ export function applyHumanAction(agent: Agent, thread: Thread, action: HumanActi
       const { type: _type, text, ...rest } = parsed;
       return agent.message(thread, text, { ...given(rest), ...clock });
     }
+    case "wake":
+      return wakeThread(thread, { ...given({ actor: parsed.actor }), ...clock });
   }
 }

@@ -11,6 +11,7 @@ import type { JsonValue } from "./events.ts";
 import { hashArgs } from "./hash.ts";
 import { toJson } from "./model-output.ts";
 import type { Thread } from "./thread.ts";
+import { wakeForMessage } from "./timers.ts";
 import type { AnyTool } from "./tools.ts";
 
 /** The request keys as event fields, leaving out the ones not given. */
@@ -150,8 +151,11 @@ export function addMessage(
   if (thread.status === "running" && thread.state.openCalls.length > 0) {
     throw new StateConflictError(`Thread ${thread.id} is in the middle of a step; send the message once it pauses or finishes.`);
   }
+  // A message wakes a waiting thread: its timers fire early, recorded with who sent it.
+  const woken = wakeForMessage(thread, options.actor, (options.clock ?? systemClock).now());
   return thread.append(
     [
+      ...woken,
       {
         type: "user_input",
         text,

@@ -3,7 +3,7 @@
  * saying "done for now". Use them as they are, rename them, or extend their arguments.
  */
 import { z } from "zod";
-import { defineTool, type HumanQuestion, type Tool } from "./tools.ts";
+import { defineTool, type HumanQuestion, type RequestDeadlineOptions, type Tool } from "./tools.ts";
 
 // The argument schemas are made on the first call of their factory, not on import: zod schemas take
 // time to construct, and importing agentfold should not pay for tools a program may not use.
@@ -26,8 +26,11 @@ let questionArgs: ReturnType<typeof questionArgsSchema> | undefined;
  * @example
  * const ask = askHuman({ intent: "request_more_information", description: "ask the user to clarify" });
  */
-export function askHuman(options: { intent?: string; description?: string } = {}): Tool<string, ReturnType<typeof questionArgsSchema>> {
+export function askHuman(
+  options: { intent?: string; description?: string; deadline?: RequestDeadlineOptions } = {},
+): Tool<string, ReturnType<typeof questionArgsSchema>> {
   return defineTool({
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     intent: options.intent ?? "request_human_input",
     description:
       options.description ?? "Ask a person a question when you need information, a decision or clarification you cannot get otherwise.",

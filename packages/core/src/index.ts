@@ -24,6 +24,10 @@ export {
   type HumanQuestion,
 } from "./tools.ts";
 export { askHuman, requestHumanInput, doneForNow } from "./human-tools.ts";
+
+// Durable timers: a tool (or a policy) waits until a time, across restarts
+export { sleep, waitUntil, type Wait, type WaitOptions } from "./timers.ts";
+export type { RequestDeadlineOptions } from "./tools.ts";
 export { nextStepSchema, parseModelOutput, type ParsedCall, type ParseResult } from "./model-output.ts";
 
 // Prompt and context
@@ -69,6 +73,8 @@ export type {
   PendingChild,
   OpenCall,
   CallPhase,
+  ActiveTimer,
+  RequestDeadline,
 } from "./thread-state.ts";
 export type { Clock } from "./clock.ts";
 

@@ -109,6 +109,7 @@ function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate, args: unknown): Ne
       args: call.args,
       argsHash: hashArgs(call.args),
       ...(canonicalJson(resolved) === canonicalJson(call.args) ? {} : { resolvedArgs: resolved }),
+      ...deadlineOf(tool),
     };
   }
   if (gate === "ask") {
@@ -130,6 +131,7 @@ function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate, args: unknown): Ne
       format: question.format ?? (question.choices?.length ? "multiple_choice" : "free_text"),
       ...(question.context === undefined ? {} : { context: question.context }),
       ...(question.choices === undefined ? {} : { choices: question.choices }),
+      ...deadlineOf(tool),
     };
   }
   if (gate === "external") {
@@ -142,9 +144,15 @@ function gateEvent(call: OpenCall, tool: AnyTool, gate: Gate, args: unknown): Ne
       question: `Provide the result of ${call.intent} for the arguments shown.`,
       urgency: "medium",
       format: "free_text",
+      ...deadlineOf(tool),
     };
   }
   return undefined;
+}
+
+/** The tool's request deadline as the request event records it. */
+function deadlineOf(tool: AnyTool): { deadline: NonNullable<AnyTool["deadline"]> } | Record<string, never> {
+  return tool.deadline === undefined ? {} : { deadline: tool.deadline };
 }
 
 /** Runs a piece of the agent's own code; what it throws becomes an error event settling the call. */

@@ -152,6 +152,12 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
   failed: (event, h) => (event.code ? null : h.block("failed", h.text(event.reason))),
   cancel: (event, h) => h.block("canceled", h.text(event.reason ?? "")),
   compaction: () => null,
+  // A call's wait ends in its tool_result; a policy's own wait is shown, so the model knows it waited.
+  timer_set: (event, h) =>
+    event.callId ? null : h.block("wait", h.yaml({ until: event.until, ...(event.reason ? { reason: event.reason } : {}) }, "wait")),
+  timer_fired: () => null,
+  // What a passed deadline did reaches the model through the rejection or answer recorded with it.
+  deadline_passed: () => null,
   // Resuming and waiting out a provider are for people; the model has nothing to do about either.
   resumed: () => null,
   model_call_retried: () => null,

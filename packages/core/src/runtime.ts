@@ -42,7 +42,12 @@ export {
   type PendingChild,
   type OpenCall,
   type CallPhase,
+  type ActiveTimer,
+  type RequestDeadline,
 } from "./thread-state.ts";
+
+// Timers and deadlines: what falls due when, and the events that fire it
+export { dueEvents, fireDue, nextWakeAt, wakeThread, timerSetEvent, Wait, DEADLINE_ACTOR } from "./timers.ts";
 
 // Human actions: approve, reject, respond, message as data, and the one function that applies them
 export { applyHumanAction, humanActionSchemas, type HumanAction, type HumanActionType, type HumanActionOf } from "./human-action.ts";

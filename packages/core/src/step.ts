@@ -29,6 +29,7 @@ import type { AnyTool, ToolContext } from "./tools.ts";
 import type { LeaseGuard } from "./lease.ts";
 import type { ThreadStore } from "./store.ts";
 import { faultPoint } from "./fault-points.ts";
+import { timerSetEvent, Wait } from "./timers.ts";
 
 export interface AgentHooks {
   /** Before each model call; may return a changed request (e.g. extra messages). */
@@ -487,7 +488,11 @@ async function runTool(
   faultPoint("tool-ran");
   // The tool ran: its result is committed before any other effect (the next flush, at the latest
   // before the next model call or tool run), so nothing after this can make it run again.
-  const event = resultEvent(call, result);
+  // A tool that returned `sleep`/`waitUntil` leaves its call waiting: the result comes when it fires.
+  const event =
+    result instanceof Wait
+      ? timerSetEvent(result, { timerId: call.callId, callId: call.callId, now: (options.clock ?? systemClock).now() })
+      : resultEvent(call, result);
   const next =
     event.type === "tool_result" &&
     isJsonValue(event.result) &&

@@ -9,12 +9,21 @@ import { InternalError } from "./errors.ts";
 import type { Event, EventOf, JsonValue, ToolCall } from "./events.ts";
 
 /** Every status a thread can have, in the order of a thread's life. */
-export const threadStatuses = ["running", "awaiting_approval", "awaiting_human", "done", "failed", "canceled"] as const;
+export const threadStatuses = ["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed", "canceled"] as const;
 
 export type ThreadStatus = (typeof threadStatuses)[number];
 
 /** Where one call of a model decision stands until it is closed (result, error, rejection…). */
-export type CallPhase = "decided" | "awaiting_approval" | "approved" | "awaiting_human" | "started" | "child_paused" | "child_resumed";
+export type CallPhase =
+  | "decided"
+  | "awaiting_approval"
+  | "approved"
+  | "awaiting_human"
+  | "started"
+  | "child_paused"
+  | "child_resumed"
+  /** The tool returned `sleep`/`waitUntil`: the call's result is recorded when its timer fires. */
+  | "waiting";
 
 export interface OpenCall {
   readonly callId: string;
@@ -42,6 +51,28 @@ export interface PendingApproval {
   /** The arguments as the tool will receive them, when its schema fills defaults or transforms. */
   readonly resolvedArgs?: JsonValue;
   readonly since: string;
+  readonly deadline?: RequestDeadline;
+}
+
+/** When a pending request must be decided by (`since` plus the request's `afterMs`), and what happens then. */
+export interface RequestDeadline {
+  readonly by: string;
+  readonly action: "reject" | "remind" | "escalate";
+  readonly to?: readonly string[];
+  /** A `deadline_passed` was recorded: a reminder or an escalation went out; the request still waits. */
+  readonly passed: boolean;
+}
+
+/** A timer the thread waits for (`timer_set` not yet followed by its `timer_fired`). */
+export interface ActiveTimer {
+  readonly timerId: string;
+  /** ISO 8601 time it fires. */
+  readonly until: string;
+  readonly reason?: string;
+  /** The call that waits, when a tool returned the wait. */
+  readonly callId?: string;
+  readonly result?: JsonValue;
+  readonly since: string;
 }
 
 /** An open question to a person (asked by the model, an escalation, or an unknown outcome). */
@@ -56,6 +87,7 @@ export interface PendingQuestion {
   readonly choices?: readonly string[];
   readonly intent?: string;
   readonly since: string;
+  readonly deadline?: RequestDeadline;
 }
 
 /** A child agent's thread is waiting; what it waits for is listed on the child thread. */
@@ -102,6 +134,8 @@ export interface ThreadState {
    * resumed (a `resumed` event) once the cause is fixed, without a new message.
    */
   readonly failureCode: EventOf<"failed">["code"] | null;
+  /** Timers not fired yet, in the order they were set: while there is one, the thread is `waiting`. */
+  readonly timers: readonly ActiveTimer[];
   /**
    * The agent the newest `handoff` passed the thread to: it drives the thread from then on. `null`
    * until a handoff, when the agent the thread was started for (`thread.agent`) drives it.
@@ -129,6 +163,7 @@ export const emptyThreadState: ThreadState = Object.freeze({
   unresolvedErrors: [],
   failedDecisionIndex: -1,
   failureCode: null,
+  timers: [],
   agent: null,
 });
 
@@ -149,6 +184,7 @@ export function pendingItemOf(event: EventOf<"approval_requested"> | EventOf<"hu
       argsHash: event.argsHash,
       ...(event.resolvedArgs === undefined ? {} : { resolvedArgs: event.resolvedArgs }),
       since: event.at,
+      ...deadlineOf(event),
     };
   }
   return {
@@ -162,7 +198,17 @@ export function pendingItemOf(event: EventOf<"approval_requested"> | EventOf<"hu
     ...(event.context === undefined ? {} : { context: event.context }),
     ...(event.choices === undefined ? {} : { choices: event.choices }),
     ...(event.intent === undefined ? {} : { intent: event.intent }),
+    ...deadlineOf(event),
   };
+}
+
+function deadlineOf(
+  event: EventOf<"approval_requested"> | EventOf<"human_request">,
+): { deadline: RequestDeadline } | Record<string, never> {
+  if (!event.deadline) return {};
+  const { afterMs, action, to } = event.deadline;
+  const by = new Date(Date.parse(event.at) + afterMs).toISOString();
+  return { deadline: { by, action, ...(to === undefined ? {} : { to }), passed: false } };
 }
 
 /** Derives the status from a folded state. */
@@ -174,7 +220,8 @@ export function statusOf(state: ThreadState): ThreadStatus {
     if (item.kind === "child" && item.childStatus === "awaiting_approval") return "awaiting_approval";
     human = true;
   }
-  return human ? "awaiting_human" : "running";
+  if (human) return "awaiting_human";
+  return state.timers.length > 0 ? "waiting" : "running";
 }
 
 function withoutCall<T extends { callId: string }>(items: readonly T[], callId: string): readonly T[] {
@@ -336,10 +383,37 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
         openCalls: updateCall(state.openCalls, event.callId, { phase: "child_resumed" }),
         pending: withoutCall(state.pending, event.callId),
       };
+    case "timer_set": {
+      const timer: ActiveTimer = {
+        timerId: event.timerId,
+        until: event.until,
+        since: event.at,
+        ...(event.reason === undefined ? {} : { reason: event.reason }),
+        ...(event.callId === undefined ? {} : { callId: event.callId }),
+        ...(event.result === undefined ? {} : { result: event.result }),
+      };
+      return {
+        ...state,
+        openCalls: event.callId === undefined ? state.openCalls : updateCall(state.openCalls, event.callId, { phase: "waiting" }),
+        timers: [...state.timers.filter((open) => open.timerId !== event.timerId), timer],
+      };
+    }
+    case "timer_fired":
+      // A call's timer is followed by the call's tool_result, which closes the call.
+      return { ...state, timers: state.timers.filter((timer) => timer.timerId !== event.timerId) };
+    case "deadline_passed":
+      return {
+        ...state,
+        pending: state.pending.map((item) =>
+          item.callId === event.callId && item.kind !== "child" && item.deadline
+            ? { ...item, deadline: { ...item.deadline, passed: true } }
+            : item,
+        ),
+      };
     case "done":
-      return { ...state, terminal: "done", openCalls: [], pending: [] };
+      return { ...state, terminal: "done", openCalls: [], pending: [], timers: [] };
     case "failed":
-      return { ...state, terminal: "failed", openCalls: [], pending: [], failureCode: event.code ?? null };
+      return { ...state, terminal: "failed", openCalls: [], pending: [], timers: [], failureCode: event.code ?? null };
     case "resumed":
       // Only a failure with a code is resumed (`agent.resume` checks); the error counters start again.
       return state.terminal === "failed" && state.failureCode !== null ? { ...reset(state), terminal: null, failureCode: null } : state;
@@ -354,7 +428,13 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
       // A call that was running when the cancel was stored has an unknown outcome: it stays open, so
       // its result may still be recorded and, if none comes, a message that reopens the thread leads
       // to recovery (re-run with the same key, or ask a person) instead of forgetting the call.
-      return { ...state, terminal: "canceled", openCalls: state.openCalls.filter((call) => call.phase === "started"), pending: [] };
+      return {
+        ...state,
+        terminal: "canceled",
+        openCalls: state.openCalls.filter((call) => call.phase === "started"),
+        pending: [],
+        timers: [],
+      };
     case "compaction":
       return { ...state, compactedUpTo: event.upTo, compactionSummary: event.summary };
     case "custom":

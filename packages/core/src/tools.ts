@@ -70,12 +70,48 @@ export interface ToolDefinition<Intent extends string, Args extends AnyArgs> {
   kind?: ToolKind;
   /** Consecutive errors of this tool before the agent escalates (see the agent's `limits`). */
   maxConsecutiveErrors?: number;
+  /**
+   * How long its approval request (or, for `human` tools and tools without `run`, its question) may
+   * wait, and what happens then: `reject`, `remind` the same people, or `escalate` to `to`.
+   */
+  deadline?: RequestDeadlineOptions;
   /** For `human` tools: turns the arguments into the question a person sees. */
   toQuestion?: (args: ArgsOutput<Args>) => HumanQuestion;
   /** For `finish` tools: the final message. Default: `args.message`. */
   toMessage?: (args: ArgsOutput<Args>) => string;
   /** For `handoff` tools: the name of the agent that takes over (see `agent.asHandoff()`). */
   handoffTo?: string;
+}
+
+/** A request's deadline: `afterMs` after it is made, `action` happens (see `deadline` on a tool). */
+export interface RequestDeadlineOptions {
+  afterMs: number;
+  action: "reject" | "remind" | "escalate";
+  /** Who is asked when it escalates (people or channels, as your deployment names them); required for `escalate`. */
+  to?: string[];
+}
+
+/** Checks a tool's deadline at definition time, with a message that says what to fix. */
+function checkDeadline(intent: string, deadline: RequestDeadlineOptions | undefined): void {
+  if (deadline === undefined) return;
+  const example = '{ afterMs: 3_600_000, action: "escalate", to: ["#oncall"] }';
+  if (!Number.isInteger(deadline.afterMs) || deadline.afterMs < 1) {
+    throw new ConfigurationError(
+      `Tool "${intent}": deadline.afterMs must be a whole number of milliseconds of at least 1, e.g. ${example}.`,
+    );
+  }
+  if (!["reject", "remind", "escalate"].includes(deadline.action)) {
+    throw new ConfigurationError(
+      `Tool "${intent}": deadline.action must be "reject", "remind" or "escalate", got ${JSON.stringify(deadline.action)}.`,
+    );
+  }
+  const to = deadline.to;
+  if (to !== undefined && !(Array.isArray(to) && to.every((name) => typeof name === "string" && name !== ""))) {
+    throw new ConfigurationError(`Tool "${intent}": deadline.to must be a list of non-empty names, e.g. ${example}.`);
+  }
+  if (deadline.action === "escalate" && !to?.length) {
+    throw new ConfigurationError(`Tool "${intent}": a deadline that escalates needs someone to escalate to, e.g. ${example}.`);
+  }
 }
 
 export interface HumanQuestion {
@@ -133,6 +169,7 @@ export function defineTool<const Intent extends string, Args extends AnyArgs>(
       `Tool "${definition.intent}": approval must be "required", "never" or a function (args, thread) => boolean.`,
     );
   }
+  checkDeadline(definition.intent, definition.deadline);
   if (
     definition.maxConsecutiveErrors !== undefined &&
     !(Number.isInteger(definition.maxConsecutiveErrors) && definition.maxConsecutiveErrors >= 1)

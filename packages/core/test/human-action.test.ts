@@ -148,10 +148,10 @@ describe("applyHumanAction", () => {
     assert.equal("threadId" in decision, false);
   });
 
-  it("its schema is one discriminated union over the four actions", () => {
+  it("its schema is one discriminated union over the five actions", () => {
     assert.deepStrictEqual(
       humanActionSchemas().humanActionSchema.options.map((option) => option.shape.type.value),
-      ["approve", "reject", "respond", "message"],
+      ["approve", "reject", "respond", "message", "wake"],
     );
   });
 });

@@ -27,5 +27,5 @@ test("run's arguments are typed from the Zod schema", () => {
 
 test("events and statuses are discriminated unions", () => {
   expectTypeOf<EventOf<"tool_result">["result"]>().not.toBeAny();
-  expectTypeOf<ThreadStatus>().toEqualTypeOf<"running" | "awaiting_approval" | "awaiting_human" | "done" | "failed" | "canceled">();
+  expectTypeOf<ThreadStatus>().toEqualTypeOf<"running" | "awaiting_approval" | "awaiting_human" | "waiting" | "done" | "failed" | "canceled">();
 });
