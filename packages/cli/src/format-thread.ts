@@ -154,8 +154,8 @@ export function waitingLines(thread: Thread): string[] {
   const lines = thread.state.timers.map((timer) => `waits until ${timer.until}${timer.reason ? `: ${oneLine(timer.reason, 100)}` : ""}`);
   for (const item of thread.pending) {
     if (item.kind === "child" || !item.deadline) continue;
-    const { by, then, to, passed } = item.deadline;
-    const after = then === "escalate" ? `escalate to ${to?.join(", ") ?? "?"}` : then;
+    const { by, action, to, passed } = item.deadline;
+    const after = action === "escalate" ? `escalate to ${to?.join(", ") ?? "?"}` : action;
     lines.push(passed ? `${item.callId}: its deadline (${by}) passed (${after})` : `${item.callId}: decide by ${by}, else ${after}`);
   }
   return lines;
@@ -224,7 +224,7 @@ export function describeEvent(event: Event): string {
     case "timer_fired":
       return `timer ${event.timerId} fired${event.early ? ` early${event.actor ? `, woken by ${event.actor}` : ""}` : ""}`;
     case "deadline_passed":
-      return `deadline passed: ${event.then === "escalate" ? `escalated to ${event.to?.join(", ") ?? "?"}` : event.then === "remind" ? "reminder sent" : "rejected"} [${event.callId}]`;
+      return `deadline passed: ${event.action === "escalate" ? `escalated to ${event.to?.join(", ") ?? "?"}` : event.action === "remind" ? "reminder sent" : "rejected"} [${event.callId}]`;
     case "compaction":
       return `compacted events before #${event.upTo}: ${oneLine(event.summary, 80)}`;
     case "custom":

@@ -153,9 +153,9 @@ export function dueEvents(thread: Thread, now: Date): NewEvent[] {
   );
   for (const item of state.pending) {
     if (item.kind === "child" || !item.deadline || item.deadline.passed || Date.parse(item.deadline.by) > time) continue;
-    const { then, to, by } = item.deadline;
-    events.push({ type: "deadline_passed", callId: item.callId, then, ...(to === undefined ? {} : { to: [...to] }) });
-    if (then !== "reject") continue;
+    const { action, to, by } = item.deadline;
+    events.push({ type: "deadline_passed", callId: item.callId, action, ...(to === undefined ? {} : { to: [...to] }) });
+    if (action !== "reject") continue;
     events.push(
       item.kind === "approval"
         ? {

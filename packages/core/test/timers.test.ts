@@ -1,7 +1,18 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ConfigurationError, InvalidInputError, StateConflictError, Thread, askHuman, defineAgent, defineTool, doneForNow, sleep, waitUntil } from "agentfold";
+import {
+  ConfigurationError,
+  InvalidInputError,
+  StateConflictError,
+  Thread,
+  askHuman,
+  defineAgent,
+  defineTool,
+  doneForNow,
+  sleep,
+  waitUntil,
+} from "agentfold";
 import { applyHumanAction, dueEvents, fireDue, nextWakeAt } from "agentfold/runtime";
 import { ScriptedModel, createFakeClock } from "agentfold/testing";
 
@@ -16,12 +27,12 @@ const deploy = defineTool({
   description: "deploy a tag",
   args: z.object({ tag: z.string() }),
   approval: "required",
-  deadline: { afterMs: 3_600_000, then: "reject" },
+  deadline: { afterMs: 3_600_000, action: "reject" },
   run: ({ tag }) => `deployed ${tag}`,
 });
 const agent = defineAgent({
   name: "deploybot",
-  tools: [pause, deploy, askHuman({ deadline: { afterMs: 60_000, then: "escalate", to: ["#oncall"] } }), doneForNow()],
+  tools: [pause, deploy, askHuman({ deadline: { afterMs: 60_000, action: "escalate", to: ["#oncall"] } }), doneForNow()],
 });
 
 function types(thread: Thread, from = 0): string[] {
@@ -29,7 +40,10 @@ function types(thread: Thread, from = 0): string[] {
 }
 
 async function waitingThread(clock = createFakeClock("2026-12-01T09:00:00.000Z")) {
-  const model = new ScriptedModel([{ intent: "pause", minutes: 10 }, { intent: "done_for_now", message: "healthy" }]);
+  const model = new ScriptedModel([
+    { intent: "pause", minutes: 10 },
+    { intent: "done_for_now", message: "healthy" },
+  ]);
   const thread = await agent.run(agent.start("deploy then wait"), { model, clock });
   return { thread, model, clock };
 }
@@ -75,7 +89,13 @@ describe("durable timers", () => {
     const { thread, clock } = await waitingThread();
     const woken = applyHumanAction(agent, thread, { type: "wake", actor: "cli:alice" }, { clock });
     const [fired, result] = woken.events.slice(thread.version);
-    assert.deepStrictEqual(fired, { type: "timer_fired", at: "2026-12-01T09:00:00.000Z", timerId: "call_1_0", early: true, actor: "cli:alice" });
+    assert.deepStrictEqual(fired, {
+      type: "timer_fired",
+      at: "2026-12-01T09:00:00.000Z",
+      timerId: "call_1_0",
+      early: true,
+      actor: "cli:alice",
+    });
     assert.ok(result?.type === "tool_result");
     assert.deepStrictEqual(result.result, {
       waitedUntil: "2026-12-01T09:10:00.000Z",
@@ -107,7 +127,10 @@ describe("durable timers", () => {
   it("waitUntil takes a Date or a zoned ISO time, and refuses anything else with what to pass", () => {
     assert.equal(waitUntil("2026-12-01T10:00:00+01:00").endsAt(new Date(0)).toISOString(), "2026-12-01T09:00:00.000Z");
     assert.equal(sleep(5).endsAt(new Date(1000)).getTime(), 1005);
-    assert.throws(() => waitUntil("tomorrow"), (error: unknown) => error instanceof InvalidInputError && /ISO 8601 time with a zone/.test(error.message));
+    assert.throws(
+      () => waitUntil("tomorrow"),
+      (error: unknown) => error instanceof InvalidInputError && /ISO 8601 time with a zone/.test(error.message),
+    );
     assert.throws(() => waitUntil("2026-12-01T10:00:00"), InvalidInputError);
     assert.throws(() => sleep(-1), /finite number of milliseconds of 0 or more/);
     assert.throws(() => sleep(Number.NaN), InvalidInputError);
@@ -132,7 +155,7 @@ describe("request deadlines", () => {
     assert.equal(thread.status, "awaiting_approval");
     const [item] = thread.pending;
     assert.ok(item?.kind === "approval");
-    assert.deepStrictEqual(item.deadline, { by: "2026-12-01T10:00:00.000Z", then: "reject", passed: false });
+    assert.deepStrictEqual(item.deadline, { by: "2026-12-01T10:00:00.000Z", action: "reject", passed: false });
     assert.equal(nextWakeAt(thread.state), "2026-12-01T10:00:00.000Z");
     await clock.advance(3_599_999);
     assert.deepStrictEqual(dueEvents(thread, clock.now()), []);
@@ -159,7 +182,7 @@ describe("request deadlines", () => {
       type: "deadline_passed",
       at: "2026-12-01T09:01:00.000Z",
       callId: thread.pending[0]?.callId,
-      then: "escalate",
+      action: "escalate",
       to: ["#oncall"],
     });
     assert.equal(escalated.status, "awaiting_human");
@@ -172,15 +195,18 @@ describe("request deadlines", () => {
   });
 
   it("a question rejected by its deadline gets a 'no answer' reply; a reminder keeps it pending", async () => {
-    const quick = (then: "reject" | "remind") =>
-      defineAgent({ name: `quick_${then}`, tools: [askHuman({ deadline: { afterMs: 1000, then } }), doneForNow()] });
+    const quick = (action: "reject" | "remind") =>
+      defineAgent({ name: `quick_${action}`, tools: [askHuman({ deadline: { afterMs: 1000, action } }), doneForNow()] });
     const clock = createFakeClock("2026-12-01T09:00:00.000Z");
-    for (const then of ["reject", "remind"] as const) {
-      const asker = quick(then);
-      const thread = await asker.run(asker.start("ask"), { model: new ScriptedModel([{ intent: "request_human_input", question: "Which?" }]), clock });
+    for (const action of ["reject", "remind"] as const) {
+      const asker = quick(action);
+      const thread = await asker.run(asker.start("ask"), {
+        model: new ScriptedModel([{ intent: "request_human_input", question: "Which?" }]),
+        clock,
+      });
       const later = createFakeClock("2026-12-01T09:00:01.000Z");
       const next = fireDue(thread, later);
-      if (then === "reject") {
+      if (action === "reject") {
         assert.deepStrictEqual(types(next, thread.version), ["deadline_passed", "human_response"]);
         assert.equal(next.status, "running");
       } else {
@@ -192,8 +218,14 @@ describe("request deadlines", () => {
 
   it("a bad deadline is refused when the tool is defined, saying what to write", () => {
     const base = { intent: "x", description: "x", args: z.object({}), approval: "required" as const, run: () => 1 };
-    assert.throws(() => defineTool({ ...base, deadline: { afterMs: 0, then: "reject" } }), /afterMs must be a whole number/);
-    assert.throws(() => defineTool({ ...base, deadline: { afterMs: 10, then: "explode" as "reject" } }), /"reject", "remind" or "escalate"/);
-    assert.throws(() => defineTool({ ...base, deadline: { afterMs: 10, then: "escalate" } }), (error: unknown) => error instanceof ConfigurationError && /needs someone to escalate to/.test(error.message));
+    assert.throws(() => defineTool({ ...base, deadline: { afterMs: 0, action: "reject" } }), /afterMs must be a whole number/);
+    assert.throws(
+      () => defineTool({ ...base, deadline: { afterMs: 10, action: "explode" as "reject" } }),
+      /"reject", "remind" or "escalate"/,
+    );
+    assert.throws(
+      () => defineTool({ ...base, deadline: { afterMs: 10, action: "escalate" } }),
+      (error: unknown) => error instanceof ConfigurationError && /needs someone to escalate to/.test(error.message),
+    );
   });
 });
