@@ -7,12 +7,14 @@ import { systemClock } from "./clock.ts";
 import { tenantOf } from "./access.ts";
 import { InvalidInputError } from "./errors.ts";
 import { Thread } from "./thread.ts";
+import { nextWakeAt } from "./timers.ts";
 import {
   LeaseLostError,
   ThreadExistsError,
   ThreadNotFoundError,
   VersionConflictError,
   type AppendOptions,
+  type DueQuery,
   type ThreadListPage,
   type ThreadListQuery,
   type ThreadStore,
@@ -38,6 +40,16 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
   let order = 0;
 
   const copy = (thread: Thread) => Thread.fromJSON(JSON.stringify(thread));
+  const checkLimit = (limit: number) => {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new InvalidInputError(`limit must be an integer from 1 to 1000, got ${limit}.`);
+    }
+  };
+  const withWakeAt = (summary: ThreadSummary, thread: Thread): ThreadSummary => {
+    const { wakeAt: _previous, ...rest } = summary;
+    const wakeAt = nextWakeAt(thread.state);
+    return wakeAt === undefined ? rest : { ...rest, wakeAt };
+  };
   const rowOf = (threadId: string): Row => {
     const row = rows.get(threadId);
     if (!row) throw new ThreadNotFoundError(threadId);
@@ -50,14 +62,10 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
       const now = clock.now().toISOString();
       rows.set(thread.id, {
         thread: copy(thread),
-        summary: {
-          id: thread.id,
-          agent: thread.agent,
-          status: thread.status,
-          version: thread.version,
-          createdAt: now,
-          updatedAt: now,
-        },
+        summary: withWakeAt(
+          { id: thread.id, agent: thread.agent, status: thread.status, version: thread.version, createdAt: now, updatedAt: now },
+          thread,
+        ),
         order: order++,
         lastToken: 0,
       });
@@ -77,12 +85,10 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
       }
       const added = JSON.parse(JSON.stringify(thread.events.slice(expectedVersion)));
       row.thread = row.thread.appendEvents(added);
-      row.summary = {
-        ...row.summary,
-        status: row.thread.status,
-        version: row.thread.version,
-        updatedAt: clock.now().toISOString(),
-      };
+      row.summary = withWakeAt(
+        { ...row.summary, status: row.thread.status, version: row.thread.version, updatedAt: clock.now().toISOString() },
+        row.thread,
+      );
     },
     async load(threadId) {
       const row = rows.get(threadId);
@@ -90,9 +96,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
     },
     async list(query: ThreadListQuery = {}): Promise<ThreadListPage> {
       const limit = query.limit ?? 50;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-        throw new InvalidInputError(`limit must be an integer from 1 to 1000, got ${limit}.`);
-      }
+      checkLimit(limit);
       let before = Number.POSITIVE_INFINITY;
       if (query.cursor !== undefined) {
         before = /^[0-9]+$/.test(query.cursor) ? Number(query.cursor) : Number.NaN;
@@ -113,6 +117,16 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
         threads: page.map((row) => ({ ...row.summary })),
         ...(matching.length > limit && last ? { nextCursor: String(last.order) } : {}),
       };
+    },
+    async listDue(query: DueQuery) {
+      const limit = query.limit ?? 50;
+      checkLimit(limit);
+      const by = query.by.getTime();
+      return [...rows.values()]
+        .filter((row) => row.summary.wakeAt !== undefined && Date.parse(row.summary.wakeAt) <= by)
+        .sort((a, b) => Date.parse(a.summary.wakeAt!) - Date.parse(b.summary.wakeAt!) || a.order - b.order)
+        .slice(0, limit)
+        .map((row) => ({ ...row.summary }));
     },
     async acquireLease(threadId, owner, ttlMs) {
       const row = rowOf(threadId);

@@ -67,6 +67,7 @@ export {
   type ThreadSummary,
   type ThreadListQuery,
   type ThreadListPage,
+  type DueQuery,
   type Lease,
   type AppendOptions,
 } from "./store.ts";

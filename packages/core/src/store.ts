@@ -8,6 +8,8 @@
  *   is still the newest lease on the thread: a runner that lost its lease cannot write.
  * - `load` returns exactly the events appended, in order, equal after a JSON round trip.
  * - `list` is newest first (by creation), filtered by status, agent and tenant, paged by an opaque cursor.
+ * - `listDue` finds the threads whose next wake time (`nextWakeAt` of the thread as last created or
+ *   appended: a timer, a request's deadline) is at or before a time, earliest first.
  */
 import { AgentfoldError } from "./errors.ts";
 import type { Thread } from "./thread.ts";
@@ -20,6 +22,15 @@ export interface ThreadSummary {
   version: number;
   createdAt: string;
   updatedAt: string;
+  /** When something in the thread falls due next (a timer, a request's deadline); absent when nothing will. */
+  wakeAt?: string;
+}
+
+export interface DueQuery {
+  /** Threads due at or before this time. */
+  by: Date;
+  /** 1..1000, default 50. */
+  limit?: number;
 }
 
 export interface ThreadListQuery {
@@ -68,6 +79,11 @@ export interface ThreadStore {
   /** The thread, or `undefined` when there is none with this id. */
   load(threadId: string): Promise<Thread | undefined>;
   list(query?: ThreadListQuery): Promise<ThreadListPage>;
+  /**
+   * Threads with a timer or a request deadline due at or before `by`, earliest first, each with its
+   * `wakeAt`: what a runner's sweep wakes. The store keeps the time beside the status on every write.
+   */
+  listDue(query: DueQuery): Promise<ThreadSummary[]>;
   /** Takes the lease if it is free or expired; `undefined` when another owner holds it. */
   acquireLease(threadId: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
   /** Extends a lease still held; `undefined` when it was lost. */

@@ -117,6 +117,15 @@ export const POSTGRES_MIGRATIONS: readonly {
       CREATE INDEX channel_webhook_deliveries_by_state ON ${schema}.channel_webhook_deliveries (state, key);`,
     after: importLegacyPostgres,
   },
+  {
+    version: 3,
+    name: "thread wake times",
+    // When a thread's next timer or request deadline falls due (nextWakeAt), written with its status.
+    // Threads stored before this version have neither (both came with it): NULL is their true value.
+    sql: (schema) => `
+      ALTER TABLE ${schema}.threads ADD COLUMN wake_at timestamptz;  -- NULL when nothing is due
+      CREATE INDEX threads_by_wake_at ON ${schema}.threads (wake_at, key) WHERE wake_at IS NOT NULL;`,
+  },
 ];
 
 const legacyRow = z.object({

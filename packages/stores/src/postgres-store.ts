@@ -10,7 +10,9 @@
 import {
   ConfigurationError,
   InvalidInputError,
+  type DueQuery,
   type Lease,
+  type Thread,
   type ThreadListQuery,
   type ThreadStatus,
   type ThreadStore,
@@ -19,6 +21,7 @@ import {
 import {
   DEFAULT_TENANT,
   LeaseLostError,
+  nextWakeAt,
   StoreUnavailableError,
   ThreadExistsError,
   ThreadNotFoundError,
@@ -57,6 +60,7 @@ interface SummaryRow {
   version: number;
   created_at: Date;
   updated_at: Date;
+  wake_at: Date | null;
 }
 
 const summaryOf = (row: SummaryRow): ThreadSummary => ({
@@ -66,7 +70,11 @@ const summaryOf = (row: SummaryRow): ThreadSummary => ({
   version: row.version,
   createdAt: row.created_at.toISOString(),
   updatedAt: row.updated_at.toISOString(),
+  ...(row.wake_at === null ? {} : { wakeAt: row.wake_at.toISOString() }),
 });
+
+/** The thread's next wake time for the `wake_at` column (an ISO 8601 string Postgres parses). */
+const wakeAtOf = (thread: Thread): string | null => nextWakeAt(thread.state) ?? null;
 
 /**
  * Rewords a failure to reach the server so it says what to check: a refused or unknown server, a
@@ -173,8 +181,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async create(thread) {
       const rows = await query<{ created: string }>(
         `WITH created AS (
-           INSERT INTO ${threads} (id, agent, metadata, schema_version, status, version, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), clock_timestamp())
+           INSERT INTO ${threads} (id, agent, metadata, schema_version, status, version, created_at, updated_at, wake_at)
+           VALUES ($1, $2, $3, $4, $5, $6, clock_timestamp(), clock_timestamp(), $8::timestamptz)
            ON CONFLICT (id) DO NOTHING
            RETURNING key
          ), inserted AS (
@@ -191,6 +199,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           thread.status,
           thread.version,
           eventBodies(thread, 0),
+          wakeAtOf(thread),
         ],
       );
       if (rows[0]?.created !== "1") throw new ThreadExistsError(thread.id);
@@ -212,7 +221,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
              SELECT allowed.key, $2::integer + new.ordinality - 1, $4, new.body
              FROM allowed, unnest($5::text[]) WITH ORDINALITY AS new (body, ordinality)
            ), updated AS (
-             UPDATE ${threads} SET version = $6, status = $7, updated_at = clock_timestamp()
+             UPDATE ${threads} SET version = $6, status = $7, updated_at = clock_timestamp(), wake_at = $8::timestamptz
              FROM allowed WHERE ${threads}.key = allowed.key
              RETURNING 1
            )
@@ -227,6 +236,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             eventBodies(thread, expectedVersion),
             thread.version,
             thread.status,
+            wakeAtOf(thread),
           ],
         );
       } catch (error) {
@@ -288,7 +298,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       if (listQuery.cursor !== undefined) add("key < ?::bigint", decodeCursor(listQuery.cursor).toString());
       values.push(limit + 1);
       const rows = await read<SummaryRow>(
-        `SELECT key, id, agent, status, version, created_at, updated_at FROM ${threads}
+        `SELECT key, id, agent, status, version, created_at, updated_at, wake_at FROM ${threads}
          ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
          ORDER BY key DESC LIMIT $${values.length}`,
         values,
@@ -300,6 +310,17 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         threads: page.map(summaryOf),
         ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.key) } : {}),
       };
+    },
+
+    async listDue(dueQuery: DueQuery) {
+      const limit = listLimit(dueQuery);
+      const rows = await read<SummaryRow>(
+        `SELECT key, id, agent, status, version, created_at, updated_at, wake_at FROM ${threads}
+         WHERE wake_at IS NOT NULL AND wake_at <= $1::timestamptz
+         ORDER BY wake_at, key LIMIT $2`,
+        [dueQuery.by.toISOString(), limit],
+      );
+      return rows.map(summaryOf);
     },
 
     async acquireLease(threadId, owner, ttlMs): Promise<Lease | undefined> {

@@ -113,6 +113,15 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE INDEX channel_webhook_deliveries_by_state ON channel_webhook_deliveries (state, key);`,
     after: importLegacySqlite,
   },
+  {
+    version: 3,
+    name: "thread wake times",
+    // When a thread's next timer or request deadline falls due (nextWakeAt), written with its status.
+    // Threads stored before this version have neither (both came with it): NULL is their true value.
+    sql: `
+      ALTER TABLE threads ADD COLUMN wake_at INTEGER;  -- milliseconds since the epoch; NULL when nothing is due
+      CREATE INDEX threads_by_wake_at ON threads (wake_at, key) WHERE wake_at IS NOT NULL;`,
+  },
 ];
 
 const legacyRow = z.object({ key: z.string(), value: z.string(), updated_at: z.string(), expires_at: z.number().nullable() });

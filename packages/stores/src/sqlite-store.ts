@@ -10,7 +10,9 @@ import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import {
   ConfigurationError,
   type Clock,
+  type DueQuery,
   type Lease,
+  type Thread,
   type ThreadListQuery,
   type ThreadStatus,
   type ThreadStore,
@@ -20,6 +22,7 @@ import {
   DEFAULT_TENANT,
   faultPoint,
   LeaseLostError,
+  nextWakeAt,
   StoreUnavailableError,
   systemClock,
   ThreadExistsError,
@@ -65,6 +68,7 @@ interface ThreadRow {
   lease_owner: string | null;
   lease_token: number;
   lease_expires_at: number | null;
+  wake_at: number | null;
 }
 
 /** SQLite's primary result codes for a call that failed for now (extended codes keep them in the low byte). */
@@ -231,7 +235,14 @@ const summaryOf = (row: ThreadRow): ThreadSummary => ({
   version: row.version,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
+  ...(row.wake_at === null ? {} : { wakeAt: new Date(row.wake_at).toISOString() }),
 });
+
+/** The thread's next wake time as the `wake_at` column holds it. */
+const wakeAtOf = (thread: Thread): number | null => {
+  const wakeAt = nextWakeAt(thread.state);
+  return wakeAt === undefined ? null : Date.parse(wakeAt);
+};
 
 /**
  * A `ThreadStore` in a SQLite file. Safe to share between processes on one machine.
@@ -259,11 +270,12 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
   const statements = {
     threadById: db.prepare("SELECT * FROM threads WHERE id = ?"),
     insertThread: db.prepare(
-      `INSERT INTO threads (id, agent, metadata, schema_version, status, version, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      `INSERT INTO threads (id, agent, metadata, schema_version, status, version, created_at, updated_at, wake_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     ),
     insertEvent: db.prepare("INSERT INTO events (thread_key, seq, schema_version, body) VALUES (?, ?, ?, ?)"),
-    updateThread: db.prepare("UPDATE threads SET version = ?, status = ?, updated_at = ? WHERE key = ?"),
+    updateThread: db.prepare("UPDATE threads SET version = ?, status = ?, updated_at = ?, wake_at = ? WHERE key = ?"),
+    due: db.prepare("SELECT * FROM threads WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, key LIMIT ?"),
     events: db.prepare("SELECT body, schema_version FROM events WHERE thread_key = ? AND seq < ? ORDER BY seq"),
     acquire: db.prepare(
       `UPDATE threads SET lease_owner = ?, lease_token = lease_token + 1, lease_expires_at = ?
@@ -301,6 +313,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
             thread.version,
             now,
             now,
+            wakeAtOf(thread),
           );
           if (changes === 0) throw new ThreadExistsError(thread.id);
           insertEvents(Number(lastInsertRowid), 0, bodies);
@@ -319,7 +332,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
           }
           if (row.version !== expectedVersion) throw new VersionConflictError(thread.id, expectedVersion, row.version);
           insertEvents(row.key, expectedVersion, bodies);
-          statements.updateThread.run(thread.version, thread.status, clock.now().toISOString(), row.key);
+          statements.updateThread.run(thread.version, thread.status, clock.now().toISOString(), wakeAtOf(thread), row.key);
         });
       },
 
@@ -372,6 +385,13 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
           threads: page.map(summaryOf),
           ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.key) } : {}),
         };
+      },
+
+      async listDue(query: DueQuery) {
+        open();
+        const limit = listLimit(query);
+        const rows = statements.due.all(query.by.getTime(), limit) as unknown as ThreadRow[];
+        return rows.map(summaryOf);
       },
 
       async acquireLease(threadId, owner, ttlMs): Promise<Lease | undefined> {

@@ -10,7 +10,7 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 1000;
 
 /** The `limit` of a list query, checked. */
-export function listLimit(query: ThreadListQuery): number {
+export function listLimit(query: Pick<ThreadListQuery, "limit">): number {
   const limit = query.limit ?? DEFAULT_LIST_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
     throw new InvalidInputError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}.`);

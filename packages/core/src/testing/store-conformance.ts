@@ -336,5 +336,68 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         await rejectsWith(store.acquireLease("thr_missing", "runner-1", 1000), ThreadNotFoundError, "lease unknown");
       });
     });
+
+    describe("due threads", () => {
+      const at = (minutes: number) => new Date(Date.parse("2026-12-01T09:00:00.000Z") + minutes * 60_000);
+      const waiting = (minutes: number, agent = "bot") =>
+        Thread.start("wait", { agent }).append([{ type: "timer_set", timerId: "t1", until: at(minutes).toISOString(), reason: "settle" }]);
+      const ids = async (by: Date, limit?: number) =>
+        (await store.listDue({ by, ...(limit === undefined ? {} : { limit }) })).map((summary) => summary.id);
+
+      it("lists threads whose timer or request deadline is due by a time, earliest first, with their wakeAt", async () => {
+        const later = waiting(10);
+        const sooner = waiting(5);
+        const asking = Thread.start("deploy", { agent: "bot" }).append([
+          { type: "model_decision", calls: [{ callId: "c1", intent: "deploy", args: {} }] },
+          // The request's time is its `at`; its deadline is an hour after it.
+          {
+            type: "approval_requested",
+            at: at(0).toISOString(),
+            callId: "c1",
+            intent: "deploy",
+            args: {},
+            argsHash: "h",
+            deadline: { afterMs: 3_600_000, action: "reject" },
+          },
+        ]);
+        const idle = Thread.start("nothing to wait for", { agent: "bot" });
+        for (const thread of [later, sooner, asking, idle]) await store.create(thread);
+        assert.deepEqual(await ids(at(4)), []);
+        assert.deepEqual(await ids(at(7)), [sooner.id]);
+        assert.deepEqual(await ids(at(120)), [sooner.id, later.id, asking.id]);
+        assert.deepEqual(await ids(at(120), 2), [sooner.id, later.id]);
+        const [first] = await store.listDue({ by: at(120) });
+        assert.equal(first?.wakeAt, at(5).toISOString());
+        assert.equal(first?.status, "waiting");
+        const listed = (await store.list({ status: "waiting" })).threads.map((summary) => [summary.id, summary.wakeAt]);
+        assert.deepEqual(listed, [
+          [sooner.id, at(5).toISOString()],
+          [later.id, at(10).toISOString()],
+        ]);
+      });
+
+      it("follows appends: a thread that starts waiting is listed, a fired timer, a passed deadline or a finished thread is not", async () => {
+        const thread = Thread.start("go", { agent: "bot" });
+        await store.create(thread);
+        assert.deepEqual(await ids(at(60)), []);
+        const asleep = thread.append([{ type: "timer_set", timerId: "t1", until: at(1).toISOString() }]);
+        await store.append(asleep, { expectedVersion: thread.version });
+        assert.deepEqual(await ids(at(60)), [thread.id]);
+        const woken = asleep.append([{ type: "timer_fired", timerId: "t1" }]);
+        await store.append(woken, { expectedVersion: asleep.version });
+        assert.deepEqual(await ids(at(60)), []);
+        assert.equal((await store.list({ status: "running" })).threads[0]?.wakeAt, undefined);
+        const again = woken.append([{ type: "timer_set", timerId: "t2", until: at(2).toISOString() }]);
+        await store.append(again, { expectedVersion: woken.version });
+        assert.deepEqual(await ids(at(60)), [thread.id]);
+        await store.append(again.append([{ type: "done", message: "ok" }]), { expectedVersion: again.version });
+        assert.deepEqual(await ids(at(60)), []);
+      });
+
+      it("rejects an invalid limit with InvalidInputError", async () => {
+        await rejectsWith(store.listDue({ by: at(0), limit: 0 }), InvalidInputError, "limit 0");
+        await rejectsWith(store.listDue({ by: at(0), limit: 1001 }), InvalidInputError, "limit 1001");
+      });
+    });
   });
 }
