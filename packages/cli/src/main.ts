@@ -16,6 +16,7 @@ import { registerTestCommand } from "./commands/test.ts";
 import { registerExportCommand } from "./commands/export-thread.ts";
 import { registerEjectCommand } from "./commands/eject.ts";
 import { registerCancelCommand } from "./commands/cancel.ts";
+import { registerMcpCommand } from "./commands/mcp.ts";
 import { Interrupted } from "./drive-thread.ts";
 
 /** Errors that mean the input was wrong (exit 2), by class name, so they match across copies of agentfold. */
@@ -42,6 +43,7 @@ export const registrations: ReadonlyArray<
   [["threads", "fork"], registerThreadCommands],
   [["threads"], registerExportCommand],
   [["serve"], registerServeCommand],
+  [["mcp"], registerMcpCommand],
   [["init"], registerInitCommand],
   [["test"], registerTestCommand],
   [["eject"], registerEjectCommand],

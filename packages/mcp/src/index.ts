@@ -9,3 +9,8 @@ export { mcpTools, type McpToolSet } from "./client/mcp-tools.ts";
 export type { McpServerOptions, StdioServerOptions, HttpServerOptions } from "./client/server-options.ts";
 export { McpServerError, McpToolError } from "./client/mcp-errors.ts";
 export { idempotencyMetaKey } from "./client/tool-from-mcp.ts";
+
+// agentfold as an MCP server
+export { createAgentfoldMcpServer, type AgentfoldMcpServerOptions, type McpCaller } from "./server/agentfold-mcp-server.ts";
+export { serveMcpOverStdio } from "./server/serve-stdio.ts";
+export { mcpExtension, type McpExtensionOptions } from "./server/mcp-extension.ts";

@@ -1,0 +1,132 @@
+/**
+ * agentfold as an MCP server, driven by the SDK's own client: over stdio through `agentfold mcp`
+ * (a real child process), and over Streamable HTTP through `mcpExtension` on a real port, behind
+ * the API keys.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createSqliteStore } from "@agentfold/stores";
+import { startServer } from "@agentfold/server";
+import { ScriptedModel } from "agentfold/testing";
+import { mcpExtension } from "@agentfold/mcp";
+import { calculator } from "../../../examples/calculator/agent.ts";
+import { bin, cleanEnv, repoRoot, temporaryFolder } from "./support.ts";
+
+const divideScript = join(repoRoot, "examples/calculator/scripts/divide.json");
+
+interface Summary {
+  id: string;
+  status: string;
+  pending: { callId: string; intent: string; args: unknown }[];
+  result?: string;
+}
+
+function summaryOf(result: unknown): Summary {
+  const { structuredContent, isError, content } = result as { structuredContent?: Summary; isError?: boolean; content: { text: string }[] };
+  assert.ok(!isError, `the tool failed: ${content[0]?.text}`);
+  assert.ok(structuredContent);
+  return structuredContent;
+}
+
+test("agentfold mcp over stdio: an MCP client starts a thread, sees the approval, approves it, and reads the result", async () => {
+  const folder = temporaryFolder();
+  const client = new Client({ name: "test-client", version: "1.0.0" });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [
+        bin,
+        "mcp",
+        "--agents",
+        join(repoRoot, "examples/calculator/agent.ts"),
+        "--db",
+        join(folder, "a.db"),
+        "--model",
+        `script:${divideScript}`,
+      ],
+      env: cleanEnv({ AGENTFOLD_ACTOR: "mcp:dana" }) as Record<string, string>,
+      stderr: "pipe",
+    }),
+  );
+  try {
+    const names = (await client.listTools()).tools.map((tool) => tool.name).sort();
+    assert.deepEqual(names, ["answer_question", "approve_call", "list_pending", "read_thread", "reject_call", "start_thread"]);
+
+    const progress: string[] = [];
+    const started = summaryOf(
+      await client.callTool({ name: "start_thread", arguments: { agent: "calculator", message: "divide 3 by 4" } }, undefined, {
+        onprogress: (update) => progress.push(update.message ?? ""),
+      }),
+    );
+    assert.equal(started.status, "awaiting_approval");
+    assert.equal(started.pending[0]?.intent, "divide");
+    assert.ok(
+      progress.some((message) => message.includes("approval_requested")),
+      `progress: ${progress.join(" | ")}`,
+    );
+
+    const pending = summaryOf(await client.callTool({ name: "list_pending", arguments: {} })) as unknown as { threads: Summary[] };
+    assert.deepEqual(
+      pending.threads.map((thread) => thread.id),
+      [started.id],
+    );
+
+    const done = summaryOf(
+      await client.callTool({ name: "approve_call", arguments: { threadId: started.id, callId: started.pending[0]!.callId } }),
+    );
+    assert.equal(done.status, "done");
+
+    const read = (await client.callTool({ name: "read_thread", arguments: { threadId: started.id } })) as unknown as {
+      structuredContent: { events: { type: string; actor?: string }[] };
+    };
+    const decision = read.structuredContent.events.find((event) => event.type === "approval_decision");
+    assert.equal(decision?.actor, "mcp:dana", "the decision is recorded with the MCP caller as its actor");
+
+    const unknown = (await client.callTool({ name: "approve_call", arguments: { threadId: started.id, callId: "call_nope" } })) as {
+      isError?: boolean;
+      content: { text: string }[];
+    };
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.content[0]!.text, /no pending call call_nope/);
+  } finally {
+    await client.close();
+  }
+});
+
+test("/mcp over Streamable HTTP answers only with an API key and acts as that key's caller", async () => {
+  const folder = temporaryFolder();
+  const store = createSqliteStore({ path: join(folder, "b.db") });
+  const model = new ScriptedModel([
+    { intent: "divide", a: 3, b: 4 },
+    { intent: "done_for_now", message: "3 / 4 = 0.75" },
+  ]);
+  const apiKeys = "ops:secret-ops-key";
+  const server = await startServer({ store, agents: [calculator], model, port: 0, apiKeys, extensions: [mcpExtension({ apiKeys })] });
+  try {
+    const url = new URL("/mcp", server.url);
+    const refused = new Client({ name: "no-key", version: "1.0.0" });
+    await assert.rejects(refused.connect(new StreamableHTTPClientTransport(url)), /401|Bearer/);
+
+    const client = new Client({ name: "keyed", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: "Bearer secret-ops-key" } } }));
+    const started = summaryOf(
+      await client.callTool({ name: "start_thread", arguments: { agent: "calculator", message: "divide 3 by 4" } }),
+    );
+    assert.equal(started.status, "awaiting_approval");
+    const done = summaryOf(
+      await client.callTool({ name: "approve_call", arguments: { threadId: started.id, callId: started.pending[0]!.callId } }),
+    );
+    assert.equal(done.status, "done");
+    assert.equal(done.result, "3 / 4 = 0.75");
+    const stored = await store.load(started.id);
+    assert.equal(stored?.events.find((event) => event.type === "approval_decision")?.actor, "ops");
+    await client.close();
+  } finally {
+    await server.close();
+    await store.close();
+  }
+});
