@@ -134,3 +134,6 @@ export { importOptional } from "./import-optional.ts";
 
 // Errors a runner or server reports
 export { InternalError, describeError } from "./errors.ts";
+
+// Secrets: credentials masked in text that leaves the process (log lines, the model's context)
+export { redactCredentials } from "./secrets.ts";

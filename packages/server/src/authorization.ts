@@ -5,6 +5,7 @@
  */
 import { ConfigurationError, type Agent, type Thread, type ThreadStore } from "agentfold";
 import {
+  DEFAULT_TENANT,
   decisionRefusedEvent,
   tenantOf,
   ThreadNotFoundError,
@@ -23,6 +24,19 @@ export function checkAgentAllowed(caller: Caller, agent: string | undefined): vo
     403,
     "forbidden",
     `API key "${caller.name}" may not use agent "${agent ?? "(none)"}"; it may use: ${caller.agents.join(", ")}.`,
+  );
+}
+
+/**
+ * 403 unless the caller may read `/metrics`: its numbers cover every agent and tenant, so only a
+ * key limited to neither may.
+ */
+export function checkMetricsAllowed(caller: Caller): void {
+  if (caller.agents === undefined && caller.tenant === DEFAULT_TENANT) return;
+  throw new ApiError(
+    403,
+    "forbidden",
+    `API key "${caller.name}" may not read /metrics: the metrics cover every agent and tenant. Use a key without "agents" or "tenant", or serve the metrics open.`,
   );
 }
 

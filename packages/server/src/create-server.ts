@@ -5,6 +5,7 @@
  * json-depth.ts), the extensions, API-key auth (api-key-auth.ts), then the routes (routes/).
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Tracer } from "@opentelemetry/api";
 import { ConfigurationError, type Agent, type Model, type ThreadStore } from "agentfold";
 import { createApiApp } from "./api-app.ts";
 import { apiKeyAuth } from "./api-key-auth.ts";
@@ -14,6 +15,8 @@ import { checkScopes } from "./authorization.ts";
 import { bodySizeLimit } from "./body-size.ts";
 import { corsMiddleware } from "./cors-origins.ts";
 import { jsonDepthLimit } from "./json-depth.ts";
+import { errorField, type Logger } from "./observability/logs.ts";
+import { observeServer } from "./observability/server-observability.ts";
 import { registerHumanActionRoutes } from "./routes/human-actions.ts";
 import { registerForkAndContextRoutes } from "./routes/fork-and-context.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
@@ -28,7 +31,17 @@ export interface ServerOptions {
   store: ThreadStore;
   /** The agents the server runs; threads name theirs by `agent`. */
   agents: readonly Agent[] | Readonly<Record<string, Agent>>;
+  /** The model for agents that name none (`defineAgent({ model })`), and for all when `modelOverridesAgents`. */
   model: Model;
+  /** Turns model specs (an agent's, a launch's) into models; `startServer` passes one. */
+  resolveModel?: (spec: string) => Model | Promise<Model>;
+  /** `model` wins over the agents' own specs (`agentfold serve --model`). Default false. */
+  modelOverridesAgents?: boolean;
+  /**
+   * Model specs a launch may name in `model`, besides its agent's own. Default none: the model is
+   * the operator's choice (a spec can point at files or URLs), so a client picks only among these.
+   */
+  launchModels?: readonly string[];
   /**
    * Bearer API keys: `"name:key,name2:key2"` or `{ name: key }` (unrestricted keys), or
    * `{ name: { key, tenant?, agents?, decide? } }` (also as JSON text) to give a key a tenant, the
@@ -73,6 +86,18 @@ export interface ServerOptions {
   onError?: (error: unknown, threadId: string) => void;
   /** Human channels and triggers (e.g. from `@agentfold/channels`): mounted in order, before API-key auth. */
   extensions?: readonly ServerExtension[];
+  /**
+   * A pino logger (`createLogger()`, or your own): one JSON line per request, per step, per retry
+   * and recovery, and the runner's errors. Default: none (`startServer` makes one).
+   */
+  logger?: Logger;
+  /**
+   * Prometheus metrics at `GET /metrics`: `true` (default) behind the API keys (a key limited to
+   * agents or a tenant gets a 403), `"open"` for anyone who reaches the server, `false` for none.
+   */
+  metrics?: boolean | "open";
+  /** The tracer spans go to. Default: `trace.getTracer("agentfold")` from `@opentelemetry/api` (no-op until an SDK is registered). */
+  tracer?: Tracer;
 }
 
 export interface Server {
@@ -105,10 +130,18 @@ function runnerFor(options: ServerOptions, agents: readonly Agent[]): Runner {
       store: options.store,
       agents,
       model: options.model,
+      ...(options.resolveModel === undefined ? {} : { resolveModel: options.resolveModel }),
+      ...(options.modelOverridesAgents === undefined ? {} : { modelOverridesAgents: options.modelOverridesAgents }),
       ...(options.owner === undefined ? {} : { owner: options.owner }),
       ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
       ...(options.leaseWaitMs === undefined ? {} : { leaseWaitMs: options.leaseWaitMs }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),
+      ...(options.onError === undefined && options.logger
+        ? {
+            onError: (error: unknown, threadId: string) =>
+              options.logger!.error({ thread: threadId, err: errorField(error) }, "runner error"),
+          }
+        : {}),
     })
   );
 }
@@ -154,6 +187,15 @@ export function createServer(options: ServerOptions): Server {
     throw new ConfigurationError("createServer needs a model (an object with generate()).");
 
   const app = createApiApp();
+  // First, so requests the guards refuse are logged and counted too.
+  const registerMetrics = observeServer(app, {
+    store,
+    runner,
+    logger: options.logger,
+    metrics: options.metrics ?? true,
+    tracer: options.tracer,
+    now: () => performance.now(),
+  });
   useGuards(app, options, apiKeys, allowedHosts);
   // Extension routes authenticate their own requests (signatures), so they come before API-key auth.
   const routeGroups: RouteGroup[] = [];
@@ -163,8 +205,21 @@ export function createServer(options: ServerOptions): Server {
     routeGroups.push({ name: extension.name, paths: pathsSince(app, before) });
   }
   app.use("/v1/*", apiKeyAuth(apiKeys));
+  const metricsStart = app.routes.length;
+  registerMetrics(apiKeys);
+  routeGroups.push({ name: "metrics", paths: pathsSince(app, metricsStart) });
 
-  const context: RouteContext = { store, runner, model, agents, agentList, pollIntervalMs: options.pollIntervalMs ?? 250, streamLimits };
+  const launchModels = options.launchModels ?? [];
+  const context: RouteContext = {
+    store,
+    runner,
+    model,
+    agents,
+    agentList,
+    launchModels,
+    pollIntervalMs: options.pollIntervalMs ?? 250,
+    streamLimits,
+  };
   const apiStart = app.routes.length;
   registerThreadRoutes(app, context);
   registerHumanActionRoutes(app, context);

@@ -1,0 +1,118 @@
+/**
+ * Structured logs: one JSON line per HTTP request, per step, per retry, per recovery and per error
+ * that stopped a thread, through one pino logger the server is given. `agentfold serve` makes it
+ * (`createLogger`), with `AGENTFOLD_LOG_LEVEL`; a library user passes their own or none.
+ *
+ * Invariants: a line carries ids, names, statuses, counts and durations, never arguments, results,
+ * request bodies, headers or prompts; text that may quote a credential (an error's message) goes
+ * through core's `redactCredentials`, and pino's `redact` masks secret-looking keys besides.
+ */
+import type { Logger } from "pino";
+import { describeError, redactCredentials } from "agentfold/runtime";
+import type { Observation } from "./run-observations.ts";
+
+export type { Logger } from "pino";
+
+const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Keys whose values pino masks wherever a caller's object puts them (one level deep and at the top). */
+export const redactedPaths = [
+  "authorization",
+  "apiKey",
+  "password",
+  "secret",
+  "token",
+  "*.authorization",
+  "*.apiKey",
+  "*.password",
+  "*.secret",
+  "*.token",
+];
+
+/**
+ * A pino logger at `level` (default `AGENTFOLD_LOG_LEVEL`, else `info`), writing JSON lines to
+ * `destination` (default stdout). pino loads here, not when the package is imported.
+ *
+ * @example
+ * const logger = await createLogger({ level: "debug" });
+ * const server = createServer({ store, agents, model, logger });
+ */
+export async function createLogger(options: { level?: string; destination?: import("pino").DestinationStream } = {}): Promise<Logger> {
+  const level = options.level ?? process.env.AGENTFOLD_LOG_LEVEL ?? "info";
+  if (!(levels as readonly string[]).includes(level)) {
+    throw new Error(`AGENTFOLD_LOG_LEVEL must be one of ${levels.join(", ")}; got "${level}".`);
+  }
+  const imported = await import("pino");
+  const pino = ((imported as { default?: typeof imported.pino }).default ?? imported.pino) as typeof imported.pino;
+  const settings = { level, base: { service: "agentfold" }, redact: { paths: redactedPaths, censor: "[redacted]" } };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
+}
+
+/** An error as a log field: its name and message, credentials masked; never its cause's payload. */
+export function errorField(error: unknown): { name: string; message: string } {
+  return { name: error instanceof Error ? error.name : typeof error, message: redactCredentials(describeError(error)) };
+}
+
+/**
+ * A sink for `createRunReader` that logs steps (info), retries and recoveries (warn), and model calls
+ * and tool runs (debug).
+ *
+ * @example
+ * runner.subscribeAll(createRunReader(createLogSink(logger)).observe);
+ */
+export function createLogSink(logger: Logger): (observation: Observation) => void {
+  return (observation) => {
+    const ids = { thread: observation.threadId, agent: observation.agent };
+    switch (observation.kind) {
+      case "step_ended":
+        return logger.info({ ...ids, action: observation.action, durationMs: observation.endMs - observation.startMs }, "step");
+      case "run_ended":
+        return logger.info({ ...ids, status: observation.status, durationMs: observation.endMs - observation.startMs }, "run ended");
+      case "model_retry":
+        return logger.warn(
+          {
+            ...ids,
+            model: observation.model,
+            attempt: observation.attempt,
+            waitMs: observation.waitMs,
+            ...(observation.status ? { status: observation.status } : {}),
+          },
+          "model call retried",
+        );
+      case "recovery":
+        return logger.warn({ ...ids, reason: observation.reason, callId: observation.callId, tool: observation.tool }, "recovery");
+      case "model_call":
+        return logger.debug(
+          {
+            ...ids,
+            model: observation.model,
+            durationMs: observation.endMs - observation.startMs,
+            ...(observation.inputTokens === undefined
+              ? {}
+              : { inputTokens: observation.inputTokens, outputTokens: observation.outputTokens }),
+            ...(observation.error ? { error: observation.error } : {}),
+          },
+          "model call",
+        );
+      case "tool_run":
+        return logger.debug(
+          {
+            ...ids,
+            tool: observation.tool,
+            callId: observation.callId,
+            attempt: observation.attempt,
+            outcome: observation.outcome,
+            durationMs: observation.endMs - observation.startMs,
+          },
+          "tool run",
+        );
+      case "run_started":
+        return logger.debug(
+          { ...ids, ...(observation.queueLagMs === undefined ? {} : { queueLagMs: observation.queueLagMs }) },
+          "run started",
+        );
+      default:
+        return;
+    }
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * OpenTelemetry spans from the runner's observations, named and attributed as the GenAI semantic
+ * conventions say: `invoke_agent {agent}` per run, `agentfold.step` per step, `chat {model}` per
+ * model call, `execute_tool {tool}` per tool run; approvals, questions and retries are span events.
+ * Only `@opentelemetry/api`: with no SDK registered its tracer makes no-op spans.
+ *
+ * Invariants: spans carry the times the events recorded (start and end given explicitly), so they
+ * are made after the fact and never sit on the step's path; every run of a thread is in one trace,
+ * whose id is derived from the thread's id, so a thread resumed in another process after a restart
+ * continues the same trace; no argument, result, prompt or reply text is ever put on a span.
+ */
+import { createHash } from "node:crypto";
+import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from "@opentelemetry/api";
+import type { Observation } from "./run-observations.ts";
+
+/** Exported for tests: the trace every run of `threadId` belongs to. */
+export function threadTraceId(threadId: string): string {
+  return createHash("sha256").update(`agentfold-thread:${threadId}`).digest("hex").slice(0, 32);
+}
+
+/**
+ * The remote parent every run span hangs from: the thread itself, which no process exports. Sampled,
+ * so a parent-based sampler keeps the runs (the SDK's sampler still decides for root-less setups).
+ */
+function threadParent(threadId: string) {
+  const digest = createHash("sha256").update(`agentfold-thread-span:${threadId}`).digest("hex");
+  return trace.setSpanContext(context.active(), {
+    traceId: threadTraceId(threadId),
+    spanId: digest.slice(0, 16),
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+  });
+}
+
+/** `openai:gpt-4o` → `openai`; a bare model id names no provider. */
+function providerOf(model: string): string {
+  const colon = model.indexOf(":");
+  return colon > 0 ? model.slice(0, colon) : "agentfold";
+}
+
+/**
+ * A sink for `createRunReader` that makes spans with `tracer` (default: the global tracer provider's
+ * `agentfold` tracer).
+ *
+ * @example
+ * const reader = createRunReader(createSpanSink());
+ */
+export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (observation: Observation) => void {
+  const runs = new Map<string, { run: Span; step: Span | undefined }>();
+  const within = (span: Span) => trace.setSpan(context.active(), span);
+
+  return (observation) => {
+    const open = runs.get(observation.threadId);
+    const common = { "gen_ai.agent.name": observation.agent, "gen_ai.conversation.id": observation.threadId };
+    switch (observation.kind) {
+      case "run_started": {
+        const run = tracer.startSpan(
+          `invoke_agent ${observation.agent}`,
+          {
+            kind: SpanKind.INTERNAL,
+            startTime: observation.startMs,
+            attributes: {
+              "gen_ai.operation.name": "invoke_agent",
+              ...common,
+              ...(observation.queueLagMs === undefined ? {} : { "agentfold.queue_lag_ms": observation.queueLagMs }),
+              ...(observation.trigger === undefined ? {} : { "agentfold.trigger": observation.trigger }),
+            },
+          },
+          threadParent(observation.threadId),
+        );
+        runs.set(observation.threadId, { run, step: undefined });
+        return;
+      }
+      case "step_started":
+        if (!open) return;
+        open.step = tracer.startSpan(
+          "agentfold.step",
+          { startTime: observation.startMs, attributes: { "agentfold.step.action": observation.action, ...common } },
+          within(open.run),
+        );
+        return;
+      case "step_ended":
+        open?.step?.end(observation.endMs);
+        if (open) open.step = undefined;
+        return;
+      case "run_ended":
+        if (!open) return;
+        open.run.setAttribute("agentfold.thread.status", observation.status);
+        if (observation.status === "failed") open.run.setStatus({ code: SpanStatusCode.ERROR, message: "the thread failed" });
+        open.run.end(observation.endMs);
+        runs.delete(observation.threadId);
+        return;
+      case "model_call": {
+        if (!open) return;
+        const span = tracer.startSpan(
+          `chat ${observation.model}`,
+          {
+            kind: SpanKind.CLIENT,
+            startTime: observation.startMs,
+            attributes: {
+              "gen_ai.operation.name": "chat",
+              "gen_ai.provider.name": providerOf(observation.model),
+              "gen_ai.request.model": observation.model,
+              ...common,
+              ...(observation.inputTokens === undefined ? {} : { "gen_ai.usage.input_tokens": observation.inputTokens }),
+              ...(observation.outputTokens === undefined ? {} : { "gen_ai.usage.output_tokens": observation.outputTokens }),
+              ...(observation.cost === undefined ? {} : { "agentfold.usage.cost": observation.cost }),
+              "agentfold.model.retries": observation.retries.length,
+            },
+          },
+          within(open.step ?? open.run),
+        );
+        for (const retry of observation.retries) {
+          span.addEvent(
+            "model_call_retried",
+            {
+              attempt: retry.attempt,
+              "agentfold.wait_ms": retry.waitMs,
+              ...(retry.status === undefined ? {} : { "http.response.status_code": retry.status }),
+            },
+            retry.atMs,
+          );
+        }
+        if (observation.error) {
+          span.setAttribute("error.type", observation.error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+        span.end(observation.endMs);
+        return;
+      }
+      case "tool_run": {
+        if (!open) return;
+        const span = tracer.startSpan(
+          `execute_tool ${observation.tool}`,
+          {
+            kind: SpanKind.INTERNAL,
+            startTime: observation.startMs,
+            attributes: {
+              "gen_ai.operation.name": "execute_tool",
+              "gen_ai.tool.name": observation.tool,
+              "gen_ai.tool.call.id": observation.callId,
+              "gen_ai.tool.type": "function",
+              ...common,
+              "agentfold.tool.attempt": observation.attempt,
+              "agentfold.tool.outcome": observation.outcome,
+            },
+          },
+          within(open.step ?? open.run),
+        );
+        if (observation.outcome === "tool_error") {
+          span.setAttribute("error.type", "tool_error");
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+        span.end(observation.endMs);
+        return;
+      }
+      case "mark":
+        open?.run.addEvent(observation.name, observation.attributes, observation.atMs);
+        return;
+      case "recovery":
+        open?.run.addEvent("recovery", { reason: observation.reason, "gen_ai.tool.call.id": observation.callId }, observation.atMs);
+        return;
+      case "model_retry":
+        // Recorded on the call's span once the call ends.
+        return;
+    }
+  };
+}
