@@ -1,0 +1,106 @@
+/**
+ * mcpTools against a real MCP server process (stdio) and over Streamable HTTP: a crash mid-call is
+ * an error event and the thread goes on; isError goes back to the model; bad servers are clear errors.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { defineAgent, doneForNow } from "agentfold";
+import { createFakeClock, ScriptedModel } from "agentfold/testing";
+import { mcpTools } from "@agentfold/mcp";
+import { createTestServer } from "./fixtures/test-server.ts";
+import { fixtures } from "./support.ts";
+
+const clock = createFakeClock("2026-01-01T00:00:00.000Z", { tickMs: 1000 });
+const testServer = { name: "test", command: process.execPath, args: [`${fixtures}test-server.ts`] };
+
+test("a server that crashes mid-call makes that call an error event; the thread goes on and the next call starts the server again", async () => {
+  const set = await mcpTools(testServer);
+  try {
+    assert.deepEqual(
+      set.tools.map((tool) => [tool.intent, tool.approval, tool.idempotent]),
+      [
+        ["echo", "never", true],
+        ["crash", "required", false],
+        ["fail", "never", true],
+      ],
+    );
+    const agent = defineAgent({ name: "crashy", tools: [...set.tools, doneForNow()] });
+    const model = new ScriptedModel([
+      { intent: "crash" },
+      { intent: "fail" },
+      { intent: "echo", text: "still here" },
+      { intent: "done_for_now", message: "ok" },
+    ]);
+    let thread = await agent.run(agent.start("go", { clock }), { model, clock });
+    assert.equal(thread.status, "awaiting_approval");
+    thread = agent.approve(thread, thread.pending[0]!.callId);
+    thread = await agent.run(thread, { model, clock });
+    assert.equal(thread.status, "done");
+    const outcomes = thread.events
+      .filter((event) => event.type === "error" || event.type === "tool_result")
+      .map((event) =>
+        event.type === "error" ? `error ${event.intent}: ${event.message}` : `result ${event.intent}: ${JSON.stringify(event.result)}`,
+      );
+    assert.match(outcomes[0]!, /^error crash: MCP server "test" closed the connection during "crash" \(it may have crashed\)/);
+    assert.match(outcomes[1]!, /^error fail: fail failed: the disk is on fire/);
+    assert.equal(outcomes[2], 'result echo: "echo: still here"');
+  } finally {
+    await set.close();
+  }
+});
+
+test("over Streamable HTTP, with headers sent on every request", async () => {
+  const seen: (string | undefined)[] = [];
+  const http = createServer(async (request, response) => {
+    seen.push(request.headers.authorization);
+    const transport = new StreamableHTTPServerTransport({});
+    await createTestServer().connect(transport);
+    await transport.handleRequest(request, response);
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  const set = await mcpTools({ url, headers: { authorization: "Bearer t0ken" }, approval: { echo: "required" } });
+  try {
+    assert.equal(set.server, `127.0.0.1:${(http.address() as AddressInfo).port}`);
+    const echo = set.tools.find((tool) => tool.intent === "echo")!;
+    assert.equal(echo.approval, "required", "approval given in mcpTools wins over readOnlyHint");
+    const agent = defineAgent({ name: "remote", tools: [...set.tools, doneForNow()] });
+    const model = new ScriptedModel([
+      { intent: "echo", text: "hi" },
+      { intent: "done_for_now", message: "ok" },
+    ]);
+    let thread = await agent.run(agent.start("go", { clock }), { model, clock });
+    thread = await agent.run(agent.approve(thread, thread.pending[0]!.callId), { model, clock });
+    assert.equal(
+      thread.events.find((event) => event.type === "tool_result")?.type === "tool_result" &&
+        thread.events.find((event) => event.type === "tool_result")!.result,
+      "echo: hi",
+    );
+    assert.ok(seen.length > 0 && seen.every((header) => header === "Bearer t0ken"));
+  } finally {
+    await set.close();
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
+  }
+});
+
+test("bad servers and bad options are clear errors that name the server and what to fix", async () => {
+  await assert.rejects(mcpTools({ ...testServer, env: { TEST_SERVER_BAD_SCHEMA: "1", PATH: process.env.PATH ?? "" } }), (error: Error) => {
+    assert.equal(error.name, "ConfigurationError");
+    assert.match(error.message, /MCP server "test"/);
+    return true;
+  });
+  await assert.rejects(
+    mcpTools({ name: "mute", command: process.execPath, args: ["-e", "process.stdin.resume()"], connectTimeoutMs: 300 }),
+    /MCP server "mute" .* did not complete the handshake within 300 ms.*connectTimeoutMs/,
+  );
+  await assert.rejects(
+    mcpTools({ ...testServer, approval: { write_file: "required" } }),
+    /approval names tools the server does not list: write_file\. It lists: echo, crash, fail/,
+  );
+  await assert.rejects(mcpTools({ command: "x", url: "http://a" } as never), /exactly one of command .* or url/);
+  await assert.rejects(mcpTools({ url: "not a url" }), /is not a URL/);
+});
