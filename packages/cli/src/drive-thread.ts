@@ -38,6 +38,10 @@ export interface DriveOptions {
   carry?: readonly string[];
   /** `AGENTFOLD_LEASE_WAIT_MS`: how long to wait for a thread another process is advancing. */
   leaseWaitMs?: number;
+  /** The agent driving a thread (after a handoff, the one it was passed to). */
+  agentFor?(thread: Thread): Promise<Agent>;
+  /** The model for an agent a handoff passed the thread to. Default: `model`. */
+  modelFor?(agent: Agent): Promise<Model>;
 }
 
 /** The thread's lease while this command writes it. */
@@ -216,7 +220,8 @@ export async function applyChange(
  * process.exitCode = exitCodeFor(final);
  */
 export async function driveThread(start: Thread, options: DriveOptions, change?: ThreadChange): Promise<Thread> {
-  const { out, agent } = options;
+  const { out } = options;
+  let driving = { agent: options.agent, model: options.model };
   let thread = start;
   let pendingChange = change;
   for (;;) {
@@ -224,19 +229,28 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
     pendingChange = undefined;
     thread = await withThreadLease(options.store, thread.id, options.leaseWaitMs ?? 10_000, async (lease) => {
       let current = first
-        ? await applyChange({ ...options, lease }, thread.id, (stored) => first(stored, agent))
+        ? await applyChange({ ...options, lease }, thread.id, (stored) => first(stored, driving.agent))
         : ((await options.store.load(thread.id)) ?? thread);
       current = await resumeReadyChildren({ ...options, lease }, current);
-      const action = agent.nextAction(current).type;
-      if (action !== "wait" && action !== "stop") current = await runAgent(current, options, lease);
-      return current;
+      for (;;) {
+        const action = driving.agent.nextAction(current);
+        if (action.type === "wait" || action.type === "stop") return current;
+        // A handoff passed the thread to another agent: it takes the next steps, under the same lease.
+        if (action.type === "handoff") {
+          driving = await handedTo(options, current, action.to);
+          continue;
+        }
+        const before = current;
+        current = await runAgent(current, { ...options, ...driving }, lease);
+        if (current === before) return current;
+      }
     });
     if (!out.interactive || (thread.status !== "awaiting_approval" && thread.status !== "awaiting_human")) return thread;
     const item = thread.pending.find((candidate) => candidate.kind !== "child");
     if (!item) return thread;
     // The person is asked without the lease: a paused thread holds nothing.
     const asked = thread;
-    const action = await askPerson(agent, asked, item, options.actor);
+    const action = await askPerson(driving.agent, asked, item, options.actor);
     if (!action) return thread;
     pendingChange = (current) => {
       if (current.version !== asked.version) {
@@ -246,9 +260,20 @@ export async function driveThread(start: Thread, options: DriveOptions, change?:
           "conflict",
         );
       }
-      return applyHumanAction(agent, current, action);
+      return applyHumanAction(driving.agent, current, action);
     };
   }
+}
+
+/** The agent a handoff named, from the thread's module, with its model; a clear error when it is not there. */
+async function handedTo(options: DriveOptions, thread: Thread, name: string): Promise<{ agent: Agent; model: Model }> {
+  const agent = await options.agentFor?.(thread);
+  if (agent?.name !== name) {
+    throw new CliError(
+      `Thread ${thread.id} was handed off to agent "${name}", which this command cannot find: export it from the thread's agent module, or pass --agents <module>.`,
+    );
+  }
+  return { agent, model: (await options.modelFor?.(agent)) ?? options.model };
 }
 
 /**

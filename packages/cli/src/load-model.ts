@@ -15,6 +15,45 @@ export function modelSpec(option: string | undefined, env: NodeJS.ProcessEnv, re
   return undefined;
 }
 
+/** A spec and where it came from, for errors that say where to fix it. */
+export interface ChosenSpec {
+  spec: string | undefined;
+  source: string;
+}
+
+/**
+ * The model spec in effect and its source: `--model`, else `AGENTFOLD_MODEL`, else the spec
+ * `agentfold run` recorded on the thread, else the agent's own (`defineAgent({ model })`), else none
+ * (the default model).
+ */
+export function chooseModelSpec(
+  option: string | undefined,
+  env: NodeJS.ProcessEnv,
+  recorded: string | undefined,
+  agent: { name: string; model?: string | undefined } | undefined,
+): ChosenSpec {
+  const candidates: [string | undefined, string][] = [
+    [option, "--model"],
+    [env.AGENTFOLD_MODEL, "AGENTFOLD_MODEL"],
+    [recorded, "the thread (the --model or AGENTFOLD_MODEL agentfold run used)"],
+    [agent?.model, `agent "${agent?.name}" (defineAgent({ model }))`],
+  ];
+  for (const [spec, source] of candidates) {
+    if (spec !== undefined && spec.trim() !== "") return { spec: spec.trim(), source };
+  }
+  return { spec: undefined, source: "the default model" };
+}
+
+/** `loadModel`, with an error that names where the spec came from. */
+export async function loadChosenModel(chosen: ChosenSpec, env: NodeJS.ProcessEnv = process.env): Promise<Model> {
+  try {
+    return await loadModel(chosen.spec, env);
+  } catch (error) {
+    if (!(error instanceof CliError) || chosen.spec === undefined) throw error;
+    throw new CliError(`The model "${chosen.spec}" from ${chosen.source} cannot be used: ${error.message}`, error.exitCode, "model");
+  }
+}
+
 /**
  * Resolves a model spec (or the default model when there is none) to a `Model`.
  * Configuration problems (unknown provider, missing key or file) exit with code 2. The default local

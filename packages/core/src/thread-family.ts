@@ -112,7 +112,9 @@ export async function findThreadAgent(
     const bound = tool ? childAgentOf(tool) : undefined;
     if (bound) return bound as Agent;
   }
-  return thread.agent === undefined ? undefined : options.byName(thread.agent);
+  // After a handoff, the agent it passed the thread to.
+  const name = thread.drivingAgent;
+  return name === undefined ? undefined : options.byName(name);
 }
 
 /**

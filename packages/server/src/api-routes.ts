@@ -141,6 +141,7 @@ export const reservedMetadataKeys = {
   parentCallId: "set on a child agent's thread",
   idempotency: "set on a launch with an Idempotency-Key",
   tenant: "set from the API key",
+  model: "set from the launch's model",
 } as const;
 
 const launchEvent = z
@@ -165,6 +166,10 @@ export const launchBody = z
   .object({
     agent: z.string().min(1).optional().openapi({ description: "The agent's name; may be left out when the server runs one agent." }),
     message: z.string().min(1).optional().openapi({ description: "The first user message." }),
+    model: z.string().min(1).max(500).optional().openapi({
+      description:
+        "The model spec this thread runs with in every step, instead of its agent's: the agent's own spec, or one the server allows (`launchModels`, `agentfold serve --launch-model`).",
+    }),
     events: z.array(launchEvent).max(10_000).optional().openapi({
       description:
         "Events to start from: `user_input` and `custom` only; the server sets `at` and `source`; a `user_input`'s `actor` is set to the caller.",

@@ -18,6 +18,7 @@ import { cancelThread } from "./runner/cancel-thread.ts";
 import type { AdvanceOutcome, RunnerContext, ThreadChange } from "./runner/context.ts";
 import { requestChange } from "./runner/person-change.ts";
 import { createRecovery } from "./runner/recovery.ts";
+import { createModelChooser, type ModelChooser } from "./runner/thread-model.ts";
 import { advanceTask, queueAdvance, type TaskContext } from "./runner/thread-task.ts";
 import { createThreadListeners } from "./runner/thread-listeners.ts";
 import { createThreadQueue } from "./runner/thread-queue.ts";
@@ -29,7 +30,15 @@ export interface RunnerOptions {
   /** The agents this runner can advance, by name. Threads of other agents are left alone. */
   agents: readonly Agent[] | Readonly<Record<string, Agent>>;
   model: Model;
+  /** The model for agents that name none (`defineAgent({ model })`), and for all when `modelOverridesAgents`. */
   /** Names this runner in leases. Default: `<host>:<pid>:<random>`. */
+  /**
+   * Turns a model spec (`"anthropic:claude-sonnet-4-5"`) into a model: for agents that name one and
+   * for launches that do. `startServer` passes one; without it such an agent is refused.
+   */
+  resolveModel?: (spec: string) => Model | Promise<Model>;
+  /** `model` wins over the agents' own specs, as `agentfold serve --model` asks. Default false. */
+  modelOverridesAgents?: boolean;
   owner?: string;
   /** How long a lease lasts without renewal. Default 30 s; it is renewed every third of that while a step runs. */
   leaseTtlMs?: number;
@@ -52,6 +61,8 @@ export interface RunnerOptions {
 export interface Runner {
   readonly owner: string;
   /** How long its leases last without renewal, in milliseconds (`leaseTtlMs`, default 30 s). */
+  /** The model of each thread (its launch's, its agent's, the runner's); resolves and checks specs. */
+  readonly models: ModelChooser;
   readonly leaseTtlMs: number;
   /** Runs the thread until it waits or finishes. Resolves when this runner is done with it. */
   advance(threadId: string): Promise<AdvanceOutcome>;
@@ -104,6 +115,7 @@ function resolveSettings(options: RunnerOptions): Omit<RunnerContext, "notify"> 
     leaseWaitMs: options.leaseWaitMs ?? 10_000,
     sweepIntervalMs: options.sweepIntervalMs ?? leaseTtlMs,
     clock: options.clock ?? systemClock,
+    models: createModelChooser(options),
     onError: options.onError ?? ((error, threadId) => console.error(`agentfold runner: thread ${threadId}: ${describeError(error)}`)),
   };
 }
@@ -153,4 +165,5 @@ export function createRunner(options: RunnerOptions): Runner {
     subscribeAll: listeners.subscribeAll,
   };
   return runner;
+    models: settings.models,
 }

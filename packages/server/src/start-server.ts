@@ -90,7 +90,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // How often Node looks for requests past their timeout: its default, or often enough for a short timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeoutMs / 4))),
     };
-    const created = (server = createServer({ ...rest, hostname, store, model }));
+    const created = (server = createServer({ resolveModel: resolveServerModel, ...rest, hostname, store, model }));
+    // An agent's own model that cannot be used stops the start, naming the agent.
+    await created.runner.models.checkAgents(created.runner === options.runner ? [] : Object.values(options.agents));
     address = await new Promise<AddressInfo>((resolve, reject) => {
       // As @hono/node-server's serve(), with JSON errors for requests refused before the app runs.
       const started = (listener = createHttpServer(

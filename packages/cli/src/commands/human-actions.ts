@@ -15,6 +15,7 @@ import {
   finish,
   loadThread,
   modelFor,
+  ownAgent,
   parseArgsOption,
   rootOf,
   withStore,
@@ -64,14 +65,15 @@ async function applyAndContinue(
     const agent = await agentForThread(store, thread, options.agents, context);
     // A child agent's thread runs on in its family: the model is the one its top ancestor ran with.
     const root = await rootOf(store, thread);
-    const model = options.continue ? (await modelFor(options.model, context.env, context.cwd, root)).model : undefined;
+    const chosen = options.continue ? await modelFor(options.model, context.env, context.cwd, root, ownAgent(thread, agent)) : undefined;
+    const model = chosen?.model;
     const actor = actorName(context.env);
     const carry = carryFlags(options, context.env);
     const change = (current: Thread) => applyHumanAction(agent, current, { ...action, actor });
     const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
     if (!model) await checkFamily({ store }, thread);
     const final = model
-      ? await driveFamily(thread, { out, store, agent, model, actor, carry, leaseWaitMs, agentFor }, change)
+      ? await driveFamily(thread, { out, store, agent, model, actor, carry, leaseWaitMs, agentFor, modelFor: chosen!.forAgent }, change)
       : await withThreadLease(store, thread.id, leaseWaitMs, (lease) => applyChange({ out, store, lease }, thread.id, change));
     return finish(out, final, carry);
   });

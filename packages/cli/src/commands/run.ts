@@ -19,6 +19,7 @@ import {
   finish,
   loadThread,
   modelFor,
+  ownAgent,
   rootOf,
   runMetadata,
   withStore,
@@ -57,7 +58,7 @@ Examples:
       const out = context.output(options.json);
       if (message.trim() === "") throw new CliError('The message is empty. Say what the agent should do, e.g. "can you divide 3 by 4".');
       const { agent, path } = await loadAgent(target, context.cwd);
-      const { model, spec } = await modelFor(options.model, context.env, context.cwd);
+      const { model, spec, forAgent } = await modelFor(options.model, context.env, context.cwd, undefined, agent);
       context.exitCode = await withStore(options, context.env, context.cwd, async (store) => {
         const thread = agent.start({ text: message, source: "cli", actor: actorName(context.env) }, { metadata: runMetadata(path, spec) });
         await store.create(thread);
@@ -73,6 +74,9 @@ Examples:
           actor: actorName(context.env),
           carry: carryFlags(options, context.env),
           leaseWaitMs: leaseWaitFrom(context.env),
+          // A handoff names another agent of the module this run records on the thread.
+          agentFor: (other) => agentForThread(store, other, undefined, context),
+          modelFor: forAgent,
         });
         return finish(out, final, carryFlags(options, context.env));
       });
@@ -100,7 +104,13 @@ Examples:
       context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(store, thread, options.agents, context);
-        const { model } = await modelFor(options.model, context.env, context.cwd, await rootOf(store, thread));
+        const { model, forAgent } = await modelFor(
+          options.model,
+          context.env,
+          context.cwd,
+          await rootOf(store, thread),
+          ownAgent(thread, agent),
+        );
         const actor = actorName(context.env);
         const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
         // A thread that failed because of its model (a key, a model name, an outage) goes on once fixed.
@@ -109,7 +119,17 @@ Examples:
           : undefined;
         const final = await driveFamily(
           thread,
-          { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env), agentFor },
+          {
+            out,
+            store,
+            agent,
+            model,
+            actor,
+            carry: carryFlags(options, context.env),
+            leaseWaitMs: leaseWaitFrom(context.env),
+            agentFor,
+            modelFor: forAgent,
+          },
           resume,
         );
         return finish(out, final, carryFlags(options, context.env));
@@ -136,12 +156,28 @@ Examples:
       context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(store, thread, options.agents, context);
-        const { model } = await modelFor(options.model, context.env, context.cwd, await rootOf(store, thread));
+        const { model, forAgent } = await modelFor(
+          options.model,
+          context.env,
+          context.cwd,
+          await rootOf(store, thread),
+          ownAgent(thread, agent),
+        );
         const actor = actorName(context.env);
         const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
         const final = await driveFamily(
           thread,
-          { out, store, agent, model, actor, carry: carryFlags(options, context.env), leaseWaitMs: leaseWaitFrom(context.env), agentFor },
+          {
+            out,
+            store,
+            agent,
+            model,
+            actor,
+            carry: carryFlags(options, context.env),
+            leaseWaitMs: leaseWaitFrom(context.env),
+            agentFor,
+            modelFor: forAgent,
+          },
           (current) => applyHumanAction(agent, current, { type: "message", text, actor, source: "cli" }),
         );
         return finish(out, final, carryFlags(options, context.env));

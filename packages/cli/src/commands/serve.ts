@@ -25,6 +25,8 @@ interface ServeOptions {
   allowedHost: string[];
   /** `--lease-ttl`: seconds, or milliseconds with `ms`. */
   leaseTtl?: string;
+  /** `--launch-model`, repeated: model specs a launch request may name. */
+  launchModel: string[];
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -79,7 +81,13 @@ export function registerServeCommand(program: Command, context: CommandContext):
     .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
     .option("-p, --port <n>", "port; 0 picks a free one (else PORT, else 3000)", context.env.PORT ?? "3000")
     .option("--host <name>", "interface to listen on", "127.0.0.1")
-    .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the default model)")
+    .option("-m, --model <spec>", "model spec for every agent (else AGENTFOLD_MODEL, else each agent's own, else the default model)")
+    .option(
+      "--launch-model <spec>",
+      'a model spec a launch request may name in "model", besides its agent\'s own (repeat it)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option("--json", "print { url } as JSON once listening")
     .option("--no-ui", "do not serve the web inbox at /")
     .option("--no-auth", "allow a non-loopback --host without AGENTFOLD_API_KEYS (something in front of the server authenticates)")
@@ -120,7 +128,10 @@ Examples:
       const { module, agentName } = parseTarget(options.agents);
       const loaded = await loadAgentModule(module, context.cwd);
       const agents = agentName === undefined ? loaded.agents : [pickAgent(loaded, agentName, module)];
-      const model = await loadModel(absoluteModelSpec(modelSpec(options.model, context.env), context.cwd), context.env);
+      // --model (or AGENTFOLD_MODEL) is for every agent; without it, an agent's own model wins over the default.
+      const chosen = modelSpec(options.model, context.env);
+      const model = await loadModel(absoluteModelSpec(chosen, context.cwd), context.env);
+      const resolveModel = (spec: string) => loadModel(absoluteModelSpec(spec, context.cwd), context.env);
       const { spec } = storeSpec(options.db, context.env);
       const store = await openStore(spec, context.cwd);
       let running: Awaited<ReturnType<typeof startServer>>;
@@ -132,6 +143,9 @@ Examples:
           store,
           agents,
           model,
+          resolveModel,
+          modelOverridesAgents: chosen !== undefined,
+          launchModels: options.launchModel,
           port,
           hostname: options.host,
           extensions,

@@ -11,7 +11,7 @@ import { commandName } from "../command-name.ts";
 import { exitCodeFor, printThreadState, threadSummary } from "../format-thread.ts";
 import { configuredAgents } from "../agent-config.ts";
 import { loadAgentModule, parseTarget, pickAgent } from "../load-agents.ts";
-import { loadModel, modelSpec } from "../load-model.ts";
+import { chooseModelSpec, loadChosenModel } from "../load-model.ts";
 import { openStore, redact, storeSpec } from "../open-store.ts";
 import { shellQuote, type Output } from "../output.ts";
 
@@ -146,7 +146,7 @@ export async function agentForThread(
   if (found) return found;
   if (thread.agent === undefined && only && others.length === 0) return pickAgent(only.loaded, undefined, only.module);
   throw new CliError(
-    `Thread ${thread.id} belongs to agent "${thread.agent}", which ${targets.modules.join(", ")} (from ${targets.source}) does not export (agents found: ${agents.map((agent) => agent.name).join(", ")}). Pass the right module with --agents.`,
+    `Thread ${thread.id} belongs to agent "${thread.drivingAgent}", which ${targets.modules.join(", ")} (from ${targets.source}) does not export (agents found: ${agents.map((agent) => agent.name).join(", ")}). Pass the right module with --agents.`,
   );
 }
 
@@ -157,15 +157,34 @@ export function absoluteModelSpec(spec: string | undefined, cwd: string): string
   return `script:${isAbsolute(path) ? path : resolve(cwd, path)}`;
 }
 
-/** Resolves the model for a command: `--model`, `AGENTFOLD_MODEL`, the spec recorded on the thread, the default. */
+/** The agent whose own model a command may use: a child agent's runs with its family's, so none. */
+export function ownAgent(thread: Thread, agent: Agent): Agent | undefined {
+  return parentOf(thread) ? undefined : agent;
+}
+
+/**
+ * Resolves the model for a command: `--model`, `AGENTFOLD_MODEL`, the spec recorded on the thread,
+ * the agent's own (`defineAgent({ model })`), the default. `spec` is the one to record on a new
+ * thread: only a spec given for this run, so an agent's own model stays its own after a handoff.
+ * `forAgent` is the model for another agent of the thread (one a handoff passed it to).
+ */
 export async function modelFor(
   option: string | undefined,
   env: NodeJS.ProcessEnv,
   cwd: string,
   thread?: Thread,
-): Promise<{ model: Model; spec: string | undefined }> {
-  const spec = absoluteModelSpec(modelSpec(option, env, thread ? recordedRun(thread).model : undefined), cwd);
-  return { model: await loadModel(spec, env), spec };
+  agent?: Agent,
+): Promise<{ model: Model; spec: string | undefined; forAgent: (other: Agent) => Promise<Model> }> {
+  const recorded = thread ? recordedRun(thread).model : undefined;
+  const given = chooseModelSpec(option, env, recorded, undefined);
+  const chosen = given.spec === undefined ? chooseModelSpec(undefined, {}, undefined, agent) : given;
+  const model = await loadChosenModel({ ...chosen, spec: absoluteModelSpec(chosen.spec, cwd) }, env);
+  const forAgent = async (other: Agent): Promise<Model> => {
+    if (given.spec !== undefined || other.model === agent?.model) return model;
+    const own = chooseModelSpec(undefined, {}, undefined, other);
+    return loadChosenModel({ ...own, spec: absoluteModelSpec(own.spec, cwd) }, env);
+  };
+  return { model, spec: absoluteModelSpec(given.spec, cwd), forAgent };
 }
 
 /** Who acted, as recorded on approvals and answers: `cli:<user name>`. */

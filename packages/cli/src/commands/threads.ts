@@ -8,7 +8,7 @@ import { CliError } from "../exit-codes.ts";
 import { commandName } from "../command-name.ts";
 import { paintStatus, printThreadState, printTimeline, threadSummary } from "../format-thread.ts";
 import type { CommandContext } from "./context.ts";
-import { agentForThread, carryFlags, loadThread, modelFor, withStore, type StoreOptions } from "./shared.ts";
+import { agentForThread, carryFlags, loadThread, modelFor, ownAgent, withStore, type StoreOptions } from "./shared.ts";
 
 const statuses: readonly ThreadStatus[] = threadStatuses;
 const dbOption = ["--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)"] as const;
@@ -142,7 +142,7 @@ Examples:
         const thread = await loadThread(store, threadId, spec);
         const agent = await agentForThread(store, thread, options.agents, context);
         // The model the next step would use (as resume would pick it): it decides the output mode.
-        const { model } = await modelFor(options.model, context.env, context.cwd, thread);
+        const { model } = await modelFor(options.model, context.env, context.cwd, thread, ownAgent(thread, agent));
         const rendered = agent.render(thread, { model });
         const mode = rendered.mode;
         if (out.json) return out.data({ messages: rendered.messages, tokens: rendered.tokens, mode, model: model.id });

@@ -21,6 +21,8 @@ export interface RouteContext {
   /** The server's agents by name; `agentList` in the order given, for the one-agent default. */
   readonly agents: ReadonlyMap<string, Agent>;
   readonly agentList: readonly Agent[];
+  /** Model specs a launch may name besides its agent's own. */
+  readonly launchModels: readonly string[];
   /** How often waits and streams look for appends made by other processes. */
   readonly pollIntervalMs: number;
   readonly streamLimits: StreamLimits;

@@ -25,7 +25,7 @@ export async function agentOf(context: RouteContext, thread: Thread): Promise<Ag
     throw new ApiError(
       409,
       "unknown_agent",
-      `Thread ${thread.id} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...context.agents.keys()].join(", ")}.`,
+      `Thread ${thread.id} belongs to agent "${thread.drivingAgent}", which this server does not run. Agents here: ${[...context.agents.keys()].join(", ")}.`,
     );
   }
   return agent;

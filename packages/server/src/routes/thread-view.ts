@@ -47,7 +47,8 @@ export async function viewOf(context: RouteContext, thread: Thread): Promise<Thr
   const [parent, children] = await Promise.all([parentView(context, thread), childrenView(context, thread)]);
   return {
     id: thread.id,
-    agent: thread.agent ?? null,
+    // After a handoff, the agent driving the thread now; the list keeps the one it was launched for.
+    agent: thread.drivingAgent ?? null,
     status: thread.status,
     version: thread.version,
     metadata: { ...thread.metadata },

@@ -11,6 +11,7 @@ import { checkAgentAllowed, checkThreadAllowed, listForCaller } from "../authori
 import { parseSearch, searchThreads } from "../thread-search.ts";
 import { idempotencyKeyOf, idempotencyMetadataKey, launchThreadId, requestHash } from "../idempotency.ts";
 import type { ApiApp, Env, RouteContext } from "./route-context.ts";
+import { modelMetadataKey } from "../runner/thread-model.ts";
 import { launchAndSettle } from "./settle.ts";
 import { loadThreadFor } from "./thread-access.ts";
 import { respondWithThread, viewOf } from "./thread-view.ts";
@@ -30,8 +31,34 @@ function launchedAgent(context: RouteContext, name: string | undefined): Agent {
   return agent;
 }
 
+/**
+ * The model spec a launch names, checked: its agent's own or one the server allows, and resolvable.
+ * Recorded on the thread, so every later step, in any process, runs with it.
+ */
+async function launchModel(context: RouteContext, agent: Agent, spec: string | undefined): Promise<Record<string, string>> {
+  if (spec === undefined) return {};
+  const allowed = [...new Set([...(agent.model ? [agent.model] : []), ...context.launchModels])];
+  if (!allowed.includes(spec)) {
+    throw new InvalidInputError(
+      `"model": ${JSON.stringify(spec)} is not a model a launch may choose here. Allowed: ${allowed.length > 0 ? allowed.join(", ") : "none"} (the agent's own model, and the server's launchModels: agentfold serve --launch-model <spec>).`,
+    );
+  }
+  try {
+    await context.runner.models.resolve(spec, 'the launch request ("model")');
+  } catch (error) {
+    throw new InvalidInputError(error instanceof Error ? error.message : String(error));
+  }
+  return { [modelMetadataKey]: spec };
+}
+
 /** The new thread a launch asks for; a keyed launch (`replay`) gets an id derived from its key. */
-function launchedThread(c: Context<Env>, agent: Agent, body: LaunchBody, replay: { key: string; hash: string } | undefined): Thread {
+function launchedThread(
+  c: Context<Env>,
+  agent: Agent,
+  body: LaunchBody,
+  replay: { key: string; hash: string } | undefined,
+  model: Record<string, string>,
+): Thread {
   const at = new Date().toISOString();
   const actor = c.get("actor");
   const caller = c.get("caller");
@@ -48,6 +75,7 @@ function launchedThread(c: Context<Env>, agent: Agent, body: LaunchBody, replay:
     ...withMetadata({
       ...body.metadata,
       ...tenantMetadata(caller.tenant),
+      ...model,
       ...(replay ? { [idempotencyMetadataKey]: { key: replay.key, requestHash: replay.hash } } : {}),
     }),
     events,
@@ -65,7 +93,7 @@ export function registerThreadRoutes(app: ApiApp, context: RouteContext): void {
     }
     const key = idempotencyKeyOf(c);
     const replay = key === undefined ? undefined : { key, hash: requestHash("launch", {}, body) };
-    const thread = launchedThread(c, agent, body, replay);
+    const thread = launchedThread(c, agent, body, replay, await launchModel(context, agent, body.model));
     // A keyed retry answers with a stored thread: still only one the caller may see (a key's tenant
     // or agents may have changed since the first request).
     const result = checkThreadAllowed(caller, await launchAndSettle(context, thread, c.req.valid("query").wait ?? 30, replay));

@@ -29,7 +29,8 @@ export async function cancelThread(
     const thread = await store.load(threadId);
     if (!thread) throw new ThreadNotFoundError(threadId);
     const agent = await agentOfThread(context, thread);
-    if (!agent) throw new StateConflictError(`Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run.`);
+    if (!agent)
+      throw new StateConflictError(`Thread ${threadId} belongs to agent "${thread.drivingAgent}", which this server does not run.`);
     const next = agent.cancel(thread, options);
     try {
       await store.append(next, { expectedVersion: thread.version });

@@ -4,6 +4,7 @@
  */
 import type { Agent, Model, Thread, ThreadStore } from "agentfold";
 import type { TimerClock } from "agentfold/runtime";
+import type { ModelChooser } from "./thread-model.ts";
 
 /** What one task did with a thread. */
 export interface AdvanceOutcome {
@@ -23,6 +24,8 @@ export type ThreadChange = (thread: Thread, agent: Agent) => Thread;
 export interface RunnerContext {
   readonly store: ThreadStore;
   readonly model: Model;
+  /** The model of each thread: its launch's, its agent's, or `model` (see thread-model.ts). */
+  readonly models: ModelChooser;
   /** The agents this runner advances, by name. */
   readonly agents: ReadonlyMap<string, Agent>;
   readonly owner: string;

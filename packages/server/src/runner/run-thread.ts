@@ -7,7 +7,7 @@
  * of tools that ran; a store outage leaves the thread `running` for the next sweep; any other error
  * is recorded as a `failed` event, so the thread does not look stuck and no sweep retries it forever.
  */
-import type { Agent, Lease, Thread } from "agentfold";
+import { StateConflictError, type Agent, type Lease, type Thread } from "agentfold";
 import {
   describeError,
   keepOutcomes,
@@ -25,19 +25,22 @@ const CONFLICT_RELOADS = 5;
 export async function runThread(
   context: RunnerContext,
   start: Thread,
-  agent: Agent,
+  startAgent: Agent,
   lease: Lease,
   signal: AbortSignal,
   guard: LeaseGuard,
 ): Promise<AdvanceOutcome> {
   const { store, notify, onError } = context;
   let thread = start;
+  let agent = startAgent;
   for (let attempt = 0; ; attempt++) {
     const action = agent.nextAction(thread).type;
     if (action === "wait" || action === "stop") return { result: "settled", thread };
     try {
+      // A handoff passed the thread to another agent: it takes the next steps, under the same lease.
+      if (action.type === "handoff") agent = handedTo(context, thread, action.to);
       thread = await agent.run(thread, {
-        model: context.model,
+        model: await context.models.forThread(thread, agent),
         // Child agents keep their threads in this store (a module never makes one).
         threads: store,
         signal,
@@ -90,6 +93,15 @@ export async function runThread(
 
 /** `keepOutcomes` of core, telling this process's subscribers about what it stored. */
 async function keepToolOutcomes(context: RunnerContext, next: Thread, previous: Thread, lease: Lease): Promise<void> {
+/** The agent a handoff named; an error the thread records when this server does not run it. */
+function handedTo(context: RunnerContext, thread: Thread, name: string): Agent {
+  const agent = context.agents.get(name);
+  if (agent) return agent;
+  throw new StateConflictError(
+    `Thread ${thread.id} was handed off to agent "${name}", which this server does not run. Agents here: ${[...context.agents.keys()].join(", ")}.`,
+  );
+}
+
   const kept = await keepOutcomes(context.store, next, previous, lease.token);
   if (kept) context.notify(kept);
 }

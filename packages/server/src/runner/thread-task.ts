@@ -80,7 +80,7 @@ export async function advanceTask(
     if (!agent) {
       if (change)
         throw new StateConflictError(
-          `Thread ${threadId} belongs to agent "${thread.agent}", which this server does not run. Agents here: ${[...context.agents.keys()].join(", ")}.`,
+          `Thread ${threadId} belongs to agent "${thread.drivingAgent}", which this server does not run. Agents here: ${[...context.agents.keys()].join(", ")}.`,
         );
       return { result: "unknown_agent" as const, thread };
     }
@@ -106,7 +106,8 @@ export async function advanceTask(
 /** The agent of a thread: by its name here, or, for a child agent's thread, the one its parent's tool runs. */
 export function agentOfThread(context: Pick<RunnerContext, "agents" | "store">, thread: Thread): Promise<Agent | undefined> {
   const { agents, store } = context;
-  if (!parentOf(thread)) return Promise.resolve(agents.get(thread.agent ?? ""));
+  // After a handoff, the agent it passed the thread to drives it.
+  if (!parentOf(thread)) return Promise.resolve(agents.get(thread.drivingAgent ?? ""));
   return findThreadAgent(thread, { byName: (name) => agents.get(name), load: (id) => store.load(id) });
 }
 

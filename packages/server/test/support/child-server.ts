@@ -1,4 +1,4 @@
-/** Starts `server-process.ts` in a child process and waits until it listens. */
+/** Starts `server-process.ts` (or another server script of this folder) in a child process and waits until it listens. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -13,8 +13,8 @@ export interface ChildServer {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startChildServer(env: Record<string, string>): Promise<ChildServer> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export async function startChildServer(env: Record<string, string>, serverScript = script): Promise<ChildServer> {
+  const child = spawn(process.execPath, [serverScript], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
