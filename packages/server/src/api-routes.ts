@@ -356,7 +356,8 @@ export const streamRoute = createRoute({
   },
   responses: {
     200: {
-      description: "`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`",
+      description:
+        "`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`. While a model writes its reply, `event: model_delta` messages without an id carry its pieces (`data: { type: \"model_delta\", after, kind: \"text\" | \"tool_call\", attempt, text | index, toolName, argsText }`); they are never stored, and the decision that follows is an ordinary event.",
       content: { "text/event-stream": { schema: z.string() } },
     },
     ...errors,

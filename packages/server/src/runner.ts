@@ -20,7 +20,7 @@ import { requestChange } from "./runner/person-change.ts";
 import { createRecovery } from "./runner/recovery.ts";
 import { createModelChooser, type ModelChooser } from "./runner/thread-model.ts";
 import { advanceTask, queueAdvance, type TaskContext } from "./runner/thread-task.ts";
-import { createThreadListeners } from "./runner/thread-listeners.ts";
+import { createThreadListeners, type DeltaListener } from "./runner/thread-listeners.ts";
 import { createThreadQueue } from "./runner/thread-queue.ts";
 
 export type { AdvanceOutcome, ThreadChange } from "./runner/context.ts";
@@ -84,6 +84,11 @@ export interface Runner {
   subscribe(threadId: string, listener: (thread: Thread) => void): () => void;
   /** Calls `listener` with the thread after every append this process makes to any thread. Returns an unsubscribe function. */
   subscribeAll(listener: (thread: Thread) => void): () => void;
+  /**
+   * Calls `listener` with each piece of a model reply for the thread as it streams in this process,
+   * and the thread version the model saw. Pieces are never stored. Returns an unsubscribe function.
+   */
+  subscribeDeltas(threadId: string, listener: DeltaListener): () => void;
   /** Threads with a task queued or running in this process. */
   readonly activeThreads: number;
 }
@@ -102,8 +107,8 @@ function agentMap(agents: RunnerOptions["agents"]): Map<string, Agent> {
   return map;
 }
 
-/** The options with their defaults, checked; subscribers' `notify` is added by `createRunner`. */
-function resolveSettings(options: RunnerOptions): Omit<RunnerContext, "notify"> & { sweepIntervalMs: number } {
+/** The options with their defaults, checked; subscribers' `notify` and `notifyDelta` are added by `createRunner`. */
+function resolveSettings(options: RunnerOptions): Omit<RunnerContext, "notify" | "notifyDelta"> & { sweepIntervalMs: number } {
   const leaseTtlMs = options.leaseTtlMs ?? 30_000;
   if (!Number.isFinite(leaseTtlMs) || leaseTtlMs < 100) throw new ConfigurationError(`leaseTtlMs must be at least 100, got ${leaseTtlMs}.`);
   return {
@@ -137,6 +142,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const context: TaskContext = {
     ...settings,
     notify: listeners.notify,
+    notifyDelta: listeners.notifyDelta,
     // A child's parent goes on through the same protocol as a person's change.
     change: (threadId, change) => runner.change(threadId, change),
   };
@@ -163,6 +169,7 @@ export function createRunner(options: RunnerOptions): Runner {
     },
     subscribe: listeners.subscribe,
     subscribeAll: listeners.subscribeAll,
+    subscribeDeltas: listeners.subscribeDeltas,
   };
   return runner;
     models: settings.models,

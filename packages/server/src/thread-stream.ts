@@ -2,8 +2,13 @@
  * Server-sent events of a thread: every event as it is appended, with its sequence (1-based) as the
  * SSE id, so a client that reconnects with `Last-Event-ID` misses nothing and gets nothing twice.
  * Appends by this process arrive at once; appends by other processes are found by polling the store.
+ *
+ * Between them, `model_delta` messages carry the pieces of a model reply as it streams in this
+ * process. They have no id (a reconnect resumes after the last stored event: a piece missed is
+ * missed, the decision that follows is not) and are written only once the events before them are
+ * (`after`), so a client never sees a piece before the events the model saw.
  */
-import type { Thread, ThreadStore } from "agentfold";
+import type { ModelDelta, Thread, ThreadStore } from "agentfold";
 import { StoreUnavailableError } from "agentfold/runtime";
 import type { SSEStreamingApi } from "hono/streaming";
 import type { Runner } from "./runner.ts";
@@ -48,20 +53,50 @@ async function loadThrough(store: ThreadStore, threadId: string, current: Thread
   }
 }
 
+/**
+ * The SSE frame of a model delta. Without an `id:` line, so the client's last event id stays the
+ * last stored event's. `type` is `model_delta` as every frame's `type` is its event's; `kind` says
+ * which piece it is.
+ *
+ * @example
+ * deltaFrame({ type: "text", attempt: 1, text: "Hel" }, 4);
+ * // 'event: model_delta\ndata: {"type":"model_delta","after":4,"kind":"text","attempt":1,"text":"Hel"}\n\n'
+ */
+export function deltaFrame(delta: ModelDelta, after: number): string {
+  const { type: kind, ...rest } = delta;
+  return `event: model_delta\ndata: ${JSON.stringify({ type: "model_delta", after, kind, ...rest })}\n\n`;
+}
+
 /** Writes events to `stream` until the client goes away. */
 export async function streamThread(stream: SSEStreamingApi, options: ThreadStreamOptions): Promise<void> {
   const { store, runner, threadId } = options;
   let sent = options.after;
   let latest: Thread | undefined;
   let wake: (() => void) | undefined;
-  const unsubscribe = runner.subscribe(threadId, (thread) => {
-    latest = thread;
-    wake?.();
-  });
   let aborted = false;
   stream.onAbort(() => {
     aborted = true;
     wake?.();
+  });
+  const unsubscribe = runner.subscribe(threadId, (thread) => {
+    latest = thread;
+    wake?.();
+  });
+  // Pieces arrive synchronously from the model call; `stream.write` queues in call order, so a piece
+  // written here precedes the decision that the loop writes once the call is over.
+  const heldDeltas: Array<{ delta: ModelDelta; after: number }> = [];
+  const writeDeltas = () => {
+    while (heldDeltas.length > 0 && heldDeltas[0]!.after <= sent) {
+      const { delta, after } = heldDeltas.shift()!;
+      void stream.write(deltaFrame(delta, after));
+    }
+  };
+  const unsubscribeDeltas = runner.subscribeDeltas(threadId, (delta, after) => {
+    if (aborted) return;
+    heldDeltas.push({ delta, after });
+    writeDeltas();
+    // Held until the loop has written the events the model saw: wake it.
+    if (heldDeltas.length > 0) wake?.();
   });
   let lastWrite = Date.now();
   let idle = 0;
@@ -72,10 +107,12 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
       const events = thread?.events ?? [];
       for (let index = sent; index < events.length && !aborted; index++) {
         const event = events[index]!;
-        await stream.writeSSE({ id: String(index + 1), event: event.type, data: JSON.stringify({ sequence: index + 1, ...event }) });
+        const frame = `id: ${index + 1}\nevent: ${event.type}\ndata: ${JSON.stringify({ sequence: index + 1, ...event })}\n\n`;
         sent = index + 1;
+        await stream.write(frame);
         lastWrite = Date.now();
       }
+      writeDeltas();
       if (aborted) break;
       let woken = false;
       await new Promise<void>((resolve) => {
@@ -102,5 +139,6 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
     }
   } finally {
     unsubscribe();
+    unsubscribeDeltas();
   }
 }

@@ -11,10 +11,11 @@ function fakeStream() {
   const ids: string[] = [];
   let abort = () => {};
   const stream = {
-    writeSSE: async (message: { id?: string }) => {
-      ids.push(message.id ?? "");
+    write: async (frame: string) => {
+      const id = /^id: (\d+)$/m.exec(frame)?.[1];
+      if (id !== undefined) ids.push(id);
+      return stream;
     },
-    write: async () => stream,
     onAbort: (listener: () => void) => {
       abort = listener;
     },

@@ -2,7 +2,7 @@
  * What the runner's modules share: the settings `createRunner` resolved once, and the outcome and
  * change types of its public interface. Nothing here holds state of its own.
  */
-import type { Agent, Model, Thread, ThreadStore } from "agentfold";
+import type { Agent, Model, ModelDelta, Thread, ThreadStore } from "agentfold";
 import type { TimerClock } from "agentfold/runtime";
 import type { ModelChooser } from "./thread-model.ts";
 
@@ -36,4 +36,6 @@ export interface RunnerContext {
   onError(error: unknown, threadId: string): void;
   /** Tells this process's subscribers about a thread right after this process appended to it. */
   notify(thread: Thread): void;
+  /** Tells this process's subscribers about a piece of a model reply for the thread (see thread-listeners.ts). */
+  notifyDelta(threadId: string, delta: ModelDelta, after: number): void;
 }

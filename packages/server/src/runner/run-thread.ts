@@ -46,6 +46,8 @@ export async function runThread(
         signal,
         // No tool runs unless this process can still be sure it holds the lease.
         lease: guard,
+        // Pieces of the model's reply for people watching (the thread stream); never stored.
+        onModelDelta: (delta, seen) => context.notifyDelta(seen.id, delta, seen.version),
         commit: async (next, previous) => {
           try {
             await store.append(next, { expectedVersion: previous.version, fence: lease.token });
