@@ -6,7 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Thread, type Event, type ModelRequest } from "agentfold";
+import { fireDue } from "agentfold/runtime";
 import { ScriptedModel, createFakeClock, type ScriptStep } from "agentfold/testing";
+import { settleMs } from "./after-deploy.ts";
 import { createDeployTarget, createDeploybot, createGitRepository, deploybot, deployTarget, sampleTags } from "./agent.ts";
 
 const clock = createFakeClock("2026-02-01T09:00:00.000Z", { tickMs: 1000 });
@@ -25,6 +27,20 @@ function contextOf(request: ModelRequest | undefined): string {
 
 function eventsOfType<T extends Event["type"]>(thread: Thread, type: T): Extract<Event, { type: T }>[] {
   return thread.events.filter((event): event is Extract<Event, { type: T }> => event.type === type);
+}
+
+/**
+ * After a production change the bot waits 10 minutes on a durable timer: the thread is `waiting`,
+ * nothing is due before then; once the clock reaches it, firing what is due (what a runner's sweep
+ * does) lets the bot go on.
+ */
+async function settle(bot: ReturnType<typeof createDeploybot>, thread: Thread, model: ScriptedModel): Promise<Thread> {
+  assert.equal(thread.status, "waiting");
+  const [timer] = thread.state.timers;
+  assert.ok(timer, "a timer is set");
+  assert.equal(fireDue(thread, clock), thread, "nothing is due before the 10 minutes pass");
+  await clock.advance(Date.parse(timer.until) - clock.now().getTime());
+  return bot.run(fireDue(thread, clock), { model, clock });
 }
 
 async function runScript(steps: readonly ScriptStep[], message: string, bot = setup().bot) {
@@ -97,6 +113,7 @@ test("a production deploy waits for approval, then runs exactly what was approve
   thread = Thread.fromJSON(JSON.stringify(thread));
   thread = bot.approve(thread, pending.callId, { actor: "lee@example.com", comment: "go" });
   thread = await bot.run(thread, { model, clock });
+  thread = await settle(bot, thread, model);
 
   assert.equal(thread.status, "done");
   assert.equal(target.running.production, "v1.5.0");
@@ -304,7 +321,7 @@ test("the exported deploybot works over its sample systems", async () => {
   assert.equal(deploybot.name, "deploybot");
   assert.deepEqual(
     deploybot.tools.map((tool) => tool.intent),
-    ["list_git_tags", "deploy_backend", "rollback_backend", "request_human_input", "done_for_now"],
+    ["list_git_tags", "deploy_backend", "rollback_backend", "check_health", "request_human_input", "done_for_now"],
   );
   assert.equal(sampleTags.length, 3);
   const before = deployTarget.running.staging;
@@ -313,4 +330,79 @@ test("the exported deploybot works over its sample systems", async () => {
   assert.equal(thread.status, "awaiting_approval");
   assert.equal(deployTarget.running.staging, before);
   assert.equal(deployTarget.running.production, "v1.4.1");
+});
+
+test("after a production deploy it waits 10 minutes, checks health (chosen by its own plan), and only then says it is done", async () => {
+  const { bot, target } = setup();
+  const model = new ScriptedModel([
+    { intent: "deploy_backend", tag: "v1.5.0", environment: "production" },
+    { intent: "done_for_now", message: "v1.5.0 is live on production." },
+  ]);
+  let thread = await bot.run(bot.start("ship v1.5.0 to production", { clock }), { model, clock });
+  thread = bot.approve(thread, thread.pending[0]!.callId, { actor: "lee" });
+  thread = await bot.run(thread, { model, clock });
+  const deployed = eventsOfType(thread, "tool_result").find((event) => event.intent === "deploy_backend")!;
+  assert.equal(thread.status, "waiting");
+  assert.deepEqual(
+    thread.state.timers.map((timer) => [timer.until, timer.reason]),
+    [[new Date(Date.parse(deployed.at) + settleMs).toISOString(), "production settles on v1.5.0 before its health check"]],
+  );
+  assert.equal(
+    eventsOfType(thread, "tool_result").filter((event) => event.intent === "check_health").length,
+    0,
+    "no check before the wait",
+  );
+  thread = await settle(bot, thread, model);
+  assert.equal(thread.status, "done");
+  const types = thread.events.map((event) => event.type);
+  const check = eventsOfType(thread, "tool_result").find((event) => event.intent === "check_health");
+  assert.deepEqual(check?.result, { environment: "production", tag: "v1.5.0", healthy: true, detail: "all checks pass." });
+  assert.match(check?.callId ?? "", /^plan_/, "the check was chosen by code, not the model");
+  assert.ok(thread.events.indexOf(check!) < types.lastIndexOf("done"), "the check comes before done");
+  assert.equal(model.requests.length, 2, "the check cost no model call");
+  assert.equal(target.running.production, "v1.5.0");
+});
+
+test("an unhealthy production after a deploy is not done: the model reads why, rolls back, and is done once healthy", async () => {
+  const { bot, target } = setup();
+  target.markUnhealthy("v1.5.0");
+  const model = new ScriptedModel([
+    { intent: "deploy_backend", tag: "v1.5.0", environment: "production" },
+    { intent: "done_for_now", message: "v1.5.0 is live." },
+    { intent: "rollback_backend", environment: "production" },
+    { intent: "done_for_now", message: "Rolled back to v1.4.1: v1.5.0 was unhealthy." },
+  ]);
+  let thread = await bot.run(bot.start("ship v1.5.0 to production", { clock }), { model, clock });
+  thread = bot.approve(thread, thread.pending[0]!.callId, { actor: "lee" });
+  thread = await bot.run(thread, { model, clock });
+  // The deploy settles, its check fails, the model rolls back; the rollback settles and passes.
+  thread = await settle(bot, thread, model);
+  thread = await settle(bot, thread, model);
+  assert.equal(thread.status, "done");
+  assert.match(
+    contextOf(model.requests[2]),
+    /Not done: production is unhealthy after v1\.5\.0: error rate 12% \(limit 1%\) since the deploy\. Roll back, or ask a person\./,
+  );
+  const checks = eventsOfType(thread, "tool_result").filter((event) => event.intent === "check_health");
+  assert.deepEqual(
+    checks.map((event) => (event.result as { healthy: boolean; tag: string }).tag),
+    ["v1.5.0", "v1.4.1"],
+  );
+  assert.equal(target.running.production, "v1.4.1");
+  const done = eventsOfType(thread, "done");
+  assert.equal(done.length, 1);
+  assert.equal(done[0]?.message, "Rolled back to v1.4.1: v1.5.0 was unhealthy.");
+});
+
+test("a staging deploy finishes without a health check", async () => {
+  const { model, thread } = await runScript(
+    [
+      { intent: "deploy_backend", tag: "v1.5.0", environment: "staging" },
+      { intent: "done_for_now", message: "On staging." },
+    ],
+    "v1.5.0 to staging",
+  );
+  assert.equal(thread.status, "done");
+  assert.equal(model.requests.length, 2);
+  assert.equal(eventsOfType(thread, "tool_result").filter((event) => event.intent === "check_health").length, 0);
 });

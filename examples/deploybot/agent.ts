@@ -1,13 +1,15 @@
 /**
  * The 12-factor guide's deploy bot: it knows the git tags before the model is first asked (they are
  * pre-fetched), deploys the backend to staging at once, waits for a person's approval before a
- * production deploy, can roll back, asks a person when unsure, and says when it is done.
+ * production deploy, can roll back, asks a person when unsure, and says when it is done — after a
+ * production deploy only once production is healthy (its own control flow, after-deploy.ts).
  *
  * The git repository and the deploy target are small in-memory fakes: the systems on the far side of
  * the tool boundary. Swap them for real clients with the same shape.
  */
 import { z } from "zod";
 import { askHuman, defineAgent, defineTool, doneForNow, type Agent } from "agentfold";
+import { afterDeploy, type Health } from "./after-deploy.ts";
 
 /** One tag of the backend's repository. */
 export interface GitTag {
@@ -44,6 +46,10 @@ export interface DeployTarget {
   rollback(request: { environment: Environment; idempotencyKey: string }): DeployRecord;
   /** Makes the next `count` deploys fail as a flaky deploy would. */
   failNextDeploys(count: number, message?: string): void;
+  /** Whether an environment is healthy: it is unless the tag it runs was marked `unhealthy`. */
+  health(environment: Environment): Health;
+  /** Marks a tag unhealthy wherever it runs (a bad release), with what its health check reports. */
+  markUnhealthy(tag: string, detail?: string): void;
 }
 
 /** The tags the fake repository holds: fixed, so every run of the examples sees the same list. */
@@ -88,6 +94,7 @@ export function createDeployTarget(
   const history: DeployRecord[] = [];
   let requests = 0;
   let failures: { count: number; message: string } = { count: 0, message: "" };
+  const unhealthy = new Map<string, string>();
 
   const previous = (key: string) => history.find((record) => record.idempotencyKey === key);
 
@@ -130,6 +137,14 @@ export function createDeployTarget(
     },
     failNextDeploys(count, message = "Deploy failed: health check timed out after 60s (the new pods never became ready).") {
       failures = { count, message };
+    },
+    health(environment) {
+      const tag = running[environment];
+      const problem = tag === null ? undefined : unhealthy.get(tag);
+      return { environment, tag, healthy: problem === undefined, detail: problem ?? "all checks pass." };
+    },
+    markUnhealthy(tag, detail = "error rate 12% (limit 1%) since the deploy.") {
+      unhealthy.set(tag, detail);
     },
   };
 }
@@ -188,6 +203,15 @@ export function createDeploybot({ repository, target }: DeploybotSystems): Agent
     },
   });
 
+  const checkHealth = defineTool({
+    intent: "check_health",
+    description: "check whether an environment is healthy",
+    args: z.object({ environment }),
+    // Reading health changes nothing: safe to repeat, which a check chosen by code must be.
+    idempotent: true,
+    run: ({ environment }) => target.health(environment),
+  });
+
   return defineAgent({
     name: "deploybot",
     description: "a bot that deploys the backend",
@@ -195,10 +219,12 @@ export function createDeploybot({ repository, target }: DeploybotSystems): Agent
       "Deploy only tags listed in list_git_tags_result. Deploy to staging before production unless told otherwise.",
       "If a deploy fails, read the error and correct yourself; ask a person when the request is ambiguous.",
     ].join("\n"),
-    tools: [listGitTags, deployBackend, rollbackBackend, askHuman(), doneForNow()],
+    tools: [listGitTags, deployBackend, rollbackBackend, checkHealth, askHuman(), doneForNow()],
     // The model nearly always needs the tags first: fetch them before its first call (factor 13).
     prefetch: [listGitTags],
     // limits are left at their defaults: 20 model calls per input, escalate after 3 errors in a row.
+    // Done after a production deploy only once a health check passes: see after-deploy.ts.
+    plan: afterDeploy,
   });
 }
 

@@ -26,7 +26,9 @@ let reasonArgs: ReturnType<typeof reasonSchema> | undefined;
 export function handoffTool(agent: { name: string; description: string | undefined }, options: HandoffToolOptions = {}): AnyTool {
   const intent = options.intent ?? `transfer_to_${agent.name.replaceAll(".", "_")}`;
   if (!/^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$/.test(intent)) {
-    throw new ConfigurationError(`Agent "${agent.name}" cannot be handed to under its own name: pass asHandoff({ intent: "a_valid_name" }).`);
+    throw new ConfigurationError(
+      `Agent "${agent.name}" cannot be handed to under its own name: pass asHandoff({ intent: "a_valid_name" }).`,
+    );
   }
   return defineTool({
     intent,

@@ -11,6 +11,8 @@ export { defineAgent, type Agent, type AgentDefinition, type ApproveOptions, typ
 export { nextAction, type NextAction, type Limits, type Policy } from "./plan.ts";
 export type { AgentHooks, StepOptions } from "./step.ts";
 export type { ChildAgentToolOptions } from "./child-agent.ts";
+export type { PlanFunction, PlanHelpers } from "./own-plan.ts";
+export type { HandoffToolOptions } from "./handoff.ts";
 
 // Tools are structured outputs
 export {

@@ -45,8 +45,11 @@ export type NextAction =
   | { type: "run_tool"; call: OpenCall; tool: AnyTool }
   /** A call started but never reported: re-run it (idempotent) or ask a human what happened. */
   | { type: "recover"; call: OpenCall; tool: AnyTool }
-  /** Append events that finish the thread, hand it to another agent, or close a call without running anything. */
-  | { type: "append"; events: NewEvent[]; reason: "finish" | "handoff" | "error_limit" | "step_limit" | "invalid_call" }
+  /**
+   * Append events that finish the thread, hand it to another agent, set a timer (an own plan's
+   * `timer_set`: the thread waits until it fires), or close a call without running anything.
+   */
+  | { type: "append"; events: NewEvent[]; reason: "finish" | "handoff" | "timer" | "error_limit" | "step_limit" | "invalid_call" }
   /**
    * Run a tool the control flow chose (not the model), e.g. a health check before finishing: made by
    * the `call` helper of an agent's own `plan`. Idempotent tools only, like prefetch: the result is

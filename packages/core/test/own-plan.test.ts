@@ -31,7 +31,11 @@ function tools(log: string[]) {
   return { add, check };
 }
 
-const script = () => new ScriptedModel([{ intent: "add", a: 2, b: 3 }, { intent: "done_for_now", message: "5" }]);
+const script = () =>
+  new ScriptedModel([
+    { intent: "add", a: 2, b: 3 },
+    { intent: "done_for_now", message: "5" },
+  ]);
 const types = (thread: Thread) => thread.events.map((event) => event.type);
 
 describe("an agent's own plan", () => {
@@ -80,11 +84,14 @@ describe("an agent's own plan", () => {
   test("a plan's mistakes say what to write instead", async () => {
     const { add } = tools([]);
     const bad = defineAgent({ name: "bad", tools: [add, doneForNow()], plan: () => ({ type: "jump" }) as never });
-    assert.throws(() => bad.nextAction(bad.start("x")), (error: Error) => {
-      assert.ok(error instanceof ConfigurationError);
-      assert.match(error.message, /The plan of agent "bad" returned \{"type":"jump"\}; return a NextAction: next\(\) for the default/);
-      return true;
-    });
+    assert.throws(
+      () => bad.nextAction(bad.start("x")),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigurationError);
+        assert.match(error.message, /The plan of agent "bad" returned \{"type":"jump"\}; return a NextAction: next\(\) for the default/);
+        return true;
+      },
+    );
     const unsafe = defineAgent({ name: "unsafe", tools: [add, doneForNow()], plan: (_thread, { call }) => call("add", { a: 1, b: 2 }) });
     assert.throws(() => unsafe.nextAction(unsafe.start("x")), /calls "add", which must have run and be idempotent/);
     assert.throws(() => defineAgent({ name: "p", tools: [add], plan: "loop" as never }), /plan must be a function/);
