@@ -25,6 +25,7 @@ test("a server that crashes mid-call makes that call an error event; the thread 
         ["echo", "never", true],
         ["crash", "required", false],
         ["fail", "never", true],
+        ["retire_echo", "never", true],
       ],
     );
     const agent = defineAgent({ name: "crashy", tools: [...set.tools, doneForNow()] });
@@ -103,4 +104,26 @@ test("bad servers and bad options are clear errors that name the server and what
   );
   await assert.rejects(mcpTools({ command: "x", url: "http://a" } as never), /exactly one of command .* or url/);
   await assert.rejects(mcpTools({ url: "not a url" }), /is not a URL/);
+});
+
+test("a tool the server no longer lists is an error event that says so; the thread goes on", async () => {
+  const set = await mcpTools(testServer);
+  try {
+    const agent = defineAgent({ name: "vanishing", tools: [...set.tools, doneForNow()] });
+    const model = new ScriptedModel([
+      { intent: "retire_echo" },
+      { intent: "echo", text: "anyone?" },
+      { intent: "done_for_now", message: "ok" },
+    ]);
+    const thread = await agent.run(agent.start("go", { clock }), { model, clock });
+    assert.equal(thread.status, "done");
+    const error = thread.events.find((event) => event.type === "error");
+    assert.equal(error?.type === "error" && error.intent, "echo");
+    assert.match(
+      error?.type === "error" ? error.message : "",
+      /MCP server "test" no longer lists the tool "echo" \(it lists: crash, fail, retire_echo\)\..*restart the process/,
+    );
+  } finally {
+    await set.close();
+  }
 });

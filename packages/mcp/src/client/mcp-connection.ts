@@ -173,7 +173,8 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
       closed = true;
       const open = current;
       current = undefined;
-      if (open) await open.then((connected) => connected.close()).catch(() => {});
+      // Held while the child exits, or the process could end with this await unsettled.
+      if (open) await holding(() => open.then((connected) => connected.close())).catch(() => {});
     },
   };
 }

@@ -9,6 +9,7 @@
 import type { Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import { ConfigurationError, defineTool, type AnyTool, type ApprovalPolicy } from "agentfold";
 import type { McpConnection } from "./mcp-connection.ts";
+import { McpServerError } from "./mcp-errors.ts";
 import { toolResult } from "./mcp-result.ts";
 
 /** The key under which a call's idempotency key travels in `_meta`, for servers that dedupe. */
@@ -26,6 +27,19 @@ export function intentFor(name: string, prefix = ""): string {
     .replace(/[^a-zA-Z0-9_-]/g, "_")
     .replace(/^([^a-zA-Z_])/, "_$1")
     .slice(0, 64);
+}
+
+/**
+ * After a failed call: an error saying the tool is gone when the server no longer lists it (the
+ * agent was defined with the list of when its module loaded), else `undefined`.
+ */
+async function vanished(connection: McpConnection, name: string): Promise<McpServerError | undefined> {
+  const listed = await connection.listTools().catch(() => undefined);
+  if (!listed || listed.some((tool) => tool.name === name)) return undefined;
+  return new McpServerError(
+    connection.server,
+    `MCP server "${connection.server}" no longer lists the tool "${name}" (it lists: ${listed.map((tool) => tool.name).join(", ") || "none"}). The agent was defined with the tools listed when its module loaded: choose another tool, or restart the process to pick up the server's current tools.`,
+  );
 }
 
 /**
@@ -54,12 +68,18 @@ export function toolFromMcp(connection: McpConnection, mcp: McpTool, choices: To
       approval: choices.approval ?? (readOnly ? "never" : "required"),
       // Re-running after a crash is safe only when a second call changes nothing more.
       idempotent: choices.idempotent ?? (readOnly || mcp.annotations?.idempotentHint === true),
-      run: async (args, context) =>
-        toolResult(
-          server,
-          mcp.name,
-          await connection.callTool(mcp.name, args, { signal: context.signal, meta: { [idempotencyMetaKey]: context.idempotencyKey } }),
-        ),
+      run: async (args, context) => {
+        try {
+          return toolResult(
+            server,
+            mcp.name,
+            await connection.callTool(mcp.name, args, { signal: context.signal, meta: { [idempotencyMetaKey]: context.idempotencyKey } }),
+          );
+        } catch (error) {
+          if (context.signal.aborted) throw error;
+          throw (await vanished(connection, mcp.name)) ?? error;
+        }
+      },
     });
   } catch (error) {
     if (error instanceof ConfigurationError) {
