@@ -26,6 +26,7 @@ import { CliError, ExitCode } from "./exit-codes.ts";
 import { printTimeline, retryText } from "./format-thread.ts";
 import { colorsFor, type Output } from "./output.ts";
 import { startSpinner, type Spinner } from "./spinner.ts";
+import { startStreamPreview, type StreamPreview } from "./stream-preview.ts";
 
 export interface DriveOptions {
   out: Output;
@@ -139,8 +140,13 @@ function withResumeHint(error: unknown, thread: Thread, carry: readonly string[]
 
 /** The spinner on screen, if any: a line printed meanwhile (a retry's event) erases it first. */
 let activeSpinner: Spinner | undefined;
+/** The streamed reply on screen, if any: a line printed meanwhile starts below it. */
+let activePreview: StreamPreview | undefined;
 
-/** A model that shows a spinner for as long as each call takes, and each retry it waits out. */
+/**
+ * A model that shows a spinner until its reply starts to stream, then the reply as it arrives
+ * (stream-preview.ts), and each retry it waits out.
+ */
 function withSpinner(model: Model, out: Output): Model {
   if (!out.interactive) return model;
   return new Proxy(model, {
@@ -155,11 +161,22 @@ function withSpinner(model: Model, out: Output): Model {
           request.onRetry?.(retry);
           spinner.update(`${thinking}: ${retryText(retry)}`);
         };
-        try {
-          return await target.generate({ ...request, onRetry });
-        } finally {
+        const preview = startStreamPreview(stdout, colorsFor(stdout, env));
+        const onDelta: ModelRequest["onDelta"] = (delta) => {
+          request.onDelta?.(delta);
+          // The first piece replaces the spinner; the reply itself shows that the model is working.
           activeSpinner = undefined;
           spinner.stop();
+          activePreview = preview;
+          preview.write(delta);
+        };
+        try {
+          return await target.generate({ ...request, onRetry, onDelta });
+        } finally {
+          activeSpinner = undefined;
+          activePreview = undefined;
+          spinner.stop();
+          preview.breakLine();
         }
       };
     },
@@ -181,6 +198,7 @@ export async function storeAppend(
   await options.store.append(next, { expectedVersion: previous.version, fence: options.lease.fence });
   if (!options.out.json) {
     activeSpinner?.clear();
+    activePreview?.breakLine();
     printTimeline(options.out, next.events.slice(previous.version), previous.version);
   }
   return next;

@@ -51,6 +51,18 @@ describe("in a terminal", () => {
     );
   });
 
+  test("the model's reply shows as it streams, before the decision's line", async () => {
+    const session = runInTerminal(
+      ["run", calculatorModule, "can you divide 3 by 4", "--model", `script:${join(fixtures, "divide.json")}`],
+      { cwd: dir.path },
+    );
+    // The scripted model streams its reply (prompt mode: the JSON text) in pieces; the preview shows them.
+    await session.waitFor('{"intent":"divide","a":3,"b":4}');
+    await session.waitFor('calculator wants to run divide {"a":3,"b":4}');
+    await session.type(keys.ctrlC);
+    assert.equal(await session.exited, 3, session.output());
+  });
+
   test("a question is answered in the terminal; Ctrl-C at a prompt leaves the thread waiting (exit 3)", async () => {
     const target = `${join(fixtures, "two-agents.ts")}#helper`;
     const model = `script:${join(fixtures, "question.json")}`;
