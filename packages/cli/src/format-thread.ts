@@ -89,7 +89,8 @@ export function threadSummary(thread: Thread, carry: CarryFlags = []): Record<st
   const outcome = outcomeOf(thread);
   return {
     id: thread.id,
-    agent: thread.agent ?? null,
+    // After a handoff, the agent driving the thread now.
+    agent: thread.drivingAgent ?? null,
     status: thread.status,
     version: thread.version,
     pending: thread.pending,
@@ -125,7 +126,7 @@ export function paintStatus(out: Output, status: Thread["status"]): string {
  */
 export function printThreadState(out: Output, thread: Thread, carry: CarryFlags = []): void {
   out.line(
-    `${out.paint("bold", "thread")} ${thread.id}  ${paintStatus(out, thread.status)}  (${thread.agent ?? "no agent"}, ${thread.version} events)`,
+    `${out.paint("bold", "thread")} ${thread.id}  ${paintStatus(out, thread.status)}  (${thread.drivingAgent ?? "no agent"}, ${thread.version} events)`,
   );
   const outcome = outcomeOf(thread);
   if (thread.status === "done" && outcome !== undefined) out.line(`${out.paint("green", "✔")} ${outcome}`);
