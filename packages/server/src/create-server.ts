@@ -205,9 +205,6 @@ export function createServer(options: ServerOptions): Server {
     routeGroups.push({ name: extension.name, paths: pathsSince(app, before) });
   }
   app.use("/v1/*", apiKeyAuth(apiKeys));
-  const metricsStart = app.routes.length;
-  registerMetrics(apiKeys);
-  routeGroups.push({ name: "metrics", paths: pathsSince(app, metricsStart) });
 
   const launchModels = options.launchModels ?? [];
   const context: RouteContext = {
@@ -226,6 +223,7 @@ export function createServer(options: ServerOptions): Server {
   registerForkAndContextRoutes(app, context);
   registerStreamRoute(app, context);
   registerMetaRoutes(app, agentList);
+  registerMetrics(apiKeys);
   routeGroups.push({ name: "api", paths: pathsSince(app, apiStart) });
   return { app, runner, routeGroups };
 }

@@ -14,3 +14,6 @@ export type { ServerExtension, ServerExtensionContext } from "./server-extension
 
 // The runner
 export { createRunner, type Runner, type RunnerOptions, type AdvanceOutcome, type ThreadChange } from "./runner.ts";
+
+// Observability: spans and /metrics need no setup; logs need a logger
+export { createLogger, type Logger } from "./observability/logs.ts";

@@ -10,6 +10,7 @@ import type { CommandContext } from "./context.ts";
 import { absoluteModelSpec } from "./shared.ts";
 import { loadModel, modelSpec } from "../load-model.ts";
 import { listenProblem, parseLeaseTtl, routeLines } from "./serve-options.ts";
+import { startTracing } from "../tracing-setup.ts";
 
 interface ServeOptions {
   agents: string;
@@ -123,7 +124,10 @@ Examples:
       const keys = context.env.AGENTFOLD_API_KEYS;
       checkAuth(options.host, keys, options.auth);
       // Loaded only for this command: the HTTP stack is not needed elsewhere.
-      const { startServer } = await import("@agentfold/server");
+      const { createLogger, startServer } = await import("@agentfold/server");
+      // JSON lines on stderr, so stdout keeps the banner (or the --json line) alone.
+      const logger = await createLogger({ level: context.env.AGENTFOLD_LOG_LEVEL ?? "info", destination: context.stderr });
+      const tracing = await startTracing(context.env);
       const { webInbox } = await import("@agentfold/web");
       const { module, agentName } = parseTarget(options.agents);
       const loaded = await loadAgentModule(module, context.cwd);
@@ -151,10 +155,12 @@ Examples:
           extensions,
           apiKeys: options.auth && keys ? keys : false,
           allowedHosts,
+          logger,
           ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
         });
       } catch (error) {
         await store.close();
+        await tracing?.shutdown();
         throw listenProblem(error, options.host, port) ?? error;
       }
       const url = running.url;
@@ -173,6 +179,8 @@ Examples:
       await untilStopped(context);
       await running.close();
       await store.close();
+      // After the runner stopped: its last spans are flushed before the process exits.
+      await tracing?.shutdown();
       context.exitCode = ExitCode.ok;
     });
 }

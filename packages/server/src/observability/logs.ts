@@ -8,6 +8,7 @@
  * through core's `redactCredentials`, and pino's `redact` masks secret-looking keys besides.
  */
 import type { Logger } from "pino";
+import { ConfigurationError } from "agentfold";
 import { describeError, redactCredentials } from "agentfold/runtime";
 import type { Observation } from "./run-observations.ts";
 
@@ -31,21 +32,26 @@ export const redactedPaths = [
 
 /**
  * A pino logger at `level` (default `AGENTFOLD_LOG_LEVEL`, else `info`), writing JSON lines to
- * `destination` (default stdout). pino loads here, not when the package is imported.
+ * `destination`: a stream, or a file descriptor (default 1, stdout; `agentfold serve` uses 2, so its
+ * own output stays apart). pino loads here, not when the package is imported.
  *
  * @example
- * const logger = await createLogger({ level: "debug" });
+ * const logger = await createLogger({ level: "debug", destination: 2 });
  * const server = createServer({ store, agents, model, logger });
  */
-export async function createLogger(options: { level?: string; destination?: import("pino").DestinationStream } = {}): Promise<Logger> {
+export async function createLogger(
+  options: { level?: string; destination?: import("pino").DestinationStream | number } = {},
+): Promise<Logger> {
   const level = options.level ?? process.env.AGENTFOLD_LOG_LEVEL ?? "info";
   if (!(levels as readonly string[]).includes(level)) {
-    throw new Error(`AGENTFOLD_LOG_LEVEL must be one of ${levels.join(", ")}; got "${level}".`);
+    throw new ConfigurationError(`AGENTFOLD_LOG_LEVEL must be one of ${levels.join(", ")}; got "${level}".`);
   }
   const imported = await import("pino");
   const pino = ((imported as { default?: typeof imported.pino }).default ?? imported.pino) as typeof imported.pino;
   const settings = { level, base: { service: "agentfold" }, redact: { paths: redactedPaths, censor: "[redacted]" } };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  const { destination = 1 } = options;
+  // Synchronous writes: a line is out before the process can die (the fault points kill it at once).
+  return pino(settings, typeof destination === "number" ? pino.destination({ fd: destination, sync: true }) : destination);
 }
 
 /** An error as a log field: its name and message, credentials masked; never its cause's payload. */
