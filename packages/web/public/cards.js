@@ -53,13 +53,22 @@ function recentContext(thread, callId, count = 4) {
  * @param {PendingItem} item
  */
 function cardHead(kind, title, thread, item) {
+  // After a handoff the thread's agent is the one it was passed to; say who passed it.
+  const handoff = thread.events.findLast((event) => event.type === "handoff");
   return h(
     "header",
     { class: "card-head" },
     h("span", { class: `badge kind-${kind}` }, kind),
     item.urgency ? h("span", { class: `badge urgency-${item.urgency}` }, `${item.urgency} urgency`) : null,
     h("h3", { class: "card-title" }, ...title),
-    h("p", { class: "card-meta muted" }, thread.agent ?? "unknown agent", " · ", timeElement(item.since)),
+    h(
+      "p",
+      { class: "card-meta muted" },
+      thread.agent ?? "unknown agent",
+      handoff ? ` (handed off by ${handoff.from})` : "",
+      " · ",
+      timeElement(item.since),
+    ),
   );
 }
 

@@ -141,6 +141,12 @@ export function describeEvent(event) {
         tone: "waiting",
       };
     }
+    case "handoff":
+      return {
+        title: [`Handed off from ${event.from} to ${event.to}`],
+        body: [h("p", { class: "text" }, event.reason)],
+        tone: "quiet",
+      };
     case "cancel":
       return {
         title: [`Canceled${event.actor ? ` by ${event.actor}` : ""}`],
@@ -219,6 +225,8 @@ export function summarizeEvent(event) {
       return `${event.approved ? "Approved" : "Rejected"} by ${event.actor}${event.comment ? `: ${clip(event.comment)}` : ""}`;
     case "done":
       return `Done: ${clip(event.message)}`;
+    case "handoff":
+      return `Handed off from ${event.from} to ${event.to}: ${clip(event.reason)}`;
     default:
       return event.type.replace("_", " ");
   }
