@@ -21,12 +21,20 @@ import { createParser } from "./eventsource-parser.js";
  *   onStatus?: (connected: boolean, problem?: string) => void,
  *   onMalformed?: (data: string) => void,
  *   onError?: (error: ApiError) => void,
+ *   onDelta?: (delta: ModelDelta) => void,
  *   retryMs?: number,
  * }} FollowOptions
  * `onMalformed` is called with a message's data that is not a JSON event (the message is skipped;
  * reload the thread to see it). `onError` gets the API's answer when the stream cannot go on.
  * `retryMs` is the first wait before reconnecting (default 500 ms; it doubles up to 10 s), shorter
- * in tests.
+ * in tests. `onDelta` gets each piece of a model reply as it streams (`model_delta` messages: not
+ * stored, without a sequence; the decision that follows is an ordinary event).
+ */
+
+/**
+ * @typedef {{ type: "model_delta", after: number, attempt: number } & (
+ *   { kind: "text", text: string } | { kind: "tool_call", index: number, toolName: string, argsText: string }
+ * )} ModelDelta
  */
 
 /** Statuses that come back the same on every retry. */
@@ -42,6 +50,21 @@ function readEvent(data) {
   try {
     const event = JSON.parse(data);
     return event && typeof event === "object" && Number.isInteger(event.sequence) && typeof event.type === "string" ? event : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The piece of a reply in a `model_delta` message's data, or `undefined` when it is not one.
+ *
+ * @param {string} data
+ * @returns {ModelDelta | undefined}
+ */
+function readDelta(data) {
+  try {
+    const delta = JSON.parse(data);
+    return delta && delta.type === "model_delta" && Number.isInteger(delta.attempt) ? delta : undefined;
   } catch {
     return undefined;
   }
@@ -108,6 +131,12 @@ export function followThread(threadId, options) {
           const parser = createParser({
             onEvent: (message) => {
               if (stopped) return;
+              if (message.event === "model_delta") {
+                // A piece of a reply being written: shown, never counted (it has no sequence).
+                const delta = readDelta(message.data);
+                if (delta) options.onDelta?.(delta);
+                return;
+              }
               const event = readEvent(message.data);
               if (!event) {
                 // Skip it and read on: reconnecting would only receive it again. Its id is its

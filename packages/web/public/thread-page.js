@@ -9,7 +9,7 @@ import { approvalCard, childCard, questionCard } from "./cards.js";
 import { announce, h, replaceChildren } from "./dom.js";
 import { followThread } from "./event-stream.js";
 import { formatCost, formatNumber, statusBadge, threadTotals, timeElement } from "./format.js";
-import { timelineEntry } from "./timeline.js";
+import { liveReply, timelineEntry } from "./timeline.js";
 
 /** @typedef {import("./cards.js").ThreadView & { version: number, pending: import("./cards.js").PendingItem[] }} FullThread */
 
@@ -39,6 +39,7 @@ export function showThread(root, threadId, hooks) {
   const headerActions = h("div", { class: "actions" });
   const pendingSection = h("section", { class: "pending", "aria-labelledby": "pending-heading", hidden: true });
   const timeline = h("ol", { class: "timeline", "aria-label": "Events, oldest first" });
+  const reply = liveReply();
   const contextPanel = h("div", { class: "context-body" }, h("p", { class: "muted" }, "Loading…"));
   const messageId = "new-message";
   // Enter sends, Shift+Enter is a new line (form-keys.js).
@@ -110,7 +111,9 @@ export function showThread(root, threadId, hooks) {
   /** @param {{ type: string, at: string } & Record<string, any>} event @param {number} sequence */
   function appendEvent(event, sequence) {
     if (timeline.querySelector(`#event-${sequence}`)) return;
-    timeline.append(timelineEntry(event, sequence, fork));
+    // A stored event other than a recorded retry ends the reply being written: the decision is stored.
+    if (event.type !== "model_call_retried") reply.clear();
+    timeline.insertBefore(timelineEntry(event, sequence, fork), reply.element.isConnected ? reply.element : null);
   }
 
   function renderHeader() {
@@ -243,6 +246,10 @@ export function showThread(root, threadId, hooks) {
         onEvent: (event) => {
           appendEvent(event, event.sequence);
           scheduleRefresh();
+        },
+        onDelta: (delta) => {
+          if (!reply.element.isConnected) timeline.append(reply.element);
+          reply.write(delta);
         },
         onStatus: (connected, problem) => {
           live.textContent = connected ? "Live: new events appear as they happen." : (problem ?? "Reconnecting…");

@@ -21,13 +21,42 @@ export function threadLink(threadId, label) {
 /** @param {unknown} value */
 const pre = (value) => h("pre", { class: "code" }, jsonText(value));
 
+/** @param {number} ms */
+const formatDuration = (ms) => (ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`);
+
+/** @param {number | undefined} ms */
+const ranFor = (ms) => (ms === undefined ? null : h("p", { class: "muted small tool-duration" }, `ran in ${formatDuration(ms)}`));
+
+/**
+ * How long each tool ran, for the entry of its result: remembers when each call started (its
+ * `tool_started`, by call id) as events arrive in order, and answers at its result or its error.
+ *
+ * @example
+ * const tools = toolTimer();
+ * for (const event of events) timelineEntry(event, sequence, fork, tools.durationOf(event));
+ */
+export function toolTimer() {
+  /** @type {Map<string, number>} */
+  const started = new Map();
+  return {
+    /** @param {ThreadEvent} event @returns {number | undefined} */
+    durationOf(event) {
+      if (event.type === "tool_started") started.set(event.callId, Date.parse(event.at));
+      if (event.type !== "tool_result" && !(event.type === "error" && event.source === "tool")) return undefined;
+      const start = started.get(event.callId);
+      return start === undefined ? undefined : Math.max(0, Date.parse(event.at) - start);
+    },
+  };
+}
+
 /**
  * The title and body of an event.
  *
  * @param {ThreadEvent} event
+ * @param {number} [durationMs] how long the tool ran, for a tool's result or error
  * @returns {{ title: (string | Node)[], body: (Node | string | null)[], tone: string }}
  */
-export function describeEvent(event) {
+export function describeEvent(event, durationMs) {
   switch (event.type) {
     case "user_input":
       return {
@@ -74,7 +103,11 @@ export function describeEvent(event) {
     case "tool_result":
       return {
         title: [event.prefetched ? "Prefetched result of " : "Result of ", h("code", { class: "intent" }, event.intent)],
-        body: [pre(event.result), event.childThreadId ? h("p", {}, "Child thread: ", threadLink(event.childThreadId)) : null],
+        body: [
+          pre(event.result),
+          event.childThreadId ? h("p", {}, "Child thread: ", threadLink(event.childThreadId)) : null,
+          ranFor(durationMs),
+        ],
         tone: "ok",
       };
     case "error":
@@ -87,6 +120,7 @@ export function describeEvent(event) {
         body: [
           h("p", { class: "text" }, event.message),
           event.raw ? h("details", {}, h("summary", {}, "Model output"), h("pre", { class: "code" }, event.raw)) : null,
+          ranFor(durationMs),
         ],
         tone: "error",
       };
@@ -168,9 +202,10 @@ export function describeEvent(event) {
  * @param {ThreadEvent} event
  * @param {number} sequence 1-based position in the thread
  * @param {(sequence: number) => void} onFork
+ * @param {number} [durationMs] how long the tool ran (`toolTimer`), for a tool's result or error
  */
-export function timelineEntry(event, sequence, onFork) {
-  const { title, body, tone } = describeEvent(event);
+export function timelineEntry(event, sequence, onFork, durationMs) {
+  const { title, body, tone } = describeEvent(event, durationMs);
   return h(
     "li",
     { class: `event tone-${tone}`, id: `event-${sequence}`, dataset: { type: event.type, sequence: String(sequence) } },
@@ -195,6 +230,54 @@ export function timelineEntry(event, sequence, onFork) {
     ),
     ...body,
   );
+}
+
+/**
+ * The reply a model is writing, shown below the timeline while it streams: text as written, a tool
+ * call as its name and its arguments so far. Not an event: `clear()` takes it away when the stored
+ * decision (or error) arrives; a retry's first piece starts it again.
+ *
+ * @example
+ * const reply = liveReply();
+ * timeline.append(reply.element);
+ * reply.write({ type: "model_delta", after: 1, attempt: 1, kind: "text", text: "Hel" });
+ */
+export function liveReply() {
+  const text = h("pre", { class: "live-reply-text" });
+  const element = h(
+    "li",
+    { class: "event tone-model live-reply", dataset: { type: "model_delta" } },
+    h("div", { class: "event-head" }, h("h3", { class: "event-title" }, "The model is writing…")),
+    text,
+  );
+  let attempt = 0;
+  let call = -1;
+  return {
+    element,
+    /** @param {{ attempt: number, kind: string, text?: string, index?: number, toolName?: string, argsText?: string }} delta */
+    write(delta) {
+      if (delta.attempt !== attempt) {
+        attempt = delta.attempt;
+        call = -1;
+        text.textContent = attempt > 1 ? `(attempt ${attempt}) ` : "";
+      }
+      if (delta.kind === "text") {
+        text.textContent += delta.text ?? "";
+        return;
+      }
+      if (delta.index !== call) {
+        call = delta.index ?? 0;
+        text.textContent += `${text.textContent ? "\n" : ""}${delta.toolName} `;
+      }
+      text.textContent += delta.argsText ?? "";
+    },
+    clear() {
+      element.remove();
+      text.textContent = "";
+      attempt = 0;
+      call = -1;
+    },
+  };
 }
 
 /**

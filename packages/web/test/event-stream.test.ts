@@ -10,6 +10,7 @@ type FollowOptions = {
   onStatus?: (connected: boolean, problem?: string) => void;
   onMalformed?: () => void;
   onError?: (error: Error & { status?: number }) => void;
+  onDelta?: (delta: { kind: string; attempt: number; after: number; text?: string }) => void;
   retryMs?: number;
 };
 
@@ -102,6 +103,26 @@ describe("following a thread", () => {
     assert.equal(malformed, 1);
     assert.deepEqual(requests, ["/v1/threads/thr_1/stream?after=0"]);
     assert.deepEqual(statuses, ["connected"]);
+  });
+
+  it("hands model deltas to onDelta, in order with the events, without counting them as events", async () => {
+    const stored = `id: 1\nevent: user_input\ndata: {"sequence":1,"type":"user_input","at":"2026-01-01T00:00:00.000Z"}\n\n`;
+    const delta = (text: string) =>
+      `event: model_delta\ndata: {"type":"model_delta","after":1,"kind":"text","attempt":1,"text":${JSON.stringify(text)}}\n\n`;
+    const decision = `id: 2\nevent: model_decision\ndata: {"sequence":2,"type":"model_decision","at":"2026-01-01T00:00:01.000Z"}\n\n`;
+    fakeServer(() => openStream(stored + delta("Hel") + delta("lo") + decision));
+    const seen: string[] = [];
+    let malformed = 0;
+    stop = followThread("thr_1", {
+      after: 0,
+      retryMs,
+      onEvent: (event) => seen.push(`event ${event.sequence}`),
+      onDelta: (piece) => seen.push(`delta ${piece.text} after ${piece.after}`),
+      onMalformed: () => (malformed += 1),
+    });
+    await waitFor("the decision", async () => seen.includes("event 2"), 2_000);
+    assert.deepEqual(seen, ["event 1", "delta Hel after 1", "delta lo after 1", "event 2"]);
+    assert.equal(malformed, 0);
   });
 
   it("reports a 401 as an API error instead of stopping silently", async () => {
