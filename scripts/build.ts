@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
 
 /** Package folders under packages/ that publish a build, in the order their imports point. */
-export const builtPackages = ["core", "models", "stores", "server", "channels", "web", "evals", "create-agentfold", "cli"];
+export const builtPackages = ["core", "models", "stores", "server", "channels", "web", "evals", "mcp", "create-agentfold", "cli"];
 
 /** The sibling packages `folder` depends on, by folder (their declarations are what its build reads). */
 function siblingsOf(folder: string): string[] {

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 export const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The package folders that publish, in the order their imports point (dependencies first). */
-export const publishedFolders = ["core", "models", "stores", "server", "channels", "web", "evals", "create-agentfold", "cli"];
+export const publishedFolders = ["core", "models", "stores", "server", "channels", "web", "evals", "mcp", "create-agentfold", "cli"];
 
 export interface PackedPackage {
   folder: string;
