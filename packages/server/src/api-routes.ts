@@ -70,6 +70,17 @@ export const threadView = z
     metadata: jsonObject,
     events: z.array(eventView),
     pending: z.array(pendingView),
+    waiting: z
+      .object({
+        until: z.string().openapi({ description: "When the thread wakes by itself: its earliest timer (ISO 8601)." }),
+        reason: z.string().nullable(),
+        timers: z.array(z.object({ timerId: z.string(), until: z.string(), reason: z.string().nullable(), callId: z.string().nullable() })),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "The timers the thread waits for (status `waiting`; a tool returned sleep or waitUntil), or null. POST .../wake or a message wakes it early.",
+      }),
     parent: z
       .object({
         id: z.string(),
@@ -301,6 +312,14 @@ export const messageRoute = createRoute({
 const forkAt = z.number().int().openapi({
   minimum: 1,
   description: "How many of the thread's first events the fork keeps: 1..its version (the first event is the request).",
+});
+
+export const wakeRoute = createRoute({
+  method: "post",
+  path: "/v1/threads/{id}/wake",
+  summary: "Wake a waiting thread now: its timers fire early, recorded with the caller, and it runs on",
+  request: { params: threadParams, query: waitQuery, ...body(z.object({}).strict(), false) },
+  responses: { ...threadResponses, ...conflict },
 });
 
 export const cancelRoute = createRoute({

@@ -47,6 +47,19 @@ const pendingKinds = [
   },
 ] as const;
 
+/** A pending request's deadline as the fold shows it (core's `RequestDeadline`), not as its event records it. */
+const deadlineView: JsonSchema = {
+  type: "object",
+  description: "When the request must be decided by, and what happens then (a deadline on its tool).",
+  properties: {
+    by: { type: "string", description: "ISO 8601: the request's time plus the deadline's afterMs." },
+    action: { type: "string", enum: ["reject", "remind", "escalate"] },
+    to: { type: "array", items: { type: "string" }, description: "Who an escalation goes to." },
+    passed: { type: "boolean", description: "The deadline passed: a reminder or an escalation went out; the request still waits." },
+  },
+  required: ["by", "action", "passed"],
+};
+
 function buildThreadSchemas() {
   const events: Record<string, ObjectSchema> = {};
   for (const option of eventSchema.options) {
@@ -67,6 +80,7 @@ function buildThreadSchemas() {
     const properties: Record<string, JsonSchema> = { kind: { type: "string", const: kind } };
     for (const field of fields) properties[field] = event.properties[field]!;
     properties.since = { ...event.properties.at, description: `When it was requested: the \`at\` of its ${from} event.` };
+    if (kind !== "child") properties.deadline = deadlineView;
     const required = ["kind", ...fields.filter((field) => event.required?.includes(field)), "since"];
     components[name] = { type: "object", description, properties, required };
     pendingMapping[kind] = ref(name);

@@ -22,6 +22,7 @@ import { createModelChooser, type ModelChooser } from "./runner/thread-model.ts"
 import { advanceTask, queueAdvance, type TaskContext } from "./runner/thread-task.ts";
 import { createThreadListeners, type DeltaListener } from "./runner/thread-listeners.ts";
 import { createThreadQueue } from "./runner/thread-queue.ts";
+import { createWakeTimers } from "./runner/wake-timers.ts";
 
 export type { AdvanceOutcome, ThreadChange } from "./runner/context.ts";
 
@@ -139,9 +140,19 @@ export function createRunner(options: RunnerOptions): Runner {
   const settings = resolveSettings(options);
   const listeners = createThreadListeners(settings.onError);
   const queue = createThreadQueue();
+  // A thread that waits until soon is advanced at its time by this process (the sweep covers the rest).
+  const wakes = createWakeTimers({
+    clock: settings.clock,
+    horizonMs: settings.sweepIntervalMs,
+    advance: (threadId) => runner.advance(threadId),
+    onError: settings.onError,
+  });
   const context: TaskContext = {
     ...settings,
-    notify: listeners.notify,
+    notify: (thread) => {
+      wakes.follow(thread);
+      listeners.notify(thread);
+    },
     notifyDelta: listeners.notifyDelta,
     // A child's parent goes on through the same protocol as a person's change.
     change: (threadId, change) => runner.change(threadId, change),
@@ -150,6 +161,7 @@ export function createRunner(options: RunnerOptions): Runner {
     ...settings,
     isQueued: (threadId) => queue.get(threadId) !== undefined,
     advance: (threadId) => runner.advance(threadId),
+    wakes,
   });
   const runner: Runner = {
     owner: settings.owner,

@@ -47,7 +47,9 @@ describe("HTTP API: launch and read", () => {
       "pending",
       "status",
       "version",
+      "waiting",
     ]);
+    assert.equal(launched.body.waiting, null);
     assert.equal(launched.body.agent, "calculator");
     assert.equal(launched.body.version, launched.body.events.length);
     assert.equal(launched.body.pending.length, 1);

@@ -1,11 +1,11 @@
 /**
  * A person's actions on a thread: approve or reject a call, answer a question, send a message,
- * cancel. Each but cancel is a `HumanAction` applied through the runner's change (core's
+ * wake a waiting thread early, cancel. Each but cancel is a `HumanAction` applied through the runner's change (core's
  * `applyHumanAction`), after the caller's right to act is checked here, at the edge.
  */
 import { InvalidInputError } from "agentfold";
 import { applyHumanAction, type HumanAction } from "agentfold/runtime";
-import { approvalRoute, cancelRoute, messageRoute, responseRoute } from "../api-routes.ts";
+import { approvalRoute, cancelRoute, messageRoute, responseRoute, wakeRoute } from "../api-routes.ts";
 import { checkDecisionAllowed } from "../authorization.ts";
 import type { ThreadChange } from "../runner.ts";
 import { keyedChange, type KeyedChange } from "./keyed-change.ts";
@@ -60,6 +60,16 @@ export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): v
     const keyed = keyedChange(c, "message", { id }, { text });
     const action: HumanAction = { type: "message", text, actor: c.get("actor"), source: "http", ...keyed.fields };
     const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, applyOnce(keyed, action));
+    return respondWithThread(context, c, thread);
+  });
+
+  app.openapi(wakeRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    await loadThreadFor(context, c, id);
+    const action: HumanAction = { type: "wake", actor: c.get("actor") };
+    const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, (current, agent) =>
+      applyHumanAction(agent, current, action),
+    );
     return respondWithThread(context, c, thread);
   });
 

@@ -43,6 +43,23 @@ async function childrenView(context: RouteContext, thread: Thread): Promise<Thre
   );
 }
 
+/** The timers a thread waits for, earliest first, or null. */
+function waitingView(thread: Thread): ThreadView["waiting"] {
+  const timers = [...thread.state.timers].sort((a, b) => Date.parse(a.until) - Date.parse(b.until));
+  const [first] = timers;
+  if (!first) return null;
+  return {
+    until: first.until,
+    reason: first.reason ?? null,
+    timers: timers.map((timer) => ({
+      timerId: timer.timerId,
+      until: timer.until,
+      reason: timer.reason ?? null,
+      callId: timer.callId ?? null,
+    })),
+  };
+}
+
 export async function viewOf(context: RouteContext, thread: Thread): Promise<ThreadView> {
   const [parent, children] = await Promise.all([parentView(context, thread), childrenView(context, thread)]);
   return {
@@ -54,6 +71,7 @@ export async function viewOf(context: RouteContext, thread: Thread): Promise<Thr
     metadata: { ...thread.metadata },
     events: thread.events as unknown as ThreadView["events"],
     pending: thread.pending as unknown as ThreadView["pending"],
+    waiting: waitingView(thread),
     parent,
     children,
   };

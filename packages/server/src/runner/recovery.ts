@@ -1,6 +1,9 @@
 /**
- * Crash recovery: finds the threads left `running` (a crashed process, a runner that died mid-step)
- * and advances those of this runner's agents, once (`recover`) or on a sweep timer (`start`).
+ * Crash recovery and due timers: finds the threads left `running` (a crashed process, a runner that
+ * died mid-step) and those with a timer or a request deadline due, and advances those of this
+ * runner's agents, once (`recover`) or on a sweep timer (`start`). Threads that fall due before the
+ * next sweep get a wake-up in this process at their time (`wake-timers.ts`); the advance fires what
+ * is due under the thread's lease, so a thread found by two processes' sweeps fires once.
  *
  * Invariants: at most RECOVERY_CONCURRENCY advances started by recovery run at once in this process;
  * a thread that already has a task here is skipped (that task is its runner); a sweep starts the
@@ -11,6 +14,10 @@
 import type { Agent, ThreadStore } from "agentfold";
 import type { TimerClock, TimerHandle } from "agentfold/runtime";
 import type { AdvanceOutcome } from "./context.ts";
+import type { WakeTimers } from "./wake-timers.ts";
+
+/** Due threads one sweep takes on: more wait for the next sweep, earliest first. */
+const DUE_PER_SWEEP = 200;
 
 /** How many threads recovery advances at once: enough to catch up fast, few enough not to swamp the model or the store. */
 export const RECOVERY_CONCURRENCY = 8;
@@ -24,6 +31,8 @@ export interface RecoveryOptions {
   isQueued(threadId: string): boolean;
   advance(threadId: string): Promise<AdvanceOutcome>;
   onError(error: unknown, threadId: string): void;
+  /** Where threads that fall due before the next sweep get their wake-up. */
+  wakes: WakeTimers;
 }
 
 export interface Recovery {
@@ -53,20 +62,32 @@ export function createRecovery(options: RecoveryOptions): Recovery {
    */
   async function startRecovery(): Promise<Promise<AdvanceOutcome>[]> {
     const started: Promise<AdvanceOutcome>[] = [];
+    /** Starts an advance once a slot is free; false once closed. */
+    const start = async (threadId: string): Promise<boolean> => {
+      while (recovering.size >= RECOVERY_CONCURRENCY && !closed) await Promise.race(recovering);
+      if (closed) return false;
+      if (options.isQueued(threadId)) return true;
+      const task: Promise<AdvanceOutcome> = options.advance(threadId).finally(() => recovering.delete(task));
+      recovering.add(task);
+      started.push(task);
+      return true;
+    };
     let cursor: string | undefined;
     do {
       const page = await store.list({ status: "running", limit: 200, ...(cursor === undefined ? {} : { cursor }) });
       for (const summary of page.threads) {
-        if (!agents.has(summary.agent ?? "")) continue;
-        while (recovering.size >= RECOVERY_CONCURRENCY && !closed) await Promise.race(recovering);
-        if (closed) return started;
-        if (options.isQueued(summary.id)) continue;
-        const task: Promise<AdvanceOutcome> = options.advance(summary.id).finally(() => recovering.delete(task));
-        recovering.add(task);
-        started.push(task);
+        if (agents.has(summary.agent ?? "") && !(await start(summary.id))) return started;
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined && !closed);
+    // Due now: advanced (the advance fires it); due before the next sweep: a wake-up at its time.
+    const now = clock.now().getTime();
+    const due = await store.listDue({ by: new Date(now + options.sweepIntervalMs), limit: DUE_PER_SWEEP });
+    for (const summary of due) {
+      if (!agents.has(summary.agent ?? "") || summary.wakeAt === undefined) continue;
+      if (Date.parse(summary.wakeAt) > now) options.wakes.schedule(summary.id, summary.wakeAt);
+      else if (!(await start(summary.id))) return started;
+    }
     return started;
   }
 
@@ -98,6 +119,7 @@ export function createRecovery(options: RecoveryOptions): Recovery {
     close() {
       closed = true;
       clock.clearTimeout(sweepTimer);
+      options.wakes.close();
     },
   };
 }

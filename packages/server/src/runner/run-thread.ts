@@ -44,6 +44,8 @@ export async function runThread(
         // Child agents keep their threads in this store (a module never makes one).
         threads: store,
         signal,
+        // The runner's time: events are stamped with it and a tool's sleep counts from it.
+        clock: context.clock,
         // No tool runs unless this process can still be sure it holds the lease.
         lease: guard,
         // Pieces of the model's reply for people watching (the thread stream); never stored.

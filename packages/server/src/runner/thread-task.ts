@@ -13,6 +13,7 @@ import {
   acquireLeaseBy,
   familyRefusal,
   findThreadAgent,
+  fireDue,
   keepLease,
   parentOf,
   resumeChild,
@@ -94,6 +95,13 @@ export async function advanceTask(
         context.notify(thread);
       }
       change.applied(thread);
+    }
+    // Timers and deadlines due now fire under this lease, once: whoever holds the lease next reloads
+    // and finds them fired (see core's timers.ts).
+    const due = fireDue(thread, clock);
+    if (due !== thread) {
+      thread = await appendChange(context, thread, due, lease);
+      context.notify(thread);
     }
     // A child runs only inside its parent's tool, with the agent and model that tool holds.
     if (child) return { result: "settled" as const, thread };
