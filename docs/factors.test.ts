@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { Thread, createMemoryStore } from "agentfold";
-import { ScriptedModel, type ScriptStep } from "agentfold/testing";
+import { fireDue } from "agentfold/runtime";
+import { ScriptedModel, createFakeClock, type ScriptStep } from "agentfold/testing";
 
 const docs = new URL("./", import.meta.url);
 const markdown = readFileSync(new URL("factors.md", docs), "utf8");
@@ -253,4 +254,39 @@ test("factor 13: prefetched results are in the first model request", async () =>
   assert.match(first, /<list_git_tags_result>\n- v1\.5\.0/);
   assert.match(first, /<lookup_on_call_result>\nteam: backend\nperson: lee@example.com/);
   assert.equal(thread.events.filter((event) => event.type === "tool_result" && event.prefetched).length, 2);
+});
+
+test("factor 8 served: the deployer's own plan waits 10 minutes, then checks health, then finishes", async () => {
+  const { deployer } = await import("./factors/08-own-your-control-flow.ts");
+  const clock = createFakeClock("2026-12-01T09:00:00.000Z");
+  const model = new ScriptedModel([
+    { intent: "deploy", version: "2.0" },
+    { intent: "done_for_now", message: "2.0 is live." },
+  ]);
+  let thread = await deployer.run(deployer.start("deploy 2.0", { clock }), { model, clock });
+  thread = await deployer.run(deployer.approve(thread, thread.pending[0]!.callId, { clock }), { model, clock });
+  assert.equal(thread.status, "waiting");
+  assert.equal(fireDue(thread, clock), thread, "nothing is due before 10 minutes");
+  await clock.advance(10 * 60_000);
+  thread = await deployer.run(fireDue(thread, clock), { model, clock });
+  assert.equal(thread.status, "done");
+  assert.deepEqual(
+    thread.events.slice(-4).map((event) => event.type),
+    ["timer_set", "timer_fired", "tool_result", "done"],
+  );
+  assert.equal(deployer.model, "anthropic:claude-sonnet-4-5");
+});
+
+test("factor 10: triage hands the conversation to billing, which drives the thread from then on", async () => {
+  const { triage, billing } = await import("./factors/10-small-focused-agents.ts");
+  const model = new ScriptedModel([
+    { intent: "transfer_to_billing", reason: "wants a refund" },
+    { intent: "refund", orderId: "A-17" },
+  ]);
+  let thread = await triage.run(triage.start("refund order A-17"), { model });
+  assert.equal(thread.drivingAgent, "billing");
+  assert.deepEqual(triage.nextAction(thread), { type: "handoff", to: "billing" });
+  thread = await billing.run(thread, { model });
+  assert.equal(thread.status, "awaiting_approval");
+  assert.equal(thread.pending[0]?.kind === "approval" && thread.pending[0].intent, "refund");
 });

@@ -25,3 +25,20 @@ export const release = defineAgent({
   tools: [tester.asTool({ intent: "ask_tester" }), doneForNow()],
   limits: { maxSteps: 10 },
 });
+
+const refund = defineTool({
+  intent: "refund",
+  description: "refund an order",
+  args: z.object({ orderId: z.string() }),
+  approval: "required",
+  run: ({ orderId }) => ({ refunded: orderId }),
+});
+
+/** Billing takes over a conversation it is handed: from then on it drives the thread. */
+export const billing = defineAgent({ name: "billing", description: "refunds and invoices", tools: [refund, doneForNow()] });
+
+/**
+ * Triage hands the conversation over instead of calling billing as a tool: a `handoff` event records
+ * it, and every later step — in any process, under `serve` or the CLI — is billing's.
+ */
+export const triage = defineAgent({ name: "triage", tools: [billing.asHandoff(), doneForNow()] });
