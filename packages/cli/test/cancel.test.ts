@@ -77,4 +77,25 @@ describe("agentfold cancel", () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(json<{ status: string }>(result).status, "canceled");
   });
+
+  test("canceling a child lets its parent go on with the parent's own model: the parent finishes, it does not fail", async () => {
+    const family = join(fixtures, "family.ts");
+    const run = await runCli(
+      ["run", family, "I want my $20 back", "--model", `script:${join(fixtures, "family.json")}`, "--db", db, "--json"],
+      {
+        cwd: dir.path,
+      },
+    );
+    assert.equal(run.code, 3, run.stderr);
+    const parent = json<{ id: string; pending: { childThreadId?: string }[] }>(run);
+    const childId = parent.pending[0]!.childThreadId!;
+    const canceled = await runCli(["cancel", childId, "--reason", "not this way", "--db", db, "--json"], { cwd: dir.path });
+    assert.equal(canceled.code, 0, canceled.stderr);
+    assert.equal(canceled.stderr, "", "no warning: the parent ran without trouble");
+    assert.equal(json<{ status: string }>(canceled).status, "canceled");
+    const shown = json<{ status: string; result?: string }>(
+      await runCli(["threads", "show", parent.id, "--db", db, "--json"], { cwd: dir.path }),
+    );
+    assert.deepEqual([shown.status, shown.result], ["done", "your refund is on its way"]);
+  });
 });

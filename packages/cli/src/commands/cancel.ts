@@ -76,7 +76,8 @@ Examples:
         const runner = createRunner({
           store,
           agents,
-          model: modelOnDemand(options.model, context.env, context.cwd, thread),
+          // Only a parent that goes on calls the model: the top ancestor's, which `run` recorded.
+          model: modelOnDemand(options.model, context.env, context.cwd, root),
           onError: (error, id) => out.warn(`thread ${id}: ${error instanceof Error ? error.message : String(error)}`),
         });
         let canceled: Thread;
