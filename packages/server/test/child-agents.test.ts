@@ -148,4 +148,51 @@ describe("child agents in the server's store", () => {
     assert.match(error.message, /canceled/);
     await runner.close();
   });
+
+  it("a store that fails while a canceled child's parent goes on reaches onError, never an unhandled rejection", async () => {
+    const base = createMemoryStore();
+    let childId = "";
+    // After the cancel, loading the child fails: the parent's continuation meets it after the route answered.
+    const store = new Proxy(base, {
+      get(target, property) {
+        if (property === "load") {
+          return async (id: string) => {
+            const thread = await target.load(id);
+            if (id === childId && thread?.status === "canceled") throw new Error("the store went away");
+            return thread;
+          };
+        }
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    let reported!: () => void;
+    const storeErrorReported = new Promise<void>((resolve) => (reported = resolve));
+    const { app, runner } = createServer({
+      store,
+      agents: [support],
+      model: createTestModel(),
+      apiKeys: false,
+      onError: (error) => {
+        if (error instanceof Error && error.message.includes("the store went away")) reported();
+      },
+    });
+    const fetch = appFetcher(app);
+    try {
+      const launched = await post(fetch, "/v1/threads", { agent: "support", message: "I want my $20 back" });
+      childId = launched.body.pending[0].childThreadId;
+      const canceled = await post(fetch, `/v1/threads/${childId}/cancel`, { reason: "not needed" });
+      assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+      await storeErrorReported;
+      await runner.close();
+      // A rejection nobody handles is reported on a later turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+  });
 });

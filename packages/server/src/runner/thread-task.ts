@@ -150,8 +150,10 @@ export async function continueParent(context: TaskContext, child: Thread): Promi
       parent.pending.some((item) => item.kind === "child" && item.callId === link.callId) ? resumeChild(parent, link.callId) : parent,
     );
     await settled;
+    return { result: "settled", thread: (await context.store.load(child.id)) ?? child };
   } catch (error) {
+    // Never rejects: a cancel calls this without waiting, and a rejection nobody awaits ends the process.
     context.onError(error, link.threadId);
+    return { result: "settled", thread: child };
   }
-  return { result: "settled", thread: (await context.store.load(child.id)) ?? child };
 }
