@@ -11,7 +11,7 @@ export const ExitCode = {
   unexpected: 1,
   /** Bad input: an unknown module, agent, thread or call, invalid JSON, a missing option. */
   usage: 2,
-  /** The thread waits for a person: an approval or an answer. The output says how to continue. */
+  /** The thread waits: for a person (an approval or an answer) or until a time. The output says how to continue. */
   waiting: 3,
   /** The thread failed (a step or error limit was reached). */
   failed: 4,
@@ -32,7 +32,7 @@ export const exitCodeHelp = `Exit codes:
   0  done (or the command succeeded)
   1  unexpected error (a bug, a provider or database failure)
   2  bad input: unknown module, agent, thread or call; invalid JSON; missing option
-  3  the thread waits for a person (approval or answer); the output says how to continue
+  3  the thread waits for a person (approval or answer) or until a time; the output says how to continue
   4  the thread failed (step or error limit reached)
   5  the thread was canceled
   6  agentfold test: an eval case passed less often than --threshold

@@ -96,6 +96,15 @@ export function threadSummary(thread: Thread, carry: CarryFlags = []): Record<st
     pending: thread.pending,
     ...(thread.status === "done" && outcome !== undefined ? { result: outcome } : {}),
     ...((thread.status === "failed" || thread.status === "canceled") && outcome !== undefined ? { reason: outcome } : {}),
+    // The timers a waiting thread waits for, earliest first: `agentfold resume` after `until`, or `--now`.
+    ...(thread.state.timers.length > 0
+      ? {
+          waiting: {
+            until: [...thread.state.timers].sort((a, b) => Date.parse(a.until) - Date.parse(b.until))[0]!.until,
+            timers: thread.state.timers,
+          },
+        }
+      : {}),
     // Why the model failed (`model_misconfigured`, `model_unavailable`): resume once it is fixed.
     ...(thread.state.failureCode ? { failure: thread.state.failureCode } : {}),
     next: continueCommands(thread, carry),

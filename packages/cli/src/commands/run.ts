@@ -5,7 +5,8 @@
 import type { Command } from "commander";
 import type { Thread } from "agentfold";
 import type { ThreadChange } from "@agentfold/server";
-import { applyHumanAction } from "agentfold/runtime";
+import { applyHumanAction, fireDue, nextWakeAt, wakeThread } from "agentfold/runtime";
+import { commandName } from "../command-name.ts";
 import { CliError } from "../exit-codes.ts";
 import { driveFamily } from "../drive-family.ts";
 import { driveThread, leaseWaitFrom } from "../drive-thread.ts";
@@ -32,6 +33,25 @@ interface RunOptions extends StoreOptions {
 
 interface ContinueOptions extends RunOptions {
   agents?: string;
+}
+
+/**
+ * What `resume` changes before it runs: a thread that failed because of its model is resumed; one
+ * that waits has what is due fired (its timers, its requests' deadlines), or with `--now` its timers
+ * fire early. Undefined when there is nothing to change.
+ */
+function resumeChange(thread: Thread, options: { now?: boolean; actor: string }): ThreadChange | undefined {
+  const { actor } = options;
+  if (thread.state.failureCode) {
+    return (current, agent) => (current.state.failureCode ? agent.resume(current, { actor }) : current);
+  }
+  if (options.now) {
+    if (thread.state.timers.length === 0) {
+      throw new CliError(`Thread ${thread.id} is ${thread.status} and waits for no timer: there is nothing to wake. Leave out --now.`);
+    }
+    return (current) => (current.state.timers.length > 0 ? wakeThread(current, { actor }) : current);
+  }
+  return nextWakeAt(thread.state) === undefined ? undefined : (current) => fireDue(current);
 }
 
 /** Adds `run`, `resume` and `message` to the program. */
@@ -92,14 +112,19 @@ Examples:
     .option("-m, --model <spec>", "model spec (else AGENTFOLD_MODEL, else the one the thread ran with)")
     .option("--db <path|url>", "SQLite file or postgres:// URL (else AGENTFOLD_DB, else ./.agentfold/agentfold.db)")
     .option("--json", "print the final state as JSON; never prompt")
+    .option("--now", "wake a waiting thread before its time: its timers fire early, recorded with you")
     .addHelpText(
       "after",
       `
+A waiting thread (a tool returned sleep or waitUntil) goes on once its time has come; before that,
+resume says until when it waits and exits 3. A server wakes it by itself.
+
 Examples:
   $ agentfold resume thr_abc123
+  $ agentfold resume thr_abc123 --now
   $ agentfold resume thr_abc123 --agents ./agent.ts --model script:./steps.json --json`,
     )
-    .action(async (threadId: string, options: ContinueOptions) => {
+    .action(async (threadId: string, options: ContinueOptions & { now?: boolean }) => {
       const out = context.output(options.json);
       context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
@@ -113,10 +138,9 @@ Examples:
         );
         const actor = actorName(context.env);
         const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
-        // A thread that failed because of its model (a key, a model name, an outage) goes on once fixed.
-        const resume: ThreadChange | undefined = thread.state.failureCode
-          ? (current, currentAgent) => (current.state.failureCode ? currentAgent.resume(current, { actor }) : current)
-          : undefined;
+        // A thread that failed because of its model (a key, a model name, an outage) goes on once
+        // fixed; a waiting one once its time has come (or now, with --now).
+        const resume = resumeChange(thread, { actor, ...(options.now ? { now: true } : {}) });
         const final = await driveFamily(
           thread,
           {
@@ -132,6 +156,10 @@ Examples:
           },
           resume,
         );
+        const until = final.state.timers.map((timer) => timer.until).sort()[0];
+        if (until !== undefined && !out.json) {
+          out.line(`Not due yet: thread ${final.id} waits until ${until}. To wake it now: ${commandName()} resume ${final.id} --now`);
+        }
         return finish(out, final, carryFlags(options, context.env));
       });
     });
