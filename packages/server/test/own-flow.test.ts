@@ -10,7 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createFakeClock, createMemoryStore } from "agentfold/testing";
+import { createRunner, resolveServerModel } from "../src/index.ts";
 import { startChildServer, type ChildServer } from "./support/child-server.ts";
+import { advanceUntil } from "./support/fake-time.ts";
+import { createOwnFlowAgents, settleMs } from "./support/own-flow-agents.ts";
 import { get, post, urlFetcher } from "./support/http.ts";
 
 const serverScript = fileURLToPath(new URL("./support/own-flow-server.ts", import.meta.url));
@@ -63,8 +67,11 @@ describe("own models, own plans and handoffs over HTTP", () => {
     const approved = await post(urlFetcher(second.url), `/v1/threads/${launched.body.id}/approvals/${launched.body.pending[0].callId}`, {
       approved: true,
     });
-    assert.equal(approved.body.status, "done", JSON.stringify(approved.body));
-    assert.equal(approved.body.events.at(-1).message, "from the launch's model");
+    // The releaser's own plan then waits for the release to settle (see the next test).
+    assert.equal(approved.body.status, "waiting", JSON.stringify(approved.body));
+    const decision = approved.body.events.findLast((event: { type: string }) => event.type === "model_decision");
+    assert.equal(decision.calls[0].args.message, "from the launch's model");
+    assert.equal(decision.model, spec);
 
     const refused = await post(urlFetcher(first.url), "/v1/threads", { agent: "modeled", message: "hi", model: "openai:gpt-4o" });
     assert.equal(refused.status, 400);
@@ -89,18 +96,32 @@ describe("own models, own plans and handoffs over HTTP", () => {
     }
   });
 
-  it("the server runs an agent's own plan like the default: a check chosen by code before done", async () => {
+  it("the server runs an agent's own plan like the default: a durable wait, then a check chosen by code, then done", async () => {
     const launched = await post(urlFetcher(first.url), "/v1/threads", { agent: "releaser", message: "release 2.0" });
     assert.equal(launched.body.status, "awaiting_approval");
     const approved = await post(urlFetcher(second.url), `/v1/threads/${launched.body.id}/approvals/${launched.body.pending[0].callId}`, {
       approved: true,
     });
-    assert.equal(approved.body.status, "done", JSON.stringify(approved.body));
-    const types = approved.body.events.map((event: { type: string; intent?: string }) =>
+    assert.equal(approved.body.status, "waiting", JSON.stringify(approved.body));
+    const released = approved.body.events.find((event: { intent?: string; type: string }) => event.type === "tool_result");
+    assert.equal(approved.body.waiting.until, new Date(Date.parse(released.at) + settleMs).toISOString());
+    assert.equal(approved.body.waiting.reason, "the release settles");
+    // A person may wake it before the 10 minutes (the fake-clock test below waits them out), here through the other process.
+    const woken = await post(urlFetcher(first.url), `/v1/threads/${launched.body.id}/wake`);
+    assert.equal(woken.body.status, "done", JSON.stringify(woken.body));
+    const types = woken.body.events.map((event: { type: string; intent?: string }) =>
       event.intent ? `${event.type}:${event.intent}` : event.type,
     );
-    assert.deepEqual(types.slice(-5), ["tool_started:release", "tool_result:release", "model_decision", "tool_result:verify", "done"]);
-    assert.match(approved.body.events.at(-2).callId, /^plan_\d+$/);
+    assert.deepEqual(types.slice(-7), [
+      "tool_started:release",
+      "tool_result:release",
+      "model_decision",
+      "timer_set",
+      "timer_fired",
+      "tool_result:verify",
+      "done",
+    ]);
+    assert.match(woken.body.events.at(-2).callId, /^plan_\d+$/);
   });
 
   it("a handoff passes the thread to another agent, which the server runs for every later step", async () => {
@@ -127,5 +148,45 @@ describe("own models, own plans and handoffs over HTTP", () => {
     const agents = await get(urlFetcher(first.url), "/v1/agents");
     const tool = agents.body.agents.find((agent: { name: string }) => agent.name === "triage").tools[0];
     assert.deepEqual({ kind: tool.kind, handoffTo: tool.handoffTo }, { kind: "handoff", handoffTo: "billing" });
+  });
+});
+
+describe("an agent's own plan under the runner (fake clock)", () => {
+  it("the release waits 10 minutes, not less, then the runner's wake-up verifies it and finishes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agentfold-own-flow-clock-"));
+    writeFileSync(join(dir, "releaser.json"), JSON.stringify({ steps: scripts.releaser }));
+    const clock = createFakeClock("2026-12-01T09:00:00.000Z");
+    const store = createMemoryStore({ clock });
+    const releaser = createOwnFlowAgents(dir).find((agent) => agent.name === "releaser")!;
+    const runner = createRunner({
+      store,
+      agents: [releaser],
+      model: await resolveServerModel(`script:${join(dir, "releaser.json")}`),
+      resolveModel: resolveServerModel,
+      clock,
+      onError: (error) => assert.fail(String(error)),
+    });
+    try {
+      await runner.start();
+      const thread = releaser.start("release 2.0", { clock });
+      await store.create(thread);
+      const { thread: pending } = await runner.advance(thread.id);
+      const { settled } = await runner.change(thread.id, (current, agent) => agent.approve(current, pending!.pending[0]!.callId));
+      const { thread: waiting } = await settled;
+      assert.equal(waiting?.status, "waiting");
+      await clock.advance(settleMs - 1_000);
+      assert.equal((await store.load(thread.id))?.status, "waiting", "not before 10 minutes");
+      await advanceUntil(clock, async () => (await store.load(thread.id))?.status === "done", { stepMs: 100, limitMs: 10_000 });
+      const done = (await store.load(thread.id))!;
+      const fired = done.events.find((event) => event.type === "timer_fired");
+      assert.equal(fired?.type === "timer_fired" && fired.early, undefined, "fired on time, not woken");
+      assert.deepEqual(
+        done.events.slice(-3).map((event) => (event.type === "tool_result" ? `${event.type}:${event.intent}` : event.type)),
+        ["timer_fired", "tool_result:verify", "done"],
+      );
+    } finally {
+      await runner.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
