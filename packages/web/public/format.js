@@ -73,6 +73,7 @@ const statusLabels = {
   running: "running",
   awaiting_approval: "awaiting approval",
   awaiting_human: "awaiting answer",
+  waiting: "waiting",
   done: "done",
   failed: "failed",
   canceled: "canceled",

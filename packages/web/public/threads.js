@@ -11,7 +11,7 @@ import { formatCost, formatNumber, shortId, statusBadge, threadTotals, timeEleme
 const refreshMs = 5000;
 const pageSize = 50;
 const filters = { status: "", agent: "" };
-const statuses = ["running", "awaiting_approval", "awaiting_human", "done", "failed", "canceled"];
+const statuses = ["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed", "canceled"];
 
 /**
  * Renders the list into `root`. Returns a function that stops its refreshes.

@@ -187,6 +187,26 @@ export function describeEvent(event, durationMs) {
         body: [event.reason ? h("p", { class: "text" }, event.reason) : null],
         tone: "rejected",
       };
+    case "timer_set":
+      return {
+        title: [`Waits until ${event.until}`],
+        body: [event.reason ? h("p", { class: "text" }, event.reason) : null],
+        tone: "waiting",
+      };
+    case "timer_fired":
+      return { title: [event.early ? `Woken early${event.actor ? ` by ${event.actor}` : ""}` : "Timer fired"], body: [], tone: "quiet" };
+    case "deadline_passed":
+      return {
+        title: [
+          event.action === "escalate"
+            ? `Deadline passed: escalated to ${(event.to ?? []).join(", ")}`
+            : event.action === "remind"
+              ? "Deadline passed: reminder"
+              : "Deadline passed: rejected",
+        ],
+        body: [h("p", { class: "muted small" }, event.callId)],
+        tone: event.action === "reject" ? "rejected" : "waiting",
+      };
     case "compaction":
       return { title: [`Compacted events before ${event.upTo}`], body: [h("p", { class: "text" }, event.summary)], tone: "quiet" };
     case "custom":
