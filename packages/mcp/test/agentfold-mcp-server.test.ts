@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ElicitRequestSchema, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { createSqliteStore } from "@agentfold/stores";
 import { startServer } from "@agentfold/server";
 import { ScriptedModel } from "agentfold/testing";
@@ -30,6 +31,24 @@ function summaryOf(result: unknown): Summary {
   assert.ok(!isError, `the tool failed: ${content[0]?.text}`);
   assert.ok(structuredContent);
   return structuredContent;
+}
+
+function stdioServer(folder: string): StdioClientTransport {
+  return new StdioClientTransport({
+    command: process.execPath,
+    args: [
+      bin,
+      "mcp",
+      "--agents",
+      join(repoRoot, "examples/calculator/agent.ts"),
+      "--db",
+      join(folder, "a.db"),
+      "--model",
+      `script:${divideScript}`,
+    ],
+    env: cleanEnv({ AGENTFOLD_ACTOR: "mcp:dana" }) as Record<string, string>,
+    stderr: "pipe",
+  });
 }
 
 test("agentfold mcp over stdio: an MCP client starts a thread, sees the approval, approves it, and reads the result", async () => {
@@ -92,6 +111,35 @@ test("agentfold mcp over stdio: an MCP client starts a thread, sees the approval
     };
     assert.equal(unknown.isError, true);
     assert.match(unknown.content[0]!.text, /no pending call call_nope/);
+  } finally {
+    await client.close();
+  }
+});
+
+test("a client with elicitation is asked the pending approval: accepted, the call runs; declined, the thread waits", async () => {
+  const folder = temporaryFolder();
+  const client = new Client({ name: "asking-client", version: "1.0.0" }, { capabilities: { elicitation: {} } });
+  const asked: string[] = [];
+  let reply: ElicitResult = { action: "accept", content: { approve: true } };
+  client.setRequestHandler(ElicitRequestSchema, (request) => {
+    asked.push(request.params.message);
+    return reply;
+  });
+  await client.connect(stdioServer(folder));
+  try {
+    const approved = summaryOf(
+      await client.callTool({ name: "start_thread", arguments: { agent: "calculator", message: "divide 3 by 4" } }),
+    );
+    assert.equal(approved.status, "done");
+    assert.equal(approved.result, "3 divided by 4 is 0.75.");
+    assert.deepEqual(asked, ['Approve divide {"a":3,"b":4}?']);
+
+    reply = { action: "decline" };
+    const declined = summaryOf(
+      await client.callTool({ name: "start_thread", arguments: { agent: "calculator", message: "divide 3 by 4" } }),
+    );
+    assert.equal(declined.status, "awaiting_approval", "a declined elicitation leaves the decision to the tools");
+    assert.equal(asked.length, 2, "each pending item is asked once per tool call");
   } finally {
     await client.close();
   }

@@ -8,11 +8,12 @@
  * agents or intents cannot start or decide others.
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { InvalidInputError, type Agent, type ThreadStore } from "agentfold";
-import { describeError, ThreadNotFoundError } from "agentfold/runtime";
+import { InvalidInputError, type Agent, type Thread, type ThreadStore } from "agentfold";
+import { describeError, ThreadNotFoundError, type HumanAction } from "agentfold/runtime";
 import type { Runner } from "@agentfold/server";
 import { z } from "zod";
-import { createThreadDriver, type RequestContext } from "./thread-driver.ts";
+import { elicitDecisions } from "./elicit-decisions.ts";
+import { createThreadDriver, type RequestContext, type ThreadDriver } from "./thread-driver.ts";
 import { asToolResult, threadSummary } from "./thread-summary.ts";
 import { version } from "../version.ts";
 
@@ -28,6 +29,11 @@ export interface AgentfoldMcpServerOptions {
   store: ThreadStore;
   agents: ReadonlyMap<string, Agent> | readonly Agent[];
   caller: McpCaller;
+  /**
+   * Ask pending approvals and questions through the client's elicitation, when it supports it.
+   * Default true; `/mcp` turns it off, since its stateless requests cannot carry the client's reply.
+   */
+  elicit?: boolean;
 }
 
 interface Extra {
@@ -63,49 +69,32 @@ async function answer(work: () => Promise<Record<string, unknown>>) {
   }
 }
 
-/**
- * @example
- * const server = await createAgentfoldMcpServer({ runner, store, agents: [calculator], caller: { name: "mcp:local" } });
- * await server.connect(new StdioServerTransport());
- */
-export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOptions): Promise<McpServer> {
-  const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
-  const agents =
-    options.agents instanceof Map ? options.agents : new Map((options.agents as readonly Agent[]).map((agent) => [agent.name, agent]));
-  const { caller } = options;
-  const visible = [...agents.keys()].filter((name) => caller.agents === undefined || caller.agents.includes(name));
-  const driver = createThreadDriver({ runner: options.runner, store: options.store, agents });
-  const server = new McpServer({ name: "agentfold", version });
+/** What the tool registrations share. */
+interface ToolsContext {
+  server: McpServer;
+  caller: McpCaller;
+  agents: ReadonlyMap<string, Agent>;
+  /** The agents this caller may see and start. */
+  visible: readonly string[];
+  store: ThreadStore;
+  driver: ThreadDriver;
+  /** Runs a person's action (checked first) and returns the thread as it settled, after any elicitation. */
+  decideAndSettle(threadId: string, action: Extract<HumanAction, { callId: string }>, extra: unknown): Promise<Record<string, unknown>>;
+  startAndSettle(agent: string, message: string, extra: unknown): Promise<Record<string, unknown>>;
+  loadVisible(threadId: string): Promise<Thread>;
+}
 
-  const loadVisible = async (threadId: string) => {
-    const thread = await options.store.load(threadId);
-    if (!thread || !visible.includes(thread.agent)) throw new ThreadNotFoundError(threadId);
-    return thread;
-  };
-  const checkDecide = async (threadId: string, callId: string) => {
-    const thread = await loadVisible(threadId);
-    const pending = thread.pending.find((item) => item.callId === callId);
-    if (!pending) {
-      throw new InvalidInputError(
-        `Thread ${threadId} has no pending call ${callId}. Pending: ${thread.pending.map((item) => item.callId).join(", ") || "none"}.`,
-      );
-    }
-    const intent = "intent" in pending ? pending.intent : undefined;
-    if (caller.decide !== undefined && !caller.decide.includes("*") && (intent === undefined || !caller.decide.includes(intent))) {
-      throw new InvalidInputError(`${caller.name} may not decide "${intent}" calls; it may decide: ${caller.decide.join(", ") || "none"}.`);
-    }
-  };
-
+function registerThreadTools({ server, agents, visible, store, startAndSettle, loadVisible }: ToolsContext): void {
   server.registerTool(
     "start_thread",
     {
-      description: `Start a thread of an agentfold agent with a message and run it until it finishes or waits for a person. Agents: ${visible
-        .map((name) => `${name}${agents.get(name)?.description ? ` (${agents.get(name)!.description})` : ""}`)
-        .join("; ")}.`,
-      inputSchema: { agent: z.enum(visible as [string, ...string[]]), message: z.string().min(1) },
+      description: `Start a thread of an agentfold agent with a message and run it until it finishes or waits for a person. Agents: ${
+        visible.map((name) => `${name}${agents.get(name)?.description ? ` (${agents.get(name)!.description})` : ""}`).join("; ") || "none"
+      }.`,
+      // z.enum needs one name at least; a caller who may start none gets the agent's error instead.
+      inputSchema: { agent: visible.length > 0 ? z.enum(visible as [string, ...string[]]) : z.string(), message: z.string().min(1) },
     },
-    (args, extra) =>
-      answer(async () => threadSummary(await driver.start(args.agent, args.message, caller.name, requestContext(extra as Extra)))),
+    (args, extra) => answer(() => startAndSettle(args.agent, args.message, extra)),
   );
   server.registerTool(
     "read_thread",
@@ -127,15 +116,15 @@ export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOption
       answer(async () => {
         const waiting = [];
         for (const status of ["awaiting_approval", "awaiting_human"] as const) {
-          for (const agent of visible) {
-            const page = await options.store.list({ status, agent, limit: 100 });
-            waiting.push(...page.threads);
-          }
+          for (const agent of visible) waiting.push(...(await store.list({ status, agent, limit: 100 })).threads);
         }
-        const threads = await Promise.all(waiting.map(async (summary) => threadSummary(await loadVisible(summary.id))));
-        return { threads };
+        return { threads: await Promise.all(waiting.map(async (summary) => threadSummary(await loadVisible(summary.id)))) };
       }),
   );
+}
+
+function registerDecisionTools({ server, caller, decideAndSettle }: ToolsContext): void {
+  const actor = caller.name;
   server.registerTool(
     "approve_call",
     {
@@ -148,18 +137,10 @@ export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOption
       },
       annotations: { destructiveHint: true },
     },
-    (args, extra) =>
-      answer(async () => {
-        await checkDecide(args.threadId, args.callId);
-        const action = {
-          type: "approve" as const,
-          callId: args.callId,
-          actor: caller.name,
-          ...(args.args ? { args: args.args } : {}),
-          ...(args.comment ? { comment: args.comment } : {}),
-        };
-        return threadSummary(await driver.decide(args.threadId, action, requestContext(extra as Extra)));
-      }),
+    ({ threadId, callId, args, comment }, extra) =>
+      answer(() =>
+        decideAndSettle(threadId, { type: "approve", callId, actor, ...(args ? { args } : {}), ...(comment ? { comment } : {}) }, extra),
+      ),
   );
   server.registerTool(
     "reject_call",
@@ -167,12 +148,7 @@ export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOption
       description: "Reject a pending call with a comment the agent's model reads next, and run the thread on.",
       inputSchema: { threadId: z.string(), callId: z.string(), comment: z.string().min(1) },
     },
-    (args, extra) =>
-      answer(async () => {
-        await checkDecide(args.threadId, args.callId);
-        const action = { type: "reject" as const, callId: args.callId, actor: caller.name, comment: args.comment };
-        return threadSummary(await driver.decide(args.threadId, action, requestContext(extra as Extra)));
-      }),
+    ({ threadId, callId, comment }, extra) => answer(() => decideAndSettle(threadId, { type: "reject", callId, actor, comment }, extra)),
   );
   server.registerTool(
     "answer_question",
@@ -180,12 +156,70 @@ export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOption
       description: "Answer a pending question of a thread and run the thread on.",
       inputSchema: { threadId: z.string(), callId: z.string(), text: z.string().min(1) },
     },
-    (args, extra) =>
-      answer(async () => {
-        await checkDecide(args.threadId, args.callId);
-        const action = { type: "respond" as const, callId: args.callId, actor: caller.name, text: args.text };
-        return threadSummary(await driver.decide(args.threadId, action, requestContext(extra as Extra)));
-      }),
+    ({ threadId, callId, text }, extra) => answer(() => decideAndSettle(threadId, { type: "respond", callId, actor, text }, extra)),
   );
+}
+
+/** Refuses an action on a call that is not pending, or of an intent the caller may not decide. */
+function checkDecision(thread: Thread, callId: string, caller: McpCaller): void {
+  const pending = thread.pending.find((item) => item.callId === callId);
+  if (!pending) {
+    throw new InvalidInputError(
+      `Thread ${thread.id} has no pending call ${callId}. Pending: ${thread.pending.map((item) => item.callId).join(", ") || "none"}.`,
+    );
+  }
+  const intent = "intent" in pending ? pending.intent : undefined;
+  if (caller.decide !== undefined && !caller.decide.includes("*") && (intent === undefined || !caller.decide.includes(intent))) {
+    throw new InvalidInputError(`${caller.name} may not decide "${intent}" calls; it may decide: ${caller.decide.join(", ") || "none"}.`);
+  }
+}
+
+/**
+ * @example
+ * const server = await createAgentfoldMcpServer({ runner, store, agents: [calculator], caller: { name: "mcp:local" } });
+ * await server.connect(new StdioServerTransport());
+ */
+export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOptions): Promise<McpServer> {
+  const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
+  const agents =
+    options.agents instanceof Map ? options.agents : new Map((options.agents as readonly Agent[]).map((agent) => [agent.name, agent]));
+  const { caller, store } = options;
+  const visible = [...agents.keys()].filter((name) => caller.agents === undefined || caller.agents.includes(name));
+  const driver = createThreadDriver({ runner: options.runner, store, agents });
+  const server = new McpServer({ name: "agentfold", version });
+  /** The thread after asking its pending items through elicitation, when on and supported. */
+  const settled = async (thread: Thread, request: RequestContext) =>
+    threadSummary(
+      options.elicit === false
+        ? thread
+        : await elicitDecisions(server.server, thread, caller.name, (action) => driver.decide(thread.id, action, request)),
+    );
+  const loadVisible = async (threadId: string) => {
+    const thread = await store.load(threadId);
+    if (!thread || !visible.includes(thread.agent)) throw new ThreadNotFoundError(threadId);
+    return thread;
+  };
+  const context: ToolsContext = {
+    server,
+    caller,
+    agents,
+    visible,
+    store,
+    driver,
+    loadVisible,
+    async startAndSettle(agent, message, extra) {
+      const request = requestContext(extra as Extra);
+      if (!visible.includes(agent))
+        throw new InvalidInputError(`${caller.name} may not start "${agent}". It may start: ${visible.join(", ") || "none"}.`);
+      return settled(await driver.start(agent, message, caller.name, request), request);
+    },
+    async decideAndSettle(threadId, action, extra) {
+      checkDecision(await loadVisible(threadId), action.callId, caller);
+      const request = requestContext(extra as Extra);
+      return settled(await driver.decide(threadId, action, request), request);
+    },
+  };
+  registerThreadTools(context);
+  registerDecisionTools(context);
   return server;
 }

@@ -52,7 +52,7 @@ export function mcpExtension(options: McpExtensionOptions = {}): ServerExtension
           caller = found;
         }
         const { WebStandardStreamableHTTPServerTransport } = await import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js");
-        const server = await createAgentfoldMcpServer({ runner, store, agents, caller });
+        const server = await createAgentfoldMcpServer({ runner, store, agents, caller, elicit: false });
         const transport = new WebStandardStreamableHTTPServerTransport({});
         await server.connect(transport);
         return transport.handleRequest(c.req.raw);
