@@ -86,14 +86,20 @@ export const threadView = z
         id: z.string(),
         callId: z.string().openapi({ description: "The parent's call that started this thread." }),
         agent: z.string().nullable(),
-        status: z.enum(threadStatuses).nullable().openapi({ description: "null when the parent no longer exists." }),
+        status: z
+          .enum(threadStatuses)
+          .nullable()
+          .openapi({ description: "null when the parent no longer exists or the API key may not read it (as agent and task)." }),
         task: z.string().nullable().openapi({ description: "The parent's latest user message: what the family works on." }),
       })
       .nullable()
       .openapi({ description: "The thread whose agent started this one as a child agent (asTool), or null." }),
     children: z
-      .array(z.object({ id: z.string(), callId: z.string(), agent: z.string().nullable(), status: z.enum(threadStatuses) }))
-      .openapi({ description: "The child agents' threads this thread started, oldest first." }),
+      .array(z.object({ id: z.string(), callId: z.string(), agent: z.string().nullable(), status: z.enum(threadStatuses).nullable() }))
+      .openapi({
+        description:
+          "The child agents' threads this thread started, oldest first; agent and status are null for a child the API key may not read.",
+      }),
   })
   .openapi("Thread");
 
@@ -376,7 +382,7 @@ export const streamRoute = createRoute({
   responses: {
     200: {
       description:
-        "`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`. While a model writes its reply, `event: model_delta` messages without an id carry its pieces (`data: { type: \"model_delta\", after, kind: \"text\" | \"tool_call\", attempt, text | index, toolName, argsText }`); they are never stored, and the decision that follows is an ordinary event.",
+        '`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`. While a model writes its reply, `event: model_delta` messages without an id carry its pieces (`data: { type: "model_delta", after, kind: "text" | "tool_call", attempt, text | index, toolName, argsText }`); they are never stored, and the decision that follows is an ordinary event.',
       content: { "text/event-stream": { schema: z.string() } },
     },
     ...errors,

@@ -195,4 +195,35 @@ describe("child agents in the server's store", () => {
       process.off("unhandledRejection", onUnhandled);
     }
   });
+
+  it("a key limited to the child's agent reads the child, not its parent's agent, status or task", async () => {
+    const keys = { admin: { key: "admin-key-0001" }, refunds: { key: "refunds-key-002", agents: ["refunder"] } };
+    const family = createFamilyAgents();
+    const { app, runner } = createServer({
+      store: createMemoryStore(),
+      agents: [family.support, family.refunder],
+      model: createTestModel(),
+      apiKeys: keys,
+      onError: () => {},
+    });
+    const fetch = appFetcher(app);
+    const admin = { authorization: `Bearer ${keys.admin.key}` };
+    const refunds = { authorization: `Bearer ${keys.refunds.key}` };
+    const launched = await post(fetch, "/v1/threads", { agent: "support", message: "I want my $20 back" }, admin);
+    const { childThreadId } = launched.body.pending[0];
+
+    const asAdmin = await get(fetch, `/v1/threads/${childThreadId}`, admin);
+    assert.deepEqual([asAdmin.body.parent.agent, asAdmin.body.parent.task], ["support", "I want my $20 back"]);
+    const asRefunds = await get(fetch, `/v1/threads/${childThreadId}`, refunds);
+    assert.equal(asRefunds.status, 200, JSON.stringify(asRefunds.body));
+    assert.deepEqual(asRefunds.body.parent, {
+      id: launched.body.id,
+      callId: asAdmin.body.parent.callId,
+      agent: null,
+      status: null,
+      task: null,
+    });
+    assert.equal((await get(fetch, `/v1/threads/${launched.body.id}`, refunds)).status, 403);
+    await runner.close();
+  });
 });

@@ -78,6 +78,6 @@ export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): v
     const { reason } = c.req.valid("json");
     await agentOf(context, await loadThreadFor(context, c, id));
     const thread = await context.runner.cancel(id, { actor: c.get("actor"), ...(reason === undefined ? {} : { reason }) });
-    return c.json(await viewOf(context, thread), 200);
+    return c.json(await viewOf(context, c.get("caller"), thread), 200);
   });
 }

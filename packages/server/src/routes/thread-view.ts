@@ -7,6 +7,8 @@ import { childLinksOf, parentOf } from "agentfold/runtime";
 import type { Context } from "hono";
 import type { z } from "zod";
 import type { threadView } from "../api-routes.ts";
+import type { Caller } from "../api-keys.ts";
+import { checkThreadAllowed } from "../authorization.ts";
 import { agentOfThread } from "../runner/thread-task.ts";
 import type { Env, RouteContext } from "./route-context.ts";
 
@@ -18,10 +20,23 @@ function taskOf(thread: Thread): string | null {
   return input?.type === "user_input" ? input.text : null;
 }
 
-async function parentView(context: RouteContext, thread: Thread): Promise<ThreadView["parent"]> {
+/** Whether the caller may read `thread` itself: its family's details follow the same rules as a GET of it. */
+function mayRead(caller: Caller, thread: Thread): boolean {
+  try {
+    checkThreadAllowed(caller, thread);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function parentView(context: RouteContext, caller: Caller, thread: Thread): Promise<ThreadView["parent"]> {
   const link = parentOf(thread);
   if (!link) return null;
-  const parent = await context.store.load(link.threadId);
+  const loaded = await context.store.load(link.threadId);
+  // A key limited to the child's agent learns that a parent exists (the child's own link says so),
+  // not what the parent is about.
+  const parent = loaded && mayRead(caller, loaded) ? loaded : undefined;
   return {
     id: link.threadId,
     callId: link.callId,
@@ -31,14 +46,18 @@ async function parentView(context: RouteContext, thread: Thread): Promise<Thread
   };
 }
 
-async function childrenView(context: RouteContext, thread: Thread): Promise<ThreadView["children"]> {
+async function childrenView(context: RouteContext, caller: Caller, thread: Thread): Promise<ThreadView["children"]> {
   const agent = await agentOfThread(context, thread);
   const children = await Promise.all(
     childLinksOf(thread, agent).map(async (link) => ({ link, child: await context.store.load(link.threadId) })),
   );
   return children.flatMap(({ link, child }) =>
     child && parentOf(child)?.threadId === thread.id
-      ? [{ id: child.id, callId: link.callId, agent: child.agent ?? null, status: child.status }]
+      ? [
+          mayRead(caller, child)
+            ? { id: child.id, callId: link.callId, agent: child.agent ?? null, status: child.status }
+            : { id: child.id, callId: link.callId, agent: null, status: null },
+        ]
       : [],
   );
 }
@@ -60,8 +79,9 @@ function waitingView(thread: Thread): ThreadView["waiting"] {
   };
 }
 
-export async function viewOf(context: RouteContext, thread: Thread): Promise<ThreadView> {
-  const [parent, children] = await Promise.all([parentView(context, thread), childrenView(context, thread)]);
+/** The thread as `caller` may see it: a parent's or child's details only when the caller may read that thread. */
+export async function viewOf(context: RouteContext, caller: Caller, thread: Thread): Promise<ThreadView> {
+  const [parent, children] = await Promise.all([parentView(context, caller, thread), childrenView(context, caller, thread)]);
   return {
     id: thread.id,
     // After a handoff, the agent driving the thread now; the list keeps the one it was launched for.
@@ -79,5 +99,5 @@ export async function viewOf(context: RouteContext, thread: Thread): Promise<Thr
 
 /** 200 once the thread waits or is finished, 202 while it still runs. */
 export async function respondWithThread(context: RouteContext, c: Context<Env>, thread: Thread) {
-  return c.json(await viewOf(context, thread), thread.status === "running" ? 202 : 200);
+  return c.json(await viewOf(context, c.get("caller"), thread), thread.status === "running" ? 202 : 200);
 }
