@@ -73,10 +73,14 @@ npx agentfold test --model openai:gpt-4o-mini --runs 5
 ## Serve it over HTTP
 
 \`\`\`sh
-npx agentfold serve --agents agent.ts --port 3000
+npx agentfold serve --agents agent.ts --port 3000 --model script:script-approval.json
 \`\`\`
 
-serves the HTTP API and a web inbox of pending approvals at http://127.0.0.1:3000.
+serves the HTTP API and a web inbox at http://127.0.0.1:3000: approve, edit or reject the calls
+that wait (a thread left waiting by \`npm run start:approval\` is there too), answer questions, and
+start threads with "New thread…". \`--model\` gives every thread the scripted replies of
+\`npm run start:approval\`, so no API key is needed; give a real model's spec instead (e.g.
+\`--model openai:gpt-4o-mini\`, see above) to talk to a real model.
 
 ## Node.js
 

@@ -129,10 +129,13 @@ export const starterScript = {
   ],
 };
 
-/** The scripted replies of `npm run start:approval`: a call that waits for a person's approval. */
+/**
+ * The scripted replies of `npm run start:approval`: a call that waits for a person's approval. The
+ * last reply is written before anyone decides, so it must be true after a rejection too.
+ */
 export const approvalScript = {
   steps: [
     { intent: "publish_note", title: "hello", body: "Hello from my first agent." },
-    { intent: "done_for_now", message: "Published the note." },
+    { intent: "done_for_now", message: "Finished: the note was published if you approved it, and not if you rejected it." },
   ],
 };

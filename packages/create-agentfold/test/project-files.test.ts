@@ -127,6 +127,19 @@ describe("the files of a new project", () => {
     }
   });
 
+  test("the README serves the agent with scripted replies the project has, so the inbox works without an API key", () => {
+    const serve = files["README.md"]!.split("\n").find((line) => line.startsWith("npx agentfold serve "));
+    assert.ok(serve, "the README shows how to serve the agent");
+    const script = /--model script:(\S+)/.exec(serve)?.[1];
+    assert.ok(script, `without --model the server would use the default model (a download or an API key): ${serve}`);
+    assert.ok(files[script], `${script} is one of the project's files`);
+  });
+
+  test("the scripted reply after an approval is true after a rejection too", () => {
+    const last = JSON.stringify(approvalScript.steps.at(-1));
+    assert.doesNotMatch(last, /"Published/, "it is written before anyone decides");
+  });
+
   test("project names are npm package names", () => {
     assert.equal(projectName("My Agent"), "my-agent");
     assert.equal(projectName(".hidden"), "hidden");

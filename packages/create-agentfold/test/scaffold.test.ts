@@ -52,7 +52,7 @@ describe("a created project", () => {
 
     const approved = sh(approve, project, sourceEnv());
     assert.equal(approved.code, 0, `${approved.stdout}\n${approved.stderr}`);
-    assert.match(approved.stdout, /Published the note\./);
+    assert.match(approved.stdout, /publish_note → \{"published":true/);
   });
 
   test("npm test: the evals pass with the scripted replies, the unit test passes, the user's files type-check", () => {
