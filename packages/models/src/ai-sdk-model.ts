@@ -12,7 +12,7 @@ import type { LanguageModelV4, LanguageModelV4CallOptions, LanguageModelV4Prompt
 import type { JsonSchema, Model, ModelMessage, ModelReply, ModelRequest, OutputMode } from "agentfold";
 import { defaultRetryPolicy, withRetries, type FailureInfo, type RetryPolicy } from "./retry.ts";
 import { toolCallsToOutput, unwrapJsonText, wrapRootUnion } from "./reply-output.ts";
-import { streamReply } from "./stream-reply.ts";
+import { generateReply, streamReply } from "./stream-reply.ts";
 
 /** Price of a model in any currency (usually USD), per million tokens. */
 export interface ModelPrice {
@@ -40,6 +40,12 @@ export interface AiSdkModelOptions {
    * output requires an object at the root (OpenAI, Anthropic). Default true.
    */
   wrapJsonSchema?: boolean;
+  /**
+   * Stream replies (`doStream`, default true): pieces reach `request.onDelta` and the attempt
+   * deadline watches for a stalled stream. `false` calls `doGenerate`, as a cassette recorded before
+   * streaming needs.
+   */
+  stream?: boolean;
   /** Told about each retry before its wait. */
   onRetry?: (info: { attempt: number; delayMs: number; failure: FailureInfo }) => void;
 }
@@ -101,7 +107,9 @@ export function fromLanguageModel(languageModel: LanguageModelV4, options: AiSdk
       const call = callOptions(request, options);
       let attempt = 0;
       const read = (signal: AbortSignal, progress: () => void) =>
-        streamReply(languageModel, call, signal, { progress, onDelta: request.onDelta, attempt: ++attempt });
+        options.stream === false
+          ? generateReply(languageModel, call, signal)
+          : streamReply(languageModel, call, signal, { progress, onDelta: request.onDelta, attempt: ++attempt });
       const result = await withRetries(read, policy, {
         signal: request.signal,
         timeoutMs: request.timeoutMs,

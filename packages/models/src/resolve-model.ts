@@ -7,7 +7,7 @@ import { ConfigurationError } from "agentfold";
 import type { Model, OutputMode } from "agentfold";
 import { scriptedModelFromFile } from "agentfold/runtime";
 import type { ModelPrice } from "./ai-sdk-model.ts";
-import { readCassette, recordingFetch, replayingFetch, type ReplayOptions } from "./cassette.ts";
+import { readCassette, recordingFetch, replayingFetch, type Cassette, type ReplayOptions } from "./cassette.ts";
 import { deferredModel } from "./deferred-model.ts";
 import { withFallbacks } from "./fallback.ts";
 import { localModel, type LocalModelSettings } from "./local-model.ts";
@@ -73,10 +73,23 @@ export interface ResolveModelOptions {
   prices?: Record<string, ModelPrice>;
   retry?: Partial<RetryPolicy>;
   defaultMode?: OutputMode;
+  /** Whether HTTP models stream their replies (default true); `replay:` of a cassette recorded without streaming turns it off. */
+  stream?: boolean;
   /** Settings for `local:` models (threads, context size, grammar limits…). */
   local?: Omit<LocalModelSettings, "modelPath" | "id">;
   /** Settings for downloads of `local:hf:` files and of the default local model. */
   download?: Omit<DownloadOptions, "fetch" | "env">;
+}
+
+/** Whether a cassette's successful replies are event streams (recorded from a streaming call). */
+function cassetteStreams(cassette: Cassette): boolean {
+  const answered = cassette.exchanges.filter((exchange) => exchange.response.status === 200);
+  if (answered.length === 0) return true;
+  return answered.some((exchange) =>
+    Object.entries(exchange.response.headers).some(
+      ([key, value]) => key.toLowerCase() === "content-type" && value.includes("text/event-stream"),
+    ),
+  );
 }
 
 function slug(text: string): string {
@@ -89,6 +102,7 @@ function providerSettings(spec: string, options: ResolveModelOptions): ProviderS
   if (options.fetch) settings.fetch = options.fetch;
   if (options.retry) settings.retry = options.retry;
   if (options.defaultMode) settings.defaultMode = options.defaultMode;
+  if (options.stream !== undefined) settings.stream = options.stream;
   const price = options.prices?.[spec];
   if (price) settings.price = price;
   return settings;
@@ -151,6 +165,8 @@ function resolveOne(spec: string, options: ResolveModelOptions): Model {
       const replayEnv = { ...env, OPENAI_API_KEY: "replay", ANTHROPIC_API_KEY: "replay", GOOGLE_GENERATIVE_AI_API_KEY: "replay" };
       return resolveOne(cassette.spec, {
         ...options,
+        // A cassette recorded before models streamed holds whole JSON replies: replay it the same way.
+        stream: options.stream ?? cassetteStreams(cassette),
         env: replayEnv,
         fetch: replayingFetch(cassette, rest, options.replayMatch ? { match: options.replayMatch } : {}),
       });

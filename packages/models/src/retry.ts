@@ -1,6 +1,6 @@
 /**
  * The retry policy every adapter shares. The AI SDK's own retries are not used (adapters call the
- * provider's `doGenerate`, which never retries), so this is the one place that decides: retry 408,
+ * provider's `doStream`, which never retries), so this is the one place that decides: retry 408,
  * 409, 429, 5xx (including Anthropic's 529, but not 501 and 505, which are not transient), network
  * failures (connection resets and refusals, connect timeouts, DNS failures) and per-attempt timeouts,
  * with exponential backoff, full jitter and `Retry-After`; never retry other 4xx (auth, invalid

@@ -132,9 +132,40 @@ export async function streamReply(
     reader.releaseLock();
   }
   signal.throwIfAborted();
+  // The SDKs close a cut stream with a `finish` of their own (`interrupted` or `other`) but without
+  // the provider's reason (Anthropic's `stop_reason`, OpenAI's `finish_reason`): the reply never ended.
+  const { raw, unified } = reply.finishReason;
+  if (finished && raw === undefined && (unified === "other" || unified === "interrupted")) finished = false;
   if (!finished) {
     // The connection closed mid-reply: what arrived may be cut anywhere, so it is never parsed.
     throw Object.assign(new Error("The provider's stream ended before the reply was finished."), { isRetryable: true });
   }
+  return reply;
+}
+
+/**
+ * The same reply from `doGenerate`, for a caller that asked not to stream.
+ *
+ * @example
+ * const reply = await generateReply(languageModel, call, signal);
+ */
+export async function generateReply(
+  languageModel: LanguageModelV4,
+  call: LanguageModelV4CallOptions,
+  signal: AbortSignal,
+): Promise<StreamedReply> {
+  const result = await languageModel.doGenerate({ ...call, abortSignal: signal });
+  const response: StreamedReply["response"] = {};
+  if (result.response?.id !== undefined) response.id = result.response.id;
+  if (result.response?.modelId !== undefined) response.modelId = result.response.modelId;
+  const reply: StreamedReply = {
+    text: result.structuredOutputText ?? result.content.flatMap((part) => (part.type === "text" ? [part.text] : [])).join(""),
+    toolCalls: result.content.flatMap((part) => (part.type === "tool-call" ? [{ toolName: part.toolName, input: part.input }] : [])),
+    finishReason: result.finishReason,
+    usage: result.usage,
+    warnings: result.warnings,
+    response,
+  };
+  if (result.providerMetadata !== undefined) reply.providerMetadata = result.providerMetadata;
   return reply;
 }
