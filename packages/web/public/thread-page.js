@@ -9,7 +9,7 @@ import { approvalCard, childCard, questionCard } from "./cards.js";
 import { announce, h, replaceChildren } from "./dom.js";
 import { followThread } from "./event-stream.js";
 import { formatCost, formatNumber, statusBadge, threadTotals, timeElement } from "./format.js";
-import { liveReply, timelineEntry } from "./timeline.js";
+import { liveReply, timelineEntry, toolTimer } from "./timeline.js";
 
 /** @typedef {import("./cards.js").ThreadView & { version: number, pending: import("./cards.js").PendingItem[] }} FullThread */
 
@@ -40,6 +40,7 @@ export function showThread(root, threadId, hooks) {
   const pendingSection = h("section", { class: "pending", "aria-labelledby": "pending-heading", hidden: true });
   const timeline = h("ol", { class: "timeline", "aria-label": "Events, oldest first" });
   const reply = liveReply();
+  const toolTimes = toolTimer();
   const contextPanel = h("div", { class: "context-body" }, h("p", { class: "muted" }, "Loading…"));
   const messageId = "new-message";
   // Enter sends, Shift+Enter is a new line (form-keys.js).
@@ -113,7 +114,8 @@ export function showThread(root, threadId, hooks) {
     if (timeline.querySelector(`#event-${sequence}`)) return;
     // A stored event other than a recorded retry ends the reply being written: the decision is stored.
     if (event.type !== "model_call_retried") reply.clear();
-    timeline.insertBefore(timelineEntry(event, sequence, fork), reply.element.isConnected ? reply.element : null);
+    const entry = timelineEntry(event, sequence, fork, toolTimes.durationOf(event));
+    timeline.insertBefore(entry, reply.element.isConnected ? reply.element : null);
   }
 
   function renderHeader() {

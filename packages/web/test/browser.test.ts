@@ -152,6 +152,12 @@ describe("web UI in Chromium", { timeout: 120_000 }, () => {
     const timeline = page.locator("ol.timeline");
     await timeline.getByText("Approved with edited arguments by anonymous").waitFor();
     await timeline.locator("li.event", { hasText: "Result of divide" }).getByText("2.25").waitFor();
+    // Timings where people look: the model call's latency, the tool's run time.
+    assert.match(
+      (await timeline.locator("li.event", { hasText: "Result of divide" }).locator(".tool-duration").textContent())!,
+      /^ran in \d+(\.\d)? (ms|s)$/,
+    );
+    assert.match((await timeline.locator('li[data-type="model_decision"]').first().textContent())!, / · \d+ ms/);
     await timeline.locator('li[data-type="done"]').getByText("The result is 2.25.").waitFor();
     await page.locator(".meta .status-done").waitFor();
     await page.locator(".context-section .tokens").waitFor();
