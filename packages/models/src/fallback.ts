@@ -22,7 +22,7 @@ export function withFallbacks(models: readonly Model[]): Model {
     id: first.id,
     ...(first.defaultMode ? { defaultMode: first.defaultMode } : {}),
     async generate(request: ModelRequest): Promise<ModelReply> {
-      const failures: Array<{ model: string; error: string; retryable: boolean }> = [];
+      const failures: Array<{ model: string; error: string; retryable: boolean; status?: number }> = [];
       // Each model counts its attempts from 1; streamed deltas keep counting across models, so a
       // watcher drops what a failed model streamed when the next one starts (see ModelDelta).
       let attemptsStreamed = 0;
@@ -42,12 +42,23 @@ export function withFallbacks(models: readonly Model[]): Model {
           };
         } catch (error) {
           if (request.signal?.aborted) throw error;
-          failures.push({ model: model.id, error: describeError(error), retryable: error instanceof ModelCallError && error.retryable });
+          const status = error instanceof ModelCallError ? error.status : undefined;
+          failures.push({
+            model: model.id,
+            error: describeError(error),
+            retryable: error instanceof ModelCallError && error.retryable,
+            ...(status === undefined ? {} : { status }),
+          });
         }
       }
       if (request.signal?.aborted) throw new ModelCallError(`Call to model ${first.id} was aborted.`, { retryable: false });
+      // One HTTP status shared by every failure is the call's status: every key refused (401) is a
+      // misconfiguration the step reports as such, not an error for the model to read.
+      const statuses = new Set(failures.map((failure) => failure.status));
+      const [status] = statuses;
       throw new ModelCallError(`Every model failed: ${failures.map((failure) => `${failure.model}: ${failure.error}`).join("; ")}`, {
         retryable: failures.some((failure) => failure.retryable),
+        ...(statuses.size === 1 && status !== undefined ? { status } : {}),
       });
     },
   };

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { ModelCallError } from "agentfold";
 import { conformanceRequest, runModelConformance } from "agentfold/testing";
 import { ensureModelFile, noModelMessage, readCassette, resolveModel, withFallbacks } from "../src/index.ts";
 import { openaiText, openaiToolCalls, startFakeProviderServer, type FakeProviderServer } from "./support/fake-provider-server.ts";
@@ -173,6 +174,24 @@ describe("fallbacks", () => {
       },
     });
     await assert.rejects(withFallbacks([failing("a"), failing("b")]).generate(conformanceRequest("json")), /a: a is down; b: b is down/);
+  });
+
+  test("every model refusing with one HTTP status fails with that status (a misconfiguration), mixed statuses with none", async () => {
+    const refusing = (id: string, status: number) => ({
+      specificationVersion: "v1" as const,
+      id,
+      async generate(): Promise<never> {
+        throw new ModelCallError(`${id} refused`, { retryable: false, status });
+      },
+    });
+    await assert.rejects(
+      withFallbacks([refusing("a", 401), refusing("b", 401)]).generate(conformanceRequest("json")),
+      (error: unknown) => error instanceof ModelCallError && error.status === 401 && /a: a refused; b: b refused/.test(error.message),
+    );
+    await assert.rejects(
+      withFallbacks([refusing("a", 401), refusing("b", 429)]).generate(conformanceRequest("json")),
+      (error: unknown) => error instanceof ModelCallError && error.status === undefined,
+    );
   });
 });
 
