@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { fixtures, json, runCli, tempDir } from "./helpers.ts";
+import { fixtures, json, runCli, serve, tempDir } from "./helpers.ts";
 
 const module = join(fixtures, "own-flow.ts");
 
@@ -78,5 +78,37 @@ describe("own models, own plans and handoffs through the CLI", () => {
     assert.equal(done.status, "done");
     assert.deepEqual(done.events.find((event) => event.type === "tool_result")?.result, { refunded: 20 });
     assert.equal(done.events.at(-1)?.message, "refunded 20");
+  });
+
+  test("serve runs each agent with its own model unless --model; a launch may name only an allowed model", async () => {
+    const override = `script:${join(fixtures, "own-flow-override.json")}`;
+    const launch = async (url: string, body: Record<string, unknown>) => {
+      const response = await fetch(`${url}/v1/threads`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ agent: "modeled", message: "hi", ...body }),
+      });
+      return { status: response.status, body: (await response.json()) as Shown & { error?: { message: string } } };
+    };
+    const base = ["serve", "--agents", `${module}#modeled`, "--port", "0", "--no-ui", "--json"];
+
+    const own = await serve([...base, "--db", join(dir.path, "own.db"), "--launch-model", override], { cwd: dir.path });
+    try {
+      const url = own.started.url as string;
+      assert.equal((await launch(url, {})).body.events.at(-1)?.message, "from the agent's model");
+      assert.equal((await launch(url, { model: override })).body.events.at(-1)?.message, "from --model");
+      const refused = await launch(url, { model: "openai:gpt-4o" });
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.error?.message ?? "", /Allowed: script:.*own-flow-modeled\.json, script:.*own-flow-override\.json/);
+    } finally {
+      assert.equal((await own.stop()).code, 0);
+    }
+
+    const overridden = await serve([...base, "--db", join(dir.path, "overridden.db"), "--model", override], { cwd: dir.path });
+    try {
+      assert.equal((await launch(overridden.started.url as string, {})).body.events.at(-1)?.message, "from --model");
+    } finally {
+      assert.equal((await overridden.stop()).code, 0);
+    }
   });
 });

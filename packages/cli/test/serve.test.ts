@@ -11,34 +11,7 @@ import { request as httpRequest } from "node:http";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { isLoopback } from "../src/commands/serve.ts";
-import { bin, calculatorModule, captureStream, cleanEnv, fixtures, json, runCli, tempDir, type CliResult } from "./helpers.ts";
-
-/** `agentfold serve ...args` in this process: what it printed once listening, and how to stop it. */
-async function serve(
-  args: readonly string[],
-  options: { cwd: string; env?: Record<string, string> },
-): Promise<{ started: Record<string, unknown>; stop: () => Promise<CliResult> }> {
-  const controller = new AbortController();
-  const stdout = captureStream();
-  let finished: CliResult | undefined;
-  const running = runCli(args, { ...options, stdout, signal: controller.signal }).then((result) => (finished = result));
-  const started = Date.now();
-  while (!stdout.text.trim().endsWith("}")) {
-    if (finished || Date.now() - started > 15_000) {
-      controller.abort();
-      const result = await running;
-      throw new Error(`serve did not start (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return {
-    started: JSON.parse(stdout.text) as Record<string, unknown>,
-    stop: () => {
-      controller.abort();
-      return running;
-    },
-  };
-}
+import { bin, calculatorModule, captureStream, cleanEnv, fixtures, json, runCli, serve, tempDir, type CliResult } from "./helpers.ts";
 
 describe("agentfold serve", () => {
   let dir: ReturnType<typeof tempDir>;
