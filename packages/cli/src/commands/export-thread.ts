@@ -6,10 +6,10 @@ import { dirname, relative, resolve, sep } from "node:path";
 import type { Command } from "commander";
 import { commandName } from "../command-name.ts";
 import { CliError } from "../exit-codes.ts";
-import { loadAgentModule, parseTarget } from "../load-agents.ts";
+import { parentOf } from "agentfold/runtime";
 import { shellQuote } from "../output.ts";
 import type { CommandContext } from "./context.ts";
-import { agentForThread, loadThread, recordedRun, withStore, type StoreOptions } from "./shared.ts";
+import { loadThread, threadAgentAndModules, withStore, type StoreOptions } from "./shared.ts";
 // Not imported: see load-agents.ts.
 const { existsSync, mkdirSync, writeFileSync } = process.getBuiltinModule("node:fs");
 
@@ -79,11 +79,19 @@ Examples:
         throw new CliError(`${file} already exists. Pick another file, or pass --force to overwrite it.`);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
-        const agent = await agentForThread(store, thread, options.agents, context);
-        const { module } = parseTarget((options.agents ?? recordedRun(thread).module)!);
-        const loaded = await loadAgentModule(module, context.cwd);
-        const names = [...loaded.exportNames.entries()].filter(([, value]) => value === agent).map(([name]) => name);
-        const exportName = names.find((name) => name !== "default") ?? names[0] ?? "default";
+        const { agent, modules } = await threadAgentAndModules(store, thread, options.agents, context);
+        // The case imports the agent by an export of its module: one the thread's agent is exported as.
+        const exports = modules.flatMap((loaded) => {
+          const names = [...loaded.exportNames.entries()].filter(([, value]) => value === agent).map(([name]) => name);
+          return names.length > 0 ? [{ loaded, exportName: names.find((name) => name !== "default") ?? names[0]! }] : [];
+        });
+        const [found] = exports;
+        if (!found) {
+          throw new CliError(
+            `Thread ${thread.id} is run by agent "${agent.name}", which ${modules.map((loaded) => loaded.path).join(", ")} does not export${parentOf(thread) ? " (it is a child agent, reached through its parent's tool)" : ""}. Export it from the module (export const ${agent.name.replace(/\W/g, "_")} = …) so the case can import it, or export the parent's thread instead.`,
+          );
+        }
+        const { loaded, exportName } = found;
         // Loaded by this command only: the other commands start without the eval package.
         const { exportCase } = await import("@agentfold/evals");
         const exported = exportCase({

@@ -10,7 +10,7 @@ import { CliError } from "../exit-codes.ts";
 import { commandName } from "../command-name.ts";
 import { exitCodeFor, printThreadState, threadSummary } from "../format-thread.ts";
 import { configuredAgents } from "../agent-config.ts";
-import { loadAgentModule, parseTarget, pickAgent } from "../load-agents.ts";
+import { loadAgentModule, parseTarget, pickAgent, type LoadedModule } from "../load-agents.ts";
 import { chooseModelSpec, loadChosenModel } from "../load-model.ts";
 import { openStore, redact, storeSpec } from "../open-store.ts";
 import { shellQuote, type Output } from "../output.ts";
@@ -121,6 +121,16 @@ export async function agentForThread(
   agentsOption: string | undefined,
   context: { cwd: string; env: NodeJS.ProcessEnv },
 ): Promise<Agent> {
+  return (await threadAgentAndModules(store, thread, agentsOption, context)).agent;
+}
+
+/** `agentForThread`, with the modules it looked in (what a command that names the agent's export needs). */
+export async function threadAgentAndModules(
+  store: ThreadStore,
+  thread: Thread,
+  agentsOption: string | undefined,
+  context: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{ agent: Agent; modules: LoadedModule[] }> {
   const root = await rootOf(store, thread);
   const targets = await agentModules(root, agentsOption, context.env, context.cwd);
   if (!targets) {
@@ -134,17 +144,18 @@ export async function agentForThread(
       return { module, agentName, loaded: await loadAgentModule(module, context.cwd) };
     }),
   );
+  const modules = loaded.map((entry) => entry.loaded);
   const [only, ...others] = loaded;
   if (only && others.length === 0 && only.agentName !== undefined && !parentOf(thread)) {
-    return pickAgent(only.loaded, only.agentName, only.module);
+    return { agent: pickAgent(only.loaded, only.agentName, only.module), modules };
   }
   const agents = loaded.flatMap((entry) => entry.loaded.agents);
   const found = await findThreadAgent(thread, {
     byName: (name) => agents.find((agent) => agent.name === name),
     load: (id) => store.load(id),
   });
-  if (found) return found;
-  if (thread.agent === undefined && only && others.length === 0) return pickAgent(only.loaded, undefined, only.module);
+  if (found) return { agent: found, modules };
+  if (thread.agent === undefined && only && others.length === 0) return { agent: pickAgent(only.loaded, undefined, only.module), modules };
   throw new CliError(
     `Thread ${thread.id} belongs to agent "${thread.drivingAgent}", which ${targets.modules.join(", ")} (from ${targets.source}) does not export (agents found: ${agents.map((agent) => agent.name).join(", ")}). Pass the right module with --agents.`,
   );
