@@ -305,6 +305,20 @@ function buildEventSchemas() {
     summary: z.string(),
   });
 
+  /**
+   * The conversation passed to another agent (a handoff, not a call as a tool): from here on `to`
+   * drives the thread — its prompt, tools and limits — until another handoff.
+   */
+  const handoffEvent = z.object({
+    type: z.literal("handoff"),
+    at,
+    from: z.string().min(1).max(200),
+    to: z.string().min(1).max(200),
+    reason: z.string(),
+    /** The call of the handoff tool the model chose; absent when code handed the thread over. */
+    callId: callId.optional(),
+  });
+
   /** A user-defined event: `name` selects its renderer; `data` is any JSON. */
   const customEvent = z.object({
     type: z.literal("custom"),
@@ -335,6 +349,7 @@ function buildEventSchemas() {
     deadlinePassedEvent,
     resumedEvent,
     modelCallRetriedEvent,
+    handoffEvent,
   ]);
   return {
     jsonValue,
@@ -356,20 +371,6 @@ function buildEventSchemas() {
     childResumedEvent,
     doneEvent,
     failedEvent,
-  /**
-   * The conversation passed to another agent (a handoff, not a call as a tool): from here on `to`
-   * drives the thread — its prompt, tools and limits — until another handoff.
-   */
-  const handoffEvent = z.object({
-    type: z.literal("handoff"),
-    at,
-    from: z.string().min(1).max(200),
-    to: z.string().min(1).max(200),
-    reason: z.string(),
-    /** The call of the handoff tool the model chose; absent when code handed the thread over. */
-    callId: callId.optional(),
-  });
-
     cancelEvent,
     compactionEvent,
     customEvent,
@@ -378,6 +379,7 @@ function buildEventSchemas() {
     deadlinePassedEvent,
     resumedEvent,
     modelCallRetriedEvent,
+    handoffEvent,
     eventSchema,
   };
 }
@@ -402,5 +404,3 @@ export type EventType = Event["type"];
 export type EventOf<T extends EventType> = Extract<Event, { type: T }>;
 /** An event before the thread stamps it with a time. */
 export type NewEvent = Event extends infer E ? (E extends Event ? Omit<E, "at"> & { at?: string } : never) : never;
-    handoffEvent,
-    handoffEvent,

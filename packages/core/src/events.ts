@@ -40,8 +40,8 @@ export const {
   deadlineSchema,
   resumedEvent,
   modelCallRetriedEvent,
+  handoffEvent,
   eventSchema,
 } = schemas;
 
 export const eventTypes: readonly EventType[] = eventSchema.options.map((option) => option.shape.type.value);
-  handoffEvent,

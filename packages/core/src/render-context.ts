@@ -161,14 +161,14 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
   // Resuming and waiting out a provider are for people; the model has nothing to do about either.
   resumed: () => null,
   model_call_retried: () => null,
+  // The agent that takes over reads who handed it the conversation, and why.
+  handoff: (event, h) => h.block("handoff", h.yaml({ from: event.from, to: event.to, reason: event.reason }, "handoff")),
   // A refused decision is an audit record for people; the model has nothing to do about it.
   custom: (event, h) => (event.name === DECISION_REFUSED ? null : h.block(event.name, h.yaml(event.data, event.name))),
 };
 
 /**
  * The default compactor: hides the oldest events, keeping the newest ones that fit in 70% of the
-  // The agent that takes over reads who handed it the conversation, and why.
-  handoff: (event, h) => h.block("handoff", h.yaml({ from: event.from, to: event.to, reason: event.reason }, "handoff")),
  * budget, never an open call's decision nor the newest event. The summary quotes the newest input
  * from a person in full when it is among the hidden events, so the request itself is never lost.
  */

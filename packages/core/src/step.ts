@@ -87,6 +87,8 @@ export interface Runtime {
   /** The next-step schema and intents, computed once from the tools. */
   schema: JsonSchema;
   intents: readonly IntentSpec[];
+  /** The agent's own control flow; the default plan (`nextAction`) when absent. */
+  plan?: PlanFunction | undefined;
 }
 
 /** Returned by a tool that ran a child agent which is now waiting for a person. */
@@ -104,8 +106,6 @@ export class ChildResult {
   readonly childThreadId: string;
   readonly result: unknown;
   constructor(childThreadId: string, result: unknown) {
-  /** The agent's own control flow; the default plan (`nextAction`) when absent. */
-  plan?: PlanFunction | undefined;
     this.childThreadId = childThreadId;
     this.result = result;
   }
@@ -534,6 +534,26 @@ async function prefetch(runtime: Runtime, thread: Thread, options: StepOptions, 
   return appendEvents(thread, events, options);
 }
 
+/** A tool the agent's own plan chose: run like a prefetch tool (idempotent, recorded after the run). */
+async function plannedCall(
+  thread: Thread,
+  action: Extract<NextAction, { type: "call" }>,
+  options: StepOptions,
+  journal: Journal,
+): Promise<Thread> {
+  const { tool, args, callId } = action;
+  await journal.flush(thread);
+  const context = toolContext(thread, callId, `${thread.id}:${callId}`, options);
+  ensureHeld(options);
+  try {
+    const result = await tool.run!(argsFor(tool, args), context);
+    return appendEvents(thread, [resultEvent({ callId, intent: tool.intent } as OpenCall, result)], options);
+  } catch (error) {
+    if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
+    return appendEvents(thread, [{ type: "error", source: "tool", callId, intent: tool.intent, message: describeError(error) }], options);
+  }
+}
+
 /** Runs of an idempotent tool after crashes before a person is asked instead. */
 const maxAttempts = 3;
 
@@ -568,29 +588,12 @@ async function executeAction(
     case "stop":
     case "wait":
     case "decide":
+    case "handoff":
       return undefined;
     case "prefetch":
-/** A tool the agent's own plan chose: run like a prefetch tool (idempotent, recorded after the run). */
-async function plannedCall(
-  thread: Thread,
-  action: Extract<NextAction, { type: "call" }>,
-  options: StepOptions,
-  journal: Journal,
-): Promise<Thread> {
-  const { tool, args, callId } = action;
-  await journal.flush(thread);
-  const context = toolContext(thread, callId, `${thread.id}:${callId}`, options);
-  ensureHeld(options);
-  try {
-    const result = await tool.run!(argsFor(tool, args), context);
-    return appendEvents(thread, [resultEvent({ callId, intent: tool.intent } as OpenCall, result)], options);
-  } catch (error) {
-    if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
-    return appendEvents(thread, [{ type: "error", source: "tool", callId, intent: tool.intent, message: describeError(error) }], options);
-  }
-}
-
       return prefetch(runtime, thread, options, journal);
+    case "call":
+      return plannedCall(thread, action, options, journal);
     case "gate":
     case "append":
       return appendEvents(thread, action.events, options);
@@ -624,12 +627,9 @@ async function plannedCall(
       const compaction = checkCompaction(
         await context.compact({ thread, eventTokens: context.eventTokens(thread), maxTokens: context.maxTokens! }),
         thread,
-    case "handoff":
       );
       // Even when nothing more can be dropped the attempt is recorded, so the next action is a decision.
       return appendEvents(thread, [{ type: "compaction", upTo: compaction.upTo, summary: compaction.summary }], options);
-    case "call":
-      return plannedCall(thread, action, options, journal);
     }
   }
 }

@@ -22,7 +22,10 @@ const agentView = z
   .object({
     name: z.string(),
     description: z.string().nullable(),
-    model: z.string().nullable().openapi({ description: "The model spec the agent runs with unless the server or the launch names another." }),
+    model: z
+      .string()
+      .nullable()
+      .openapi({ description: "The model spec the agent runs with unless the server or the launch names another." }),
     tools: z.array(toolView),
   })
   .openapi("Agent");

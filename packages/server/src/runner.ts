@@ -30,9 +30,8 @@ export interface RunnerOptions {
   store: ThreadStore;
   /** The agents this runner can advance, by name. Threads of other agents are left alone. */
   agents: readonly Agent[] | Readonly<Record<string, Agent>>;
-  model: Model;
   /** The model for agents that name none (`defineAgent({ model })`), and for all when `modelOverridesAgents`. */
-  /** Names this runner in leases. Default: `<host>:<pid>:<random>`. */
+  model: Model;
   /**
    * Turns a model spec (`"anthropic:claude-sonnet-4-5"`) into a model: for agents that name one and
    * for launches that do. `startServer` passes one; without it such an agent is refused.
@@ -40,6 +39,7 @@ export interface RunnerOptions {
   resolveModel?: (spec: string) => Model | Promise<Model>;
   /** `model` wins over the agents' own specs, as `agentfold serve --model` asks. Default false. */
   modelOverridesAgents?: boolean;
+  /** Names this runner in leases. Default: `<host>:<pid>:<random>`. */
   owner?: string;
   /** How long a lease lasts without renewal. Default 30 s; it is renewed every third of that while a step runs. */
   leaseTtlMs?: number;
@@ -61,9 +61,9 @@ export interface RunnerOptions {
 
 export interface Runner {
   readonly owner: string;
-  /** How long its leases last without renewal, in milliseconds (`leaseTtlMs`, default 30 s). */
   /** The model of each thread (its launch's, its agent's, the runner's); resolves and checks specs. */
   readonly models: ModelChooser;
+  /** How long its leases last without renewal, in milliseconds (`leaseTtlMs`, default 30 s). */
   readonly leaseTtlMs: number;
   /** Runs the thread until it waits or finishes. Resolves when this runner is done with it. */
   advance(threadId: string): Promise<AdvanceOutcome>;
@@ -115,13 +115,13 @@ function resolveSettings(options: RunnerOptions): Omit<RunnerContext, "notify" |
   return {
     store: options.store,
     model: options.model,
+    models: createModelChooser(options),
     agents: agentMap(options.agents),
     owner: options.owner ?? `${hostname()}:${process.pid}:${globalThis.crypto.randomUUID().slice(0, 8)}`,
     leaseTtlMs,
     leaseWaitMs: options.leaseWaitMs ?? 10_000,
     sweepIntervalMs: options.sweepIntervalMs ?? leaseTtlMs,
     clock: options.clock ?? systemClock,
-    models: createModelChooser(options),
     onError: options.onError ?? ((error, threadId) => console.error(`agentfold runner: thread ${threadId}: ${describeError(error)}`)),
   };
 }
@@ -165,6 +165,7 @@ export function createRunner(options: RunnerOptions): Runner {
   });
   const runner: Runner = {
     owner: settings.owner,
+    models: settings.models,
     leaseTtlMs: settings.leaseTtlMs,
     get activeThreads() {
       return queue.size;
@@ -184,5 +185,4 @@ export function createRunner(options: RunnerOptions): Runner {
     subscribeDeltas: listeners.subscribeDeltas,
   };
   return runner;
-    models: settings.models,
 }

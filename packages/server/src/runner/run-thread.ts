@@ -34,8 +34,8 @@ export async function runThread(
   let thread = start;
   let agent = startAgent;
   for (let attempt = 0; ; attempt++) {
-    const action = agent.nextAction(thread).type;
-    if (action === "wait" || action === "stop") return { result: "settled", thread };
+    const action = agent.nextAction(thread);
+    if (action.type === "wait" || action.type === "stop") return { result: "settled", thread };
     try {
       // A handoff passed the thread to another agent: it takes the next steps, under the same lease.
       if (action.type === "handoff") agent = handedTo(context, thread, action.to);
@@ -95,8 +95,6 @@ export async function runThread(
   }
 }
 
-/** `keepOutcomes` of core, telling this process's subscribers about what it stored. */
-async function keepToolOutcomes(context: RunnerContext, next: Thread, previous: Thread, lease: Lease): Promise<void> {
 /** The agent a handoff named; an error the thread records when this server does not run it. */
 function handedTo(context: RunnerContext, thread: Thread, name: string): Agent {
   const agent = context.agents.get(name);
@@ -106,6 +104,8 @@ function handedTo(context: RunnerContext, thread: Thread, name: string): Agent {
   );
 }
 
+/** `keepOutcomes` of core, telling this process's subscribers about what it stored. */
+async function keepToolOutcomes(context: RunnerContext, next: Thread, previous: Thread, lease: Lease): Promise<void> {
   const kept = await keepOutcomes(context.store, next, previous, lease.token);
   if (kept) context.notify(kept);
 }
