@@ -20,7 +20,12 @@ describe("agentfold init", () => {
   test("writes create-agentfold's project, with version ranges and no path into this checkout", async () => {
     const created = await runCli(["init", "my-agent"], { cwd: dir.path });
     assert.equal(created.code, 0, created.stderr);
-    assert.match(created.stdout, /Next:\n\s+cd my-agent\n\s+npm install\n\s+npm start\n\s+npm test\n\s+npx agentfold threads ls/);
+    assert.match(created.stdout, /Next:\n\s+cd my-agent\n\s+npm install\n\s+npm start\n\s+npm test\n\s+npx agentfold threads ls\n/);
+    // The README is where serving and real models are: both ways to start a project point to it.
+    assert.match(
+      created.stdout,
+      /\n\nREADME\.md shows how to use a real model, run evals and serve the agent over HTTP with a web inbox\.\n$/,
+    );
     const project = join(dir.path, "my-agent");
     const expected = projectFiles({ name: "my-agent" });
     assert.deepEqual(readdirSync(project).sort(), Object.keys(expected).sort());

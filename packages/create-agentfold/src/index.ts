@@ -8,7 +8,7 @@
  */
 
 // The command
-export { main, nextSteps, defaultDirectory, type CreateIo } from "./main.ts";
+export { main, nextSteps, readmePointer, defaultDirectory, type CreateIo } from "./main.ts";
 
 // Writing a project
 export { writeProject, directoryProblem, ProjectDirectoryError, type DirectoryProblem, type WriteProjectOptions } from "./write-project.ts";

@@ -109,6 +109,15 @@ export function nextSteps(shownDirectory: string): string {
   return commands.map((command) => `  ${command}`).join("\n");
 }
 
+/**
+ * Printed after the next steps by `npm create agentfold` and `agentfold init`: where serving, real
+ * models and evals are explained.
+ *
+ * @example
+ * console.log(`Next:\n${nextSteps("my-agent")}\n\n${readmePointer}`);
+ */
+export const readmePointer = "README.md shows how to use a real model, run evals and serve the agent over HTTP with a web inbox.";
+
 function processIo(): CreateIo {
   return { cwd: process.cwd(), stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
 }
@@ -150,9 +159,7 @@ export async function main(argv: readonly string[], io: CreateIo = processIo()):
     if (problem === "not_a_directory")
       throw new UsageError(`${shown} is a file, not a directory. Pick a new directory: npm create agentfold@latest <new-directory>.`);
     const files = writeProject(target, { version });
-    io.stdout.write(
-      `Created ${shown} (agentfold ${version}): ${files.join(", ")}\n\nNext:\n${nextSteps(shown)}\n\nREADME.md shows how to use a real model, run evals and serve the agent over HTTP.\n`,
-    );
+    io.stdout.write(`Created ${shown} (agentfold ${version}): ${files.join(", ")}\n\nNext:\n${nextSteps(shown)}\n\n${readmePointer}\n`);
     return 0;
   } catch (error) {
     if (error instanceof Canceled) {

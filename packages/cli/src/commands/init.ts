@@ -26,7 +26,7 @@ Examples:
     )
     .action(async (directory: string, options: { force?: boolean; json?: boolean }) => {
       // Loaded by this command only: the other commands start without the project templates.
-      const { nextSteps, ProjectDirectoryError, writeProject } = await import("create-agentfold");
+      const { nextSteps, ProjectDirectoryError, readmePointer, writeProject } = await import("create-agentfold");
       const out = context.output(options.json);
       const target = resolve(context.cwd, directory);
       let files: string[];
@@ -44,6 +44,6 @@ Examples:
       out.line(
         `${out.paint("green", "✔")} Created ${directory}: ${files.length > 0 ? files.join(", ") : "nothing (every file was there already)"}`,
       );
-      out.line(`\nNext:\n${nextSteps(relative(context.cwd, target) || ".")}`);
+      out.line(`\nNext:\n${nextSteps(relative(context.cwd, target) || ".")}\n\n${readmePointer}`);
     });
 }
