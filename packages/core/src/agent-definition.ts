@@ -76,7 +76,9 @@ export function checkModelAndPlan(definition: AgentDefinition): void {
   }
   for (const tool of definition.tools) {
     if (tool.kind === "handoff" && tool.handoffTo === definition.name) {
-      throw new ConfigurationError(`Agent "${definition.name}": tool "${tool.intent}" hands the conversation to the agent itself; remove it.`);
+      throw new ConfigurationError(
+        `Agent "${definition.name}": tool "${tool.intent}" hands the conversation to the agent itself; remove it.`,
+      );
     }
   }
 }
