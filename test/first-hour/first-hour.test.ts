@@ -60,9 +60,9 @@ describe("the first hour", { timeout: 60_000 }, () => {
   }
 
   /** Runs a command the CLI printed, exactly as printed, and remembers that it ran. */
-  async function runPrinted(command: string, expectedCode = 0): Promise<Result> {
+  async function runPrinted(command: string): Promise<Result> {
     const result = await sh(command);
-    assert.equal(result.code, expectedCode, `${command}\n${result.stdout}\n${result.stderr}`);
+    assert.equal(result.code, 0, `${command}\n${result.stdout}\n${result.stderr}`);
     printed.ran(command);
     printed.add(result.stdout);
     return result;
@@ -171,10 +171,15 @@ describe("the first hour", { timeout: 60_000 }, () => {
     let stderr = "";
     child.stdout!.on("data", (chunk) => (stdout += chunk));
     child.stderr!.on("data", (chunk) => (stderr += chunk));
-    const banner = await waitFor("the serve banner", async () => {
-      assert.equal(child.exitCode, null, `serve exited\n${stdout}\n${stderr}`);
-      return /Ctrl-C stops/.test(stdout) && stdout;
-    });
+    // A busy machine (npm test runs files side by side) can take seconds to load the server.
+    const banner = await waitFor(
+      "the serve banner",
+      async () => {
+        assert.equal(child.exitCode, null, `serve exited\n${stdout}\n${stderr}`);
+        return /Ctrl-C stops/.test(stdout) && stdout;
+      },
+      30_000,
+    );
     serverUrl = /agentfold API on (http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1] ?? "";
     assert.notEqual(serverUrl, "", banner);
     assert.match(banner, /agents: assistant/);
@@ -210,11 +215,15 @@ describe("the first hour", { timeout: 60_000 }, () => {
     await card.getByRole("button", { name: "Send answer" }).click();
     await card.getByText("Answer sent").waitFor();
 
-    const thread = await waitFor("the answered thread to finish", async () => {
-      const response = await fetch(`${serverUrl}/v1/threads/${id}`);
-      const body = (await response.json()) as { status: string; events: { type: string; text?: string; message?: string }[] };
-      return body.status === "done" && body;
-    });
+    const thread = await waitFor(
+      "the answered thread to finish",
+      async () => {
+        const response = await fetch(`${serverUrl}/v1/threads/${id}`);
+        const body = (await response.json()) as { status: string; events: { type: string; text?: string; message?: string }[] };
+        return body.status === "done" && body;
+      },
+      20_000,
+    );
     assert.equal(thread.events.find((event) => event.type === "human_response")?.text, "Lunch is at noon.");
     assert.equal(thread.events.at(-1)?.message, "Noted.");
     assert.deepEqual(pageErrors, []);
