@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import { runCampaign, type CampaignResult } from "./campaign.ts";
 
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
+const minThreads = 30;
 
 function report(result: CampaignResult): string {
   const { stderr, ...rest } = result;
@@ -18,9 +19,8 @@ function report(result: CampaignResult): string {
 function assertCampaign(result: CampaignResult): void {
   const { check, faults } = result;
   assert.ok(result.ok, `An invariant broke:\n${check.problems.join("\n")}\n\n${report(result)}`);
-  // Not vacuous: the run did drive threads through faults. The suite runs files side by side, so a
-  // busy machine drives far fewer threads in the same 10 s than a quiet one.
-  assert.ok(check.threads >= 12, `only ${check.threads} threads ran\n${report(result)}`);
+  // Not vacuous: the run did drive threads through faults (on a busy machine the campaign runs longer to get there).
+  assert.ok(check.threads >= minThreads, `only ${check.threads} threads ran\n${report(result)}`);
   assert.ok(check.acknowledgedEvents > check.threads, report(result));
   assert.ok(check.toolRuns > 0, report(result));
   assert.ok(faults.randomKills >= 1 && faults.stops >= 1, report(result));
@@ -32,11 +32,11 @@ function assertCampaign(result: CampaignResult): void {
 
 describe("fault campaign (short)", () => {
   it("SQLite: three processes on one file through kills, fault points and a stop past the lease", async () => {
-    assertCampaign(await runCampaign({ store: "sqlite", durationMs: 10_000, seed }));
+    assertCampaign(await runCampaign({ store: "sqlite", durationMs: 10_000, minThreads, seed }));
   });
 
   it("Postgres: three processes on one schema through kills, fault points, a stop and cuts of the link", async () => {
-    const result = await runCampaign({ store: "postgres", durationMs: 10_000, seed });
+    const result = await runCampaign({ store: "postgres", durationMs: 10_000, minThreads, seed });
     assertCampaign(result);
     assert.ok(result.faults.postgresCuts >= 1, report(result));
   });

@@ -123,5 +123,7 @@ export function registerThreadRoutes(app: ApiApp, context: RouteContext): void {
     );
   });
 
-  app.openapi(getRoute, async (c) => c.json(await viewOf(context, c.get("caller"), await loadThreadFor(context, c, c.req.valid("param").id)), 200));
+  app.openapi(getRoute, async (c) =>
+    c.json(await viewOf(context, c.get("caller"), await loadThreadFor(context, c, c.req.valid("param").id)), 200),
+  );
 }
