@@ -22,6 +22,7 @@ import { registerForkAndContextRoutes } from "./routes/fork-and-context.ts";
 import { registerMetaRoutes } from "./routes/meta.ts";
 import type { ApiApp, Env, RouteContext } from "./routes/route-context.ts";
 import { registerStreamRoute } from "./routes/stream.ts";
+import { registerUiChatRoute } from "./ui-chat/ui-chat-route.ts";
 import { registerThreadRoutes } from "./routes/threads.ts";
 import { createRunner, type Runner } from "./runner.ts";
 import type { ServerExtension } from "./server-extension.ts";
@@ -222,6 +223,7 @@ export function createServer(options: ServerOptions): Server {
   registerHumanActionRoutes(app, context);
   registerForkAndContextRoutes(app, context);
   registerStreamRoute(app, context);
+  registerUiChatRoute(app, context);
   registerMetaRoutes(app, agentList);
   registerMetrics(apiKeys);
   routeGroups.push({ name: "api", paths: pathsSince(app, apiStart) });
