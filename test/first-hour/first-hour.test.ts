@@ -46,10 +46,14 @@ describe("the first hour", { timeout: 60_000 }, () => {
   let tested: Promise<Result>;
   const printed = new PrintedCommands();
 
-  /** Runs `command` with `sh -c` in `cwd` (the project unless given): what typing it in a shell does. */
-  function sh(command: string, cwd = project): Promise<Result> {
+  /** Runs `command` with `sh -c` in the project (or `cwd`): what typing it in a shell does. */
+  function sh(command: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
     return new Promise((resolve, reject) => {
-      const child = spawn("sh", ["-c", command], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("sh", ["-c", command], {
+        cwd: options.cwd ?? project,
+        env: options.env ?? env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -70,11 +74,14 @@ describe("the first hour", { timeout: 60_000 }, () => {
 
   before(() => {
     dir = tempDir("first-hour");
-    // `agentfold` on PATH, as after `npm install -g @agentfold/cli`: this checkout's bin.
-    const globalBin = join(dir.path, "global-bin");
-    mkdirSync(globalBin);
-    symlinkSync(join(repoRoot, "packages/cli/bin/agentfold.js"), join(globalBin, "agentfold"));
-    env = sourceEnv({ PATH: `${globalBin}:${sourceEnv().PATH}`, npm_config_offline: "true", npm_config_update_notifier: "false" });
+    // No `agentfold` on PATH, as for a person who created the project with `npm create agentfold`:
+    // a printed command that said `agentfold …` where `npx agentfold …` is needed fails here.
+    // (`npm test` puts the repository's node_modules/.bin, which holds one, on PATH: left out.)
+    const path = (sourceEnv().PATH ?? "")
+      .split(":")
+      .filter((entry) => !entry.endsWith("node_modules/.bin"))
+      .join(":");
+    env = sourceEnv({ PATH: path, npm_config_offline: "true", npm_config_update_notifier: "false" });
     // The one browser of this file starts while the CLI steps run; a failed launch is reported where it is awaited.
     browser = launchBrowser();
     browser.catch(() => {});
@@ -87,7 +94,11 @@ describe("the first hour", { timeout: 60_000 }, () => {
   });
 
   test("agentfold init creates the project and prints the next steps: cd, npm install, npm start, npm test, threads ls", async () => {
-    const created = await sh("agentfold init my-agent", dir.path);
+    // `agentfold` on PATH for this one command, as after `npm install -g @agentfold/cli`: this checkout's bin.
+    const globalBin = join(dir.path, "global-bin");
+    mkdirSync(globalBin);
+    symlinkSync(join(repoRoot, "packages/cli/bin/agentfold.js"), join(globalBin, "agentfold"));
+    const created = await sh("agentfold init my-agent", { cwd: dir.path, env: { ...env, PATH: `${globalBin}:${env.PATH}` } });
     assert.equal(created.code, 0, created.stderr);
     const next = printed.add(created.stdout);
     assert.deepEqual(next, ["cd my-agent", "npm install", "npm start", "npm test", "npx agentfold threads ls"]);
