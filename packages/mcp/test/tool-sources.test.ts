@@ -4,14 +4,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createServer } from "node:http";
+import { promisify } from "node:util";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { defineAgent, doneForNow } from "agentfold";
 import { createFakeClock, ScriptedModel } from "agentfold/testing";
 import { mcpTools } from "@agentfold/mcp";
 import { createTestServer } from "./fixtures/test-server.ts";
-import { fixtures } from "./support.ts";
+import { cleanEnv, fixtures } from "./support.ts";
 
 const clock = createFakeClock("2026-01-01T00:00:00.000Z", { tickMs: 1000 });
 const testServer = { name: "test", command: process.execPath, args: [`${fixtures}test-server.ts`] };
@@ -125,5 +127,37 @@ test("a tool the server no longer lists is an error event that says so; the thre
     );
   } finally {
     await set.close();
+  }
+});
+
+test("a process that used an MCP server exits by itself, without close(), over stdio and over HTTP", async () => {
+  // A stateful server, whose clients keep an event stream open between requests.
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const http = createServer(async (request, response) => {
+    const id = request.headers["mcp-session-id"];
+    let transport = typeof id === "string" ? sessions.get(id) : undefined;
+    if (!transport) {
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => crypto.randomUUID(),
+        onsessioninitialized: (sessionId) => void sessions.set(sessionId, transport!),
+      });
+      await createTestServer().connect(transport);
+    }
+    await transport.handleRequest(request, response);
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+    for (const env of [{ MCP_URL: url }, { MCP_COMMAND: `${fixtures}test-server.ts` }]) {
+      // execFile resolves only once the child has exited: a connection that held it open would time the test out.
+      const { stdout } = await promisify(execFile)(process.execPath, [`${fixtures}call-and-exit.ts`], {
+        env: cleanEnv(env),
+        timeout: 30_000,
+      });
+      assert.equal(stdout.trim(), '"echo: bye"');
+    }
+  } finally {
+    http.closeAllConnections();
+    await new Promise((resolve) => http.close(resolve));
   }
 });

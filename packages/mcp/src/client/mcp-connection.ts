@@ -6,7 +6,8 @@
  * call in flight when the connection closes fails with an `McpServerError` that says the call may
  * have taken effect; `close()` ends the connection and any later call opens none. A stdio server's
  * process keeps this process alive only while a request is in flight: an idle connection never
- * holds up a CLI command's exit (the child sees its stdin close and exits with it).
+ * holds up a CLI command's exit (the child sees its stdin close and exits with it); an HTTP
+ * connection is closed when idle, for the same reason.
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -77,13 +78,25 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
   let stderrTail = "";
   let handles: Refable[] = [];
   let inFlight = 0;
+  /**
+   * An HTTP connection keeps a server-sent-events stream open, which no handle lets us unreference:
+   * it is closed once idle and opened again by the next request (a handshake per burst of calls).
+   */
+  function closeIdle(): void {
+    const open = current;
+    current = undefined;
+    if (open) open.then((connected) => connected.close()).catch(() => {});
+  }
   /** Runs a request with the connection's handles referenced, so the process waits for its answer. */
   async function holding<T>(request: () => Promise<T>): Promise<T> {
     if (inFlight++ === 0) for (const handle of handles) handle.ref?.();
     try {
       return await request();
     } finally {
-      if (--inFlight === 0) for (const handle of handles) handle.unref?.();
+      if (--inFlight === 0) {
+        for (const handle of handles) handle.unref?.();
+        if (!isStdio(options)) closeIdle();
+      }
     }
   }
   const where = isStdio(options) ? `${options.command} ${(options.args ?? []).join(" ")}`.trim() : String(options.url);
@@ -106,7 +119,9 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
       await client.close().catch(() => {});
       throw new McpServerError(
         server,
-        `MCP server "${server}" (${where}) did not complete the handshake within ${connectTimeoutMs} ms: ${describeError(error)}.${stderrNote()} Check that it is an MCP server and that it starts (run the command by hand), or raise connectTimeoutMs.`,
+        (error as { code?: unknown }).code === -32001
+          ? `MCP server "${server}" (${where}) did not complete the handshake within ${connectTimeoutMs} ms.${stderrNote()} Check that it is an MCP server and that it starts (run the command by hand), or raise connectTimeoutMs.`
+          : `MCP server "${server}" (${where}) failed the handshake: ${describeError(error)}.${stderrNote()} Check the command or URL (and headers) and that it speaks MCP.`,
         { cause: error },
       );
     }

@@ -6,7 +6,7 @@
  * so this route checks `Authorization: Bearer <key>` itself with the server's key set, and the key's
  * caller (its name, agents and intents) is who acts.
  */
-import { parseApiKeys, type ApiKeys, type ServerExtension } from "@agentfold/server";
+import type { ApiKeys, ServerExtension } from "@agentfold/server";
 import type { McpCaller } from "./agentfold-mcp-server.ts";
 import { createAgentfoldMcpServer } from "./agentfold-mcp-server.ts";
 
@@ -38,13 +38,20 @@ function unauthorized(): Response {
  * startServer({ store, agents, model, extensions: [mcpExtension({ apiKeys: process.env.AGENTFOLD_API_KEYS })] });
  */
 export function mcpExtension(options: McpExtensionOptions = {}): ServerExtension {
-  const keys = typeof options.apiKeys === "string" ? parseApiKeys(options.apiKeys) : options.apiKeys;
+  // Parsed on the first request: importing @agentfold/mcp for mcpTools must not load the HTTP server.
+  let keysLoaded: Promise<ApiKeys | undefined> | undefined;
+  const keysOf = () =>
+    (keysLoaded ??=
+      typeof options.apiKeys === "string"
+        ? import("@agentfold/server").then(({ parseApiKeys }) => parseApiKeys(options.apiKeys as string))
+        : Promise.resolve(options.apiKeys));
   const path = options.path ?? "/mcp";
   return {
     name: "mcp",
     mount({ app, runner, store, agents }) {
       app.all(path, async (c) => {
         let caller: McpCaller = { name: options.anonymousActor ?? "mcp:anonymous" };
+        const keys = await keysOf();
         if (keys && keys.size > 0) {
           const token = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
           const found = token === undefined ? undefined : keys.callerOf(token);
