@@ -6,10 +6,10 @@
  *
  * Every command the CLI prints as a next step ("Next:", "continue with:", the banner's "try:") is
  * collected and run as printed, through `sh`, with `npx agentfold` or `agentfold` exactly as shown;
- * the last test checks that none was left out. Two exceptions, both outside agentfold: `npm install`
- * (offline here; the project's node_modules is linked to this checkout instead, as an install would
- * place the published packages) and the approval's `--args` line, which is a template the person
- * edits: it runs with only its JSON changed.
+ * the last test checks that none was left out. Two exceptions: `npm install` (it needs a registry;
+ * the project's node_modules is linked to this checkout instead, as an install would place the
+ * published packages) and the approval's `--args` line, a template the person edits: it runs with
+ * only its JSON changed. See docs/decisions/2026-11-30-first-hour-walkthrough.md.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -36,7 +36,7 @@ const questionScript = {
   ],
 };
 
-describe("the first hour", { timeout: 60_000 }, () => {
+describe("the first hour", { timeout: 120_000 }, () => {
   let dir: ReturnType<typeof tempDir>;
   let project = "";
   let env: NodeJS.ProcessEnv;
