@@ -18,7 +18,7 @@ import { keepOutcomes } from "./keep-outcomes.ts";
 import { holdLease } from "./lease.ts";
 import type { Model } from "./model.ts";
 import { VersionConflictError, type ThreadStore } from "./store.ts";
-import { ChildPaused, ChildResult, type StepOptions } from "./step.ts";
+import { ChildFailed, ChildPaused, ChildResult, type StepOptions } from "./step.ts";
 import type { Thread, ThreadOptions } from "./thread.ts";
 import { canceledAncestor } from "./thread-family.ts";
 import { defineTool, type AnyTool, type ApprovalPolicy, type ToolContext } from "./tools.ts";
@@ -192,6 +192,9 @@ function outcomeOf(agent: ChildAgent, child: Thread): ChildResult | ChildPaused 
       return new ChildPaused(child.id, child.status);
     default: {
       const last = child.events.findLast((event) => event.type === "failed" || event.type === "cancel");
+      if (last?.type === "failed" && last.code) {
+        throw new ChildFailed(`Child agent ${agent.name} failed in thread ${child.id}: ${last.reason}`, child.id, last.code);
+      }
       const why = last?.type === "failed" ? `: ${last.reason}` : last?.type === "cancel" && last.reason ? `: ${last.reason}` : "";
       throw new Error(`Agent ${agent.name} ${child.status} in thread ${child.id}${why}.`);
     }

@@ -102,6 +102,22 @@ export class ChildPaused {
 }
 
 /** Returned by a tool that ran a child agent to completion. */
+/**
+ * What a child agent's tool throws when the child failed for a reason its model cannot fix (its
+ * `failed` event has a `code`): the parent fails with the same code rather than handing the error to
+ * its own model, which could only call the child again into the same failure.
+ */
+export class ChildFailed extends Error {
+  readonly childThreadId: string;
+  readonly code: NonNullable<EventOf<"failed">["code"]>;
+  constructor(message: string, childThreadId: string, code: NonNullable<EventOf<"failed">["code"]>) {
+    super(message);
+    this.name = "ChildFailed";
+    this.childThreadId = childThreadId;
+    this.code = code;
+  }
+}
+
 export class ChildResult {
   readonly childThreadId: string;
   readonly result: unknown;
@@ -462,11 +478,19 @@ async function runTool(
   const failed = (error: unknown): Thread => {
     // A developer's misconfiguration (e.g. in a child agent) is not the model's to fix.
     if (options.signal?.aborted || error instanceof ConfigurationError) throw error;
-    return appendEvents(
-      current,
-      [{ type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) }],
-      options,
-    );
+    const callError: NewEvent = { type: "error", source: "tool", callId: call.callId, intent: call.intent, message: describeError(error) };
+    // The family stops together: resuming the parent (after the fix) lets its model decide again.
+    const familyFailure: NewEvent[] =
+      error instanceof ChildFailed
+        ? [
+            {
+              type: "failed",
+              code: error.code,
+              reason: `${error.message} Resume this thread (${current.id}), not the child's: its model decides again.`,
+            },
+          ]
+        : [];
+    return appendEvents(current, [callError, ...familyFailure], options);
   };
   // Started and durable, not run: recovery must run it (idempotent) or ask a person.
   faultPoint("tool-started");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { defineAgent, defineTool, doneForNow, type Model, type ModelRequest } from "agentfold";
+import { defineAgent, defineTool, doneForNow, ModelCallError, type Model, type ModelRequest } from "agentfold";
 import { childLinksOf, findThreadAgent } from "agentfold/runtime";
 import { createMemoryStore, ScriptedModel } from "agentfold/testing";
 
@@ -84,5 +84,44 @@ describe("child agents in the step's store", () => {
     const error = stored.events.find((event) => event.type === "error");
     assert.ok(error?.type === "error");
     assert.match(error.message, new RegExp(`Not run: Its ancestor thread ${parentId} was canceled`));
+  });
+
+  it("a child whose model is misconfigured fails its parent with the same code, once; resuming the parent goes on", async () => {
+    const threads = createMemoryStore();
+    let keyFixed = false;
+    const childModel: Model = {
+      specificationVersion: "v1",
+      id: "child-model",
+      async generate(request) {
+        if (!keyFixed) throw new ModelCallError("Incorrect API key provided.", { retryable: false, status: 401 });
+        return { output: { intent: "done_for_now", message: "shipped" }, usage: { inputTokens: 1, outputTokens: 1 }, request } as never;
+      },
+    };
+    const child = defineAgent({ name: "shipper", tools: [doneForNow()] });
+    const parent = defineAgent({ name: "orders", tools: [child.asTool({ model: childModel }), doneForNow()] });
+    const parentModel = new ScriptedModel([
+      { intent: "shipper", message: "ship it" },
+      { intent: "shipper", message: "ship it" },
+      { intent: "done_for_now", message: "on its way" },
+    ]);
+    const start = parent.start("send my order");
+    await threads.create(start);
+    const commit = (next: typeof start, previous: typeof start) => threads.append(next, { expectedVersion: previous.version });
+    const failed = await parent.run(start, { model: parentModel, threads, commit });
+    assert.equal(failed.status, "failed");
+    assert.equal(failed.state.failureCode, "model_misconfigured");
+    // One call of the child, one error: no rounds of the parent's model, no question for a person.
+    assert.equal(failed.events.filter((event) => event.type === "model_decision").length, 1);
+    assert.equal(failed.events.filter((event) => event.type === "human_request").length, 0);
+    assert.match(
+      failed.lastEvent?.type === "failed" ? failed.lastEvent.reason : "",
+      /Child agent shipper failed in thread .*HTTP 401.*Resume this thread/,
+    );
+
+    keyFixed = true;
+    const resumed = parent.resume(failed);
+    await commit(resumed, failed);
+    const done = await parent.run(resumed, { model: parentModel, threads, commit });
+    assert.equal(done.status, "done");
   });
 });
