@@ -84,10 +84,9 @@ const timeOf = (event: ThreadEvent): number => Date.parse(event.at);
 
 /** Where a thread first seen in this process starts being this process's work. */
 function firstUnseen(thread: Thread, readerStartMs: number): number {
-  const { events } = thread;
-  let index = events.length;
+  let index = thread.version;
   while (index > 0) {
-    const event = events[index - 1]!;
+    const event = thread.eventAt(index - 1)!;
     if (personEvents.has(event.type) || timeOf(event) < readerStartMs) break;
     index--;
   }
@@ -117,17 +116,17 @@ export function createRunReader(emit: (observation: Observation) => void, reader
       const seen = firstUnseen(thread, readerStartMs);
       if (seen === thread.version) return;
       const ref = { threadId: thread.id, agent: thread.agent ?? "unknown" };
-      const before = thread.events[seen - 1];
+      const before = thread.eventAt(seen - 1);
       const trigger = before && personEvents.has(before.type) ? before : undefined;
       run = { seen, ref, trigger, startMs: undefined, step: undefined, tools: new Map(), retries: [], callStartMs: 0, model: undefined };
       open.set(thread.id, run);
     }
-    const { events } = thread;
-    for (let index = run.seen; index < events.length; index++) {
-      readEvent(run, events[index]!, events[index - 1], emit);
+    // `eventAt`, not `events`: the array is made on first read, O(events) for every append.
+    for (let index = run.seen; index < thread.version; index++) {
+      readEvent(run, thread.eventAt(index)!, thread.eventAt(index - 1), emit);
     }
-    run.seen = events.length;
-    const last = events.at(-1);
+    run.seen = thread.version;
+    const last = thread.lastEvent;
     if (thread.status !== "running" && last) endRun(run, timeOf(last), thread.status);
   }
 

@@ -46,11 +46,14 @@ function providerOf(model: string): string {
  * const reader = createRunReader(createSpanSink());
  */
 export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (observation: Observation) => void {
-  const runs = new Map<string, { run: Span; step: Span | undefined }>();
+  const runs = new Map<string, { run: Span; step: Span | undefined; recording: boolean }>();
   const within = (span: Span) => trace.setSpan(context.active(), span);
 
   return (observation) => {
+    // A run whose span does not record (no SDK registered, or sampled out) gets no children: with
+    // the API's no-op tracer the step pays for one lookup, not for spans nobody keeps.
     const open = runs.get(observation.threadId);
+    if (open && !open.recording && observation.kind !== "run_ended") return;
     const common = { "gen_ai.agent.name": observation.agent, "gen_ai.conversation.id": observation.threadId };
     switch (observation.kind) {
       case "run_started": {
@@ -68,7 +71,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
           },
           threadParent(observation.threadId),
         );
-        runs.set(observation.threadId, { run, step: undefined });
+        runs.set(observation.threadId, { run, step: undefined, recording: run.isRecording() });
         return;
       }
       case "step_started":
