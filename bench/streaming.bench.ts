@@ -62,7 +62,7 @@ async function startStandIn(): Promise<{ url: string; firstPieceAt: number[]; se
 }
 
 /** Reads a body until `found` matches the text so far; returns when it did. */
-async function readUntil(body: ReadableStream<Uint8Array>, found: (text: string) => boolean): Promise<number> {
+async function readUntil(body: NonNullable<Response["body"]>, found: (text: string) => boolean): Promise<number> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   try {
