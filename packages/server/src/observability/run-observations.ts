@@ -122,8 +122,10 @@ export function createRunReader(emit: (observation: Observation) => void, reader
       open.set(thread.id, run);
     }
     // `eventAt`, not `events`: the array is made on first read, O(events) for every append.
+    const before = thread.eventAt(run.seen - 1);
+    let previousMs: number | undefined = before ? timeOf(before) : undefined;
     for (let index = run.seen; index < thread.version; index++) {
-      readEvent(run, thread.eventAt(index)!, thread.eventAt(index - 1), emit);
+      previousMs = readEvent(run, thread.eventAt(index)!, previousMs, emit);
     }
     run.seen = thread.version;
     const last = thread.lastEvent;
@@ -187,11 +189,17 @@ function modelCall(
   run.retries = [];
 }
 
-function readEvent(run: OpenRun, event: ThreadEvent, previous: ThreadEvent | undefined, emit: (o: Observation) => void): void {
+/** Reads one event, given the time of the one before it (if any); returns the event's time. */
+function readEvent(run: OpenRun, event: ThreadEvent, previousAt: number | undefined, emit: (o: Observation) => void): number {
   const atMs = timeOf(event);
   // Everything before an effect is committed first (step.ts), so the event before a model call or
   // a tool run was stored right before it started.
-  const previousMs = previous ? timeOf(previous) : atMs;
+  const previousMs = previousAt ?? atMs;
+  readEventAt(run, event, atMs, previousMs, emit);
+  return atMs;
+}
+
+function readEventAt(run: OpenRun, event: ThreadEvent, atMs: number, previousMs: number, emit: (o: Observation) => void): void {
   switch (event.type) {
     case "model_call_retried": {
       const retry = { atMs, attempt: event.attempt, waitMs: event.waitMs, status: event.status, message: event.message };

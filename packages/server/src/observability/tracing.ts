@@ -10,7 +10,7 @@
  * continues the same trace; no argument, result, prompt or reply text is ever put on a span.
  */
 import { createHash } from "node:crypto";
-import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from "@opentelemetry/api";
+import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import type { Observation } from "./run-observations.ts";
 
 /** Exported for tests: the trace every run of `threadId` belongs to. */
@@ -46,8 +46,11 @@ function providerOf(model: string): string {
  * const reader = createRunReader(createSpanSink());
  */
 export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (observation: Observation) => void {
-  const runs = new Map<string, { run: Span; step: Span | undefined; recording: boolean }>();
-  const within = (span: Span) => trace.setSpan(context.active(), span);
+  // Each span's context is made once, when the span starts: its children are made in it.
+  const runs = new Map<
+    string,
+    { run: Span; runContext: Context; step: Span | undefined; stepContext: Context | undefined; recording: boolean }
+  >();
 
   return (observation) => {
     // A run whose span does not record (no SDK registered, or sampled out) gets no children: with
@@ -71,20 +74,31 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
           },
           threadParent(observation.threadId),
         );
-        runs.set(observation.threadId, { run, step: undefined, recording: run.isRecording() });
+        runs.set(observation.threadId, {
+          run,
+          runContext: trace.setSpan(context.active(), run),
+          step: undefined,
+          stepContext: undefined,
+          recording: run.isRecording(),
+        });
         return;
       }
       case "step_started":
         if (!open) return;
+        // The run's span carries the agent and the thread; a step adds only its action.
         open.step = tracer.startSpan(
           "agentfold.step",
-          { startTime: observation.startMs, attributes: { "agentfold.step.action": observation.action, ...common } },
-          within(open.run),
+          { startTime: observation.startMs, attributes: { "agentfold.step.action": observation.action } },
+          open.runContext,
         );
+        open.stepContext = trace.setSpan(open.runContext, open.step);
         return;
       case "step_ended":
         open?.step?.end(observation.endMs);
-        if (open) open.step = undefined;
+        if (open) {
+          open.step = undefined;
+          open.stepContext = undefined;
+        }
         return;
       case "run_ended":
         if (!open) return;
@@ -111,7 +125,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
               "agentfold.model.retries": observation.retries.length,
             },
           },
-          within(open.step ?? open.run),
+          open.stepContext ?? open.runContext,
         );
         for (const retry of observation.retries) {
           span.addEvent(
@@ -148,7 +162,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
               "agentfold.tool.outcome": observation.outcome,
             },
           },
-          within(open.step ?? open.run),
+          open.stepContext ?? open.runContext,
         );
         if (observation.outcome === "tool_error") {
           span.setAttribute("error.type", "tool_error");
