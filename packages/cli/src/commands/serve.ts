@@ -3,6 +3,7 @@
  */
 import { isIP } from "node:net";
 import type { Command } from "commander";
+import { importOptional } from "agentfold/runtime";
 import { CliError, ExitCode } from "../exit-codes.ts";
 import { loadAgentModule, parseTarget, pickAgent } from "../load-agents.ts";
 import { openStore, redact, storeSpec } from "../open-store.ts";
@@ -28,6 +29,8 @@ interface ServeOptions {
   leaseTtl?: string;
   /** `--launch-model`, repeated: model specs a launch request may name. */
   launchModel: string[];
+  /** `--mcp`: agentfold's MCP server at /mcp. */
+  mcp?: boolean;
 }
 
 /** Whether `host` only accepts connections from this machine. */
@@ -73,6 +76,16 @@ function untilStopped(context: CommandContext): Promise<void> {
   });
 }
 
+/** `/mcp`, loaded only with `--mcp`: the MCP SDK is an optional peer. Its keys are the API's keys. */
+async function mcpExtension(apiKeys: string | undefined) {
+  const mcp = await importOptional(
+    "@agentfold/mcp",
+    "serve --mcp needs the @agentfold/mcp package: npm i @agentfold/mcp",
+    () => import("@agentfold/mcp"),
+  );
+  return mcp.mcpExtension({ apiKeys });
+}
+
 /** Adds `serve` to the program. */
 export function registerServeCommand(program: Command, context: CommandContext): void {
   program
@@ -91,6 +104,7 @@ export function registerServeCommand(program: Command, context: CommandContext):
     )
     .option("--json", "print { url } as JSON once listening")
     .option("--no-ui", "do not serve the web inbox at /")
+    .option("--mcp", "also serve the agents to MCP clients at /mcp (Streamable HTTP, behind the API keys; needs @agentfold/mcp)")
     .option("--no-auth", "allow a non-loopback --host without AGENTFOLD_API_KEYS (something in front of the server authenticates)")
     .option(
       "--allowed-host <name>",
@@ -141,7 +155,11 @@ Examples:
       let running: Awaited<ReturnType<typeof startServer>>;
       try {
         // The module's own extensions (channels, schedules) and the web inbox at `/`.
-        const extensions = [...loaded.extensions, ...(options.ui ? [webInbox()] : [])];
+        const extensions = [
+          ...loaded.extensions,
+          ...(options.mcp ? [await mcpExtension(options.auth ? keys : undefined)] : []),
+          ...(options.ui ? [webInbox()] : []),
+        ];
         const allowedHosts = [...options.allowedHost, ...(context.env.AGENTFOLD_ALLOWED_HOSTS ?? "").split(",")];
         running = await startServer({
           store,
