@@ -11,8 +11,14 @@ import { emptyThreadState, reduceThreadState, statusOf, type PendingItem, type T
 import { z } from "zod";
 import { safeParse } from "./first-parses.ts";
 
-/** The version of the thread JSON format this code writes. Older versions keep loading. */
-export const THREAD_SCHEMA_VERSION = 1;
+/**
+ * The version of the thread JSON format this code writes. Older versions keep loading. A new event
+ * type is a new version: a reader that does not know the type then refuses the thread as "written by
+ * a newer agentfold" instead of failing on an unknown event, and a rolling deploy says what to do.
+ *
+ * 2 added model_call_retried, resumed, timer_set, timer_fired, deadline_passed and handoff.
+ */
+export const THREAD_SCHEMA_VERSION = 2;
 
 export interface ThreadJson {
   schemaVersion: number;

@@ -43,9 +43,9 @@ before(async () => {
 const component = (name: string) => document.components.schemas[name];
 const resolve = (ref: string) => component(ref.replace("#/components/schemas/", "")) as ObjectSchema;
 
-/** Every event of the v1 fixture thread: it holds each event type at least once. */
+/** Every event of the newest fixture thread: it holds each event type at least once. */
 const fixtureEvents = (): Event[] =>
-  (JSON.parse(readFileSync(new URL("../../core/test/fixtures/threads/v1/calculator.json", import.meta.url), "utf8")) as { events: Event[] })
+  (JSON.parse(readFileSync(new URL("../../core/test/fixtures/threads/v2/calculator.json", import.meta.url), "utf8")) as { events: Event[] })
     .events;
 
 describe("/openapi.json: Event and PendingItem", () => {
