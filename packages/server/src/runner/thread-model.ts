@@ -1,7 +1,8 @@
 /**
  * Which model a thread runs with, in order: the spec its launch named (recorded on the thread, so
  * every later step in any process uses it), else the server's model when it overrides the agents'
- * own (`agentfold serve --model`), else the agent's `defineAgent({ model })`, else the server's model.
+ * own (`agentfold serve --model`), else the spec `agentfold run` recorded on a thread it started,
+ * else the agent's `defineAgent({ model })`, else the server's model.
  *
  * Invariants: a spec is resolved once per process and shared; an error names where the spec came
  * from (the launch, the agent's definition), so the person who can fix it knows where to look.
@@ -27,6 +28,13 @@ export interface ModelChooser {
   resolve(spec: string, source: string): Promise<Model>;
   /** Resolves every agent's own spec that this server would use, so a bad one stops the start. */
   checkAgents(agents: Iterable<Agent>): Promise<void>;
+}
+
+/** The spec `agentfold run` recorded on a thread it started (`metadata.cli.model`), if any. */
+export function cliModelOf(thread: Thread): string | undefined {
+  const cli = thread.metadata.cli;
+  const spec = cli !== null && typeof cli === "object" && !Array.isArray(cli) ? cli.model : undefined;
+  return typeof spec === "string" && spec !== "" ? spec : undefined;
 }
 
 /** The spec a launch recorded on the thread, if any. */
@@ -64,7 +72,11 @@ export function createModelChooser(settings: ModelSettings): ModelChooser {
     forThread(thread, agent) {
       const launched = launchModelOf(thread);
       if (launched) return resolve(launched, `the launch of thread ${thread.id} ("model" in POST /v1/threads)`);
-      if (agent.model && !settings.modelOverridesAgents) return resolve(agent.model, agentSource(agent));
+      if (settings.modelOverridesAgents) return Promise.resolve(settings.model);
+      // A thread `agentfold run` started goes on with the model it ran with, as the CLI's own commands do.
+      const run = cliModelOf(thread);
+      if (run) return resolve(run, `thread ${thread.id} (the --model agentfold run recorded)`);
+      if (agent.model) return resolve(agent.model, agentSource(agent));
       return Promise.resolve(settings.model);
     },
     async checkAgents(agents) {
