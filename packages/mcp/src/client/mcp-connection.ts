@@ -64,6 +64,30 @@ async function openTransport(options: McpServerOptions, onStderr: (text: string)
   });
 }
 
+/** Every page of tools/list. */
+async function listAllTools(client: Client, timeout: number): Promise<McpTool[]> {
+  const tools: McpTool[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout });
+    tools.push(...page.tools);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return tools;
+}
+
+/** A failed call, saying whether it may have taken effect (the connection closed while it ran). */
+function callFailure(server: string, name: string, error: unknown, stderrNote: string): McpServerError {
+  const closedMidCall = (error as { code?: unknown }).code === -32000;
+  return new McpServerError(
+    server,
+    closedMidCall
+      ? `MCP server "${server}" closed the connection during "${name}" (it may have crashed), so the call may or may not have taken effect.${stderrNote} The next call starts it again.`
+      : `MCP server "${server}" failed "${name}": ${describeError(error)}.`,
+    { cause: error },
+  );
+}
+
 /**
  * Opens nothing yet: the first `listTools` or `callTool` connects.
  *
@@ -147,14 +171,8 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
     listTools: () =>
       holding(async () => {
         const connected = await client();
-        const tools: McpTool[] = [];
-        let cursor: string | undefined;
         try {
-          do {
-            const page = await connected.listTools(cursor === undefined ? {} : { cursor }, { timeout: connectTimeoutMs });
-            tools.push(...page.tools);
-            cursor = page.nextCursor;
-          } while (cursor !== undefined);
+          return await listAllTools(connected, connectTimeoutMs);
         } catch (error) {
           throw new McpServerError(
             server,
@@ -162,7 +180,6 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
             { cause: error },
           );
         }
-        return tools;
       }),
     callTool: (name, args, { signal, meta }) =>
       holding(async () => {
@@ -174,14 +191,7 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
           })) as CallToolResult;
         } catch (error) {
           if (signal?.aborted) throw error;
-          const closedMidCall = (error as { code?: unknown }).code === -32000;
-          throw new McpServerError(
-            server,
-            closedMidCall
-              ? `MCP server "${server}" closed the connection during "${name}" (it may have crashed), so the call may or may not have taken effect.${stderrNote()} The next call starts it again.`
-              : `MCP server "${server}" failed "${name}": ${describeError(error)}.`,
-            { cause: error },
-          );
+          throw callFailure(server, name, error, stderrNote());
         }
       }),
     async close() {
