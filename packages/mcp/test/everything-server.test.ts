@@ -1,8 +1,9 @@
 /**
  * The MCP reference server "everything" over stdio: what each kind of result becomes in the thread
  * (structured content, images and resources as references, plain text), and arguments checked
- * against the server's inputSchema before anything is sent.
+ * against the server's inputSchema before anything is sent; the server killed mid-call.
  */
+import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defineAgent, doneForNow } from "agentfold";
@@ -65,4 +66,49 @@ test("results of the everything server: structured content, references instead o
   assert.equal(invalid?.type === "error" && invalid.source, "model_output");
   assert.match(invalid?.type === "error" ? invalid.message : "", /Invalid arguments for "get-structured-content": location: .*New York/);
   assert.equal(thread.events.filter((event) => event.type === "tool_started" && event.intent === "get-structured-content").length, 1);
+});
+
+test("the everything server killed mid-call: that call is an error event, the thread goes on per its error policy, the server starts again", async () => {
+  await using everything = await mcpTools({
+    name: "everything",
+    command: process.execPath,
+    args: [everythingServer, "stdio"],
+    include: ["trigger-long-running-operation", "echo"],
+  });
+  const serverPid = () =>
+    Number(
+      execFileSync("pgrep", ["-P", String(process.pid), "-f", "server-everything"], { encoding: "utf8" })
+        .trim()
+        .split("\n")[0],
+    );
+  const killed: number[] = [];
+  const agent = defineAgent({
+    name: "killed",
+    tools: [...everything.tools, doneForNow()],
+    hooks: {
+      // The request is written in the microtasks after this hook; the kill comes after them, mid-call.
+      beforeToolRun: (call) => {
+        if (call.intent !== "trigger-long-running-operation") return;
+        const pid = serverPid();
+        killed.push(pid);
+        setImmediate(() => process.kill(pid, "SIGKILL"));
+      },
+    },
+  });
+  const model = new ScriptedModel([
+    { intent: "trigger-long-running-operation", duration: 60, steps: 2 },
+    { intent: "echo", message: "after the crash" },
+    { intent: "done_for_now", message: "ok" },
+  ]);
+  const thread = await agent.run(agent.start("go", { clock }), { model, clock });
+  assert.equal(thread.status, "done");
+  const error = thread.events.find((event) => event.type === "error");
+  assert.equal(error?.type === "error" && error.intent, "trigger-long-running-operation");
+  assert.match(
+    error?.type === "error" ? error.message : "",
+    /MCP server "everything" closed the connection during "trigger-long-running-operation" \(it may have crashed\)/,
+  );
+  const echoed = thread.events.find((event) => event.type === "tool_result" && event.intent === "echo");
+  assert.equal(echoed?.type === "tool_result" && echoed.result, "Echo: after the crash");
+  assert.notEqual(serverPid(), killed[0], "a new server process answered the next call");
 });
