@@ -6,7 +6,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runBinary, repoRoot, temporaryFolder } from "./support.ts";
+import { mcpTools } from "@agentfold/mcp";
+import { defineAgent, doneForNow, type Thread } from "agentfold";
+import { createFakeClock, ScriptedModel } from "agentfold/testing";
+import { filesystemServer, runBinary, repoRoot, temporaryFolder } from "./support.ts";
+
+const clock = createFakeClock("2026-01-01T00:00:00.000Z", { tickMs: 1000 });
 
 const agentModule = join(repoRoot, "examples/mcp-files/agent.ts");
 const script = join(repoRoot, "examples/mcp-files/script.json");
@@ -41,4 +46,56 @@ test("the example agent reads at once, waits for approval before writing, and wr
   assert.equal(approved.code, 0, approved.stderr);
   assert.equal(JSON.parse(approved.stdout).status, "done");
   assert.equal(readFileSync(todo, "utf8"), "- [x] buy milk\n");
+});
+
+test("a call that ran but whose result was never stored: write_file (annotated idempotent) runs again, edit_file (not idempotent) asks a person", async () => {
+  const folder = temporaryFolder();
+  const todo = join(folder, "todo.md");
+  const files = await mcpTools({ name: "files", command: process.execPath, args: [filesystemServer, folder] });
+  try {
+    const agent = defineAgent({ name: "files", tools: [...files.tools, doneForNow()] });
+    const model = new ScriptedModel([
+      { intent: "write_file", path: "todo.md", content: "- [ ] buy milk\n" },
+      { intent: "edit_file", path: "todo.md", edits: [{ oldText: "- [ ]", newText: "- [x]" }] },
+      { intent: "done_for_now", message: "done" },
+    ]);
+    // What a store holds when the process dies between a tool's run and the commit of its result.
+    const crashAfterRun = async (thread: Thread): Promise<Thread> => {
+      let stored = thread;
+      const dead = new Error("the process died");
+      await assert.rejects(
+        agent.run(thread, {
+          model,
+          clock,
+          commit: (next) => {
+            if (next.events.at(-1)?.type === "tool_result") throw dead;
+            stored = next;
+          },
+        }),
+        (error) => error === dead,
+      );
+      return stored;
+    };
+
+    let thread = await agent.run(agent.start("write then tick", { clock }), { model, clock });
+    assert.equal(thread.pending[0]?.kind === "approval" && thread.pending[0].intent, "write_file");
+    thread = await crashAfterRun(agent.approve(thread, thread.pending[0]!.callId));
+    assert.equal(readFileSync(todo, "utf8"), "- [ ] buy milk\n", "the write took effect before the crash");
+    thread = await agent.run(thread, { model, clock });
+    const writes = thread.events.filter((event) => event.type === "tool_started" && event.intent === "write_file");
+    assert.equal(writes.length, 2, "write_file ran again after the crash");
+    assert.equal(
+      writes[0]?.type === "tool_started" && writes[0].idempotencyKey,
+      writes[1]?.type === "tool_started" && writes[1].idempotencyKey,
+    );
+    assert.equal(thread.pending[0]?.kind === "approval" && thread.pending[0].intent, "edit_file");
+
+    thread = await crashAfterRun(agent.approve(thread, thread.pending[0]!.callId));
+    assert.equal(readFileSync(todo, "utf8"), "- [x] buy milk\n");
+    thread = await agent.run(thread, { model, clock });
+    assert.equal(thread.status, "awaiting_human", "edit_file is not run again: a person says what happened");
+    assert.equal(thread.events.filter((event) => event.type === "tool_started" && event.intent === "edit_file").length, 1);
+  } finally {
+    await files.close();
+  }
 });
