@@ -73,8 +73,9 @@ export function createModelChooser(settings: ModelSettings): ModelChooser {
       const launched = launchModelOf(thread);
       if (launched) return resolve(launched, `the launch of thread ${thread.id} ("model" in POST /v1/threads)`);
       if (settings.modelOverridesAgents) return Promise.resolve(settings.model);
-      // A thread `agentfold run` started goes on with the model it ran with, as the CLI's own commands do.
-      const run = cliModelOf(thread);
+      // A thread `agentfold run` started goes on with the model it ran with, as the CLI's own commands
+      // do (a runner that cannot resolve specs — the CLI's own — was given that model already).
+      const run = settings.resolveModel ? cliModelOf(thread) : undefined;
       if (run) return resolve(run, `thread ${thread.id} (the --model agentfold run recorded)`);
       if (agent.model) return resolve(agent.model, agentSource(agent));
       return Promise.resolve(settings.model);
