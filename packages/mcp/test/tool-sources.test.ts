@@ -34,7 +34,10 @@ test("a server that crashes mid-call makes that call an error event; the thread 
     const model = new ScriptedModel([
       { intent: "crash" },
       { intent: "fail" },
-      { intent: "echo", text: "still here" },
+      [
+        { intent: "echo", text: "still here" },
+        { intent: "echo", text: "which key?" },
+      ],
       { intent: "done_for_now", message: "ok" },
     ]);
     let thread = await agent.run(agent.start("go", { clock }), { model, clock });
@@ -50,6 +53,12 @@ test("a server that crashes mid-call makes that call an error event; the thread 
     assert.match(outcomes[0]!, /^error crash: MCP server "test" closed the connection during "crash" \(it may have crashed\)/);
     assert.match(outcomes[1]!, /^error fail: fail failed: the disk is on fire/);
     assert.equal(outcomes[2], 'result echo: "echo: still here"');
+    const asked = thread.events.find((event) => event.type === "tool_started" && event.args.text === "which key?");
+    assert.equal(
+      outcomes[3],
+      `result echo: "key: ${asked?.type === "tool_started" ? asked.idempotencyKey : "?"}"`,
+      "the call's idempotency key reaches the server in _meta",
+    );
   } finally {
     await set.close();
   }
