@@ -3,7 +3,7 @@
  * terminal.
  */
 import type { Command } from "commander";
-import type { Thread } from "agentfold";
+import type { Agent, Thread } from "agentfold";
 import type { ThreadChange } from "@agentfold/server";
 import { applyHumanAction, fireDue, nextWakeAt, wakeThread } from "agentfold/runtime";
 import { commandName } from "../command-name.ts";
@@ -12,6 +12,7 @@ import { driveFamily } from "../drive-family.ts";
 import { driveThread, leaseWaitFrom } from "../drive-thread.ts";
 import { printTimeline } from "../format-thread.ts";
 import { loadAgent } from "../load-agents.ts";
+import type { Output } from "../output.ts";
 import type { CommandContext } from "./context.ts";
 import {
   actorName,
@@ -125,43 +126,17 @@ Examples:
   $ agentfold resume thr_abc123 --agents ./agent.ts --model script:./steps.json --json`,
     )
     .action(async (threadId: string, options: ContinueOptions & { now?: boolean }) => {
-      const out = context.output(options.json);
-      context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
-        const thread = await loadThread(store, threadId, spec);
-        const agent = await agentForThread(store, thread, options.agents, context);
-        const { model, forAgent } = await modelFor(
-          options.model,
-          context.env,
-          context.cwd,
-          await rootOf(store, thread),
-          ownAgent(thread, agent),
-        );
-        const actor = actorName(context.env);
-        const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
+      context.exitCode = await continueThread(context, threadId, options, (thread, { actor, out }) => ({
         // A thread that failed because of its model (a key, a model name, an outage) goes on once
         // fixed; a waiting one once its time has come (or now, with --now).
-        const resume = resumeChange(thread, { actor, ...(options.now ? { now: true } : {}) });
-        const final = await driveFamily(
-          thread,
-          {
-            out,
-            store,
-            agent,
-            model,
-            actor,
-            carry: carryFlags(options, context.env),
-            leaseWaitMs: leaseWaitFrom(context.env),
-            agentFor,
-            modelFor: forAgent,
-          },
-          resume,
-        );
-        const until = final.state.timers.map((timer) => timer.until).sort()[0];
-        if (until !== undefined && !out.json) {
-          out.line(`Not due yet: thread ${final.id} waits until ${until}. To wake it now: ${commandName()} resume ${final.id} --now`);
-        }
-        return finish(out, final, carryFlags(options, context.env));
-      });
+        change: resumeChange(thread, { actor, ...(options.now ? { now: true } : {}) }),
+        after: (final) => {
+          const until = final.state.timers.map((timer) => timer.until).sort()[0];
+          if (until !== undefined && !out.json) {
+            out.line(`Not due yet: thread ${final.id} waits until ${until}. To wake it now: ${commandName()} resume ${final.id} --now`);
+          }
+        },
+      }));
     });
 
   program
@@ -180,35 +155,54 @@ Examples:
   $ agentfold message thr_abc123 "now multiply that by 10"`,
     )
     .action(async (threadId: string, text: string, options: ContinueOptions) => {
-      const out = context.output(options.json);
-      context.exitCode = await withStore(options, context.env, context.cwd, async (store, spec) => {
-        const thread = await loadThread(store, threadId, spec);
-        const agent = await agentForThread(store, thread, options.agents, context);
-        const { model, forAgent } = await modelFor(
-          options.model,
-          context.env,
-          context.cwd,
-          await rootOf(store, thread),
-          ownAgent(thread, agent),
-        );
-        const actor = actorName(context.env);
-        const agentFor = (other: Thread) => agentForThread(store, other, options.agents, context);
-        const final = await driveFamily(
-          thread,
-          {
-            out,
-            store,
-            agent,
-            model,
-            actor,
-            carry: carryFlags(options, context.env),
-            leaseWaitMs: leaseWaitFrom(context.env),
-            agentFor,
-            modelFor: forAgent,
-          },
-          (current) => applyHumanAction(agent, current, { type: "message", text, actor, source: "cli" }),
-        );
-        return finish(out, final, carryFlags(options, context.env));
-      });
+      context.exitCode = await continueThread(context, threadId, options, (_thread, { actor, agent }) => ({
+        change: (current) => applyHumanAction(agent, current, { type: "message", text, actor, source: "cli" }),
+      }));
     });
+}
+
+/**
+ * `resume` and `message`: loads the thread, its agent and model the way every command does, applies
+ * `plan(thread).change` and drives the thread's family until it waits or ends; the exit code.
+ */
+async function continueThread(
+  context: CommandContext,
+  threadId: string,
+  options: ContinueOptions,
+  plan: (
+    thread: Thread,
+    found: { actor: string; agent: Agent; out: Output },
+  ) => { change: ThreadChange | undefined; after?: (final: Thread) => void },
+): Promise<number> {
+  const out = context.output(options.json);
+  return withStore(options, context.env, context.cwd, async (store, spec) => {
+    const thread = await loadThread(store, threadId, spec);
+    const agent = await agentForThread(store, thread, options.agents, context);
+    const { model, forAgent } = await modelFor(
+      options.model,
+      context.env,
+      context.cwd,
+      await rootOf(store, thread),
+      ownAgent(thread, agent),
+    );
+    const actor = actorName(context.env);
+    const { change, after } = plan(thread, { actor, agent, out });
+    const final = await driveFamily(
+      thread,
+      {
+        out,
+        store,
+        agent,
+        model,
+        actor,
+        carry: carryFlags(options, context.env),
+        leaseWaitMs: leaseWaitFrom(context.env),
+        agentFor: (other: Thread) => agentForThread(store, other, options.agents, context),
+        modelFor: forAgent,
+      },
+      change,
+    );
+    after?.(final);
+    return finish(out, final, carryFlags(options, context.env));
+  });
 }
