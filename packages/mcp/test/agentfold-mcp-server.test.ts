@@ -145,34 +145,55 @@ test("a client with elicitation is asked the pending approval: accepted, the cal
   }
 });
 
-test("/mcp over Streamable HTTP answers only with an API key and acts as that key's caller", async () => {
+function toolError(result: unknown): string {
+  const { isError, content } = result as { isError?: boolean; content: { text: string }[] };
+  assert.equal(isError, true, `expected a tool error, got ${JSON.stringify(result)}`);
+  return content[0]!.text;
+}
+
+test("/mcp over Streamable HTTP answers only with an API key, acts as that key's caller, and keeps to its tenant, agents and intents", async () => {
   const folder = temporaryFolder();
   const store = createSqliteStore({ path: join(folder, "b.db") });
   const model = new ScriptedModel([
     { intent: "divide", a: 3, b: 4 },
     { intent: "done_for_now", message: "3 / 4 = 0.75" },
   ]);
-  const apiKeys = "ops:secret-ops-key";
+  const apiKeys = JSON.stringify({ ops: "secret-ops-key", acme: { key: "secret-acme-key", tenant: "acme", decide: ["add"] } });
   const server = await startServer({ store, agents: [calculator], model, port: 0, apiKeys, extensions: [mcpExtension({ apiKeys })] });
+  const url = new URL("/mcp", server.url);
+  const connect = async (key: string) => {
+    const client = new Client({ name: key, version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+    return client;
+  };
   try {
-    const url = new URL("/mcp", server.url);
     const refused = new Client({ name: "no-key", version: "1.0.0" });
     await assert.rejects(refused.connect(new StreamableHTTPClientTransport(url)), /401|Bearer/);
 
-    const client = new Client({ name: "keyed", version: "1.0.0" });
-    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { authorization: "Bearer secret-ops-key" } } }));
-    const started = summaryOf(
-      await client.callTool({ name: "start_thread", arguments: { agent: "calculator", message: "divide 3 by 4" } }),
-    );
+    const ops = await connect("secret-ops-key");
+    const started = summaryOf(await ops.callTool({ name: "start_thread", arguments: { agent: "calculator", message: "divide 3 by 4" } }));
     assert.equal(started.status, "awaiting_approval");
+
+    const acme = await connect("secret-acme-key");
+    const acmeList = summaryOf(await acme.callTool({ name: "list_pending", arguments: {} })) as unknown as { threads: Summary[] };
+    assert.deepEqual(acmeList.threads, [], "another tenant's waiting thread is not listed");
+    assert.match(toolError(await acme.callTool({ name: "read_thread", arguments: { threadId: started.id } })), /No thread with id/);
+    const own = summaryOf(await acme.callTool({ name: "start_thread", arguments: { agent: "calculator", message: "divide 3 by 4" } }));
+    assert.match(
+      toolError(await acme.callTool({ name: "approve_call", arguments: { threadId: own.id, callId: own.pending[0]!.callId } })),
+      /acme may not decide "divide" calls; it may decide: add/,
+    );
+    assert.equal((await store.load(own.id))?.metadata.tenant, "acme", "a thread started with a key belongs to its tenant");
+
     const done = summaryOf(
-      await client.callTool({ name: "approve_call", arguments: { threadId: started.id, callId: started.pending[0]!.callId } }),
+      await ops.callTool({ name: "approve_call", arguments: { threadId: started.id, callId: started.pending[0]!.callId } }),
     );
     assert.equal(done.status, "done");
     assert.equal(done.result, "3 / 4 = 0.75");
     const stored = await store.load(started.id);
     assert.equal(stored?.events.find((event) => event.type === "approval_decision")?.actor, "ops");
-    await client.close();
+    await ops.close();
+    await acme.close();
   } finally {
     await server.close();
     await store.close();

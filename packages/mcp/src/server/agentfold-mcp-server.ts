@@ -5,11 +5,11 @@
  *
  * Invariant: who acts is the caller the transport authenticated (an API key over HTTP, the local
  * user over stdio), recorded as the actor of every message and decision; a caller limited to some
- * agents or intents cannot start or decide others.
+ * agents or intents cannot start or decide others, and sees only its tenant's threads.
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { InvalidInputError, type Agent, type Thread, type ThreadStore } from "agentfold";
-import { describeError, ThreadNotFoundError, type HumanAction } from "agentfold/runtime";
+import { DEFAULT_TENANT, describeError, tenantOf, ThreadNotFoundError, type HumanAction } from "agentfold/runtime";
 import type { Runner } from "@agentfold/server";
 import { z } from "zod";
 import { elicitDecisions } from "./elicit-decisions.ts";
@@ -20,6 +20,8 @@ import { version } from "../version.ts";
 /** Who calls: recorded as the actor; `agents` and `decide` limit what they may do (undefined: anything). */
 export interface McpCaller {
   name: string;
+  /** The tenant whose threads the caller starts and sees (an API key's). Default "default". */
+  tenant?: string | undefined;
   agents?: readonly string[] | undefined;
   decide?: readonly string[] | undefined;
 }
@@ -76,6 +78,7 @@ interface ToolsContext {
   agents: ReadonlyMap<string, Agent>;
   /** The agents this caller may see and start. */
   visible: readonly string[];
+  tenant: string;
   store: ThreadStore;
   driver: ThreadDriver;
   /** Runs a person's action (checked first) and returns the thread as it settled, after any elicitation. */
@@ -84,7 +87,7 @@ interface ToolsContext {
   loadVisible(threadId: string): Promise<Thread>;
 }
 
-function registerThreadTools({ server, agents, visible, store, startAndSettle, loadVisible }: ToolsContext): void {
+function registerThreadTools({ server, agents, visible, store, tenant, startAndSettle, loadVisible }: ToolsContext): void {
   server.registerTool(
     "start_thread",
     {
@@ -116,7 +119,7 @@ function registerThreadTools({ server, agents, visible, store, startAndSettle, l
       answer(async () => {
         const waiting = [];
         for (const status of ["awaiting_approval", "awaiting_human"] as const) {
-          for (const agent of visible) waiting.push(...(await store.list({ status, agent, limit: 100 })).threads);
+          for (const agent of visible) waiting.push(...(await store.list({ status, agent, tenant, limit: 100 })).threads);
         }
         return { threads: await Promise.all(waiting.map(async (summary) => threadSummary(await loadVisible(summary.id)))) };
       }),
@@ -184,6 +187,7 @@ export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOption
   const agents =
     options.agents instanceof Map ? options.agents : new Map((options.agents as readonly Agent[]).map((agent) => [agent.name, agent]));
   const { caller, store } = options;
+  const tenant = caller.tenant ?? DEFAULT_TENANT;
   const visible = [...agents.keys()].filter((name) => caller.agents === undefined || caller.agents.includes(name));
   const driver = createThreadDriver({ runner: options.runner, store, agents });
   const server = new McpServer({ name: "agentfold", version });
@@ -196,7 +200,8 @@ export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOption
     );
   const loadVisible = async (threadId: string) => {
     const thread = await store.load(threadId);
-    if (!thread || !visible.includes(thread.agent)) throw new ThreadNotFoundError(threadId);
+    // Another tenant's thread is "not found", as over HTTP: its existence is not the caller's to learn.
+    if (!thread || !visible.includes(thread.agent) || tenantOf(thread.metadata) !== tenant) throw new ThreadNotFoundError(threadId);
     return thread;
   };
   const context: ToolsContext = {
@@ -204,6 +209,7 @@ export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOption
     caller,
     agents,
     visible,
+    tenant,
     store,
     driver,
     loadVisible,
@@ -211,7 +217,7 @@ export async function createAgentfoldMcpServer(options: AgentfoldMcpServerOption
       const request = requestContext(extra as Extra);
       if (!visible.includes(agent))
         throw new InvalidInputError(`${caller.name} may not start "${agent}". It may start: ${visible.join(", ") || "none"}.`);
-      return settled(await driver.start(agent, message, caller.name, request), request);
+      return settled(await driver.start(agent, message, { actor: caller.name, tenant }, request), request);
     },
     async decideAndSettle(threadId, action, extra) {
       checkDecision(await loadVisible(threadId), action.callId, caller);

@@ -5,7 +5,7 @@
  * for them (a `progressToken`), so a long run is visibly alive.
  */
 import { InvalidInputError, Thread, type Agent, type ThreadStore } from "agentfold";
-import { applyHumanAction, newId, THREAD_SCHEMA_VERSION, type HumanAction } from "agentfold/runtime";
+import { applyHumanAction, newId, tenantMetadata, THREAD_SCHEMA_VERSION, type HumanAction } from "agentfold/runtime";
 import type { Runner } from "@agentfold/server";
 
 /** What the MCP request gives the driver: its signal, and a way to report progress. */
@@ -49,13 +49,14 @@ export function createThreadDriver(options: ThreadDriverOptions) {
   return {
     agentNamed,
     /** Stores a new thread of `agent` with the message and runs it until it waits or finishes. */
-    async start(agentName: string, message: string, actor: string, request: RequestContext): Promise<Thread> {
+    async start(agentName: string, message: string, who: { actor: string; tenant: string }, request: RequestContext): Promise<Thread> {
       const agent = agentNamed(agentName);
       const thread = Thread.fromJSON({
         schemaVersion: THREAD_SCHEMA_VERSION,
         id: newId("thr"),
         agent: agent.name,
-        events: [{ type: "user_input", at: new Date().toISOString(), text: message, actor, source: "mcp" }],
+        metadata: tenantMetadata(who.tenant),
+        events: [{ type: "user_input", at: new Date().toISOString(), text: message, actor: who.actor, source: "mcp" }],
       });
       await options.store.create(thread);
       return settleWithProgress(options, thread.id, options.runner.advance(thread.id), request);
