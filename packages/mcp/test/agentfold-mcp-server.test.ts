@@ -116,6 +116,26 @@ test("agentfold mcp over stdio: an MCP client starts a thread, sees the approval
   }
 });
 
+test("agentfold mcp recovers a thread left running by a crashed process, like serve", async () => {
+  const folder = temporaryFolder();
+  const store = createSqliteStore({ path: join(folder, "a.db") });
+  const left = calculator.start("divide 3 by 4");
+  await store.create(left);
+  await store.close();
+  const client = new Client({ name: "test-client", version: "1.0.0" });
+  await client.connect(stdioServer(folder));
+  try {
+    let status = "running";
+    // Recovery runs in the background once the server starts; read until it has advanced the thread.
+    for (let reads = 0; status === "running" && reads < 200; reads++) {
+      status = summaryOf(await client.callTool({ name: "read_thread", arguments: { threadId: left.id } })).status;
+    }
+    assert.equal(status, "awaiting_approval");
+  } finally {
+    await client.close();
+  }
+});
+
 test("a client with elicitation is asked the pending approval: accepted, the call runs; declined, the thread waits", async () => {
   const folder = temporaryFolder();
   const client = new Client({ name: "asking-client", version: "1.0.0" }, { capabilities: { elicitation: {} } });

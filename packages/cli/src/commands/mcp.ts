@@ -30,7 +30,8 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
       `
 An MCP client starts it, e.g. in its settings:
   { "command": "npx", "args": ["agentfold", "mcp", "--agents", "./agents.ts", "--db", "./agents.db"] }
-Decisions made through it are recorded with AGENTFOLD_ACTOR, else mcp:<user name>, as the actor.`,
+Decisions made through it are recorded with AGENTFOLD_ACTOR, else mcp:<user name>, as the actor.
+While it runs it also recovers the module's threads left running by a crashed process, like serve.`,
     )
     .action(async (options: McpOptions) => {
       const { serveMcpOverStdio } = await importOptional(
@@ -46,6 +47,8 @@ Decisions made through it are recorded with AGENTFOLD_ACTOR, else mcp:<user name
       const store = await openStore(storeSpec(options.db, context.env).spec, context.cwd);
       const runner = createRunner({ store, agents, model });
       try {
+        // Like serve: threads left running by a crashed process go on, and timers fire.
+        await runner.start();
         const actor = context.env.AGENTFOLD_ACTOR ?? actorName(context.env).replace(/^cli/, "mcp");
         await serveMcpOverStdio({
           runner,
