@@ -2,7 +2,8 @@
  * OpenTelemetry spans from the runner's observations, named and attributed as the GenAI semantic
  * conventions say: `invoke_agent {agent}` per run, `agentfold.step` per step, `chat {model}` per
  * model call, `execute_tool {tool}` per tool run; approvals, questions and retries are span events.
- * Only `@opentelemetry/api`: with no SDK registered its tracer makes no-op spans.
+ * Only `@opentelemetry/api`: with no SDK registered its tracer makes no-op spans. It loads when the
+ * server is created, not with the package (observations made before it is ready wait in order).
  *
  * Invariants: spans carry the times the events recorded (start and end given explicitly), so they
  * are made after the fact and never sit on the step's path; every run of a thread is in one trace,
@@ -10,8 +11,10 @@
  * continues the same trace; no argument, result, prompt or reply text is ever put on a span.
  */
 import { createHash } from "node:crypto";
-import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import type { Context, Span, Tracer } from "@opentelemetry/api";
 import type { Observation } from "./run-observations.ts";
+
+type OpenTelemetry = typeof import("@opentelemetry/api");
 
 /** Exported for tests: the trace every run of `threadId` belongs to. */
 export function threadTraceId(threadId: string): string {
@@ -22,12 +25,12 @@ export function threadTraceId(threadId: string): string {
  * The remote parent every run span hangs from: the thread itself, which no process exports. Sampled,
  * so a parent-based sampler keeps the runs (the SDK's sampler still decides for root-less setups).
  */
-function threadParent(threadId: string) {
+function threadParent(api: OpenTelemetry, threadId: string) {
   const digest = createHash("sha256").update(`agentfold-thread-span:${threadId}`).digest("hex");
-  return trace.setSpanContext(context.active(), {
+  return api.trace.setSpanContext(api.context.active(), {
     traceId: threadTraceId(threadId),
     spanId: digest.slice(0, 16),
-    traceFlags: TraceFlags.SAMPLED,
+    traceFlags: api.TraceFlags.SAMPLED,
     isRemote: true,
   });
 }
@@ -38,14 +41,8 @@ function providerOf(model: string): string {
   return colon > 0 ? model.slice(0, colon) : "agentfold";
 }
 
-/**
- * A sink for `createRunReader` that makes spans with `tracer` (default: the global tracer provider's
- * `agentfold` tracer).
- *
- * @example
- * const reader = createRunReader(createSpanSink());
- */
-export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (observation: Observation) => void {
+/** The sink, once `@opentelemetry/api` is loaded. */
+function spanSink(api: OpenTelemetry, tracer: Tracer): (observation: Observation) => void {
   // Each span's context is made once, when the span starts: its children are made in it.
   const runs = new Map<
     string,
@@ -63,7 +60,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
         const run = tracer.startSpan(
           `invoke_agent ${observation.agent}`,
           {
-            kind: SpanKind.INTERNAL,
+            kind: api.SpanKind.INTERNAL,
             startTime: observation.startMs,
             attributes: {
               "gen_ai.operation.name": "invoke_agent",
@@ -72,11 +69,11 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
               ...(observation.trigger === undefined ? {} : { "agentfold.trigger": observation.trigger }),
             },
           },
-          threadParent(observation.threadId),
+          threadParent(api, observation.threadId),
         );
         runs.set(observation.threadId, {
           run,
-          runContext: trace.setSpan(context.active(), run),
+          runContext: api.trace.setSpan(api.context.active(), run),
           step: undefined,
           stepContext: undefined,
           recording: run.isRecording(),
@@ -91,7 +88,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
           { startTime: observation.startMs, attributes: { "agentfold.step.action": observation.action } },
           open.runContext,
         );
-        open.stepContext = trace.setSpan(open.runContext, open.step);
+        open.stepContext = api.trace.setSpan(open.runContext, open.step);
         return;
       case "step_ended":
         open?.step?.end(observation.endMs);
@@ -103,7 +100,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
       case "run_ended":
         if (!open) return;
         open.run.setAttribute("agentfold.thread.status", observation.status);
-        if (observation.status === "failed") open.run.setStatus({ code: SpanStatusCode.ERROR, message: "the thread failed" });
+        if (observation.status === "failed") open.run.setStatus({ code: api.SpanStatusCode.ERROR, message: "the thread failed" });
         open.run.end(observation.endMs);
         runs.delete(observation.threadId);
         return;
@@ -112,7 +109,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
         const span = tracer.startSpan(
           `chat ${observation.model}`,
           {
-            kind: SpanKind.CLIENT,
+            kind: api.SpanKind.CLIENT,
             startTime: observation.startMs,
             attributes: {
               "gen_ai.operation.name": "chat",
@@ -140,7 +137,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
         }
         if (observation.error) {
           span.setAttribute("error.type", observation.error);
-          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.setStatus({ code: api.SpanStatusCode.ERROR });
         }
         span.end(observation.endMs);
         return;
@@ -150,7 +147,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
         const span = tracer.startSpan(
           `execute_tool ${observation.tool}`,
           {
-            kind: SpanKind.INTERNAL,
+            kind: api.SpanKind.INTERNAL,
             startTime: observation.startMs,
             attributes: {
               "gen_ai.operation.name": "execute_tool",
@@ -166,7 +163,7 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
         );
         if (observation.outcome === "tool_error") {
           span.setAttribute("error.type", "tool_error");
-          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.setStatus({ code: api.SpanStatusCode.ERROR });
         }
         span.end(observation.endMs);
         return;
@@ -182,4 +179,21 @@ export function createSpanSink(tracer: Tracer = trace.getTracer("agentfold")): (
         return;
     }
   };
+}
+
+/**
+ * A sink for `createRunReader` that makes spans with `tracer` (default: the global tracer provider's
+ * `agentfold` tracer).
+ *
+ * @example
+ * const reader = createRunReader(createSpanSink());
+ */
+export function createSpanSink(tracer?: Tracer): (observation: Observation) => void {
+  let sink: ((observation: Observation) => void) | undefined;
+  const waiting: Observation[] = [];
+  void import("@opentelemetry/api").then((api) => {
+    sink = spanSink(api, tracer ?? api.trace.getTracer("agentfold"));
+    for (const observation of waiting.splice(0)) sink(observation);
+  });
+  return (observation) => (sink ? sink(observation) : void waiting.push(observation));
 }
