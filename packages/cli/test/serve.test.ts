@@ -250,7 +250,7 @@ export const extensions = [{ name: "hello", mount: ({ app }) => { app.get("/hell
   test("--lease-ttl sets the runner's lease TTL: seconds or ms; anything else is a usage error", async () => {
     const db = join(dir.path, "lease.db");
     for (const [given, ms] of [
-      [undefined, 30_000],
+      [undefined, 5_000],
       ["45", 45_000],
       ["2.5s", 2500],
       ["1500ms", 1500],

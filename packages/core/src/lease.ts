@@ -15,6 +15,15 @@ import { systemClock, type TimerClock, type TimerHandle } from "./clock.ts";
 export type MonotonicClock = () => number;
 
 /**
+ * How long a lease lasts without renewal unless told otherwise: 5 s, renewed every third of that.
+ * Short enough that a thread whose process was killed is taken over within 10 s (the lease, its
+ * margin, and a recovery sweep every third of the ttl: 5 + 0.5 + 1.7 s); long enough that a renewal
+ * needs to be late by more than 3 s before the holder stops counting on its lease. See
+ * docs/decisions/2026-11-30-recovery-time.md.
+ */
+export const DEFAULT_LEASE_TTL_MS = 5_000;
+
+/**
  * The part of a lease nobody counts on: 10% of the ttl, at least 20 ms. A holder asks the store for
  * `ttlMs + margin` (so the store's expiry, on the store's clock, is at least that far after the
  * request arrived) and counts on only `ttlMs - margin` after it sent the request. Another owner
@@ -60,7 +69,7 @@ export class ThreadBusyError extends AgentfoldError {
 export interface HoldLeaseOptions {
   /** Who holds it, e.g. `cli:host:pid`. */
   owner: string;
-  /** How long the lease lasts between renewals (default 30 s); it is renewed every third of that. */
+  /** How long the lease lasts between renewals (default `DEFAULT_LEASE_TTL_MS`, 5 s); it is renewed every third of that. */
   ttlMs?: number;
   /** How long to wait for a lease another process holds (default 0: fail at once). */
   waitMs?: number;
@@ -227,7 +236,7 @@ export async function holdLease<T>(
   options: HoldLeaseOptions,
   work: (fence: number, signal: AbortSignal, guard: LeaseGuard) => Promise<T>,
 ): Promise<T> {
-  const ttlMs = options.ttlMs ?? 30_000;
+  const ttlMs = options.ttlMs ?? DEFAULT_LEASE_TTL_MS;
   const clock = options.clock ?? systemClock;
   const monotonic = options.monotonic ?? (() => clock.monotonic());
   const started = clock.now().getTime();

@@ -74,6 +74,7 @@ export {
 export {
   holdLease,
   acquireLeaseBy,
+  DEFAULT_LEASE_TTL_MS,
   keepLease,
   ThreadBusyError,
   type HoldLeaseOptions,

@@ -13,7 +13,8 @@
  */
 import { hostname } from "node:os";
 import { ConfigurationError, type Agent, type Model, type Thread, type ThreadStore } from "agentfold";
-import { describeError, systemClock, type TimerClock } from "agentfold/runtime";
+import { DEFAULT_LEASE_TTL_MS, describeError, systemClock, type TimerClock } from "agentfold/runtime";
+import { childAgentNames, finishCancelCascades } from "./runner/cancel-cascade.ts";
 import { cancelThread } from "./runner/cancel-thread.ts";
 import type { AdvanceOutcome, RunnerContext, ThreadChange } from "./runner/context.ts";
 import { requestChange } from "./runner/person-change.ts";
@@ -41,14 +42,21 @@ export interface RunnerOptions {
   modelOverridesAgents?: boolean;
   /** Names this runner in leases. Default: `<host>:<pid>:<random>`. */
   owner?: string;
-  /** How long a lease lasts without renewal. Default 30 s; it is renewed every third of that while a step runs. */
+  /**
+   * How long a lease lasts without renewal. Default 5 s (`DEFAULT_LEASE_TTL_MS`); it is renewed every
+   * third of that while a step runs, so a killed process's threads are taken over within 10 s.
+   */
   leaseTtlMs?: number;
   /**
    * How long a human action waits for a thread that another runner is advancing. Default 10 s:
    * longer than a typical step, shorter than an HTTP client's patience.
    */
   leaseWaitMs?: number;
-  /** How often `start()` re-checks for threads left `running` (by a crashed process). Default: `leaseTtlMs`. */
+  /**
+   * How often `start()` re-checks for threads left `running` (by a crashed process). Default: a third
+   * of `leaseTtlMs`, so a lapsed lease is noticed within a third of a ttl (the worst case from a kill
+   * to a takeover is ttl + its 10% margin + this).
+   */
   sweepIntervalMs?: number;
   /** Called with errors that stopped a thread's progress (the thread records them too when it can). */
   onError?: (error: unknown, threadId: string) => void;
@@ -63,7 +71,7 @@ export interface Runner {
   readonly owner: string;
   /** The model of each thread (its launch's, its agent's, the runner's); resolves and checks specs. */
   readonly models: ModelChooser;
-  /** How long its leases last without renewal, in milliseconds (`leaseTtlMs`, default 30 s). */
+  /** How long its leases last without renewal, in milliseconds (`leaseTtlMs`, default 5 s). */
   readonly leaseTtlMs: number;
   /** Runs the thread until it waits or finishes. Resolves when this runner is done with it. */
   advance(threadId: string): Promise<AdvanceOutcome>;
@@ -110,7 +118,7 @@ function agentMap(agents: RunnerOptions["agents"]): Map<string, Agent> {
 
 /** The options with their defaults, checked; subscribers' `notify` and `notifyDelta` are added by `createRunner`. */
 function resolveSettings(options: RunnerOptions): Omit<RunnerContext, "notify" | "notifyDelta"> & { sweepIntervalMs: number } {
-  const leaseTtlMs = options.leaseTtlMs ?? 30_000;
+  const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   if (!Number.isFinite(leaseTtlMs) || leaseTtlMs < 100) throw new ConfigurationError(`leaseTtlMs must be at least 100, got ${leaseTtlMs}.`);
   return {
     store: options.store,
@@ -120,7 +128,7 @@ function resolveSettings(options: RunnerOptions): Omit<RunnerContext, "notify" |
     owner: options.owner ?? `${hostname()}:${process.pid}:${globalThis.crypto.randomUUID().slice(0, 8)}`,
     leaseTtlMs,
     leaseWaitMs: options.leaseWaitMs ?? 10_000,
-    sweepIntervalMs: options.sweepIntervalMs ?? leaseTtlMs,
+    sweepIntervalMs: options.sweepIntervalMs ?? Math.ceil(leaseTtlMs / 3),
     clock: options.clock ?? systemClock,
     onError: options.onError ?? ((error, threadId) => console.error(`agentfold runner: thread ${threadId}: ${describeError(error)}`)),
   };
@@ -157,10 +165,13 @@ export function createRunner(options: RunnerOptions): Runner {
     // A child's parent goes on through the same protocol as a person's change.
     change: (threadId, change) => runner.change(threadId, change),
   };
+  // Only these agents' threads can have a parent whose cancel a crash left unfinished.
+  const childAgents = childAgentNames(settings.agents.values());
   const recovery = createRecovery({
     ...settings,
     isQueued: (threadId) => queue.get(threadId) !== undefined,
     advance: (threadId) => runner.advance(threadId),
+    finishCancels: () => finishCancelCascades(context, queue, childAgents),
     wakes,
   });
   const runner: Runner = {

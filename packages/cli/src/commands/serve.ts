@@ -114,7 +114,7 @@ export function registerServeCommand(program: Command, context: CommandContext):
     )
     .option(
       "--lease-ttl <seconds|ms>",
-      "how long the runner's lease on a thread lasts without renewal: 30 (seconds, the default), 2.5s or 1500ms",
+      "how long the runner's lease on a thread lasts without renewal: 5 (seconds, the default; a killed server's threads resume within 10 s), 2.5s or 1500ms",
     )
     .addHelpText(
       "after",

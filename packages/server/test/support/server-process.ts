@@ -1,7 +1,7 @@
 /**
  * A server in its own process, for tests that kill it or run two at once. Configured by environment:
  * TEST_DB (SQLite path or Postgres URL), TEST_SCHEMA (Postgres schema), TEST_RUN_LOG (tool runs),
- * TEST_WORK_MS (how long the worker's tool takes), TEST_LEASE_TTL_MS, TEST_API_KEYS (as
+ * TEST_WORK_MS (how long the worker's tool takes), TEST_LEASE_TTL_MS (default: the server's), TEST_API_KEYS (as
  * AGENTFOLD_API_KEYS; default none), TEST_MAX_STREAMS_PER_KEY, TEST_MAX_STREAMS and TEST_FAMILY (a parent
  * and child agent). Prints one JSON line
  * `{ "url": ... }` once it listens.
@@ -31,7 +31,8 @@ const server = await startServer({
   apiKeys: process.env.TEST_API_KEYS ?? false,
   ...(process.env.TEST_MAX_STREAMS_PER_KEY ? { maxStreamsPerKey: Number(process.env.TEST_MAX_STREAMS_PER_KEY) } : {}),
   ...(process.env.TEST_MAX_STREAMS ? { maxStreams: Number(process.env.TEST_MAX_STREAMS) } : {}),
-  leaseTtlMs: Number(process.env.TEST_LEASE_TTL_MS ?? 30_000),
+  // Without TEST_LEASE_TTL_MS, the server's default lease and sweep.
+  ...(process.env.TEST_LEASE_TTL_MS ? { leaseTtlMs: Number(process.env.TEST_LEASE_TTL_MS) } : {}),
   onError: (error, threadId) => console.error(`runner error on ${threadId}:`, error),
 });
 process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
