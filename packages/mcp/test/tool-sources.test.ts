@@ -170,3 +170,25 @@ test("a process that used an MCP server exits by itself, without close(), over s
     await new Promise((resolve) => http.close(resolve));
   }
 });
+
+test("a thread paused on a tool that a later version of the server dropped: approving it is an error event naming the intents there are", async () => {
+  const before = await mcpTools({ ...testServer, approval: { echo: "required" } });
+  const model = new ScriptedModel([
+    { intent: "echo", text: "hi" },
+    { intent: "done_for_now", message: "ok" },
+  ]);
+  const first = defineAgent({ name: "versions", tools: [...before.tools, doneForNow()] });
+  let thread = await first.run(first.start("go", { clock }), { model, clock });
+  await before.close();
+  assert.equal(thread.status, "awaiting_approval");
+  // Another process loads the module while the server no longer lists echo.
+  await using after = await mcpTools({ ...testServer, env: { TEST_SERVER_WITHOUT_ECHO: "1", PATH: process.env.PATH ?? "" } });
+  const agent = defineAgent({ name: "versions", tools: [...after.tools, doneForNow()] });
+  thread = await agent.run(agent.approve(thread, thread.pending[0]!.callId), { model, clock });
+  assert.equal(thread.status, "done");
+  const error = thread.events.find((event) => event.type === "error");
+  assert.match(
+    error?.type === "error" ? error.message : "",
+    /Unknown intent "echo"\. Valid intents: crash, fail, retire_echo, done_for_now/,
+  );
+});
