@@ -7,10 +7,12 @@
  * only once it is stored is this process's work on the thread aborted and are subscribers told. Then
  * it cascades: every unfinished descendant (child agents' threads) is canceled, parents first, and a
  * descendant's tool that had not started by then never starts (core's child-agent.ts looks). A
- * canceled child agent's thread lets its waiting parent go on by itself.
+ * canceled child agent's thread lets its waiting parent go on by itself. A cascade cut short by a
+ * crash is finished by the recovery sweep.
  */
 import { StateConflictError, type Thread } from "agentfold";
-import { cancelDescendants, faultPoint, parentOf, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
+import { faultPoint, parentOf, ThreadNotFoundError, VersionConflictError } from "agentfold/runtime";
+import { cascadeCancel } from "./cancel-cascade.ts";
 import type { ThreadQueue } from "./thread-queue.ts";
 import { agentOfThread, continueParent, type TaskContext } from "./thread-task.ts";
 
@@ -38,14 +40,12 @@ export async function cancelThread(
       if (error instanceof VersionConflictError && attempt < CONFLICT_RELOADS) continue;
       throw error;
     }
-    // The cancel is stored; the work it stops still runs: after a crash here, recovery finds a canceled thread.
+    // The cancel is stored; the work it stops still runs: after a crash here, recovery finds a
+    // canceled thread, and its sweep finishes the cascade (cancel-cascade.ts).
     faultPoint("cancel");
     context.notify(next);
     queue.get(threadId)?.controller?.abort(new StateConflictError(`Thread ${threadId} was canceled.`));
-    for (const descendant of await cancelDescendants(store, next, options)) {
-      context.notify(descendant);
-      queue.get(descendant.id)?.controller?.abort(new StateConflictError(`Thread ${descendant.id} was canceled with its parent.`));
-    }
+    await cascadeCancel(context, queue, next, options);
     // The parent goes on by itself, after this answer: a canceled child is a failed call it reads.
     if (parentOf(next)) void continueParent(context, next);
     return next;

@@ -1,9 +1,10 @@
 /**
- * Crash recovery and due timers: finds the threads left `running` (a crashed process, a runner that
- * died mid-step) and those with a timer or a request deadline due, and advances those of this
- * runner's agents, once (`recover`) or on a sweep timer (`start`). Threads that fall due before the
- * next sweep get a wake-up in this process at their time (`wake-timers.ts`); the advance fires what
- * is due under the thread's lease, so a thread found by two processes' sweeps fires once.
+ * Crash recovery and due timers: finishes the cancel cascades a crash cut short (cancel-cascade.ts),
+ * finds the threads left `running` (a crashed process, a runner that died mid-step) and those with a
+ * timer or a request deadline due, and advances those of this runner's agents, once (`recover`) or
+ * on a sweep timer (`start`). Threads that fall due before the next sweep get a wake-up in this
+ * process at their time (`wake-timers.ts`); the advance fires what is due under the thread's lease,
+ * so a thread found by two processes' sweeps fires once.
  *
  * Invariants: at most RECOVERY_CONCURRENCY advances started by recovery run at once in this process;
  * a thread that already has a task here is skipped (that task is its runner); a sweep starts the
@@ -30,6 +31,8 @@ export interface RecoveryOptions {
   /** Whether a task of this process has the thread queued or running. */
   isQueued(threadId: string): boolean;
   advance(threadId: string): Promise<AdvanceOutcome>;
+  /** Finishes the cancel cascades a crash cut short (see cancel-cascade.ts); before any advance, so no canceled family's thread is run on. */
+  finishCancels(): Promise<unknown>;
   onError(error: unknown, threadId: string): void;
   /** Where threads that fall due before the next sweep get their wake-up. */
   wakes: WakeTimers;
@@ -72,6 +75,7 @@ export function createRecovery(options: RecoveryOptions): Recovery {
       started.push(task);
       return true;
     };
+    await options.finishCancels();
     let cursor: string | undefined;
     do {
       const page = await store.list({ status: "running", limit: 200, ...(cursor === undefined ? {} : { cursor }) });
