@@ -192,3 +192,30 @@ test("a thread paused on a tool that a later version of the server dropped: appr
     /Unknown intent "echo"\. Valid intents: crash, fail, retire_echo, done_for_now/,
   );
 });
+
+test("an HTTP server that is down when a call is made: the call is an error event naming the server, and the thread goes on", async () => {
+  const http = createServer(async (request, response) => {
+    const transport = new StreamableHTTPServerTransport({});
+    await createTestServer().connect(transport);
+    await transport.handleRequest(request, response);
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+  await using remote = await mcpTools({ name: "remote", url });
+  http.closeAllConnections();
+  await new Promise((resolve) => http.close(resolve));
+
+  const agent = defineAgent({ name: "down", tools: [...remote.tools, doneForNow()] });
+  const model = new ScriptedModel([
+    { intent: "echo", text: "anyone?" },
+    { intent: "done_for_now", message: "the server is down" },
+  ]);
+  const thread = await agent.run(agent.start("go", { clock }), { model, clock });
+  assert.equal(thread.status, "done");
+  const error = thread.events.find((event) => event.type === "error");
+  assert.equal(error?.type === "error" && error.intent, "echo");
+  assert.match(
+    error?.type === "error" ? error.message : "",
+    /^MCP server "remote" \(http:\/\/127\.0\.0\.1:\d+\/mcp\) failed the handshake: .*Check the command or URL/,
+  );
+});
