@@ -1,7 +1,8 @@
 /**
  * `mcpTools`: the tools of one MCP server as agentfold tools. Listing them needs the server, so
- * this connects once, up front (the model must be shown each tool's schema before its first
- * decision); calls reuse that connection and open a new one after it closes.
+ * this connects up front (the model must be shown each tool's schema before its first decision);
+ * calls reuse the connection while it is open and open a new one after it closed (see
+ * mcp-connection.ts for when that is).
  */
 import { ConfigurationError, type AnyTool } from "agentfold";
 import { createMcpConnection } from "./mcp-connection.ts";
