@@ -2,12 +2,12 @@
  * What observability costs: step overhead in the runner with no telemetry at all (the runner before
  * spans, metrics and logs), with the server's default telemetry (spans to the no-op tracer of
  * `@opentelemetry/api`, metrics in prom-client), and with tracing on (the OpenTelemetry SDK's batch
- * processor exporting over OTLP/HTTP to a receiver in a child process); and what the server's entry
- * costs to import now that it imports `@opentelemetry/api`.
+ * processor exporting over OTLP/HTTP to a receiver in a child process); and what the entries
+ * and `@opentelemetry/api` cost to import (the server loads the API when it is created).
  *
  *   node bench/observability.bench.ts            # needs dist/ for the import rows: node scripts/build.ts core models stores server
  *
- * The three step modes alternate run by run, so the machine's other work weighs on all alike; the
+ * The four step modes alternate run by run, so the machine's other work weighs on all alike; the
  * import rows alternate the same way, each in a fresh process without the source condition.
  * Results go to bench/results/observability.json and .md. Not a test: nothing here asserts timings.
  */
@@ -204,9 +204,9 @@ ${imports
   .map((name) => `| \`import("${name}")\` | ${results.importOverBareMs[name]} |`)
   .join("\n")}
 
-\`agentfold\` does not import anything for observability; \`@agentfold/server\` imports
-\`@opentelemetry/api\` (the row above is its whole cost, loaded alone); pino and prom-client load
-when a logger or a server is created, the OpenTelemetry SDK only in \`agentfold serve\` with
+\`import("agentfold")\` and \`import("@agentfold/server")\` load nothing for observability:
+\`@opentelemetry/api\` (its cost alone is the last row) and prom-client load when a server is
+created, pino when a logger is, the OpenTelemetry SDK only in \`agentfold serve\` with
 \`OTEL_EXPORTER_OTLP_ENDPOINT\` set.
 `;
 writeFileSync(join(root, "bench/results/observability.md"), markdown);
