@@ -8,7 +8,7 @@
  */
 import { createPostgresStore, createSqliteStore } from "@agentfold/stores";
 import { startServer } from "../../src/index.ts";
-import { createFamilyAgents, createTestAgents, createTestModel } from "./test-agent.ts";
+import { createFamilyAgents, createForeman, createTestAgents, createTestModel } from "./test-agent.ts";
 
 const db = process.env.TEST_DB!;
 const store = db.startsWith("postgres")
@@ -20,11 +20,14 @@ const agents = createTestAgents({
 });
 const server = await startServer({
   store,
-  // TEST_FAMILY=1 adds a parent agent whose child is reached only through it (not registered).
+  // TEST_FAMILY=1 adds a parent agent whose child is reached only through it (not registered), and
+  // `foreman`, whose child is the (registered) worker.
   agents: [
     agents.calculator,
     agents.worker,
-    ...(process.env.TEST_FAMILY ? [createFamilyAgents(process.env.TEST_RUN_LOG ? { runLog: process.env.TEST_RUN_LOG } : {}).support] : []),
+    ...(process.env.TEST_FAMILY
+      ? [createFamilyAgents(process.env.TEST_RUN_LOG ? { runLog: process.env.TEST_RUN_LOG } : {}).support, createForeman(agents.worker)]
+      : []),
   ],
   model: createTestModel(),
   port: 0,

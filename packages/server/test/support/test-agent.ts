@@ -76,7 +76,7 @@ export function createTestModel(): ScriptedModel {
       const has = (name: string) => request.intents.some((intent) => intent.intent === name);
       // A child that took the server's model instead of its own would finish with this message.
       if (has("refund")) return { intent: "done_for_now", message: "the server's model, not the refunder's" };
-      const script = has("work") ? workScript : has("refunder") ? familyScript : divideScript;
+      const script = has("work") ? workScript : has("refunder") ? familyScript : has("worker") ? foremanScript : divideScript;
       return script[turn] ?? { intent: "done_for_now", message: "out of script" };
     }),
   );
@@ -128,3 +128,20 @@ export const familyScript = [
   { intent: "refunder", message: "refund $20" },
   { intent: "done_for_now", message: "your refund is on its way" },
 ];
+
+/** The server's model for `foreman`: have the worker do the job, then finish. */
+export const foremanScript = [
+  { intent: "worker", message: "do the job" },
+  { intent: "done_for_now", message: "the job is done" },
+];
+
+/**
+ * A parent whose child is `worker` (its slow, idempotent `work` tool), run with the worker's own
+ * scripted model: a process can be killed while the child's tool runs.
+ *
+ * @example
+ * const foreman = createForeman(createTestAgents({ workMs: 60_000 }).worker);
+ */
+export function createForeman(worker: Agent): Agent {
+  return defineAgent({ name: "foreman", tools: [worker.asTool({ model: new ScriptedModel(workScript) }), doneForNow()] });
+}
