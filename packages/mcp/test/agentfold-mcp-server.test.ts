@@ -15,6 +15,7 @@ import { startServer } from "@agentfold/server";
 import { ScriptedModel } from "agentfold/testing";
 import { mcpExtension } from "@agentfold/mcp";
 import { calculator } from "../../../examples/calculator/agent.ts";
+import { deploybot } from "../../../examples/deploybot/agent.ts";
 import { bin, cleanEnv, repoRoot, temporaryFolder } from "./support.ts";
 
 const divideScript = join(repoRoot, "examples/calculator/scripts/divide.json");
@@ -178,8 +179,18 @@ test("/mcp over Streamable HTTP answers only with an API key, acts as that key's
     { intent: "divide", a: 3, b: 4 },
     { intent: "done_for_now", message: "3 / 4 = 0.75" },
   ]);
-  const apiKeys = JSON.stringify({ ops: "secret-ops-key", acme: { key: "secret-acme-key", tenant: "acme", decide: ["add"] } });
-  const server = await startServer({ store, agents: [calculator], model, port: 0, apiKeys, extensions: [mcpExtension({ apiKeys })] });
+  const apiKeys = JSON.stringify({
+    ops: "secret-ops-key",
+    acme: { key: "secret-acme-key", tenant: "acme", agents: ["calculator"], decide: ["add"] },
+  });
+  const server = await startServer({
+    store,
+    agents: [calculator, deploybot],
+    model,
+    port: 0,
+    apiKeys,
+    extensions: [mcpExtension({ apiKeys })],
+  });
   const url = new URL("/mcp", server.url);
   const connect = async (key: string) => {
     const client = new Client({ name: key, version: "1.0.0" });
@@ -199,6 +210,13 @@ test("/mcp over Streamable HTTP answers only with an API key, acts as that key's
     assert.deepEqual(acmeList.threads, [], "another tenant's waiting thread is not listed");
     assert.match(toolError(await acme.callTool({ name: "read_thread", arguments: { threadId: started.id } })), /No thread with id/);
     const own = summaryOf(await acme.callTool({ name: "start_thread", arguments: { agent: "calculator", message: "divide 3 by 4" } }));
+    assert.match(
+      toolError(await acme.callTool({ name: "start_thread", arguments: { agent: "deploybot", message: "deploy v1.4.2" } })),
+      /calculator/,
+      "a key limited to some agents cannot start others",
+    );
+    const acmeTools = await acme.listTools();
+    assert.doesNotMatch(acmeTools.tools.find((tool) => tool.name === "start_thread")?.description ?? "", /deploybot/);
     assert.match(
       toolError(await acme.callTool({ name: "approve_call", arguments: { threadId: own.id, callId: own.pending[0]!.callId } })),
       /acme may not decide "divide" calls; it may decide: add/,
