@@ -243,6 +243,8 @@ export function describeEvent(event: Event): string {
       return `resumed${event.actor ? ` by ${event.actor}` : ""}`;
     case "model_call_retried":
       return `model call retried: ${retryText(event)}`;
+    case "model_warning":
+      return `model warning (${event.kind}): ${oneLine(event.message)}`;
     case "handoff":
       return `handed off from ${event.from} to ${event.to}: ${oneLine(event.reason)}${event.callId ? ` [${event.callId}]` : ""}`;
   }
@@ -257,6 +259,7 @@ const eventStyle: Partial<Record<Event["type"], Parameters<Output["paint"]>[0]>>
   error: "red",
   failed: "red",
   model_call_retried: "yellow",
+  model_warning: "yellow",
   done: "green",
   tool_result: "blue",
 };

@@ -258,6 +258,23 @@ function buildEventSchemas() {
   });
 
   /**
+   * Something about a model call a person should know and the model cannot act on, told by the
+   * adapter before it sends the request. `kind` is open (a reader shows an unknown kind's message):
+   * `context_window_exceeded` says the prompt has more tokens than the model's known context window,
+   * so the provider will cut it. Never rendered for the model.
+   */
+  const modelWarningEvent = z.object({
+    type: z.literal("model_warning"),
+    at,
+    model: z.string(),
+    kind: z.string().min(1).max(100),
+    message: z.string(),
+    /** The prompt's tokens as counted before sending (an estimate for providers with another tokenizer). */
+    promptTokens: z.number().int().nonnegative().optional(),
+    contextWindow: z.number().int().positive().optional(),
+  });
+
+  /**
    * The thread waits until `until` (a tool returned `sleep`/`waitUntil`, or a policy waits). With a
    * `callId`, the call stays open and its result, `result` or when it woke, is recorded when it fires.
    */
@@ -349,6 +366,7 @@ function buildEventSchemas() {
     deadlinePassedEvent,
     resumedEvent,
     modelCallRetriedEvent,
+    modelWarningEvent,
     handoffEvent,
   ]);
   return {
@@ -379,6 +397,7 @@ function buildEventSchemas() {
     deadlinePassedEvent,
     resumedEvent,
     modelCallRetriedEvent,
+    modelWarningEvent,
     handoffEvent,
     eventSchema,
   };

@@ -40,6 +40,7 @@ export const {
   deadlineSchema,
   resumedEvent,
   modelCallRetriedEvent,
+  modelWarningEvent,
   handoffEvent,
   eventSchema,
 } = schemas;

@@ -53,6 +53,7 @@ export type {
   Model,
   ModelRequest,
   ModelRetry,
+  ModelWarning,
   ModelDelta,
   ModelReply,
   FinishReason,

@@ -55,6 +55,24 @@ export interface ModelRequest {
    * `generate` resolves with is the one that counts. An adapter that does not stream may ignore it.
    */
   onDelta?: (delta: ModelDelta) => void;
+  /**
+   * Told about something a person should know before the request goes out, such as a prompt longer
+   * than the model's known context window: the step records it as a `model_warning` event. The call
+   * goes on; an adapter that knows of nothing to warn about ignores it.
+   */
+  onWarning?: (warning: ModelWarning) => void;
+}
+
+/**
+ * A warning about a model call. `context_window_exceeded`: the prompt has `promptTokens` tokens
+ * (counted with the core's tokenizer, an estimate for other tokenizers), more than the model's
+ * `contextWindow`, so the provider will cut it.
+ */
+export interface ModelWarning {
+  kind: "context_window_exceeded";
+  message: string;
+  promptTokens?: number;
+  contextWindow?: number;
 }
 
 /**

@@ -161,6 +161,7 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
   // Resuming and waiting out a provider are for people; the model has nothing to do about either.
   resumed: () => null,
   model_call_retried: () => null,
+  model_warning: () => null,
   // The agent that takes over reads who handed it the conversation, and why.
   handoff: (event, h) => h.block("handoff", h.yaml({ from: event.from, to: event.to, reason: event.reason }, "handoff")),
   // A refused decision is an audit record for people; the model has nothing to do about it.

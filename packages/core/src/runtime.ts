@@ -88,6 +88,7 @@ export type {
   Model,
   ModelRequest,
   ModelRetry,
+  ModelWarning,
   ModelDelta,
   ModelReply,
   FinishReason,

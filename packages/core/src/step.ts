@@ -16,6 +16,7 @@ import type {
   ModelReply,
   ModelRequest,
   ModelRetry,
+  ModelWarning,
   ModelUsage,
   OutputMode,
 } from "./model.ts";
@@ -254,8 +255,8 @@ function providerFailure(error: unknown, modelId: string): NewEvent | undefined 
 }
 
 /**
- * Records each retry the adapter reports as a `model_call_retried` event, committed at once so a
- * person watching the thread sees the wait. Commits are chained in order; one that fails (a lost
+ * Records each retry the adapter reports as a `model_call_retried` event, and each warning as a
+ * `model_warning` event, committed at once so a person watching the thread sees the wait. Commits are chained in order; one that fails (a lost
  * lease, a conflicting write) aborts the call, and `settle` throws its error. `settle` returns the
  * thread with every retry event appended, committed.
  */
@@ -270,24 +271,9 @@ function recordRetries(
   let commitError: { error: unknown } | undefined;
   const stop = new AbortController();
   const modelId = options.model.id;
-  const previous = request.onRetry;
-  const onRetry = (retry: ModelRetry) => {
-    previous?.(retry);
+  const record = (event: NewEvent) => {
     if (commitError) return;
-    current = appendEvents(
-      current,
-      [
-        {
-          type: "model_call_retried",
-          model: modelId,
-          attempt: retry.attempt,
-          waitMs: Math.max(0, retry.waitMs),
-          message: retry.message.slice(0, 500),
-          ...(retry.status === undefined ? {} : { status: retry.status }),
-        },
-      ],
-      options,
-    );
+    current = appendEvents(current, [event], options);
     const next = current;
     commits = commits.then(() =>
       journal.flush(next).catch((error: unknown) => {
@@ -296,9 +282,33 @@ function recordRetries(
       }),
     );
   };
+  const previousRetry = request.onRetry;
+  const onRetry = (retry: ModelRetry) => {
+    previousRetry?.(retry);
+    record({
+      type: "model_call_retried",
+      model: modelId,
+      attempt: retry.attempt,
+      waitMs: Math.max(0, retry.waitMs),
+      message: retry.message.slice(0, 500),
+      ...(retry.status === undefined ? {} : { status: retry.status }),
+    });
+  };
+  const previousWarning = request.onWarning;
+  const onWarning = (warning: ModelWarning) => {
+    previousWarning?.(warning);
+    record({
+      type: "model_warning",
+      model: modelId,
+      kind: warning.kind,
+      message: warning.message.slice(0, 500),
+      ...(warning.promptTokens === undefined ? {} : { promptTokens: Math.max(0, Math.round(warning.promptTokens)) }),
+      ...(warning.contextWindow === undefined ? {} : { contextWindow: warning.contextWindow }),
+    });
+  };
   const signal = request.signal ? AbortSignal.any([request.signal, stop.signal]) : stop.signal;
   return {
-    request: { ...request, signal, onRetry },
+    request: { ...request, signal, onRetry, onWarning },
     async settle() {
       await commits;
       if (commitError) throw commitError.error;

@@ -418,6 +418,7 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
       // Only a failure with a code is resumed (`agent.resume` checks); the error counters start again.
       return state.terminal === "failed" && state.failureCode !== null ? { ...reset(state), terminal: null, failureCode: null } : state;
     case "model_call_retried":
+    case "model_warning":
       return state;
     case "handoff": {
       // The new agent starts with its own step budget and no error streak of the one before.

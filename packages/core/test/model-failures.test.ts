@@ -93,6 +93,50 @@ describe("a provider that refuses the key, the model or the URL", () => {
   });
 });
 
+describe("model warnings recorded on the thread", () => {
+  it("commits the warning before the call goes on, and never renders it for the model", async () => {
+    const agent = echoAgent();
+    const batches: string[][] = [];
+    const model: Model = {
+      specificationVersion: "v1",
+      id: "ollama:small",
+      async generate(request) {
+        request.onWarning?.({
+          kind: "context_window_exceeded",
+          message: "The prompt has about 9000 tokens, more than the window of 4096.",
+          promptTokens: 9000,
+          contextWindow: 4096,
+        });
+        return { output: { intent: "done_for_now", message: "ok" } };
+      },
+    };
+    const thread = await agent.run(agent.start("hi"), {
+      model,
+      commit: (next, previous) => {
+        batches.push(next.events.slice(previous.version).map((event) => event.type));
+      },
+    });
+    assert.equal(thread.status, "done");
+    assert.ok(batches.some((batch) => batch.includes("model_warning") && !batch.includes("model_decision")));
+    const warnings = thread.events.filter((event) => event.type === "model_warning");
+    assert.deepEqual(
+      warnings.map(({ at: _at, ...rest }) => rest),
+      [
+        {
+          type: "model_warning",
+          model: "ollama:small",
+          kind: "context_window_exceeded",
+          message: "The prompt has about 9000 tokens, more than the window of 4096.",
+          promptTokens: 9000,
+          contextWindow: 4096,
+        },
+      ],
+    );
+    assert.equal(thread.state.consecutiveErrors, 0);
+    assert.doesNotMatch(agent.render(thread).context, /9000|window/);
+  });
+});
+
 describe("retries recorded on the thread", () => {
   /** Reports two retries, each waiting until the step has committed it, then answers. */
   function retryingModel(committed: () => Promise<void>): Model {

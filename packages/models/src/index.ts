@@ -21,11 +21,12 @@ export {
   anthropicModel,
   googleModel,
   openaiCompatibleModel,
-  ollamaModel,
   type ProviderSettings,
   type CompatibleSettings,
   type FetchFunction,
 } from "./providers.ts";
+// Ollama through its native chat API, the context sized to each prompt
+export { ollamaModel, type OllamaSettings } from "./ollama-model.ts";
 export { fromLanguageModel, costOf, type AiSdkModelOptions, type ModelPrice } from "./ai-sdk-model.ts";
 
 // Embedded local models (node-llama-cpp, optional)

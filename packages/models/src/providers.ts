@@ -157,19 +157,3 @@ export function openaiCompatibleModel(baseURL: string, modelId: string, settings
     return fromLanguageModel(createOpenAICompatible(providerSettings).chatModel(modelId), options);
   });
 }
-
-/**
- * A model served by Ollama, through its OpenAI-compatible endpoint. Host from `OLLAMA_HOST`
- * (default http://127.0.0.1:11434). Default mode: `json`.
- *
- * @example
- * const model = ollamaModel("llama3.2");
- */
-export function ollamaModel(modelId: string, settings: CompatibleSettings = {}): Model {
-  const env = environment(settings);
-  let host = settings.baseURL ?? env.OLLAMA_HOST ?? "http://127.0.0.1:11434";
-  if (!/^https?:\/\//.test(host)) host = `http://${host}`;
-  const baseURL = host.replace(/\/+$/, "").endsWith("/v1") ? host : `${host.replace(/\/+$/, "")}/v1`;
-  const { baseURL: _ignored, ...rest } = settings;
-  return openaiCompatibleModel(baseURL, modelId, { name: "ollama", ...rest, id: settings.id ?? `ollama:${modelId}` });
-}

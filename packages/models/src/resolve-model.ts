@@ -12,15 +12,8 @@ import { deferredModel } from "./deferred-model.ts";
 import { withFallbacks } from "./fallback.ts";
 import { localModel, type LocalModelSettings } from "./local-model.ts";
 import { ensureModelFile, parseHubPath, type DownloadOptions, type DownloadSource } from "./model-download.ts";
-import {
-  anthropicModel,
-  googleModel,
-  ollamaModel,
-  openaiCompatibleModel,
-  openaiModel,
-  type FetchFunction,
-  type ProviderSettings,
-} from "./providers.ts";
+import { anthropicModel, googleModel, openaiCompatibleModel, openaiModel, type FetchFunction, type ProviderSettings } from "./providers.ts";
+import { ollamaModel } from "./ollama-model.ts";
 import type { RetryPolicy } from "./retry.ts";
 import { suggestSpec } from "./spec-suggestion.ts";
 

@@ -175,6 +175,16 @@ export function describeEvent(event, durationMs) {
         tone: "waiting",
       };
     }
+    case "model_warning":
+      return {
+        title: [
+          event.kind === "context_window_exceeded"
+            ? "Warning: the prompt is longer than the model's context window"
+            : `Model warning: ${event.kind}`,
+        ],
+        body: [h("p", { class: "muted small" }, `${event.model} · ${event.message}`)],
+        tone: "waiting",
+      };
     case "handoff":
       return {
         title: [`Handed off from ${event.from} to ${event.to}`],

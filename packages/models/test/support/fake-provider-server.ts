@@ -1,13 +1,13 @@
 /**
  * A loopback HTTP server that speaks just enough of the OpenAI Chat Completions and Anthropic
- * Messages APIs for wire-level tests. Replies are queued per test; with an empty queue it answers the
+ * Messages APIs, and of Ollama's native `/api/chat` and `/api/show`, for wire-level tests. Replies are queued per test; with an empty queue it answers the
  * request sensibly (a tool call in tools mode, JSON text otherwise), which the conformance suite uses.
  * A request with `stream: true` gets the same reply in the API's streaming wire format
  * (provider-streams.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { anthropicStreamFrames, openaiStreamFrames } from "./provider-streams.ts";
+import { anthropicStreamFrames, ollamaStreamLines, openaiStreamFrames } from "./provider-streams.ts";
 
 export interface QueuedReply {
   status?: number;
@@ -40,6 +40,8 @@ export interface FakeProviderServer {
   requests: SeenRequest[];
   queue: QueuedReply[];
   reply(...replies: QueuedReply[]): void;
+  /** What `/api/show` answers as `model_info` (Ollama); undefined answers 404. */
+  modelInfo: Record<string, unknown> | undefined;
   reset(): void;
   close(): Promise<void>;
 }
@@ -112,11 +114,49 @@ export function anthropicText(text: string): unknown {
   };
 }
 
+/** An Ollama chat reply (`stream: false`) whose message has tool calls, arguments as objects. */
+export function ollamaToolCalls(calls: Array<{ name: string; args: unknown }>): unknown {
+  return ollamaReply(
+    "",
+    calls.map((call) => ({ function: { name: call.name, arguments: call.args } })),
+  );
+}
+
+/** An Ollama chat reply with plain text content. `doneReason` is Ollama's (`stop`, `length`). */
+export function ollamaText(text: string, doneReason = "stop"): unknown {
+  return ollamaReply(text, undefined, doneReason);
+}
+
+function ollamaReply(content: string, toolCalls: unknown[] | undefined, doneReason = "stop"): unknown {
+  return {
+    model: "llama-test",
+    created_at: "2026-11-30T12:00:00.000000Z",
+    message: { role: "assistant", content, ...(toolCalls ? { tool_calls: toolCalls } : {}) },
+    done: true,
+    done_reason: doneReason,
+    total_duration: 5_000_000,
+    load_duration: 1_000_000,
+    prompt_eval_count: 21,
+    prompt_eval_duration: 2_000_000,
+    eval_count: 9,
+    eval_duration: 2_000_000,
+  };
+}
+
 const doneStep = { intent: "done_for_now", message: "all done" };
 
 function automaticReply(request: SeenRequest): QueuedReply {
   const tools = request.body.tools as Array<Record<string, unknown>> | undefined;
   const anthropic = request.path.endsWith("/messages");
+  if (request.path === "/api/chat") {
+    const tool = (tools?.[0]?.function as { name?: string } | undefined)?.name;
+    const wrapped = JSON.stringify(request.body).includes('"next_step"');
+    return {
+      body: tool
+        ? ollamaToolCalls([{ name: tool, args: { message: "all done" } }])
+        : ollamaText(JSON.stringify(wrapped ? { next_step: doneStep } : doneStep)),
+    };
+  }
   const wantsWrapper = JSON.stringify(request.body).includes('"next_step"');
   const text = JSON.stringify(wantsWrapper ? { next_step: doneStep } : doneStep);
   if (anthropic) {
@@ -143,6 +183,7 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
   const requests: SeenRequest[] = [];
   const queue: QueuedReply[] = [];
   const hanging = new Set<ServerResponse>();
+  const state: { modelInfo: Record<string, unknown> | undefined } = { modelInfo: undefined };
   const server: Server = createServer((incoming, response) => {
     const chunks: Buffer[] = [];
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -155,6 +196,13 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
         body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
       };
       requests.push(seen);
+      if (seen.path === "/api/show") {
+        response.writeHead(state.modelInfo ? 200 : 404, { "content-type": "application/json" });
+        response.end(
+          JSON.stringify(state.modelInfo ? { model_info: state.modelInfo } : { error: `model '${String(seen.body.model)}' not found` }),
+        );
+        return;
+      }
       const reply = queue.shift() ?? automaticReply(seen);
       const hang = () => {
         hanging.add(response);
@@ -163,15 +211,20 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
       if (reply.hang) return hang();
       const answer = () => {
         const status = reply.status ?? 200;
-        if (seen.body.stream !== true || status !== 200) {
+        const ollama = seen.path === "/api/chat";
+        // Ollama streams unless told not to; the others only when asked.
+        const streams = ollama ? seen.body.stream !== false : seen.body.stream === true;
+        if (!streams || status !== 200) {
           response.writeHead(status, { "content-type": "application/json", ...reply.headers });
           response.end(JSON.stringify(reply.body ?? {}));
           return;
         }
         const anthropic = seen.path.endsWith("/messages");
         const body = (reply.body ?? {}) as Record<string, unknown>;
-        const frames = reply.frames ?? (anthropic ? anthropicStreamFrames : openaiStreamFrames)(body, reply.pieceSize ?? 8);
-        response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...reply.headers });
+        const framesOf = ollama ? ollamaStreamLines : anthropic ? anthropicStreamFrames : openaiStreamFrames;
+        const frames = reply.frames ?? framesOf(body, reply.pieceSize ?? 8);
+        const contentType = ollama ? "application/x-ndjson" : "text/event-stream";
+        response.writeHead(200, { "content-type": contentType, "cache-control": "no-cache", ...reply.headers });
         if (reply.stallAfterFrames !== undefined) {
           for (const frame of frames.slice(0, reply.stallAfterFrames)) response.write(frame);
           return hang();
@@ -197,9 +250,16 @@ export async function startFakeProviderServer(): Promise<FakeProviderServer> {
     requests,
     queue,
     reply: (...replies) => queue.push(...replies),
+    get modelInfo() {
+      return state.modelInfo;
+    },
+    set modelInfo(info) {
+      state.modelInfo = info;
+    },
     reset() {
       requests.length = 0;
       queue.length = 0;
+      state.modelInfo = undefined;
     },
     async close() {
       for (const response of hanging) response.destroy();

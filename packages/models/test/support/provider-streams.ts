@@ -9,6 +9,10 @@
  *   `content_block_start`, `content_block_delta` (`text_delta` or `input_json_delta` with
  *   `partial_json`), `content_block_stop`; `ping` after the first block starts; `message_delta`
  *   (`stop_reason`, `usage.output_tokens`) and `message_stop`.
+ * - Ollama's native chat (`/api/chat`, streams unless `stream: false`): NDJSON, one object per line,
+ *   `message.content` in pieces with `done: false`, each `message.tool_calls` entry whole (Ollama
+ *   never splits arguments), then a line with `done: true`, empty content, `done_reason` and the
+ *   counts (`prompt_eval_count`, `eval_count`, durations).
  */
 
 type Json = Record<string, unknown>;
@@ -84,4 +88,21 @@ export function anthropicStreamFrames(body: Json, pieceSize: number): string[] {
     frame({ type: "message_stop" }),
   );
   return frames;
+}
+
+/** NDJSON lines of an Ollama chat reply (the non-streaming object), one line per string. */
+export function ollamaStreamLines(body: Json, pieceSize: number): string[] {
+  const message = body.message as { role: string; content: string; tool_calls?: Json[] };
+  const line = (value: Json) => `${JSON.stringify(value)}\n`;
+  const head = { model: body.model, created_at: body.created_at };
+  const lines: string[] = [];
+  for (const piece of pieces(message.content, pieceSize)) {
+    lines.push(line({ ...head, message: { role: "assistant", content: piece }, done: false }));
+  }
+  for (const call of message.tool_calls ?? []) {
+    lines.push(line({ ...head, message: { role: "assistant", content: "", tool_calls: [call] }, done: false }));
+  }
+  const { message: _message, ...counts } = body;
+  lines.push(line({ ...counts, message: { role: "assistant", content: "" }, done: true }));
+  return lines;
 }

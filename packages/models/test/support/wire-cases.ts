@@ -24,6 +24,8 @@ export interface WireCaseOptions {
   assertTools: (body: Record<string, unknown>, names: string[]) => void;
   /** Checks the JSON-schema response format in the request body; gets the wrapped schema. */
   assertJsonSchema: (body: Record<string, unknown>, schema: Record<string, unknown>) => void;
+  /** The API streams each tool call whole (Ollama), not its arguments in pieces. */
+  wholeToolCalls?: boolean;
 }
 
 const fastRetry = { initialDelayMs: 5, maxDelayMs: 2_000, maxAttempts: 3, attemptTimeoutMs: 0 };
@@ -201,7 +203,8 @@ export function runWireCases(options: WireCaseOptions): void {
       assert.equal(server.requests[0]?.body.stream, true, "the request asks for a stream");
       assert.deepEqual(reply.output, { intent: "divide", a: 3, b: 4 });
       const calls = deltas.filter((delta) => delta.type === "tool_call");
-      assert.ok(calls.length > 2, `expected the arguments in several pieces, got ${JSON.stringify(deltas)}`);
+      const expected = options.wholeToolCalls ? 2 : 3; // whole: the naming delta and the arguments
+      assert.ok(calls.length >= expected, `expected the arguments in pieces, got ${JSON.stringify(deltas)}`);
       assert.ok(calls.every((delta) => delta.toolName === "divide" && delta.index === 0 && delta.attempt === 1));
       assert.deepEqual(JSON.parse(calls.map((delta) => delta.argsText).join("")), { a: 3, b: 4 });
     });
@@ -217,18 +220,23 @@ export function runWireCases(options: WireCaseOptions): void {
     });
 
     test("a stream that stalls is cut by the idle deadline and tried again; the retry's pieces say attempt 2", async () => {
-      const body = options.toolCalls([{ name: "add", args: { a: 1, b: 2 } }]);
+      // An API that sends tool calls whole stalls inside a text reply instead.
+      const whole = options.wholeToolCalls === true;
+      const body = whole
+        ? options.text('{"next_step":{"intent":"add","a":1,"b":2}}')
+        : options.toolCalls([{ name: "add", args: { a: 1, b: 2 } }]);
       server.reply({ body, pieceSize: 2, stallAfterFrames: 4 }, { body });
       const deltas: ModelDelta[] = [];
       const failures: string[] = [];
       const model = newModel({ retry: { ...fastRetry, attemptTimeoutMs: 300 }, onRetry: ({ failure }) => failures.push(failure.message) });
-      const reply = await model.generate(calculatorRequest("tools", { onDelta: (delta) => deltas.push(delta) }));
+      const reply = await model.generate(calculatorRequest(whole ? "json" : "tools", { onDelta: (delta) => deltas.push(delta) }));
       assert.deepEqual(reply.output, { intent: "add", a: 1, b: 2 });
       assert.equal(server.requests.length, 2);
       assert.match(failures[0] ?? "", /attempt 1 stopped sending its reply for 300 ms/);
       assert.ok(deltas.some((delta) => delta.attempt === 1));
-      const second = deltas.filter((delta) => delta.attempt === 2 && delta.type === "tool_call");
-      assert.deepEqual(JSON.parse(second.map((delta) => (delta.type === "tool_call" ? delta.argsText : "")).join("")), { a: 1, b: 2 });
+      const second = deltas.filter((delta) => delta.attempt === 2);
+      const text = second.map((delta) => (delta.type === "tool_call" ? delta.argsText : delta.text)).join("");
+      assert.deepEqual(JSON.parse(text), whole ? { next_step: { intent: "add", a: 1, b: 2 } } : { a: 1, b: 2 });
     });
 
     test("a reply that keeps arriving outlives the default call deadline (it bounds the wait for the first piece)", async () => {
