@@ -342,7 +342,11 @@ describe("HTTP API: stream", () => {
     const reading = readEvents(response, (event) => event === "done");
     const approved = await post(fetch, `/v1/threads/${thread.id}/approvals/${thread.pending[0]!.callId}`, { approved: true });
     assert.equal(approved.body.status, "done");
-    const messages = await reading;
+    const received = await reading;
+    // The model's reply streams as model_delta messages without an id (never stored); the rest are the stored events.
+    const deltas = received.filter((message) => message.event === "model_delta");
+    assert.ok(deltas.every((message) => !message.id));
+    const messages = received.filter((message) => message.event !== "model_delta");
     assert.deepEqual(
       messages.map((message) => Number(message.id)),
       Array.from({ length: approved.body.version }, (_, index) => index + 1),

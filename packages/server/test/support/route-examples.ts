@@ -65,6 +65,16 @@ export const apiRouteExamples: readonly RouteExample[] = [
   { method: "POST", path: "/v1/threads/{id}/messages", params: thread, query: { wait: "0" }, body: { text: "and then?" } },
   { method: "POST", path: "/v1/threads/{id}/cancel", params: thread, body: { reason: "testing" } },
   { method: "POST", path: "/v1/threads/{id}/fork", params: thread, query: { wait: "0" }, body: { atEvent: 1 } },
+  // The fixture thread waits for an approval, not a timer: a valid wake gets as far as the state check.
+  { method: "POST", path: "/v1/threads/{id}/wake", params: thread, query: { wait: "0" }, body: {}, status: 409 },
+  {
+    method: "POST",
+    path: "/v1/chat",
+    params: none,
+    query: { agent: "calculator" },
+    body: { id: "chat-example", messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: "divide 3 by 4" }] }] },
+    stream: true,
+  },
   { method: "GET", path: "/v1/threads/{id}/context", params: thread },
   { method: "GET", path: "/v1/threads/{id}/stream", params: thread, query: { after: "0" }, stream: true },
   { method: "GET", path: "/v1/agents", params: none },
