@@ -29,6 +29,21 @@ function completion(text: string): unknown {
 }
 
 /**
+ * The same reply as a `stream: true` request gets it: `data:` lines of `chat.completion.chunk`s (the
+ * text, then the finish reason, then the usage), then `data: [DONE]`.
+ */
+function completionStream(text: string): string {
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({ id: "chatcmpl-fake", object: "chat.completion.chunk", created: 1_700_000_000, model: "fake-model", choices, ...extra })}\n\n`;
+  return [
+    chunk([{ index: 0, delta: { role: "assistant", content: text }, finish_reason: null }]),
+    chunk([{ index: 0, delta: {}, finish_reason: "stop" }]),
+    chunk([], { usage: { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 } }),
+    "data: [DONE]\n\n",
+  ].join("");
+}
+
+/**
  * Starts the server on 127.0.0.1 with a random port.
  *
  * @example
@@ -41,11 +56,19 @@ export async function startFakeChatServer(answer: Answer): Promise<FakeChatServe
     const chunks: Buffer[] = [];
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as { messages?: Array<{ role: string; content: unknown }> };
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as {
+        messages?: Array<{ role: string; content: unknown }>;
+        stream?: boolean;
+      };
       const user = [...(body.messages ?? [])].reverse().find((message) => message.role === "user");
       const text = typeof user?.content === "string" ? user.content : JSON.stringify(user?.content ?? "");
       const reply = answer(text, count);
       count += 1;
+      if (body.stream) {
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        response.end(completionStream(JSON.stringify(reply)));
+        return;
+      }
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify(completion(JSON.stringify(reply))));
     });
