@@ -31,7 +31,11 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
 An MCP client starts it, e.g. in its settings:
   { "command": "npx", "args": ["agentfold", "mcp", "--agents", "./agents.ts", "--db", "./agents.db"] }
 Decisions made through it are recorded with AGENTFOLD_ACTOR, else mcp:<user name>, as the actor.
-While it runs it also recovers the module's threads left running by a crashed process, like serve.`,
+While it runs it also recovers the module's threads left running by a crashed process, like serve.
+
+Examples:
+  $ agentfold mcp --agents ./agents.ts
+  $ agentfold mcp --agents ./agents.ts#support --db ./agents.db --model openai:gpt-4o-mini`,
     )
     .action(async (options: McpOptions) => {
       const { serveMcpOverStdio } = await importOptional(
