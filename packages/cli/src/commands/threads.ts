@@ -7,6 +7,7 @@ import { threadStatuses } from "agentfold/runtime";
 import { CliError } from "../exit-codes.ts";
 import { commandName } from "../command-name.ts";
 import { paintStatus, printThreadState, printTimeline, threadSummary } from "../format-thread.ts";
+import { timingLines, timingRows } from "../format-timing.ts";
 import type { CommandContext } from "./context.ts";
 import { agentForThread, carryFlags, loadThread, modelFor, ownAgent, withStore, type StoreOptions } from "./shared.ts";
 
@@ -96,18 +97,26 @@ Examples:
     .argument("<thread>", "thread id")
     .option(...dbOption)
     .option("--json", "print the whole thread (events included) as JSON")
+    .option("--timing", "print model calls, tool runs and waits for people as a waterfall, with durations, tokens, cost and retries")
     .addHelpText(
       "after",
       `
 Examples:
   $ agentfold threads show thr_abc123
+  $ agentfold threads show thr_abc123 --timing
   $ agentfold threads show thr_abc123 --json | jq '.events | length'`,
     )
-    .action(async (threadId: string, options: StoreOptions) => {
+    .action(async (threadId: string, options: StoreOptions & { timing?: boolean }) => {
       const out = context.output(options.json);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
         const thread = await loadThread(store, threadId, spec);
         const carry = carryFlags(options, context.env);
+        if (options.timing) {
+          const rows = timingRows(thread.events);
+          if (out.json) return out.data({ id: thread.id, status: thread.status, timing: rows });
+          for (const line of timingLines(rows)) out.line(line);
+          return;
+        }
         if (out.json) return out.data({ ...threadSummary(thread, carry), metadata: thread.metadata, events: thread.events });
         printTimeline(out, thread.events);
         out.line();
