@@ -395,3 +395,20 @@ export const healthRoute = createRoute({
   summary: "Liveness",
   responses: { 200: json(z.object({ ok: z.boolean() }), "The server is up.") },
 });
+
+const readiness = z.object({
+  ready: z.boolean(),
+  reason: z.string().optional().openapi({ description: "Why it is not ready: `draining`, or the store's error." }),
+});
+
+export const readyRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  summary: "Readiness",
+  description:
+    "Ready when the store answers (within 2 s) and the server is not draining (shutting down after SIGTERM). A load balancer or a Kubernetes readiness probe sends traffic only while this is 200.",
+  responses: {
+    200: json(readiness, "The server takes work."),
+    503: json(readiness, "Do not send it work: it is draining, or its store does not answer."),
+  },
+});

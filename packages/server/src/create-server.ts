@@ -14,6 +14,7 @@ import { parseApiKeys, type ApiKeys, type ApiKeysConfig } from "./api-keys.ts";
 import { checkScopes } from "./authorization.ts";
 import { bodySizeLimit } from "./body-size.ts";
 import { corsMiddleware } from "./cors-origins.ts";
+import { createDrain, refuseWhileDraining } from "./drain.ts";
 import { jsonDepthLimit } from "./json-depth.ts";
 import { errorField, type Logger } from "./observability/logs.ts";
 import { observeServer } from "./observability/server-observability.ts";
@@ -105,6 +106,14 @@ export interface Server {
   /** The Hono app: `app.fetch` for any runtime, `app.request(...)` in tests. */
   app: OpenAPIHono<Env>;
   runner: Runner;
+  /**
+   * Starts draining (see drain.ts): `/readyz` answers 503, `/v1` requests that would start or change
+   * work and new event streams get a 503 `draining`, open event streams end. Reads go on. The runner
+   * is not touched: `startServer`'s `close()` then gives its steps `drainTimeoutMs` to finish.
+   */
+  drain(): void;
+  /** Whether `drain()` was called. */
+  readonly draining: boolean;
   /**
    * What is mounted where, in the order requests meet it: each extension's paths under its name,
    * then the API's under `api`. For a banner or a log line (`agentfold serve` prints it).
@@ -205,6 +214,8 @@ export function createServer(options: ServerOptions): Server {
     extension.mount({ app, runner, store, agents });
     routeGroups.push({ name: extension.name, paths: pathsSince(app, before) });
   }
+  const drain = createDrain();
+  app.use("/v1/*", refuseWhileDraining(drain));
   app.use("/v1/*", apiKeyAuth(apiKeys));
 
   const launchModels = options.launchModels ?? [];
@@ -217,6 +228,7 @@ export function createServer(options: ServerOptions): Server {
     launchModels,
     pollIntervalMs: options.pollIntervalMs ?? 250,
     streamLimits,
+    streamsEnd: drain.signal,
   };
   const apiStart = app.routes.length;
   registerThreadRoutes(app, context);
@@ -224,8 +236,16 @@ export function createServer(options: ServerOptions): Server {
   registerForkAndContextRoutes(app, context);
   registerStreamRoute(app, context);
   registerUiChatRoute(app, context);
-  registerMetaRoutes(app, agentList);
+  registerMetaRoutes(app, agentList, { store, drain });
   registerMetrics(apiKeys);
   routeGroups.push({ name: "api", paths: pathsSince(app, apiStart) });
-  return { app, runner, routeGroups };
+  return {
+    app,
+    runner,
+    routeGroups,
+    drain: () => drain.start(),
+    get draining() {
+      return drain.draining;
+    },
+  };
 }

@@ -13,7 +13,7 @@
  */
 import { hostname } from "node:os";
 import { ConfigurationError, type Agent, type Model, type Thread, type ThreadStore } from "agentfold";
-import { DEFAULT_LEASE_TTL_MS, describeError, systemClock, type TimerClock } from "agentfold/runtime";
+import { DEFAULT_LEASE_TTL_MS, describeError, systemClock, type TimerClock, type TimerHandle } from "agentfold/runtime";
 import { childAgentNames, finishCancelCascades } from "./runner/cancel-cascade.ts";
 import { cancelThread } from "./runner/cancel-thread.ts";
 import type { AdvanceOutcome, RunnerContext, ThreadChange } from "./runner/context.ts";
@@ -22,7 +22,7 @@ import { createRecovery } from "./runner/recovery.ts";
 import { createModelChooser, type ModelChooser } from "./runner/thread-model.ts";
 import { advanceTask, queueAdvance, type TaskContext } from "./runner/thread-task.ts";
 import { createThreadListeners, type DeltaListener } from "./runner/thread-listeners.ts";
-import { createThreadQueue } from "./runner/thread-queue.ts";
+import { createThreadQueue, type ThreadQueue } from "./runner/thread-queue.ts";
 import { createWakeTimers } from "./runner/wake-timers.ts";
 
 export type { AdvanceOutcome, ThreadChange } from "./runner/context.ts";
@@ -87,8 +87,12 @@ export interface Runner {
   recover(): Promise<number>;
   /** Recovers now and then every `sweepIntervalMs`, until `close()`. */
   start(): Promise<void>;
-  /** Stops sweeping, aborts work in progress and waits for it to stop. */
-  close(): Promise<void>;
+  /**
+   * Stops sweeping, aborts work in progress and waits for it to stop. With `graceMs`, work in
+   * progress first has that long to finish by itself; what is still running then is aborted, and
+   * its lease released, so another process's next sweep goes on with it.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
   /** Calls `listener` with the thread after each append this process makes to it. Returns an unsubscribe function. */
   subscribe(threadId: string, listener: (thread: Thread) => void): () => void;
   /** Calls `listener` with the thread after every append this process makes to any thread. Returns an unsubscribe function. */
@@ -132,6 +136,13 @@ function resolveSettings(options: RunnerOptions): Omit<RunnerContext, "notify" |
     clock: options.clock ?? systemClock,
     onError: options.onError ?? ((error, threadId) => console.error(`agentfold runner: thread ${threadId}: ${describeError(error)}`)),
   };
+}
+
+/** Resolves once the queue is idle or `ms` passed, whichever comes first. */
+async function finishWithin(queue: ThreadQueue, clock: TimerClock, ms: number): Promise<void> {
+  let timer: TimerHandle | undefined;
+  await Promise.race([queue.whenIdle(), new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, ms)))]);
+  clock.clearTimeout(timer);
 }
 
 /**
@@ -187,8 +198,9 @@ export function createRunner(options: RunnerOptions): Runner {
     cancel: (threadId, cancelOptions = {}) => cancelThread(context, queue, threadId, cancelOptions),
     recover: () => recovery.recover(),
     start: async () => recovery.start(),
-    async close() {
+    async close({ graceMs = 0 } = {}) {
       recovery.close();
+      if (graceMs > 0) await finishWithin(queue, settings.clock, graceMs);
       await queue.abortAll(new Error("The runner is closing."));
     },
     subscribe: listeners.subscribe,

@@ -27,6 +27,12 @@ export interface StartServerOptions extends Omit<ServerOptions, "store" | "model
    * are not limited by it. Default 300,000 (Node's).
    */
   requestTimeoutMs?: number;
+  /**
+   * How long `close()` lets steps in progress finish before it aborts them and releases their leases
+   * (another process's next sweep goes on with those threads). Default 0: abort at once, as a test
+   * wants; `agentfold serve` passes `--drain-timeout` (8 s by default).
+   */
+  drainTimeoutMs?: number;
 }
 
 export interface RunningServer extends Server {
@@ -34,7 +40,12 @@ export interface RunningServer extends Server {
   url: string;
   port: number;
   store: ThreadStore;
-  /** Stops listening, stops the runner, and closes the store if it was opened from a spec. */
+  /**
+   * Shuts down gracefully: drains (`/readyz` 503, no new work, event streams end), stops accepting
+   * connections, closes the extensions, gives running steps `drainTimeoutMs` to finish, aborts the
+   * rest (releasing their leases), closes the remaining connections, and closes the store if it was
+   * opened from a spec.
+   */
   close(): Promise<void>;
 }
 
@@ -73,6 +84,10 @@ export async function resolveServerModel(spec: string): Promise<Model> {
  * await server.close();
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const drainTimeoutMs = options.drainTimeoutMs ?? 0;
+  if (!Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) {
+    throw new ConfigurationError(`drainTimeoutMs must be a number of milliseconds, 0 or more; got ${drainTimeoutMs}.`);
+  }
   const ownsStore = typeof options.store === "string";
   const store = typeof options.store === "string" ? await createStore(options.store) : options.store;
   let server: Server | undefined;
@@ -80,7 +95,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let address: AddressInfo;
   try {
     const model = typeof options.model === "string" ? await resolveServerModel(options.model) : options.model;
-    const { port = 3000, hostname = "127.0.0.1", requestTimeoutMs = 300_000, ...rest } = options;
+    const { port = 3000, hostname = "127.0.0.1", requestTimeoutMs = 300_000, drainTimeoutMs: _, ...rest } = options;
     if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
       throw new ConfigurationError(`requestTimeoutMs must be a whole number of milliseconds, at least 1; got ${requestTimeoutMs}.`);
     }
@@ -121,13 +136,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     port: address.port,
     url: `http://${host}:${address.port}`,
     async close() {
-      await new Promise<void>((resolve) => {
-        if (!listener) return resolve();
-        listener.close(() => resolve());
-        (listener as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      server.drain();
+      // No new connections; idle keep-alive ones close, so a client's next request goes elsewhere.
+      const closed = new Promise<void>((resolve) => (listener ? listener.close(() => resolve()) : resolve()));
+      listener?.closeIdleConnections();
       for (const extension of options.extensions ?? []) await extension.close?.();
-      await server.runner.close();
+      await server.runner.close({ graceMs: drainTimeoutMs });
+      // Requests still open (a `wait` for a thread this process no longer advances) end here.
+      listener?.closeAllConnections();
+      await closed;
       if (ownsStore) await store.close();
     },
   };

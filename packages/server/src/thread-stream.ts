@@ -23,6 +23,8 @@ export interface ThreadStreamOptions {
   pollIntervalMs: number;
   /** How often to send a comment line so proxies keep the connection open. */
   keepAliveMs: number;
+  /** Ends the stream as if the client went away (the server is draining); the client reconnects with `Last-Event-ID`. */
+  end?: AbortSignal;
 }
 
 /** Whether only a new message can change the thread (done, failed, canceled). */
@@ -74,10 +76,13 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
   let latest: Thread | undefined;
   let wake: (() => void) | undefined;
   let aborted = false;
-  stream.onAbort(() => {
+  const stop = () => {
     aborted = true;
     wake?.();
-  });
+  };
+  stream.onAbort(stop);
+  if (options.end?.aborted) stop();
+  options.end?.addEventListener("abort", stop, { once: true });
   const unsubscribe = runner.subscribe(threadId, (thread) => {
     latest = thread;
     wake?.();
@@ -138,6 +143,7 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
       }
     }
   } finally {
+    options.end?.removeEventListener("abort", stop);
     unsubscribe();
     unsubscribeDeltas();
   }

@@ -5,6 +5,12 @@
 import type { RouteGroup } from "@agentfold/server";
 import { CliError } from "../exit-codes.ts";
 
+/** Seconds (`30`, `2.5s`) or milliseconds (`1500ms`) as milliseconds; NaN for anything else. */
+function durationMs(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/.exec(text.trim());
+  return match ? Math.round(Number(match[1]) * (match[2] === "ms" ? 1 : 1000)) : Number.NaN;
+}
+
 /**
  * `--lease-ttl`: seconds (`30`, `30s`, `2.5s`) or milliseconds (`1500ms`). The runner renews a lease
  * every third of it while a step runs, and another process takes a thread over once it lapses.
@@ -14,11 +20,29 @@ import { CliError } from "../exit-codes.ts";
  * parseLeaseTtl("1500ms"); // 1500
  */
 export function parseLeaseTtl(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/.exec(text.trim());
-  const ms = match ? Math.round(Number(match[1]) * (match[2] === "ms" ? 1 : 1000)) : Number.NaN;
+  const ms = durationMs(text);
   if (!Number.isSafeInteger(ms) || ms < 100 || ms > 86_400_000) {
     throw new CliError(
       `--lease-ttl must be a duration from 100ms to 86400s: seconds (30, 2.5s) or milliseconds (1500ms), got ${JSON.stringify(text)}.`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * `--drain-timeout`: seconds (`8`, `8s`, `0.5s`) or milliseconds (`500ms`), 0 to an hour. On SIGTERM
+ * or Ctrl-C, `serve` stops taking new work and gives running steps this long to finish; what is
+ * still running then is stopped and its lease released for another process.
+ *
+ * @example
+ * parseDrainTimeout("20");    // 20000
+ * parseDrainTimeout("500ms"); // 500
+ */
+export function parseDrainTimeout(text: string): number {
+  const ms = durationMs(text);
+  if (!Number.isSafeInteger(ms) || ms > 3_600_000) {
+    throw new CliError(
+      `--drain-timeout must be a duration from 0 to 3600s: seconds (8, 0.5s) or milliseconds (500ms), got ${JSON.stringify(text)}.`,
     );
   }
   return ms;

@@ -10,7 +10,7 @@ import { openStore, redact, storeSpec } from "../open-store.ts";
 import type { CommandContext } from "./context.ts";
 import { absoluteModelSpec } from "./shared.ts";
 import { loadModel, modelSpec } from "../load-model.ts";
-import { listenProblem, parseLeaseTtl, routeLines } from "./serve-options.ts";
+import { listenProblem, parseDrainTimeout, parseLeaseTtl, routeLines } from "./serve-options.ts";
 import { startTracing } from "../tracing-setup.ts";
 
 interface ServeOptions {
@@ -27,6 +27,8 @@ interface ServeOptions {
   allowedHost: string[];
   /** `--lease-ttl`: seconds, or milliseconds with `ms`. */
   leaseTtl?: string;
+  /** `--drain-timeout`: seconds, or milliseconds with `ms`. */
+  drainTimeout: string;
   /** `--launch-model`, repeated: model specs a launch request may name. */
   launchModel: string[];
   /** `--mcp`: agentfold's MCP server at /mcp. */
@@ -116,9 +118,18 @@ export function registerServeCommand(program: Command, context: CommandContext):
       "--lease-ttl <seconds|ms>",
       "how long the runner's lease on a thread lasts without renewal: 5 (seconds, the default; a killed server's threads resume within 10 s), 2.5s or 1500ms",
     )
+    .option(
+      "--drain-timeout <seconds|ms>",
+      "on SIGTERM or Ctrl-C, how long running steps get to finish before they are stopped and their threads left to another process",
+      "8",
+    )
     .addHelpText(
       "after",
       `
+Shutdown: on SIGTERM (or Ctrl-C) the server drains: /readyz answers 503, new work is refused with
+503 "draining", event streams end, running steps get --drain-timeout to finish, and the rest are
+stopped with their leases released so another server goes on with them at once; then it exits 0.
+
 API keys: set AGENTFOLD_API_KEYS="name:key,other:key2" to require bearer tokens. Without keys the
 server answers anyone who can reach it, so a --host other than loopback needs keys or --no-auth.
 Without keys it also answers only requests addressed to localhost, an IP address or an
@@ -135,12 +146,17 @@ Examples:
       const out = context.output(options.json);
       const port = parsePort(options.port);
       const leaseTtlMs = options.leaseTtl === undefined ? undefined : parseLeaseTtl(options.leaseTtl);
+      const drainTimeoutMs = parseDrainTimeout(options.drainTimeout);
       const keys = context.env.AGENTFOLD_API_KEYS;
       checkAuth(options.host, keys, options.auth);
       // Loaded only for this command: the HTTP stack is not needed elsewhere.
       const { createLogger, startServer } = await import("@agentfold/server");
-      // JSON lines on stderr, so stdout keeps the banner (or the --json line) alone.
-      const logger = await createLogger({ level: context.env.AGENTFOLD_LOG_LEVEL ?? "info", destination: context.stderr });
+      // Log lines on stderr, so stdout keeps the banner (or the --json line) alone; JSON unless a person reads them.
+      const logger = await createLogger({
+        level: context.env.AGENTFOLD_LOG_LEVEL ?? "info",
+        destination: context.stderr,
+        pretty: context.stderr.isTTY === true && !options.json,
+      });
       const tracing = await startTracing(context.env);
       const { webInbox } = await import("@agentfold/web");
       const { module, agentName } = parseTarget(options.agents);
@@ -174,6 +190,7 @@ Examples:
           apiKeys: options.auth && keys ? keys : false,
           allowedHosts,
           logger,
+          drainTimeoutMs,
           ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
         });
       } catch (error) {

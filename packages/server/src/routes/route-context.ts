@@ -26,4 +26,6 @@ export interface RouteContext {
   /** How often waits and streams look for appends made by other processes. */
   readonly pollIntervalMs: number;
   readonly streamLimits: StreamLimits;
+  /** Aborted when the server starts draining: open event streams end, and their clients reconnect elsewhere. */
+  readonly streamsEnd: AbortSignal;
 }

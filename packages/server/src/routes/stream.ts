@@ -25,6 +25,7 @@ export function registerStreamRoute(app: ApiApp, context: RouteContext): void {
             after,
             pollIntervalMs: Math.max(context.pollIntervalMs, 250),
             keepAliveMs: 15_000,
+            end: context.streamsEnd,
           });
         } finally {
           release();

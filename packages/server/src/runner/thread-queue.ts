@@ -27,6 +27,8 @@ export interface ThreadQueue {
   readonly size: number;
   /** Aborts the task running on every thread, then resolves once every task queued so far settled. */
   abortAll(reason: unknown): Promise<void>;
+  /** Resolves once no thread has a task queued or running (at once when none has). */
+  whenIdle(): Promise<void>;
 }
 
 /**
@@ -36,6 +38,7 @@ export interface ThreadQueue {
  */
 export function createThreadQueue(): ThreadQueue {
   const entries = new Map<string, QueueEntry>();
+  let idle: Array<() => void> = [];
   return {
     enqueue(threadId, task) {
       let entry = entries.get(threadId);
@@ -53,6 +56,10 @@ export function createThreadQueue(): ThreadQueue {
       void current.tail.then(() => {
         current.tasks -= 1;
         if (current.tasks === 0 && entries.get(threadId) === current) entries.delete(threadId);
+        if (entries.size === 0) {
+          for (const resolve of idle) resolve();
+          idle = [];
+        }
       });
       return result;
     },
@@ -63,6 +70,9 @@ export function createThreadQueue(): ThreadQueue {
     async abortAll(reason) {
       for (const entry of entries.values()) entry.controller?.abort(reason);
       await Promise.all([...entries.values()].map((entry) => entry.tail));
+    },
+    whenIdle() {
+      return entries.size === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve));
     },
   };
 }

@@ -79,6 +79,7 @@ export const apiRouteExamples: readonly RouteExample[] = [
   { method: "GET", path: "/v1/threads/{id}/stream", params: thread, query: { after: "0" }, stream: true },
   { method: "GET", path: "/v1/agents", params: none },
   { method: "GET", path: "/healthz", params: none },
+  { method: "GET", path: "/readyz", params: none },
 ];
 
 /** Routes the server serves that its document does not list. */

@@ -42,9 +42,10 @@ export function createTestAgents(options: { runLog?: string; workMs?: number; cl
     description: "do some slow work",
     args: z.object({ label: z.string() }),
     idempotent: true,
-    run: async ({ label }, { idempotencyKey }) => {
+    // It stops when its signal aborts (a cancel, a server that stops), as a well-behaved tool does.
+    run: async ({ label }, { idempotencyKey, signal }) => {
       record("work", idempotencyKey);
-      await (options.clock ?? systemClock).sleep(options.workMs ?? 0);
+      await (options.clock ?? systemClock).sleep(options.workMs ?? 0, signal);
       return `worked on ${label}`;
     },
   });
