@@ -26,7 +26,17 @@ export interface Delivery {
   readonly audience: Audience;
   /** Where the thread came from, when a channel started it (the Slack thread, the first email). */
   readonly origin: Origin | undefined;
+  /** Set when the item is sent again because its deadline passed undecided: say so in the message. */
+  readonly notice?: DeliveryNotice;
 }
+
+/**
+ * Why a pending item is sent again: its deadline (`by`) passed undecided, and its tool asked for a
+ * reminder (to the same people) or an escalation (to the deadline's `to`). See hub/deadline-notices.ts.
+ */
+export type DeliveryNotice =
+  | { readonly kind: "reminder"; readonly by: string }
+  | { readonly kind: "escalation"; readonly by: string; readonly to: readonly string[] };
 
 /** What a channel keeps about a thread it started, to answer on the same channel (factor 11). */
 export interface Origin {

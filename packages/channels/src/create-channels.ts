@@ -119,7 +119,7 @@ export function createChannels(options: ChannelsOptions = {}): Channels {
   const server = () => mountedServer(state);
   const { background, inOrder, idle } = createBackgroundWork(onError);
   const apply = (action: InboundAction) => applyInboundAction({ store, server, background, onError }, action);
-  const context = createChannelContext({ store, rules, server, apply, background, onError });
+  const context = createChannelContext({ store, rules, channelNames: [...byName.keys()], server, apply, background, onError });
   const deliverPending = createDeliverPending({ store, rules, byName, deliveryClaimTtlMs, context, onError });
   const onAppended = createThreadUpdates({ store, channels: list, context, deliverPending, onError });
   const sweep = () => sweepDeliveries({ state, channels: list, context, deliverPending, onError });

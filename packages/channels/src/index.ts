@@ -11,6 +11,7 @@ export type {
   Channel,
   ChannelContext,
   Delivery,
+  DeliveryNotice,
   DeliverableItem,
   Audience,
   Origin,

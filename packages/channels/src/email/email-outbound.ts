@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { Transporter } from "nodemailer";
 import { ConfigurationError, type Thread } from "agentfold";
 import type { Channel, DeliverableItem } from "../channel.ts";
+import { noticeLine } from "../hub/deadline-notices.ts";
 import { emailRecordSchema, type EmailRecord } from "./inbound-mail.ts";
 
 export type SendMail = (input: { to: readonly string[]; subject: string; text: string; inReplyTo?: EmailRecord }) => Promise<EmailRecord>;
@@ -55,13 +56,16 @@ export function emailSender(transporter: Transporter, from: string): SendMail {
 
 export function emailOutbound(send: SendMail): Pick<Required<Channel>, "deliver" | "finished"> {
   return {
-    async deliver({ thread, item, audience, origin }, context) {
+    async deliver({ thread, item, audience, origin, notice }, context) {
       const to = audience.people === "anyone" ? (audience.target ? [audience.target] : []) : [...audience.people];
       if (to.length === 0)
         throw new ConfigurationError(
           `No recipients for ${thread.id}/${item.callId} by email: list "people" (addresses) in the routing rule.`,
         );
-      const { subject, text } = requestText(thread, item);
+      const request = requestText(thread, item);
+      // A reminder or an escalation after a passed deadline says so first; replies work as before.
+      const subject = notice ? `${notice.kind === "reminder" ? "Reminder" : "Escalated"}: ${request.subject}` : request.subject;
+      const text = notice ? `${noticeLine(notice)}\n\n${request.text}` : request.text;
       const inReplyTo = origin?.channel === "email" ? emailRecordSchema.safeParse(origin.data).data : undefined;
       const record = await send({ to, subject, text, ...(inReplyTo ? { inReplyTo } : {}) });
       // A reply to this mail is about this call.

@@ -3,12 +3,15 @@ import { decisionRefusedEvent } from "agentfold/runtime";
 import type { ChannelStore } from "@agentfold/stores";
 import type { ActionOutcome, ChannelContext, InboundAction } from "../channel.ts";
 import { routeFor, type RouteRule } from "../routing.ts";
+import { decidingAudience } from "./deadline-notices.ts";
 import { isDeliverable } from "./deliverable.ts";
 import type { MountedServer } from "./hub-state.ts";
 
 export interface ChannelContextSettings {
   readonly store: ChannelStore;
   readonly rules: readonly RouteRule[];
+  /** The configured channels' names: an escalation's `slack:U_BOSS` names one of them. */
+  readonly channelNames: readonly string[];
   readonly server: () => MountedServer;
   readonly apply: (action: InboundAction) => Promise<ActionOutcome>;
   readonly background: (task: () => Promise<unknown>) => void;
@@ -16,7 +19,7 @@ export interface ChannelContextSettings {
 }
 
 export function createChannelContext(settings: ChannelContextSettings): ChannelContext {
-  const { store, rules, server, apply, background, onError } = settings;
+  const { store, rules, channelNames, server, apply, background, onError } = settings;
   const originOf = (threadId: string) => store.getOrigin(threadId);
   return {
     store,
@@ -37,8 +40,9 @@ export function createChannelContext(settings: ChannelContextSettings): ChannelC
       const thread = await server().store.load(threadId);
       const item = thread?.pending.find((pending) => pending.callId === callId);
       if (!thread || !item || !isDeliverable(item)) return undefined;
-      const send = routeFor(rules, thread, item, await originOf(threadId)).find((candidate) => candidate.channel === channelName);
-      return send ? { thread, item, audience: send } : undefined;
+      // The routed people, and those an escalation after a passed deadline sent it to.
+      const audience = decidingAudience(routeFor(rules, thread, item, await originOf(threadId)), item, channelName, channelNames);
+      return audience ? { thread, item, audience } : undefined;
     },
     originOf,
     background,

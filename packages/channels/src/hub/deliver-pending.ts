@@ -2,11 +2,14 @@
  * Outbound: each pending approval or question of a thread goes, as routing says, to each configured
  * channel, once across processes. A claim in the channel store (which expires) comes before the
  * send, `markDelivered` after it; a failed send releases the claim, so the next sweep tries again.
+ * A reminder or an escalation after a passed deadline (deadline-notices.ts) is one more delivery
+ * of the item, under its own key (`<callId>#reminder`, `<callId>#escalation`), so it is sent once too.
  */
 import type { Thread } from "agentfold";
 import type { ChannelStore, DeliveryKey } from "@agentfold/stores";
 import type { Channel, ChannelContext, Delivery } from "../channel.ts";
 import { routeFor, type RouteRule } from "../routing.ts";
+import { noticeOf, noticeSends } from "./deadline-notices.ts";
 import { isDeliverable } from "./deliverable.ts";
 
 export interface DeliverySettings {
@@ -26,8 +29,9 @@ export function createDeliverPending(settings: DeliverySettings): (thread: Threa
 
   async function deliverOne(thread: Thread, channel: Channel, send: Delivery): Promise<void> {
     const { item } = send;
-    const delivery: DeliveryKey = { channel: channel.name, threadId: thread.id, callId: item.callId };
-    const key = JSON.stringify([channel.name, thread.id, item.callId]);
+    const callId = send.notice ? `${item.callId}#${send.notice.kind}` : item.callId;
+    const delivery: DeliveryKey = { channel: channel.name, threadId: thread.id, callId };
+    const key = JSON.stringify([channel.name, thread.id, callId]);
     if (claimedHere.has(key)) return;
     // The claim expires: if this process dies before `markDelivered` below, another one sends it later.
     if (!(await store.claimDelivery(delivery, { ttlMs: deliveryClaimTtlMs }))) {
@@ -54,10 +58,18 @@ export function createDeliverPending(settings: DeliverySettings): (thread: Threa
     if (items.length === 0) return;
     const origin = await store.getOrigin(thread.id);
     for (const item of items) {
-      for (const send of routeFor(rules, thread, item, origin)) {
+      const routes = routeFor(rules, thread, item, origin);
+      for (const send of routes) {
         const channel = byName.get(send.channel);
         if (!channel?.configured) continue;
         await deliverOne(thread, channel, { thread, item, audience: send, origin });
+      }
+      const notice = noticeOf(item);
+      if (!notice) continue;
+      for (const send of noticeSends(routes, item, byName.keys())) {
+        const channel = byName.get(send.channel);
+        if (!channel?.configured) continue;
+        await deliverOne(thread, channel, { thread, item, audience: send, origin, notice });
       }
     }
   };

@@ -7,6 +7,7 @@ import type { WebClient } from "@slack/web-api";
 import { ConfigurationError, type Thread } from "agentfold";
 import { pendingItemOf } from "agentfold/runtime";
 import type { Channel, DeliverableItem } from "../channel.ts";
+import { noticeLine } from "../hub/deadline-notices.ts";
 import { escapeMrkdwn, mention, pendingMessage, resolvedMessage } from "./slack-blocks.ts";
 import { slackOriginDataSchema, slackRecordSchema, type SlackRecord } from "./slack-payloads.ts";
 
@@ -27,7 +28,7 @@ export function slackOutbound(
   defaultTarget: string | undefined,
 ): Pick<Required<Channel>, "deliver" | "resolved" | "finished"> {
   return {
-    async deliver({ thread, item, audience, origin }, context) {
+    async deliver({ thread, item, audience, origin, notice }, context) {
       const started = origin?.channel === "slack" ? slackOriginDataSchema.safeParse(origin.data).data : undefined;
       const target = audience.target ?? started?.channel ?? defaultTarget;
       if (!target)
@@ -36,6 +37,11 @@ export function slackOutbound(
         );
       const inOrigin = started?.channel === target ? started.ts : undefined;
       const message = pendingMessage(thread, item, audience.people);
+      if (notice) {
+        // A reminder or an escalation after a passed deadline: said first, the buttons work as before.
+        message.text = `${noticeLine(notice)} ${message.text}`;
+        message.blocks.unshift({ type: "context", elements: [{ type: "mrkdwn", text: escapeMrkdwn(noticeLine(notice)) }] });
+      }
       const posted = await client.chat.postMessage({
         channel: target,
         text: message.text,

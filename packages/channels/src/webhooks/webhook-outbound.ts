@@ -33,11 +33,13 @@ export function webhookOutbound(hooks: WebhookHooks, retries: WebhookRetries): P
   }
 
   return {
-    async deliver({ thread, item, audience }, context) {
+    async deliver({ thread, item, audience, notice }, context) {
       const type = item.kind === "approval" ? "approval.requested" : "question.asked";
       const names = Object.keys(hooks).filter((name) => hooks[name]!.url && wants(hooks[name]!, type) && allowedBy(audience, name));
+      // Sent again after a passed deadline: the same event, with `notice: { kind, by, to? }`.
+      const data = { ...itemData(thread, item), ...(notice ? { notice: JSON.parse(JSON.stringify(notice)) as JsonValue } : {}) };
       const ids: string[] = [];
-      for (const name of names) ids.push(await send(context, name, type, itemData(thread, item)));
+      for (const name of names) ids.push(await send(context, name, type, data));
       return ids;
     },
 
