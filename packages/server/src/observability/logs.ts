@@ -40,7 +40,7 @@ export const redactedPaths = [
  * const server = createServer({ store, agents, model, logger });
  */
 export async function createLogger(
-  options: { level?: string; destination?: import("pino").DestinationStream | number } = {},
+  options: { level?: string; destination?: import("pino").DestinationStream | number; pretty?: boolean } = {},
 ): Promise<Logger> {
   const level = options.level ?? process.env.AGENTFOLD_LOG_LEVEL ?? "info";
   if (!(levels as readonly string[]).includes(level)) {
@@ -51,7 +51,35 @@ export async function createLogger(
   const settings = { level, base: { service: "agentfold" }, redact: { paths: redactedPaths, censor: "[redacted]" } };
   const { destination = 1 } = options;
   // Synchronous writes: a line is out before the process can die (the fault points kill it at once).
-  return pino(settings, typeof destination === "number" ? pino.destination({ fd: destination, sync: true }) : destination);
+  const stream = typeof destination === "number" ? pino.destination({ fd: destination, sync: true }) : destination;
+  return pino(settings, options.pretty ? prettyLines(stream) : stream);
+}
+
+const levelNames: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
+
+/**
+ * For a terminal: each JSON line as `12:00:03.120 INFO  request method=POST status=200 …`, the
+ * same fields in the same order, masked the same way (this only reformats what pino wrote).
+ */
+function prettyLines(stream: import("pino").DestinationStream): import("pino").DestinationStream {
+  return {
+    write(line: string) {
+      const {
+        level,
+        time,
+        msg,
+        pid: _pid,
+        hostname: _hostname,
+        service: _service,
+        ...fields
+      } = JSON.parse(line) as Record<string, unknown>;
+      const clock = typeof time === "number" ? new Date(time).toISOString().slice(11, 23) : "";
+      const pairs = Object.entries(fields).map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+      stream.write(
+        `${clock} ${(levelNames[level as number] ?? String(level)).padEnd(5)} ${String(msg ?? "")}${pairs.length ? ` ${pairs.join(" ")}` : ""}\n`,
+      );
+    },
+  };
 }
 
 /** An error as a log field: its name and message, credentials masked; never its cause's payload. */

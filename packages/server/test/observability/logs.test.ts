@@ -116,6 +116,17 @@ describe("logs", () => {
     assert.ok(raw.every((line) => !line.includes(leakedKey)));
   });
 
+  it("pretty: one readable line per entry for a terminal, masked the same way", async () => {
+    const written: string[] = [];
+    const logger = await createLogger({ level: "info", pretty: true, destination: { write: (line: string) => void written.push(line) } });
+    logger.info({ method: "POST", route: "/v1/threads", status: 200, authorization: `Bearer ${opsKey}` }, "request");
+    assert.equal(written.length, 1);
+    assert.match(
+      written[0]!,
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {2}request method=POST route=\/v1\/threads status=200 authorization=\[redacted\]\n$/,
+    );
+  });
+
   it("AGENTFOLD_LOG_LEVEL chooses the level, and a wrong one says which are valid", async () => {
     process.env.AGENTFOLD_LOG_LEVEL = "warn";
     const capture = captureLines();
