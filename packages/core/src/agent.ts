@@ -19,14 +19,19 @@ import { buildPrompt, decide, executeAll, modeFor, takeStep, type AgentHooks, ty
 import { Thread, type ThreadOptions } from "./thread.ts";
 import { countTokens } from "./tokens.ts";
 import type { AnyTool } from "./tools.ts";
+import type { OpenCallOf } from "./typed-calls.ts";
 
-export interface AgentDefinition {
+/**
+ * Everything an agent is made of. `Tools` is inferred from `tools` by `defineAgent`: an own `plan`
+ * then sees calls typed by intent (`OpenCallOf<Tools>`).
+ */
+export interface AgentDefinition<Tools extends readonly AnyTool[] = readonly AnyTool[]> {
   /** Names the agent in threads, the API and the default prompt. */
   name: string;
   description?: string;
   /** Extra instructions for the default prompt. */
   instructions?: string;
-  tools: readonly AnyTool[];
+  tools: Tools;
   /** Your prompt: `(context) => messages`. Default: `defaultPrompt` (see default-prompt.ts). */
   prompt?: PromptFunction;
   /** Your context renderer. Default: `xmlContext()`. */
@@ -43,8 +48,9 @@ export interface AgentDefinition {
   /**
    * Your own control flow: what happens next, from the thread, as plan data (`NextAction`); call
    * `next()` to fall back to the default. `agentfold serve` and the CLI run it like the default.
+   * The calls it sees are typed by the tools: switching on `call.intent` narrows `call.args`.
    */
-  plan?: PlanFunction;
+  plan?: PlanFunction<OpenCallOf<Tools>>;
   /** Tools run before the first model call, their results appended (factor 13). */
   prefetch?: readonly (AnyTool | { tool: AnyTool; args?: Record<string, unknown> })[];
   hooks?: AgentHooks;
@@ -136,7 +142,7 @@ export interface ApproveOptions extends RequestKeys {
  * thread = await calculator.run(thread, { model });
  * thread.status; // "awaiting_approval"
  */
-export function defineAgent(definition: AgentDefinition): Agent {
+export function defineAgent<const Tools extends readonly AnyTool[]>(definition: AgentDefinition<Tools>): Agent {
   const policy = validatedPolicy(definition);
   const runtime: Runtime = {
     name: definition.name,
@@ -148,7 +154,9 @@ export function defineAgent(definition: AgentDefinition): Agent {
     hooks: definition.hooks ?? {},
     schema: nextStepSchema(definition.tools),
     intents: intentSpecs(definition.tools),
-    plan: definition.plan,
+    // The plan's calls are of these tools with checked arguments (see typed-calls.ts), which is what
+    // its typed view promises; the runtime hands it plain open calls.
+    plan: definition.plan as PlanFunction | undefined,
   };
 
   const agent: Agent = {

@@ -26,8 +26,24 @@ let questionArgs: ReturnType<typeof questionArgsSchema> | undefined;
  * @example
  * const ask = askHuman({ intent: "request_more_information", description: "ask the user to clarify" });
  */
+// Overloads rather than a default type argument: inside `tools: [...]` a default would give way to
+// the contextual `string`, and the intent would no longer narrow an own plan's calls.
+export function askHuman(options?: {
+  description?: string;
+  deadline?: RequestDeadlineOptions;
+}): Tool<"request_human_input", ReturnType<typeof questionArgsSchema>>;
+export function askHuman<const Intent extends string>(options: {
+  intent: Intent;
+  description?: string;
+  deadline?: RequestDeadlineOptions;
+}): Tool<Intent, ReturnType<typeof questionArgsSchema>>;
+export function askHuman(options: {
+  intent?: string | undefined;
+  description?: string;
+  deadline?: RequestDeadlineOptions;
+}): Tool<string, ReturnType<typeof questionArgsSchema>>;
 export function askHuman(
-  options: { intent?: string; description?: string; deadline?: RequestDeadlineOptions } = {},
+  options: { intent?: string | undefined; description?: string; deadline?: RequestDeadlineOptions } = {},
 ): Tool<string, ReturnType<typeof questionArgsSchema>> {
   return defineTool({
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
@@ -61,7 +77,15 @@ let doneArgs: ReturnType<typeof doneArgsSchema> | undefined;
  * @example
  * const done = doneForNow();
  */
-export function doneForNow(options: { intent?: string; description?: string } = {}): Tool<string, ReturnType<typeof doneArgsSchema>> {
+export function doneForNow(options?: { description?: string }): Tool<"done_for_now", ReturnType<typeof doneArgsSchema>>;
+export function doneForNow<const Intent extends string>(options: {
+  intent: Intent;
+  description?: string;
+}): Tool<Intent, ReturnType<typeof doneArgsSchema>>;
+export function doneForNow(options: { intent?: string | undefined; description?: string }): Tool<string, ReturnType<typeof doneArgsSchema>>;
+export function doneForNow(
+  options: { intent?: string | undefined; description?: string } = {},
+): Tool<string, ReturnType<typeof doneArgsSchema>> {
   return defineTool({
     intent: options.intent ?? "done_for_now",
     description: options.description ?? "Finish: give the person your final answer or summary.",

@@ -12,6 +12,7 @@ export { nextAction, type NextAction, type Limits, type Policy } from "./plan.ts
 export type { AgentHooks, StepOptions } from "./step.ts";
 export type { ChildAgentToolOptions } from "./child-agent.ts";
 export type { PlanFunction, PlanHelpers } from "./own-plan.ts";
+export type { CallOf, IntentOf, OpenCallOf, StoredArgs } from "./typed-calls.ts";
 export type { HandoffToolOptions } from "./handoff.ts";
 
 // Tools are structured outputs

@@ -11,12 +11,16 @@
 import { ConfigurationError } from "./errors.ts";
 import { handedOff, nextAction, type NextAction, type Policy } from "./plan.ts";
 import type { Thread } from "./thread.ts";
+import type { OpenCall } from "./thread-state.ts";
 import type { AnyTool } from "./tools.ts";
 
-/** What an agent's own `plan` gets besides the thread. */
-export interface PlanHelpers {
+/**
+ * What an agent's own `plan` gets besides the thread. `Call` is the type of the calls `next()`
+ * returns: `defineAgent` makes it `OpenCallOf<typeof tools>`, so `call.intent` narrows `call.args`.
+ */
+export interface PlanHelpers<Call = OpenCall> {
   /** The default plan for this thread: return it to fall back to the built-in control flow. */
-  next(): NextAction;
+  next(): NextAction<Call>;
   /**
    * Runs a tool now because your code chose it, not the model: the tool (or the intent of one of the
    * agent's tools) must have `run` and be idempotent, as a crash before its result is stored runs it
@@ -33,10 +37,11 @@ export interface PlanHelpers {
  * plan: (thread, { next, call }) => {
  *   const action = next();
  *   if (action.type === "append" && action.reason === "finish" && !checked(thread)) return call("check_health");
+ *   if (action.type === "run_tool" && action.call.intent === "divide" && action.call.args.b === 0) return stop;
  *   return action;
  * }
  */
-export type PlanFunction = (thread: Thread, helpers: PlanHelpers) => NextAction;
+export type PlanFunction<Call = OpenCall> = (thread: Thread, helpers: PlanHelpers<Call>) => NextAction<Call> | NextAction;
 
 const actionTypes = new Set(["stop", "wait", "prefetch", "gate", "run_tool", "recover", "append", "call", "handoff", "compact", "decide"]);
 

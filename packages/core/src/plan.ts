@@ -32,7 +32,7 @@ export interface Policy {
   agent?: string;
 }
 
-export type NextAction =
+export type NextAction<Call = OpenCall> =
   /** The thread is done, failed or canceled. */
   | { type: "stop"; status: ThreadStatus }
   /** Waiting for an approval, an answer or a child agent. */
@@ -42,9 +42,9 @@ export type NextAction =
   /** Record approval requests and questions for the calls that need them. */
   | { type: "gate"; events: NewEvent[] }
   /** Run a tool call (new, approved, or a resumed child agent). */
-  | { type: "run_tool"; call: OpenCall; tool: AnyTool }
+  | { type: "run_tool"; call: Call; tool: AnyTool }
   /** A call started but never reported: re-run it (idempotent) or ask a human what happened. */
-  | { type: "recover"; call: OpenCall; tool: AnyTool }
+  | { type: "recover"; call: Call; tool: AnyTool }
   /**
    * Append events that finish the thread, hand it to another agent, set a timer (an own plan's
    * `timer_set`: the thread waits until it fires), or close a call without running anything.
