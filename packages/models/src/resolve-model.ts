@@ -74,13 +74,14 @@ export interface ResolveModelOptions {
   download?: Omit<DownloadOptions, "fetch" | "env">;
 }
 
-/** Whether a cassette's successful replies are event streams (recorded from a streaming call). */
+/** Whether a cassette's successful replies are streams (SSE, or Ollama's NDJSON), recorded from a streaming call. */
 function cassetteStreams(cassette: Cassette): boolean {
   const answered = cassette.exchanges.filter((exchange) => exchange.response.status === 200);
   if (answered.length === 0) return true;
   return answered.some((exchange) =>
     Object.entries(exchange.response.headers).some(
-      ([key, value]) => key.toLowerCase() === "content-type" && value.includes("text/event-stream"),
+      ([key, value]) =>
+        key.toLowerCase() === "content-type" && (value.includes("text/event-stream") || value.includes("application/x-ndjson")),
     ),
   );
 }

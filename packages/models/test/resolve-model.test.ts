@@ -7,7 +7,13 @@ import { after, before, describe, test } from "node:test";
 import { ModelCallError } from "agentfold";
 import { conformanceRequest, runModelConformance } from "agentfold/testing";
 import { ensureModelFile, noModelMessage, readCassette, resolveModel, withFallbacks } from "../src/index.ts";
-import { openaiText, openaiToolCalls, startFakeProviderServer, type FakeProviderServer } from "./support/fake-provider-server.ts";
+import {
+  ollamaText,
+  openaiText,
+  openaiToolCalls,
+  startFakeProviderServer,
+  type FakeProviderServer,
+} from "./support/fake-provider-server.ts";
 
 let server: FakeProviderServer;
 let directory: string;
@@ -208,6 +214,20 @@ describe("record and replay", () => {
     const replayed = await resolveModel(`replay:${cassette}`, { env: {} }).generate(conformanceRequest("tools"));
     assert.deepEqual(replayed.output, recorded.output);
     assert.deepEqual(replayed.usage, recorded.usage);
+    assert.equal(server.requests.length, requestsBefore, "replay must not reach the server");
+  });
+
+  test("ollama: record and replay its NDJSON stream (and the window lookup) without reaching the server", async () => {
+    server.reset();
+    server.modelInfo = { "general.architecture": "qwen2", "qwen2.context_length": 32_768 };
+    const cassette = join(directory, "cassettes", "ollama.json");
+    const env = { OLLAMA_HOST: server.url.replace(/\/v1$/, "") };
+    server.reply({ body: ollamaText('{"next_step":{"intent":"done_for_now","message":"recorded"}}') });
+    const recorded = await resolveModel("record:ollama:llama-test", { env, cassette, retry: fast }).generate(conformanceRequest("json"));
+    const requestsBefore = server.requests.length;
+    const replayed = await resolveModel(`replay:${cassette}`, { env: {}, retry: fast }).generate(conformanceRequest("json"));
+    assert.deepEqual(replayed.output, { intent: "done_for_now", message: "recorded" });
+    assert.deepEqual(replayed.output, recorded.output);
     assert.equal(server.requests.length, requestsBefore, "replay must not reach the server");
   });
 
