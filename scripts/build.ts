@@ -1,15 +1,17 @@
 /**
- * `npm run build`: compiles every package (or the ones named) from `src/` to `dist/` — JavaScript,
- * `.d.ts` and source maps with the sources inlined. The sources stay the truth: the repository runs
- * and tests them directly (the `agentfold-source` export condition); only published tarballs use
- * `dist/`, and `npm pack` rebuilds it first (each package's `prepack`).
+ * `npm run build`: builds every package (or the ones named) from `src/` to `dist/`: `.d.ts` from tsc
+ * (which also type-checks the package against its siblings' declarations), and one JavaScript file
+ * per published entry point bundled by rolldown, with a source map holding the sources. The sources
+ * stay the truth: the repository runs and tests them directly (the `agentfold-source` export
+ * condition); only published tarballs use `dist/`, and `npm pack` rebuilds it first (each package's
+ * `prepack`).
  *
  *   node scripts/build.ts            # every package
  *   node scripts/build.ts core cli   # the folders named
  */
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -65,11 +67,92 @@ function rewriteDeclarations(dist: string): void {
   }
 }
 
-export function buildPackage(folder: string): void {
+/** The package's entry points, `src/x.ts` → `dist/x.js`, from the `exports` of its package.json. */
+function entryPoints(directory: string): Record<string, string> {
+  const manifest = JSON.parse(readFileSync(join(directory, "package.json"), "utf8")) as {
+    exports: Record<string, string | Record<string, string>>;
+  };
+  const entries: Record<string, string> = {};
+  for (const target of Object.values(manifest.exports)) {
+    if (typeof target === "string") continue;
+    const source = target["agentfold-source"];
+    const built = target.default;
+    if (!source || !built) continue;
+    entries[built.replace(/^\.\/dist\//, "").replace(/\.js$/, "")] = join(directory, source);
+  }
+  return entries;
+}
+
+/**
+ * Bundles each entry point into one file: a fresh process loads three files instead of a hundred
+ * (`agentfold approve` spent about a third of its time resolving, reading and linking our own
+ * modules; see docs/decisions/2026-11-30-cold-start.md). Only the package's own modules go in:
+ * siblings, third-party packages (zod above all: the user's schemas must meet the same copy) and
+ * Node's builtins stay imports. Modules shared by two entries (`agentfold` and `agentfold/runtime`
+ * hand out the same classes) and modules imported with `import()` go to `dist/chunks/`, so a shared
+ * module still runs once and a lazy one still loads late. Each file's map carries the sources it
+ * was made from (the packaging test compares them with src/).
+ */
+async function bundle(directory: string): Promise<void> {
+  const { rolldown } = await import("rolldown");
+  const build = await rolldown({
+    input: entryPoints(directory),
+    cwd: directory,
+    platform: "node",
+    external: (id, importer) => importer !== undefined && !id.startsWith(".") && !id.startsWith("/"),
+    transform: { target: "es2024" },
+    logLevel: "warn",
+  });
+  const { output } = await build.write({
+    dir: join(directory, "dist"),
+    format: "esm",
+    sourcemap: true,
+    entryFileNames: "[name].js",
+    chunkFileNames: "chunks/[name]-[hash].js",
+  });
+  await build.close();
+  for (const chunk of output) {
+    if (chunk.type === "chunk") addUnmappedModules(join(directory, "dist", `${chunk.fileName}.map`), chunk.moduleIds);
+  }
+}
+
+/**
+ * A module that only re-exports (an `index.ts`) produces no code of its own, so the bundler leaves it
+ * out of the map; it still decides what the file exports. List every module of the file, with its
+ * text, so that the map names all the sources the file was made from.
+ */
+function addUnmappedModules(mapFile: string, moduleIds: readonly string[]): void {
+  const map = JSON.parse(readFileSync(mapFile, "utf8")) as { sources: string[]; sourcesContent: (string | null)[] };
+  const listed = new Set(map.sources.map((source) => join(dirname(mapFile), source)));
+  for (const id of moduleIds.filter((id) => id.startsWith("/") && !listed.has(id))) {
+    map.sources.push(relative(dirname(mapFile), id));
+    map.sourcesContent.push(readFileSync(id, "utf8"));
+  }
+  writeFileSync(mapFile, JSON.stringify(map));
+}
+
+/**
+ * tsc inlines sources into JavaScript maps only; put them into the declaration maps too, so that a
+ * module made only of types also says which text its `.d.ts` was made from.
+ */
+function inlineDeclarationSources(dist: string): void {
+  for (const mapFile of filesUnder(dist).filter((path) => path.endsWith(".d.ts.map"))) {
+    const map = JSON.parse(readFileSync(mapFile, "utf8")) as { sources: string[]; sourcesContent?: string[] };
+    map.sourcesContent = map.sources.map((source) => readFileSync(join(dirname(mapFile), source), "utf8"));
+    writeFileSync(mapFile, JSON.stringify(map));
+  }
+}
+
+/** tsc's one-file-per-module JavaScript, which the bundles replace (its `.d.ts` stay). */
+function removeCompiledJavaScript(dist: string): void {
+  for (const file of filesUnder(dist).filter((path) => path.endsWith(".js") || path.endsWith(".js.map"))) rmSync(file);
+}
+
+export async function buildPackage(folder: string): Promise<void> {
   // A package compiles against its siblings' declarations: in a fresh clone (or when `npm pack`
   // runs one package's prepack) build the ones that have no dist/ yet, dependencies first.
   for (const sibling of siblingsOf(folder)) {
-    if (!existsSync(join(root, "packages", sibling, "dist"))) buildPackage(sibling);
+    if (!existsSync(join(root, "packages", sibling, "dist"))) await buildPackage(sibling);
   }
   const directory = join(root, "packages", folder);
   const dist = join(directory, "dist");
@@ -80,6 +163,9 @@ export function buildPackage(folder: string): void {
     throw new Error(`tsc failed for packages/${folder} (its errors are printed above).`);
   }
   rewriteDeclarations(dist);
+  inlineDeclarationSources(dist);
+  removeCompiledJavaScript(dist);
+  await bundle(directory);
   for (const [from, to] of copied[folder] ?? []) {
     mkdirSync(dirname(join(directory, to)), { recursive: true });
     copyFileSync(join(directory, from), join(directory, to));
@@ -96,7 +182,7 @@ if (import.meta.main) {
   for (const folder of wanted.length > 0 ? wanted : builtPackages) {
     if (!existsSync(join(root, "packages", folder, "tsconfig.build.json"))) continue;
     try {
-      buildPackage(folder);
+      await buildPackage(folder);
     } catch (error) {
       console.error((error as Error).message);
       process.exit(1);

@@ -6,7 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { stripTypeScriptTypes } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
 import { packAll, repositoryRoot, type PackedPackage } from "./pack-packages.ts";
@@ -19,6 +20,15 @@ function sourceFiles(directory: string): string[] {
     const path = join(directory, name);
     return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith(".ts") ? [path] : [];
   });
+}
+
+/** What is left of a module's text once its types, comments and empty import/export lists are gone. */
+function codeOf(text: string): string {
+  return stripTypeScriptTypes(text)
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/\/\/.*$/gm, "")
+    .replace(/^\s*(import|export)\s*\{[\s,]*\}\s*(from\s*"[^"]*")?;?/gm, "")
+    .trim();
 }
 
 for (const entry of packed) {
@@ -60,19 +70,38 @@ for (const entry of packed) {
   });
 
   test(`${entry.name}: dist is built from the current sources`, () => {
-    const sourceRoot = join(repositoryRoot, "packages", entry.folder, "src");
+    const packageDirectory = join(repositoryRoot, "packages", entry.folder);
+    const sourceRoot = join(packageDirectory, "src");
+    const stale = (path: string) => `${path} is not built from the current sources: run npm run build`;
+    // Each published entry is one bundled file (plus shared and lazily loaded chunks); its source
+    // map carries the text of every module in it. A stale build would carry older text.
+    const bundled = new Map<string, string>();
+    for (const mapPath of entry.files.filter((path) => path.endsWith(".js.map"))) {
+      assert.ok(entry.files.includes(mapPath.replace(/\.map$/, "")), `${mapPath} without its file`);
+      const map = JSON.parse(readFileSync(join(entry.unpacked, mapPath), "utf8")) as { sources: string[]; sourcesContent?: string[] };
+      for (const [index, source] of map.sources.entries()) {
+        const path = resolve(packageDirectory, dirname(mapPath), source);
+        assert.ok(existsSync(path), `${mapPath} names ${relative(repositoryRoot, path)}, which no longer exists: run npm run build`);
+        assert.equal(map.sourcesContent?.[index], readFileSync(path, "utf8"), stale(mapPath));
+        bundled.set(path, mapPath);
+      }
+    }
+    for (const file of entry.files.filter((path) => path.startsWith("dist/") && path.endsWith(".js"))) {
+      assert.ok(entry.files.includes(`${file}.map`), `${file} has no source map`);
+    }
     for (const source of sourceFiles(sourceRoot)) {
       const built = relative(sourceRoot, source).replace(/\.ts$/, "");
-      for (const suffix of [".js", ".js.map", ".d.ts"]) {
+      const text = readFileSync(source, "utf8");
+      // Declarations stay one per module (tsc), with maps that carry their source's text.
+      for (const suffix of [".d.ts", ".d.ts.map"]) {
         assert.ok(entry.files.includes(`dist/${built}${suffix}`), `dist/${built}${suffix} missing: run npm run build`);
       }
-      // Source maps carry the sources they were made from; a stale build would carry older text.
-      const map = JSON.parse(readFileSync(join(entry.unpacked, "dist", `${built}.js.map`), "utf8")) as { sourcesContent?: string[] };
-      assert.equal(
-        map.sourcesContent?.[0],
-        readFileSync(source, "utf8"),
-        `dist/${built}.js is not built from the current ${relative(repositoryRoot, source)}`,
-      );
+      const declarationMap = JSON.parse(readFileSync(join(entry.unpacked, "dist", `${built}.d.ts.map`), "utf8")) as {
+        sourcesContent?: string[];
+      };
+      assert.equal(declarationMap.sourcesContent?.[0], text, stale(`dist/${built}.d.ts`));
+      // Every module with code is in some bundle; only a module made of types is not.
+      if (!bundled.has(source)) assert.equal(codeOf(text), "", `${relative(repositoryRoot, source)} is in no bundle: run npm run build`);
     }
     for (const declaration of entry.files.filter((path) => path.endsWith(".d.ts"))) {
       const text = readFileSync(join(entry.unpacked, declaration), "utf8");
