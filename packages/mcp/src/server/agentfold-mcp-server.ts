@@ -54,11 +54,10 @@ function requestContext(extra: Extra): RequestContext {
     progress:
       token === undefined
         ? undefined
-        : (progress, message) => {
+        : (progress, message) =>
             extra
               .sendNotification({ method: "notifications/progress", params: { progressToken: token, progress, message } })
-              .catch(() => {});
-          },
+              .catch(() => {}),
   };
 }
 

@@ -11,7 +11,8 @@ import type { Runner } from "@agentfold/server";
 /** What the MCP request gives the driver: its signal, and a way to report progress. */
 export interface RequestContext {
   signal: AbortSignal;
-  progress?: ((progress: number, message: string) => void) | undefined;
+  /** Sends one progress notification; resolves once it is written (never rejects). */
+  progress?: ((progress: number, message: string) => Promise<void>) | undefined;
 }
 
 export interface ThreadDriverOptions {
@@ -20,24 +21,34 @@ export interface ThreadDriverOptions {
   agents: ReadonlyMap<string, Agent>;
 }
 
-/** Waits until the runner settles the thread, reporting each append as progress. */
+/**
+ * Waits until the runner settles the thread, reporting each append as progress. The run may have
+ * moved on before the subscription (it starts as the change is stored), so the settled state is
+ * reported last unless it was already; every notification is sent before the tool's result.
+ */
 async function settleWithProgress(
   options: ThreadDriverOptions,
   threadId: string,
   settled: Promise<unknown>,
   request: RequestContext,
 ): Promise<Thread> {
-  const unsubscribe = request.progress
-    ? options.runner.subscribe(threadId, (thread) =>
-        request.progress!(thread.events.length, `${thread.status}: ${thread.events.at(-1)?.type ?? "started"}`),
-      )
-    : () => {};
+  const sent: Promise<void>[] = [];
+  let lastReported = -1;
+  const report = (thread: Thread) => {
+    if (!request.progress || thread.events.length <= lastReported) return;
+    lastReported = thread.events.length;
+    sent.push(request.progress(thread.events.length, `${thread.status}: ${thread.events.at(-1)?.type ?? "started"}`));
+  };
+  const unsubscribe = request.progress ? options.runner.subscribe(threadId, report) : () => {};
   try {
     await settled;
   } finally {
     unsubscribe();
   }
-  return options.store.load(threadId) as Promise<Thread>;
+  const thread = (await options.store.load(threadId)) as Thread;
+  if (thread) report(thread);
+  await Promise.all(sent);
+  return thread;
 }
 
 export function createThreadDriver(options: ThreadDriverOptions) {
