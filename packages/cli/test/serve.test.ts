@@ -243,7 +243,7 @@ export const extensions = [{ name: "hello", mount: ({ app }) => { app.get("/hell
     assert.equal((await running).code, 0);
     assert.match(
       stdout.text,
-      /\n {2}routes: hello {2}\/hello\/…\n {10}api {4}\/v1\/threads\/…, \/v1\/chat, \/healthz, \/v1\/agents, \/openapi\.json, \/metrics\n/,
+      /\n {2}routes: hello {2}\/hello\/…\n {10}api {4}\/v1\/threads\/…, \/v1\/chat, \/healthz, \/readyz, \/v1\/agents, \/openapi\.json, \/metrics\n/,
     );
   });
 
