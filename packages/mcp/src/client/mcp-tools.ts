@@ -1,6 +1,7 @@
 /**
  * `mcpTools`: the tools of one MCP server as agentfold tools. Listing them needs the server, so
- * this connects up front (the model must be shown each tool's schema before its first decision);
+ * this connects up front (the model must be shown each tool's schema before its first decision)
+ * unless `toolsCache` names a file holding the list (tools-cache.ts);
  * calls reuse the connection while it is open and open a new one after it closed (see
  * mcp-connection.ts for when that is).
  */
@@ -9,6 +10,7 @@ import { createMcpConnection } from "./mcp-connection.ts";
 import { McpServerError } from "./mcp-errors.ts";
 import { checkServerOptions, type McpServerOptions } from "./server-options.ts";
 import { toolFromMcp } from "./tool-from-mcp.ts";
+import { readToolsCache, writeToolsCache } from "./tools-cache.ts";
 
 /** The tools of one MCP server, and the connection they share. */
 export interface McpToolSet extends AsyncDisposable {
@@ -30,7 +32,8 @@ function checkNames(server: string, kind: string, given: object | undefined, lis
 }
 
 /**
- * Connects to an MCP server, lists its tools and returns them as agentfold tools. A tool needs
+ * Connects to an MCP server, lists its tools and returns them as agentfold tools (with
+ * `toolsCache`, reads the list from that file when it exists and connects on the first call). A tool needs
  * approval unless the server annotates it `readOnlyHint: true` or `approval` says otherwise.
  *
  * @example
@@ -45,7 +48,10 @@ export async function mcpTools(options: McpServerOptions): Promise<McpToolSet> {
   const server = checkServerOptions(options);
   const connection = createMcpConnection(server, options);
   try {
-    const listed = await connection.listTools();
+    // With a cache file, defining the tools starts nothing: the first call opens the connection.
+    const cached = options.toolsCache === undefined ? undefined : readToolsCache(options.toolsCache, server);
+    const listed = cached ?? (await connection.listTools());
+    if (options.toolsCache !== undefined && !cached) writeToolsCache(options.toolsCache, server, listed);
     const names = new Set(listed.map((tool) => tool.name));
     checkNames(server, "approval", options.approval, names);
     checkNames(server, "idempotent", options.idempotent, names);

@@ -38,7 +38,7 @@ async function vanished(connection: McpConnection, name: string): Promise<McpSer
   if (!listed || listed.some((tool) => tool.name === name)) return undefined;
   return new McpServerError(
     connection.server,
-    `MCP server "${connection.server}" no longer lists the tool "${name}" (it lists: ${listed.map((tool) => tool.name).join(", ") || "none"}). The agent was defined with the tools listed when its module loaded: choose another tool, or restart the process to pick up the server's current tools.`,
+    `MCP server "${connection.server}" no longer lists the tool "${name}" (it lists: ${listed.map((tool) => tool.name).join(", ") || "none"}). The agent was defined with an earlier list (from when its module loaded, or its toolsCache file): choose another tool, or restart the process (deleting the toolsCache file, if any) to pick up the server's current tools.`,
   );
 }
 
