@@ -656,7 +656,31 @@ function report(now: Results, before: Results | undefined): string {
     "  packages; both trees are built before measuring unless `--no-build`.",
     "",
   ];
-  return lines.join("\n");
+  return withRatios(lines).join("\n");
+}
+
+/**
+ * Adds a now/before column to the two tables that compare the trees: the ratio of the medians, so a
+ * run on a busy machine still says how much a change saved.
+ */
+function withRatios(lines: readonly string[]): string[] {
+  let inComparison = false;
+  return lines.map((line) => {
+    if (line === "| measure | before | now | target | |" || line === "| measure | before | now |") {
+      inComparison = true;
+      return line.replace("| now |", "| now | now/before |");
+    }
+    if (!inComparison) return line;
+    if (!line.startsWith("|")) {
+      inComparison = false;
+      return line;
+    }
+    const cells = line.split("|");
+    if (line.startsWith("|---")) return [...cells.slice(0, 3), "---:", ...cells.slice(3)].join("|");
+    const [before, now] = [Number(cells[2]), Number(cells[3])];
+    const ratio = cells[2]!.trim() !== "" && Number.isFinite(before) && Number.isFinite(now) && before > 0 ? (now / before).toFixed(2) : "";
+    return [...cells.slice(0, 4), ` ${ratio} `, ...cells.slice(4)].join("|");
+  });
 }
 
 const childIndex = process.argv.indexOf("--child");
