@@ -90,7 +90,7 @@ async function runOnce(mode: Mode): Promise<number> {
     const sinks = [
       createSpanSink(
         mode === "tracing on (OTLP)" ? tracerOn : mode === "tracing on, no export" ? tracerNoExport : trace.getTracer("agentfold"),
-      ),
+      ).observe,
       createServerMetrics(store).observe,
     ];
     runner.subscribeAll(createRunReader((observation: Observation) => sinks.forEach((sink) => sink(observation))).observe);

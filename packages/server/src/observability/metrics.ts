@@ -153,7 +153,8 @@ export function createServerMetrics(store: ThreadStore): ServerMetrics {
   ready.catch(() => {});
   const whenReady = (apply: (ready: ReturnType<typeof build>) => void) => (metrics ? apply(metrics) : waiting.push(apply));
   return {
-    observe: (observation) => whenReady((ready) => record(ready, observation)),
+    // No closure per observation once prom-client is in: this runs for every event the runner appends.
+    observe: (observation) => (metrics ? record(metrics, observation) : whenReady((ready) => record(ready, observation))),
     httpRequest: ({ method, route, status, durationMs }) =>
       whenReady((ready) => {
         ready.httpRequests.inc({ method, route, status: String(status) });

@@ -78,6 +78,8 @@ interface OpenRun {
   /** When the call being retried began: the time of the event stored right before its first retry. */
   callStartMs: number;
   model: string | undefined;
+  /** The time of the last event read (`seen - 1`): each event's time is parsed once. */
+  lastMs: number | undefined;
 }
 
 const timeOf = (event: ThreadEvent): number => Date.parse(event.at);
@@ -118,18 +120,29 @@ export function createRunReader(emit: (observation: Observation) => void, reader
       const ref = { threadId: thread.id, agent: thread.agent ?? "unknown" };
       const before = thread.eventAt(seen - 1);
       const trigger = before && personEvents.has(before.type) ? before : undefined;
-      run = { seen, ref, trigger, startMs: undefined, step: undefined, tools: new Map(), retries: [], callStartMs: 0, model: undefined };
+      const lastMs = before ? timeOf(before) : undefined;
+      run = {
+        seen,
+        ref,
+        trigger,
+        startMs: undefined,
+        step: undefined,
+        tools: new Map(),
+        retries: [],
+        callStartMs: 0,
+        model: undefined,
+        lastMs,
+      };
       open.set(thread.id, run);
     }
     // `eventAt`, not `events`: the array is made on first read, O(events) for every append.
-    const before = thread.eventAt(run.seen - 1);
-    let previousMs: number | undefined = before ? timeOf(before) : undefined;
+    let previousMs = run.lastMs;
     for (let index = run.seen; index < thread.version; index++) {
       previousMs = readEvent(run, thread.eventAt(index)!, previousMs, emit);
     }
     run.seen = thread.version;
-    const last = thread.lastEvent;
-    if (thread.status !== "running" && last) endRun(run, timeOf(last), thread.status);
+    run.lastMs = previousMs;
+    if (thread.status !== "running" && previousMs !== undefined) endRun(run, previousMs, thread.status);
   }
 
   return {

@@ -58,13 +58,18 @@ function accessLog(logger: Logger | undefined, metrics: ServerMetrics | undefine
  */
 export function observeServer(app: ApiApp, options: ObservabilityOptions): (apiKeys: ApiKeys | undefined) => void {
   const metrics = options.metrics === false ? undefined : createServerMetrics(options.store);
-  const sinks: Array<(observation: Observation) => void> = [createSpanSink(options.tracer)];
+  const spans = createSpanSink(options.tracer);
+  const sinks: Array<(observation: Observation) => void> = [spans.observe];
   if (metrics) sinks.push(metrics.observe);
   if (options.logger) sinks.push(createLogSink(options.logger));
   const reader = createRunReader((observation) => {
     for (const sink of sinks) sink(observation);
   });
-  options.runner.subscribeAll(reader.observe);
+  // With only spans wanted and no SDK registered, appends are not read at all: zero cost.
+  const spansOnly = sinks.length === 1;
+  options.runner.subscribeAll((thread) => {
+    if (!spansOnly || spans.listening()) reader.observe(thread);
+  });
   app.use("*", accessLog(options.logger, metrics, options.now));
   return (apiKeys) => {
     if (!metrics) return;

@@ -41,8 +41,19 @@ function providerOf(model: string): string {
   return colon > 0 ? model.slice(0, colon) : "agentfold";
 }
 
-/** The sink, once `@opentelemetry/api` is loaded. */
-function spanSink(api: OpenTelemetry, tracer: Tracer): (observation: Observation) => void {
+/**
+ * Whether an SDK is registered: the API's global provider is a proxy whose delegate stays the API's
+ * one no-op provider until an SDK registers (`new ProxyTracerProvider()` hands out that same one).
+ */
+function sdkRegistered(api: OpenTelemetry): boolean {
+  const provider = api.trace.getTracerProvider();
+  if (!(provider instanceof api.ProxyTracerProvider)) return true;
+  return provider.getDelegate() !== new api.ProxyTracerProvider().getDelegate();
+}
+
+/** The sink, once `@opentelemetry/api` is loaded; `tracer` undefined: the global provider's, when an SDK is registered. */
+function spanSink(api: OpenTelemetry, given: Tracer | undefined): (observation: Observation) => void {
+  const tracer = given ?? api.trace.getTracer("agentfold");
   // Each span's context is made once, when the span starts: its children are made in it.
   const runs = new Map<
     string,
@@ -53,7 +64,9 @@ function spanSink(api: OpenTelemetry, tracer: Tracer): (observation: Observation
     // A run whose span does not record (no SDK registered, or sampled out) gets no children: with
     // the API's no-op tracer the step pays for one lookup, not for spans nobody keeps.
     const open = runs.get(observation.threadId);
-    if (open && !open.recording && observation.kind !== "run_ended") return;
+    if (open ? !open.recording && observation.kind !== "run_ended" : observation.kind !== "run_started") return;
+    // With no SDK registered nothing is made at all, not even the no-op run span and its parent.
+    if (!open && !given && !sdkRegistered(api)) return;
     const common = { "gen_ai.agent.name": observation.agent, "gen_ai.conversation.id": observation.threadId };
     switch (observation.kind) {
       case "run_started": {
@@ -181,19 +194,31 @@ function spanSink(api: OpenTelemetry, tracer: Tracer): (observation: Observation
   };
 }
 
+export interface SpanSink {
+  observe(observation: Observation): void;
+  /** Whether spans may be made: false once the API is loaded, no tracer was given and no SDK is registered. */
+  listening(): boolean;
+}
+
 /**
  * A sink for `createRunReader` that makes spans with `tracer` (default: the global tracer provider's
- * `agentfold` tracer).
+ * `agentfold` tracer, while an SDK is registered).
  *
  * @example
- * const reader = createRunReader(createSpanSink());
+ * const spans = createSpanSink();
+ * const reader = createRunReader(spans.observe);
  */
-export function createSpanSink(tracer?: Tracer): (observation: Observation) => void {
+export function createSpanSink(tracer?: Tracer): SpanSink {
   let sink: ((observation: Observation) => void) | undefined;
+  let api: OpenTelemetry | undefined;
   const waiting: Observation[] = [];
-  void import("@opentelemetry/api").then((api) => {
-    sink = spanSink(api, tracer ?? api.trace.getTracer("agentfold"));
+  void import("@opentelemetry/api").then((loaded) => {
+    api = loaded;
+    sink = spanSink(loaded, tracer);
     for (const observation of waiting.splice(0)) sink(observation);
   });
-  return (observation) => (sink ? sink(observation) : void waiting.push(observation));
+  return {
+    observe: (observation) => (sink ? sink(observation) : void waiting.push(observation)),
+    listening: () => !api || tracer !== undefined || sdkRegistered(api),
+  };
 }

@@ -3,11 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { Thread } from "agentfold";
 import { createStore } from "@agentfold/stores";
 import { createServer } from "../../src/index.ts";
-import { threadTraceId } from "../../src/observability/tracing.ts";
+import { createSpanSink, threadTraceId } from "../../src/observability/tracing.ts";
 import { appFetcher, post } from "../support/http.ts";
 import { createRetryingModel, retryingModelId } from "../support/retrying-model.ts";
 import { createTestAgents } from "../support/test-agent.ts";
@@ -118,5 +119,40 @@ describe("traces", () => {
         assert.ok(!String(value).includes("0.75"), `${span.name}.${key} holds a result`);
       }
     }
+  });
+});
+
+describe("traces with no tracer given", () => {
+  // The sink loads the API itself; every promise of that load settles before the next macrotask.
+  const apiLoaded = () => new Promise((resolve) => setImmediate(resolve));
+  const runStarted = (threadId: string) =>
+    ({ kind: "run_started", threadId, agent: "calculator", startMs: 1, queueLagMs: undefined, trigger: undefined }) as const;
+
+  it("listens only while an SDK is registered, and then makes its spans with the global tracer", async () => {
+    const spans = createSpanSink();
+    await apiLoaded();
+    assert.equal(spans.listening(), false, "no SDK registered: the server does not read its appends");
+
+    const { exporter } = tracing();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    assert.ok(trace.setGlobalTracerProvider(provider));
+    try {
+      assert.equal(spans.listening(), true);
+      spans.observe(runStarted("thread-1"));
+      spans.observe({ kind: "run_ended", threadId: "thread-1", agent: "calculator", startMs: 1, endMs: 2, status: "done" });
+      assert.deepEqual(
+        exporter.getFinishedSpans().map((span) => span.name),
+        ["invoke_agent calculator"],
+      );
+    } finally {
+      trace.disable();
+    }
+    assert.equal(spans.listening(), false);
+  });
+
+  it("listens whenever a tracer is given", async () => {
+    const spans = createSpanSink(tracing().tracer);
+    await apiLoaded();
+    assert.equal(spans.listening(), true);
   });
 });
