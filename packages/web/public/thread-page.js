@@ -15,6 +15,9 @@ import { liveReply, timelineEntry, toolTimer } from "./timeline.js";
 
 const terminal = new Set(["done", "failed", "canceled"]);
 
+/** Events recorded while a model call goes on: they leave the reply being written in place. */
+const duringModelCall = new Set(["model_call_retried", "model_warning"]);
+
 /**
  * Renders thread `threadId` into `root`. Returns a function that stops its stream.
  *
@@ -112,8 +115,9 @@ export function showThread(root, threadId, hooks) {
   /** @param {{ type: string, at: string } & Record<string, any>} event @param {number} sequence */
   function appendEvent(event, sequence) {
     if (timeline.querySelector(`#event-${sequence}`)) return;
-    // A stored event other than a recorded retry ends the reply being written: the decision is stored.
-    if (event.type !== "model_call_retried") reply.clear();
+    // Any other stored event ends the reply being written (the decision, an error, a cancel). These
+    // two are recorded while the call goes on, and may reach the page after its first pieces.
+    if (!duringModelCall.has(event.type)) reply.clear();
     const entry = timelineEntry(event, sequence, fork, toolTimes.durationOf(event));
     timeline.insertBefore(entry, reply.element.isConnected ? reply.element : null);
   }

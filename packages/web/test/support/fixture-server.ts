@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { defineAgent, defineTool, doneForNow, type ModelRequest, type ThreadStore } from "agentfold";
+import { defineAgent, defineTool, doneForNow, type Model, type ModelRequest, type ThreadStore } from "agentfold";
 import { ScriptedModel } from "agentfold/testing";
 import { startServer, type RunningServer } from "@agentfold/server";
 import { createSqliteStore } from "@agentfold/stores";
@@ -137,6 +137,8 @@ export async function startFixtureServer(
     apiKeys?: string;
     seed?: (store: ThreadStore) => Promise<void> /** The inbox's refresh interval; default the UI's own (3 s). */;
     inboxRefreshMs?: number;
+    /** The model every agent uses; default the scripted one above. */
+    model?: Model;
   } = {},
 ): Promise<FixtureServer> {
   const directory = mkdtempSync(join(tmpdir(), "agentfold-web-"));
@@ -148,10 +150,12 @@ export async function startFixtureServer(
       await store.close();
     }
   }
-  const model = new ScriptedModel(
-    Array.from({ length: 12 }, () => reply),
-    { id: "script:web-test", usage: { inputTokens: 412, outputTokens: 18, cost: 0.00021 } },
-  );
+  const model =
+    options.model ??
+    new ScriptedModel(
+      Array.from({ length: 12 }, () => reply),
+      { id: "script:web-test", usage: { inputTokens: 412, outputTokens: 18, cost: 0.00021 } },
+    );
   const server = await startServer({
     store: join(directory, "agentfold.db"),
     agents: [calculator, notes, ops],
