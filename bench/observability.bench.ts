@@ -93,7 +93,11 @@ async function runOnce(mode: Mode): Promise<number> {
       ).observe,
       createServerMetrics(store).observe,
     ];
-    runner.subscribeAll(createRunReader((observation: Observation) => sinks.forEach((sink) => sink(observation))).observe);
+    runner.subscribeAll(
+      createRunReader((observation: Observation) => {
+        for (const sink of sinks) sink(observation);
+      }).observe,
+    );
   }
   const thread = agent.start("add numbers");
   await store.create(thread);
