@@ -145,7 +145,13 @@ describe("web UI in Chromium", { timeout: 120_000 }, () => {
     await divide.getByRole("button", { name: "Edit arguments…" }).click();
     await divide.getByLabel("a", { exact: true }).fill("9");
     await divide.getByRole("button", { name: "Approve with these arguments" }).click();
-    await divide.getByText("Approved divide with edited arguments").waitFor();
+    // Stored with the edited arguments (the card's own note can be replaced by the inbox's next refresh
+    // on a busy machine; the thread page below shows the decision as the timeline records it).
+    await waitFor("the edited approval to be stored", async () => {
+      const thread = await fixture.thread(threads.edit!);
+      const decision = thread.events.find((event) => event.type === "approval_decision");
+      return decision?.type === "approval_decision" && (decision.args as { a?: number } | undefined)?.a === 9 && thread;
+    });
 
     await divide.getByRole("link", { name: "open thread" }).click();
     await page.locator("#event-5").waitFor();
