@@ -18,6 +18,8 @@ import { newThreadForm } from "./new-thread.js";
  * Milliseconds between refreshes: 3000, unless the server sets another in index.html (the
  * `inboxRefreshMs` option of createWebApp, which tests use).
  */
+/** How long a card decided here keeps showing its outcome at least. */
+const SETTLED_VISIBLE_MS = 4000;
 const refreshMs = Number(document.querySelector('meta[name="agentfold-inbox-refresh-ms"]')?.getAttribute("content")) || 3000;
 const filters = { agent: "", kind: "", urgency: "" };
 /** Whether the filters were open when the inbox was last left: they stay so when it comes back. */
@@ -127,8 +129,12 @@ export function showInbox(root, hooks) {
   let agentNames = [];
   /** @type {Map<string, HTMLElement>} */
   const cards = new Map();
-  /** Cards decided here stay visible (with the outcome) until a refresh finds them no longer pending. */
-  const settled = new Set();
+  /**
+   * Cards decided here stay visible (with the outcome) until a refresh finds them no longer pending,
+   * and for at least SETTLED_VISIBLE_MS, so the person reads the outcome even when a refresh is due.
+   * @type {Map<string, number>} key → when it was decided
+   */
+  const settled = new Map();
   /** Thread bodies by id, kept while their version stays the same. */
   /** @type {Map<string, ThreadWithPending & { version: number }>} */
   const threadCache = new Map();
@@ -236,7 +242,7 @@ export function showInbox(root, hooks) {
     const visible = entries.filter(matches);
     const keys = new Set(visible.map((entry) => entry.key));
     for (const [key, card] of cards) {
-      if (!keys.has(key)) {
+      if (!keys.has(key) && !settled.has(key)) {
         card.remove();
         cards.delete(key);
       }
@@ -247,8 +253,8 @@ export function showInbox(root, hooks) {
       let card = cards.get(entry.key);
       if (!card) {
         const onSettled = () => {
-          settled.add(entry.key);
-          hooks.onCount(entries.length - settled.size);
+          settled.set(entry.key, Date.now());
+          hooks.onCount(entries.filter((entry) => !settled.has(entry.key)).length);
         };
         card =
           entry.item.kind === "approval"
@@ -279,14 +285,14 @@ export function showInbox(root, hooks) {
       const loaded = await loadInbox(threadCache);
       if (stopped) return;
       const keys = new Set(loaded.map((entry) => entry.key));
-      for (const key of [...settled]) {
-        if (keys.has(key)) continue;
+      for (const [key, decidedAt] of [...settled]) {
+        if (keys.has(key) || Date.now() - decidedAt < SETTLED_VISIBLE_MS) continue;
         cards.get(key)?.remove();
         cards.delete(key);
         settled.delete(key);
       }
       entries = loaded;
-      hooks.onCount(entries.length - settled.size);
+      hooks.onCount(entries.filter((entry) => !settled.has(entry.key)).length);
       render();
     } catch (error) {
       if (!stopped) hooks.onError(error);
