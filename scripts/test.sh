@@ -13,4 +13,4 @@ biome check --no-errors-on-unmatched .
 # Node's compile cache keeps each module's type-stripped, compiled code between the ~110 test
 # processes and the servers they start; it lives in .agentfold/ (never committed).
 export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$root/.agentfold/compile-cache}"
-node --test --test-timeout=180000 --test-concurrency="${AGENTFOLD_TEST_CONCURRENCY:-4}" --test-reporter=spec "packages/*/test/**/*.test.ts" "examples/*/*.test.ts" "docs/**/*.test.ts" "test/packaging/*.test.ts" "test/chaos/*.test.ts" "test/first-hour/*.test.ts"
+node --test --test-timeout=180000 --test-concurrency="${AGENTFOLD_TEST_CONCURRENCY:-2}" --test-reporter=spec "packages/*/test/**/*.test.ts" "examples/*/*.test.ts" "docs/**/*.test.ts" "test/packaging/*.test.ts" "test/chaos/*.test.ts" "test/first-hour/*.test.ts"
