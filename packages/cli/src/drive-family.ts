@@ -8,7 +8,7 @@
  * StateConflictError, as the API's 409); each write is under the thread's own lease, like a server's.
  */
 import { StateConflictError, type Agent, type Thread } from "agentfold";
-import { familyRefusal, parentOf, resumeChild } from "agentfold/runtime";
+import { familyRefusal, parentOf, resumePausedChild } from "agentfold/runtime";
 import type { ThreadChange } from "@agentfold/server";
 import { applyChange, driveThread, withThreadLease, type DriveOptions } from "./drive-thread.ts";
 
@@ -46,9 +46,7 @@ export async function driveFamily(start: Thread, options: FamilyDriveOptions, ch
     if (current.status === "awaiting_approval" || current.status === "awaiting_human") return current;
     const { threadId, callId } = link;
     current = await withThreadLease(options.store, threadId, waitMs, (lease) =>
-      applyChange({ ...options, lease }, threadId, (parent) =>
-        parent.pending.some((item) => item.kind === "child" && item.callId === callId) ? resumeChild(parent, callId) : parent,
-      ),
+      applyChange({ ...options, lease }, threadId, (parent) => resumePausedChild(parent, callId)),
     );
     if (!options.out.json) options.out.line(`continuing thread ${current.id}, which ran the child`);
   }

@@ -214,3 +214,14 @@ export function resumeChild(parent: Thread, callId: string, clock?: Clock): Thre
   if (item.kind !== "child") throw new StateConflictError(`Call ${callId} on thread ${parent.id} is not a child agent.`);
   return parent.append([{ type: "child_resumed", callId, childThreadId: item.childThreadId }], clock);
 }
+
+/**
+ * `resumeChild` when the parent still shows the child of `callId` as paused, else the parent as it
+ * is: what a change on a child does to its parent, whoever stored it first (a server, another command).
+ *
+ * @example
+ * await runner.change(link.threadId, (parent) => resumePausedChild(parent, link.callId));
+ */
+export function resumePausedChild(parent: Thread, callId: string, clock?: Clock): Thread {
+  return parent.pending.some((item) => item.kind === "child" && item.callId === callId) ? resumeChild(parent, callId, clock) : parent;
+}

@@ -102,7 +102,7 @@ export { intentSpecs, parseJsonLenient, toJson } from "./model-output.ts";
 export { ScriptedModel, scriptedModelFromFile, type ScriptStep, type ScriptedModelOptions } from "./scripted-model.ts";
 
 // Runners: child agents and their families
-export { resumeChild, childThreadId, childAgentOf } from "./child-agent.ts";
+export { resumeChild, resumePausedChild, childThreadId, childAgentOf } from "./child-agent.ts";
 export {
   parentOf,
   waitsForChild,

@@ -16,7 +16,7 @@ import {
   fireDue,
   keepLease,
   parentOf,
-  resumeChild,
+  resumePausedChild,
   ThreadBusyError,
   ThreadNotFoundError,
   type LeaseGuard,
@@ -146,9 +146,7 @@ export async function continueParent(context: TaskContext, child: Thread): Promi
   const link = parentOf(child);
   if (!link || child.status === "awaiting_approval" || child.status === "awaiting_human") return { result: "settled", thread: child };
   try {
-    const { settled } = await context.change(link.threadId, (parent) =>
-      parent.pending.some((item) => item.kind === "child" && item.callId === link.callId) ? resumeChild(parent, link.callId) : parent,
-    );
+    const { settled } = await context.change(link.threadId, (parent) => resumePausedChild(parent, link.callId));
     await settled;
     return { result: "settled", thread: (await context.store.load(child.id)) ?? child };
   } catch (error) {
