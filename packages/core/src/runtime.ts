@@ -110,6 +110,7 @@ export {
   findThreadAgent,
   familyRefusal,
   canceledAncestor,
+  rootThreadOf,
   cancelDescendants,
   type ParentLink,
   type ChildLink,

@@ -141,6 +141,23 @@ export async function familyRefusal(thread: Thread, load: LoadThread): Promise<s
 }
 
 /**
+ * The top ancestor of `thread` (itself when it has no parent), as stored; a missing parent ends the walk.
+ *
+ * @example
+ * const root = await rootThreadOf(child, (id) => store.load(id));
+ */
+export async function rootThreadOf(thread: Thread, load: LoadThread): Promise<Thread> {
+  let current = thread;
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    const link = parentOf(current);
+    const parent = link ? await load(link.threadId) : undefined;
+    if (!parent) return current;
+    current = parent;
+  }
+  return current;
+}
+
+/**
  * The nearest ancestor of `thread` that is canceled, as stored, or `undefined`.
  *
  * @example

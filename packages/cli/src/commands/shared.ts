@@ -5,7 +5,7 @@
 import { userInfo } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import type { Agent, JsonValue, Model, Thread, ThreadStore } from "agentfold";
-import { findThreadAgent, parentOf } from "agentfold/runtime";
+import { findThreadAgent, parentOf, rootThreadOf } from "agentfold/runtime";
 import { CliError } from "../exit-codes.ts";
 import { commandName } from "../command-name.ts";
 import { exitCodeFor, printThreadState, threadSummary } from "../format-thread.ts";
@@ -88,15 +88,8 @@ export function runMetadata(modulePath: string, model: string | undefined): Reco
  * The thread a family starts from: the thread itself, or the top ancestor of a child agent's thread
  * (what `agentfold run` recorded its module and model on).
  */
-export async function rootOf(store: ThreadStore, thread: Thread): Promise<Thread> {
-  let current = thread;
-  for (let depth = 0; depth < 32; depth++) {
-    const link = parentOf(current);
-    const parent = link ? await store.load(link.threadId) : undefined;
-    if (!parent) return current;
-    current = parent;
-  }
-  return current;
+export function rootOf(store: ThreadStore, thread: Thread): Promise<Thread> {
+  return rootThreadOf(thread, (id) => store.load(id));
 }
 
 /** The agent modules to look in for a thread's agent, and where that choice came from. */
