@@ -45,6 +45,13 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
       throw new InvalidInputError(`limit must be an integer from 1 to 1000, got ${limit}.`);
     }
   };
+  /** The time of a `createdFrom`/`createdBefore` filter in ms, checked to be a valid `Date`. */
+  const checkedTime = (value: Date | undefined, name: string): number | undefined => {
+    if (value === undefined) return undefined;
+    const time = value instanceof Date ? value.getTime() : Number.NaN;
+    if (Number.isNaN(time)) throw new InvalidInputError(`The ${name} filter must be a valid Date, got ${String(value)}.`);
+    return time;
+  };
   const withWakeAt = (summary: ThreadSummary, thread: Thread): ThreadSummary => {
     const { wakeAt: _previous, ...rest } = summary;
     const wakeAt = nextWakeAt(thread.state);
@@ -105,8 +112,14 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
             `Invalid cursor ${JSON.stringify(query.cursor)}: pass the nextCursor of the previous page unchanged, or no cursor for the first page.`,
           );
       }
+      const from = checkedTime(query.createdFrom, "createdFrom");
+      const until = checkedTime(query.createdBefore, "createdBefore");
       const matching = [...rows.values()]
         .filter((row) => row.order < before)
+        .filter((row) => {
+          const created = Date.parse(row.summary.createdAt);
+          return (from === undefined || created >= from) && (until === undefined || created < until);
+        })
         .filter((row) => query.status === undefined || row.summary.status === query.status)
         .filter((row) => query.agent === undefined || row.summary.agent === query.agent)
         .filter((row) => query.tenant === undefined || tenantOf(row.thread.metadata) === query.tenant)

@@ -7,7 +7,8 @@
  * - When a `fence` is given, the append also fails (with `LeaseLostError`) unless that fencing token
  *   is still the newest lease on the thread: a runner that lost its lease cannot write.
  * - `load` returns exactly the events appended, in order, equal after a JSON round trip.
- * - `list` is newest first (by creation), filtered by status, agent and tenant, paged by an opaque cursor.
+ * - `list` is newest first (by creation), filtered by status, agent, tenant and a creation-time range
+ *   (`createdFrom` inclusive, `createdBefore` exclusive), paged by an opaque cursor.
  * - `listDue` finds the threads whose next wake time (`nextWakeAt` of the thread as last created or
  *   appended: a timer, a request's deadline) is at or before a time, earliest first.
  */
@@ -41,6 +42,16 @@ export interface ThreadListQuery {
    * Servers pass the caller's tenant, so one tenant never lists another's threads.
    */
   tenant?: string;
+  /**
+   * Only threads created at or after this time. The range is on creation, the order the list is in,
+   * so a range is one unbroken stretch of the list and paging through it never skips or repeats.
+   */
+  createdFrom?: Date;
+  /**
+   * Only threads created before this time (exclusive, so `[day, next day)` ranges never overlap).
+   * A range that ends before it starts lists nothing.
+   */
+  createdBefore?: Date;
   /** 1..1000, default 50. */
   limit?: number;
   /** The `nextCursor` of the previous page. */

@@ -36,6 +36,7 @@ import {
   decodeCursor,
   encodeCursor,
   eventBodies,
+  createdRange,
   listLimit,
   metadataText,
   threadFromRows,
@@ -295,6 +296,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       if (listQuery.agent !== undefined) add("agent = ?", listQuery.agent);
       // A thread without a tenant belongs to the default one (see tenantOf in agentfold/runtime).
       if (listQuery.tenant !== undefined) add(`coalesce(metadata::jsonb ->> 'tenant', '${DEFAULT_TENANT}') = ?`, listQuery.tenant);
+      const created = createdRange(listQuery);
+      if (created.from !== undefined) add("created_at >= ?::timestamptz", created.from);
+      if (created.before !== undefined) add("created_at < ?::timestamptz", created.before);
       if (listQuery.cursor !== undefined) add("key < ?::bigint", decodeCursor(listQuery.cursor).toString());
       values.push(limit + 1);
       const rows = await read<SummaryRow>(

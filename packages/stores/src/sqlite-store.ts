@@ -36,6 +36,7 @@ import {
   decodeCursor,
   encodeCursor,
   eventBodies,
+  createdRange,
   listLimit,
   metadataText,
   threadFromRows,
@@ -368,6 +369,16 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
         if (query.tenant !== undefined) {
           conditions.push(`coalesce(json_extract(metadata, '$.tenant'), '${DEFAULT_TENANT}') = ?`);
           values.push(query.tenant);
+        }
+        // created_at is ISO text from toISOString: it sorts as the times do.
+        const created = createdRange(query);
+        if (created.from !== undefined) {
+          conditions.push("created_at >= ?");
+          values.push(created.from);
+        }
+        if (created.before !== undefined) {
+          conditions.push("created_at < ?");
+          values.push(created.before);
         }
         if (query.cursor !== undefined) {
           conditions.push("key < ?");

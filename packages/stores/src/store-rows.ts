@@ -57,6 +57,29 @@ export function checkListFilters(query: ThreadListQuery): void {
   }
 }
 
+/** The earliest and latest times a SQL bound is written as: ISO text sorts by time only within years 0-9999, and Postgres has no year 0. */
+const EARLIEST = Date.parse("0001-01-01T00:00:00.000Z");
+const LATEST = Date.parse("9999-12-31T23:59:59.999Z");
+
+/**
+ * The `createdFrom`/`createdBefore` filters of a list query as ISO text, or an `InvalidInputError`
+ * for a value that is not a valid `Date`. Bounds are clamped to years 1-9999 (no thread is created
+ * outside them), so SQLite's text comparison stays a time comparison and Postgres never sees a time
+ * out of its range.
+ */
+export function createdRange(query: ThreadListQuery): { from?: string; before?: string } {
+  const bound = (name: "createdFrom" | "createdBefore") => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    const time = value instanceof Date ? value.getTime() : Number.NaN;
+    if (Number.isNaN(time)) throw new InvalidInputError(`The ${name} filter must be a valid Date, got ${String(value)}.`);
+    return new Date(Math.min(Math.max(time, EARLIEST), LATEST)).toISOString();
+  };
+  const from = bound("createdFrom");
+  const before = bound("createdBefore");
+  return { ...(from === undefined ? {} : { from }), ...(before === undefined ? {} : { before }) };
+}
+
 /** Checks `expectedVersion` against the thread the caller passed (not the stored one). */
 export function checkExpectedVersion(thread: Thread, expectedVersion: number): void {
   if (!Number.isInteger(expectedVersion) || expectedVersion < 0 || expectedVersion > thread.version) {

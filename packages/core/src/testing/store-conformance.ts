@@ -258,6 +258,48 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         assert.equal(exact.nextCursor, undefined, "no cursor when the page holds the last thread");
       });
 
+      it("filters by creation time: createdFrom inclusive, createdBefore exclusive, with the other filters and paging", async () => {
+        // Times come from the store itself (its clock or the database's), read back from the list;
+        // the pauses make each creation time distinct at millisecond precision.
+        const threads: Thread[] = [];
+        for (let i = 0; i < 4; i++) {
+          if (i > 0) await sleep(5);
+          const thread = Thread.start(`t${i}`, { agent: i === 2 ? "other" : "dated" });
+          await store.create(thread);
+          threads.push(thread);
+        }
+        const created = new Map((await store.list()).threads.map((summary) => [summary.id, new Date(summary.createdAt)]));
+        const at = (index: number) => created.get(threads[index]!.id)!;
+        const [t0, t1, t2, t3] = threads.map((thread) => thread.id);
+        const ids = async (query: Parameters<ThreadStore["list"]>[0]) => (await store.list(query)).threads.map((summary) => summary.id);
+        assert.deepEqual(await ids({ createdFrom: at(1) }), [t3, t2, t1], "createdFrom includes a thread created at that time");
+        assert.deepEqual(await ids({ createdBefore: at(1) }), [t0], "createdBefore excludes a thread created at that time");
+        assert.deepEqual(await ids({ createdFrom: at(1), createdBefore: at(3) }), [t2, t1]);
+        assert.deepEqual(await ids({ createdFrom: at(1), createdBefore: at(3), agent: "dated" }), [t1]);
+        assert.deepEqual(await ids({ createdFrom: at(3), createdBefore: at(1) }), [], "a range that ends before it starts");
+        assert.deepEqual(await ids({ createdFrom: new Date(at(3).getTime() + 60_000) }), []);
+        assert.deepEqual(await ids({ createdFrom: new Date("1970-01-01T00:00:00Z"), createdBefore: new Date(8.64e15) }), [t3, t2, t1, t0]);
+        assert.deepEqual(await ids({ createdFrom: new Date(-8.64e15) }), [t3, t2, t1, t0], "the earliest Date there is");
+        assert.deepEqual(await ids({ createdBefore: new Date(-8.64e15) }), []);
+        // Appending changes updatedAt, never the creation time the range is on.
+        await store.append(Thread.fromJSON(JSON.stringify(threads[0])).append([{ type: "done", message: "ok" }]), { expectedVersion: 1 });
+        assert.deepEqual(await ids({ createdBefore: at(1) }), [t0]);
+        const first = await store.list({ createdFrom: at(1), limit: 2 });
+        assert.deepEqual(
+          first.threads.map((summary) => summary.id),
+          [t3, t2],
+        );
+        assert.ok(first.nextCursor);
+        assert.deepEqual(await ids({ createdFrom: at(1), limit: 2, cursor: first.nextCursor }), [t1]);
+      });
+
+      it("rejects a createdFrom or createdBefore that is not a valid Date with InvalidInputError", async () => {
+        for (const value of [new Date(Number.NaN), "2026-11-01" as unknown as Date, 0 as unknown as Date]) {
+          await rejectsWith(store.list({ createdFrom: value }), InvalidInputError, `createdFrom ${String(value)}`);
+          await rejectsWith(store.list({ createdBefore: value }), InvalidInputError, `createdBefore ${String(value)}`);
+        }
+      });
+
       it("rejects an invalid limit or cursor with InvalidInputError", async () => {
         for (const limit of [0, -1, 1001, 1.5, Number.NaN]) {
           await rejectsWith(store.list({ limit }), InvalidInputError, `limit ${limit}`);
