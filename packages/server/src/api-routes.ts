@@ -4,6 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { eventTypes, threadStatuses } from "agentfold/runtime";
+import { timeParam } from "./time-params.ts";
 
 /** Ids the server makes look like `thr_3f9c…`; child threads add `.call_…`. Anything else is a 400. */
 export const idPattern = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$/;
@@ -245,6 +246,10 @@ export const listRoute = createRoute({
             "Search: threads whose agent, status, intents or text (messages, questions, answers, comments) contain every word, case-insensitive; `agent:`, `status:`, `intent:` or `text:` before a word limits it to that field. A search reads at most 500 threads per request, so a page may hold fewer than `limit` threads while `nextCursor` says more may follow.",
           example: "intent:divide refund",
         }),
+      createdFrom: timeParam("Only threads created at or after this time: a date (midnight UTC) or a date-time with its offset, ISO 8601."),
+      createdBefore: timeParam(
+        "Only threads created before this time (exclusive, so `createdFrom=2026-11-01&createdBefore=2026-11-02` is one UTC day): a date (midnight UTC) or a date-time with its offset, ISO 8601. It must come after `createdFrom`.",
+      ),
     }),
   },
   responses: {

@@ -1,6 +1,6 @@
 /**
  * `GET /v1/threads?q=`: search threads by agent, status, intent and text. The store lists by
- * status, agent and tenant only (its contract has no text search), so the route reads the listed
+ * status, agent, tenant and creation time (its contract has no text search), so the route reads the listed
  * threads and matches them here. Reading a thread per candidate is fine for a person's search; a
  * request reads at most `searchScanLimit` threads and hands back a cursor to go on from.
  */

@@ -9,6 +9,7 @@ import type { z } from "zod";
 import { getRoute, launchRoute, listRoute, type launchBody } from "../api-routes.ts";
 import { checkAgentAllowed, checkThreadAllowed, listForCaller } from "../authorization.ts";
 import { parseSearch, searchThreads } from "../thread-search.ts";
+import { parseTimeParam } from "../time-params.ts";
 import { idempotencyKeyOf, idempotencyMetadataKey, launchThreadId, requestHash } from "../idempotency.ts";
 import type { ApiApp, Env, RouteContext } from "./route-context.ts";
 import { modelMetadataKey } from "../runner/thread-model.ts";
@@ -82,6 +83,17 @@ function launchedThread(
   });
 }
 
+/** The creation-time range of a listing; a 400 when it ends before it starts (a swapped pair, most likely). */
+function createdRangeOf(query: { createdFrom?: string | undefined; createdBefore?: string | undefined }) {
+  const from = query.createdFrom === undefined ? undefined : parseTimeParam(query.createdFrom);
+  const before = query.createdBefore === undefined ? undefined : parseTimeParam(query.createdBefore);
+  if (from && before && from.getTime() >= before.getTime())
+    throw new InvalidInputError(
+      `createdBefore (${query.createdBefore}) must be after createdFrom (${query.createdFrom}): the range holds the times from createdFrom up to, not including, createdBefore.`,
+    );
+  return { ...(from === undefined ? {} : { createdFrom: from }), ...(before === undefined ? {} : { createdBefore: before }) };
+}
+
 export function registerThreadRoutes(app: ApiApp, context: RouteContext): void {
   app.openapi(launchRoute, async (c) => {
     const body = c.req.valid("json");
@@ -108,6 +120,7 @@ export function registerThreadRoutes(app: ApiApp, context: RouteContext): void {
       ...(query.agent === undefined ? {} : { agent: query.agent }),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      ...createdRangeOf(query),
     };
     const terms = parseSearch(query.q ?? "");
     const page =
