@@ -43,7 +43,7 @@ export async function driveFamily(start: Thread, options: FamilyDriveOptions, ch
   }
   // Up the family while the thread below can go on: each parent that waits for it resumes it.
   for (let link = parentOf(current); link; link = parentOf(current)) {
-    if (current.status === "awaiting_approval" || current.status === "awaiting_human") return current;
+    if (current.status === "awaiting_approval" || current.status === "awaiting_human" || current.status === "waiting") return current;
     const { threadId, callId } = link;
     current = await withThreadLease(options.store, threadId, waitMs, (lease) =>
       applyChange({ ...options, lease }, threadId, (parent) => resumePausedChild(parent, callId)),

@@ -13,6 +13,7 @@ import {
   applyHumanAction,
   holdLease,
   LeaseLostError,
+  nextWakeAt,
   resumeChild,
   ThreadBusyError,
   VersionConflictError,
@@ -296,8 +297,9 @@ async function handedTo(options: DriveOptions, thread: Thread, name: string): Pr
 
 /**
  * Marks the children the thread waits for that can go on (a person answered them with
- * --no-continue, or a server did) as resumed, so the next run continues them and reads their
- * results. A child that still waits is left as it is.
+ * --no-continue, or a server did; a timer of theirs has come due) as resumed, so the next run
+ * continues them (the parent's tool fires the child's timer) and reads their results. A child that
+ * still waits is left as it is.
  */
 async function resumeReadyChildren(options: Pick<DriveOptions, "out" | "store"> & { lease: ThreadLease }, thread: Thread): Promise<Thread> {
   let current = thread;
@@ -305,9 +307,16 @@ async function resumeReadyChildren(options: Pick<DriveOptions, "out" | "store"> 
     if (item.kind !== "child") continue;
     const child = await options.store.load(item.childThreadId);
     if (!child || child.status === "awaiting_approval" || child.status === "awaiting_human") continue;
+    if (child.status === "waiting" && !isDue(child)) continue;
     current = await storeAppend(options, resumeChild(current, item.callId), current);
   }
   return current;
+}
+
+/** Whether a waiting thread has something due now (a timer, a request's deadline). */
+function isDue(thread: Thread): boolean {
+  const wakeAt = nextWakeAt(thread.state);
+  return wakeAt !== undefined && Date.parse(wakeAt) <= Date.now();
 }
 
 async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLease): Promise<Thread> {

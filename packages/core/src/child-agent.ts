@@ -1,7 +1,7 @@
 /**
  * Small, focused agents (factor 10): one agent calls another as a tool. The child runs in its own
  * thread (id derived from the parent's thread and call), in the parent's store, with its own agent,
- * model and limits; when the child waits for a person, the parent waits with it.
+ * model and limits; when the child waits for a person or a timer, the parent waits with it.
  *
  * Invariants: the child is advanced only here, by its parent's tool, under the child's own lease (so
  * what the tool holds — the agent, its model — is what runs it, in any process); a child's tool does
@@ -21,6 +21,7 @@ import { VersionConflictError, type ThreadStore } from "./store.ts";
 import { ChildFailed, ChildPaused, ChildResult, type StepOptions } from "./step.ts";
 import type { Thread, ThreadOptions } from "./thread.ts";
 import { canceledAncestor } from "./thread-family.ts";
+import { fireDue } from "./timers.ts";
 import { defineTool, type AnyTool, type ApprovalPolicy, type ToolContext } from "./tools.ts";
 
 /** The part of an agent a child tool needs (kept narrow to avoid a cycle with agent.ts). */
@@ -113,12 +114,17 @@ async function runChild(agent: ChildAgent, threads: ThreadStore, message: string
     child = agent.start(message, { id, metadata });
     await threads.create(child);
   }
-  const start = child;
+  const stored = child;
   try {
     // Under the child's own lease, like any thread, so a runner's recovery never takes it for a
     // crashed one while it runs here.
-    return await holdLease(threads, id, { owner: `parent:${context.thread.id}`, waitMs: 5_000 }, (fence, signal, guard) =>
-      agent.run(start, {
+    return await holdLease(threads, id, { owner: `parent:${context.thread.id}`, waitMs: 5_000 }, async (fence, signal, guard) => {
+      // A child's timer that has come due fires here, under the child's lease and fence, like every
+      // advance (see timers.ts): whoever continues the parent wakes the child, and a second holder
+      // reloads and finds it fired.
+      const start = fireDue(stored, context.clock);
+      if (start !== stored) await threads.append(start, { expectedVersion: stored.version, fence });
+      return agent.run(start, {
         model: model ?? context.model,
         signal: AbortSignal.any([signal, context.signal]),
         lease: guard,
@@ -134,8 +140,8 @@ async function runChild(agent: ChildAgent, threads: ThreadStore, message: string
           }
           await stopIfAncestorCanceled(threads, next, previous, fence, context.clock);
         },
-      }),
-    );
+      });
+    });
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
     // Written without the lease meanwhile (a person's cancel, a parent's cancel reaching it): what
@@ -189,6 +195,7 @@ function outcomeOf(agent: ChildAgent, child: Thread): ChildResult | ChildPaused 
     }
     case "awaiting_approval":
     case "awaiting_human":
+    case "waiting":
       return new ChildPaused(child.id, child.status);
     default: {
       const last = child.events.findLast((event) => event.type === "failed" || event.type === "cancel");

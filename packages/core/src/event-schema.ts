@@ -193,13 +193,16 @@ function buildEventSchemas() {
     ...requestKeys,
   });
 
-  /** A child agent (called as a tool) paused; the parent waits with it. */
+  /**
+   * A child agent (called as a tool) paused; the parent waits with it. `waiting`: the child waits
+   * for a timer (its tool slept), and whoever wakes the child lets the parent go on.
+   */
   const childPausedEvent = z.object({
     type: z.literal("child_paused"),
     at,
     callId,
     childThreadId: z.string(),
-    childStatus: z.enum(["awaiting_approval", "awaiting_human"]),
+    childStatus: z.enum(["awaiting_approval", "awaiting_human", "waiting"]),
   });
 
   /** The paused child can go on; the parent's next step continues it. */

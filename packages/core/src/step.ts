@@ -92,11 +92,11 @@ export interface Runtime {
   plan?: PlanFunction | undefined;
 }
 
-/** Returned by a tool that ran a child agent which is now waiting for a person. */
+/** Returned by a tool that ran a child agent which is now waiting for a person or a timer. */
 export class ChildPaused {
   readonly childThreadId: string;
-  readonly childStatus: "awaiting_approval" | "awaiting_human";
-  constructor(childThreadId: string, childStatus: "awaiting_approval" | "awaiting_human") {
+  readonly childStatus: "awaiting_approval" | "awaiting_human" | "waiting";
+  constructor(childThreadId: string, childStatus: "awaiting_approval" | "awaiting_human" | "waiting") {
     this.childThreadId = childThreadId;
     this.childStatus = childStatus;
   }

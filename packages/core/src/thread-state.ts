@@ -90,12 +90,15 @@ export interface PendingQuestion {
   readonly deadline?: RequestDeadline;
 }
 
-/** A child agent's thread is waiting; what it waits for is listed on the child thread. */
+/**
+ * A child agent's thread is waiting; what it waits for is listed on the child thread. A child that
+ * waits for a timer (`waiting`) needs nobody: the parent is `waiting` too, not awaiting a person.
+ */
 export interface PendingChild {
   readonly kind: "child";
   readonly callId: string;
   readonly childThreadId: string;
-  readonly childStatus: "awaiting_approval" | "awaiting_human";
+  readonly childStatus: "awaiting_approval" | "awaiting_human" | "waiting";
   readonly since: string;
 }
 
@@ -215,13 +218,16 @@ function deadlineOf(
 export function statusOf(state: ThreadState): ThreadStatus {
   if (state.terminal) return state.terminal;
   let human = false;
+  let childWaits = false;
   for (const item of state.pending) {
     if (item.kind === "approval") return "awaiting_approval";
     if (item.kind === "child" && item.childStatus === "awaiting_approval") return "awaiting_approval";
-    human = true;
+    // A child asleep on a timer asks nothing of a person: its parent waits with it.
+    if (item.kind === "child" && item.childStatus === "waiting") childWaits = true;
+    else human = true;
   }
   if (human) return "awaiting_human";
-  return state.timers.length > 0 ? "waiting" : "running";
+  return state.timers.length > 0 || childWaits ? "waiting" : "running";
 }
 
 function withoutCall<T extends { callId: string }>(items: readonly T[], callId: string): readonly T[] {

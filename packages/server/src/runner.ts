@@ -180,6 +180,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const childAgents = childAgentNames(settings.agents.values());
   const recovery = createRecovery({
     ...settings,
+    childAgents,
     isQueued: (threadId) => queue.get(threadId) !== undefined,
     advance: (threadId) => runner.advance(threadId),
     finishCancels: () => finishCancelCascades(context, queue, childAgents),

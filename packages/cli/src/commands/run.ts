@@ -3,7 +3,7 @@
  * terminal.
  */
 import type { Command } from "commander";
-import type { Agent, Thread } from "agentfold";
+import type { Agent, Thread, ThreadStore } from "agentfold";
 import type { ThreadChange } from "@agentfold/server";
 import { applyHumanAction, fireDue, nextWakeAt, wakeThread } from "agentfold/runtime";
 import { commandName } from "../command-name.ts";
@@ -48,11 +48,23 @@ function resumeChange(thread: Thread, options: { now?: boolean; actor: string })
   }
   if (options.now) {
     if (thread.state.timers.length === 0) {
+      const child = waitingChild(thread);
+      if (child) {
+        throw new CliError(
+          `Thread ${thread.id} waits for its child thread ${child}, whose timer is what to wake: ${commandName()} resume ${child} --now`,
+        );
+      }
       throw new CliError(`Thread ${thread.id} is ${thread.status} and waits for no timer: there is nothing to wake. Leave out --now.`);
     }
     return (current) => (current.state.timers.length > 0 ? wakeThread(current, { actor }) : current);
   }
   return nextWakeAt(thread.state) === undefined ? undefined : (current) => fireDue(current);
+}
+
+/** The child thread a thread waits for because the child's tool sleeps, if any. */
+function waitingChild(thread: Thread): string | undefined {
+  const item = thread.pending.find((pending) => pending.kind === "child" && pending.childStatus === "waiting");
+  return item?.kind === "child" ? item.childThreadId : undefined;
 }
 
 /** Adds `run`, `resume` and `message` to the program. */
@@ -130,10 +142,14 @@ Examples:
         // A thread that failed because of its model (a key, a model name, an outage) goes on once
         // fixed; a waiting one once its time has come (or now, with --now).
         change: resumeChange(thread, { actor, ...(options.now ? { now: true } : {}) }),
-        after: (final) => {
-          const until = final.state.timers.map((timer) => timer.until).sort()[0];
+        after: async (final, store) => {
+          // A parent whose child sleeps waits until the child's time: the child is the one to wake.
+          const childId = waitingChild(final);
+          const sleeper = childId === undefined ? final : ((await store.load(childId)) ?? final);
+          const until = sleeper.state.timers.map((timer) => timer.until).sort()[0];
           if (until !== undefined && !out.json) {
-            out.line(`Not due yet: thread ${final.id} waits until ${until}. To wake it now: ${commandName()} resume ${final.id} --now`);
+            const who = sleeper === final ? `thread ${final.id}` : `thread ${final.id} waits for child thread ${sleeper.id}, which`;
+            out.line(`Not due yet: ${who} waits until ${until}. To wake it now: ${commandName()} resume ${sleeper.id} --now`);
           }
         },
       }));
@@ -172,7 +188,7 @@ async function continueThread(
   plan: (
     thread: Thread,
     found: { actor: string; agent: Agent; out: Output },
-  ) => { change: ThreadChange | undefined; after?: (final: Thread) => void },
+  ) => { change: ThreadChange | undefined; after?: (final: Thread, store: ThreadStore) => void | Promise<void> },
 ): Promise<number> {
   const out = context.output(options.json);
   return withStore(options, context.env, context.cwd, async (store, spec) => {
@@ -202,7 +218,7 @@ async function continueThread(
       },
       change,
     );
-    after?.(final);
+    await after?.(final, store);
     return finish(out, final, carryFlags(options, context.env));
   });
 }

@@ -26,6 +26,11 @@ export const RECOVERY_CONCURRENCY = 8;
 export interface RecoveryOptions {
   store: ThreadStore;
   agents: ReadonlyMap<string, Agent>;
+  /**
+   * The agents that run as children of `agents` (`asTool()`): their due threads are woken too (the
+   * advance fires the child's timer and lets its parent go on); their running ones are left to their parents.
+   */
+  childAgents: ReadonlySet<string>;
   clock: TimerClock;
   sweepIntervalMs: number;
   /** Whether a task of this process has the thread queued or running. */
@@ -88,7 +93,8 @@ export function createRecovery(options: RecoveryOptions): Recovery {
     const now = clock.now().getTime();
     const due = await store.listDue({ by: new Date(now + options.sweepIntervalMs), limit: DUE_PER_SWEEP });
     for (const summary of due) {
-      if (!agents.has(summary.agent ?? "") || summary.wakeAt === undefined) continue;
+      const name = summary.agent ?? "";
+      if (!(agents.has(name) || options.childAgents.has(name)) || summary.wakeAt === undefined) continue;
       if (Date.parse(summary.wakeAt) > now) options.wakes.schedule(summary.id, summary.wakeAt);
       else if (!(await start(summary.id))) return started;
     }

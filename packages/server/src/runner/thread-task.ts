@@ -137,14 +137,18 @@ async function withLease<T>(
 }
 
 /**
- * A child agent's thread (see `agent.asTool`) that can go on (a person answered it, canceled it…)
+ * A child agent's thread (see `agent.asTool`) that can go on (a person answered it, canceled it, its
+ * timer fired…)
  * lets its parent go on: the parent's next step continues the child with the child's own agent and
  * model and reads its result. Resolves once the parent settled, with the child as stored then. A
  * parent that is itself a child continues its own parent the same way (`advanceTask`).
  */
 export async function continueParent(context: TaskContext, child: Thread): Promise<AdvanceOutcome> {
   const link = parentOf(child);
-  if (!link || child.status === "awaiting_approval" || child.status === "awaiting_human") return { result: "settled", thread: child };
+  // A child that still waits (for a person, or for a timer not due yet) leaves its parent waiting.
+  if (!link || child.status === "awaiting_approval" || child.status === "awaiting_human" || child.status === "waiting") {
+    return { result: "settled", thread: child };
+  }
   try {
     const { settled } = await context.change(link.threadId, (parent) => resumePausedChild(parent, link.callId));
     await settled;
