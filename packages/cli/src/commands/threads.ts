@@ -8,6 +8,7 @@ import { CliError } from "../exit-codes.ts";
 import { commandName } from "../command-name.ts";
 import { paintStatus, printThreadState, printTimeline, threadSummary } from "../format-thread.ts";
 import { timingLines, timingRows } from "../format-timing.ts";
+import { parseTimeOption } from "../time-options.ts";
 import type { CommandContext } from "./context.ts";
 import { agentForThread, carryFlags, loadThread, modelFor, ownAgent, withStore, type StoreOptions } from "./shared.ts";
 
@@ -19,6 +20,8 @@ interface ListOptions extends StoreOptions {
   agent?: string;
   limit: string;
   cursor?: string;
+  since?: string;
+  before?: string;
 }
 
 function parseLimit(text: string): number {
@@ -33,6 +36,17 @@ function parseStatus(text: string | undefined): ThreadStatus | undefined {
   if (!(statuses as readonly string[]).includes(text))
     throw new CliError(`Unknown status ${JSON.stringify(text)}. Use one of: ${statuses.join(", ")}.`);
   return text as ThreadStatus;
+}
+
+/** `--since` and `--before` as the store's creation-time range; an error when it ends where it starts or earlier. */
+function parseCreatedRange(options: Pick<ListOptions, "since" | "before">, now: Date): { createdFrom?: Date; createdBefore?: Date } {
+  const from = options.since === undefined ? undefined : parseTimeOption(options.since, "--since", now);
+  const before = options.before === undefined ? undefined : parseTimeOption(options.before, "--before", now);
+  if (from && before && from.getTime() >= before.getTime())
+    throw new CliError(
+      `--before (${options.before}) must be later than --since (${options.since}): the threads listed are those created from --since up to, not including, --before.`,
+    );
+  return { ...(from === undefined ? {} : { createdFrom: from }), ...(before === undefined ? {} : { createdBefore: before }) };
 }
 
 /** Adds `threads` (with `ls`, `show`, `render`) and `fork` to the program. */
@@ -55,6 +69,8 @@ Examples:
     .description("List threads, newest first.")
     .option("--status <status>", `only threads with this status: ${statuses.join(", ")}`)
     .option("--agent <name>", "only threads of this agent")
+    .option("--since <when>", "only threads created at or after: 30m, 12h, 2d, 1w ago, or a date or date-time (local time)")
+    .option("--before <when>", "only threads created before: the same forms as --since")
     .option("--limit <n>", "how many (1-1000)", "20")
     .option("--cursor <cursor>", "the next-page cursor printed by the previous page")
     .option(...dbOption)
@@ -64,21 +80,33 @@ Examples:
       `
 Examples:
   $ agentfold threads ls
-  $ agentfold threads ls --status awaiting_approval --agent calculator --json`,
+  $ agentfold threads ls --status awaiting_approval --agent calculator --json
+  $ agentfold threads ls --since 2d
+  $ agentfold threads ls --since 2026-11-01 --before 2026-11-02   (one day, local time)`,
     )
     .action(async (options: ListOptions) => {
       const out = context.output(options.json);
       const status = parseStatus(options.status);
       const limit = parseLimit(options.limit);
+      const created = parseCreatedRange(options, new Date());
       await withStore(options, context.env, context.cwd, async (store) => {
         const page = await store.list({
           limit,
+          ...created,
           ...(status === undefined ? {} : { status }),
           ...(options.agent === undefined ? {} : { agent: options.agent }),
           ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
         });
         if (out.json) return out.data(page);
-        if (page.threads.length === 0) return out.line(`No threads yet. Start one with: ${commandName()} run <module> "<message>"`);
+        if (page.threads.length === 0) {
+          const filtered =
+            status !== undefined || options.agent !== undefined || options.since !== undefined || options.before !== undefined;
+          return out.line(
+            filtered && options.cursor === undefined
+              ? "No threads match these filters."
+              : `No threads yet. Start one with: ${commandName()} run <module> "<message>"`,
+          );
+        }
         const idWidth = Math.max(...page.threads.map((thread) => thread.id.length), 2);
         const agentWidth = Math.max(...page.threads.map((thread) => (thread.agent ?? "-").length), 5);
         out.line(out.paint("bold", `${"id".padEnd(idWidth)}  ${"agent".padEnd(agentWidth)}  ${"status".padEnd(17)}  events  updated`));
