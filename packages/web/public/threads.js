@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * The thread list: status, agent, age, steps, tokens and cost of each thread, newest first,
- * filterable by status and agent, and the results of a search (`#/threads?q=…`, the API's `q`).
- * Looks for changes every few seconds.
+ * filterable by status, agent and the days they were started on, and the results of a search
+ * (`#/threads?q=…`, the API's `q`). Looks for changes every few seconds.
  */
 import { api, mapLimit } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
@@ -11,7 +11,30 @@ import { formatCost, formatNumber, shortId, statusBadge, threadTotals, timeEleme
 const refreshMs = 5000;
 const pageSize = 50;
 const filters = { status: "", agent: "" };
+/** The days threads were started on, both included, as `<input type="date">` gives them (`2026-11-01`), in this browser's time zone. */
+const days = { from: "", to: "" };
 const statuses = ["running", "awaiting_approval", "awaiting_human", "waiting", "done", "failed", "canceled"];
+
+/**
+ * The API's `createdFrom`/`createdBefore` for days picked in this browser's time zone: from the
+ * first day's local midnight up to, not including, the local midnight after the last day. `null`
+ * when the last day is before the first.
+ *
+ * @param {string} from a `YYYY-MM-DD` day or ""
+ * @param {string} to a `YYYY-MM-DD` day or ""
+ * @returns {{ createdFrom?: string, createdBefore?: string } | null}
+ */
+export function createdRange(from, to) {
+  const midnight = (/** @type {string} */ day, /** @type {number} */ addDays) => {
+    const [year, month, date] = day.split("-").map(Number);
+    return new Date(year ?? 0, (month ?? 1) - 1, (date ?? 1) + addDays);
+  };
+  if (from && to && to < from) return null;
+  return {
+    ...(from ? { createdFrom: midnight(from, 0).toISOString() } : {}),
+    ...(to ? { createdBefore: midnight(to, 1).toISOString() } : {}),
+  };
+}
 
 /**
  * Renders the list into `root`. Returns a function that stops its refreshes.
@@ -97,6 +120,28 @@ export function showThreads(root, hooks, q = "") {
     );
   }
 
+  /**
+   * @param {string} label
+   * @param {string} id
+   * @param {"from" | "to"} key
+   */
+  function dateInput(label, id, key) {
+    return h(
+      "div",
+      { class: "filter filter-date" },
+      h("label", { for: id }, label),
+      h("input", {
+        type: "date",
+        id,
+        value: days[key],
+        onchange: (/** @type {Event} */ event) => {
+          days[key] = /** @type {HTMLInputElement} */ (event.target).value;
+          restart();
+        },
+      }),
+    );
+  }
+
   function renderFilters() {
     replaceChildren(
       filterBar,
@@ -112,6 +157,8 @@ export function showThreads(root, hooks, q = "") {
         [["", "All agents"], ...agentNames.map((name) => /** @type {[string, string]} */ ([name, name]))],
         "agent",
       ),
+      dateInput("Started from", "filter-started-from", "from"),
+      dateInput("Started to", "filter-started-to", "to"),
     );
   }
 
@@ -148,7 +195,14 @@ export function showThreads(root, hooks, q = "") {
         agentNames = (await api.agents()).agents.map((/** @type {{ name: string }} */ agent) => agent.name);
         renderFilters();
       }
-      const page = await api.listThreads({ ...filters, q, limit });
+      const range = createdRange(days.from, days.to);
+      if (range === null) {
+        replaceChildren(body);
+        summary.textContent = "The “Started to” day is before the “Started from” day: no thread can match. Change one of them.";
+        more.hidden = true;
+        return;
+      }
+      const page = await api.listThreads({ ...filters, ...range, q, limit });
       /** @type {{ id: string, agent: string | null, status: string, version: number, createdAt: string, updatedAt: string }[]} */
       const threads = page.threads;
       await mapLimit(threads, 6, async (thread) => {
@@ -174,7 +228,9 @@ export function showThreads(root, hooks, q = "") {
           ? `No thread matches "${q}"${page.nextCursor ? " among the threads searched so far; show more to search further" : ""}. Words are looked for in agents, statuses, intents and text; agent:, status:, intent: or text: limits a word to one of them.`
           : `${threads.length} thread(s) match "${q}", newest first.`
         : threads.length === 0
-          ? "No threads yet. Start one from the inbox, with POST /v1/threads or with agentfold run."
+          ? days.from || days.to || filters.status || filters.agent
+            ? "No thread matches these filters."
+            : "No threads yet. Start one from the inbox, with POST /v1/threads or with agentfold run."
           : `${threads.length} thread(s), newest first.`;
       more.hidden = !page.nextCursor;
     } catch (error) {

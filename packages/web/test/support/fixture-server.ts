@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { defineAgent, defineTool, doneForNow, type Model, type ModelRequest, type ThreadStore } from "agentfold";
+import { type Clock, defineAgent, defineTool, doneForNow, type Model, type ModelRequest, type ThreadStore } from "agentfold";
 import { ScriptedModel } from "agentfold/testing";
 import { startServer, type RunningServer } from "@agentfold/server";
 import { createSqliteStore } from "@agentfold/stores";
@@ -135,7 +135,10 @@ export interface FixtureServer {
 export async function startFixtureServer(
   options: {
     apiKeys?: string;
-    seed?: (store: ThreadStore) => Promise<void> /** The inbox's refresh interval; default the UI's own (3 s). */;
+    seed?: (store: ThreadStore) => Promise<void>;
+    /** The clock of the store `seed` writes with (to date the threads it creates); default the system's. */
+    seedClock?: Clock;
+    /** The inbox's refresh interval; default the UI's own (3 s). */
     inboxRefreshMs?: number;
     /** The model every agent uses; default the scripted one above. */
     model?: Model;
@@ -143,7 +146,7 @@ export async function startFixtureServer(
 ): Promise<FixtureServer> {
   const directory = mkdtempSync(join(tmpdir(), "agentfold-web-"));
   if (options.seed) {
-    const store = createSqliteStore({ path: join(directory, "agentfold.db") });
+    const store = createSqliteStore({ path: join(directory, "agentfold.db"), ...(options.seedClock ? { clock: options.seedClock } : {}) });
     try {
       await options.seed(store);
     } finally {
