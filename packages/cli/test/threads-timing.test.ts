@@ -67,12 +67,16 @@ describe("threads show --timing", () => {
     assert.deepEqual(rows, [
       {
         kind: "model",
+        step: 1,
         label: "chat openai:gpt-test",
         startMs: 0,
         durationMs: 1200,
+        tokens: { input: 120, output: 9 },
+        cost: 0.002,
+        retries: 1,
         details: ["120 in / 9 out tokens", "$0.002", "1 retry"],
       },
-      { kind: "tool", label: "work call_2_0", startMs: 1200, durationMs: 2500, details: ["attempt 2"] },
+      { kind: "tool", step: 1, label: "work call_2_0", startMs: 1200, durationMs: 2500, attempt: 2, details: ["attempt 2"] },
     ]);
     const lines = timingLines(rows, 10);
     assert.equal(lines[0], "     +0 ms  chat openai:gpt-test      1.2 s  ███         120 in / 9 out tokens · $0.002 · 1 retry");

@@ -26,6 +26,8 @@ export {
   type ToolCall,
 } from "./events.ts";
 export { THREAD_SCHEMA_VERSION, type ThreadJson, type ThreadOptions } from "./thread.ts";
+// Timings: model calls, tool runs and waits as a waterfall, derived from the events' times
+export { timingRows, type TimingRow } from "./timing.ts";
 
 // Thread state: a pure fold over the events
 export {
