@@ -1,7 +1,8 @@
 /**
  * Small, focused agents (factor 10): one agent calls another as a tool. The child runs in its own
  * thread (id derived from the parent's thread and call), in the parent's store, with its own agent,
- * model and limits; when the child waits for a person or a timer, the parent waits with it.
+ * model and limits; when the child waits for a person or a timer, the parent waits with it. A child
+ * that hands off goes on as the agent it handed to, whose final answer is the parent's result.
  *
  * Invariants: the child is advanced only here, by its parent's tool, under the child's own lease (so
  * what the tool holds — the agent, its model — is what runs it, in any process); a child's tool does
@@ -15,7 +16,8 @@ import { ConfigurationError, StateConflictError } from "./errors.ts";
 import { sha256Hex } from "./hash.ts";
 import { cancelThread } from "./human-changes.ts";
 import { keepOutcomes } from "./keep-outcomes.ts";
-import { holdLease } from "./lease.ts";
+import { handoffTarget } from "./handoff.ts";
+import { holdLease, type LeaseGuard } from "./lease.ts";
 import type { Model } from "./model.ts";
 import { VersionConflictError, type ThreadStore } from "./store.ts";
 import { ChildFailed, ChildPaused, ChildResult, type StepOptions } from "./step.ts";
@@ -28,6 +30,8 @@ import { defineTool, type AnyTool, type ApprovalPolicy, type ToolContext } from 
 interface ChildAgent {
   name: string;
   description: string | undefined;
+  /** Its tools: a handoff tool among them names the agent that goes on as the child. */
+  policy: { tools: ReadonlyMap<string, AnyTool> };
   start(input: string, options?: ThreadOptions): Thread;
   run(thread: Thread, options: StepOptions): Promise<Thread>;
 }
@@ -122,25 +126,16 @@ async function runChild(agent: ChildAgent, threads: ThreadStore, message: string
       // A child's timer that has come due fires here, under the child's lease and fence, like every
       // advance (see timers.ts): whoever continues the parent wakes the child, and a second holder
       // reloads and finds it fired.
-      const start = fireDue(stored, context.clock);
-      if (start !== stored) await threads.append(start, { expectedVersion: stored.version, fence });
-      return agent.run(start, {
-        model: model ?? context.model,
-        signal: AbortSignal.any([signal, context.signal]),
-        lease: guard,
-        clock: context.clock,
-        threads,
-        commit: async (next, previous) => {
-          try {
-            await threads.append(next, { expectedVersion: previous.version, fence });
-          } catch (error) {
-            // Canceled while a tool ran: the tool's outcome is stored all the same.
-            if (error instanceof VersionConflictError) await keepOutcomes(threads, next, previous, fence);
-            throw error;
-          }
-          await stopIfAncestorCanceled(threads, next, previous, fence, context.clock);
-        },
-      });
+      let current = fireDue(stored, context.clock);
+      if (current !== stored) await threads.append(current, { expectedVersion: stored.version, fence });
+      // After a handoff in the child, the agent it was handed to goes on as the child, under the
+      // same lease and with the same model, and its final answer is the parent's result.
+      for (let driving: ChildAgent = agent; ; ) {
+        current = await driving.run(current, runOptions(fence, signal, guard));
+        const to = current.state.terminal ? undefined : (current.drivingAgent ?? driving.name);
+        if (to === undefined || to === driving.name) return current;
+        driving = handedTo(agent, driving, to, current);
+      }
     });
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;
@@ -150,6 +145,40 @@ async function runChild(agent: ChildAgent, threads: ThreadStore, message: string
     if (!stored?.state.terminal) throw error;
     return stored;
   }
+
+  function runOptions(fence: number, signal: AbortSignal, guard: LeaseGuard): StepOptions {
+    return {
+      model: model ?? context.model,
+      signal: AbortSignal.any([signal, context.signal]),
+      lease: guard,
+      clock: context.clock,
+      threads,
+      commit: async (next, previous) => {
+        try {
+          await threads.append(next, { expectedVersion: previous.version, fence });
+        } catch (error) {
+          // Canceled while a tool ran: the tool's outcome is stored all the same.
+          if (error instanceof VersionConflictError) await keepOutcomes(threads, next, previous, fence);
+          throw error;
+        }
+        await stopIfAncestorCanceled(threads, next, previous, fence, context.clock);
+      },
+    };
+  }
+}
+
+/**
+ * The agent a child's thread was handed to: found through the handoff tools of the child agent (and
+ * of those it hands to), since a child's agents are never looked up by name.
+ */
+function handedTo(child: ChildAgent, from: ChildAgent, name: string, thread: Thread): ChildAgent {
+  const target = handoffTarget(from, name) ?? handoffTarget(child, name);
+  if (!target) {
+    throw new ConfigurationError(
+      `Child agent thread ${thread.id} was handed to agent "${name}", which no handoff tool of agent "${child.name}" (or of the agents it hands to) names: hand off with ${name}.asHandoff().`,
+    );
+  }
+  return target;
 }
 
 /**

@@ -11,6 +11,7 @@
  * whatever of the family is not finished.
  */
 import { childAgentOf, childThreadId } from "./child-agent.ts";
+import { handoffTarget } from "./handoff.ts";
 import type { Agent } from "./agent.ts";
 import type { Clock } from "./clock.ts";
 import { cancelThread } from "./human-changes.ts";
@@ -92,8 +93,9 @@ export function childLinksOf(thread: Thread, agent?: Agent): ChildLink[] {
 
 /**
  * The agent that owns a thread. A child's is the agent its parent's tool runs (found through the
- * parent's agent, so a child agent need not be registered anywhere); a thread no tool started has
- * the agent its `agent` names, looked up with `byName`.
+ * parent's agent, so a child agent need not be registered anywhere), or after a handoff in the child
+ * the agent it was handed to (through the child agent's handoff tools, else `byName`); a thread no
+ * tool started has the agent its `agent` names, looked up with `byName`.
  *
  * @example
  * const agent = await findThreadAgent(thread, { byName: (name) => agents.get(name), load: (id) => store.load(id) });
@@ -109,8 +111,10 @@ export async function findThreadAgent(
     const parentAgent = parent ? await findThreadAgent(parent, options, depth + 1) : undefined;
     const intent = parent ? intentOfCall(parent, link.callId) : undefined;
     const tool = intent === undefined ? undefined : parentAgent?.policy.tools.get(intent);
-    const bound = tool ? childAgentOf(tool) : undefined;
-    if (bound) return bound as Agent;
+    const bound = tool ? (childAgentOf(tool) as Agent | undefined) : undefined;
+    // A child handed off goes on as the agent it was handed to, reached through its handoff tools.
+    const driving = thread.drivingAgent;
+    if (bound) return driving === undefined || driving === bound.name ? bound : (handoffTarget(bound, driving) ?? options.byName(driving));
   }
   // After a handoff, the agent it passed the thread to.
   const name = thread.drivingAgent;
