@@ -247,6 +247,8 @@ export function describeEvent(event: Event): string {
       return `model warning (${event.kind}): ${oneLine(event.message)}`;
     case "handoff":
       return `handed off from ${event.from} to ${event.to}: ${oneLine(event.reason)}${event.callId ? ` [${event.callId}]` : ""}`;
+    case "tools_listed":
+      return `tools listed by ${event.source}: ${oneLine(event.tools.map((tool) => tool.name).join(", ") || "none", 100)}`;
   }
 }
 

@@ -8,6 +8,7 @@ import type { AgentDefinition } from "./agent.ts";
 import { ConfigurationError } from "./errors.ts";
 import type { Limits, Policy } from "./plan.ts";
 import { xmlContext } from "./render-context.ts";
+import { checkToolSources } from "./tool-sources.ts";
 import type { AnyTool } from "./tools.ts";
 
 const namePattern = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,99}$/;
@@ -33,6 +34,7 @@ export function toolsByIntent(definition: AgentDefinition): Map<string, AnyTool>
     if (tools.has(tool.intent)) throw new ConfigurationError(`Agent "${definition.name}": intent "${tool.intent}" is defined twice.`);
     tools.set(tool.intent, tool);
   }
+  checkToolSources(definition.name, tools.values());
   return tools;
 }
 

@@ -15,6 +15,7 @@ import { handoffTool, type HandoffToolOptions } from "./handoff.ts";
 import { plannedAction, type PlanFunction } from "./own-plan.ts";
 import type { Limits, NextAction } from "./plan.ts";
 import type { ContextRenderer } from "./render-context.ts";
+import { policyAsOf } from "./tool-sources.ts";
 import { buildPrompt, decide, executeAll, modeFor, takeStep, type AgentHooks, type Runtime, type StepOptions } from "./step.ts";
 import { Thread, type ThreadOptions } from "./thread.ts";
 import { countTokens } from "./tokens.ts";
@@ -204,7 +205,7 @@ export function defineAgent<const Tools extends readonly AnyTool[]>(definition: 
       }
     },
     approve(thread, callId, decision = {}) {
-      return approveCall(policy.tools, thread, callId, decision);
+      return approveCall(policyAsOf(policy, thread).tools, thread, callId, decision);
     },
     reject(thread, callId, decision = {}) {
       return rejectCall(thread, callId, decision);

@@ -339,6 +339,32 @@ function buildEventSchemas() {
     callId: callId.optional(),
   });
 
+  /** One tool as a tool source listed it: what the model is shown and the tool is built from. */
+  const listedToolSchema = z.object({
+    name: z.string().min(1).max(200),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    /** The JSON Schema of its arguments (an object schema). */
+    inputSchema: jsonObject,
+    /** The source's hints about the tool (an MCP server's `readOnlyHint`, `idempotentHint`…). */
+    annotations: jsonObject.optional(),
+  });
+
+  /**
+   * The tools a tool source (an MCP server: see `ToolSource`) offered this thread, recorded before
+   * the first decision that offers them and again only when the source's list changed. The thread
+   * keeps offering the last list it recorded, so a later step, another process or a fork sees the
+   * tools its model chose from. Never rendered for the model: it sees tools as intents, not context.
+   */
+  const toolsListedEvent = z.object({
+    type: z.literal("tools_listed"),
+    at,
+    /** The source's name (an MCP server's name in `mcpTools`). */
+    source: z.string().min(1).max(200),
+    /** Everything the source listed, in its order (the agent's choices, such as `include`, apply after). */
+    tools: z.array(listedToolSchema),
+  });
+
   /** A user-defined event: `name` selects its renderer; `data` is any JSON. */
   const customEvent = z.object({
     type: z.literal("custom"),
@@ -371,6 +397,7 @@ function buildEventSchemas() {
     modelCallRetriedEvent,
     modelWarningEvent,
     handoffEvent,
+    toolsListedEvent,
   ]);
   return {
     jsonValue,
@@ -402,6 +429,8 @@ function buildEventSchemas() {
     modelCallRetriedEvent,
     modelWarningEvent,
     handoffEvent,
+    listedToolSchema,
+    toolsListedEvent,
     eventSchema,
   };
 }
@@ -420,6 +449,8 @@ export function eventSchemas(): EventSchemas {
 }
 
 export type ToolCall = z.infer<EventSchemas["toolCallSchema"]>;
+/** One tool of a `tools_listed` event. */
+export type ListedTool = z.infer<EventSchemas["listedToolSchema"]>;
 export type Event = z.infer<EventSchemas["eventSchema"]>;
 export type EventType = Event["type"];
 /** The event of one type: `EventOf<"tool_result">`. */

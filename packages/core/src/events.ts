@@ -8,7 +8,16 @@
 import type { z } from "zod";
 import { eventSchemas, type EventType, type JsonValue } from "./event-schema.ts";
 
-export { isJsonValue, type Event, type EventOf, type EventType, type JsonValue, type NewEvent, type ToolCall } from "./event-schema.ts";
+export {
+  isJsonValue,
+  type Event,
+  type EventOf,
+  type EventType,
+  type JsonValue,
+  type ListedTool,
+  type NewEvent,
+  type ToolCall,
+} from "./event-schema.ts";
 
 const schemas = eventSchemas();
 
@@ -42,6 +51,8 @@ export const {
   modelCallRetriedEvent,
   modelWarningEvent,
   handoffEvent,
+  listedToolSchema,
+  toolsListedEvent,
   eventSchema,
 } = schemas;
 

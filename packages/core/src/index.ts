@@ -31,6 +31,7 @@ export { askHuman, requestHumanInput, doneForNow } from "./human-tools.ts";
 // Durable timers: a tool (or a policy) waits until a time, across restarts
 export { sleep, waitUntil, type Wait, type WaitOptions } from "./timers.ts";
 export type { RequestDeadlineOptions } from "./tools.ts";
+export type { ToolSource } from "./tool-sources.ts";
 export { nextStepSchema, parseModelOutput, type ParsedCall, type ParseResult } from "./model-output.ts";
 
 // Prompt and context
@@ -67,7 +68,7 @@ export type {
 
 // Threads and events (the event schema and the fold behind `thread.state` are in `agentfold/runtime`)
 export { Thread, type ThreadJson, type ThreadOptions } from "./thread.ts";
-export type { Event, EventType, EventOf, NewEvent, JsonValue, ToolCall } from "./events.ts";
+export type { Event, EventType, EventOf, NewEvent, JsonValue, ListedTool, ToolCall } from "./events.ts";
 export type {
   ThreadStatus,
   ThreadState,

@@ -10,6 +10,7 @@
  */
 import { ConfigurationError } from "./errors.ts";
 import { handedOff, nextAction, type NextAction, type Policy } from "./plan.ts";
+import { policyAsOf } from "./tool-sources.ts";
 import type { Thread } from "./thread.ts";
 import type { OpenCall } from "./thread-state.ts";
 import type { AnyTool } from "./tools.ts";
@@ -75,7 +76,8 @@ function callHelper(agent: string, policy: Policy, thread: Thread) {
  * const action = plannedAction({ name: agent.name, policy: agent.policy, plan: myPlan }, thread);
  */
 export function plannedAction(runtime: { name: string; policy: Policy; plan?: PlanFunction | undefined }, thread: Thread): NextAction {
-  const { policy, plan } = runtime;
+  const { plan } = runtime;
+  const policy = policyAsOf(runtime.policy, thread);
   if (!plan) return nextAction(policy, thread);
   const other = handedOff(policy, thread);
   if (other) return other;

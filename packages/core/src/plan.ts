@@ -11,6 +11,7 @@ import { toJson } from "./model-output.ts";
 import type { ContextRenderer } from "./render-context.ts";
 import type { Thread } from "./thread.ts";
 import { statusOf, type OpenCall, type ThreadStatus } from "./thread-state.ts";
+import { policyAsOf } from "./tool-sources.ts";
 import type { AnyTool } from "./tools.ts";
 
 export interface Limits {
@@ -225,7 +226,9 @@ export function handedOff(policy: Policy, thread: Thread): NextAction | undefine
  * const action = nextAction(agent.policy, thread);
  * if (action.type === "wait") console.log("waiting:", thread.pending);
  */
-export function nextAction(policy: Policy, thread: Thread): NextAction {
+export function nextAction(agentPolicy: Policy, thread: Thread): NextAction {
+  // The tools of a source are the ones the thread recorded (tool-sources.ts).
+  const policy = policyAsOf(agentPolicy, thread);
   const { state } = thread;
   if (state.terminal) return { type: "stop", status: state.terminal };
   const other = handedOff(policy, thread);

@@ -162,6 +162,8 @@ export const defaultEventRenderers: { [T in EventType]: EventRenderer<Extract<Ev
   resumed: () => null,
   model_call_retried: () => null,
   model_warning: () => null,
+  // The model is shown a source's tools as intents beside the context, never as an event in it.
+  tools_listed: () => null,
   // The agent that takes over reads who handed it the conversation, and why.
   handoff: (event, h) => h.block("handoff", h.yaml({ from: event.from, to: event.to, reason: event.reason }, "handoff")),
   // A refused decision is an audit record for people; the model has nothing to do about it.

@@ -23,11 +23,13 @@ export {
   type EventOf,
   type NewEvent,
   type JsonValue,
+  type ListedTool,
   type ToolCall,
 } from "./events.ts";
 export { THREAD_SCHEMA_VERSION, type ThreadJson, type ThreadOptions } from "./thread.ts";
 // Timings: model calls, tool runs and waits as a waterfall, derived from the events' times
 export { timingRows, type TimingRow } from "./timing.ts";
+export type { ToolSource } from "./tool-sources.ts";
 
 // Thread state: a pure fold over the events
 export {

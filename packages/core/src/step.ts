@@ -31,6 +31,7 @@ import type { LeaseGuard } from "./lease.ts";
 import type { ThreadStore } from "./store.ts";
 import { faultPoint } from "./fault-points.ts";
 import { timerSetEvent, Wait } from "./timers.ts";
+import { recordToolLists, runtimeAsOf } from "./tool-sources.ts";
 
 export interface AgentHooks {
   /** Before each model call; may return a changed request (e.g. extra messages). */
@@ -199,7 +200,7 @@ export function buildPrompt(runtime: Runtime, thread: Thread, mode: OutputMode):
   const messages = runtime.prompt({
     agent: { name: runtime.name, description: runtime.description, instructions: runtime.instructions },
     context: rendered.text,
-    intents: runtime.intents,
+    intents: runtimeAsOf(runtime, thread).intents,
     mode,
   });
   return { messages, context: rendered.text };
@@ -342,20 +343,23 @@ export async function decide(runtime: Runtime, thread: Thread, options: StepOpti
 }
 
 /** `decide`, leaving the decision uncommitted for what follows it in the same step. */
-async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions, journal: Journal): Promise<Thread> {
-  const action = await plan(runtime, thread);
+async function decideWith(runtime: Runtime, planned: Thread, options: StepOptions, journal: Journal): Promise<Thread> {
+  const action = await plan(runtime, planned);
   if (action.type !== "decide") {
     throw new StateConflictError(
-      `Thread ${thread.id} does not need a model decision now (status ${thread.status}; next action: ${action.type}). Run agent.execute(), or resolve what is pending, first.`,
+      `Thread ${planned.id} does not need a model decision now (status ${planned.status}; next action: ${action.type}). Run agent.execute(), or resolve what is pending, first.`,
     );
   }
+  // The tool lists the model is about to be shown, recorded when they are new to this turn.
+  const thread = await recordToolLists(runtime.policy, planned, options.clock ?? systemClock);
+  const offered = runtimeAsOf(runtime, thread);
   // The hooks and the model call are effects: what came before them is stored first.
   await journal.flush(thread);
   const mode = modeFor(runtime, options.model);
   let request: ModelRequest = {
     messages: buildPrompt(runtime, thread, mode).messages,
-    schema: runtime.schema,
-    intents: runtime.intents,
+    schema: offered.schema,
+    intents: offered.intents,
     mode,
     threadId: thread.id,
     turn: thread.state.stepCount,
@@ -388,7 +392,7 @@ async function decideWith(runtime: Runtime, thread: Thread, options: StepOptions
   faultPoint("model-replied");
   await runtime.hooks.afterModelCall?.(reply, current);
   // A reply the model did not finish is refused before it is parsed (or repaired): see incompleteReply.
-  const parsed = incompleteReply(reply) ?? parseModelOutput(reply.output, runtime.policy.tools);
+  const parsed = incompleteReply(reply) ?? parseModelOutput(reply.output, offered.policy.tools);
   if (!parsed.ok) {
     return appendEvents(current, [{ type: "error", source: "model_output", message: parsed.message, raw: parsed.raw }], options);
   }

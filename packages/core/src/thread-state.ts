@@ -144,6 +144,20 @@ export interface ThreadState {
    * until a handoff, when the agent the thread was started for (`thread.agent`) drives it.
    */
   readonly agent: string | null;
+  /**
+   * Per tool source, its last `tools_listed`: the tools the thread offers (see tool-sources.ts).
+   * `sinceInput` is false once a later user input starts a new turn, when the step checks the
+   * source's list again before a decision; within a turn the thread keeps the list it recorded.
+   */
+  readonly toolLists: ReadonlyMap<string, ToolListAt>;
+}
+
+/** Where a tool source's last list is in the thread. */
+export interface ToolListAt {
+  /** Index of the `tools_listed` event. */
+  readonly index: number;
+  /** No user input came after it. */
+  readonly sinceInput: boolean;
 }
 
 export interface UnresolvedError {
@@ -168,6 +182,7 @@ export const emptyThreadState: ThreadState = Object.freeze({
   failureCode: null,
   timers: [],
   agent: null,
+  toolLists: new Map(),
 });
 
 /**
@@ -243,6 +258,11 @@ function closeCall(state: ThreadState, callId: string): ThreadState {
 }
 
 /** A person spoke: every counter starts again. */
+/** The lists as a new turn finds them: recorded before it. */
+function olderThanInput(lists: ReadonlyMap<string, ToolListAt>): ReadonlyMap<string, ToolListAt> {
+  return new Map([...lists].map(([source, at]) => [source, { index: at.index, sinceInput: false }]));
+}
+
 function reset(state: ThreadState): ThreadState {
   return { ...state, consecutiveErrors: 0, consecutiveErrorsByIntent: {}, failedDecisionIndex: -1 };
 }
@@ -274,7 +294,13 @@ function callSucceeded(before: ThreadState, after: ThreadState, callId: string, 
 export function reduceThreadState(state: ThreadState, event: Event, index: number): ThreadState {
   switch (event.type) {
     case "user_input":
-      return { ...reset(state), terminal: null, failureCode: null, stepsSinceInput: 0 };
+      return {
+        ...reset(state),
+        terminal: null,
+        failureCode: null,
+        stepsSinceInput: 0,
+        toolLists: state.toolLists.size === 0 ? state.toolLists : olderThanInput(state.toolLists),
+      };
     case "model_decision": {
       const calls: OpenCall[] = event.calls.map((call: ToolCall) => ({
         callId: call.callId,
@@ -426,6 +452,8 @@ export function reduceThreadState(state: ThreadState, event: Event, index: numbe
     case "model_call_retried":
     case "model_warning":
       return state;
+    case "tools_listed":
+      return { ...state, toolLists: new Map(state.toolLists).set(event.source, { index, sinceInput: true }) };
     case "handoff": {
       // The new agent starts with its own step budget and no error streak of the one before.
       const handedOff = event.callId === undefined ? state : closeCall(state, event.callId);

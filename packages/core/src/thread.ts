@@ -16,7 +16,8 @@ import { safeParse } from "./first-parses.ts";
  * type is a new version: a reader that does not know the type then refuses the thread as "written by
  * a newer agentfold" instead of failing on an unknown event, and a rolling deploy says what to do.
  *
- * 2 added model_call_retried, model_warning, resumed, timer_set, timer_fired, deadline_passed and handoff.
+ * 2 added model_call_retried, model_warning, resumed, timer_set, timer_fired, deadline_passed, handoff
+ * and tools_listed.
  */
 export const THREAD_SCHEMA_VERSION = 2;
 

@@ -7,6 +7,7 @@ import { checkedArgs, type ArgsCheck, type ArgsOutput, type ToolArgs } from "./t
 import type { Clock } from "./clock.ts";
 import type { JsonSchema, Model } from "./model.ts";
 import type { ThreadStore } from "./store.ts";
+import type { ToolSource } from "./tool-sources.ts";
 import type { Thread } from "./thread.ts";
 
 /** Whether a call needs a human's approval before it runs. A predicate sees the arguments and thread. */
@@ -81,6 +82,11 @@ export interface ToolDefinition<Intent extends string, Args extends AnyArgs> {
   toMessage?: (args: ArgsOutput<Args>) => string;
   /** For `handoff` tools: the name of the agent that takes over (see `agent.asHandoff()`). */
   handoffTo?: string;
+  /**
+   * The tool source that listed this tool (`mcpTools` sets it): an agent with such tools records the
+   * source's list in each thread and offers the thread's list from then on (see tool-sources.ts).
+   */
+  source?: ToolSource;
 }
 
 /** A request's deadline: `afterMs` after it is made, `action` happens (see `deadline` on a tool). */
