@@ -7,7 +7,7 @@
  * read-only, so `approval` and `idempotent` in `mcpTools` always win over them.
  */
 import type { Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
-import { ConfigurationError, defineTool, type AnyTool, type ApprovalPolicy } from "agentfold";
+import { ConfigurationError, defineTool, type AnyTool, type ApprovalPolicy, type ToolSource } from "agentfold";
 import type { McpConnection } from "./mcp-connection.ts";
 import { McpServerError } from "./mcp-errors.ts";
 import { toolResult } from "./mcp-result.ts";
@@ -19,6 +19,10 @@ export interface ToolChoices {
   approval?: ApprovalPolicy<Record<string, unknown>> | undefined;
   idempotent?: boolean | undefined;
   prefix?: string | undefined;
+  /** The set the tool belongs to: threads record its list (see core's tool-sources.ts). */
+  source?: ToolSource | undefined;
+  /** Told the server's list when a failed call listed it again. */
+  relisted?: ((tools: McpTool[]) => void) | undefined;
 }
 
 /** An intent for an MCP name: intents allow letters, digits, "_" and "-" only, 64 at most. */
@@ -31,14 +35,16 @@ export function intentFor(name: string, prefix = ""): string {
 
 /**
  * After a failed call: an error saying the tool is gone when the server no longer lists it (the
- * agent was defined with the list of when its module loaded), else `undefined`.
+ * thread offers the list it recorded, and the set the list of when its module loaded or its
+ * toolsCache file), else `undefined`. The list is handed to `relisted`, so a new turn records it.
  */
-async function vanished(connection: McpConnection, name: string): Promise<McpServerError | undefined> {
+async function vanished(connection: McpConnection, name: string, relisted: ToolChoices["relisted"]): Promise<McpServerError | undefined> {
   const listed = await connection.listTools().catch(() => undefined);
   if (!listed || listed.some((tool) => tool.name === name)) return undefined;
+  relisted?.(listed);
   return new McpServerError(
     connection.server,
-    `MCP server "${connection.server}" no longer lists the tool "${name}" (it lists: ${listed.map((tool) => tool.name).join(", ") || "none"}). The agent was defined with an earlier list (from when its module loaded, or its toolsCache file): choose another tool, or restart the process (deleting the toolsCache file, if any) to pick up the server's current tools.`,
+    `MCP server "${connection.server}" no longer lists the tool "${name}" (it lists: ${listed.map((tool) => tool.name).join(", ") || "none"}). This thread was offered an earlier list (recorded in its tools_listed event): choose another tool; the server's current tools are offered from the next user message on.`,
   );
 }
 
@@ -68,6 +74,7 @@ export function toolFromMcp(connection: McpConnection, mcp: McpTool, choices: To
       approval: choices.approval ?? (readOnly ? "never" : "required"),
       // Re-running after a crash is safe only when a second call changes nothing more.
       idempotent: choices.idempotent ?? (readOnly || mcp.annotations?.idempotentHint === true),
+      ...(choices.source ? { source: choices.source } : {}),
       run: async (args, context) => {
         try {
           return toolResult(
@@ -77,7 +84,7 @@ export function toolFromMcp(connection: McpConnection, mcp: McpTool, choices: To
           );
         } catch (error) {
           if (context.signal.aborted) throw error;
-          throw (await vanished(connection, mcp.name)) ?? error;
+          throw (await vanished(connection, mcp.name, choices.relisted)) ?? error;
         }
       },
     });
