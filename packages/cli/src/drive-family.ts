@@ -8,7 +8,7 @@
  * StateConflictError, as the API's 409); each write is under the thread's own lease, like a server's.
  */
 import { StateConflictError, type Agent, type Thread } from "agentfold";
-import { familyRefusal, parentOf, resumePausedChild } from "agentfold/runtime";
+import { familyRefusal, finishCanceledFamily, parentOf, resumePausedChild } from "agentfold/runtime";
 import type { ThreadChange } from "@agentfold/server";
 import { applyChange, driveThread, withThreadLease, type DriveOptions } from "./drive-thread.ts";
 
@@ -17,10 +17,18 @@ export interface FamilyDriveOptions extends DriveOptions {
   agentFor(thread: Thread): Promise<Agent>;
 }
 
-/** Throws a StateConflictError when an ancestor of `thread` no longer waits for it. */
+/**
+ * Throws a StateConflictError when an ancestor of `thread` no longer waits for it. An ancestor that
+ * was canceled by a process that stopped before its cancel reached this thread has its cancel
+ * finished first (the CLI has no recovery sweep), and the error says so.
+ */
 export async function checkFamily(options: Pick<DriveOptions, "store">, thread: Thread): Promise<void> {
   const refusal = await familyRefusal(thread, (id) => options.store.load(id));
-  if (refusal) throw new StateConflictError(refusal);
+  if (!refusal) return;
+  const repaired = await finishCanceledFamily(options.store, thread);
+  const note =
+    repaired.length > 0 ? ` Its cancel had not reached ${repaired.map((each) => each.id).join(", ")}; they are canceled now.` : "";
+  throw new StateConflictError(`${refusal}${note}`);
 }
 
 /**

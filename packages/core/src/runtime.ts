@@ -116,6 +116,7 @@ export {
   canceledAncestor,
   rootThreadOf,
   cancelDescendants,
+  finishCanceledFamily,
   type ParentLink,
   type ChildLink,
 } from "./thread-family.ts";

@@ -202,6 +202,48 @@ export async function cancelDescendants(
   return canceled;
 }
 
+/**
+ * Finishes a cancel's cascade that a crash cut short, for the family of `thread`: the highest of
+ * `thread` and its ancestors that is canceled has every unfinished descendant canceled (in the name
+ * of whoever canceled it), and so does each of its descendants that was canceled before the cascade
+ * stopped. Returns the threads it canceled: none when the family is whole. What a runner's recovery
+ * sweep does for a whole store, for one family, where no sweep runs (the CLI).
+ *
+ * @example
+ * const repaired = await finishCanceledFamily(store, thread);
+ */
+export async function finishCanceledFamily(store: ThreadStore, thread: Thread, options: { clock?: Clock } = {}): Promise<Thread[]> {
+  let top: Thread | undefined = thread.status === "canceled" ? thread : undefined;
+  let current = thread;
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    const link = parentOf(current);
+    const parent = link ? await store.load(link.threadId) : undefined;
+    if (!parent) break;
+    if (parent.status === "canceled") top = parent;
+    current = parent;
+  }
+  return top ? finishCascade(store, top, options, 0) : [];
+}
+
+/** Cancels the unfinished descendants of a canceled thread, and goes on below those canceled earlier. */
+async function finishCascade(store: ThreadStore, canceled: Thread, options: { clock?: Clock }, depth: number): Promise<Thread[]> {
+  if (depth >= MAX_DEPTH) return [];
+  const repaired = await cancelDescendants(store, canceled, { ...cancelActorOf(canceled), ...options });
+  for (const link of childLinksOf(canceled)) {
+    const child = await store.load(link.threadId);
+    if (child?.status !== "canceled" || parentOf(child)?.threadId !== canceled.id || repaired.some((done) => done.id === child.id))
+      continue;
+    repaired.push(...(await finishCascade(store, child, options, depth + 1)));
+  }
+  return repaired;
+}
+
+/** Who canceled `thread` (its last `cancel` event), so a finished cascade names the same person. */
+function cancelActorOf(thread: Thread): { actor?: string } {
+  const cancel = thread.events.findLast((event) => event.type === "cancel");
+  return cancel?.type === "cancel" && cancel.actor !== undefined ? { actor: cancel.actor } : {};
+}
+
 /** Appends a cancel to one child, reloading on a conflict; `undefined` when there is nothing to cancel. */
 async function cancelChild(
   store: ThreadStore,

@@ -2,10 +2,12 @@
  * `agentfold cancel <thread>`: stops a thread through the server's own cancel (`runner.cancel` of
  * `@agentfold/server`, what `POST /v1/threads/:id/cancel` calls), on the store the other commands
  * use. Like the API it does not wait for the thread's lease: a server or another command advancing
- * the thread meets the stored cancel on its next write and stops.
+ * the thread meets the stored cancel on its next write and stops. A cascade a crash cut short in the
+ * thread's family (a canceled thread or ancestor, a descendant not canceled) is finished first.
  */
 import type { Command } from "commander";
 import type { Model, ModelRequest, Thread } from "agentfold";
+import { finishCanceledFamily } from "agentfold/runtime";
 import { ExitCode } from "../exit-codes.ts";
 import { printThreadState, threadSummary } from "../format-thread.ts";
 import type { CommandContext } from "./context.ts";
@@ -57,7 +59,9 @@ export function registerCancelCommand(program: Command, context: CommandContext)
     .addHelpText(
       "after",
       `
-A thread that is already done, failed or canceled cannot be canceled (exit 2).
+A thread that is already done, failed or canceled cannot be canceled (exit 2), except to finish a
+cancel a stopped process left unfinished: when the thread or an ancestor is canceled and a
+descendant is not, the descendants are canceled now (exit 0).
 
 Examples:
   $ agentfold cancel thr_abc123
@@ -66,7 +70,23 @@ Examples:
     .action(async (threadId: string, options: CancelOptions) => {
       const out = context.output(options.json);
       await withStore(options, context.env, context.cwd, async (store, spec) => {
-        const thread = await loadThread(store, threadId, spec);
+        let thread = await loadThread(store, threadId, spec);
+        // A cancel whose cascade a crash cut short (the thread or an ancestor canceled, a descendant
+        // not): finished first, as a server's recovery sweep would; the CLI has no sweep.
+        const repaired = await finishCanceledFamily(store, thread);
+        if (repaired.length > 0) {
+          out.warn(
+            `a cancel in this thread's family had not reached ${repaired.map((each) => each.id).join(", ")} (a process stopped mid-cancel); canceled now`,
+          );
+          thread = (await store.load(thread.id)) ?? thread;
+          if (thread.state.terminal) {
+            const carry = carryFlags(options, context.env);
+            if (out.json) out.data(threadSummary(thread, carry));
+            else printThreadState(out, thread, carry);
+            context.exitCode = ExitCode.ok;
+            return;
+          }
+        }
         // The thread's agent and its top ancestor's (which goes on when a child is canceled), found
         // the way every command finds them: --agents, the module run recorded, AGENTFOLD_AGENTS, the config.
         const root = await rootOf(store, thread);
