@@ -185,6 +185,16 @@ export function describeEvent(event, durationMs) {
         body: [h("p", { class: "muted small" }, `${event.model} · ${event.message}`)],
         tone: "waiting",
       };
+    case "tools_listed":
+      // A server's list is long (every input schema): names up front, the rest on request.
+      return {
+        title: [`Tools listed by ${event.source}`],
+        body: [
+          h("p", { class: "muted small" }, event.tools.map((/** @type {any} */ tool) => tool.name).join(", ") || "none"),
+          h("details", {}, h("summary", {}, "Descriptions and schemas"), pre(event.tools)),
+        ],
+        tone: "quiet",
+      };
     case "handoff":
       return {
         title: [`Handed off from ${event.from} to ${event.to}`],
