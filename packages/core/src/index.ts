@@ -84,7 +84,16 @@ export type {
 export type { Clock } from "./clock.ts";
 
 // Stores (store errors and leases are in `agentfold/runtime`)
-export type { ThreadStore, ThreadSummary, ThreadListQuery, ThreadListPage, Lease, AppendOptions, DueQuery } from "./store.ts";
+export type {
+  ThreadStore,
+  ThreadSummary,
+  ThreadListQuery,
+  ThreadListPage,
+  Lease,
+  AcquireLeaseOptions,
+  AppendOptions,
+  DueQuery,
+} from "./store.ts";
 export { createMemoryStore } from "./memory-store.ts";
 
 // Errors an author catches (`InternalError` and `describeError` are in `agentfold/runtime`)

@@ -4,7 +4,7 @@
  * mistakes a live run for a crashed one, and appends carry the fencing token.
  */
 import { AgentfoldError } from "./errors.ts";
-import { LeaseLostError, type Lease, type ThreadStore } from "./store.ts";
+import { LeaseLostError, type AcquireLeaseOptions, type Lease, type ThreadStore } from "./store.ts";
 import { faultPoint } from "./fault-points.ts";
 import { systemClock, type TimerClock, type TimerHandle } from "./clock.ts";
 
@@ -54,6 +54,11 @@ export interface LeaseGuard {
    * right before an effect that must not happen twice.
    */
   assertHeld(): void;
+  /**
+   * Says the lease was released by an append (`releaseLease`, the holder's last write): renewals
+   * stop, nothing releases it again, and `assertHeld` throws from now on.
+   */
+  released(): void;
 }
 
 /** When each lease's request was sent, on the monotonic clock `acquireLeaseBy` was given. */
@@ -95,12 +100,13 @@ export async function acquireLeaseBy(
   deadline: number,
   clock: TimerClock = systemClock,
   monotonic: MonotonicClock = () => clock.monotonic(),
+  options: AcquireLeaseOptions = {},
 ): Promise<Lease | undefined> {
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
     // The holder's deadline counts from when the request left, not from when the answer came back:
     // the store's expiry counts from a moment in between.
     const sent = monotonic();
-    const lease = await store.acquireLease(threadId, owner, ttlMs + leaseMarginMs(ttlMs));
+    const lease = await store.acquireLease(threadId, owner, ttlMs + leaseMarginMs(ttlMs), options);
     if (lease) requestedAt.set(lease, sent);
     if (lease || clock.now().getTime() + delay > deadline) return lease;
     await clock.sleep(delay);
@@ -147,22 +153,27 @@ export async function keepLease<T>(
   const sent = requestedAt.get(lease);
   let deadline = (sent ?? monotonic()) + countable;
   let held = lease;
+  /** Set once an append released the lease: nothing renews or releases it after that. */
+  let releasedByAppend = false;
   const lost = () => new LeaseLostError(lease.threadId, lease.token);
   let watchdog: TimerHandle | undefined;
   // Aborts `work` when the deadline passes, e.g. while a tool runs and renewals fail; a process that
   // was stopped runs this late, which is why `assertHeld` also compares the clock itself.
   const watch = () => {
     clock.clearTimeout(watchdog);
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted || releasedByAppend) return;
     const remaining = deadline - monotonic();
     if (remaining <= 0) return controller.abort(lost());
     watchdog = clock.setTimeout(watch, Math.ceil(remaining), { unref: true });
   };
   const failed = (error: unknown) => (options.onError ? options.onError(error) : controller.abort(error));
   const renew = () => {
+    if (releasedByAppend) return;
     const renewalSent = monotonic();
     store.renewLease(held, options.ttlMs + leaseMarginMs(options.ttlMs)).then(
       (renewed) => {
+        // An append released the lease meanwhile: its answer, whatever it is, no longer matters.
+        if (releasedByAppend) return;
         if (renewed) {
           held = renewed;
           // Answers may arrive out of order: the deadline only moves forward.
@@ -177,7 +188,9 @@ export async function keepLease<T>(
           }
         } else controller.abort(lost());
       },
-      (error: unknown) => failed(error),
+      (error: unknown) => {
+        if (!releasedByAppend) failed(error);
+      },
     );
   };
   // Renews every third of the ttl, counted from each timer's firing (not from the renewal's answer),
@@ -199,14 +212,19 @@ export async function keepLease<T>(
   const guard: LeaseGuard = {
     fence: lease.token,
     signal: controller.signal,
-    remainingMs: () => (controller.signal.aborted ? 0 : Math.max(0, deadline - monotonic())),
+    remainingMs: () => (controller.signal.aborted || releasedByAppend ? 0 : Math.max(0, deadline - monotonic())),
     assertHeld: () => {
       controller.signal.throwIfAborted();
-      if (monotonic() >= deadline) {
+      if (releasedByAppend || monotonic() >= deadline) {
         const error = lost();
         controller.abort(error);
         throw error;
       }
+    },
+    released: () => {
+      releasedByAppend = true;
+      clock.clearTimeout(renewal);
+      clock.clearTimeout(watchdog);
     },
   };
   watch();
@@ -215,7 +233,7 @@ export async function keepLease<T>(
   } finally {
     clock.clearTimeout(renewal);
     clock.clearTimeout(watchdog);
-    await store.releaseLease(held).catch((error: unknown) => options.onError?.(error));
+    if (!releasedByAppend) await store.releaseLease(held).catch((error: unknown) => options.onError?.(error));
   }
 }
 

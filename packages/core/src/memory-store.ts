@@ -77,7 +77,8 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
         lastToken: 0,
       });
     },
-    async append(thread, { expectedVersion, fence }: AppendOptions) {
+    async append(thread, { expectedVersion, fence, releaseLease }: AppendOptions) {
+      if (releaseLease && fence === undefined) throw new InvalidInputError("releaseLease needs the fence of the lease to release.");
       if (!Number.isInteger(expectedVersion) || expectedVersion < 0 || expectedVersion > thread.version) {
         throw new InvalidInputError(
           `expectedVersion must be an integer from 0 to the thread's version (${thread.version}), got ${expectedVersion}.`,
@@ -96,6 +97,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
         { ...row.summary, status: row.thread.status, version: row.thread.version, updatedAt: clock.now().toISOString() },
         row.thread,
       );
+      if (releaseLease) delete row.lease;
     },
     async load(threadId) {
       const row = rows.get(threadId);
@@ -141,13 +143,14 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
         .slice(0, limit)
         .map((row) => ({ ...row.summary }));
     },
-    async acquireLease(threadId, owner, ttlMs) {
+    async acquireLease(threadId, owner, ttlMs, options = {}) {
       const row = rowOf(threadId);
       const now = clock.now().getTime();
       if (row.lease && row.lease.expiresAt > now && row.lease.owner !== owner) return undefined;
       row.lastToken += 1;
       row.lease = { owner, token: row.lastToken, expiresAt: now + ttlMs };
-      return { threadId, owner, token: row.lastToken, expiresAt: new Date(row.lease.expiresAt).toISOString() };
+      const lease = { threadId, owner, token: row.lastToken, expiresAt: new Date(row.lease.expiresAt).toISOString() };
+      return options.load ? { ...lease, thread: row.thread } : lease;
     },
     async renewLease(lease, ttlMs) {
       const row = rowOf(lease.threadId);

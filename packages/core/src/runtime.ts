@@ -73,6 +73,7 @@ export {
   type ThreadListPage,
   type DueQuery,
   type Lease,
+  type AcquireLeaseOptions,
   type AppendOptions,
 } from "./store.ts";
 export {

@@ -6,6 +6,8 @@
  *   `expectedVersion`; otherwise it throws `VersionConflictError` and writes nothing.
  * - When a `fence` is given, the append also fails (with `LeaseLostError`) unless that fencing token
  *   is still the newest lease on the thread: a runner that lost its lease cannot write.
+ * - `acquireLease(…, { load: true })` may carry the thread as stored then (`lease.thread`), equal to
+ *   what `load` returns; `append` with `releaseLease` frees the lease only when it appends.
  * - `load` returns exactly the events appended, in order, equal after a JSON round trip.
  * - `list` is newest first (by creation), filtered by status, agent, tenant and a creation-time range
  *   (`createdFrom` inclusive, `createdBefore` exclusive), paged by an opaque cursor.
@@ -70,6 +72,17 @@ export interface Lease {
   owner: string;
   token: number;
   expiresAt: string;
+  /**
+   * The thread as stored when the lease was taken, read in the same round trip: present only when
+   * asked for (`acquireLease(…, { load: true })`) and the store could read it consistently. A
+   * holder without it loads the thread itself.
+   */
+  thread?: Thread;
+}
+
+export interface AcquireLeaseOptions {
+  /** Also read the thread with the lease (`lease.thread`), saving the holder a `load`. */
+  load?: boolean;
 }
 
 export interface AppendOptions {
@@ -77,6 +90,12 @@ export interface AppendOptions {
   expectedVersion: number;
   /** The fencing token of the caller's lease, when it holds one. */
   fence?: number;
+  /**
+   * Also release that lease, in the same write: for the holder's last append (the thread stops
+   * there), saving the round trip of `releaseLease`. Needs `fence`; when the append is refused, the
+   * lease is left as it was.
+   */
+  releaseLease?: boolean;
 }
 
 export interface ThreadStore {
@@ -96,7 +115,7 @@ export interface ThreadStore {
    */
   listDue(query: DueQuery): Promise<ThreadSummary[]>;
   /** Takes the lease if it is free or expired; `undefined` when another owner holds it. */
-  acquireLease(threadId: string, owner: string, ttlMs: number): Promise<Lease | undefined>;
+  acquireLease(threadId: string, owner: string, ttlMs: number, options?: AcquireLeaseOptions): Promise<Lease | undefined>;
   /** Extends a lease still held; `undefined` when it was lost. */
   renewLease(lease: Lease, ttlMs: number): Promise<Lease | undefined>;
   releaseLease(lease: Lease): Promise<void>;

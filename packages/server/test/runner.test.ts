@@ -143,14 +143,22 @@ describe("runner", () => {
     };
     // Another process takes the lease the moment this one lets go of it after the approval's step, for 120 ms:
     // longer than what is left of the message's 300 ms wait, shorter than a fresh wait.
+    // The lease is let go of by the step's last append (`releaseLease`) or by `releaseLease` itself.
     let steal = false;
+    const stealNow = async (threadId: string) => {
+      if (!steal) return;
+      steal = false;
+      await store.acquireLease(threadId, "other-process", 120);
+    };
     const release = store.releaseLease.bind(store);
     store.releaseLease = async (lease) => {
       await release(lease);
-      if (steal) {
-        steal = false;
-        await store.acquireLease(lease.threadId, "other-process", 120);
-      }
+      await stealNow(lease.threadId);
+    };
+    const append = store.append.bind(store);
+    store.append = async (next, options) => {
+      await append(next, options);
+      if (options.releaseLease) await stealNow(next.id);
     };
     const runner = createRunner({ store, agents: [calculator], model, leaseWaitMs: 300, onError: () => {}, clock });
     const thread = calculator.start("divide");

@@ -31,6 +31,7 @@ import { migratePostgres, quoteSchema } from "./postgres-migrations.ts";
 import { createOwnedPool, unavailableError, type PostgresPool } from "./postgres-pool.ts";
 import {
   checkExpectedVersion,
+  checkRelease,
   checkListFilters,
   checkTtl,
   decodeCursor,
@@ -73,6 +74,26 @@ const summaryOf = (row: SummaryRow): ThreadSummary => ({
   updatedAt: row.updated_at.toISOString(),
   ...(row.wake_at === null ? {} : { wakeAt: row.wake_at.toISOString() }),
 });
+
+/** A thread's row with its events, as `threadColumns` selects it. */
+interface ThreadRow {
+  id: string;
+  agent: string | null;
+  metadata: string | null;
+  schema_version: number;
+  version: number;
+  bodies: string[];
+  event_schema_version: number | null;
+}
+
+/** The thread of a row. */
+function threadOfRow(row: ThreadRow): Thread {
+  return threadFromRows(
+    { id: row.id, agent: row.agent, metadata: row.metadata, schemaVersion: row.schema_version, version: row.version },
+    row.bodies,
+    row.event_schema_version ?? 0,
+  );
+}
 
 /** The thread's next wake time for the `wake_at` column (an ISO 8601 string Postgres parses). */
 const wakeAtOf = (thread: Thread): string | null => nextWakeAt(thread.state) ?? null;
@@ -156,6 +177,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
   const threads = `${schema}.threads`;
   const events = `${schema}.events`;
+  /** The thread columns of the row aliased `alias`, with its events in subqueries of the same statement. */
+  const threadColumns = (alias: string) =>
+    `${alias}.id, ${alias}.agent, ${alias}.metadata, ${alias}.schema_version, ${alias}.version,
+     array(SELECT body FROM ${events} WHERE thread_key = ${alias}.key ORDER BY seq) AS bodies,
+     (SELECT max(schema_version) FROM ${events} WHERE thread_key = ${alias}.key) AS event_schema_version`;
   let closed = false;
   const query = async <Row extends object>(text: string, values: unknown[]) => {
     if (closed) throw new ConfigurationError("This Postgres store was closed; create a new one to keep using it.");
@@ -206,8 +232,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       if (rows[0]?.created !== "1") throw new ThreadExistsError(thread.id);
     },
 
-    async append(thread, { expectedVersion, fence }) {
+    async append(thread, { expectedVersion, fence, releaseLease }) {
       checkExpectedVersion(thread, expectedVersion);
+      checkRelease(fence, releaseLease);
       let rows: { version: number; leased: boolean; lease_token: string; appended: string }[];
       try {
         rows = await query(
@@ -222,7 +249,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
              SELECT allowed.key, $2::integer + new.ordinality - 1, $4, new.body
              FROM allowed, unnest($5::text[]) WITH ORDINALITY AS new (body, ordinality)
            ), updated AS (
-             UPDATE ${threads} SET version = $6, status = $7, updated_at = clock_timestamp(), wake_at = $8::timestamptz
+             UPDATE ${threads} SET version = $6, status = $7, updated_at = clock_timestamp(), wake_at = $8::timestamptz,
+               lease_owner = CASE WHEN $9::boolean THEN NULL ELSE ${threads}.lease_owner END,
+               lease_expires_at = CASE WHEN $9::boolean THEN NULL ELSE ${threads}.lease_expires_at END
              FROM allowed WHERE ${threads}.key = allowed.key
              RETURNING 1
            )
@@ -238,6 +267,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             thread.version,
             thread.status,
             wakeAtOf(thread),
+            releaseLease === true,
           ],
         );
       } catch (error) {
@@ -259,28 +289,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async load(threadId) {
       // One statement, one snapshot: the events always match the row's version.
-      const rows = await read<{
-        id: string;
-        agent: string | null;
-        metadata: string | null;
-        schema_version: number;
-        version: number;
-        bodies: string[];
-        event_schema_version: number | null;
-      }>(
-        `SELECT id, agent, metadata, schema_version, version,
-                array(SELECT body FROM ${events} WHERE thread_key = t.key ORDER BY seq) AS bodies,
-                (SELECT max(schema_version) FROM ${events} WHERE thread_key = t.key) AS event_schema_version
-         FROM ${threads} t WHERE id = $1`,
-        [threadId],
-      );
+      const rows = await read<ThreadRow>(`SELECT ${threadColumns("t")} FROM ${threads} t WHERE id = $1`, [threadId]);
       const row = rows[0];
-      if (!row) return undefined;
-      return threadFromRows(
-        { id: row.id, agent: row.agent, metadata: row.metadata, schemaVersion: row.schema_version, version: row.version },
-        row.bodies,
-        row.event_schema_version ?? 0,
-      );
+      return row ? threadOfRow(row) : undefined;
     },
 
     async list(listQuery: ThreadListQuery = {}) {
@@ -327,19 +338,27 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       return rows.map(summaryOf);
     },
 
-    async acquireLease(threadId, owner, ttlMs): Promise<Lease | undefined> {
+    async acquireLease(threadId, owner, ttlMs, options = {}): Promise<Lease | undefined> {
       checkTtl(ttlMs);
+      const load = options.load === true;
       // A concurrent acquire waits for the row lock, then re-checks the WHERE clause against the winner's row.
-      const rows = await query<{ lease_token: string; lease_expires_at: Date }>(
-        `UPDATE ${threads}
+      const rows = await query<{ lease_token: string; lease_expires_at: Date } & Partial<ThreadRow>>(
+        `UPDATE ${threads} t
          SET lease_owner = $2, lease_token = lease_token + 1,
              lease_expires_at = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
          WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= clock_timestamp() OR lease_owner = $2)
-         RETURNING lease_token, lease_expires_at`,
+         RETURNING lease_token, lease_expires_at${load ? `, ${threadColumns("t")}` : ""}`,
         [threadId, owner, ttlMs],
       );
       const row = rows[0];
-      if (row) return { threadId, owner, token: Number(row.lease_token), expiresAt: row.lease_expires_at.toISOString() };
+      if (row) {
+        const lease = { threadId, owner, token: Number(row.lease_token), expiresAt: row.lease_expires_at.toISOString() };
+        // The events come from the statement's snapshot, the row from its newest version: after
+        // waiting for another writer's lock they can differ, and then the holder loads it itself.
+        const loaded = row as ThreadRow;
+        const thread = load && loaded.bodies.length === loaded.version ? threadOfRow(loaded) : undefined;
+        return thread ? { ...lease, thread } : lease;
+      }
       if (!(await exists(threadId))) throw new ThreadNotFoundError(threadId);
       return undefined;
     },

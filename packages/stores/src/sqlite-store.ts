@@ -31,6 +31,7 @@ import {
 } from "agentfold/runtime";
 import {
   checkExpectedVersion,
+  checkRelease,
   checkListFilters,
   checkTtl,
   decodeCursor,
@@ -294,6 +295,18 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
     if (closed) throw new ConfigurationError("This SQLite store was closed; create a new one to keep using the file.");
   };
   const threadRow = (threadId: string) => statements.threadById.get(threadId) as ThreadRow | undefined;
+  const loadThread = (threadId: string): Thread | undefined => {
+    const row = threadRow(threadId);
+    if (!row) return undefined;
+    // Events below the row's version only: a concurrent append from another process cannot tear the read.
+    const events = statements.events.all(row.key, row.version) as { body: string; schema_version: number }[];
+    const schemaVersion = events.reduce((newest, event) => Math.max(newest, event.schema_version), 0);
+    return threadFromRows(
+      { id: row.id, agent: row.agent, metadata: row.metadata, schemaVersion: row.schema_version, version: row.version },
+      events.map((event) => event.body),
+      schemaVersion,
+    );
+  };
   const insertEvents = (key: number, from: number, bodies: readonly string[]) => {
     for (const [index, body] of bodies.entries()) statements.insertEvent.run(key, from + index, WRITE_SCHEMA_VERSION, body);
   };
@@ -321,9 +334,10 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
         });
       },
 
-      async append(thread, { expectedVersion, fence }) {
+      async append(thread, { expectedVersion, fence, releaseLease }) {
         open();
         checkExpectedVersion(thread, expectedVersion);
+        checkRelease(fence, releaseLease);
         const bodies = eventBodies(thread, expectedVersion);
         await write(() => {
           const row = threadRow(thread.id);
@@ -334,21 +348,13 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
           if (row.version !== expectedVersion) throw new VersionConflictError(thread.id, expectedVersion, row.version);
           insertEvents(row.key, expectedVersion, bodies);
           statements.updateThread.run(thread.version, thread.status, clock.now().toISOString(), wakeAtOf(thread), row.key);
+          if (releaseLease) statements.release.run(thread.id, fence!);
         });
       },
 
       async load(threadId) {
         open();
-        const row = threadRow(threadId);
-        if (!row) return undefined;
-        // Events below the row's version only: a concurrent append from another process cannot tear the read.
-        const events = statements.events.all(row.key, row.version) as { body: string; schema_version: number }[];
-        const schemaVersion = events.reduce((newest, event) => Math.max(newest, event.schema_version), 0);
-        return threadFromRows(
-          { id: row.id, agent: row.agent, metadata: row.metadata, schemaVersion: row.schema_version, version: row.version },
-          events.map((event) => event.body),
-          schemaVersion,
-        );
+        return loadThread(threadId);
       },
 
       async list(query: ThreadListQuery = {}) {
@@ -405,7 +411,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
         return rows.map(summaryOf);
       },
 
-      async acquireLease(threadId, owner, ttlMs): Promise<Lease | undefined> {
+      async acquireLease(threadId, owner, ttlMs, options = {}): Promise<Lease | undefined> {
         open();
         checkTtl(ttlMs);
         const now = clock.now().getTime();
@@ -417,7 +423,12 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
         const granted = (await write(() => statements.acquire.get(owner, expiresAt, threadId, now, owner), { durable: false })) as
           | { lease_token: number }
           | undefined;
-        if (granted) return { threadId, owner, token: granted.lease_token, expiresAt: new Date(expiresAt).toISOString() };
+        if (granted) {
+          const lease = { threadId, owner, token: granted.lease_token, expiresAt: new Date(expiresAt).toISOString() };
+          // A local read costs no round trip; it is here so the holder need not ask.
+          const thread = options.load ? loadThread(threadId) : undefined;
+          return thread ? { ...lease, thread } : lease;
+        }
         if (!threadRow(threadId)) throw new ThreadNotFoundError(threadId);
         return undefined;
       },

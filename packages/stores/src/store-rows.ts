@@ -81,6 +81,11 @@ export function createdRange(query: ThreadListQuery): { from?: string; before?: 
 }
 
 /** Checks `expectedVersion` against the thread the caller passed (not the stored one). */
+/** `releaseLease` names no lease without a fence. */
+export function checkRelease(fence: number | undefined, releaseLease: boolean | undefined): void {
+  if (releaseLease && fence === undefined) throw new InvalidInputError("releaseLease needs the fence of the lease to release.");
+}
+
 export function checkExpectedVersion(thread: Thread, expectedVersion: number): void {
   if (!Number.isInteger(expectedVersion) || expectedVersion < 0 || expectedVersion > thread.version) {
     throw new InvalidInputError(

@@ -360,6 +360,50 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         assert.deepEqual(json(await store.load(thread.id)), json(next));
       });
 
+      it("reads the thread with the lease when asked, equal to load; a lease without { load } carries none", async () => {
+        const thread = richThread();
+        await store.create(thread);
+        const plain = await store.acquireLease(thread.id, "runner-1", 60_000);
+        assert.ok(plain);
+        assert.equal(plain.thread, undefined, "no thread unless asked");
+        await store.releaseLease(plain);
+        const lease = await store.acquireLease(thread.id, "runner-1", 60_000, { load: true });
+        assert.ok(lease);
+        // A store may leave it out (the holder then loads it); when present it is the stored thread.
+        if (lease.thread !== undefined) assert.deepEqual(json(lease.thread), json(await store.load(thread.id)));
+        assert.equal(await store.acquireLease(thread.id, "runner-2", 60_000, { load: true }), undefined, "a held lease is not given away");
+      });
+
+      it("releases the lease with an append that asks to, and only when the append is made", async () => {
+        const thread = Thread.start("release with the last append");
+        await store.create(thread);
+        const lease = await store.acquireLease(thread.id, "runner-1", 60_000);
+        assert.ok(lease);
+        // Refused (stale version): the lease stays with its holder.
+        await rejectsWith(
+          store.append(thread.append(notes(2)).append(notes(1)), { expectedVersion: 2, fence: lease.token, releaseLease: true }),
+          VersionConflictError,
+          "stale append with release",
+        );
+        assert.equal(await store.acquireLease(thread.id, "runner-2", 60_000), undefined, "a refused append keeps the lease");
+        const next = thread.append(notes(2));
+        await store.append(next, { expectedVersion: 1, fence: lease.token, releaseLease: true });
+        assert.deepEqual(json(await store.load(thread.id)), json(next));
+        assert.equal(await store.renewLease(lease, 60_000), undefined, "the released lease cannot be renewed");
+        await rejectsWith(
+          store.append(next.append(notes(1, 2)), { expectedVersion: 3, fence: lease.token }),
+          LeaseLostError,
+          "append after the release",
+        );
+        const taken = await store.acquireLease(thread.id, "runner-2", 60_000);
+        assert.ok(taken && taken.token > lease.token, "another owner takes it at once, with a higher token");
+        await rejectsWith(
+          store.append(next.append(notes(1, 2)), { expectedVersion: 3, releaseLease: true }),
+          InvalidInputError,
+          "releaseLease without a fence",
+        );
+      });
+
       it("refuses an append fenced by a token that was never granted", async () => {
         const thread = Thread.start("never leased");
         await store.create(thread);

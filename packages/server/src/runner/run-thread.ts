@@ -1,7 +1,8 @@
 /**
  * The run loop: advances a thread whose lease this task holds until it waits or finishes.
  *
- * Invariants: every batch is appended with the lease's fence before the next effect; no tool runs
+ * Invariants: every batch is appended with the lease's fence before the next effect; the batch after
+ * which the thread rests also releases the lease (nothing is written or run after it); no tool runs
  * unless this process can still be sure it holds the lease (`guard`); a version conflict (someone
  * appended without the lease: a cancel) reloads and goes on from what is stored, keeping the outcomes
  * of tools that ran; a store outage leaves the thread `running` for the next sweep; any other error
@@ -51,8 +52,12 @@ export async function runThread(
         // Pieces of the model's reply for people watching (the thread stream); never stored.
         onModelDelta: (delta, seen) => context.notifyDelta(seen.id, delta, seen.version),
         commit: async (next, previous) => {
+          // The batch after which the thread rests (waits or stops) is this task's last write: it
+          // releases the lease too, saving a round trip. No tool can run after it (`assertHeld`).
+          const last = resting(agent, next);
           try {
-            await store.append(next, { expectedVersion: previous.version, fence: lease.token });
+            await store.append(next, { expectedVersion: previous.version, fence: lease.token, releaseLease: last });
+            if (last) guard.released();
           } catch (error) {
             // A cancel (the one write without the lease) came in while a tool ran: the batch is
             // refused, but the tool's outcome must not be lost with it.
@@ -93,6 +98,12 @@ export async function runThread(
       }
     }
   }
+}
+
+/** Whether the loop stops after this thread: the agent's next action is to wait or stop. */
+function resting(agent: Agent, thread: Thread): boolean {
+  const next = agent.nextAction(thread).type;
+  return next === "wait" || next === "stop";
 }
 
 /** The agent a handoff named; an error the thread records when this server does not run it. */

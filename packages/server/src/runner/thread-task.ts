@@ -64,7 +64,10 @@ export async function advanceTask(
   change: PendingChange | undefined,
 ): Promise<AdvanceOutcome> {
   const { store, clock } = context;
-  const lease = await acquireLeaseBy(store, threadId, context.owner, context.leaseTtlMs, change ? change.deadline : 0, clock);
+  // The thread comes with the lease where the store can read both in one round trip.
+  const lease = await acquireLeaseBy(store, threadId, context.owner, context.leaseTtlMs, change ? change.deadline : 0, clock, undefined, {
+    load: true,
+  });
   if (!lease) {
     if (change) throw new ThreadBusyError(threadId, clock.now().getTime() - (change.deadline - context.leaseWaitMs));
     return { result: "leased_elsewhere", thread: await store.load(threadId) };
@@ -75,7 +78,7 @@ export async function advanceTask(
     return { result: "stopped", thread: undefined };
   }
   const outcome = await withLease(context, lease, entry, async (signal, guard) => {
-    let thread = await store.load(threadId);
+    let thread = lease.thread ?? (await store.load(threadId));
     if (!thread) throw new ThreadNotFoundError(threadId);
     const agent = await agentOfThread(context, thread);
     if (!agent) {
