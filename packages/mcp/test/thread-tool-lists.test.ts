@@ -119,3 +119,11 @@ test("after the server dropped a tool, the thread and a fork of it still offer t
   assert.deepEqual(offered(forkModel), ["echo", "crash", "fail", "retire_echo", "done_for_now"], "the fork offers the recorded list");
   assert.equal(lists(forked).length, 1);
 });
+
+test("a tool of the set left out of the agent's tools stays out of the thread's tools", async () => {
+  const agent = defineAgent({ name: "picked", tools: [...current.tools.filter((tool) => tool.intent !== "crash"), doneForNow()] });
+  const model = new ScriptedModel([{ intent: "done_for_now", message: "ok" }]);
+  const thread = await agent.run(agent.start("go", { clock }), { model, clock });
+  assert.deepEqual(names(lists(thread)[0]), ["echo", "crash", "fail", "retire_echo"], "the whole list is recorded");
+  assert.deepEqual(offered(model), ["echo", "fail", "retire_echo", "done_for_now"]);
+});
