@@ -368,6 +368,48 @@ export const contextRoute = createRoute({
   },
 });
 
+const timingRow = z
+  .object({
+    kind: z.enum(["model", "tool", "wait"]),
+    step: z
+      .number()
+      .int()
+      .openapi({
+        description: "The n-th model call is step n; a tool run or wait belongs to the step whose decision made its call (0: before any).",
+      }),
+    label: z.string().openapi({ example: "chat openai:gpt-4o-mini" }),
+    startMs: z.number().openapi({ description: "Milliseconds from the thread's first event." }),
+    durationMs: z.number(),
+    running: z
+      .literal(true)
+      .optional()
+      .openapi({ description: "Still going (a tool without a result, a wait without an answer): durationMs is 0." }),
+    tokens: z.object({ input: z.number().int(), output: z.number().int() }).optional(),
+    cost: z.number().optional().openapi({ description: "Dollars, when the model reported it." }),
+    retries: z.number().int().optional().openapi({ description: "Retries of the model call before this reply." }),
+    attempt: z.number().int().optional().openapi({ description: "A tool run's attempt, when not the first." }),
+    failed: z.literal(true).optional(),
+    actor: z.string().optional().openapi({ description: "Who approved or answered, for a wait that ended." }),
+    details: z
+      .array(z.string())
+      .openapi({ description: "The same facts as short phrases.", example: ["120 in / 9 out tokens", "$0.002", "1 retry"] }),
+  })
+  .openapi("TimingRow");
+
+export const timingRoute = createRoute({
+  method: "get",
+  path: "/v1/threads/{id}/timing",
+  summary: "Model calls, tool runs and waits for people as a waterfall, from the events' times",
+  request: { params: threadParams },
+  responses: {
+    200: json(
+      z.object({ id: z.string(), status: z.enum(threadStatuses), timing: z.array(timingRow) }),
+      "The rows in the order they started (what `agentfold threads show --timing --json` prints).",
+    ),
+    ...errors,
+  },
+});
+
 export const streamRoute = createRoute({
   method: "get",
   path: "/v1/threads/{id}/stream",

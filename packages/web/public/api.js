@@ -87,7 +87,7 @@ const thread = (id) => `/v1/threads/${encodeURIComponent(id)}`;
  * arrives through its stream.
  */
 export const api = {
-  /** @param {{ status?: string, agent?: string, q?: string, limit?: number, cursor?: string }} [query] */
+  /** @param {{ status?: string, agent?: string, q?: string, createdFrom?: string, createdBefore?: string, limit?: number, cursor?: string }} [query] */
   listThreads(query = {}) {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== "") params.set(name, String(value));
@@ -106,6 +106,8 @@ export const api = {
   agents: () => request("GET", "/v1/agents"),
   /** @param {string} id */
   context: (id) => request("GET", `${thread(id)}/context`),
+  /** @param {string} id */
+  timing: (id) => request("GET", `${thread(id)}/timing`),
   /**
    * @param {string} id
    * @param {string} callId

@@ -1,8 +1,9 @@
 // @ts-check
 /**
- * A thread's page: its status and totals, what waits on a person, the event timeline with a fork
- * button at every event, the exact model input of the next step with its token count, and a box for
- * a new message. New events arrive through the thread's stream without a reload.
+ * A thread's page: its status and totals, what waits on a person, the waterfall of its steps, the
+ * event timeline with a fork button at every event, the exact model input of the next step with its
+ * token count, and a box for a new message. New events arrive through the thread's stream without a
+ * reload.
  */
 import { ApiError, api } from "./api.js";
 import { approvalCard, childCard, questionCard } from "./cards.js";
@@ -10,6 +11,7 @@ import { announce, h, replaceChildren } from "./dom.js";
 import { followThread } from "./event-stream.js";
 import { formatCost, formatNumber, statusBadge, threadTotals, timeElement } from "./format.js";
 import { liveReply, timelineEntry, toolTimer } from "./timeline.js";
+import { waterfall } from "./waterfall.js";
 
 /** @typedef {import("./cards.js").ThreadView & { version: number, pending: import("./cards.js").PendingItem[] }} FullThread */
 
@@ -45,6 +47,7 @@ export function showThread(root, threadId, hooks) {
   const reply = liveReply();
   const toolTimes = toolTimer();
   const contextPanel = h("div", { class: "context-body" }, h("p", { class: "muted" }, "Loading…"));
+  const waterfallPanel = h("div", { class: "waterfall-body" }, h("p", { class: "muted small" }, "Loading…"));
   const messageId = "new-message";
   // Enter sends, Shift+Enter is a new line (form-keys.js).
   const messageText = h("textarea", { id: messageId, rows: 2, placeholder: "e.g. now multiply that by 3", dataset: { enterSubmits: "" } });
@@ -81,6 +84,13 @@ export function showThread(root, threadId, hooks) {
     live,
     headerActions,
     pendingSection,
+    h(
+      "section",
+      { class: "waterfall-section", "aria-labelledby": "waterfall-heading" },
+      h("h2", { id: "waterfall-heading" }, "Waterfall"),
+      h("p", { class: "muted small" }, "Each step's model call, tool runs and waits for people, on the thread's time line."),
+      waterfallPanel,
+    ),
     h(
       "div",
       { class: "thread-layout" },
@@ -216,6 +226,16 @@ export function showThread(root, threadId, hooks) {
     }
   }
 
+  async function renderWaterfall() {
+    try {
+      const { timing } = await api.timing(threadId);
+      if (stopped) return;
+      replaceChildren(waterfallPanel, waterfall(timing));
+    } catch (error) {
+      replaceChildren(waterfallPanel, h("p", { class: "muted" }, error instanceof ApiError ? error.message : String(error)));
+    }
+  }
+
   async function refresh() {
     try {
       const loaded = await api.thread(threadId);
@@ -224,7 +244,7 @@ export function showThread(root, threadId, hooks) {
       for (const [index, event] of loaded.events.entries()) appendEvent(event, index + 1);
       renderHeader();
       renderPending();
-      await renderContext();
+      await Promise.all([renderContext(), renderWaterfall()]);
     } catch (error) {
       if (!stopped) hooks.onError(error);
     }
@@ -247,6 +267,7 @@ export function showThread(root, threadId, hooks) {
       renderHeader();
       renderPending();
       renderContext();
+      renderWaterfall();
       stopStream = followThread(threadId, {
         after: loaded.version,
         onEvent: (event) => {

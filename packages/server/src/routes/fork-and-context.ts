@@ -1,8 +1,10 @@
 /**
- * `POST /v1/threads/:id/fork` and `GET /v1/threads/:id/context`: a new thread from a prefix of one,
- * and the exact model input its next step would send. Neither changes the thread itself.
+ * `POST /v1/threads/:id/fork`, `GET /v1/threads/:id/context` and `GET /v1/threads/:id/timing`: a
+ * new thread from a prefix of one, the exact model input its next step would send, and its
+ * timings. None changes the thread itself.
  */
-import { contextRoute, forkRoute } from "../api-routes.ts";
+import { timingRows } from "agentfold/runtime";
+import { contextRoute, forkRoute, timingRoute } from "../api-routes.ts";
 import type { ApiApp, RouteContext } from "./route-context.ts";
 import { launchAndSettle } from "./settle.ts";
 import { agentOf, loadThreadFor } from "./thread-access.ts";
@@ -30,5 +32,10 @@ export function registerForkAndContextRoutes(app: ApiApp, context: RouteContext)
     // The output mode follows core's rule (the agent's, else the model's preference); render reports it.
     const { messages, context: rendered, tokens, mode } = agent.render(thread, { model: context.model });
     return c.json({ messages, context: rendered, tokens, mode }, 200);
+  });
+
+  app.openapi(timingRoute, async (c) => {
+    const thread = await loadThreadFor(context, c, c.req.valid("param").id);
+    return c.json({ id: thread.id, status: thread.status, timing: timingRows(thread.events) }, 200);
   });
 }

@@ -44,7 +44,18 @@ export const apiRouteExamples: readonly RouteExample[] = [
       metadata: { team: "ops" },
     },
   },
-  { method: "GET", path: "/v1/threads", params: none, query: { status: "awaiting_approval", agent: "calculator", limit: "5" } },
+  {
+    method: "GET",
+    path: "/v1/threads",
+    params: none,
+    query: {
+      status: "awaiting_approval",
+      agent: "calculator",
+      limit: "5",
+      createdFrom: "2026-01-01",
+      createdBefore: "2100-01-01T00:00:00Z",
+    },
+  },
   { method: "GET", path: "/v1/threads/{id}", params: thread },
   {
     method: "POST",
@@ -76,6 +87,7 @@ export const apiRouteExamples: readonly RouteExample[] = [
     stream: true,
   },
   { method: "GET", path: "/v1/threads/{id}/context", params: thread },
+  { method: "GET", path: "/v1/threads/{id}/timing", params: thread },
   { method: "GET", path: "/v1/threads/{id}/stream", params: thread, query: { after: "0" }, stream: true },
   { method: "GET", path: "/v1/agents", params: none },
   { method: "GET", path: "/healthz", params: none },
