@@ -59,9 +59,9 @@ describe("finishCanceledFamily", () => {
     assert.deepEqual(repaired.map((thread) => thread.id).sort(), [middle.id, bottomId].sort());
     const bottom = await store.load(bottomId);
     assert.equal(bottom?.status, "canceled");
-    const cancel = bottom?.events.at(-1);
-    assert.ok(cancel?.type === "cancel");
-    assert.equal(cancel.actor, "alice");
+    const last = bottom?.events.at(-1);
+    assert.ok(last?.type === "cancel");
+    assert.equal(last.actor, "alice");
     assert.deepEqual(await finishCanceledFamily(store, top), [], "once finished, nothing more");
   });
 
