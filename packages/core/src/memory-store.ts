@@ -15,6 +15,7 @@ import {
   VersionConflictError,
   type AppendOptions,
   type DueQuery,
+  type Lease,
   type ThreadListPage,
   type ThreadListQuery,
   type ThreadStore,
@@ -147,9 +148,17 @@ export function createMemoryStore(options: { clock?: Clock } = {}): ThreadStore 
       const row = rowOf(threadId);
       const now = clock.now().getTime();
       if (row.lease && row.lease.expiresAt > now && row.lease.owner !== owner) return undefined;
+      // A lease still on the row was never released: another owner's is a takeover.
+      const takenOverFrom = row.lease && row.lease.owner !== owner ? row.lease.owner : undefined;
       row.lastToken += 1;
       row.lease = { owner, token: row.lastToken, expiresAt: now + ttlMs };
-      const lease = { threadId, owner, token: row.lastToken, expiresAt: new Date(row.lease.expiresAt).toISOString() };
+      const lease: Lease = {
+        threadId,
+        owner,
+        token: row.lastToken,
+        expiresAt: new Date(row.lease.expiresAt).toISOString(),
+        ...(takenOverFrom === undefined ? {} : { takenOverFrom }),
+      };
       return options.load ? { ...lease, thread: row.thread } : lease;
     },
     async renewLease(lease, ttlMs) {

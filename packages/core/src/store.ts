@@ -6,6 +6,7 @@
  *   `expectedVersion`; otherwise it throws `VersionConflictError` and writes nothing.
  * - When a `fence` is given, the append also fails (with `LeaseLostError`) unless that fencing token
  *   is still the newest lease on the thread: a runner that lost its lease cannot write.
+ * - `acquireLease` says when it took over another owner's expired, unreleased lease (`takenOverFrom`).
  * - `acquireLease(…, { load: true })` may carry the thread as stored then (`lease.thread`), equal to
  *   what `load` returns; `append` with `releaseLease` frees the lease only when it appends.
  * - `load` returns exactly the events appended, in order, equal after a JSON round trip.
@@ -78,6 +79,12 @@ export interface Lease {
    * holder without it loads the thread itself.
    */
   thread?: Thread;
+  /**
+   * Present when this lease took over another owner's lease that had expired without being released
+   * (its holder stopped, hung or lost the store for longer than the lease lasts): that owner. Absent
+   * for a free thread, a released lease, or the same owner taking its own lease again.
+   */
+  takenOverFrom?: string;
 }
 
 export interface AcquireLeaseOptions {

@@ -342,17 +342,29 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       checkTtl(ttlMs);
       const load = options.load === true;
       // A concurrent acquire waits for the row lock, then re-checks the WHERE clause against the winner's row.
-      const rows = await query<{ lease_token: string; lease_expires_at: Date } & Partial<ThreadRow>>(
-        `UPDATE ${threads} t
+      // `previous` locks the row and reads its lease as it is when the lock is granted (after any
+      // concurrent acquirer commits), so the owner it names is exactly the one this update replaces:
+      // a lease still on the row was never released, and another owner's is a takeover.
+      const rows = await query<{ lease_token: string; lease_expires_at: Date; previous_owner: string | null } & Partial<ThreadRow>>(
+        `WITH previous AS (SELECT lease_owner FROM ${threads} WHERE id = $1 FOR UPDATE)
+         UPDATE ${threads} t
          SET lease_owner = $2, lease_token = lease_token + 1,
              lease_expires_at = clock_timestamp() + make_interval(secs => $3::double precision / 1000)
-         WHERE id = $1 AND (lease_owner IS NULL OR lease_expires_at <= clock_timestamp() OR lease_owner = $2)
-         RETURNING lease_token, lease_expires_at${load ? `, ${threadColumns("t")}` : ""}`,
+         FROM previous
+         WHERE t.id = $1 AND (t.lease_owner IS NULL OR t.lease_expires_at <= clock_timestamp() OR t.lease_owner = $2)
+         RETURNING t.lease_token, t.lease_expires_at, previous.lease_owner AS previous_owner${load ? `, ${threadColumns("t")}` : ""}`,
         [threadId, owner, ttlMs],
       );
       const row = rows[0];
       if (row) {
-        const lease = { threadId, owner, token: Number(row.lease_token), expiresAt: row.lease_expires_at.toISOString() };
+        const takenOverFrom = row.previous_owner !== null && row.previous_owner !== owner ? row.previous_owner : undefined;
+        const lease: Lease = {
+          threadId,
+          owner,
+          token: Number(row.lease_token),
+          expiresAt: row.lease_expires_at.toISOString(),
+          ...(takenOverFrom === undefined ? {} : { takenOverFrom }),
+        };
         // The events come from the statement's snapshot, the row from its newest version: after
         // waiting for another writer's lock they can differ, and then the holder loads it itself.
         const loaded = row as ThreadRow;

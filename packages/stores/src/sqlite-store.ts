@@ -284,6 +284,8 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
        WHERE id = ? AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)
        RETURNING lease_token`,
     ),
+    // Read in the acquisition's own write transaction (BEGIN IMMEDIATE): nobody changes it in between.
+    leaseOwner: db.prepare("SELECT lease_owner FROM threads WHERE id = ?"),
     renew: db.prepare(`UPDATE threads SET lease_expires_at = ? WHERE id = ? AND lease_owner IS NOT NULL AND lease_token = ?`),
     release: db.prepare("UPDATE threads SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_token = ?"),
   };
@@ -420,11 +422,23 @@ export function createSqliteStore(options: SqliteStoreOptions): ThreadStore {
         // a tool, the one effect handed the token (as its fence), runs only after an append (its
         // tool_started) is durable. Lost with the power, it is lost with its holder, before anything
         // was stored or run under its token, so that token being granted again later is harmless.
-        const granted = (await write(() => statements.acquire.get(owner, expiresAt, threadId, now, owner), { durable: false })) as
-          | { lease_token: number }
-          | undefined;
+        const granted = await write(
+          () => {
+            // A lease still on the row was never released: another owner's is a takeover.
+            const previous = (statements.leaseOwner.get(threadId) as { lease_owner: string | null } | undefined)?.lease_owner;
+            const row = statements.acquire.get(owner, expiresAt, threadId, now, owner) as { lease_token: number } | undefined;
+            return row && { token: row.lease_token, takenOverFrom: previous !== null && previous !== owner ? previous : undefined };
+          },
+          { durable: false },
+        );
         if (granted) {
-          const lease = { threadId, owner, token: granted.lease_token, expiresAt: new Date(expiresAt).toISOString() };
+          const lease: Lease = {
+            threadId,
+            owner,
+            token: granted.token,
+            expiresAt: new Date(expiresAt).toISOString(),
+            ...(granted.takenOverFrom === undefined ? {} : { takenOverFrom: granted.takenOverFrom }),
+          };
           // A local read costs no round trip; it is here so the holder need not ask.
           const thread = options.load ? loadThread(threadId) : undefined;
           return thread ? { ...lease, thread } : lease;

@@ -360,6 +360,28 @@ export function runThreadStoreConformance(options: ThreadStoreConformanceOptions
         assert.deepEqual(json(await store.load(thread.id)), json(next));
       });
 
+      it("names the owner whose expired, unreleased lease a new one took over, and only then", async () => {
+        const thread = Thread.start("takeover");
+        await store.create(thread);
+        const first = await store.acquireLease(thread.id, "runner-1", 50);
+        assert.equal(first?.takenOverFrom, undefined, "a free thread: no takeover");
+        await sleep(150);
+        const again = await store.acquireLease(thread.id, "runner-1", 50);
+        assert.ok(again);
+        assert.equal(again.takenOverFrom, undefined, "its own expired lease, taken again by the same owner");
+        await sleep(150);
+        const taken = await store.acquireLease(thread.id, "runner-2", 60_000, { load: true });
+        assert.equal(taken?.takenOverFrom, "runner-1", "another owner's expired lease");
+        const renewed = await store.acquireLease(thread.id, "runner-2", 60_000);
+        assert.equal(renewed?.takenOverFrom, undefined, "its own lease, still valid");
+        await store.releaseLease(renewed!);
+        const afterRelease = await store.acquireLease(thread.id, "runner-3", 50);
+        assert.equal(afterRelease?.takenOverFrom, undefined, "a released lease is not taken over");
+        await store.append(thread.append(notes(1)), { expectedVersion: 1, fence: afterRelease!.token, releaseLease: true });
+        const afterAppend = await store.acquireLease(thread.id, "runner-4", 60_000);
+        assert.equal(afterAppend?.takenOverFrom, undefined, "nor one released by the holder's last append");
+      });
+
       it("reads the thread with the lease when asked, equal to load; a lease without { load } carries none", async () => {
         const thread = richThread();
         await store.create(thread);
