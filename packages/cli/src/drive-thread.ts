@@ -8,7 +8,7 @@
  * over a thread a server is advancing. The lease is not held while a person is asked.
  */
 import { hostname } from "node:os";
-import type { Agent, Model, ModelRequest, Thread, ThreadStore } from "agentfold";
+import type { Agent, Model, ModelDelta, ModelRequest, Thread, ThreadStore } from "agentfold";
 import {
   applyHumanAction,
   holdLease,
@@ -143,6 +143,8 @@ function withResumeHint(error: unknown, thread: Thread, carry: readonly string[]
 let activeSpinner: Spinner | undefined;
 /** The streamed reply on screen, if any: a line printed meanwhile starts below it. */
 let activePreview: StreamPreview | undefined;
+/** Threads whose model call shows through `withSpinner` right now (a child on its parent's model too). */
+const previewing = new Set<string>();
 
 /**
  * A model that shows a spinner until its reply starts to stream, then the reply as it arrives
@@ -171,9 +173,11 @@ function withSpinner(model: Model, out: Output): Model {
           activePreview = preview;
           preview.write(delta);
         };
+        previewing.add(request.threadId);
         try {
           return await target.generate({ ...request, onRetry, onDelta });
         } finally {
+          previewing.delete(request.threadId);
           activeSpinner = undefined;
           activePreview = undefined;
           spinner.stop();
@@ -319,14 +323,47 @@ function isDue(thread: Thread): boolean {
   return wakeAt !== undefined && Date.parse(wakeAt) <= Date.now();
 }
 
+/**
+ * Shows the replies of child agents' own models (`asTool({ model })`) as they stream, each under a
+ * line naming the child's thread: the pieces reach the parent's step marked with the child's thread
+ * (`childThreadId`). A child on the parent's model already shows through `withSpinner`.
+ */
+function childReplies(out: Output, thread: Thread): { onModelDelta?: (delta: ModelDelta, seen: Thread) => void; end(): void } {
+  if (!out.interactive) return { end: () => {} };
+  const previews = new Map<string, StreamPreview>();
+  return {
+    onModelDelta(delta, seen) {
+      const childId = delta.childThreadId;
+      if (childId === undefined || seen.id !== thread.id || previewing.has(childId)) return;
+      let preview = previews.get(childId);
+      if (!preview || activePreview !== preview) {
+        const { stdout, env } = currentContext();
+        activeSpinner?.clear();
+        activePreview?.breakLine();
+        out.line(out.paint("gray", `child thread ${childId}:`));
+        preview ??= startStreamPreview(stdout, colorsFor(stdout, env));
+        previews.set(childId, preview);
+        activePreview = preview;
+      }
+      preview.write(delta);
+    },
+    end() {
+      for (const preview of previews.values()) preview.breakLine();
+      activePreview = undefined;
+    },
+  };
+}
+
 async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLease): Promise<Thread> {
   const controller = new AbortController();
   // Ctrl-C stops the run between events; everything committed so far stays stored.
   const stopListening = currentContext().onInterrupt(() => controller.abort());
   let latest = thread;
+  const children = childReplies(options.out, thread);
   try {
     return await options.agent.run(thread, {
       model: withSpinner(options.model, options.out),
+      ...(children.onModelDelta ? { onModelDelta: children.onModelDelta } : {}),
       signal: AbortSignal.any([controller.signal, lease.signal]),
       ...(lease.guard ? { lease: lease.guard } : {}),
       // Child agents keep their threads in this store (a module never makes one).
@@ -343,6 +380,7 @@ async function runAgent(thread: Thread, options: DriveOptions, lease: ThreadLeas
     if (lease.signal.aborted) throw withResumeHint(lost, latest, options.carry ?? []);
     throw withResumeHint(error, latest, options.carry ?? []);
   } finally {
+    children.end();
     stopListening();
   }
 }

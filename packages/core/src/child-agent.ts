@@ -18,7 +18,7 @@ import { cancelThread } from "./human-changes.ts";
 import { keepOutcomes } from "./keep-outcomes.ts";
 import { handoffTarget } from "./handoff.ts";
 import { holdLease, type LeaseGuard } from "./lease.ts";
-import type { Model } from "./model.ts";
+import type { Model, ModelDelta } from "./model.ts";
 import { VersionConflictError, type ThreadStore } from "./store.ts";
 import { ChildFailed, ChildPaused, ChildResult, type StepOptions } from "./step.ts";
 import type { Thread, ThreadOptions } from "./thread.ts";
@@ -153,6 +153,7 @@ async function runChild(agent: ChildAgent, threads: ThreadStore, message: string
       lease: guard,
       clock: context.clock,
       threads,
+      ...(context.onModelDelta ? { onModelDelta: towardParent(context.onModelDelta, context.thread) } : {}),
       commit: async (next, previous) => {
         try {
           await threads.append(next, { expectedVersion: previous.version, fence });
@@ -165,6 +166,19 @@ async function runChild(agent: ChildAgent, threads: ThreadStore, message: string
       },
     };
   }
+}
+
+/**
+ * The child's model deltas for the watchers of the child's thread (and below) as they come, and once
+ * more, marked with the thread whose model wrote them, for the watchers of the parent (`after` its
+ * events as the tool saw them). A piece already marked came from deeper down and has been given to
+ * this parent's own parent: each ancestor is told once.
+ */
+function towardParent(up: (delta: ModelDelta, thread: Thread) => void, parent: Thread): (delta: ModelDelta, thread: Thread) => void {
+  return (delta, seen) => {
+    up(delta, seen);
+    if (delta.childThreadId === undefined) up({ ...delta, childThreadId: seen.id }, parent);
+  };
 }
 
 /**

@@ -81,7 +81,7 @@ export interface ModelWarning {
  * Concatenating one attempt's `text` deltas gives its text; concatenating the `argsText` deltas of
  * one `index` gives that tool call's arguments as JSON text.
  */
-export type ModelDelta =
+export type ModelDelta = (
   | { type: "text"; attempt: number; text: string }
   | {
       type: "tool_call";
@@ -91,7 +91,14 @@ export type ModelDelta =
       toolName: string;
       /** The next piece of the arguments' JSON text (empty on the delta that names the call). */
       argsText: string;
-    };
+    }
+) & {
+  /**
+   * Set when the piece is shown to the watchers of an ancestor thread: the child agent's thread
+   * (`asTool`) whose model wrote it. A model never sets it.
+   */
+  childThreadId?: string;
+};
 
 /** One failed attempt of a model call that is tried again after `waitMs`. */
 export interface ModelRetry {

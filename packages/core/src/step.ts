@@ -426,6 +426,7 @@ function toolContext(thread: Thread, callId: string, idempotencyKey: string, opt
     model: options.model,
     clock: options.clock ?? systemClock,
     ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.onModelDelta ? { onModelDelta: options.onModelDelta } : {}),
   };
 }
 

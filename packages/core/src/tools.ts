@@ -5,7 +5,7 @@
 import { ConfigurationError } from "./errors.ts";
 import { checkedArgs, type ArgsCheck, type ArgsOutput, type ToolArgs } from "./tool-args.ts";
 import type { Clock } from "./clock.ts";
-import type { JsonSchema, Model } from "./model.ts";
+import type { JsonSchema, Model, ModelDelta } from "./model.ts";
 import type { ThreadStore } from "./store.ts";
 import type { ToolSource } from "./tool-sources.ts";
 import type { Thread } from "./thread.ts";
@@ -46,6 +46,11 @@ export interface ToolContext {
   clock: Clock;
   /** The store the thread lives in, when the step was given one: child agents' threads go there too. */
   threads?: ThreadStore;
+  /**
+   * The step's `onModelDelta`, when it was given one: a tool that runs an agent (a child agent)
+   * hands it the pieces of that agent's model replies, for the people watching this thread.
+   */
+  onModelDelta?: (delta: ModelDelta, thread: Thread) => void;
 }
 
 /** Any argument schema: a Standard Schema (zod, Valibot, ArkType…) or a JSON Schema object. */

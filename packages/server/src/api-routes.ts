@@ -429,7 +429,7 @@ export const streamRoute = createRoute({
   responses: {
     200: {
       description:
-        '`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`. While a model writes its reply, `event: model_delta` messages without an id carry its pieces (`data: { type: "model_delta", after, kind: "text" | "tool_call", attempt, text | index, toolName, argsText }`); they are never stored, and the decision that follows is an ordinary event.',
+        '`event: <type>`, `id: <sequence>`, `data: <event JSON with sequence>`. While a model writes its reply, `event: model_delta` messages without an id carry its pieces (`data: { type: "model_delta", after, kind: "text" | "tool_call", attempt, text | index, toolName, argsText, childThreadId? }`; `childThreadId` marks a piece written by the model of a child agent that a tool of this thread runs); they are never stored, and the decision that follows is an ordinary event.',
       content: { "text/event-stream": { schema: z.string() } },
     },
     ...errors,

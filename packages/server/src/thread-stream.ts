@@ -4,7 +4,7 @@
  * Appends by this process arrive at once; appends by other processes are found by polling the store.
  *
  * Between them, `model_delta` messages carry the pieces of a model reply as it streams in this
- * process. They have no id (a reconnect resumes after the last stored event: a piece missed is
+ * process, the thread's own and its child agents' (marked with `childThreadId`). They have no id (a reconnect resumes after the last stored event: a piece missed is
  * missed, the decision that follows is not) and are written only once the events before them are
  * (`after`), so a client never sees a piece before the events the model saw.
  */

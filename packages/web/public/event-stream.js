@@ -32,7 +32,7 @@ import { createParser } from "./eventsource-parser.js";
  */
 
 /**
- * @typedef {{ type: "model_delta", after: number, attempt: number } & (
+ * @typedef {{ type: "model_delta", after: number, attempt: number, childThreadId?: string } & (
  *   { kind: "text", text: string } | { kind: "tool_call", index: number, toolName: string, argsText: string }
  * )} ModelDelta
  */

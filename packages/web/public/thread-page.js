@@ -275,6 +275,8 @@ export function showThread(root, threadId, hooks) {
           scheduleRefresh();
         },
         onDelta: (delta) => {
+          // A child agent's pieces (marked with its thread) show on the child's own page.
+          if (delta.childThreadId !== undefined) return;
           if (!reply.element.isConnected) timeline.append(reply.element);
           reply.write(delta);
         },

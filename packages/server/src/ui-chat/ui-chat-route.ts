@@ -123,7 +123,10 @@ export function registerUiChatRoute(app: ApiApp, context: RouteContext): void {
     };
     send([{ type: "start", messageId: `${threadId}-${sent}`, messageMetadata: { threadId } }]);
     const unsubscribe = context.runner.subscribe(threadId, sendEvents);
-    const unsubscribeDeltas = context.runner.subscribeDeltas(threadId, (delta, after) => send(chunks.delta(delta, after)));
+    // A child agent's pieces (marked with its thread) are not this chat's reply.
+    const unsubscribeDeltas = context.runner.subscribeDeltas(threadId, (delta, after) => {
+      if (delta.childThreadId === undefined) send(chunks.delta(delta, after));
+    });
     let settled: Promise<AdvanceOutcome>;
     try {
       ({ settled } = await advance(context, c, request, agent, threadId, existing));
