@@ -13,7 +13,14 @@ export { parseApiKeys, type ApiKeys } from "./api-keys.ts";
 export type { ServerExtension, ServerExtensionContext } from "./server-extension.ts";
 
 // The runner
-export { createRunner, type Runner, type RunnerOptions, type AdvanceOutcome, type ThreadChange } from "./runner.ts";
+export {
+  createRunner,
+  type Runner,
+  type RunnerOptions,
+  type AdvanceOutcome,
+  type LeaseTakeover,
+  type ThreadChange,
+} from "./runner.ts";
 
 // Observability: spans and /metrics need no setup; logs need a logger
 export { createLogger, type Logger } from "./observability/logs.ts";

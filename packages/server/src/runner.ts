@@ -16,7 +16,7 @@ import { ConfigurationError, type Agent, type Model, type Thread, type ThreadSto
 import { DEFAULT_LEASE_TTL_MS, describeError, systemClock, type TimerClock, type TimerHandle } from "agentfold/runtime";
 import { childAgentNames, finishCancelCascades } from "./runner/cancel-cascade.ts";
 import { cancelThread } from "./runner/cancel-thread.ts";
-import type { AdvanceOutcome, RunnerContext, ThreadChange } from "./runner/context.ts";
+import type { AdvanceOutcome, LeaseTakeover, RunnerContext, ThreadChange } from "./runner/context.ts";
 import { requestChange } from "./runner/person-change.ts";
 import { createRecovery } from "./runner/recovery.ts";
 import { createModelChooser, type ModelChooser } from "./runner/thread-model.ts";
@@ -25,7 +25,7 @@ import { createThreadListeners, type DeltaListener } from "./runner/thread-liste
 import { createThreadQueue, type ThreadQueue } from "./runner/thread-queue.ts";
 import { createWakeTimers } from "./runner/wake-timers.ts";
 
-export type { AdvanceOutcome, ThreadChange } from "./runner/context.ts";
+export type { AdvanceOutcome, LeaseTakeover, ThreadChange } from "./runner/context.ts";
 
 export interface RunnerOptions {
   store: ThreadStore;
@@ -102,6 +102,11 @@ export interface Runner {
    * and the thread version the model saw. Pieces are never stored. Returns an unsubscribe function.
    */
   subscribeDeltas(threadId: string, listener: DeltaListener): () => void;
+  /**
+   * Calls `listener` each time this process takes over a thread whose lease another owner let
+   * expire without releasing it (a crashed or stuck process). Returns an unsubscribe function.
+   */
+  subscribeLeaseTakeovers(listener: (takeover: LeaseTakeover) => void): () => void;
   /** Threads with a task queued or running in this process. */
   readonly activeThreads: number;
 }
@@ -120,8 +125,10 @@ function agentMap(agents: RunnerOptions["agents"]): Map<string, Agent> {
   return map;
 }
 
-/** The options with their defaults, checked; subscribers' `notify` and `notifyDelta` are added by `createRunner`. */
-function resolveSettings(options: RunnerOptions): Omit<RunnerContext, "notify" | "notifyDelta"> & { sweepIntervalMs: number } {
+/** The options with their defaults, checked; subscribers' `notify`, `notifyDelta` and `leaseTakenOver` are added by `createRunner`. */
+function resolveSettings(
+  options: RunnerOptions,
+): Omit<RunnerContext, "notify" | "notifyDelta" | "leaseTakenOver"> & { sweepIntervalMs: number } {
   const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   if (!Number.isFinite(leaseTtlMs) || leaseTtlMs < 100) throw new ConfigurationError(`leaseTtlMs must be at least 100, got ${leaseTtlMs}.`);
   return {
@@ -158,6 +165,7 @@ async function finishWithin(queue: ThreadQueue, clock: TimerClock, ms: number): 
 export function createRunner(options: RunnerOptions): Runner {
   const settings = resolveSettings(options);
   const listeners = createThreadListeners(settings.onError);
+  const takeoverListeners = new Set<(takeover: LeaseTakeover) => void>();
   const queue = createThreadQueue();
   // A thread that waits until soon is advanced at its time by this process (the sweep covers the rest).
   const wakes = createWakeTimers({
@@ -173,6 +181,16 @@ export function createRunner(options: RunnerOptions): Runner {
       listeners.notify(thread);
     },
     notifyDelta: listeners.notifyDelta,
+    leaseTakenOver: (takeover) => {
+      for (const listener of takeoverListeners) {
+        // A listener that throws is reported, never allowed to stop the run that took the lease.
+        try {
+          listener(takeover);
+        } catch (error) {
+          settings.onError(error, takeover.threadId);
+        }
+      }
+    },
     // A child's parent goes on through the same protocol as a person's change.
     change: (threadId, change) => runner.change(threadId, change),
   };
@@ -207,6 +225,10 @@ export function createRunner(options: RunnerOptions): Runner {
     subscribe: listeners.subscribe,
     subscribeAll: listeners.subscribeAll,
     subscribeDeltas: listeners.subscribeDeltas,
+    subscribeLeaseTakeovers(listener) {
+      takeoverListeners.add(listener);
+      return () => takeoverListeners.delete(listener);
+    },
   };
   return runner;
 }

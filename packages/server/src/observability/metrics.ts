@@ -20,6 +20,8 @@ type PromClient = typeof import("prom-client");
 export interface ServerMetrics {
   observe(observation: Observation): void;
   httpRequest(request: { method: string; route: string; status: number; durationMs: number }): void;
+  /** This process took over a thread's expired lease (`Runner.subscribeLeaseTakeovers`). */
+  leaseTakeover(agent: string): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -68,6 +70,11 @@ function build(client: PromClient, store: ThreadStore) {
       "agentfold_recoveries_total",
       "Work taken over after a process stopped: a started tool run again (tool_rerun) or a person asked (outcome_unknown).",
       ["agent", "reason"],
+    ),
+    leaseTakeovers: counter(
+      "agentfold_lease_takeovers_total",
+      "Threads this process took over after another owner's lease expired unreleased (a crashed or stuck process), by agent.",
+      ["agent"],
     ),
     approvals: counter("agentfold_approvals_requested_total", "Approvals requested, by agent and tool.", ["agent", "tool"]),
     queueLag: histogram("agentfold_queue_lag_seconds", "From the event that made a thread runnable to its run's first step.", ["agent"]),
@@ -160,6 +167,7 @@ export function createServerMetrics(store: ThreadStore): ServerMetrics {
         ready.httpRequests.inc({ method, route, status: String(status) });
         ready.httpSeconds.observe({ method, route }, durationMs / 1000);
       }),
+    leaseTakeover: (agent) => whenReady((ready) => ready.leaseTakeovers.inc({ agent })),
     async scrape() {
       const { registry } = await ready;
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -1,7 +1,7 @@
 /**
  * The server's telemetry, composed: one reader of the runner's appends feeding spans, metrics and
- * log lines (run-observations.ts), the access log and request metrics (one middleware, first in
- * line so refused requests count too), and `GET /metrics`.
+ * log lines (run-observations.ts), lease takeovers as the runner reports them, the access log and
+ * request metrics (one middleware, first in line so refused requests count too), and `GET /metrics`.
  *
  * Invariants: `/metrics` needs an unrestricted API key (every agent, the default tenant) unless the
  * server says `metrics: "open"`: the numbers cover every tenant's agents; a sink that throws is
@@ -69,6 +69,12 @@ export function observeServer(app: ApiApp, options: ObservabilityOptions): (apiK
   const spansOnly = sinks.length === 1;
   options.runner.subscribeAll((thread) => {
     if (!spansOnly || spans.listening()) reader.observe(thread);
+  });
+  // Not an event (a lease is not part of the thread): the runner says when it took one over.
+  options.runner.subscribeLeaseTakeovers(({ threadId, agent, previousOwner, token }) => {
+    metrics?.leaseTakeover(agent);
+    // The fencing token as `fence`: the logger redacts fields named like credentials (`token`).
+    options.logger?.warn({ thread: threadId, agent, previousOwner, fence: token }, "lease takeover");
   });
   app.use("*", accessLog(options.logger, metrics, options.now));
   return (apiKeys) => {

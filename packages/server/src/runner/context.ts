@@ -38,4 +38,17 @@ export interface RunnerContext {
   notify(thread: Thread): void;
   /** Tells this process's subscribers about a piece of a model reply for the thread (see thread-listeners.ts). */
   notifyDelta(threadId: string, delta: ModelDelta, after: number): void;
+  /** Tells this process's subscribers that it took over a thread's expired lease (see `Lease.takenOverFrom`). */
+  leaseTakenOver(takeover: LeaseTakeover): void;
+}
+
+/** This process took over another owner's lease on a thread after it expired unreleased. */
+export interface LeaseTakeover {
+  threadId: string;
+  /** The thread's agent, `"unknown"` when it has none. */
+  agent: string;
+  /** The owner whose lease expired: a runner that stopped, hung or lost the store for longer than the lease lasts. */
+  previousOwner: string;
+  /** The fencing token of the new lease. */
+  token: number;
 }

@@ -80,6 +80,8 @@ export async function advanceTask(
   const outcome = await withLease(context, lease, entry, async (signal, guard) => {
     let thread = lease.thread ?? (await store.load(threadId));
     if (!thread) throw new ThreadNotFoundError(threadId);
+    if (lease.takenOverFrom !== undefined)
+      context.leaseTakenOver({ threadId, agent: thread.agent ?? "unknown", previousOwner: lease.takenOverFrom, token: lease.token });
     const agent = await agentOfThread(context, thread);
     if (!agent) {
       if (change)
