@@ -126,6 +126,18 @@ export const POSTGRES_MIGRATIONS: readonly {
       ALTER TABLE ${schema}.threads ADD COLUMN wake_at timestamptz;  -- NULL when nothing is due
       CREATE INDEX threads_by_wake_at ON ${schema}.threads (wake_at, key) WHERE wake_at IS NOT NULL;`,
   },
+  {
+    version: 4,
+    name: "tenant lists",
+    // A server always lists one tenant's threads: the inbox by status, the threads page without.
+    // Without these, finding a small tenant's waiting threads walks every thread of that status,
+    // parsing its metadata (bench/results/inbox-query.md). The expression must stay exactly the
+    // one the store's list filters on, or the planner cannot use the index.
+    sql: (schema) => `
+      CREATE INDEX threads_by_tenant_status ON ${schema}.threads ((coalesce(metadata::jsonb ->> 'tenant', 'default')), status, key);
+      CREATE INDEX threads_by_tenant ON ${schema}.threads ((coalesce(metadata::jsonb ->> 'tenant', 'default')), key);
+      CREATE INDEX threads_by_created_at ON ${schema}.threads (created_at);`,
+  },
 ];
 
 const legacyRow = z.object({

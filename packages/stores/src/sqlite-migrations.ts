@@ -122,6 +122,17 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       ALTER TABLE threads ADD COLUMN wake_at INTEGER;  -- milliseconds since the epoch; NULL when nothing is due
       CREATE INDEX threads_by_wake_at ON threads (wake_at, key) WHERE wake_at IS NOT NULL;`,
   },
+  {
+    version: 4,
+    name: "tenant lists",
+    // As in Postgres (bench/results/inbox-query.md): a server lists one tenant's threads, by status
+    // (the inbox) or not (the threads page), and a creation-time range. The expression must stay
+    // exactly the one the store's list filters on, or SQLite cannot use the index.
+    sql: `
+      CREATE INDEX threads_by_tenant_status ON threads (coalesce(json_extract(metadata, '$.tenant'), 'default'), status, key);
+      CREATE INDEX threads_by_tenant ON threads (coalesce(json_extract(metadata, '$.tenant'), 'default'), key);
+      CREATE INDEX threads_by_created_at ON threads (created_at);`,
+  },
 ];
 
 const legacyRow = z.object({ key: z.string(), value: z.string(), updated_at: z.string(), expires_at: z.number().nullable() });
