@@ -174,10 +174,22 @@ export function createRunner(options: RunnerOptions): Runner {
     advance: (threadId) => runner.advance(threadId),
     onError: settings.onError,
   });
+  // A child whose tool sleeps is appended to by its parent's tool, never through `notify`: its
+  // wake-up follows the parent's `child_paused`, so a short sleep does not wait for a sweep either.
+  const followSleepingChildren = (thread: Thread) => {
+    for (const item of thread.pending) {
+      if (item.kind !== "child" || item.childStatus !== "waiting") continue;
+      settings.store.load(item.childThreadId).then(
+        (child) => child && wakes.follow(child),
+        (error: unknown) => settings.onError(error, item.childThreadId),
+      );
+    }
+  };
   const context: TaskContext = {
     ...settings,
     notify: (thread) => {
       wakes.follow(thread);
+      followSleepingChildren(thread);
       listeners.notify(thread);
     },
     notifyDelta: listeners.notifyDelta,

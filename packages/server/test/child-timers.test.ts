@@ -39,14 +39,14 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
 
-function runnerOn(store: ThreadStore, clock: FakeClock, owner: string): Runner {
+function runnerOn(store: ThreadStore, clock: FakeClock, owner: string, sweepIntervalMs = 60_000): Runner {
   const runner = createRunner({
     store,
     agents: [releaser],
     model: model(),
     clock,
     owner,
-    sweepIntervalMs: 60_000,
+    sweepIntervalMs,
     onError: (error, threadId) => assert.fail(`runner ${owner}, thread ${threadId}: ${String(error)}`),
   });
   closers.push(() => runner.close());
@@ -116,6 +116,23 @@ describe("a child agent that sleeps, under the server", () => {
     const version = (await store.load(thread.id))?.version;
     await clock.advance(5 * 60_000);
     assert.equal((await store.load(thread.id))?.version, version);
+    assert.equal(count(await store.load(item.childThreadId), "timer_fired"), 1);
+  });
+
+  it("without a sweep, this process wakes a child whose time falls before the next sweep", async () => {
+    const clock = createFakeClock("2026-12-01T09:00:00.000Z");
+    const store = createMemoryStore({ clock });
+    // Never started, so no sweep runs: only the wake-up that follows the parent's child_paused can wake the child.
+    const runner = runnerOn(store, clock, "no-sweep", 2 * NAP_MS);
+    const thread = releaser.start("release v1");
+    await store.create(thread);
+    const { thread: waiting } = await runner.advance(thread.id);
+    assert.equal(waiting?.status, "waiting");
+    await clock.advance(NAP_MS - 1);
+    assert.equal((await store.load(thread.id))?.status, "waiting", "not before its time");
+    await advanceUntil(clock, async () => (await store.load(thread.id))?.status === "done", { stepMs: 10 });
+    const item = waiting?.pending[0];
+    assert.ok(item?.kind === "child");
     assert.equal(count(await store.load(item.childThreadId), "timer_fired"), 1);
   });
 });
