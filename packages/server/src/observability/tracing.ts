@@ -11,7 +11,7 @@
  * continues the same trace; no argument, result, prompt or reply text is ever put on a span.
  */
 import { createHash } from "node:crypto";
-import type { Context, Span, Tracer } from "@opentelemetry/api";
+import type { Attributes, Context, Span, Tracer } from "@opentelemetry/api";
 import type { Observation } from "./run-observations.ts";
 
 type OpenTelemetry = typeof import("@opentelemetry/api");
@@ -67,7 +67,6 @@ function spanSink(api: OpenTelemetry, given: Tracer | undefined): (observation: 
     if (open ? !open.recording && observation.kind !== "run_ended" : observation.kind !== "run_started") return;
     // With no SDK registered nothing is made at all, not even the no-op run span and its parent.
     if (!open && !given && !sdkRegistered(api)) return;
-    const common = { "gen_ai.agent.name": observation.agent, "gen_ai.conversation.id": observation.threadId };
     switch (observation.kind) {
       case "run_started": {
         const run = tracer.startSpan(
@@ -77,7 +76,8 @@ function spanSink(api: OpenTelemetry, given: Tracer | undefined): (observation: 
             startTime: observation.startMs,
             attributes: {
               "gen_ai.operation.name": "invoke_agent",
-              ...common,
+              "gen_ai.agent.name": observation.agent,
+              "gen_ai.conversation.id": observation.threadId,
               ...(observation.queueLagMs === undefined ? {} : { "agentfold.queue_lag_ms": observation.queueLagMs }),
               ...(observation.trigger === undefined ? {} : { "agentfold.trigger": observation.trigger }),
             },
@@ -119,22 +119,21 @@ function spanSink(api: OpenTelemetry, given: Tracer | undefined): (observation: 
         return;
       case "model_call": {
         if (!open) return;
+        // Built by assignment, not spreads: this runs for every model call of every traced thread.
+        const attributes: Attributes = {
+          "gen_ai.operation.name": "chat",
+          "gen_ai.provider.name": providerOf(observation.model),
+          "gen_ai.request.model": observation.model,
+          "gen_ai.agent.name": observation.agent,
+          "gen_ai.conversation.id": observation.threadId,
+          "agentfold.model.retries": observation.retries.length,
+        };
+        if (observation.inputTokens !== undefined) attributes["gen_ai.usage.input_tokens"] = observation.inputTokens;
+        if (observation.outputTokens !== undefined) attributes["gen_ai.usage.output_tokens"] = observation.outputTokens;
+        if (observation.cost !== undefined) attributes["agentfold.usage.cost"] = observation.cost;
         const span = tracer.startSpan(
           `chat ${observation.model}`,
-          {
-            kind: api.SpanKind.CLIENT,
-            startTime: observation.startMs,
-            attributes: {
-              "gen_ai.operation.name": "chat",
-              "gen_ai.provider.name": providerOf(observation.model),
-              "gen_ai.request.model": observation.model,
-              ...common,
-              ...(observation.inputTokens === undefined ? {} : { "gen_ai.usage.input_tokens": observation.inputTokens }),
-              ...(observation.outputTokens === undefined ? {} : { "gen_ai.usage.output_tokens": observation.outputTokens }),
-              ...(observation.cost === undefined ? {} : { "agentfold.usage.cost": observation.cost }),
-              "agentfold.model.retries": observation.retries.length,
-            },
-          },
+          { kind: api.SpanKind.CLIENT, startTime: observation.startMs, attributes },
           open.stepContext ?? open.runContext,
         );
         for (const retry of observation.retries) {
@@ -167,7 +166,8 @@ function spanSink(api: OpenTelemetry, given: Tracer | undefined): (observation: 
               "gen_ai.tool.name": observation.tool,
               "gen_ai.tool.call.id": observation.callId,
               "gen_ai.tool.type": "function",
-              ...common,
+              "gen_ai.agent.name": observation.agent,
+              "gen_ai.conversation.id": observation.threadId,
               "agentfold.tool.attempt": observation.attempt,
               "agentfold.tool.outcome": observation.outcome,
             },
