@@ -15,13 +15,14 @@
  *   first page and the last page (by its cursor), per tenant: what the web inbox asks every 3 s;
  * - recovery: `list({ status: "running", limit: 200 })`, first page and the whole sweep;
  * - the timer sweep: `listDue({ by: now, limit: 100 })`;
- * - the threads page: `list({ tenant, createdFrom, createdBefore, limit: 50 })` for one day.
+ * - the threads page: `list({ tenant, createdFrom, createdBefore, limit: 50 })` for one day;
+ * - and what the indexes cost on writes: `create` and status-changing `append`s.
  */
 import { writeFileSync, mkdirSync } from "node:fs";
 import { cpus, totalmem, platform, release } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import type { ThreadListQuery, ThreadStore } from "agentfold";
+import { Thread, type ThreadListQuery, type ThreadStore } from "agentfold";
 import { createPostgresStore, POSTGRES_MIGRATIONS, type PostgresPool } from "@agentfold/stores";
 import pg from "pg";
 
@@ -257,6 +258,7 @@ function markdown(result: {
   tableBytes: number;
   indexBytes: Record<string, number>;
   results: Measured[];
+  writes: WriteCost[];
 }): string {
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
   const lines = [
@@ -295,11 +297,73 @@ function markdown(result: {
         (after ? `${ms(after.medianMs)} / ${ms(after.p95Ms)} | ${after.buffers} | ${planSummary(after.plan)} |` : "| | |"),
     );
   }
+  lines.push(
+    "",
+    `Writes, on the same table (${WRITE_THREADS} threads, each created then appended to three times, every append changing its status):`,
+    "",
+    "| indexes | create: median / p95 ms | append: median / p95 ms |",
+    "| --- | ---: | ---: |",
+    ...result.writes.map(
+      (row) =>
+        `| ${row.indexes} | ${ms(row.createMedianMs)} / ${ms(row.createP95Ms)} | ${ms(row.appendMedianMs)} / ${ms(row.appendP95Ms)} |`,
+    ),
+  );
   lines.push("", "## Plans", "", "EXPLAIN (ANALYZE, BUFFERS) of the statement and values the store sent on the last run.", "");
   for (const row of result.results) {
     lines.push(`<details><summary>${row.indexes}: ${row.query}</summary>`, "", "```", row.plan, "```", "", "</details>", "");
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Threads written per run of the write measurement. */
+const WRITE_THREADS = 200;
+
+interface WriteCost {
+  indexes: Measured["indexes"];
+  createMedianMs: number;
+  createP95Ms: number;
+  appendMedianMs: number;
+  appendP95Ms: number;
+}
+
+/**
+ * What the indexes cost on writes: `create`, then three appends that each change the status
+ * (awaiting approval, running again, done), as a thread's life does. The threads are of a tenant of
+ * their own, so the lists measured after this are not disturbed.
+ */
+async function measureWrites(store: ThreadStore, indexes: Measured["indexes"]): Promise<WriteCost> {
+  const creates: number[] = [];
+  const appends: number[] = [];
+  for (let index = 0; index < WRITE_THREADS; index++) {
+    const thread = Thread.start(`write ${index}`, { agent: "support", metadata: { tenant: `writes-${indexes === "current" ? 1 : 2}` } });
+    let started = performance.now();
+    await store.create(thread);
+    creates.push(performance.now() - started);
+    const asking = thread.append([
+      { type: "model_decision", calls: [{ callId: "c1", intent: "refund", args: { index } }] },
+      { type: "approval_requested", callId: "c1", intent: "refund", args: { index }, argsHash: `h${index}` },
+    ]);
+    const approved = asking.append([{ type: "approval_decision", callId: "c1", approved: true, argsHash: `h${index}`, actor: "ann" }]);
+    const done = approved.append([{ type: "done", message: "refunded" }]);
+    let previous = thread;
+    for (const next of [asking, approved, done]) {
+      started = performance.now();
+      await store.append(next, { expectedVersion: previous.version });
+      appends.push(performance.now() - started);
+      previous = next;
+    }
+  }
+  const cost = {
+    indexes,
+    createMedianMs: quantile(creates, 0.5),
+    createP95Ms: quantile(creates, 0.95),
+    appendMedianMs: quantile(appends, 0.5),
+    appendP95Ms: quantile(appends, 0.95),
+  };
+  process.stderr.write(
+    `  ${indexes.padEnd(16)} writes: create ${ms(cost.createMedianMs)} ms (p95 ${ms(cost.createP95Ms)}), append ${ms(cost.appendMedianMs)} ms (p95 ${ms(cost.appendP95Ms)})\n`,
+  );
+  return cost;
 }
 
 /** The index names migration 4 creates, read from its SQL. */
@@ -327,11 +391,13 @@ async function main(): Promise<void> {
     const counts = await admin.query(`SELECT status, count(*)::int AS n FROM "${SCHEMA}".threads GROUP BY status ORDER BY n DESC`);
     const eventCount = (await admin.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".events`)).rows[0].n as number;
     const before = await measureAll(store, recording, pool, "current");
+    const writesBefore = await measureWrites(store, "current");
     const indexStarted = performance.now();
     await admin.query(indexSql);
     const indexBuildSeconds = (performance.now() - indexStarted) / 1000;
     await admin.query(`ANALYZE "${SCHEMA}".threads`);
     const after = await measureAll(store, recording, pool, "with migration 4");
+    const writesAfter = await measureWrites(store, "with migration 4");
     const sizes = await admin.query(
       `SELECT indexrelname AS name, pg_relation_size(indexrelid) AS bytes FROM pg_stat_user_indexes WHERE schemaname = $1 AND relname = 'threads' ORDER BY indexrelname`,
       [SCHEMA],
@@ -351,6 +417,7 @@ async function main(): Promise<void> {
       tableBytes: Number(tableBytes),
       indexBytes: Object.fromEntries(sizes.rows.map((row) => [row.name, Number(row.bytes)])),
       results: [...before, ...after],
+      writes: [writesBefore, writesAfter],
     };
     mkdirSync(join(import.meta.dirname, "results"), { recursive: true });
     writeFileSync(join(import.meta.dirname, "results", "inbox-query.json"), `${JSON.stringify(result, null, 2)}\n`);
