@@ -4,7 +4,8 @@
  * approves the exact call.
  *
  * The folder is `MCP_FILES_DIR`, else ./notes beside this file. The server runs as a child process,
- * started when this module loads and closed with the process.
+ * started by the first call and closed with the process; its tool list is kept in
+ * ./.agentfold/mcp-tools/, so only the first load of this module starts it to list them.
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";

@@ -18,6 +18,7 @@ test("results of the everything server: structured content, references instead o
     name: "everything",
     command: process.execPath,
     args: [everythingServer, "stdio"],
+    toolsCache: false,
     include: ["get-sum", "get-structured-content", "get-tiny-image", "get-resource-links", "gzip-file-as-resource"],
   });
   assert.deepEqual(
@@ -73,6 +74,7 @@ test("the everything server killed mid-call: that call is an error event, the th
     name: "everything",
     command: process.execPath,
     args: [everythingServer, "stdio"],
+    toolsCache: false,
     include: ["trigger-long-running-operation", "echo"],
   });
   const serverPid = () =>

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mcpTools } from "@agentfold/mcp";
 import { defineAgent, doneForNow, type Thread } from "agentfold";
@@ -23,7 +23,11 @@ test("the example agent reads at once, waits for approval before writing, and wr
   const env = { MCP_FILES_DIR: folder };
   const db = join(folder, "agentfold.db");
 
-  const started = await runBinary(["run", agentModule, "tick off buy milk", "--db", db, "--model", `script:${script}`, "--json"], env);
+  const started = await runBinary(
+    ["run", agentModule, "tick off buy milk", "--db", db, "--model", `script:${script}`, "--json"],
+    env,
+    folder,
+  );
   assert.equal(started.code, 3, started.stderr);
   const paused = JSON.parse(started.stdout);
   assert.equal(paused.status, "awaiting_approval");
@@ -31,8 +35,9 @@ test("the example agent reads at once, waits for approval before writing, and wr
   assert.equal(paused.pending[0].intent, "write_file");
   assert.deepEqual(paused.pending[0].args, { path: "todo.md", content: "- [x] buy milk\n" });
   assert.equal(readFileSync(todo, "utf8"), "- [ ] buy milk\n", "write_file must not run before approval");
+  assert.equal(readdirSync(join(folder, ".agentfold", "mcp-tools")).length, 1, "the tool list is cached in the project");
 
-  const shown = await runBinary(["threads", "show", paused.id, "--db", db, "--json"], env);
+  const shown = await runBinary(["threads", "show", paused.id, "--db", db, "--json"], env, folder);
   const events = JSON.parse(shown.stdout).events as { type: string; intent?: string; result?: unknown }[];
   const read = events.find((event) => event.type === "tool_result" && event.intent === "read_text_file");
   assert.deepEqual(
@@ -42,7 +47,7 @@ test("the example agent reads at once, waits for approval before writing, and wr
   );
   assert.equal(events.filter((event) => event.type === "tool_started" && event.intent === "write_file").length, 0);
 
-  const approved = await runBinary(["approve", paused.id, paused.pending[0].callId, "--db", db, "--json"], env);
+  const approved = await runBinary(["approve", paused.id, paused.pending[0].callId, "--db", db, "--json"], env, folder);
   assert.equal(approved.code, 0, approved.stderr);
   assert.equal(JSON.parse(approved.stdout).status, "done");
   assert.equal(readFileSync(todo, "utf8"), "- [x] buy milk\n");
@@ -51,7 +56,7 @@ test("the example agent reads at once, waits for approval before writing, and wr
 test("a call that ran but whose result was never stored: write_file (annotated idempotent) runs again, edit_file (not idempotent) asks a person", async () => {
   const folder = temporaryFolder();
   const todo = join(folder, "todo.md");
-  const files = await mcpTools({ name: "files", command: process.execPath, args: [filesystemServer, folder] });
+  const files = await mcpTools({ name: "files", command: process.execPath, args: [filesystemServer, folder], toolsCache: false });
   try {
     const agent = defineAgent({ name: "files", tools: [...files.tools, doneForNow()] });
     const model = new ScriptedModel([

@@ -30,13 +30,14 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, NODE_OPTIONS: "--conditions=agentfold-source", NO_COLOR: "1", AGENTFOLD_ACTOR: "cli:tester", ...extra };
 }
 
-/** Runs `agentfold ...args` as its own process and waits for it to exit. */
+/** Runs `agentfold ...args` as its own process (in `cwd`: where a default tools cache goes) and waits for it to exit. */
 export function runBinary(
   args: readonly string[],
   env: Record<string, string>,
+  cwd = repoRoot,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));

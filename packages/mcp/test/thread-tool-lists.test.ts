@@ -13,7 +13,9 @@ import { mcpTools, type McpToolSet } from "@agentfold/mcp";
 import { fixtures } from "./support.ts";
 
 const clock = createFakeClock("2026-01-01T00:00:00.000Z", { tickMs: 1000 });
-const testServer = { name: "test", command: process.execPath, args: [`${fixtures}test-server.ts`] };
+// toolsCache: false: these tests start "versions" of one server (by env, which the cache key leaves
+// out) and run in the repository's directory; tools-cache.test.ts covers the cache.
+const testServer = { name: "test", command: process.execPath, args: [`${fixtures}test-server.ts`], toolsCache: false as const };
 
 let current: McpToolSet;
 let later: McpToolSet;

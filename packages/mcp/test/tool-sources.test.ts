@@ -13,10 +13,12 @@ import { defineAgent, doneForNow } from "agentfold";
 import { createFakeClock, ScriptedModel } from "agentfold/testing";
 import { mcpTools } from "@agentfold/mcp";
 import { createTestServer } from "./fixtures/test-server.ts";
-import { cleanEnv, fixtures } from "./support.ts";
+import { cleanEnv, fixtures, temporaryFolder } from "./support.ts";
 
 const clock = createFakeClock("2026-01-01T00:00:00.000Z", { tickMs: 1000 });
-const testServer = { name: "test", command: process.execPath, args: [`${fixtures}test-server.ts`] };
+// toolsCache: false: these tests start "versions" of one server (by env, which the cache key leaves
+// out) and run in the repository's directory; tools-cache.test.ts covers the cache.
+const testServer = { name: "test", command: process.execPath, args: [`${fixtures}test-server.ts`], toolsCache: false as const };
 
 test("a server that crashes mid-call makes that call an error event; the thread goes on and the next call starts the server again", async () => {
   const set = await mcpTools(testServer);
@@ -74,7 +76,7 @@ test("over Streamable HTTP, with headers sent on every request", async () => {
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
-  const set = await mcpTools({ url, headers: { authorization: "Bearer t0ken" }, approval: { echo: "required" } });
+  const set = await mcpTools({ url, headers: { authorization: "Bearer t0ken" }, approval: { echo: "required" }, toolsCache: false });
   try {
     assert.equal(set.server, `127.0.0.1:${(http.address() as AddressInfo).port}`);
     const echo = set.tools.find((tool) => tool.intent === "echo")!;
@@ -160,6 +162,7 @@ test("a process that used an MCP server exits by itself, without close(), over s
     for (const env of [{ MCP_URL: url }, { MCP_COMMAND: `${fixtures}test-server.ts` }]) {
       // execFile resolves only once the child has exited: a connection that held it open would time the test out.
       const { stdout } = await promisify(execFile)(process.execPath, [`${fixtures}call-and-exit.ts`], {
+        cwd: temporaryFolder(), // its tools cache goes there
         env: cleanEnv(env),
         timeout: 30_000,
       });
@@ -202,7 +205,7 @@ test("an HTTP server that is down when a call is made: the call is an error even
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
-  await using remote = await mcpTools({ name: "remote", url });
+  await using remote = await mcpTools({ name: "remote", url, toolsCache: false });
   http.closeAllConnections();
   await new Promise((resolve) => http.close(resolve));
 

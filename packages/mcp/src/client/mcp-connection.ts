@@ -7,7 +7,9 @@
  * have taken effect; `close()` ends the connection and any later call opens none. A stdio server's
  * process keeps this process alive only while a request is in flight: an idle connection never
  * holds up a CLI command's exit (the child sees its stdin close and exits with it); an HTTP
- * connection is closed when idle, for the same reason.
+ * connection is closed when idle, for the same reason. With `opened`, every connection that opens
+ * lists the tools before its first request and tells `opened` the list (a failed listing is left to
+ * the request to report); a `listTools` that opened the connection returns that list, listing once.
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -30,6 +32,11 @@ function handlesOf(transport: Transport): Refable[] {
   // The SDK keeps the child private; without it (another transport) there is nothing to unref.
   const child = (transport as { _process?: Refable & { stdin?: Refable; stdout?: Refable; stderr?: Refable } })._process;
   return child ? [child, child.stdin, child.stdout, child.stderr].filter((handle): handle is Refable => handle != null) : [];
+}
+
+export interface ConnectionHooks {
+  /** The server's tools as listed right after a connection opened. */
+  opened?: (tools: McpTool[]) => void;
 }
 
 export interface McpConnection {
@@ -95,13 +102,16 @@ function callFailure(server: string, name: string, error: unknown, stderrNote: s
  * const connection = createMcpConnection("fs", { command: "npx", args: ["@modelcontextprotocol/server-filesystem", "."] });
  * const tools = await connection.listTools();
  */
-export function createMcpConnection(server: string, options: McpServerOptions): McpConnection {
+export function createMcpConnection(server: string, options: McpServerOptions, hooks: ConnectionHooks = {}): McpConnection {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   let current: Promise<Client> | undefined;
   let closed = false;
   let stderrTail = "";
   let handles: Refable[] = [];
   let inFlight = 0;
+  // The list taken when a connection opened, until a request uses the connection: only then is it
+  // as fresh as a new listing (a call may change what the server lists).
+  const listedAtOpen = new WeakMap<Client, McpTool[]>();
   /**
    * An HTTP connection keeps a server-sent-events stream open, which no handle lets us unreference:
    * it is closed once idle and opened again by the next request (a handshake per burst of calls).
@@ -149,6 +159,13 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
         { cause: error },
       );
     }
+    if (hooks.opened) {
+      const tools = await listAllTools(client, connectTimeoutMs).catch(() => undefined);
+      if (tools) {
+        listedAtOpen.set(client, tools);
+        hooks.opened(tools);
+      }
+    }
     return client;
   }
 
@@ -171,6 +188,9 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
     listTools: () =>
       holding(async () => {
         const connected = await client();
+        const atOpen = listedAtOpen.get(connected);
+        listedAtOpen.delete(connected);
+        if (atOpen) return atOpen;
         try {
           return await listAllTools(connected, connectTimeoutMs);
         } catch (error) {
@@ -184,6 +204,7 @@ export function createMcpConnection(server: string, options: McpServerOptions): 
     callTool: (name, args, { signal, meta }) =>
       holding(async () => {
         const connected = await client();
+        listedAtOpen.delete(connected);
         try {
           return (await connected.callTool({ name, arguments: args, ...(meta ? { _meta: meta } : {}) }, undefined, {
             ...(signal ? { signal } : {}),

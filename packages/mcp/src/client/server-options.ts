@@ -26,11 +26,13 @@ interface CommonOptions {
   /** How long one call may take before it is an error. Default 60 s, the SDK's own. */
   callTimeoutMs?: number;
   /**
-   * A JSON file holding the server's tool list. When it exists, `mcpTools` reads the tools from it
-   * and starts nothing (the server starts on the first call); when it does not, `mcpTools` lists
-   * the server and writes it. Delete it to pick up the server's new tools.
+   * Where the server's tool list is kept, so loading the agent starts nothing: by default a file per
+   * server under `./.agentfold/mcp-tools/` (relative to the working directory), or this file. The
+   * first load lists the server and writes it; later loads read it and the server starts on the
+   * first call, which lists the tools again and rewrites the file when they changed.
+   * `false`: no file; the server is listed each time `mcpTools` is called.
    */
-  toolsCache?: string;
+  toolsCache?: string | false;
 }
 
 /** A server started as a child process, speaking MCP over its stdin and stdout. */
@@ -98,8 +100,14 @@ export function checkServerOptions(options: McpServerOptions): string {
   if (!positive(options.connectTimeoutMs) || !positive(options.callTimeoutMs)) {
     throw new ConfigurationError(`mcpTools (${name}): connectTimeoutMs and callTimeoutMs must be positive numbers of milliseconds.`);
   }
-  if (options.toolsCache !== undefined && (typeof options.toolsCache !== "string" || !options.toolsCache.trim())) {
-    throw new ConfigurationError(`mcpTools (${name}): toolsCache must be a file path, e.g. ".agentfold/${name}-tools.json".`);
+  if (
+    options.toolsCache !== undefined &&
+    options.toolsCache !== false &&
+    (typeof options.toolsCache !== "string" || !options.toolsCache.trim())
+  ) {
+    throw new ConfigurationError(
+      `mcpTools (${name}): toolsCache must be a file path, e.g. ".agentfold/${name}-tools.json", or false for no cache (default: a file under ./.agentfold/mcp-tools/).`,
+    );
   }
   if (options.prefix !== undefined && !/^[a-zA-Z_][a-zA-Z0-9_-]*$/.test(options.prefix)) {
     throw new ConfigurationError(`mcpTools (${name}): prefix must start with a letter or "_" and hold only letters, digits, "_" or "-".`);
