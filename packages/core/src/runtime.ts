@@ -106,6 +106,14 @@ export type {
 export { intentSpecs, parseJsonLenient, toJson } from "./model-output.ts";
 export { ScriptedModel, scriptedModelFromFile, type ScriptStep, type ScriptedModelOptions } from "./scripted-model.ts";
 
+// Streaming: how pieces of a model reply reach the watchers of a thread, in this process or others
+export {
+  createDeltaListeners,
+  createLocalDeltaRelay,
+  type DeltaRelay,
+  type DeltaListener,
+} from "./delta-relay.ts";
+
 // Runners: child agents and their families
 export { resumeChild, resumePausedChild, childThreadId, childAgentOf } from "./child-agent.ts";
 export {

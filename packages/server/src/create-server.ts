@@ -7,6 +7,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Tracer } from "@opentelemetry/api";
 import { ConfigurationError, type Agent, type Model, type ThreadStore } from "agentfold";
+import type { DeltaRelay } from "agentfold/runtime";
 import { createApiApp } from "./api-app.ts";
 import { apiKeyAuth } from "./api-key-auth.ts";
 import { allowedHostsMiddleware, hostPolicy, parseAllowedHosts } from "./allowed-hosts.ts";
@@ -63,6 +64,12 @@ export interface ServerOptions {
   hostname?: string;
   /** A runner to use instead of a new one (e.g. shared with other servers in one process). */
   runner?: Runner;
+  /**
+   * How pieces of model replies reach the thread streams (see `RunnerOptions.deltaRelay`): default
+   * this process only; `createPostgresDeltaRelay` for several processes on one Postgres. Passed to
+   * the runner this creates.
+   */
+  deltaRelay?: DeltaRelay;
   /** Passed to the runner this creates. */
   leaseTtlMs?: number;
   leaseWaitMs?: number;
@@ -143,6 +150,7 @@ function runnerFor(options: ServerOptions, agents: readonly Agent[]): Runner {
       ...(options.resolveModel === undefined ? {} : { resolveModel: options.resolveModel }),
       ...(options.modelOverridesAgents === undefined ? {} : { modelOverridesAgents: options.modelOverridesAgents }),
       ...(options.owner === undefined ? {} : { owner: options.owner }),
+      ...(options.deltaRelay === undefined ? {} : { deltaRelay: options.deltaRelay }),
       ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
       ...(options.leaseWaitMs === undefined ? {} : { leaseWaitMs: options.leaseWaitMs }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),

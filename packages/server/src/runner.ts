@@ -13,7 +13,15 @@
  */
 import { hostname } from "node:os";
 import { ConfigurationError, type Agent, type Model, type Thread, type ThreadStore } from "agentfold";
-import { DEFAULT_LEASE_TTL_MS, describeError, systemClock, type TimerClock, type TimerHandle } from "agentfold/runtime";
+import {
+  createLocalDeltaRelay,
+  DEFAULT_LEASE_TTL_MS,
+  describeError,
+  systemClock,
+  type DeltaRelay,
+  type TimerClock,
+  type TimerHandle,
+} from "agentfold/runtime";
 import { childAgentNames, finishCancelCascades } from "./runner/cancel-cascade.ts";
 import { cancelThread } from "./runner/cancel-thread.ts";
 import type { AdvanceOutcome, LeaseTakeover, RunnerContext, ThreadChange } from "./runner/context.ts";
@@ -65,6 +73,13 @@ export interface RunnerOptions {
    * `systemClock`). Tests pass `createFakeClock()` from `agentfold/testing` and advance it.
    */
   clock?: TimerClock;
+  /**
+   * How pieces of model replies reach the people watching a thread. Default: this process only
+   * (`createLocalDeltaRelay`). With several processes on one Postgres, pass
+   * `createPostgresDeltaRelay` from `@agentfold/stores` so a stream on any process gets them
+   * (`startServer` does for a `postgres://` store). The runner never closes it: its maker does.
+   */
+  deltaRelay?: DeltaRelay;
 }
 
 export interface Runner {
@@ -102,6 +117,12 @@ export interface Runner {
    * and the thread version the model saw. Pieces are never stored. Returns an unsubscribe function.
    */
   subscribeDeltas(threadId: string, listener: DeltaListener): () => void;
+  /**
+   * Resolves once pieces that other processes' runners stream for the thread reach this process's
+   * `subscribeDeltas` listeners (at once with the default relay). A stream awaits it before it reads
+   * the stored events, so no piece published after those is missed.
+   */
+  deltasListening(threadId: string): Promise<void>;
   /**
    * Calls `listener` each time this process takes over a thread whose lease another owner let
    * expire without releasing it (a crashed or stuck process). Returns an unsubscribe function.
@@ -164,7 +185,7 @@ async function finishWithin(queue: ThreadQueue, clock: TimerClock, ms: number): 
  */
 export function createRunner(options: RunnerOptions): Runner {
   const settings = resolveSettings(options);
-  const listeners = createThreadListeners(settings.onError);
+  const listeners = createThreadListeners(settings.onError, options.deltaRelay ?? createLocalDeltaRelay({ onError: settings.onError }));
   const takeoverListeners = new Set<(takeover: LeaseTakeover) => void>();
   const queue = createThreadQueue();
   // A thread that waits until soon is advanced at its time by this process (the sweep covers the rest).
@@ -237,6 +258,7 @@ export function createRunner(options: RunnerOptions): Runner {
     subscribe: listeners.subscribe,
     subscribeAll: listeners.subscribeAll,
     subscribeDeltas: listeners.subscribeDeltas,
+    deltasListening: listeners.deltasListening,
     subscribeLeaseTakeovers(listener) {
       takeoverListeners.add(listener);
       return () => takeoverListeners.delete(listener);

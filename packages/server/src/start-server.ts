@@ -6,14 +6,21 @@ import type { AddressInfo } from "node:net";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { ConfigurationError, type Model, type ThreadStore } from "agentfold";
-import { scriptedModelFromFile } from "agentfold/runtime";
-import { createStore } from "@agentfold/stores";
+import { scriptedModelFromFile, type DeltaRelay } from "agentfold/runtime";
+import { createPostgresDeltaRelay, createStore } from "@agentfold/stores";
 import { answerClientError, answerUnmetExpectation, requestErrorResponse } from "./client-errors.ts";
 import { createServer, type Server, type ServerOptions } from "./create-server.ts";
 
-export interface StartServerOptions extends Omit<ServerOptions, "store" | "model"> {
+export interface StartServerOptions extends Omit<ServerOptions, "store" | "model" | "deltaRelay"> {
   /** A store, or a spec: a SQLite file path or a `postgres://` URL. */
   store: ThreadStore | string;
+  /**
+   * How pieces of model replies reach the thread streams: a relay, or a `postgres://` URL for one
+   * over LISTEN/NOTIFY (`createPostgresDeltaRelay`), which `close()` then closes. Default: that URL's
+   * relay when `store` is a `postgres://` spec (a stream on any process of the database gets the
+   * pieces, so a load balancer needs no sticky sessions), else this process only.
+   */
+  deltaRelay?: DeltaRelay | string;
   /** A model, or a spec string such as `script:./replies.json` or `openai:gpt-4o-mini`. */
   model: Model | string;
   /** Default 3000; 0 picks a free port. */
@@ -47,6 +54,11 @@ export interface RunningServer extends Server {
    * opened from a spec.
    */
   close(): Promise<void>;
+}
+
+/** Whether a spec names Postgres (as `createStore` reads it). */
+function isPostgresUrl(spec: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(spec);
 }
 
 /**
@@ -90,12 +102,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   const ownsStore = typeof options.store === "string";
   const store = typeof options.store === "string" ? await createStore(options.store) : options.store;
+  const relaySpec = options.deltaRelay ?? (typeof options.store === "string" && isPostgresUrl(options.store) ? options.store : undefined);
+  let ownedRelay: DeltaRelay | undefined;
   let server: Server | undefined;
   let listener: HttpServer | undefined;
   let address: AddressInfo;
   try {
     const model = typeof options.model === "string" ? await resolveServerModel(options.model) : options.model;
-    const { port = 3000, hostname = "127.0.0.1", requestTimeoutMs = 300_000, drainTimeoutMs: _, ...rest } = options;
+    if (typeof relaySpec === "string") {
+      if (!isPostgresUrl(relaySpec)) throw new ConfigurationError(`deltaRelay must be a relay or a postgres:// URL; got "${relaySpec}".`);
+      ownedRelay = await createPostgresDeltaRelay({
+        connectionString: relaySpec,
+        ...(options.onError ? { onError: options.onError } : {}),
+      });
+    }
+    const deltaRelay = ownedRelay ?? (typeof relaySpec === "string" ? undefined : relaySpec);
+    const { port = 3000, hostname = "127.0.0.1", requestTimeoutMs = 300_000, drainTimeoutMs: _, deltaRelay: __, ...rest } = options;
     if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
       throw new ConfigurationError(`requestTimeoutMs must be a whole number of milliseconds, at least 1; got ${requestTimeoutMs}.`);
     }
@@ -105,7 +127,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // How often Node looks for requests past their timeout: its default, or often enough for a short timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeoutMs / 4))),
     };
-    const created = (server = createServer({ resolveModel: resolveServerModel, ...rest, hostname, store, model }));
+    const created = (server = createServer({
+      resolveModel: resolveServerModel,
+      ...rest,
+      hostname,
+      store,
+      model,
+      ...(deltaRelay ? { deltaRelay } : {}),
+    }));
     // An agent's own model that cannot be used stops the start, naming the agent.
     await created.runner.models.checkAgents(created.runner === options.runner ? [] : Object.values(options.agents));
     address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -126,6 +155,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const opened = listener;
     if (opened?.listening) await new Promise<void>((resolve) => opened.close(() => resolve()));
     await server?.runner.close().catch(() => {});
+    await ownedRelay?.close().catch(() => {});
     if (ownsStore) await store.close().catch(() => {});
     throw error;
   }
@@ -145,6 +175,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // Requests still open (a `wait` for a thread this process no longer advances) end here.
       listener?.closeAllConnections();
       await closed;
+      await ownedRelay?.close();
       if (ownsStore) await store.close();
     },
   };

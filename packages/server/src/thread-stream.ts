@@ -3,8 +3,9 @@
  * SSE id, so a client that reconnects with `Last-Event-ID` misses nothing and gets nothing twice.
  * Appends by this process arrive at once; appends by other processes are found by polling the store.
  *
- * Between them, `model_delta` messages carry the pieces of a model reply as it streams in this
- * process, the thread's own and its child agents' (marked with `childThreadId`). They have no id (a reconnect resumes after the last stored event: a piece missed is
+ * Between them, `model_delta` messages carry the pieces of a model reply as it streams, in this
+ * process or — through a shared delta relay (Postgres) — in another, the thread's own and its child
+ * agents' (marked with `childThreadId`). They have no id (a reconnect resumes after the last stored event: a piece missed is
  * missed, the decision that follows is not) and are written only once the events before them are
  * (`after`), so a client never sees a piece before the events the model saw.
  */
@@ -90,9 +91,14 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
   // Pieces arrive synchronously from the model call; `stream.write` queues in call order, so a piece
   // written here precedes the decision that the loop writes once the call is over.
   const heldDeltas: Array<{ delta: ModelDelta; after: number }> = [];
+  // The last event written that ends a model call (anything but a retry or a warning, which the call
+  // records while it goes on). A piece from before it comes late — from another process, after the
+  // poll already found the decision — and is dropped: it must never follow its own decision.
+  let callsEndedThrough = 0;
   const writeDeltas = () => {
     while (heldDeltas.length > 0 && heldDeltas[0]!.after <= sent) {
       const { delta, after } = heldDeltas.shift()!;
+      if (after < callsEndedThrough) continue;
       void stream.write(deltaFrame(delta, after));
     }
   };
@@ -106,6 +112,8 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
   let lastWrite = Date.now();
   let idle = 0;
   try {
+    // Listening first: a piece published after the events loaded below is never missed.
+    await runner.deltasListening(threadId);
     let thread = await store.load(threadId);
     while (!aborted) {
       if (latest && (!thread || latest.version > thread.version)) thread = latest;
@@ -114,8 +122,11 @@ export async function streamThread(stream: SSEStreamingApi, options: ThreadStrea
         const event = events[index]!;
         const frame = `id: ${index + 1}\nevent: ${event.type}\ndata: ${JSON.stringify({ sequence: index + 1, ...event })}\n\n`;
         sent = index + 1;
+        if (event.type !== "model_call_retried" && event.type !== "model_warning") callsEndedThrough = sent;
         await stream.write(frame);
         lastWrite = Date.now();
+        // Pieces held for this event go right after it, before the next (their decision).
+        writeDeltas();
       }
       writeDeltas();
       if (aborted) break;

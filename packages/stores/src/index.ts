@@ -8,6 +8,13 @@ export { createSqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
 export { createPostgresStore, type PostgresStoreOptions } from "./postgres-store.ts";
 export { migratePostgres, POSTGRES_MIGRATIONS } from "./postgres-migrations.ts";
 export {
+  createPostgresDeltaRelay,
+  packDeltas,
+  deltaChannel,
+  type PostgresDeltaRelayOptions,
+  type RelayedPiece,
+} from "./postgres-delta-relay.ts";
+export {
   createOwnedPool,
   unavailableError,
   type PostgresPool,

@@ -191,6 +191,8 @@ Examples:
           allowedHosts,
           logger,
           drainTimeoutMs,
+          // Several processes on one Postgres: model pieces reach streams on any of them.
+          ...(/^postgres(ql)?:\/\//i.test(spec) ? { deltaRelay: spec } : {}),
           ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
         });
       } catch (error) {

@@ -1,20 +1,18 @@
 /**
  * Subscribers to the appends this process makes (the thread stream, server extensions), and to the
- * pieces of model replies streaming in this process (never stored, see `ModelDelta`).
+ * pieces of model replies (never stored, see `ModelDelta`): those go through the delta relay, so a
+ * shared relay (Postgres) brings other processes' pieces too (see `DeltaRelay`).
  *
  * Invariants: a listener hears only appends made in this process, after they are stored; a listener
  * that throws is reported to `onError` and neither stops the others nor the runner; a thread's set of
  * listeners exists only while it has one.
  */
 import type { ModelDelta, Thread } from "agentfold";
+import type { DeltaListener, DeltaRelay } from "agentfold/runtime";
 
 type Listener = (thread: Thread) => void;
 
-/**
- * A piece of a model reply for a thread: `after` is the thread's version the model saw, so a piece
- * belongs after the event with that sequence (retries recorded during the call come later).
- */
-export type DeltaListener = (delta: ModelDelta, after: number) => void;
+export type { DeltaListener };
 
 export interface ThreadListeners {
   notify(thread: Thread): void;
@@ -22,17 +20,18 @@ export interface ThreadListeners {
   subscribeAll(listener: Listener): () => void;
   notifyDelta(threadId: string, delta: ModelDelta, after: number): void;
   subscribeDeltas(threadId: string, listener: DeltaListener): () => void;
+  /** Resolves once other processes' pieces for the thread reach this process (`DeltaRelay.listening`). */
+  deltasListening(threadId: string): Promise<void>;
 }
 
 /**
  * @example
- * const listeners = createThreadListeners((error, threadId) => console.error(threadId, error));
+ * const listeners = createThreadListeners((error, threadId) => console.error(threadId, error), createLocalDeltaRelay());
  * const unsubscribe = listeners.subscribe(threadId, (thread) => send(thread));
  */
-export function createThreadListeners(onError: (error: unknown, threadId: string) => void): ThreadListeners {
+export function createThreadListeners(onError: (error: unknown, threadId: string) => void, relay: DeltaRelay): ThreadListeners {
   const byThread = new Map<string, Set<Listener>>();
   const all = new Set<Listener>();
-  const deltas = new Map<string, Set<DeltaListener>>();
   return {
     notify(thread) {
       for (const listener of [...(byThread.get(thread.id) ?? []), ...all]) {
@@ -58,23 +57,8 @@ export function createThreadListeners(onError: (error: unknown, threadId: string
         all.delete(listener);
       };
     },
-    notifyDelta(threadId, delta, after) {
-      for (const listener of deltas.get(threadId) ?? []) {
-        try {
-          listener(delta, after);
-        } catch (error) {
-          onError(error, threadId);
-        }
-      }
-    },
-    subscribeDeltas(threadId, listener) {
-      let set = deltas.get(threadId);
-      if (!set) deltas.set(threadId, (set = new Set()));
-      set.add(listener);
-      return () => {
-        set.delete(listener);
-        if (set.size === 0 && deltas.get(threadId) === set) deltas.delete(threadId);
-      };
-    },
+    notifyDelta: (threadId, delta, after) => relay.publish(threadId, delta, after),
+    subscribeDeltas: (threadId, listener) => relay.subscribe(threadId, listener),
+    deltasListening: (threadId) => relay.listening(threadId),
   };
 }
