@@ -24,13 +24,13 @@ RUN mkdir /packs \
       (cd "packages/$folder" && npm pack --pack-destination /packs) || exit 1; \
     done
 
-# 2. Install: the tarballs as a user would install them (production dependencies only), pg for
-#    Postgres (an optional peer of @agentfold/stores), zod for the agents module.
+# 2. Install: the tarballs as a user would install them (production dependencies only), pg and
+#    pg-boss for Postgres (optional peers of @agentfold/stores), zod for the agents module.
 FROM ${NODE_IMAGE} AS install
 WORKDIR /app
 COPY --from=pack /packs /packs
 RUN npm init -y >/dev/null \
- && npm install --omit=dev --no-audit --no-fund /packs/*.tgz pg@^8.16.0 zod@^4.1.0 \
+ && npm install --omit=dev --no-audit --no-fund /packs/*.tgz pg@^8.16.0 pg-boss@^12.38.0 zod@^4.1.0 \
  && rm -rf /packs /root/.npm
 ARG AGENTS=examples/calculator
 COPY ${AGENTS} ./agents

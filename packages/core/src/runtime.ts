@@ -113,6 +113,7 @@ export {
   type DeltaRelay,
   type DeltaListener,
 } from "./delta-relay.ts";
+export type { WorkQueue } from "./work-queue.ts";
 
 // Runners: child agents and their families
 export { resumeChild, resumePausedChild, childThreadId, childAgentOf } from "./child-agent.ts";

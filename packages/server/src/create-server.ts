@@ -7,7 +7,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Tracer } from "@opentelemetry/api";
 import { ConfigurationError, type Agent, type Model, type ThreadStore } from "agentfold";
-import type { DeltaRelay } from "agentfold/runtime";
+import type { DeltaRelay, WorkQueue } from "agentfold/runtime";
 import { createApiApp } from "./api-app.ts";
 import { apiKeyAuth } from "./api-key-auth.ts";
 import { allowedHostsMiddleware, hostPolicy, parseAllowedHosts } from "./allowed-hosts.ts";
@@ -70,6 +70,12 @@ export interface ServerOptions {
    * the runner this creates.
    */
   deltaRelay?: DeltaRelay;
+  /**
+   * Requests any of several processes may take (timers falling due, threads a closing process let
+   * go of; see `RunnerOptions.workQueue`): default none (this process's timers and sweeps);
+   * `createPostgresWorkQueue` for several processes on one Postgres. Passed to the runner this creates.
+   */
+  workQueue?: WorkQueue;
   /** Passed to the runner this creates. */
   leaseTtlMs?: number;
   leaseWaitMs?: number;
@@ -151,6 +157,7 @@ function runnerFor(options: ServerOptions, agents: readonly Agent[]): Runner {
       ...(options.modelOverridesAgents === undefined ? {} : { modelOverridesAgents: options.modelOverridesAgents }),
       ...(options.owner === undefined ? {} : { owner: options.owner }),
       ...(options.deltaRelay === undefined ? {} : { deltaRelay: options.deltaRelay }),
+      ...(options.workQueue === undefined ? {} : { workQueue: options.workQueue }),
       ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
       ...(options.leaseWaitMs === undefined ? {} : { leaseWaitMs: options.leaseWaitMs }),
       ...(options.onError === undefined ? {} : { onError: options.onError }),

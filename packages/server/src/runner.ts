@@ -32,6 +32,8 @@ import { advanceTask, queueAdvance, type TaskContext } from "./runner/thread-tas
 import { createThreadListeners, type DeltaListener } from "./runner/thread-listeners.ts";
 import { createThreadQueue, type ThreadQueue } from "./runner/thread-queue.ts";
 import { createWakeTimers } from "./runner/wake-timers.ts";
+import { createRunnerWork } from "./runner/work-queue.ts";
+import type { WorkQueue } from "agentfold/runtime";
 
 export type { AdvanceOutcome, LeaseTakeover, ThreadChange } from "./runner/context.ts";
 
@@ -80,6 +82,14 @@ export interface RunnerOptions {
    * (`startServer` does for a `postgres://` store). The runner never closes it: its maker does.
    */
   deltaRelay?: DeltaRelay;
+  /**
+   * Requests any process may take: timers and deadlines falling due, threads a closing process let
+   * go of (see runner/work-queue.ts). With several processes on one Postgres, pass
+   * `createPostgresWorkQueue` from `@agentfold/stores` (`startServer` does for a `postgres://`
+   * store). Without one, this process's timers and the recovery sweep do it. The runner starts it
+   * in `start()` and closes it in `close()`.
+   */
+  workQueue?: WorkQueue;
 }
 
 export interface Runner {
@@ -188,13 +198,24 @@ export function createRunner(options: RunnerOptions): Runner {
   const listeners = createThreadListeners(settings.onError, options.deltaRelay ?? createLocalDeltaRelay({ onError: settings.onError }));
   const takeoverListeners = new Set<(takeover: LeaseTakeover) => void>();
   const queue = createThreadQueue();
-  // A thread that waits until soon is advanced at its time by this process (the sweep covers the rest).
-  const wakes = createWakeTimers({
-    clock: settings.clock,
-    horizonMs: settings.sweepIntervalMs,
-    advance: (threadId) => runner.advance(threadId),
-    onError: settings.onError,
-  });
+  // With a work queue, a thread is advanced at its time by whichever process takes the request;
+  // without, a thread that waits until soon is advanced by this process (the sweep covers the rest).
+  const work =
+    options.workQueue &&
+    createRunnerWork({
+      queue: options.workQueue,
+      advance: (threadId) => runner.advance(threadId),
+      onError: settings.onError,
+      now: () => settings.clock.now().getTime(),
+    });
+  const wakes =
+    work?.wakes ??
+    createWakeTimers({
+      clock: settings.clock,
+      horizonMs: settings.sweepIntervalMs,
+      advance: (threadId) => runner.advance(threadId),
+      onError: settings.onError,
+    });
   // A child whose tool sleeps is appended to by its parent's tool, never through `notify`: its
   // wake-up follows the parent's `child_paused`, so a short sleep does not wait for a sweep either.
   const followSleepingChildren = (thread: Thread) => {
@@ -249,11 +270,18 @@ export function createRunner(options: RunnerOptions): Runner {
       requestChange(context, queue, (id, entry, pending) => advanceTask(context, id, entry, pending), threadId, change),
     cancel: (threadId, cancelOptions = {}) => cancelThread(context, queue, threadId, cancelOptions),
     recover: () => recovery.recover(),
-    start: async () => recovery.start(),
+    async start() {
+      recovery.start();
+      await work?.start();
+    },
     async close({ graceMs = 0 } = {}) {
       recovery.close();
       if (graceMs > 0) await finishWithin(queue, settings.clock, graceMs);
+      const unfinished = queue.ids();
       await queue.abortAll(new Error("The runner is closing."));
+      // Their leases are released now: a process still running goes on with them at once.
+      await work?.handOver(unfinished);
+      await work?.close();
     },
     subscribe: listeners.subscribe,
     subscribeAll: listeners.subscribeAll,

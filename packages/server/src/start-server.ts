@@ -6,12 +6,12 @@ import type { AddressInfo } from "node:net";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { ConfigurationError, type Model, type ThreadStore } from "agentfold";
-import { scriptedModelFromFile, type DeltaRelay } from "agentfold/runtime";
-import { createPostgresDeltaRelay, createStore } from "@agentfold/stores";
+import { scriptedModelFromFile, type DeltaRelay, type WorkQueue } from "agentfold/runtime";
+import { createPostgresDeltaRelay, createPostgresWorkQueue, createStore } from "@agentfold/stores";
 import { answerClientError, answerUnmetExpectation, requestErrorResponse } from "./client-errors.ts";
 import { createServer, type Server, type ServerOptions } from "./create-server.ts";
 
-export interface StartServerOptions extends Omit<ServerOptions, "store" | "model" | "deltaRelay"> {
+export interface StartServerOptions extends Omit<ServerOptions, "store" | "model" | "deltaRelay" | "workQueue"> {
   /** A store, or a spec: a SQLite file path or a `postgres://` URL. */
   store: ThreadStore | string;
   /**
@@ -21,6 +21,13 @@ export interface StartServerOptions extends Omit<ServerOptions, "store" | "model
    * pieces, so a load balancer needs no sticky sessions), else this process only.
    */
   deltaRelay?: DeltaRelay | string;
+  /**
+   * Requests any process of the database may take: timers falling due, threads a closing process
+   * let go of (see `RunnerOptions.workQueue`). Default: `createPostgresWorkQueue` on the store's URL
+   * when `store` is a `postgres://` spec (it needs `npm i pg-boss`), else none; `false` for none.
+   * The runner closes it.
+   */
+  workQueue?: WorkQueue | false;
   /** A model, or a spec string such as `script:./replies.json` or `openai:gpt-4o-mini`. */
   model: Model | string;
   /** Default 3000; 0 picks a free port. */
@@ -104,6 +111,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const store = typeof options.store === "string" ? await createStore(options.store) : options.store;
   const relaySpec = options.deltaRelay ?? (typeof options.store === "string" && isPostgresUrl(options.store) ? options.store : undefined);
   let ownedRelay: DeltaRelay | undefined;
+  let ownedQueue: WorkQueue | undefined;
   let server: Server | undefined;
   let listener: HttpServer | undefined;
   let address: AddressInfo;
@@ -117,7 +125,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       });
     }
     const deltaRelay = ownedRelay ?? (typeof relaySpec === "string" ? undefined : relaySpec);
-    const { port = 3000, hostname = "127.0.0.1", requestTimeoutMs = 300_000, drainTimeoutMs: _, deltaRelay: __, ...rest } = options;
+    if (options.workQueue === undefined && !options.runner && typeof options.store === "string" && isPostgresUrl(options.store)) {
+      ownedQueue = await createPostgresWorkQueue({
+        connectionString: options.store,
+        ...(options.onError ? { onError: (error) => options.onError!(error, "*") } : {}),
+      });
+    }
+    const workQueue = ownedQueue ?? (options.workQueue || undefined);
+    const {
+      port = 3000,
+      hostname = "127.0.0.1",
+      requestTimeoutMs = 300_000,
+      drainTimeoutMs: _,
+      deltaRelay: __,
+      workQueue: ___,
+      ...rest
+    } = options;
     if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) {
       throw new ConfigurationError(`requestTimeoutMs must be a whole number of milliseconds, at least 1; got ${requestTimeoutMs}.`);
     }
@@ -134,6 +157,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       store,
       model,
       ...(deltaRelay ? { deltaRelay } : {}),
+      ...(workQueue ? { workQueue } : {}),
     }));
     // An agent's own model that cannot be used stops the start, naming the agent.
     await created.runner.models.checkAgents(created.runner === options.runner ? [] : Object.values(options.agents));
@@ -155,6 +179,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const opened = listener;
     if (opened?.listening) await new Promise<void>((resolve) => opened.close(() => resolve()));
     await server?.runner.close().catch(() => {});
+    // Closed by the runner once it was made; before that, here.
+    if (!server) await ownedQueue?.close().catch(() => {});
     await ownedRelay?.close().catch(() => {});
     if (ownsStore) await store.close().catch(() => {});
     throw error;

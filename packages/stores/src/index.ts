@@ -7,6 +7,7 @@ export { createSqliteStore, type SqliteStoreOptions } from "./sqlite-store.ts";
 // Postgres: several processes on one database
 export { createPostgresStore, type PostgresStoreOptions } from "./postgres-store.ts";
 export { migratePostgres, POSTGRES_MIGRATIONS } from "./postgres-migrations.ts";
+export { createPostgresWorkQueue, type PostgresWorkQueueOptions } from "./postgres-work-queue.ts";
 export {
   createPostgresDeltaRelay,
   packDeltas,

@@ -25,6 +25,8 @@ export interface ThreadQueue {
   get(threadId: string): QueueEntry | undefined;
   /** Threads with a task queued or running. */
   readonly size: number;
+  /** The ids of the threads with a task queued or running. */
+  ids(): string[];
   /** Aborts the task running on every thread, then resolves once every task queued so far settled. */
   abortAll(reason: unknown): Promise<void>;
   /** Resolves once no thread has a task queued or running (at once when none has). */
@@ -67,6 +69,7 @@ export function createThreadQueue(): ThreadQueue {
     get size() {
       return entries.size;
     },
+    ids: () => [...entries.keys()],
     async abortAll(reason) {
       for (const entry of entries.values()) entry.controller?.abort(reason);
       await Promise.all([...entries.values()].map((entry) => entry.tail));
