@@ -86,6 +86,21 @@ interface ThreadRow {
   event_schema_version: number | null;
 }
 
+/** Statement names by text: each connection parses and plans a statement once, then only binds it. */
+const statementNames = new Map<string, string>();
+
+/**
+ * The statement as a named prepared statement (pg prepares it on each connection the first time):
+ * the store's statements are few and fixed per schema, so each connection parses and plans them
+ * once instead of on every call. A pool in front that does not keep sessions (PgBouncer in
+ * transaction mode) needs a pool given in, which gets plain statements.
+ */
+function prepared(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) statementNames.set(text, (name = `agentfold_${statementNames.size}`));
+  return { name, text } as never;
+}
+
 /** The thread of a row. */
 function threadOfRow(row: ThreadRow): Thread {
   return threadFromRows(
@@ -186,7 +201,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const query = async <Row extends object>(text: string, values: unknown[]) => {
     if (closed) throw new ConfigurationError("This Postgres store was closed; create a new one to keep using it.");
     try {
-      return (await pool.query<Row>(text, values)).rows;
+      // A pool given in is only known to take text (`PostgresPool`); the store's own is pg's, which prepares.
+      return (await pool.query<Row>(ownsPool ? prepared(text) : text, values)).rows;
     } catch (error) {
       throw unavailableError(error) ?? inputError(error);
     }
