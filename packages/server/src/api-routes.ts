@@ -371,12 +371,9 @@ export const contextRoute = createRoute({
 const timingRow = z
   .object({
     kind: z.enum(["model", "tool", "wait"]),
-    step: z
-      .number()
-      .int()
-      .openapi({
-        description: "The n-th model call is step n; a tool run or wait belongs to the step whose decision made its call (0: before any).",
-      }),
+    step: z.number().int().openapi({
+      description: "The n-th model call is step n; a tool run or wait belongs to the step whose decision made its call (0: before any).",
+    }),
     label: z.string().openapi({ example: "chat openai:gpt-4o-mini" }),
     startMs: z.number().openapi({ description: "Milliseconds from the thread's first event." }),
     durationMs: z.number(),
