@@ -236,7 +236,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     for (const slot of slots) await slot.kill().catch(() => {});
     for (const proxy of proxies) await proxy.close();
     if (options.store === "postgres")
-      await postgresAdmin((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(() => {});
+      await postgresAdmin(async (client) => {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}_q" CASCADE`);
+      }).catch(() => {});
     rmSync(directory, { recursive: true, force: true });
   }
 }
