@@ -1,6 +1,6 @@
 /**
  * The long fault campaign: `npm run chaos -- --minutes 30 [--store sqlite|postgres|both] [--seed N]
- * [--round-minutes 5]`. The minutes are the faulted time in all, shared between the stores; they run
+ * [--round-minutes 5] [--processes 3]`. The minutes are the faulted time in all, shared between the stores; they run
  * as rounds (each a whole campaign: faults, healing, quiet period, check) so a broken invariant is
  * found near when it broke. Writes bench/results/chaos.md and chaos.json; exits 1 when any round
  * broke an invariant.
@@ -17,14 +17,21 @@ const { values } = parseArgs({
     store: { type: "string", default: "both" },
     seed: { type: "string" },
     "round-minutes": { type: "string", default: "5" },
+    processes: { type: "string", default: "3" },
     output: { type: "string", default: new URL("../../bench/results/chaos", import.meta.url).pathname },
   },
 });
 const minutes = Number(values.minutes);
 const roundMinutes = Number(values["round-minutes"]);
+const processes = Number(values.processes);
 const stores = values.store === "both" ? (["sqlite", "postgres"] as const) : [values.store as "sqlite" | "postgres"];
-if (!(minutes > 0) || !(roundMinutes > 0) || !stores.every((store) => store === "sqlite" || store === "postgres")) {
-  console.error("Usage: npm run chaos -- --minutes 30 [--store sqlite|postgres|both] [--seed N] [--round-minutes 5]");
+if (
+  !(minutes > 0) ||
+  !(roundMinutes > 0) ||
+  !(Number.isInteger(processes) && processes >= 2) ||
+  !stores.every((store) => store === "sqlite" || store === "postgres")
+) {
+  console.error("Usage: npm run chaos -- --minutes 30 [--store sqlite|postgres|both] [--seed N] [--round-minutes 5] [--processes 3]");
   process.exit(2);
 }
 /** The code under test: CHAOS_CODE (e.g. the commit a snapshot was taken at), else git's HEAD and whether the tree differs from it. */
@@ -48,7 +55,13 @@ let round = 0;
 for (const store of stores) {
   for (let done = 0; done < perStoreMs - 1_000; round++) {
     const durationMs = Math.min(roundMinutes * 60_000, perStoreMs - done);
-    const result = await runCampaign({ store, durationMs, seed: seed + round, log: (line) => console.log(`[round ${round}] ${line}`) });
+    const result = await runCampaign({
+      store,
+      durationMs,
+      processes,
+      seed: seed + round,
+      log: (line) => console.log(`[round ${round}] ${line}`),
+    });
     done += result.faultedMs;
     results.push(result);
     console.log(
@@ -122,13 +135,13 @@ const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(
 
 const markdown = `# Fault campaign
 
-Run ${startedAt.toISOString()} to ${finishedAt.toISOString()} with \`npm run chaos -- --minutes ${minutes} --store ${values.store} --seed ${seed} --round-minutes ${roundMinutes}\`:
+Run ${startedAt.toISOString()} to ${finishedAt.toISOString()} with \`npm run chaos -- --minutes ${minutes} --store ${values.store} --seed ${seed} --round-minutes ${roundMinutes} --processes ${processes}\`:
 ${columns.map((totals, index) => `${stores[index]} ${totals.faultedMinutes.toFixed(1)} min under faults in ${totals.rounds} rounds`).join(", ")}; ${((finishedAt.getTime() - startedAt.getTime()) / 60_000).toFixed(1)} min wall in all.
 Code: ${code}.
 Machine: node ${machine.node}, ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, shared with other work (load average ${load(loadBefore)} at the start, ${load(machine.loadAfter)} at the end).
 The seed fixes the harness's choices (which process, when, which fault point is armed); the server processes' own fault probabilities and all timing are not seeded, so a rerun is similar, not identical.
 
-Each round: 3 server processes on one store, 12 client loops launching and driving threads with Idempotency-Keys, faults for the round's duration, then every fault healed, the processes restarted without faults, a quiet period, and the invariants checked on the store's tables and the witness ledger (test/chaos/, docs/faults.md).
+Each round: ${processes} server processes on one store (on Postgres sharing the work queue), 12 client loops launching and driving threads with Idempotency-Keys, faults for the round's duration, then every fault healed, the processes restarted without faults, a quiet period, and the invariants checked on the store's tables and the witness ledger (test/chaos/, docs/faults.md).
 
 **Result: ${broken.length === 0 ? "no invariant broke" : `${broken.length} of ${results.length} rounds broke an invariant (below)`}.**
 
