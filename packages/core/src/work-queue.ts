@@ -16,6 +16,11 @@ export interface WorkQueue {
    * later, with backoff. Resolves once this process listens for requests.
    */
   start(advance: (threadId: string) => Promise<void>): Promise<void>;
+  /**
+   * Stops taking requests in this process (a closing server first stops taking work, then hands
+   * over what it still runs); requests can still be made. Those already taken go on.
+   */
+  stopTaking(): Promise<void>;
   /** Stops taking requests and waits for those running here; the rest stay queued for the other processes. */
   close(): Promise<void>;
 }

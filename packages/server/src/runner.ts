@@ -275,6 +275,8 @@ export function createRunner(options: RunnerOptions): Runner {
       await work?.start();
     },
     async close({ graceMs = 0 } = {}) {
+      // Nothing new from the queue while this process drains: its hand-overs are for the others.
+      await work?.stopTaking();
       recovery.close();
       if (graceMs > 0) await finishWithin(queue, settings.clock, graceMs);
       const unfinished = queue.ids();

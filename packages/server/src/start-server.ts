@@ -24,7 +24,8 @@ export interface StartServerOptions extends Omit<ServerOptions, "store" | "model
   /**
    * Requests any process of the database may take: timers falling due, threads a closing process
    * let go of (see `RunnerOptions.workQueue`). Default: `createPostgresWorkQueue` on the store's URL
-   * when `store` is a `postgres://` spec (it needs `npm i pg-boss`), else none; `false` for none.
+   * when `store` is a `postgres://` spec (with pg-boss installed; without, one line says so and
+   * the sweeps do it), else none; `false` for none.
    * The runner closes it.
    */
   workQueue?: WorkQueue | false;
@@ -61,6 +62,23 @@ export interface RunningServer extends Server {
    * opened from a spec.
    */
   close(): Promise<void>;
+}
+
+/**
+ * The work queue of a `postgres://` store, or none, with one line saying so, when pg-boss is not
+ * installed: the server then works as before the queue (timers and hand-overs wait for a sweep).
+ */
+async function postgresWorkQueue(
+  connectionString: string,
+  onError: ((error: unknown, threadId: string) => void) | undefined,
+): Promise<WorkQueue | undefined> {
+  try {
+    return await createPostgresWorkQueue({ connectionString, ...(onError ? { onError: (error) => onError(error, "*") } : {}) });
+  } catch (error) {
+    if (!(error instanceof ConfigurationError) || !error.message.includes("npm i pg-boss")) throw error;
+    console.error(`agentfold: ${error.message} (until then timers and hand-overs between processes wait for a sweep, within seconds).`);
+    return undefined;
+  }
 }
 
 /** Whether a spec names Postgres (as `createStore` reads it). */
@@ -126,10 +144,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
     const deltaRelay = ownedRelay ?? (typeof relaySpec === "string" ? undefined : relaySpec);
     if (options.workQueue === undefined && !options.runner && typeof options.store === "string" && isPostgresUrl(options.store)) {
-      ownedQueue = await createPostgresWorkQueue({
-        connectionString: options.store,
-        ...(options.onError ? { onError: (error) => options.onError!(error, "*") } : {}),
-      });
+      ownedQueue = await postgresWorkQueue(options.store, options.onError);
     }
     const workQueue = ownedQueue ?? (options.workQueue || undefined);
     const {

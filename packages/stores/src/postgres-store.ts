@@ -198,11 +198,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
      array(SELECT body FROM ${events} WHERE thread_key = ${alias}.key ORDER BY seq) AS bodies,
      (SELECT max(schema_version) FROM ${events} WHERE thread_key = ${alias}.key) AS event_schema_version`;
   let closed = false;
-  const query = async <Row extends object>(text: string, values: unknown[]) => {
+  /**
+   * One statement. A thread's own statements are prepared (see `prepared`); the lists are not, so
+   * each is planned for its filters' values (a small tenant and a large one want different plans).
+   */
+  const query = async <Row extends object>(text: string, values: unknown[], plan: "prepared" | "each time" = "prepared") => {
     if (closed) throw new ConfigurationError("This Postgres store was closed; create a new one to keep using it.");
     try {
       // A pool given in is only known to take text (`PostgresPool`); the store's own is pg's, which prepares.
-      return (await pool.query<Row>(ownsPool ? prepared(text) : text, values)).rows;
+      return (await pool.query<Row>(ownsPool && plan === "prepared" ? prepared(text) : text, values)).rows;
     } catch (error) {
       throw unavailableError(error) ?? inputError(error);
     }
@@ -210,12 +214,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   // A read may go again once when the connection it got had died under it (a restart the pool had
   // not noticed yet): reading twice changes nothing. Writes are never repeated here; their callers
   // retry with the same expected version, which tells them whether the first attempt committed.
-  const read = async <Row extends object>(text: string, values: unknown[]) => {
+  const read = async <Row extends object>(text: string, values: unknown[], plan: "prepared" | "each time" = "prepared") => {
     try {
-      return await query<Row>(text, values);
+      return await query<Row>(text, values, plan);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
-      return query<Row>(text, values);
+      return query<Row>(text, values, plan);
     }
   };
   const exists = async (threadId: string) => (await read(`SELECT 1 FROM ${threads} WHERE id = $1`, [threadId])).length > 0;
@@ -333,6 +337,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
          ${conditions.length === 0 ? "" : `WHERE ${conditions.join(" AND ")}`}
          ORDER BY key DESC LIMIT $${values.length}`,
         values,
+        "each time",
       );
       // One row more than asked tells whether another page follows.
       const page = rows.slice(0, limit);
@@ -350,6 +355,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
          WHERE wake_at IS NOT NULL AND wake_at <= $1::timestamptz
          ORDER BY wake_at, key LIMIT $2`,
         [dueQuery.by.toISOString(), limit],
+        "each time",
       );
       return rows.map(summaryOf);
     },

@@ -20,7 +20,7 @@ export interface PostgresWorkQueueOptions {
   connectionString: string;
   /** The schema pg-boss keeps its jobs in, created if missing. Default `"agentfold_queue"`. */
   schema?: string;
-  /** Requests run at once in this process. Default 8. */
+  /** Pollers in this process, each running up to two requests at once. Default 8. */
   concurrency?: number;
   /** How many times a failing request is tried before it is dropped (the sweep still recovers its thread). Default 10. */
   maxAttempts?: number;
@@ -31,11 +31,30 @@ export interface PostgresWorkQueueOptions {
 /** The queue every request is a job on. */
 const QUEUE = "agentfold-advance-thread";
 
-/** Jobs fetched at once by a poller. */
-const BATCH = 4;
+/** Jobs fetched at once by a poller: more than one, or pg-boss waits out its polling interval after every job. */
+const BATCH = 2;
 
 /** How long a job may run without its process's heartbeat before another process retries it. */
 const HEARTBEAT_SECONDS = 10;
+
+/** How often the queue's errors are told while they keep coming (pg-boss polls every 0.5 s, and fails each poll during an outage). */
+const ERROR_EVERY_MS = 30_000;
+
+/** `report`, at most once every ERROR_EVERY_MS, saying how many were left out meanwhile. */
+function throttled(report: (error: unknown) => void): (error: unknown) => void {
+  let last = 0;
+  let left = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - last < ERROR_EVERY_MS) {
+      left += 1;
+      return;
+    }
+    last = now;
+    report(left === 0 ? error : new Error(`${describeError(error)} (and ${left} more errors in the last ${ERROR_EVERY_MS / 1000} s)`));
+    left = 0;
+  };
+}
 
 async function loadPgBoss() {
   const { PgBoss } = await importOptional(
@@ -62,7 +81,7 @@ export async function createPostgresWorkQueue(options: PostgresWorkQueueOptions)
   const maxAttempts = options.maxAttempts ?? 10;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
     throw new ConfigurationError(`maxAttempts must be a whole number, 1 or more; got ${maxAttempts}.`);
-  const onError = options.onError ?? ((error: unknown) => console.error(`agentfold work queue: ${describeError(error)}`));
+  const onError = throttled(options.onError ?? ((error: unknown) => console.error(`agentfold work queue: ${describeError(error)}`)));
   const PgBoss = await loadPgBoss();
   const concurrency = options.concurrency ?? 8;
   const boss = new PgBoss({
@@ -110,7 +129,9 @@ export async function createPostgresWorkQueue(options: PostgresWorkQueueOptions)
         notifyPollingIntervalSeconds: 0.5,
         batchSize: BATCH,
         burstWhenBatchFull: true,
-        localConcurrency: Math.max(1, Math.ceil(concurrency / BATCH)),
+        // A batch is done when its slowest advance is (a run can take minutes of model calls): one
+        // poller per request in flight keeps a long run from holding up the others.
+        localConcurrency: concurrency,
       };
       await boss.work<{ threadId?: unknown }>(QUEUE, options, async (jobs) => {
         await Promise.all(
@@ -128,10 +149,15 @@ export async function createPostgresWorkQueue(options: PostgresWorkQueueOptions)
         );
       });
     },
+    async stopTaking() {
+      if (!started || closed) return;
+      await boss.offWork(QUEUE, { wait: false });
+    },
     async close() {
       if (closed) return;
       closed = true;
-      await boss.stop({ graceful: true, timeout: 30_000 });
+      // The runner aborted its work before closing the queue: what is still running here ends soon.
+      await boss.stop({ graceful: true, timeout: 5_000 });
     },
   };
 }

@@ -100,10 +100,19 @@ export async function runThread(
   }
 }
 
-/** Whether the loop stops after this thread: the agent's next action is to wait or stop. */
+/**
+ * Whether the loop stops after this thread: it is not `running` (a resting thread never is, so most
+ * commits skip the planner) and the agent's next action is to wait or stop. A plan that throws here
+ * counts as "not resting": the batch is stored first, and the loop's own next plan raises the error.
+ */
 function resting(agent: Agent, thread: Thread): boolean {
-  const next = agent.nextAction(thread).type;
-  return next === "wait" || next === "stop";
+  if (thread.status === "running") return false;
+  try {
+    const next = agent.nextAction(thread).type;
+    return next === "wait" || next === "stop";
+  } catch {
+    return false;
+  }
 }
 
 /** The agent a handoff named; an error the thread records when this server does not run it. */

@@ -84,6 +84,8 @@ export interface RunnerWork {
   readonly wakes: WakeTimers;
   /** Starts taking requests: each advances its thread; one that stopped before the thread settled is tried again later. */
   start(): Promise<void>;
+  /** Stops taking requests: the first thing a closing runner does, so it takes on nothing new, its own hand-overs included. */
+  stopTaking(): Promise<void>;
   /** Asks for these threads (this process's work, just aborted) to be advanced now by a process still running. */
   handOver(threadIds: readonly string[]): Promise<void>;
   /** Stops taking requests. */
@@ -109,6 +111,8 @@ export function createRunnerWork(options: {
     wakes,
     start: () =>
       queue.start(async (threadId) => {
+        // Taken just as this process stopped taking requests: left to a process still running.
+        if (closing) return queue.request(threadId);
         const outcome = await options.advance(threadId);
         // Stopped by a store outage or a lost lease: the queue tries again later, with backoff. Stopped
         // because this process closes: `handOver` asks again, for a process still running.
@@ -123,8 +127,11 @@ export function createRunnerWork(options: {
           wakes.schedule(threadId, next);
         }
       }),
-    async handOver(threadIds) {
+    async stopTaking() {
       closing = true;
+      await queue.stopTaking().catch((error: unknown) => onError(error, "*"));
+    },
+    async handOver(threadIds) {
       await Promise.all(threadIds.map((threadId) => queue.request(threadId).catch((error: unknown) => onError(error, threadId))));
     },
     async close() {
