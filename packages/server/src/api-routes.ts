@@ -328,7 +328,8 @@ const forkAt = z.number().int().openapi({
 export const wakeRoute = createRoute({
   method: "post",
   path: "/v1/threads/{id}/wake",
-  summary: "Wake a waiting thread now: its timers fire early, recorded with the caller, and it runs on",
+  summary:
+    "Wake a waiting thread now: its timers fire early, recorded with the caller, and it runs on (a parent that waits on a sleeping child agent: that child)",
   request: { params: threadParams, query: waitQuery, ...body(z.object({}).strict(), false) },
   responses: { ...threadResponses, ...conflict },
 });

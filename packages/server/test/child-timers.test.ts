@@ -94,6 +94,31 @@ describe("a child agent that sleeps, under the server", () => {
     assert.deepEqual(naps, [`${item.childThreadId}:call_1_0`], "the nap ran once");
   });
 
+  it("over HTTP: a wake sent to the parent wakes the child it waits on, and both finish", async () => {
+    const clock = createFakeClock("2026-12-01T09:00:00.000Z");
+    const store = createMemoryStore({ clock });
+    const runner = runnerOn(store, clock, "wake");
+    const started = await startServer({ store, runner, agents: [releaser], model: model(), port: 0, apiKeys: false });
+    closers.push(() => started.close());
+    const fetch = urlFetcher(started.url);
+    naps.length = 0;
+    const launched = await post(fetch, "/v1/threads", { agent: "releaser", message: "release v1" });
+    assert.equal(launched.body.status, "waiting");
+    const childId = launched.body.pending[0].childThreadId;
+
+    const woken = await post(fetch, `/v1/threads/${launched.body.id}/wake`, {});
+    assert.equal(woken.status, 200, JSON.stringify(woken.body));
+    assert.equal(woken.body.id, launched.body.id, "the answer is the parent");
+    assert.equal(woken.body.status, "done");
+    const child = await store.load(childId);
+    const fired = child?.events.find((event) => event.type === "timer_fired");
+    assert.deepEqual([fired?.early, fired?.actor], [true, "anonymous"], "the child's timer fired early, by the caller");
+    assert.equal(count(await store.load(launched.body.id), "timer_fired"), 0, "the parent had no timer of its own");
+    // Nothing sleeps any more: a second wake is the usual 409.
+    const again = await post(fetch, `/v1/threads/${launched.body.id}/wake`, {});
+    assert.equal(again.status, 409);
+  });
+
   it("a runner started after the one that set the child's timer (a restart) wakes it once", async () => {
     const clock = createFakeClock("2026-12-01T09:00:00.000Z");
     const store = createMemoryStore({ clock });

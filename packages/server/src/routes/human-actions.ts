@@ -3,7 +3,7 @@
  * wake a waiting thread early, cancel. Each but cancel is a `HumanAction` applied through the runner's change (core's
  * `applyHumanAction`), after the caller's right to act is checked here, at the edge.
  */
-import { InvalidInputError } from "agentfold";
+import { InvalidInputError, type Thread } from "agentfold";
 import { applyHumanAction, type HumanAction } from "agentfold/runtime";
 import { approvalRoute, cancelRoute, messageRoute, responseRoute, wakeRoute } from "../api-routes.ts";
 import { checkDecisionAllowed } from "../authorization.ts";
@@ -11,7 +11,7 @@ import type { ThreadChange } from "../runner.ts";
 import { keyedChange, type KeyedChange } from "./keyed-change.ts";
 import type { ApiApp, RouteContext } from "./route-context.ts";
 import { changeAndSettle } from "./settle.ts";
-import { agentOf, loadThreadFor } from "./thread-access.ts";
+import { agentOf, loadThread, loadThreadFor } from "./thread-access.ts";
 import { respondWithThread, viewOf } from "./thread-view.ts";
 
 /** The action as a change; a retry of one already recorded leaves the thread as it is (no 409 "already decided"). */
@@ -19,6 +19,27 @@ const applyOnce =
   (keyed: KeyedChange, action: HumanAction): ThreadChange =>
   (current, agent) =>
     keyed.replayed(current) ? current : applyHumanAction(agent, current, action);
+
+/** How far down a family `sleepingDescendant` looks (children of children…). */
+const FAMILY_DEPTH = 8;
+
+/**
+ * The thread a wake is for: the thread itself when it has timers, else the child agent it waits on
+ * while that child sleeps (followed down the family); the thread itself when nothing sleeps below,
+ * so the wake answers its usual 409.
+ */
+async function sleepingDescendant(context: RouteContext, thread: Thread): Promise<string> {
+  let current = thread;
+  for (let depth = 0; depth < FAMILY_DEPTH; depth++) {
+    if (current.state.timers.length > 0) return current.id;
+    const child = current.pending.find((item) => item.kind === "child" && item.childStatus === "waiting");
+    if (child?.kind !== "child") return thread.id;
+    const next = await context.store.load(child.childThreadId);
+    if (!next) return thread.id;
+    current = next;
+  }
+  return thread.id;
+}
 
 export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): void {
   app.openapi(approvalRoute, async (c) => {
@@ -65,12 +86,15 @@ export function registerHumanActionRoutes(app: ApiApp, context: RouteContext): v
 
   app.openapi(wakeRoute, async (c) => {
     const { id } = c.req.valid("param");
-    await loadThreadFor(context, c, id);
+    const thread = await loadThreadFor(context, c, id);
     const action: HumanAction = { type: "wake", actor: c.get("actor") };
-    const thread = await changeAndSettle(context, id, c.req.valid("query").wait ?? 30, (current, agent) =>
+    // A parent that waits only because its child agent sleeps: the child is the one woken, and the
+    // parent goes on by itself once the child answers.
+    const target = await sleepingDescendant(context, thread);
+    const woken = await changeAndSettle(context, target, c.req.valid("query").wait ?? 30, (current, agent) =>
       applyHumanAction(agent, current, action),
     );
-    return respondWithThread(context, c, thread);
+    return respondWithThread(context, c, target === id ? woken : await loadThread(context.store, id));
   });
 
   app.openapi(cancelRoute, async (c) => {

@@ -129,6 +129,9 @@ export function registerUiChatRoute(app: ApiApp, context: RouteContext): void {
     });
     let settled: Promise<AdvanceOutcome>;
     try {
+      // Listening before the step starts: when another process runs it (it held the lease), its
+      // pieces come through the delta relay, and none is missed.
+      await context.runner.deltasListening(threadId);
       ({ settled } = await advance(context, c, request, agent, threadId, existing));
     } catch (error) {
       unsubscribe();
