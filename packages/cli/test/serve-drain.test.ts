@@ -157,6 +157,12 @@ describe("the container entry point, run as a process", () => {
 
     first.child.kill("SIGTERM");
     assert.equal(await first.exit, 0, first.output());
+    // `serve` on Postgres keeps a work queue: the released thread was handed over through it.
+    const queue = new pg.Client({ connectionString: databaseUrl });
+    await queue.connect();
+    const handedOver = (await queue.query("SELECT count(*)::int AS jobs FROM agentfold_queue.job WHERE singleton_key = $1", [id])).rows[0];
+    await queue.end();
+    assert.deepEqual(handedOver, { jobs: 1 }, "one request for the thread waits in the queue");
 
     // Its first sweep, at start, finds the thread left running with its lease free.
     const second = await serve(["--lease-ttl", "600"], { WORK_LOG: log, WORK_MS: "0" });

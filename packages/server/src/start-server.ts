@@ -23,12 +23,12 @@ export interface StartServerOptions extends Omit<ServerOptions, "store" | "model
   deltaRelay?: DeltaRelay | string;
   /**
    * Requests any process of the database may take: timers falling due, threads a closing process
-   * let go of (see `RunnerOptions.workQueue`). Default: `createPostgresWorkQueue` on the store's URL
-   * when `store` is a `postgres://` spec (with pg-boss installed; without, one line says so and
-   * the sweeps do it), else none; `false` for none.
-   * The runner closes it.
+   * let go of (see `RunnerOptions.workQueue`). A queue, or a `postgres://` URL for one on pg-boss
+   * (`createPostgresWorkQueue`; with pg-boss not installed, one line says so and the sweeps do it),
+   * which the runner closes. Default: that URL's queue when `store` is a `postgres://` spec, else
+   * none; `false` for none.
    */
-  workQueue?: WorkQueue | false;
+  workQueue?: WorkQueue | string | false;
   /** A model, or a spec string such as `script:./replies.json` or `openai:gpt-4o-mini`. */
   model: Model | string;
   /** Default 3000; 0 picks a free port. */
@@ -143,10 +143,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       });
     }
     const deltaRelay = ownedRelay ?? (typeof relaySpec === "string" ? undefined : relaySpec);
-    if (options.workQueue === undefined && !options.runner && typeof options.store === "string" && isPostgresUrl(options.store)) {
-      ownedQueue = await postgresWorkQueue(options.store, options.onError);
+    const queueSpec = options.workQueue ?? (typeof options.store === "string" && isPostgresUrl(options.store) ? options.store : undefined);
+    if (typeof queueSpec === "string" && !options.runner) {
+      if (!isPostgresUrl(queueSpec)) throw new ConfigurationError(`workQueue must be a queue or a postgres:// URL; got "${queueSpec}".`);
+      ownedQueue = await postgresWorkQueue(queueSpec, options.onError);
     }
-    const workQueue = ownedQueue ?? (options.workQueue || undefined);
+    const workQueue = ownedQueue ?? (typeof queueSpec === "object" ? queueSpec : undefined);
     const {
       port = 3000,
       hostname = "127.0.0.1",

@@ -191,8 +191,9 @@ Examples:
           allowedHosts,
           logger,
           drainTimeoutMs,
-          // Several processes on one Postgres: model pieces reach streams on any of them.
-          ...(/^postgres(ql)?:\/\//i.test(spec) ? { deltaRelay: spec } : {}),
+          // Several processes on one Postgres: model pieces reach streams on any of them, and timers
+          // and hand-overs go through the work queue.
+          ...(/^postgres(ql)?:\/\//i.test(spec) ? { deltaRelay: spec, workQueue: spec } : {}),
           ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
         });
       } catch (error) {
