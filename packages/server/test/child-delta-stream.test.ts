@@ -10,6 +10,7 @@ import { defineAgent, doneForNow, type Model, type ModelReply, type ModelRequest
 import { childThreadId } from "agentfold/runtime";
 import { createMemoryStore, ScriptedModel } from "agentfold/testing";
 import { startServer, type RunningServer } from "../src/index.ts";
+import { frameReader } from "./support/sse-frames.ts";
 
 const childReply = '{"intent":"done_for_now","message":"all checks passed"}';
 
@@ -28,42 +29,6 @@ function gatedChildModel() {
     },
   };
   return { model, begin: () => begin.resolve() };
-}
-
-interface Frame {
-  id?: string;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads a response body's SSE frames as they come; comments are skipped. */
-function frameReader(response: Response) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const frames: Frame[] = [];
-  let buffer = "";
-  return {
-    frames,
-    async readUntil(until: (frames: Frame[]) => boolean): Promise<Frame[]> {
-      while (!until(frames)) {
-        const { done, value } = await reader.read();
-        if (done) throw new Error(`the stream ended early after ${JSON.stringify(frames)}`);
-        buffer += value;
-        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const frame: Partial<Frame> = {};
-          for (const line of block.split("\n")) {
-            if (line.startsWith("id: ")) frame.id = line.slice(4);
-            else if (line.startsWith("event: ")) frame.event = line.slice(7);
-            else if (line.startsWith("data: ")) frame.data = JSON.parse(line.slice(6));
-          }
-          if (frame.event) frames.push(frame as Frame);
-        }
-      }
-      return frames;
-    },
-    close: () => reader.cancel(),
-  };
 }
 
 describe("a child agent's model deltas on its parent's stream", () => {

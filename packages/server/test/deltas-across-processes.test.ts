@@ -16,6 +16,7 @@ import { childThreadId } from "agentfold/runtime";
 import pg from "pg";
 import { startChildServer, type ChildServer } from "./support/child-server.ts";
 import { checkerReplies, deskReplies } from "./support/delta-replies.ts";
+import { frameReader, has, type Frame } from "./support/sse-frames.ts";
 
 const postgresUrl = process.env.AGENTFOLD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const schema = `agentfold_deltas_${process.pid}_${Date.now().toString(36)}`;
@@ -23,43 +24,6 @@ const gates = mkdtempSync(join(tmpdir(), "agentfold-delta-gates-"));
 const script = fileURLToPath(new URL("./support/delta-server-process.ts", import.meta.url));
 const servers: ChildServer[] = [];
 
-interface Frame {
-  id?: string;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads a response body's SSE frames as they come; comments are skipped. */
-function frameReader(response: Response) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const frames: Frame[] = [];
-  let buffer = "";
-  return {
-    frames,
-    async readUntil(until: (frames: Frame[]) => boolean): Promise<Frame[]> {
-      while (!until(frames)) {
-        const { done, value } = await reader.read();
-        if (done) throw new Error(`the stream ended early after ${JSON.stringify(frames)}`);
-        buffer += value;
-        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const frame: Partial<Frame> = {};
-          for (const line of block.split("\n")) {
-            if (line.startsWith("id: ")) frame.id = line.slice(4);
-            else if (line.startsWith("event: ")) frame.event = line.slice(7);
-            else if (line.startsWith("data: ")) frame.data = JSON.parse(line.slice(6));
-          }
-          if (frame.event) frames.push(frame as Frame);
-        }
-      }
-      return frames;
-    },
-    close: () => reader.cancel(),
-  };
-}
-
-const has = (event: string) => (frames: Frame[]) => frames.some((frame) => frame.event === event);
 const open = (name: string) => writeFileSync(join(gates, name), "");
 /** The text of the pieces of one model: the thread's own (`child` undefined) or a child's. */
 const pieceText = (frames: Frame[], child?: string) =>

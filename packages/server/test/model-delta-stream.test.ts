@@ -9,6 +9,7 @@ import type { Model, ModelReply, ModelRequest } from "agentfold";
 import { createMemoryStore } from "agentfold/testing";
 import { startServer, type RunningServer } from "../src/index.ts";
 import { createTestAgents } from "./support/test-agent.ts";
+import { frameReader, has } from "./support/sse-frames.ts";
 
 const reply = '{"intent":"request_more_information","question":"Which numbers should I divide?"}';
 
@@ -49,45 +50,6 @@ function gatedModel() {
     release: (threadId: string) => gate(threadId).finish.resolve(),
   };
 }
-
-interface Frame {
-  id?: string;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads a response body's SSE frames as they come; comments are skipped. */
-function frameReader(response: Response) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const frames: Frame[] = [];
-  let buffer = "";
-  return {
-    frames,
-    /** Reads until `until` holds for the frames so far. */
-    async readUntil(until: (frames: Frame[]) => boolean): Promise<Frame[]> {
-      while (!until(frames)) {
-        const { done, value } = await reader.read();
-        if (done) throw new Error(`the stream ended early after ${JSON.stringify(frames)}`);
-        buffer += value;
-        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const frame: Partial<Frame> = {};
-          for (const line of block.split("\n")) {
-            if (line.startsWith("id: ")) frame.id = line.slice(4);
-            else if (line.startsWith("event: ")) frame.event = line.slice(7);
-            else if (line.startsWith("data: ")) frame.data = JSON.parse(line.slice(6));
-          }
-          if (frame.event) frames.push(frame as Frame);
-        }
-      }
-      return frames;
-    },
-    close: () => reader.cancel(),
-  };
-}
-
-const has = (event: string) => (frames: Frame[]) => frames.some((frame) => frame.event === event);
 
 describe("model deltas on the thread stream", () => {
   let server: RunningServer;
